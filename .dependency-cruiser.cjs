@@ -1,0 +1,25 @@
+/** One-way imports (STYLE.md §8): engine → nothing; sequencer → engine; api → sequencer, engine;
+ *  mq → engine types; ws-server, db → mq codec and engine types; ops → everything. */
+module.exports = {
+  forbidden: [
+    { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
+    {
+      name: 'engine-is-pure',
+      comment: 'engine imports nothing outside itself: no node built-ins, no packages, no other layer',
+      severity: 'error',
+      from: { path: '^engine/', pathNot: '\\.(test|bench)\\.ts$' },
+      to: { pathNot: '^engine/' },
+    },
+    { name: 'sequencer-deps', severity: 'error', from: { path: '^sequencer/' }, to: { path: '^(api|mq|ws-server|db|ops)/' } },
+    { name: 'api-deps', severity: 'error', from: { path: '^api/' }, to: { path: '^(mq|ws-server|ops)/' } },
+    { name: 'mq-deps', severity: 'error', from: { path: '^mq/' }, to: { path: '^(api|sequencer|ws-server|db|ops)/' } },
+    { name: 'ws-server-deps', severity: 'error', from: { path: '^ws-server/' }, to: { path: '^(api|sequencer|db|ops)/' } },
+    { name: 'db-deps', severity: 'error', from: { path: '^db/' }, to: { path: '^(api|sequencer|ws-server|ops)/' } },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    exclude: { path: '^(node_modules|\\.data)' },
+  },
+};

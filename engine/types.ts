@@ -1,0 +1,294 @@
+/**
+ * The engine's contract: commands in, events out. Everything here is plain data so that
+ * commands can be journaled and events published without conversion.
+ *
+ * Units (never floating point):
+ *  - price: integer number of price ticks of the market (price = ticks × market.tickSize)
+ *  - quantity: integer number of lots of the market (quantity = lots × market.lotSize)
+ *  - amounts/balances: integer minor units of the asset (asset.decimals places)
+ *  - notional of (price ticks × quantity lots) in quote minor units = ticks × lots × market.quotePerTickLot
+ *
+ * All these are JS numbers that are proven to stay ≤ Number.MAX_SAFE_INTEGER: market bounds are
+ * checked at load (maxPrice × maxQuantity × quotePerTickLot ≤ 2^53 − 1) and deposits are refused
+ * when they would push an asset's total supply in the engine above 2^53 − 1 (see engine/README).
+ */
+
+export type Side = 'Buy' | 'Sell';
+export type OrderType = 'Limit' | 'Market' | 'StopLimit' | 'StopMarket';
+export type TimeInForce = 'GTC' | 'IOC' | 'FOK';
+/** Self-trade prevention: what happens when a taker would trade with its owner's resting order. */
+export type SelfTradePrevention = 'ExpireTaker' | 'ExpireMaker' | 'ExpireBoth';
+
+/** Order status words; the first three are the seeds' own. */
+export type OrderStatus =
+  | 'Pending' // resting on the book, nothing filled
+  | 'PartiallyFilled'
+  | 'Filled'
+  | 'Cancelled'
+  | 'Expired' // IOC/FOK remainder, market order without liquidity, self-trade prevention
+  | 'Rejected'
+  | 'Untriggered'; // stop order waiting for its trigger price
+
+export interface AssetSpec {
+  readonly code: string; // 'BTC'
+  readonly decimals: number; // minor units per 1 = 10^decimals
+}
+
+export interface MarketSpec {
+  readonly symbol: string; // 'BTC-KRW'
+  readonly base: string;
+  readonly quote: string;
+  readonly tickSize: string; // decimal string, in quote units, e.g. '1000'
+  readonly lotSize: string; // decimal string, in base units, e.g. '0.0001'
+  /** quote minor units for 1 tick × 1 lot; integer ≥ 1, derived from tickSize, lotSize and quote decimals. */
+  readonly quotePerTickLot: number;
+  /** base minor units in 1 lot; integer ≥ 1. */
+  readonly baseMinorPerLot: number;
+  readonly minQuantity: number; // lots
+  readonly maxQuantity: number; // lots
+  readonly minPrice: number; // ticks
+  readonly maxPrice: number; // ticks
+  readonly minNotional: number; // quote minor units
+  /** fee rates in parts per million of the notional (1000 = 0.1 %). Fees are charged in the quote asset. */
+  readonly makerFeePpm: number;
+  readonly takerFeePpm: number;
+}
+
+export interface EngineConfig {
+  readonly assets: readonly AssetSpec[];
+  readonly markets: readonly MarketSpec[];
+  /** user id of the account fees are credited to */
+  readonly feeAccountId: number;
+  /** finished orders kept answerable by getOrder() (bounded FIFO, part of the state) */
+  readonly recentFinishedLimit: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands. `timestamp` (ms since epoch) and ids are assigned by the sequencer, never the engine.
+
+interface CommandBase {
+  readonly timestamp: number;
+}
+
+export interface PlaceOrderCommand extends CommandBase {
+  readonly type: 'PlaceOrder';
+  readonly orderId: number; // unique, assigned outside the engine
+  readonly userId: number;
+  readonly symbol: string;
+  readonly side: Side;
+  readonly orderType: OrderType;
+  readonly price?: number; // ticks; required for Limit/StopLimit, absent for Market/StopMarket
+  readonly stopPrice?: number; // ticks; required for stop types
+  readonly quantity?: number; // lots
+  /** quote minor units to spend; Market/StopMarket Buy only (by amount instead of, or as a cap on, quantity) */
+  readonly quoteAmount?: number;
+  readonly timeInForce: TimeInForce;
+  readonly postOnly: boolean;
+  readonly stp: SelfTradePrevention;
+  readonly clientOrderId?: string;
+}
+
+export interface CancelOrderCommand extends CommandBase {
+  readonly type: 'CancelOrder';
+  readonly orderId: number;
+  readonly userId: number; // must own the order
+}
+
+/** Reduce the quantity of a resting (or untriggered) order; keeps its queue priority. */
+export interface AmendOrderCommand extends CommandBase {
+  readonly type: 'AmendOrder';
+  readonly orderId: number;
+  readonly userId: number;
+  readonly newQuantity: number; // lots, total original quantity after the amend; must be > filled and < current
+}
+
+export interface DepositCommand extends CommandBase {
+  readonly type: 'Deposit';
+  readonly userId: number;
+  readonly asset: string;
+  readonly amount: number; // minor units, > 0
+  readonly reference?: string;
+}
+
+export interface WithdrawCommand extends CommandBase {
+  readonly type: 'Withdraw';
+  readonly userId: number;
+  readonly asset: string;
+  readonly amount: number; // minor units, > 0, ≤ available
+  readonly reference?: string;
+}
+
+export type Command =
+  | PlaceOrderCommand
+  | CancelOrderCommand
+  | AmendOrderCommand
+  | DepositCommand
+  | WithdrawCommand;
+
+// ---------------------------------------------------------------------------------------------
+// Events. `seq` is global and gap-free across all events the engine ever emits (engine state);
+// book deltas also carry a per-symbol gap-free `symbolSeq`.
+
+interface EventBase {
+  readonly seq: number;
+  readonly timestamp: number; // the command's timestamp
+}
+
+/** One side's execution report for a trade. */
+export interface FillReport {
+  readonly orderId: number;
+  readonly userId: number;
+  readonly clientOrderId?: string;
+  readonly side: Side;
+  readonly isMaker: boolean;
+  readonly filledQuantity: number; // cumulative lots
+  readonly remainingQuantity: number; // lots still open (0 when done)
+  readonly fee: number; // quote minor units charged on this fill
+  readonly status: OrderStatus; // after this fill
+}
+
+export interface OrderAcceptedEvent extends EventBase {
+  readonly type: 'OrderAccepted';
+  readonly order: OrderView; // state right after acceptance (Pending or Untriggered)
+}
+
+export interface TradeEvent extends EventBase {
+  readonly type: 'Trade';
+  readonly symbol: string;
+  readonly tradeId: number; // gap-free per engine
+  readonly price: number; // ticks
+  readonly quantity: number; // lots
+  readonly quoteQuantity: number; // quote minor units = price × quantity × quotePerTickLot
+  readonly takerSide: Side;
+  readonly maker: FillReport;
+  readonly taker: FillReport;
+}
+
+export interface OrderCancelledEvent extends EventBase {
+  readonly type: 'OrderCancelled';
+  readonly order: OrderView;
+}
+
+export type ExpiryReason = 'IOC' | 'FOK' | 'MarketNoLiquidity' | 'SelfTradePrevention' | 'QuoteAmountExhausted';
+
+export interface OrderExpiredEvent extends EventBase {
+  readonly type: 'OrderExpired';
+  readonly reason: ExpiryReason;
+  readonly order: OrderView;
+}
+
+export interface OrderRejectedEvent extends EventBase {
+  readonly type: 'OrderRejected';
+  readonly code: number; // stable numbered reason, see reject-codes.ts
+  readonly reason: string; // stable machine word, e.g. 'INSUFFICIENT_FUNDS'
+  readonly commandType: Command['type'];
+  readonly userId: number;
+  readonly orderId?: number;
+  readonly clientOrderId?: string;
+  readonly symbol?: string;
+}
+
+export interface OrderTriggeredEvent extends EventBase {
+  readonly type: 'OrderTriggered';
+  readonly order: OrderView;
+}
+
+export interface OrderAmendedEvent extends EventBase {
+  readonly type: 'OrderAmended';
+  readonly order: OrderView;
+}
+
+export interface BalanceChangedEvent extends EventBase {
+  readonly type: 'BalanceChanged';
+  readonly userId: number;
+  readonly asset: string;
+  readonly available: number; // minor units, after the change
+  readonly locked: number;
+}
+
+export interface BookDeltaEvent extends EventBase {
+  readonly type: 'BookDelta';
+  readonly symbol: string;
+  readonly symbolSeq: number;
+  readonly side: Side;
+  readonly price: number; // ticks
+  readonly quantity: number; // new total lots at the level (0 = level removed)
+}
+
+export type EngineEvent =
+  | OrderAcceptedEvent
+  | TradeEvent
+  | OrderCancelledEvent
+  | OrderExpiredEvent
+  | OrderRejectedEvent
+  | OrderTriggeredEvent
+  | OrderAmendedEvent
+  | BalanceChangedEvent
+  | BookDeltaEvent;
+
+// ---------------------------------------------------------------------------------------------
+// Query views (copies; callers never see engine internals).
+
+export interface OrderView {
+  readonly orderId: number;
+  readonly userId: number;
+  readonly clientOrderId?: string;
+  readonly symbol: string;
+  readonly side: Side;
+  readonly orderType: OrderType;
+  readonly timeInForce: TimeInForce;
+  readonly postOnly: boolean;
+  readonly price?: number; // ticks
+  readonly stopPrice?: number; // ticks
+  readonly quantity: number; // lots (original, after amends); for quote-amount market buys the lots bought
+  readonly quoteAmount?: number;
+  readonly filledQuantity: number;
+  readonly remainingQuantity: number;
+  readonly filledQuote: number; // quote minor units traded, for avg price = filledQuote / filledQuantity
+  readonly feesPaid: number; // quote minor units
+  readonly status: OrderStatus;
+  readonly createdAt: number; // ms, the place command's timestamp
+  readonly updatedAt: number;
+}
+
+export interface BookLevel {
+  readonly price: number; // ticks
+  readonly quantity: number; // lots
+}
+
+export interface BookDepth {
+  readonly symbol: string;
+  readonly symbolSeq: number;
+  readonly bids: readonly BookLevel[]; // best first
+  readonly asks: readonly BookLevel[];
+}
+
+export interface BalanceView {
+  readonly asset: string;
+  readonly available: number;
+  readonly locked: number;
+}
+
+/** Serializable engine state (plain JSON-safe data); its shape is the engine's own business. */
+export type EngineSnapshot = { readonly version: number } & Record<string, unknown>;
+
+/**
+ * What the rest of xtrader may call on the engine (implemented by `Engine` in engine/engine.ts,
+ * `Engine.restore(config, snapshot)` rebuilds one). Single-threaded, synchronous, deterministic.
+ */
+export interface MatchingEngine {
+  /** Applies one command and returns the events it caused, in order (never throws on bad input: rejects are events). */
+  apply(command: Command): EngineEvent[];
+  snapshot(): EngineSnapshot;
+  /** Hash over books, orders, ledger and counters: equal states ⇔ equal hashes (for replay checks). */
+  stateHash(): string;
+  /** seq of the last event emitted (0 before any). */
+  lastEventSeq(): number;
+  getOrder(orderId: number): OrderView | undefined;
+  openOrders(userId: number, symbol?: string): OrderView[];
+  depth(symbol: string, levels: number): BookDepth;
+  bestBidAsk(symbol: string): { bid?: BookLevel; ask?: BookLevel };
+  balances(userId: number): BalanceView[];
+  lastTradePrice(symbol: string): number | undefined;
+  markets(): readonly MarketSpec[];
+}

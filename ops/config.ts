@@ -1,0 +1,61 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+/** Project root (this file lives in ops/). */
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+const port = z.coerce.number().int().min(1).max(65535);
+const url = (schemes: readonly string[]) =>
+  z.string().refine((value) => {
+    try {
+      return schemes.includes(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a URL with scheme ${schemes.join(' or ')}`);
+
+/**
+ * Every environment variable xtrader reads, with the defaults that `npm run services:up` starts.
+ * Keep this table in step with the README's configuration table.
+ */
+const schema = z.object({
+  DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/xtrader'),
+  // Project-owned Redis with AOF on its own port; the machine's 6379 keeps nothing on disk.
+  REDIS_URL: url(['redis:']).default('redis://127.0.0.1:6380'),
+  AMQP_URL: url(['amqp:', 'amqps:']).default('amqp://guest:guest@127.0.0.1:5672'),
+  KAFKA_BROKERS: z
+    .string()
+    .default('127.0.0.1:9092')
+    .refine((value) => value.split(',').every((broker) => /^[^\s:,]+:\d{1,5}$/.test(broker.trim())), 'must be host:port[,host:port…]'),
+  API_HOST: z.string().min(1).default('127.0.0.1'),
+  API_PORT: port.default(7000),
+  WS_PORT: port.default(7001),
+  WS_PORT_2: port.default(7002),
+  DATA_DIR: z.string().min(1).default(path.join(PROJECT_ROOT, '.data')),
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof schema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads and validates the environment; the error names each bad variable and why. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const input: Record<string, string | undefined> = {};
+  for (const key of Object.keys(schema.shape)) {
+    const value = env[key];
+    // An empty variable means "not set" — the default applies.
+    input[key] = value === undefined || value === '' ? undefined : value;
+  }
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration — ${problems.join('; ')}`);
+  }
+  const config = parsed.data;
+  return { ...config, DATA_DIR: path.resolve(PROJECT_ROOT, config.DATA_DIR) };
+}
