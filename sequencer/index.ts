@@ -1,0 +1,25 @@
+/** Public surface of the sequencer: the single FIFO entry to the engine (see README.md). */
+export { createSequencer, openSequencer } from './sequencer.ts';
+export { replayJournal, readJournalRecords } from './recovery.ts';
+export type { ReplayOptions, ReplayResult } from './recovery.ts';
+export {
+  SequencerError,
+  SequencerOverloadedError,
+  SequencerNotReadyError,
+  SequencerClosedError,
+  SequencerFailedError,
+  InvalidCommandError,
+  JournalCorruptError,
+} from './errors.ts';
+export type {
+  CommandInput,
+  SubmitResult,
+  EventSink,
+  EventBatchInfo,
+  SequencerObserver,
+  RecoveryInfo,
+  EngineFactory,
+  SequencerOptions,
+  Sequencer,
+  JournalRecord,
+} from './types.ts';

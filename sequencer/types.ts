@@ -1,0 +1,135 @@
+import type {
+  AmendOrderCommand,
+  CancelOrderCommand,
+  Command,
+  DepositCommand,
+  EngineEvent,
+  EngineSnapshot,
+  MatchingEngine,
+  PlaceOrderCommand,
+  WithdrawCommand,
+} from '../engine/types.ts';
+
+/**
+ * What callers submit: an engine command without the fields the sequencer assigns.
+ * `timestamp` is stamped from the injected clock; a PlaceOrder's `orderId` is its `seq`.
+ */
+export type CommandInput =
+  | Omit<PlaceOrderCommand, 'timestamp' | 'orderId'>
+  | Omit<CancelOrderCommand, 'timestamp'>
+  | Omit<AmendOrderCommand, 'timestamp'>
+  | Omit<DepositCommand, 'timestamp'>
+  | Omit<WithdrawCommand, 'timestamp'>;
+
+/** Resolved once the command is durable in the journal and has been applied to the engine. */
+export interface SubmitResult {
+  /** gap-free command sequence number, 1-based */
+  readonly seq: number;
+  /** ms, as stamped on the command (never decreases from one seq to the next) */
+  readonly timestamp: number;
+  /** PlaceOrder only: the order id, equal to `seq` */
+  readonly orderId?: number;
+  /** the engine's events for this command, in order */
+  readonly events: readonly EngineEvent[];
+}
+
+export interface EventBatchInfo {
+  /** true while recovery replays the journal (projections rebuild), false for live commands */
+  readonly replay: boolean;
+  /** command seq range this batch of events came from (inclusive) */
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+}
+
+/**
+ * Receives every event the engine emits, batch by batch, in order, exactly once per process
+ * lifetime (replayed ones first, flagged `replay: true`). Called synchronously on the writer
+ * loop: keep it cheap (copy/enqueue, do not do I/O inline). An exception is reported to
+ * `observer.onSinkError` and does not stop the sequencer.
+ */
+export type EventSink = (events: readonly EngineEvent[], info: EventBatchInfo) => void;
+
+/** Metrics hooks; all optional, all synchronous and cheap. */
+export interface SequencerObserver {
+  /** one group commit: commands in the batch, bytes written, ms spent in write + fdatasync */
+  onBatch?(size: number, bytes: number, fsyncMs: number): void;
+  /** engine time for one command, in nanoseconds */
+  onApply?(nanoseconds: number): void;
+  /** commands queued or being written, sampled at each batch start */
+  onQueueDepth?(depth: number): void;
+  /** a snapshot was written (blocks the writer loop for `ms`) */
+  onSnapshot?(seq: number, bytes: number, ms: number): void;
+  /** recovery finished */
+  onRecovered?(info: RecoveryInfo): void;
+  /** something recoverable went wrong: a corrupt snapshot skipped, a torn tail truncated */
+  onWarning?(message: string): void;
+  onSinkError?(error: unknown): void;
+}
+
+export interface RecoveryInfo {
+  /** seq of the snapshot recovery started from (0 = empty engine) */
+  readonly snapshotSeq: number;
+  readonly replayedCommands: number;
+  readonly lastSeq: number;
+  readonly ms: number;
+  /** a torn last record was found (and, when opening for writing, truncated off) */
+  readonly tornTail?: { readonly file: string; readonly offset: number; readonly droppedBytes: number };
+}
+
+export interface EngineFactory<E extends MatchingEngine> {
+  /** a fresh, empty engine (e.g. `() => new Engine(config)`) */
+  createEngine(): E;
+  /** an engine rebuilt from one of its snapshots (e.g. `(s) => Engine.restore(config, s)`); may throw on a bad snapshot */
+  restoreEngine(snapshot: EngineSnapshot): E;
+}
+
+export interface SequencerOptions<E extends MatchingEngine> extends EngineFactory<E> {
+  /** journal in `${dataDir}/journal/`, snapshots in `${dataDir}/snapshots/` */
+  readonly dataDir: string;
+  /** ms clock; default Date.now */
+  readonly now?: () => number;
+  readonly onEvents?: EventSink;
+  /** commands queued + being written before `submit` refuses with SequencerOverloadedError; default 100,000 */
+  readonly maxPending?: number;
+  /** commands per group commit at most; default 8,192 */
+  readonly maxBatch?: number;
+  /** write a snapshot after this many commands since the last one; 0 = never; default 100,000 */
+  readonly snapshotEvery?: number;
+  /** snapshots kept (the journal is kept back to the oldest of them); default 2, minimum 1 */
+  readonly keepSnapshots?: number;
+  /** start a new journal segment once the current one exceeds this size; default 64 MiB */
+  readonly segmentMaxBytes?: number;
+  readonly observer?: SequencerObserver;
+}
+
+export interface Sequencer<E extends MatchingEngine = MatchingEngine> {
+  /** Recovers (snapshot + journal replay); resolves when ready. Rejects with JournalCorruptError on a damaged journal. */
+  open(): Promise<void>;
+  /** true once recovery finished and until close()/failure */
+  readonly ready: boolean;
+  /**
+   * The engine, for read-only queries (never call apply()). Throws SequencerNotReadyError before
+   * recovery finished. It reflects every command whose ack has been released.
+   */
+  readonly engine: E;
+  /** seq of the last command applied to the engine (0 = none) */
+  readonly lastSeq: number;
+  /** commands queued or being written */
+  readonly pending: number;
+  readonly maxPending: number;
+  /**
+   * Queues a command. Never throws: problems come back as a rejected promise — SequencerOverloadedError
+   * (queue full), SequencerNotReadyError, SequencerClosedError, InvalidCommandError (nothing was
+   * queued in those cases) or SequencerFailedError (journal I/O failed; outcome unknown).
+   * Resolves after the command's journal batch is fdatasync'ed and the command applied.
+   */
+  submit(command: CommandInput): Promise<SubmitResult>;
+  /** Refuses new commands, writes and applies everything already queued, syncs and closes the journal. */
+  close(): Promise<void>;
+}
+
+/** A command as journaled: the engine command plus its seq (timestamp lives on the command). */
+export interface JournalRecord {
+  readonly seq: number;
+  readonly command: Command;
+}
