@@ -1,0 +1,29 @@
+import path from 'node:path';
+import { PROJECT_ROOT } from '../config.ts';
+import { commandExists, runCommand } from './command.ts';
+import { clearStarted, markStarted, type ServiceContext, wasStartedByProject } from './context.ts';
+import { ServiceStartError } from './wait.ts';
+
+const COMPOSE_FILE = path.join(PROJECT_ROOT, 'compose.yaml');
+
+/** True only with a reachable Docker engine — the docker client alone (as on this machine kind) is not enough. */
+export async function dockerEngineAvailable(): Promise<boolean> {
+  if (!(await commandExists('docker'))) return false;
+  return (await runCommand('docker', ['info'], { timeoutMs: 10_000 })).code === 0;
+}
+
+/** `docker compose up -d --wait`: all four services with the same ports as the native path. */
+export async function composeUp({ config, say }: ServiceContext): Promise<void> {
+  say('docker: engine found — docker compose up -d --wait (compose.yaml)');
+  const up = await runCommand('docker', ['compose', '-f', COMPOSE_FILE, 'up', '-d', '--wait'], { timeoutMs: 600_000 });
+  if (up.code !== 0) throw new ServiceStartError('docker compose', up.output.trim().slice(-1500), 'docker compose -f compose.yaml logs');
+  await markStarted(config, 'compose');
+}
+
+export async function composeDown({ config, say }: ServiceContext): Promise<void> {
+  if (!(await wasStartedByProject(config, 'compose'))) return;
+  // Without -v: the named volumes (data) survive, like $DATA_DIR does on the native path.
+  const down = await runCommand('docker', ['compose', '-f', COMPOSE_FILE, 'down'], { timeoutMs: 120_000 });
+  say(`docker compose down: ${down.code === 0 ? 'done' : down.output.trim()}`);
+  await clearStarted(config, 'compose');
+}

@@ -1,0 +1,133 @@
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { PROJECT_ROOT } from '../config.ts';
+import { probeKafka } from '../service-health.ts';
+import { commandExists, runCommand } from './command.ts';
+import { dataPath, type EnsureResult, LOCAL_HOSTS, type ServiceContext } from './context.ts';
+import { runningPid, stopByPidFile, type StopResult, writePid } from './process-files.ts';
+import { ServiceStartError, waitUntil } from './wait.ts';
+
+const SERVICE = 'kafka';
+const KAFKA_DIR = path.join(PROJECT_ROOT, 'ops', 'kafka');
+const POM = path.join(KAFKA_DIR, 'pom.xml');
+/** The broker's classpath, copied from Maven Central (via ~/.m2) by `mvn dependency:copy-dependencies`. */
+export const KAFKA_LIB = path.join(KAFKA_DIR, 'lib');
+/** Written last, holding the pom's hash: a lib folder without it (or with another hash) is stale. */
+const LIB_STAMP = path.join(KAFKA_LIB, '.pom.sha256');
+const BROKER_MAIN = 'kafka.Kafka';
+const JVM_OPTIONS = ['-Xms256m', '-Xmx512m', '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true'];
+
+/**
+ * A real single-node KRaft broker, assembled from Maven Central and started with `java`:
+ * classpath cached in ops/kafka/lib, storage formatted once under $DATA_DIR/kafka (the cluster id
+ * lives in its meta.properties), PID file $DATA_DIR/kafka.pid, log $DATA_DIR/kafka.log.
+ */
+export async function ensureKafka({ config, say }: ServiceContext): Promise<EnsureResult> {
+  if (await answers(config.KAFKA_BROKERS)) return { service: SERVICE, outcome: 'already running', detail: config.KAFKA_BROKERS };
+
+  const [host = '', portText = ''] = (config.KAFKA_BROKERS.split(',')[0] ?? '').trim().split(':');
+  if (!LOCAL_HOSTS.has(host)) throw new ServiceStartError(SERVICE, `KAFKA_BROKERS ${config.KAFKA_BROKERS} does not answer and is not local`);
+  const listenHost = host === 'localhost' ? '127.0.0.1' : host;
+  const port = Number(portText);
+  const logFile = dataPath(config, 'kafka.log');
+  const pidFile = dataPath(config, 'kafka.pid');
+
+  if ((await runningPid(pidFile, BROKER_MAIN)) === undefined) {
+    if (!(await commandExists('java'))) throw new ServiceStartError(SERVICE, 'java is not installed (Kafka 4.1 needs JDK 17+)');
+    await ensureClasspath(say);
+    const properties = await ensureStorage(config, listenHost, port, logFile, say);
+    say(`kafka: starting broker on ${listenHost}:${port} (controller ${port + 1})`);
+    const log = await open(logFile, 'a');
+    const broker = spawn(
+      'java',
+      [...JVM_OPTIONS, `-Dlog4j2.configurationFile=${path.join(KAFKA_DIR, 'log4j2.properties')}`, '-cp', `${KAFKA_LIB}/*`, BROKER_MAIN, properties],
+      { detached: true, stdio: ['ignore', log.fd, log.fd] },
+    );
+    await log.close();
+    if (broker.pid === undefined) throw new ServiceStartError(SERVICE, 'could not spawn java', logFile);
+    await writePid(pidFile, broker.pid);
+    broker.unref();
+  }
+  await waitUntil(SERVICE, () => answers(config.KAFKA_BROKERS), {
+    timeoutMs: 90_000,
+    intervalMs: 300,
+    logFile,
+    failFast: async () => ((await runningPid(pidFile, BROKER_MAIN)) === undefined ? `the broker exited during start-up:\n${await tail(logFile, 15)}` : undefined),
+  });
+  return { service: SERVICE, outcome: 'started', detail: `${listenHost}:${port}, data in ${dataPath(config, 'kafka')}` };
+}
+
+function answers(brokers: string): Promise<boolean> {
+  return probeKafka(brokers).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Runs Maven only when ops/kafka/lib is missing or was made from another pom; otherwise no network at all. */
+async function ensureClasspath(say: (line: string) => void): Promise<void> {
+  const pomHash = createHash('sha256').update(await readFile(POM)).digest('hex');
+  const stamp = await readFile(LIB_STAMP, 'utf8').catch(() => '');
+  if (stamp.trim() === pomHash) return;
+  if (!(await commandExists('mvn'))) throw new ServiceStartError(SERVICE, 'ops/kafka/lib is missing and Maven (mvn) is not installed to assemble it');
+  say('kafka: assembling the broker classpath from Maven Central into ops/kafka/lib (first run only)');
+  await rm(KAFKA_LIB, { recursive: true, force: true });
+  const mvn = await runCommand('mvn', ['-B', '-q', '-f', POM, 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${KAFKA_LIB}`]);
+  if (mvn.code !== 0) throw new ServiceStartError(SERVICE, `mvn dependency:copy-dependencies failed (exit ${mvn.code}):\n${mvn.output.trim().slice(-1500)}`);
+  await writeFile(LIB_STAMP, `${pomHash}\n`);
+}
+
+/** Renders server.properties every start (cheap, keeps paths right) and formats the storage once. */
+async function ensureStorage(config: ServiceContext['config'], host: string, port: number, logFile: string, say: (line: string) => void): Promise<string> {
+  const kafkaData = dataPath(config, 'kafka');
+  const logDirs = path.join(kafkaData, 'data');
+  const properties = path.join(kafkaData, 'server.properties');
+  await mkdir(logDirs, { recursive: true });
+  const template = await readFile(path.join(KAFKA_DIR, 'server.properties.template'), 'utf8');
+  await writeFile(
+    properties,
+    template
+      .replaceAll('@HOST@', host)
+      .replaceAll('@CONTROLLER_PORT@', String(port + 1))
+      .replaceAll('@PORT@', String(port))
+      .replaceAll('@LOG_DIRS@', logDirs),
+  );
+  const formatted = await stat(path.join(logDirs, 'meta.properties')).then(
+    () => true,
+    () => false,
+  );
+  if (!formatted) {
+    const clusterId = newClusterId();
+    say(`kafka: formatting storage in ${logDirs} (cluster id ${clusterId})`);
+    const format = await runCommand('java', [
+      `-Dlog4j2.configurationFile=${path.join(KAFKA_DIR, 'log4j2.properties')}`,
+      '-cp', `${KAFKA_LIB}/*`,
+      'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', properties,
+    ]);
+    await writeFile(logFile, format.output, { flag: 'a' });
+    if (format.code !== 0) throw new ServiceStartError(SERVICE, `storage format failed: ${format.output.trim().slice(-800)}`, logFile);
+  }
+  return properties;
+}
+
+/** Kafka's own Uuid text form: 16 random bytes, URL-safe base64 without padding, never starting with '-'. */
+function newClusterId(): string {
+  while (true) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
+async function tail(file: string, lines: number): Promise<string> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+export async function stopKafka({ config, say }: ServiceContext): Promise<StopResult> {
+  // A controlled shutdown takes a few seconds; SIGKILL would leave logs needing recovery.
+  const result = await stopByPidFile(dataPath(config, 'kafka.pid'), BROKER_MAIN, 60_000);
+  if (result !== 'not-running') say(`kafka: ${result}`);
+  return result;
+}
