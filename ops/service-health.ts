@@ -1,5 +1,5 @@
+import net from 'node:net';
 import amqp from 'amqplib';
-import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import type { Config } from './config.ts';
@@ -58,23 +58,37 @@ export async function probePostgres(databaseUrl: string, timeoutMs = PROBE_TIMEO
   }
 }
 
-export async function probeRedis(redisUrl: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<void> {
-  const client = new Redis(redisUrl, {
-    lazyConnect: true,
-    connectTimeout: timeoutMs,
-    commandTimeout: timeoutMs,
-    maxRetriesPerRequest: 0,
-    enableOfflineQueue: false,
-    retryStrategy: () => null,
+/**
+ * PING over a raw socket (AUTH first when the URL carries credentials). ioredis leaves a ~2 s timer
+ * behind after a refused connection; a probe called every few seconds should leave nothing.
+ */
+export function probeRedis(redisUrl: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<void> {
+  const url = new URL(redisUrl);
+  const commands: string[][] = [];
+  if (url.password) commands.push(url.username ? ['AUTH', decodeURIComponent(url.username), decodeURIComponent(url.password)] : ['AUTH', decodeURIComponent(url.password)]);
+  commands.push(['PING']);
+  const request = commands.map((words) => `*${words.length}\r\n${words.map((word) => `$${Buffer.byteLength(word)}\r\n${word}\r\n`).join('')}`).join('');
+  const expected = `${url.password ? '+OK\r\n' : ''}+PONG\r\n`;
+
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port === '' ? 6379 : Number(url.port) });
+    let reply = '';
+    const finish = (error?: Error) => {
+      clearTimeout(timer);
+      socket.destroy();
+      if (error) reject(error);
+      else resolve();
+    };
+    const timer = setTimeout(() => finish(new Error(`no PONG within ${timeoutMs} ms`)), timeoutMs);
+    socket.on('connect', () => socket.write(request));
+    socket.on('data', (chunk) => {
+      reply += chunk.toString();
+      if (reply.startsWith('-')) finish(new Error(`Redis answered ${reply.trim()}`));
+      else if (reply.length >= expected.length) finish(reply.startsWith(expected) ? undefined : new Error(`Redis answered ${reply.trim()}`));
+    });
+    socket.on('error', (error) => finish(error));
+    socket.on('close', () => finish(new Error('Redis closed the connection')));
   });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    const reply = await client.ping();
-    if (reply !== 'PONG') throw new Error(`PING answered ${reply}`);
-  } finally {
-    client.disconnect();
-  }
 }
 
 export async function probeRabbitmq(amqpUrl: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<void> {
