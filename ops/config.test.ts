@@ -17,3 +17,21 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ KAFKA_BROKERS: 'nohost' })).toThrow(/KAFKA_BROKERS/);
   });
 });
+
+describe('loadConfig — core settings (api, sequencer)', () => {
+  it('defaults rate limits and sequencer bounds, and reads them as integers', () => {
+    const config = loadConfig({});
+    expect(config.RATE_LIMIT_ORDERS_PER_SEC).toBe(200);
+    expect(config.RATE_LIMIT_REQUESTS_PER_MIN).toBe(12_000);
+    expect(config.SEQUENCER_MAX_PENDING).toBe(100_000);
+    expect(config.SNAPSHOT_EVERY).toBe(100_000);
+    expect(config.SECRET_ENCRYPTION_KEY).toBeUndefined();
+    expect(loadConfig({ RATE_LIMIT_ORDERS_PER_SEC: '5000', SNAPSHOT_EVERY: '0' })).toMatchObject({ RATE_LIMIT_ORDERS_PER_SEC: 5000, SNAPSHOT_EVERY: 0 });
+  });
+
+  it('refuses a secret-encryption key that is not 32 bytes, and a zero rate limit', () => {
+    expect(loadConfig({ SECRET_ENCRYPTION_KEY: 'ab'.repeat(32) }).SECRET_ENCRYPTION_KEY).toBe('ab'.repeat(32));
+    expect(() => loadConfig({ SECRET_ENCRYPTION_KEY: 'ab'.repeat(16) })).toThrow(/SECRET_ENCRYPTION_KEY/);
+    expect(() => loadConfig({ RATE_LIMIT_ORDERS_PER_SEC: '0' })).toThrow(/RATE_LIMIT_ORDERS_PER_SEC/);
+  });
+});

@@ -34,6 +34,18 @@ const schema = z.object({
   WS_PORT_2: port.default(7002),
   DATA_DIR: z.string().min(1).default(path.join(PROJECT_ROOT, '.data')),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  // 32-byte key sealing API secrets in PostgreSQL (64 hex chars or base64); unset → generated into $DATA_DIR/secret-key.
+  SECRET_ENCRYPTION_KEY: z
+    .string()
+    .refine((value) => /^[0-9a-fA-F]{64}$/.test(value) || Buffer.from(value, 'base64').length === 32, 'must be 32 bytes as 64 hex characters or base64')
+    .optional(),
+  // Per API key, in the core's memory: orders (place + cancel) per second, signed requests per minute.
+  RATE_LIMIT_ORDERS_PER_SEC: z.coerce.number().int().min(1).default(200),
+  RATE_LIMIT_REQUESTS_PER_MIN: z.coerce.number().int().min(1).default(12_000),
+  // Sequencer: bounded queue (beyond it the API answers 503), commands per group commit, snapshot interval (0 = never).
+  SEQUENCER_MAX_PENDING: z.coerce.number().int().min(1).default(100_000),
+  SEQUENCER_MAX_BATCH: z.coerce.number().int().min(1).default(8_192),
+  SNAPSHOT_EVERY: z.coerce.number().int().min(0).default(100_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -1,0 +1,107 @@
+import { Hono, type Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { SequencerError } from '../sequencer/index.ts';
+import { adminOnly, signedRequests } from './auth.ts';
+import { limitBody } from './body.ts';
+import type { ApiDeps, AppEnv } from './context.ts';
+import { ApiError, type ErrorWord } from './errors.ts';
+import { docsPage } from './docs-page.ts';
+import { buildOpenApi } from './openapi.ts';
+import { adminRoutes } from './routes-admin.ts';
+import { marketRoutes } from './routes-market.ts';
+import { orderRoutes } from './routes-orders.ts';
+import { Views } from './views.ts';
+
+const SEQUENCER_WORDS: Record<string, ErrorWord> = {
+  SEQUENCER_OVERLOADED: 'OVERLOADED',
+  SEQUENCER_NOT_READY: 'NOT_READY',
+  SEQUENCER_CLOSED: 'NOT_READY',
+  SEQUENCER_FAILED: 'OUTCOME_UNKNOWN',
+  INVALID_COMMAND: 'INVALID_COMMAND',
+};
+
+/** Maps anything thrown in a handler to `{error, message}`; only a real bug becomes a 500. */
+function toApiError(error: unknown): ApiError | undefined {
+  if (error instanceof ApiError) return error;
+  if (error instanceof SequencerError) return new ApiError(SEQUENCER_WORDS[error.code] ?? 'NOT_READY', error.message);
+  if (error instanceof HTTPException && error.status === 413) return new ApiError('BODY_TOO_LARGE');
+  return undefined;
+}
+
+/**
+ * The HTTP API as a Hono app that never listens: ops/core.ts serves it with @hono/node-server,
+ * tests call `app.request()`. Routes and shapes: ARCHITECTURE.md § HTTP API and /openapi.json.
+ */
+export function createApi(deps: ApiDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const views = new Views(deps.engineConfig);
+  const now = deps.now ?? Date.now;
+
+  app.onError((error, c) => {
+    const apiError = toApiError(error);
+    if (apiError) {
+      deps.metrics.errors.inc({ status: String(apiError.status), error: apiError.word });
+      for (const [name, value] of Object.entries(apiError.headers)) c.header(name, value);
+      return c.json(apiError.body(), apiError.status as 400);
+    }
+    deps.logger?.error({ err: error, method: c.req.method, path: c.req.path }, 'unhandled error in request');
+    deps.metrics.errors.inc({ status: '500', error: 'INTERNAL' });
+    return c.json(new ApiError('INTERNAL').body(), 500);
+  });
+  app.notFound((c) => {
+    deps.metrics.errors.inc({ status: '404', error: 'NOT_FOUND' });
+    return c.json(new ApiError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`).body(), 404);
+  });
+
+  app.use('*', limitBody);
+
+  // Signed, per-user routes.
+  const signed = signedRequests(deps);
+  app.use('/v1/order', signed);
+  app.use('/v1/order/*', signed);
+  app.use('/v1/orders', signed);
+  app.use('/v1/balances', signed);
+  orderRoutes(app, deps, views);
+  marketRoutes(app, deps, views);
+
+  app.use('/admin/*', adminOnly(deps.adminToken));
+  adminRoutes(app, deps, views);
+
+  let probed: { at: number; services: Promise<Record<string, string>> } | undefined;
+  const services = (): Promise<Record<string, string>> => {
+    // Probes open connections; cache one round for a second so a busy poller cannot multiply them.
+    if (!deps.probeServices) return Promise.resolve({});
+    const clock = now();
+    if (!probed || clock - probed.at > 1000) probed = { at: clock, services: deps.probeServices() };
+    return probed.services;
+  };
+
+  app.get('/health', async (c) => {
+    const states = await services();
+    const degraded = Object.values(states).some((state) => state !== 'up');
+    return c.json({ status: degraded ? 'degraded' : 'ok', services: states });
+  });
+
+  app.get('/ready', async (c) => {
+    const ready = deps.sequencer.ready;
+    const body = {
+      status: ready ? 'ready' : 'recovering',
+      last_seq: ready ? deps.sequencer.lastSeq : null,
+      queue: { pending: deps.sequencer.pending, max: deps.sequencer.maxPending },
+      recovery: deps.recoveryInfo?.() ?? null,
+      services: await services(),
+      publishers: deps.publishers?.() ?? {},
+    };
+    return c.json(body, ready ? 200 : 503);
+  });
+
+  app.get('/metrics', async (c) => {
+    const text = await deps.metrics.registry.metrics();
+    return c.text(text, 200, { 'Content-Type': deps.metrics.registry.contentType });
+  });
+
+  const openApi = buildOpenApi(deps.engineConfig);
+  app.get('/openapi.json', (c) => c.json(openApi));
+  app.get('/docs', (c: Context) => c.html(docsPage()));
+  return app;
+}

@@ -1,0 +1,54 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { ApiError } from './errors.ts';
+
+export const MAX_BODY_BYTES = 16 * 1024;
+
+const chunkedLimit = bodyLimit({
+  maxSize: MAX_BODY_BYTES,
+  onError: () => {
+    throw new ApiError('BODY_TOO_LARGE');
+  },
+});
+
+/**
+ * 413 past 16 KiB. With a Content-Length (every normal client) the header decides and the body
+ * is later read on @hono/node-server's fast path; only chunked bodies go through hono's streaming
+ * bodyLimit (slower, but it never buffers more than the limit).
+ */
+export const limitBody: MiddlewareHandler = async (c, next) => {
+  const length = c.req.header('content-length');
+  if (length !== undefined) {
+    if (!/^\d+$/.test(length) || Number(length) > MAX_BODY_BYTES) throw new ApiError('BODY_TOO_LARGE');
+    return next();
+  }
+  if (c.req.header('transfer-encoding') !== undefined) return chunkedLimit(c, next);
+  return next();
+};
+
+/** Reads the body once as text (signing needs the exact bytes); '' for GET/HEAD. */
+export async function bodyText(c: Context): Promise<string> {
+  const method = c.req.method;
+  if (method === 'GET' || method === 'HEAD') return '';
+  const text = await c.req.text();
+  if (Buffer.byteLength(text) > MAX_BODY_BYTES) throw new ApiError('BODY_TOO_LARGE');
+  return text;
+}
+
+/** Refuses anything but application/json (charset parameter allowed). */
+export function requireJson(c: Context): void {
+  const type = c.req.header('content-type');
+  if (!type || !/^application\/json\s*(;|$)/i.test(type)) throw new ApiError('UNSUPPORTED_MEDIA_TYPE');
+}
+
+/** JSON.parse that answers MALFORMED_JSON instead of throwing a SyntaxError; objects only. */
+export function parseJsonObject(text: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new ApiError('MALFORMED_JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ApiError('INVALID_BODY');
+  return value as Record<string, unknown>;
+}

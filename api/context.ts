@@ -1,0 +1,52 @@
+import type { Logger } from 'pino';
+import type { EngineConfig, MatchingEngine } from '../engine/index.ts';
+import type { CommandInput, SubmitResult } from '../sequencer/index.ts';
+import type { CredentialStore } from './credentials.ts';
+import type { EventFeed } from './event-feed.ts';
+import type { ApiMetrics } from './metrics.ts';
+import type { RateLimits } from './rate-limit.ts';
+
+export type ServiceState = 'up' | 'down';
+
+/** What the API needs from the sequencer (a `Sequencer` from sequencer/ fits). */
+export interface SequencerPort {
+  readonly ready: boolean;
+  /** read-only queries only; throws SequencerNotReadyError before recovery finished */
+  readonly engine: MatchingEngine;
+  readonly lastSeq: number;
+  readonly pending: number;
+  readonly maxPending: number;
+  submit(command: CommandInput): Promise<SubmitResult>;
+}
+
+export interface ApiDeps {
+  readonly sequencer: SequencerPort;
+  readonly engineConfig: EngineConfig;
+  readonly credentials: Pick<CredentialStore, 'cached' | 'lookup' | 'createUser' | 'userExists'>;
+  /** the same instance the sequencer's event sink feeds */
+  readonly feed: EventFeed;
+  readonly metrics: ApiMetrics;
+  readonly adminToken: string;
+  readonly rateLimits: RateLimits;
+  /** broker states for /health and /ready */
+  readonly probeServices?: () => Promise<Record<string, ServiceState>>;
+  /** publisher states and lags for /ready (the mq issue fills it) */
+  readonly publishers?: () => Record<string, unknown>;
+  /** extra facts for /ready (e.g. recovery figures) */
+  readonly recoveryInfo?: () => unknown;
+  readonly logger?: Logger;
+  /** ms clock; default Date.now */
+  readonly now?: () => number;
+  /** accepted |server clock − X-TIMESTAMP|; default 60,000 ms */
+  readonly signatureWindowMs?: number;
+  /** bound of the replayed-signature cache; default 4,000,000 */
+  readonly replayCacheEntries?: number;
+}
+
+export type AppEnv = {
+  Variables: {
+    userId: number;
+    apiKey: string;
+    body: string;
+  };
+};

@@ -1,0 +1,230 @@
+import type { EngineEvent, Side } from '../engine/index.ts';
+
+/** A trade as kept for GET /v1/trades (engine units). */
+export interface RecentTrade {
+  readonly tradeId: number;
+  readonly price: number; // ticks
+  readonly quantity: number; // lots
+  readonly quoteQuantity: number; // quote minor units
+  readonly takerSide: Side;
+  readonly timestamp: number;
+}
+
+interface MinuteBucket {
+  minute: number;
+  volume: number; // lots
+  quoteVolume: number;
+  high: number;
+  low: number;
+  open: number;
+}
+
+export interface TickerStats {
+  readonly last?: number;
+  readonly open24h?: number;
+  readonly high24h?: number;
+  readonly low24h?: number;
+  readonly volume24h: number; // lots
+  readonly quoteVolume24h: number;
+  readonly trades24hFrom?: number;
+}
+
+const MINUTES_PER_DAY = 1440;
+
+/** Per-symbol market projections: a ring of recent trades and 24 h minute buckets for the ticker. */
+class SymbolProjection {
+  readonly #trades: RecentTrade[] = [];
+  #next = 0;
+  readonly #capacity: number;
+  readonly #minutes: (MinuteBucket | undefined)[] = new Array(MINUTES_PER_DAY);
+  last?: number;
+
+  constructor(capacity: number) {
+    this.#capacity = capacity;
+  }
+
+  add(trade: RecentTrade): void {
+    if (this.#trades.length < this.#capacity) this.#trades.push(trade);
+    else this.#trades[this.#next] = trade;
+    this.#next = (this.#next + 1) % this.#capacity;
+    this.last = trade.price;
+    const minute = Math.floor(trade.timestamp / 60_000);
+    const slot = minute % MINUTES_PER_DAY;
+    const bucket = this.#minutes[slot];
+    if (!bucket || bucket.minute !== minute) {
+      this.#minutes[slot] = { minute, volume: trade.quantity, quoteVolume: trade.quoteQuantity, high: trade.price, low: trade.price, open: trade.price };
+    } else {
+      bucket.volume += trade.quantity;
+      bucket.quoteVolume += trade.quoteQuantity;
+      if (trade.price > bucket.high) bucket.high = trade.price;
+      if (trade.price < bucket.low) bucket.low = trade.price;
+    }
+  }
+
+  /** Newest first. */
+  recent(limit: number): RecentTrade[] {
+    const count = Math.min(limit, this.#trades.length);
+    const out: RecentTrade[] = [];
+    for (let index = 1; index <= count; index++) {
+      const position = (this.#next - index + this.#trades.length * 2) % this.#trades.length;
+      out.push(this.#trades[position]!);
+    }
+    return out;
+  }
+
+  ticker(now: number): TickerStats {
+    const currentMinute = Math.floor(now / 60_000);
+    let volume = 0;
+    let quoteVolume = 0;
+    let high: number | undefined;
+    let low: number | undefined;
+    let oldest: MinuteBucket | undefined;
+    for (const bucket of this.#minutes) {
+      if (!bucket || bucket.minute <= currentMinute - MINUTES_PER_DAY || bucket.minute > currentMinute) continue;
+      volume += bucket.volume;
+      quoteVolume += bucket.quoteVolume;
+      high = high === undefined ? bucket.high : Math.max(high, bucket.high);
+      low = low === undefined ? bucket.low : Math.min(low, bucket.low);
+      if (!oldest || bucket.minute < oldest.minute) oldest = bucket;
+    }
+    return {
+      ...(this.last !== undefined ? { last: this.last } : {}),
+      ...(oldest ? { open24h: oldest.open } : {}),
+      ...(high !== undefined ? { high24h: high } : {}),
+      ...(low !== undefined ? { low24h: low } : {}),
+      volume24h: volume,
+      quoteVolume24h: quoteVolume,
+    };
+  }
+}
+
+/** What an OrderRejected event tells about a rejected place order. */
+export interface RejectionRecord {
+  readonly reason: string;
+  readonly code: number;
+  readonly userId: number;
+  readonly symbol?: string;
+  readonly clientOrderId?: string;
+  readonly timestamp: number;
+}
+
+export interface EventFeedOptions {
+  /** recent trades kept per symbol */
+  readonly tradesPerSymbol?: number;
+  /** client_order_id entries of finished orders kept for idempotent retries */
+  readonly recentClientOrderIds?: number;
+  /** reject reasons of recent rejected orders kept for GET /v1/order */
+  readonly recentRejections?: number;
+}
+
+/**
+ * The API's projections of the event stream, fed by the sequencer's event sink (replayed events
+ * too, so they rebuild after a restart from the events after the latest snapshot). Bounded:
+ * trades ring per symbol, 24 h of minute buckets, and client_order_id / reject-reason maps that
+ * keep open orders plus the most recent finished ones.
+ */
+export class EventFeed {
+  readonly #symbols = new Map<string, SymbolProjection>();
+  readonly #tradesPerSymbol: number;
+  /** `${userId}:${clientOrderId}` → orderId, insertion ordered for eviction */
+  readonly #clientOrderIds = new Map<string, number>();
+  readonly #open = new Set<number>();
+  readonly #recentClientOrderIds: number;
+  readonly #rejections = new Map<number, RejectionRecord>();
+  readonly #recentRejections: number;
+
+  constructor(options: EventFeedOptions = {}) {
+    this.#tradesPerSymbol = options.tradesPerSymbol ?? 1000;
+    this.#recentClientOrderIds = options.recentClientOrderIds ?? 200_000;
+    this.#recentRejections = options.recentRejections ?? 100_000;
+  }
+
+  /** The sequencer's event sink. Synchronous and cheap: it runs on the writer loop. */
+  readonly onEvents = (events: readonly EngineEvent[]): void => {
+    for (const event of events) this.#apply(event);
+  };
+
+  #apply(event: EngineEvent): void {
+    switch (event.type) {
+      case 'OrderAccepted':
+        this.#open.add(event.order.orderId);
+        if (event.order.clientOrderId !== undefined) this.#rememberClientOrderId(event.order.userId, event.order.clientOrderId, event.order.orderId);
+        break;
+      case 'OrderRejected':
+        if (event.orderId !== undefined) {
+          this.#rejections.set(event.orderId, {
+            reason: event.reason,
+            code: event.code,
+            userId: event.userId,
+            timestamp: event.timestamp,
+            ...(event.symbol !== undefined ? { symbol: event.symbol } : {}),
+            ...(event.clientOrderId !== undefined ? { clientOrderId: event.clientOrderId } : {}),
+          });
+          if (this.#rejections.size > this.#recentRejections) {
+            const oldest = this.#rejections.keys().next().value;
+            if (oldest !== undefined) this.#rejections.delete(oldest);
+          }
+          if (event.clientOrderId !== undefined && event.commandType === 'PlaceOrder') {
+            this.#rememberClientOrderId(event.userId, event.clientOrderId, event.orderId);
+          }
+        }
+        break;
+      case 'Trade': {
+        let projection = this.#symbols.get(event.symbol);
+        if (!projection) {
+          projection = new SymbolProjection(this.#tradesPerSymbol);
+          this.#symbols.set(event.symbol, projection);
+        }
+        projection.add({
+          tradeId: event.tradeId,
+          price: event.price,
+          quantity: event.quantity,
+          quoteQuantity: event.quoteQuantity,
+          takerSide: event.takerSide,
+          timestamp: event.timestamp,
+        });
+        if (event.maker.status === 'Filled') this.#open.delete(event.maker.orderId);
+        if (event.taker.status === 'Filled') this.#open.delete(event.taker.orderId);
+        break;
+      }
+      case 'OrderCancelled':
+      case 'OrderExpired':
+        this.#open.delete(event.order.orderId);
+        break;
+      default:
+        break;
+    }
+  }
+
+  #rememberClientOrderId(userId: number, clientOrderId: string, orderId: number): void {
+    const key = `${userId}:${clientOrderId}`;
+    if (this.#clientOrderIds.has(key)) return;
+    this.#clientOrderIds.set(key, orderId);
+    // Evict the oldest finished entries; open orders move to the back and stay.
+    let guard = this.#clientOrderIds.size;
+    while (this.#clientOrderIds.size > this.#recentClientOrderIds && guard-- > 0) {
+      const first = this.#clientOrderIds.entries().next().value;
+      if (!first) break;
+      const [oldestKey, oldestOrder] = first;
+      this.#clientOrderIds.delete(oldestKey);
+      if (this.#open.has(oldestOrder)) this.#clientOrderIds.set(oldestKey, oldestOrder);
+    }
+  }
+
+  /** The order already placed by this user with this client_order_id (open or recent). */
+  orderForClientOrderId(userId: number, clientOrderId: string): number | undefined {
+    return this.#clientOrderIds.get(`${userId}:${clientOrderId}`);
+  }
+
+  rejection(orderId: number): RejectionRecord | undefined {
+    return this.#rejections.get(orderId);
+  }
+
+  recentTrades(symbol: string, limit: number): RecentTrade[] {
+    return this.#symbols.get(symbol)?.recent(limit) ?? [];
+  }
+
+  ticker(symbol: string, now: number): TickerStats {
+    return this.#symbols.get(symbol)?.ticker(now) ?? { volume24h: 0, quoteVolume24h: 0 };
+  }
+}

@@ -1,0 +1,62 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { SequencerObserver } from '../sequencer/index.ts';
+
+const LATENCY_BUCKETS = [0.0002, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+
+/** The core's Prometheus metrics on a registry of its own (tests can build several apps). */
+export class ApiMetrics {
+  readonly registry = new Registry();
+  readonly ackSeconds = new Histogram({
+    name: 'xtrader_order_ack_seconds',
+    help: 'POST /v1/order and DELETE /v1/order/{id}: from request handled to ack (journal fsync + engine apply included)',
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly queueDepth = new Gauge({
+    name: 'xtrader_sequencer_queue_depth',
+    help: 'commands queued or being written in the sequencer, sampled at each batch start',
+    registers: [this.registry],
+  });
+  readonly fsyncSeconds = new Histogram({
+    name: 'xtrader_journal_batch_write_fsync_seconds',
+    help: 'journal group commit: write + fdatasync time per batch',
+    buckets: [0.00002, 0.00005, 0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05],
+    registers: [this.registry],
+  });
+  readonly batchSize = new Histogram({
+    name: 'xtrader_journal_batch_commands',
+    help: 'commands per journal group commit',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 8192],
+    registers: [this.registry],
+  });
+  readonly engineSeconds = new Histogram({
+    name: 'xtrader_engine_apply_seconds',
+    help: 'engine time per command',
+    buckets: [0.000001, 0.000002, 0.000005, 0.00001, 0.00002, 0.00005, 0.0001, 0.001, 0.01],
+    registers: [this.registry],
+  });
+  readonly snapshots = new Counter({ name: 'xtrader_snapshots_total', help: 'engine snapshots written', registers: [this.registry] });
+  readonly errors = new Counter({
+    name: 'xtrader_http_errors_total',
+    help: 'HTTP error answers by status and error word',
+    labelNames: ['status', 'error'],
+    registers: [this.registry],
+  });
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Hooks for the sequencer (SequencerOptions.observer); onWarning etc. are added by the caller. */
+  sequencerObserver(): Pick<SequencerObserver, 'onBatch' | 'onApply' | 'onQueueDepth' | 'onSnapshot'> {
+    return {
+      onBatch: (size, _bytes, fsyncMs) => {
+        this.fsyncSeconds.observe(fsyncMs / 1000);
+        this.batchSize.observe(size);
+      },
+      onApply: (nanoseconds) => this.engineSeconds.observe(nanoseconds / 1e9),
+      onQueueDepth: (depth) => this.queueDepth.set(depth),
+      onSnapshot: () => this.snapshots.inc(),
+    };
+  }
+}

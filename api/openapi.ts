@@ -1,0 +1,260 @@
+import type { EngineConfig, OrderStatus } from '../engine/index.ts';
+import { rejectDomain } from '../engine/index.ts';
+import { errorCatalogue } from './errors.ts';
+
+/** Order status words (GET /v1/order/{id}); the first three are the seeds' own. */
+export const ORDER_STATUSES: Record<OrderStatus, string> = {
+  Pending: 'resting on the book, nothing filled yet',
+  PartiallyFilled: 'some quantity filled, the rest still open',
+  Filled: 'completely filled (final)',
+  Cancelled: 'cancelled by its owner (final)',
+  Expired: 'IOC/FOK remainder, market order without liquidity, or self-trade prevention (final)',
+  Rejected: 'accepted for sequencing, then refused by the engine; reject_reason says why, e.g. INSUFFICIENT_FUNDS (final)',
+  Untriggered: 'stop order waiting for its stop price',
+};
+
+const decimal = { type: 'string', pattern: '^\\d+(\\.\\d+)?$', description: 'decimal as a string (requests also accept a JSON number; no sign, no exponent)' };
+const errorRef = { $ref: '#/components/schemas/Error' };
+const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
+const err = (description: string) => ({ description, ...json(errorRef) });
+const signedSecurity = [{ ApiKey: [], Timestamp: [], Signature: [] }];
+
+/** The OpenAPI 3.1 description served at /openapi.json: every route, error word and order status. */
+export function buildOpenApi(config: EngineConfig): Record<string, unknown> {
+  const catalogue = errorCatalogue();
+  const errorList = catalogue
+    .map((entry) => {
+      const where = entry.code >= 4000 ? `HTTP ${entry.status}` : rejectDomain(entry.code) === 'validation' ? 'HTTP 400' : 'order reject_reason';
+      return `| \`${entry.error}\` | ${entry.code} | ${where} | ${entry.message} |`;
+    })
+    .join('\n');
+  const statusList = Object.entries(ORDER_STATUSES)
+    .map(([status, meaning]) => `| \`${status}\` | ${meaning} |`)
+    .join('\n');
+  const symbols = config.markets.map((market) => market.symbol);
+  const symbolParam = { name: 'symbol', in: 'path', required: true, schema: { type: 'string', enum: symbols } };
+  const orderIdParam = { name: 'order_id', in: 'path', required: true, schema: { type: 'string', pattern: '^[1-9]\\d{0,15}$' } };
+  const common = {
+    '400': err('invalid request — see the error table'),
+    '401': err('missing, unknown, stale, wrong or replayed signature'),
+    '429': { ...err('rate limit exceeded'), headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'seconds' } } },
+    '503': err('not ready, overloaded, or journal failure'),
+  };
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'xtrader HTTP API',
+      version: '1.0.0',
+      description: [
+        'Spot exchange API. An order is answered `200 {order_id, status: "ACCEPTED"}` as soon as it is durable in the journal (fsync) and applied by the engine; matching outcome is read with GET /v1/order/{order_id}.',
+        '',
+        '**Signing.** Headers `X-API-KEY`, `X-TIMESTAMP` (ms since the epoch) and `X-SIGNATURE` = hex HMAC-SHA256(api_secret, timestamp + METHOD + path_with_query + body). The timestamp must be within 60 s of the server clock; a signature already used inside that window is refused (401 REPLAYED_SIGNATURE) — sign every request afresh.',
+        '',
+        '**Decimals** are strings in responses; requests accept strings or JSON numbers (send strings to be exact). Times are integer ms since the epoch. Ids are decimal strings.',
+        '',
+        '**Idempotency.** `client_order_id` is unique per user among open and recent orders: a retry with the same id returns the original `order_id` (`duplicate: true`) and places nothing, whatever the rest of the body says.',
+        '',
+        '**Rate limits** per API key: orders per second (POST /v1/order, DELETE /v1/order) and signed requests per minute; 429 with `Retry-After`.',
+        '',
+        '**Order statuses**',
+        '',
+        '| status | meaning |',
+        '| --- | --- |',
+        statusList,
+        '',
+        '**Error words** (`{"error": WORD, "message": text}`; the word is stable, the message is for people)',
+        '',
+        '| error | code | where | meaning |',
+        '| --- | --- | --- | --- |',
+        errorList,
+      ].join('\n'),
+    },
+    servers: [{ url: '/' }],
+    components: {
+      securitySchemes: {
+        ApiKey: { type: 'apiKey', in: 'header', name: 'X-API-KEY' },
+        Timestamp: { type: 'apiKey', in: 'header', name: 'X-TIMESTAMP' },
+        Signature: { type: 'apiKey', in: 'header', name: 'X-SIGNATURE' },
+        Admin: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN (generated into $DATA_DIR/admin-token when unset)' },
+      },
+      schemas: {
+        Error: {
+          type: 'object',
+          required: ['error', 'message'],
+          properties: { error: { type: 'string', enum: catalogue.map((entry) => entry.error) }, message: { type: 'string' } },
+        },
+        OrderStatus: { type: 'string', enum: Object.keys(ORDER_STATUSES) },
+        PlaceOrder: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['symbol', 'side', 'order_type'],
+          properties: {
+            symbol: { type: 'string', enum: symbols },
+            side: { type: 'string', enum: ['Buy', 'Sell'] },
+            order_type: { type: 'string', enum: ['Limit', 'Market', 'StopLimit', 'StopMarket'] },
+            price: { ...decimal, description: 'required for Limit/StopLimit, refused for Market/StopMarket; a multiple of tick_size' },
+            quantity: { ...decimal, description: 'a multiple of lot_size; required unless quote_amount is given' },
+            quote_amount: { ...decimal, description: 'Market/StopMarket Buy only: quote to spend' },
+            stop_price: { ...decimal, description: 'required for stop types, refused otherwise' },
+            time_in_force: { type: 'string', enum: ['GTC', 'IOC', 'FOK'], description: 'default GTC (limit) / IOC (market); market orders cannot be GTC' },
+            post_only: { type: 'boolean', description: 'GTC Limit only; rejected by the engine (POST_ONLY_WOULD_TAKE) if it would trade' },
+            client_order_id: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' },
+            self_trade_prevention: { type: 'string', enum: ['ExpireTaker', 'ExpireMaker', 'ExpireBoth'], description: 'default ExpireTaker' },
+          },
+        },
+        Ack: {
+          type: 'object',
+          required: ['order_id', 'status', 'message'],
+          properties: {
+            order_id: { type: 'string' },
+            status: { const: 'ACCEPTED' },
+            message: { type: 'string' },
+            order_status: { $ref: '#/components/schemas/OrderStatus' },
+            duplicate: { type: 'boolean' },
+          },
+        },
+        Order: {
+          type: 'object',
+          properties: {
+            order_id: { type: 'string' },
+            client_order_id: { type: ['string', 'null'] },
+            symbol: { type: 'string' },
+            side: { type: 'string' },
+            order_type: { type: 'string' },
+            time_in_force: { type: 'string' },
+            post_only: { type: 'boolean' },
+            price: { type: ['string', 'null'] },
+            stop_price: { type: ['string', 'null'] },
+            quantity: { type: 'string' },
+            quote_amount: { type: ['string', 'null'] },
+            filled_quantity: { type: 'string' },
+            remaining_quantity: { type: 'string' },
+            filled_quote: { type: 'string' },
+            avg_price: { type: ['string', 'null'] },
+            fees: { type: 'string' },
+            fee_asset: { type: 'string' },
+            status: { $ref: '#/components/schemas/OrderStatus' },
+            reject_reason: { type: ['string', 'null'] },
+            created_at: { type: 'integer' },
+            updated_at: { type: 'integer' },
+          },
+        },
+        Transfer: {
+          type: 'object',
+          required: ['user_id', 'asset', 'amount'],
+          properties: { user_id: { type: 'string' }, asset: { type: 'string' }, amount: decimal, reference: { type: 'string' } },
+        },
+      },
+    },
+    paths: {
+      '/v1/order': {
+        post: {
+          summary: 'Place an order (acknowledged once durable)',
+          security: signedSecurity,
+          requestBody: { required: true, ...json({ $ref: '#/components/schemas/PlaceOrder' }) },
+          responses: {
+            '200': { description: 'sequenced', ...json({ $ref: '#/components/schemas/Ack' }) },
+            ...common,
+            '413': err('body larger than 16 KiB'),
+            '415': err('Content-Type is not application/json'),
+          },
+        },
+      },
+      '/v1/order/{order_id}': {
+        get: {
+          summary: "The order's full current state",
+          security: signedSecurity,
+          parameters: [orderIdParam],
+          responses: { '200': { description: 'the order', ...json({ $ref: '#/components/schemas/Order' }) }, ...common, '404': err('no such order, or not yours') },
+        },
+        delete: {
+          summary: 'Cancel an open order (acknowledged like an order)',
+          security: signedSecurity,
+          parameters: [orderIdParam],
+          responses: { '200': { description: 'cancel sequenced', ...json({ $ref: '#/components/schemas/Ack' }) }, ...common, '404': err('no such order, or not yours') },
+        },
+      },
+      '/v1/orders': {
+        get: {
+          summary: 'Your open orders',
+          security: signedSecurity,
+          parameters: [{ name: 'symbol', in: 'query', required: false, schema: { type: 'string', enum: symbols } }],
+          responses: { '200': { description: 'open orders', ...json({ type: 'object', properties: { orders: { type: 'array', items: { $ref: '#/components/schemas/Order' } } } }) }, ...common },
+        },
+      },
+      '/v1/balances': {
+        get: {
+          summary: 'Your balances (available, locked, total)',
+          security: signedSecurity,
+          responses: { '200': { description: 'balances', ...json({ type: 'object' }) }, ...common },
+        },
+      },
+      '/v1/orderbook/{symbol}': {
+        get: {
+          summary: 'Aggregated book: {symbol, symbol_seq, bids: [[price, qty]…], asks}',
+          parameters: [symbolParam, { name: 'depth', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 20 } }],
+          responses: { '200': { description: 'book levels, best first', ...json({ type: 'object' }) }, '400': err('unknown symbol or bad depth'), '503': err('not ready') },
+        },
+      },
+      '/v1/trades/{symbol}': {
+        get: {
+          summary: 'Recent trades, newest first (bounded: the last 1000 per symbol)',
+          parameters: [symbolParam, { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } }],
+          responses: { '200': { description: 'trades', ...json({ type: 'object' }) }, '400': err('unknown symbol or bad limit') },
+        },
+      },
+      '/v1/ticker/{symbol}': {
+        get: {
+          summary: 'Last price, 24 h open/high/low/volume, best bid/ask',
+          parameters: [symbolParam],
+          responses: { '200': { description: 'ticker', ...json({ type: 'object' }) }, '400': err('unknown symbol'), '503': err('not ready') },
+        },
+      },
+      '/v1/markets': { get: { summary: 'Markets with tick, lot, limits and fees', responses: { '200': { description: 'markets', ...json({ type: 'object' }) } } } },
+      '/health': { get: { summary: 'Process alive; status "ok" or "degraded" with each service state', responses: { '200': { description: 'alive', ...json({ type: 'object' }) } } } },
+      '/ready': {
+        get: {
+          summary: '200 only when orders can be accepted (recovery done); lists service and publisher states',
+          responses: { '200': { description: 'ready', ...json({ type: 'object' }) }, '503': { description: 'recovering', ...json({ type: 'object' }) } },
+        },
+      },
+      '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'text exposition format' } } } },
+      '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } } },
+      '/docs': { get: { summary: 'HTML page rendering this document', responses: { '200': { description: 'text/html' } } } },
+      '/admin/users': {
+        post: {
+          summary: 'Create a user with an API key and secret (the secret is shown only here)',
+          security: [{ Admin: [] }],
+          requestBody: { required: true, ...json({ type: 'object', required: ['name'], properties: { name: { type: 'string' } } }) },
+          responses: { '201': { description: 'created', ...json({ type: 'object', properties: { user_id: { type: 'string' }, api_key: { type: 'string' }, api_secret: { type: 'string' } } }) }, '400': err('invalid'), '401': err('admin token missing or wrong') },
+        },
+      },
+      '/admin/deposits': {
+        post: {
+          summary: 'Credit a balance (through the sequencer, acknowledged like an order)',
+          security: [{ Admin: [] }],
+          requestBody: { required: true, ...json({ $ref: '#/components/schemas/Transfer' }) },
+          responses: { '200': { description: 'sequenced; outcome Applied or Rejected', ...json({ type: 'object' }) }, '400': err('invalid'), '401': err('admin'), '503': err('not ready or overloaded') },
+        },
+      },
+      '/admin/withdrawals': {
+        post: {
+          summary: 'Debit an available balance (through the sequencer)',
+          security: [{ Admin: [] }],
+          requestBody: { required: true, ...json({ $ref: '#/components/schemas/Transfer' }) },
+          responses: { '200': { description: 'sequenced', ...json({ type: 'object' }) }, '400': err('invalid or INSUFFICIENT_AVAILABLE'), '401': err('admin'), '503': err('not ready or overloaded') },
+        },
+      },
+      '/admin/balances/{user_id}': {
+        get: { summary: "Any user's balances", security: [{ Admin: [] }], responses: { '200': { description: 'balances', ...json({ type: 'object' }) }, '401': err('admin') } },
+      },
+      '/admin/state': {
+        get: {
+          summary: 'last_seq, last_event_seq and the engine stateHash (replay checks)',
+          security: [{ Admin: [] }],
+          responses: { '200': { description: 'state facts', ...json({ type: 'object' }) }, '401': err('admin'), '503': err('not ready') },
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,152 @@
+import { z } from 'zod';
+import {
+  amountToMinor,
+  findAsset,
+  findMarket,
+  isDecimalError,
+  priceToTicks,
+  quantityToLots,
+  type DecimalError,
+  type EngineConfig,
+  type MarketSpec,
+  type OrderType,
+  type PlaceOrderCommand,
+  type RejectReason,
+} from '../engine/index.ts';
+import { validatePlaceOrder } from '../engine/validation.ts';
+import { ApiError, type ErrorWord } from './errors.ts';
+
+/** Longest decimal text accepted; anything longer is "absurdly long" (OUT_OF_BOUNDS) before parsing. */
+const MAX_DECIMAL_LENGTH = 40;
+const PLAIN_DECIMAL = /^\d+(\.\d+)?$/;
+export const CLIENT_ORDER_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+const decimalInput = z.union([z.string(), z.number()]);
+
+/** The POST /v1/order body (ARCHITECTURE.md); unknown fields are refused so that typos surface. */
+export const orderBodySchema = z.strictObject({
+  symbol: z.string().max(32),
+  side: z.enum(['Buy', 'Sell']),
+  order_type: z.enum(['Limit', 'Market', 'StopLimit', 'StopMarket']),
+  price: decimalInput.nullish(),
+  quantity: decimalInput.nullish(),
+  quote_amount: decimalInput.nullish(),
+  stop_price: decimalInput.nullish(),
+  time_in_force: z.enum(['GTC', 'IOC', 'FOK']).optional(),
+  post_only: z.boolean().optional(),
+  client_order_id: z.string().regex(CLIENT_ORDER_ID).optional(),
+  self_trade_prevention: z.enum(['ExpireTaker', 'ExpireMaker', 'ExpireBoth']).optional(),
+});
+
+export type OrderBody = z.infer<typeof orderBodySchema>;
+
+const FIELD_WORDS: Record<string, ErrorWord> = {
+  side: 'INVALID_SIDE',
+  order_type: 'INVALID_ORDER_TYPE',
+  time_in_force: 'INVALID_TIME_IN_FORCE',
+  self_trade_prevention: 'INVALID_STP_MODE',
+  client_order_id: 'INVALID_CLIENT_ORDER_ID',
+  price: 'NOT_A_DECIMAL',
+  quantity: 'NOT_A_DECIMAL',
+  quote_amount: 'NOT_A_DECIMAL',
+  stop_price: 'NOT_A_DECIMAL',
+};
+
+/** Turns the first zod issue into a stable error word naming the field. */
+export function zodToApiError(error: z.ZodError): ApiError {
+  const issue = error.issues[0];
+  if (!issue) return new ApiError('INVALID_BODY');
+  if (issue.code === 'unrecognized_keys') return new ApiError('UNKNOWN_FIELD', `unknown field(s): ${issue.keys.join(', ')}`);
+  const field = String(issue.path[0] ?? '');
+  if (field === '') return new ApiError('INVALID_BODY');
+  if (issue.code === 'invalid_type' && issue.input === undefined) return new ApiError('MISSING_FIELD', `${field} is required`);
+  return new ApiError(FIELD_WORDS[field] ?? 'INVALID_FIELD', `${field}: ${issue.message}`);
+}
+
+/**
+ * A JSON decimal (string or number) as plain decimal text. Numbers are taken by their shortest
+ * round-trip form, so 0.1 is '0.1' but 1e-7 stays exponent notation and is refused: send strings
+ * to be exact. Refused: signs, exponents, NaN/Infinity spelled out, whitespace, over-long text.
+ */
+export function decimalText(value: string | number, field: string): string {
+  const text = typeof value === 'number' ? (Number.isFinite(value) ? String(value) : 'NaN') : value;
+  if (text.length > MAX_DECIMAL_LENGTH) throw new ApiError('OUT_OF_BOUNDS', `${field}: more than ${MAX_DECIMAL_LENGTH} characters`);
+  if (!PLAIN_DECIMAL.test(text)) {
+    throw new ApiError('NOT_A_DECIMAL', `${field}: '${text}' is not a plain non-negative decimal (digits with an optional fraction; no sign, exponent or spaces)`);
+  }
+  return text;
+}
+
+function fromDecimalError(error: DecimalError, field: string): ApiError {
+  return new ApiError(error.code as RejectReason, `${field}: ${error.message}`);
+}
+
+function fail(word: RejectReason, message?: string): never {
+  throw new ApiError(word, message);
+}
+
+export type PlaceOrderInput = Omit<PlaceOrderCommand, 'timestamp' | 'orderId'>;
+
+/**
+ * Converts the body to engine units and runs the engine's own stateless checks
+ * (engine/validation.ts validatePlaceOrder), so an order the engine would refuse for its shape is
+ * answered 400 without ever being journaled (no state change). Balance and book checks stay with
+ * the engine: such an order is acknowledged and then shows status Rejected with its reason.
+ */
+export function toPlaceOrder(body: OrderBody, userId: number, config: EngineConfig): PlaceOrderInput {
+  const market = findMarket(config, body.symbol) ?? fail('UNKNOWN_SYMBOL', `no market '${body.symbol}'`);
+  const orderType: OrderType = body.order_type;
+  const isMarket = orderType === 'Market' || orderType === 'StopMarket';
+  const timeInForce = body.time_in_force ?? (isMarket ? 'IOC' : 'GTC');
+  // Stricter than the engine: a market order cannot rest, so GTC on one is a client mistake.
+  if (isMarket && timeInForce === 'GTC') fail('INVALID_TIME_IN_FORCE', 'market orders take IOC or FOK');
+
+  const price = body.price != null ? positive(ticks(market, body.price, 'price'), 'INVALID_PRICE', 'price') : undefined;
+  const stopPrice = body.stop_price != null ? positive(ticks(market, body.stop_price, 'stop_price'), 'INVALID_STOP_PRICE', 'stop_price') : undefined;
+  let quantity: number | undefined;
+  if (body.quantity != null) {
+    const lots = quantityToLots(market, decimalText(body.quantity, 'quantity'));
+    if (isDecimalError(lots)) throw fromDecimalError(lots, 'quantity');
+    quantity = positive(lots, 'INVALID_QUANTITY', 'quantity');
+  }
+  let quoteAmount: number | undefined;
+  if (body.quote_amount != null) {
+    const quoteAsset = findAsset(config, market.quote);
+    if (!quoteAsset) throw new Error(`market ${market.symbol} quotes unknown asset ${market.quote}`);
+    const minor = amountToMinor(quoteAsset, decimalText(body.quote_amount, 'quote_amount'));
+    if (isDecimalError(minor)) throw fromDecimalError(minor, 'quote_amount');
+    quoteAmount = positive(minor, 'INVALID_QUOTE_AMOUNT', 'quote_amount');
+  }
+
+  const command: PlaceOrderInput = {
+    type: 'PlaceOrder',
+    userId,
+    symbol: market.symbol,
+    side: body.side,
+    orderType,
+    ...(price !== undefined ? { price } : {}),
+    ...(stopPrice !== undefined ? { stopPrice } : {}),
+    ...(quantity !== undefined ? { quantity } : {}),
+    ...(quoteAmount !== undefined ? { quoteAmount } : {}),
+    timeInForce,
+    postOnly: body.post_only ?? false,
+    stp: body.self_trade_prevention ?? 'ExpireTaker',
+    ...(body.client_order_id !== undefined ? { clientOrderId: body.client_order_id } : {}),
+  };
+  // orderId and timestamp are the sequencer's; any valid placeholder checks the rest.
+  const reason = validatePlaceOrder(market, { ...command, orderId: 1, timestamp: 0 });
+  if (reason !== undefined) fail(reason);
+  return command;
+}
+
+function positive(value: number, word: RejectReason, field: string): number {
+  if (value <= 0) fail(word, `${field} must be greater than zero`);
+  return value;
+}
+
+function ticks(market: MarketSpec, value: string | number, field: string): number {
+  const result = priceToTicks(market, decimalText(value, field));
+  if (isDecimalError(result)) throw fromDecimalError(result, field);
+  return result;
+}
+

@@ -1,0 +1,87 @@
+import type { Hono } from 'hono';
+import { z } from 'zod';
+import { amountToMinor, findAsset, isDecimalError, type RejectReason } from '../engine/index.ts';
+import { parseJsonObject, requireJson } from './body.ts';
+import type { ApiDeps, AppEnv } from './context.ts';
+import { ApiError } from './errors.ts';
+import { decimalText, zodToApiError } from './order-input.ts';
+import type { Views } from './views.ts';
+
+const userBody = z.strictObject({ name: z.string().min(1).max(200) });
+const transferBody = z.strictObject({
+  user_id: z.union([z.number().int().nonnegative(), z.string().regex(/^\d{1,15}$/)]),
+  asset: z.string().max(16),
+  amount: z.union([z.string(), z.number()]),
+  reference: z.string().max(100).optional(),
+});
+
+/** Admin: users and keys, deposits, withdrawals, and the state facts the crash test compares. */
+export function adminRoutes(app: Hono<AppEnv>, deps: ApiDeps, views: Views): void {
+  const { sequencer, credentials } = deps;
+
+  const readJson = async (c: { req: { text(): Promise<string> } }, requireType: () => void) => {
+    requireType();
+    return parseJsonObject(await c.req.text());
+  };
+
+  app.post('/admin/users', async (c) => {
+    const parsed = userBody.safeParse(await readJson(c, () => requireJson(c)));
+    if (!parsed.success) throw zodToApiError(parsed.error);
+    const user = await credentials.createUser(parsed.data.name);
+    return c.json({ user_id: String(user.userId), api_key: user.apiKey, api_secret: user.apiSecret }, 201);
+  });
+
+  for (const kind of ['Deposit', 'Withdraw'] as const) {
+    app.post(kind === 'Deposit' ? '/admin/deposits' : '/admin/withdrawals', async (c) => {
+      const parsed = transferBody.safeParse(await readJson(c, () => requireJson(c)));
+      if (!parsed.success) throw zodToApiError(parsed.error);
+      const userId = Number(parsed.data.user_id);
+      const asset = findAsset(deps.engineConfig, parsed.data.asset);
+      if (!asset) throw new ApiError('UNKNOWN_ASSET', `no asset '${parsed.data.asset}'`);
+      const amount = amountToMinor(asset, decimalText(parsed.data.amount, 'amount'));
+      if (isDecimalError(amount)) throw new ApiError(amount.code as RejectReason, `amount: ${amount.message}`);
+      if (amount <= 0) throw new ApiError('INVALID_AMOUNT', 'amount must be greater than zero');
+      if (userId !== deps.engineConfig.feeAccountId && !(await credentials.userExists(userId))) {
+        throw new ApiError('UNKNOWN_USER', `no user ${userId}`);
+      }
+      if (kind === 'Withdraw') {
+        const balance = sequencer.engine.balances(userId).find((entry) => entry.asset === asset.code);
+        if ((balance?.available ?? 0) < amount) throw new ApiError('INSUFFICIENT_AVAILABLE');
+      }
+      const result = await sequencer.submit({
+        type: kind,
+        userId,
+        asset: asset.code,
+        amount,
+        ...(parsed.data.reference !== undefined ? { reference: parsed.data.reference } : {}),
+      });
+      const rejected = result.events.find((event) => event.type === 'OrderRejected');
+      const balance = sequencer.engine.balances(userId).find((entry) => entry.asset === asset.code);
+      return c.json({
+        request_id: String(result.seq),
+        status: 'ACCEPTED',
+        message: `${kind === 'Deposit' ? 'deposit' : 'withdrawal'} accepted`,
+        outcome: rejected ? 'Rejected' : 'Applied',
+        reject_reason: rejected?.type === 'OrderRejected' ? rejected.reason : null,
+        balances: views.balances(balance ? [balance] : []),
+      });
+    });
+  }
+
+  app.get('/admin/balances/:userId', (c) => {
+    const text = c.req.param('userId');
+    if (!/^\d{1,15}$/.test(text)) throw new ApiError('INVALID_USER_ID');
+    return c.json({ user_id: text, balances: views.balances(sequencer.engine.balances(Number(text))) });
+  });
+
+  /** What replay checks compare: equal states ⇔ equal hashes. */
+  app.get('/admin/state', (c) => {
+    const engine = sequencer.engine;
+    return c.json({
+      last_seq: sequencer.lastSeq,
+      last_event_seq: engine.lastEventSeq(),
+      state_hash: engine.stateHash(),
+      pending: sequencer.pending,
+    });
+  });
+}

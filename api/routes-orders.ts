@@ -1,0 +1,103 @@
+import type { Hono } from 'hono';
+import type { OrderStatus, OrderView } from '../engine/index.ts';
+import { parseJsonObject, requireJson } from './body.ts';
+import type { ApiDeps, AppEnv } from './context.ts';
+import { ApiError } from './errors.ts';
+import { orderBodySchema, toPlaceOrder, zodToApiError } from './order-input.ts';
+import type { Views } from './views.ts';
+
+const ORDER_ID = /^[1-9]\d{0,15}$/;
+const OPEN: ReadonlySet<OrderStatus> = new Set(['Pending', 'PartiallyFilled', 'Untriggered']);
+
+export function parseOrderId(text: string): number {
+  if (!ORDER_ID.test(text) || !Number.isSafeInteger(Number(text))) throw new ApiError('INVALID_ORDER_ID');
+  return Number(text);
+}
+
+/** POST/GET/DELETE /v1/order, GET /v1/orders, GET /v1/balances — all signed, all the caller's own. */
+export function orderRoutes(app: Hono<AppEnv>, deps: ApiDeps, views: Views): void {
+  const { sequencer, feed, metrics } = deps;
+  /** `${userId}:${clientOrderId}` → the order id of a place still waiting for its ack. */
+  const inFlight = new Map<string, Promise<number>>();
+
+  const statusOf = (orderId: number): OrderStatus | 'Rejected' | undefined =>
+    sequencer.engine.getOrder(orderId)?.status ?? (feed.rejection(orderId) ? 'Rejected' : undefined);
+
+  app.post('/v1/order', async (c) => {
+    requireJson(c);
+    const parsed = orderBodySchema.safeParse(parseJsonObject(c.get('body')));
+    if (!parsed.success) throw zodToApiError(parsed.error);
+    const userId = c.get('userId');
+    const command = toPlaceOrder(parsed.data, userId, deps.engineConfig);
+    const clientOrderId = command.clientOrderId;
+    if (clientOrderId !== undefined) {
+      // Idempotent retry: the same client_order_id from the same user answers with the original order.
+      const key = `${userId}:${clientOrderId}`;
+      // Both lookups happen before any await, so two concurrent requests cannot both submit.
+      const pending = inFlight.get(key);
+      const known = feed.orderForClientOrderId(userId, clientOrderId);
+      const existing = known ?? (pending ? await pending : undefined);
+      if (existing !== undefined) {
+        return c.json({
+          order_id: String(existing),
+          status: 'ACCEPTED',
+          message: 'duplicate client_order_id: this is the original order, no new order was placed',
+          order_status: statusOf(existing) ?? null,
+          duplicate: true,
+        });
+      }
+      const started = performance.now();
+      const placing = sequencer.submit(command).then((result) => result.orderId ?? result.seq);
+      inFlight.set(key, placing);
+      const forget = () => inFlight.delete(key);
+      placing.then(forget, forget);
+      const orderId = await placing;
+      metrics.ackSeconds.observe((performance.now() - started) / 1000);
+      return c.json({ order_id: String(orderId), status: 'ACCEPTED', message: 'order accepted', order_status: statusOf(orderId) ?? null });
+    }
+    const started = performance.now();
+    const result = await sequencer.submit(command);
+    metrics.ackSeconds.observe((performance.now() - started) / 1000);
+    const orderId = result.orderId ?? result.seq;
+    return c.json({ order_id: String(orderId), status: 'ACCEPTED', message: 'order accepted', order_status: statusOf(orderId) ?? null });
+  });
+
+  /** The caller's own order, or 404 — another user's order is indistinguishable from none. */
+  const ownOrder = (userId: number, orderId: number): OrderView | undefined => {
+    const view = sequencer.engine.getOrder(orderId);
+    return view && view.userId === userId ? view : undefined;
+  };
+
+  app.get('/v1/order/:id', (c) => {
+    const orderId = parseOrderId(c.req.param('id'));
+    const userId = c.get('userId');
+    const view = ownOrder(userId, orderId);
+    if (view) return c.json(views.order(view, feed.rejection(orderId)));
+    const rejection = feed.rejection(orderId);
+    if (rejection && rejection.userId === userId) return c.json(views.rejectedOrder(orderId, rejection));
+    throw new ApiError('ORDER_NOT_FOUND');
+  });
+
+  app.delete('/v1/order/:id', async (c) => {
+    const orderId = parseOrderId(c.req.param('id'));
+    const userId = c.get('userId');
+    const view = ownOrder(userId, orderId);
+    if (!view) throw new ApiError('ORDER_NOT_FOUND');
+    if (!OPEN.has(view.status)) throw new ApiError('ORDER_NOT_OPEN', `the order is already ${view.status}`);
+    const started = performance.now();
+    await sequencer.submit({ type: 'CancelOrder', orderId, userId });
+    metrics.ackSeconds.observe((performance.now() - started) / 1000);
+    return c.json({ order_id: String(orderId), status: 'ACCEPTED', message: 'cancel accepted', order_status: statusOf(orderId) ?? null });
+  });
+
+  app.get('/v1/orders', (c) => {
+    const symbol = c.req.query('symbol');
+    if (symbol !== undefined && !views.market(symbol)) throw new ApiError('UNKNOWN_SYMBOL', `no market '${symbol}'`);
+    const orders = sequencer.engine.openOrders(c.get('userId'), symbol);
+    return c.json({ orders: orders.map((order) => views.order(order)) });
+  });
+
+  app.get('/v1/balances', (c) => {
+    return c.json({ balances: views.balances(sequencer.engine.balances(c.get('userId'))) });
+  });
+}
