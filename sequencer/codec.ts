@@ -1,0 +1,396 @@
+/**
+ * Binary codec for journal records (format version 1). Little-endian throughout.
+ *
+ * Record framing:   [u32 payloadLength][u32 crc32(payload)][payload]
+ * Payload:          f64 seq, f64 timestamp, u8 commandType, then the command's fields:
+ *   PlaceOrder (1):  f64 orderId, f64 userId, str symbol, u8 side, u8 orderType, u8 timeInForce,
+ *                    u8 stp, u8 flags, [f64 price] [f64 stopPrice] [f64 quantity] [f64 quoteAmount]
+ *                    [str clientOrderId]  — flags: bit0 postOnly, bits1–5 presence of the optionals in that order
+ *   CancelOrder (2): f64 orderId, f64 userId
+ *   AmendOrder (3):  f64 orderId, f64 userId, f64 newQuantity
+ *   Deposit (4), Withdraw (5): f64 userId, str asset, f64 amount, u8 flags (bit0: reference present), [str reference]
+ *   str = u16 byteLength + UTF-8 bytes
+ *
+ * Numbers are float64: every numeric field is a safe integer (checked on encode), which float64
+ * holds exactly, and DataView reads it in one step — faster to decode than a varint in JS.
+ * Changing anything here means a new JOURNAL_FORMAT_VERSION and a decoder for the old one.
+ */
+import type {
+  Command,
+  OrderType,
+  PlaceOrderCommand,
+  SelfTradePrevention,
+  Side,
+  TimeInForce,
+} from '../engine/types.ts';
+import { crc32 } from './crc32.ts';
+import { InvalidCommandError } from './errors.ts';
+import type { JournalRecord } from './types.ts';
+
+export const JOURNAL_FORMAT_VERSION = 1;
+export const RECORD_HEADER_BYTES = 8;
+/** Commands are small (the API caps bodies at 16 KiB); anything longer is damage, not data. */
+export const MAX_PAYLOAD_BYTES = 1 << 20;
+const MAX_STRING_BYTES = 0xffff;
+
+const TYPE_CODE = { PlaceOrder: 1, CancelOrder: 2, AmendOrder: 3, Deposit: 4, Withdraw: 5 } as const;
+const SIDES: readonly Side[] = ['Buy', 'Sell'];
+const ORDER_TYPES: readonly OrderType[] = ['Limit', 'Market', 'StopLimit', 'StopMarket'];
+const TIME_IN_FORCE: readonly TimeInForce[] = ['GTC', 'IOC', 'FOK'];
+const STP: readonly SelfTradePrevention[] = ['ExpireTaker', 'ExpireMaker', 'ExpireBoth'];
+
+const FLAG_POST_ONLY = 1;
+const FLAG_PRICE = 2;
+const FLAG_STOP_PRICE = 4;
+const FLAG_QUANTITY = 8;
+const FLAG_QUOTE_AMOUNT = 16;
+const FLAG_CLIENT_ORDER_ID = 32;
+const FLAG_REFERENCE = 1;
+
+function enumIndex<T>(values: readonly T[], value: T, field: string): number {
+  const index = values.indexOf(value);
+  if (index < 0) throw new InvalidCommandError(`${field}: unknown value ${JSON.stringify(value)}`);
+  return index;
+}
+
+function checkInteger(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+    throw new InvalidCommandError(`${field} must be a safe integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+function checkOptionalInteger(value: unknown, field: string): number | undefined {
+  return value === undefined ? undefined : checkInteger(value, field);
+}
+
+function checkString(value: unknown, field: string): string {
+  if (typeof value !== 'string') throw new InvalidCommandError(`${field} must be a string`);
+  if (Buffer.byteLength(value, 'utf8') > MAX_STRING_BYTES) throw new InvalidCommandError(`${field} is longer than ${MAX_STRING_BYTES} bytes`);
+  return value;
+}
+
+function checkOptionalString(value: unknown, field: string): string | undefined {
+  return value === undefined ? undefined : checkString(value, field);
+}
+
+/**
+ * Validates a command against what the journal can hold and rebuilds it in canonical shape
+ * (fixed property order, absent optionals omitted) — the same shape decode produces, so the engine
+ * sees identical objects live and on replay. Throws InvalidCommandError.
+ */
+export function canonicalCommand(command: Command): Command {
+  const timestamp = checkInteger(command.timestamp, 'timestamp');
+  switch (command.type) {
+    case 'PlaceOrder': {
+      enumIndex(SIDES, command.side, 'side');
+      enumIndex(ORDER_TYPES, command.orderType, 'orderType');
+      enumIndex(TIME_IN_FORCE, command.timeInForce, 'timeInForce');
+      enumIndex(STP, command.stp, 'stp');
+      if (typeof command.postOnly !== 'boolean') throw new InvalidCommandError('postOnly must be a boolean');
+      return placeOrder(
+        timestamp,
+        checkInteger(command.orderId, 'orderId'),
+        checkInteger(command.userId, 'userId'),
+        checkString(command.symbol, 'symbol'),
+        command.side,
+        command.orderType,
+        command.timeInForce,
+        command.stp,
+        command.postOnly,
+        checkOptionalInteger(command.price, 'price'),
+        checkOptionalInteger(command.stopPrice, 'stopPrice'),
+        checkOptionalInteger(command.quantity, 'quantity'),
+        checkOptionalInteger(command.quoteAmount, 'quoteAmount'),
+        checkOptionalString(command.clientOrderId, 'clientOrderId'),
+      );
+    }
+    case 'CancelOrder':
+      return {
+        type: 'CancelOrder',
+        timestamp,
+        orderId: checkInteger(command.orderId, 'orderId'),
+        userId: checkInteger(command.userId, 'userId'),
+      };
+    case 'AmendOrder':
+      return {
+        type: 'AmendOrder',
+        timestamp,
+        orderId: checkInteger(command.orderId, 'orderId'),
+        userId: checkInteger(command.userId, 'userId'),
+        newQuantity: checkInteger(command.newQuantity, 'newQuantity'),
+      };
+    case 'Deposit':
+    case 'Withdraw':
+      return transfer(
+        command.type,
+        timestamp,
+        checkInteger(command.userId, 'userId'),
+        checkString(command.asset, 'asset'),
+        checkInteger(command.amount, 'amount'),
+        checkOptionalString(command.reference, 'reference'),
+      );
+    default:
+      throw new InvalidCommandError(`unknown command type ${JSON.stringify((command as { type?: unknown }).type)}`);
+  }
+}
+
+function placeOrder(
+  timestamp: number,
+  orderId: number,
+  userId: number,
+  symbol: string,
+  side: Side,
+  orderType: OrderType,
+  timeInForce: TimeInForce,
+  stp: SelfTradePrevention,
+  postOnly: boolean,
+  price: number | undefined,
+  stopPrice: number | undefined,
+  quantity: number | undefined,
+  quoteAmount: number | undefined,
+  clientOrderId: string | undefined,
+): PlaceOrderCommand {
+  const command: { -readonly [K in keyof PlaceOrderCommand]: PlaceOrderCommand[K] } = {
+    type: 'PlaceOrder',
+    timestamp,
+    orderId,
+    userId,
+    symbol,
+    side,
+    orderType,
+    timeInForce,
+    postOnly,
+    stp,
+  };
+  if (price !== undefined) command.price = price;
+  if (stopPrice !== undefined) command.stopPrice = stopPrice;
+  if (quantity !== undefined) command.quantity = quantity;
+  if (quoteAmount !== undefined) command.quoteAmount = quoteAmount;
+  if (clientOrderId !== undefined) command.clientOrderId = clientOrderId;
+  return command;
+}
+
+function transfer(
+  type: 'Deposit' | 'Withdraw',
+  timestamp: number,
+  userId: number,
+  asset: string,
+  amount: number,
+  reference: string | undefined,
+): Command {
+  return reference === undefined ? { type, timestamp, userId, asset, amount } : { type, timestamp, userId, asset, amount, reference };
+}
+
+/** Appends encoded records to one growing buffer: a whole group-commit batch becomes one write. */
+export class RecordWriter {
+  private buffer: Buffer;
+  private view: DataView;
+  length = 0;
+
+  constructor(initialBytes = 1 << 16) {
+    this.buffer = Buffer.allocUnsafe(initialBytes);
+    this.view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.byteLength);
+  }
+
+  reset(): void {
+    this.length = 0;
+  }
+
+  /** the bytes written since the last reset (a view, valid until the next append) */
+  bytes(): Buffer {
+    return this.buffer.subarray(0, this.length);
+  }
+
+  private ensure(extra: number): void {
+    const needed = this.length + extra;
+    if (needed <= this.buffer.length) return;
+    let size = this.buffer.length * 2;
+    while (size < needed) size *= 2;
+    const grown = Buffer.allocUnsafe(size);
+    this.buffer.copy(grown, 0, 0, this.length);
+    this.buffer = grown;
+    this.view = new DataView(grown.buffer, grown.byteOffset, grown.byteLength);
+  }
+
+  private u8(value: number): void {
+    this.buffer[this.length++] = value;
+  }
+
+  private f64(value: number): void {
+    this.view.setFloat64(this.length, value, true);
+    this.length += 8;
+  }
+
+  private str(value: string): void {
+    const bytes = Buffer.byteLength(value, 'utf8');
+    this.ensure(2 + bytes);
+    this.view.setUint16(this.length, bytes, true);
+    this.buffer.write(value, this.length + 2, bytes, 'utf8');
+    this.length += 2 + bytes;
+  }
+
+  /** Appends one framed record. `command` must be canonical (see canonicalCommand). */
+  append(seq: number, command: Command): void {
+    // fixed-size part: header 8 + seq/timestamp 16 + type 1 + up to 9 numbers/bytes of 8 + flags
+    this.ensure(RECORD_HEADER_BYTES + 17 + 8 * 8 + 8);
+    const start = this.length;
+    this.length += RECORD_HEADER_BYTES;
+    this.f64(seq);
+    this.f64(command.timestamp);
+    this.u8(TYPE_CODE[command.type]);
+    switch (command.type) {
+      case 'PlaceOrder': {
+        this.f64(command.orderId);
+        this.f64(command.userId);
+        this.str(command.symbol);
+        this.ensure(5 + 4 * 8);
+        this.u8(SIDES.indexOf(command.side));
+        this.u8(ORDER_TYPES.indexOf(command.orderType));
+        this.u8(TIME_IN_FORCE.indexOf(command.timeInForce));
+        this.u8(STP.indexOf(command.stp));
+        let flags = command.postOnly ? FLAG_POST_ONLY : 0;
+        if (command.price !== undefined) flags |= FLAG_PRICE;
+        if (command.stopPrice !== undefined) flags |= FLAG_STOP_PRICE;
+        if (command.quantity !== undefined) flags |= FLAG_QUANTITY;
+        if (command.quoteAmount !== undefined) flags |= FLAG_QUOTE_AMOUNT;
+        if (command.clientOrderId !== undefined) flags |= FLAG_CLIENT_ORDER_ID;
+        this.u8(flags);
+        if (command.price !== undefined) this.f64(command.price);
+        if (command.stopPrice !== undefined) this.f64(command.stopPrice);
+        if (command.quantity !== undefined) this.f64(command.quantity);
+        if (command.quoteAmount !== undefined) this.f64(command.quoteAmount);
+        if (command.clientOrderId !== undefined) this.str(command.clientOrderId);
+        break;
+      }
+      case 'CancelOrder':
+        this.f64(command.orderId);
+        this.f64(command.userId);
+        break;
+      case 'AmendOrder':
+        this.f64(command.orderId);
+        this.f64(command.userId);
+        this.f64(command.newQuantity);
+        break;
+      case 'Deposit':
+      case 'Withdraw':
+        this.f64(command.userId);
+        this.str(command.asset);
+        this.ensure(9);
+        this.f64(command.amount);
+        this.u8(command.reference === undefined ? 0 : FLAG_REFERENCE);
+        if (command.reference !== undefined) this.str(command.reference);
+        break;
+    }
+    const payloadStart = start + RECORD_HEADER_BYTES;
+    this.view.setUint32(start, this.length - payloadStart, true);
+    this.view.setUint32(start + 4, crc32(this.buffer, payloadStart, this.length), true);
+  }
+}
+
+/** Thrown by decodePayload when a payload with a valid checksum still does not parse (a bug or a format mismatch). */
+export class PayloadError extends Error {
+  override name = 'PayloadError';
+}
+
+/**
+ * Decodes the payload occupying bytes [start, end) of `bytes` (`view` spans the same memory).
+ * The caller has checked the crc already.
+ */
+export function decodePayload(bytes: Uint8Array, view: DataView, start: number, end: number): JournalRecord {
+  let at = start;
+  const need = (count: number): void => {
+    if (at + count > end) throw new PayloadError(`payload ends early (need ${count} bytes at ${at - start} of ${end - start})`);
+  };
+  const f64 = (): number => {
+    need(8);
+    const value = view.getFloat64(at, true);
+    at += 8;
+    return value;
+  };
+  const u8 = (): number => {
+    need(1);
+    return bytes[at++]!;
+  };
+  const str = (): string => {
+    need(2);
+    const length = view.getUint16(at, true);
+    at += 2;
+    need(length);
+    const value = decodeString(bytes, at, at + length);
+    at += length;
+    return value;
+  };
+  const pick = <T>(values: readonly T[], field: string): T => {
+    const index = u8();
+    const value = values[index];
+    if (value === undefined) throw new PayloadError(`${field}: unknown code ${index}`);
+    return value;
+  };
+
+  const seq = f64();
+  const timestamp = f64();
+  const type = u8();
+  let command: Command;
+  switch (type) {
+    case TYPE_CODE.PlaceOrder: {
+      const orderId = f64();
+      const userId = f64();
+      const symbol = str();
+      const side = pick(SIDES, 'side');
+      const orderType = pick(ORDER_TYPES, 'orderType');
+      const timeInForce = pick(TIME_IN_FORCE, 'timeInForce');
+      const stp = pick(STP, 'stp');
+      const flags = u8();
+      const price = flags & FLAG_PRICE ? f64() : undefined;
+      const stopPrice = flags & FLAG_STOP_PRICE ? f64() : undefined;
+      const quantity = flags & FLAG_QUANTITY ? f64() : undefined;
+      const quoteAmount = flags & FLAG_QUOTE_AMOUNT ? f64() : undefined;
+      const clientOrderId = flags & FLAG_CLIENT_ORDER_ID ? str() : undefined;
+      const postOnly = (flags & FLAG_POST_ONLY) !== 0;
+      command = placeOrder(timestamp, orderId, userId, symbol, side, orderType, timeInForce, stp, postOnly, price, stopPrice, quantity, quoteAmount, clientOrderId);
+      break;
+    }
+    case TYPE_CODE.CancelOrder: {
+      const orderId = f64();
+      const userId = f64();
+      command = { type: 'CancelOrder', timestamp, orderId, userId };
+      break;
+    }
+    case TYPE_CODE.AmendOrder: {
+      const orderId = f64();
+      const userId = f64();
+      const newQuantity = f64();
+      command = { type: 'AmendOrder', timestamp, orderId, userId, newQuantity };
+      break;
+    }
+    case TYPE_CODE.Deposit:
+    case TYPE_CODE.Withdraw: {
+      const userId = f64();
+      const asset = str();
+      const amount = f64();
+      const flags = u8();
+      const reference = flags & FLAG_REFERENCE ? str() : undefined;
+      command = transfer(type === TYPE_CODE.Deposit ? 'Deposit' : 'Withdraw', timestamp, userId, asset, amount, reference);
+      break;
+    }
+    default:
+      throw new PayloadError(`unknown command type code ${type}`);
+  }
+  if (at !== end) throw new PayloadError(`${end - at} unexpected bytes after the command`);
+  return { seq, command };
+}
+
+/** Short ASCII strings (symbols, assets, client ids) are built directly: cheaper than a UTF-8 decoder call. */
+function decodeString(bytes: Uint8Array, start: number, end: number): string {
+  if (end - start <= 24) {
+    let value = '';
+    for (let i = start; i < end; i++) {
+      const byte = bytes[i]!;
+      if (byte >= 0x80) return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('utf8');
+      value += String.fromCharCode(byte);
+    }
+    return value;
+  }
+  return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('utf8');
+}
