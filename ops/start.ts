@@ -1,0 +1,61 @@
+import path from 'node:path';
+import { pino } from 'pino';
+import { type Config, loadConfig, PROJECT_ROOT } from './config.ts';
+import { servicesUp } from './services/lifecycle.ts';
+import { type ProcessSpec, Supervisor } from './supervisor.ts';
+
+/**
+ * The xtrader processes `npm start` runs. Each is a TypeScript entry run by node with the tsx loader
+ * (one process per entry, no tsx CLI wrapper in between, so signals reach the process itself).
+ * Add ws-server ×2 (WS_PORT, WS_PORT_2) and the persister here as they land.
+ */
+export function xtraderProcesses(config: Config): ProcessSpec[] {
+  const typescript = (name: string, entry: string, env: NodeJS.ProcessEnv = {}): ProcessSpec => ({
+    name,
+    command: process.execPath,
+    args: ['--import', 'tsx', path.join(PROJECT_ROOT, entry)],
+    env: { ...process.env, ...env },
+  });
+  return [typescript('core', 'ops/core.ts', { API_HOST: config.API_HOST, API_PORT: String(config.API_PORT) })];
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = pino({ level: config.LOG_LEVEL, base: { process: 'supervisor' } });
+
+  await servicesUp(config, (line) => logger.info(line));
+
+  const supervisor = new Supervisor(xtraderProcesses(config), { logger });
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting without waiting');
+      process.exit(130);
+    }
+    stopping = true;
+    logger.info({ signal }, 'stopping all processes');
+    supervisor.stop().then(
+      () => {
+        logger.info('all processes stopped; services stay up (npm run services:down stops them)');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+  // If whatever started us dies without passing a signal on (kill -9 of npm), do not leave orphans.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent && !stopping) shutdown('SIGHUP');
+  }, 1_000).unref();
+  supervisor.start();
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,102 @@
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { Supervisor, type SupervisorEvent } from './supervisor.ts';
+
+const silentLogger = pino({ level: 'silent' });
+const node = (script: string) => ({ command: process.execPath, args: ['-e', script] });
+
+function until(events: SupervisorEvent[], done: (events: SupervisorEvent[]) => boolean, timeoutMs = 10_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const poll = setInterval(() => {
+      if (done(events)) {
+        clearInterval(poll);
+        resolve();
+      } else if (Date.now() - started > timeoutMs) {
+        clearInterval(poll);
+        reject(new Error(`timed out; events: ${JSON.stringify(events)}`));
+      }
+    }, 10);
+  });
+}
+
+describe('Supervisor', () => {
+  it('restarts a process that keeps dying, doubling the delay each time up to the cap', async () => {
+    const events: SupervisorEvent[] = [];
+    const supervisor = new Supervisor([{ name: 'crasher', ...node('process.exit(3)') }], {
+      logger: silentLogger,
+      initialBackoffMs: 20,
+      maxBackoffMs: 80,
+      onEvent: (event) => events.push(event),
+    });
+    supervisor.start();
+    await until(events, (seen) => seen.filter((event) => event.type === 'started').length >= 5);
+    await supervisor.stop();
+
+    const delays = events.flatMap((event) => (event.type === 'restart-scheduled' ? [event.delayMs] : []));
+    expect(delays.slice(0, 4)).toEqual([20, 40, 80, 80]);
+    expect(events.find((event) => event.type === 'exited')).toMatchObject({ name: 'crasher', code: 3, signal: null });
+  });
+
+  it('resets the back-off after a run that lasted long enough to count as healthy', async () => {
+    const events: SupervisorEvent[] = [];
+    const supervisor = new Supervisor([{ name: 'slow-crasher', ...node('setTimeout(() => process.exit(1), 150)') }], {
+      logger: silentLogger,
+      initialBackoffMs: 10,
+      stableAfterMs: 100,
+      onEvent: (event) => events.push(event),
+    });
+    supervisor.start();
+    await until(events, (seen) => seen.filter((event) => event.type === 'restart-scheduled').length >= 3);
+    await supervisor.stop();
+
+    const delays = events.flatMap((event) => (event.type === 'restart-scheduled' ? [event.delayMs] : []));
+    expect(delays.slice(0, 3)).toEqual([10, 10, 10]);
+  });
+
+  it('stops every child with SIGTERM and does not restart them', async () => {
+    const events: SupervisorEvent[] = [];
+    const forever = node('process.on("SIGTERM", () => process.exit(0)); setInterval(() => {}, 1000)');
+    const supervisor = new Supervisor(
+      [
+        { name: 'a', ...forever },
+        { name: 'b', ...forever },
+      ],
+      { logger: silentLogger, onEvent: (event) => events.push(event) },
+    );
+    supervisor.start();
+    await until(events, (seen) => seen.filter((event) => event.type === 'started').length === 2);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // let the children install their handlers
+    await supervisor.stop();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    const stopped = events.filter((event) => event.type === 'stopped');
+    expect(stopped).toHaveLength(2);
+    expect(stopped).toEqual(
+      expect.arrayContaining([
+        { type: 'stopped', name: 'a', how: 'SIGTERM' },
+        { type: 'stopped', name: 'b', how: 'SIGTERM' },
+      ]),
+    );
+    expect(events.filter((event) => event.type === 'exited').map((event) => event.type === 'exited' && event.code)).toEqual([0, 0]);
+    expect(events.filter((event) => event.type === 'restart-scheduled')).toEqual([]);
+  });
+
+  it('SIGKILLs a child that ignores SIGTERM once the stop timeout passes', async () => {
+    const events: SupervisorEvent[] = [];
+    const supervisor = new Supervisor([{ name: 'stubborn', ...node('process.on("SIGTERM", () => {}); setInterval(() => {}, 1000)') }], {
+      logger: silentLogger,
+      stopTimeoutMs: 300,
+      onEvent: (event) => events.push(event),
+    });
+    supervisor.start();
+    await until(events, (seen) => seen.some((event) => event.type === 'started'));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const started = Date.now();
+    await supervisor.stop();
+
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    expect(events).toContainEqual({ type: 'stopped', name: 'stubborn', how: 'SIGKILL' });
+    expect(events).toContainEqual(expect.objectContaining({ type: 'exited', name: 'stubborn', signal: 'SIGKILL' }));
+  });
+});
