@@ -322,7 +322,7 @@ class JournaledSequencer<E extends MatchingEngine> implements Sequencer<E> {
       const kept = snapshots.slice(0, this.keepSnapshots);
       for (const old of snapshots.slice(this.keepSnapshots)) fs.rmSync(old.file, { force: true });
       const oldestKept = kept[kept.length - 1];
-      if (!oldestKept) return;
+      if (!oldestKept || this.options.keepJournal) return;
       const segments = listSegments(this.journalDir);
       let removed = 0;
       for (let i = 0; i + 1 < segments.length; i++) {

@@ -97,6 +97,8 @@ export interface SequencerOptions<E extends MatchingEngine> extends EngineFactor
   readonly snapshotEvery?: number;
   /** snapshots kept (the journal is kept back to the oldest of them); default 2, minimum 1 */
   readonly keepSnapshots?: number;
+  /** never delete journal segments, even when snapshots cover them (full audit trail, replay from seq 1); default false */
+  readonly keepJournal?: boolean;
   /** start a new journal segment once the current one exceeds this size; default 64 MiB */
   readonly segmentMaxBytes?: number;
   readonly observer?: SequencerObserver;
