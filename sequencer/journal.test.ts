@@ -86,7 +86,7 @@ describe('journal torn tail', () => {
     const file = onlySegment(dataDir);
     const offsets = recordOffsets(file);
     const bytes = fs.readFileSync(file);
-    bytes[offsets[9]! + 20] ^= 0xff;
+    bytes[offsets[9]! + 20] = bytes[offsets[9]! + 20]! ^ 0xff;
     fs.writeFileSync(file, bytes);
     const { lastSeq, appended } = await reopenAndAppend(dataDir);
     expect(lastSeq).toBe(9);
@@ -134,7 +134,7 @@ describe('journal corruption', () => {
     const file = onlySegment(dataDir);
     const offsets = recordOffsets(file);
     const bytes = fs.readFileSync(file);
-    bytes[offsets[4]! + 12] ^= 0x01;
+    bytes[offsets[4]! + 12] = bytes[offsets[4]! + 12]! ^ 0x01;
     fs.writeFileSync(file, bytes);
     const attempt = openSequencer({ dataDir, ...toyFactory });
     await expect(attempt).rejects.toBeInstanceOf(JournalCorruptError);
