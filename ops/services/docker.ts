@@ -6,10 +6,14 @@ import { ServiceStartError } from './wait.ts';
 
 const COMPOSE_FILE = path.join(PROJECT_ROOT, 'compose.yaml');
 
-/** True only with a reachable Docker engine — the docker client alone (as on this machine kind) is not enough. */
-export async function dockerEngineAvailable(): Promise<boolean> {
+/**
+ * True only with a reachable Docker engine and the compose plugin — the docker client alone (as on
+ * machines without an engine) is not enough; then the native path starts the services instead.
+ */
+export async function dockerComposeAvailable(): Promise<boolean> {
   if (!(await commandExists('docker'))) return false;
-  return (await runCommand('docker', ['info'], { timeoutMs: 10_000 })).code === 0;
+  if ((await runCommand('docker', ['info'], { timeoutMs: 10_000 })).code !== 0) return false;
+  return (await runCommand('docker', ['compose', 'version'], { timeoutMs: 10_000 })).code === 0;
 }
 
 /** `docker compose up -d --wait`: all four services with the same ports as the native path. */

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { Config } from '../config.ts';
 import type { EnsureResult, ServiceContext } from './context.ts';
-import { composeDown, composeUp, dockerEngineAvailable } from './docker.ts';
+import { composeDown, composeUp, dockerComposeAvailable } from './docker.ts';
 import { ensureKafka, stopKafka } from './kafka.ts';
 import { ensurePostgres, stopPostgres } from './postgres.ts';
 import { ensureRabbitmq, stopRabbitmq } from './rabbitmq.ts';
@@ -28,7 +28,7 @@ export async function servicesUp(config: Config, say: (line: string) => void = c
 
   // With Docker, compose starts what is missing; the native checks below then find all four answering
   // (and still create the database if DATABASE_URL names another one).
-  if (await dockerEngineAvailable()) await composeUp(context);
+  if (await dockerComposeAvailable()) await composeUp(context);
 
   const pending = new Map(SERVICES.map(([name]) => [name, Date.now()]));
   const progress = setInterval(() => {
