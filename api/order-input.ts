@@ -53,13 +53,14 @@ const FIELD_WORDS: Record<string, ErrorWord> = {
 };
 
 /** Turns the first zod issue into a stable error word naming the field. */
-export function zodToApiError(error: z.ZodError): ApiError {
+export function zodToApiError(error: z.ZodError, input?: unknown): ApiError {
   const issue = error.issues[0];
   if (!issue) return new ApiError('INVALID_BODY');
   if (issue.code === 'unrecognized_keys') return new ApiError('UNKNOWN_FIELD', `unknown field(s): ${issue.keys.join(', ')}`);
   const field = String(issue.path[0] ?? '');
   if (field === '') return new ApiError('INVALID_BODY');
-  if (issue.code === 'invalid_type' && issue.input === undefined) return new ApiError('MISSING_FIELD', `${field} is required`);
+  const given = typeof input === 'object' && input !== null ? (input as Record<string, unknown>)[field] : undefined;
+  if (given === undefined) return new ApiError('MISSING_FIELD', `${field} is required`);
   return new ApiError(FIELD_WORDS[field] ?? 'INVALID_FIELD', `${field}: ${issue.message}`);
 }
 

@@ -23,18 +23,21 @@ export function adminRoutes(app: Hono<AppEnv>, deps: ApiDeps, views: Views): voi
     requireType();
     return parseJsonObject(await c.req.text());
   };
+  const parse = <T>(schema: z.ZodType<T>, input: Record<string, unknown>): T => {
+    const parsed = schema.safeParse(input);
+    if (!parsed.success) throw zodToApiError(parsed.error, input);
+    return parsed.data;
+  };
 
   app.post('/admin/users', async (c) => {
-    const parsed = userBody.safeParse(await readJson(c, () => requireJson(c)));
-    if (!parsed.success) throw zodToApiError(parsed.error);
-    const user = await credentials.createUser(parsed.data.name);
+    const body = parse(userBody, await readJson(c, () => requireJson(c)));
+    const user = await credentials.createUser(body.name);
     return c.json({ user_id: String(user.userId), api_key: user.apiKey, api_secret: user.apiSecret }, 201);
   });
 
   for (const kind of ['Deposit', 'Withdraw'] as const) {
     app.post(kind === 'Deposit' ? '/admin/deposits' : '/admin/withdrawals', async (c) => {
-      const parsed = transferBody.safeParse(await readJson(c, () => requireJson(c)));
-      if (!parsed.success) throw zodToApiError(parsed.error);
+      const parsed = { data: parse(transferBody, await readJson(c, () => requireJson(c))) };
       const userId = Number(parsed.data.user_id);
       const asset = findAsset(deps.engineConfig, parsed.data.asset);
       if (!asset) throw new ApiError('UNKNOWN_ASSET', `no asset '${parsed.data.asset}'`);

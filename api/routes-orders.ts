@@ -25,8 +25,9 @@ export function orderRoutes(app: Hono<AppEnv>, deps: ApiDeps, views: Views): voi
 
   app.post('/v1/order', async (c) => {
     requireJson(c);
-    const parsed = orderBodySchema.safeParse(parseJsonObject(c.get('body')));
-    if (!parsed.success) throw zodToApiError(parsed.error);
+    const input = parseJsonObject(c.get('body'));
+    const parsed = orderBodySchema.safeParse(input);
+    if (!parsed.success) throw zodToApiError(parsed.error, input);
     const userId = c.get('userId');
     const command = toPlaceOrder(parsed.data, userId, deps.engineConfig);
     const clientOrderId = command.clientOrderId;

@@ -1,0 +1,101 @@
+/** Shared set-up for the API's test files (real PostgreSQL, real sequencer and engine on a temp dir). */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { ensureDatabase, migrate } from '../db/migrate.ts';
+import { Engine } from '../engine/engine.ts';
+import { DEFAULT_ENGINE_CONFIG } from '../engine/index.ts';
+import { createSequencer, type Sequencer } from '../sequencer/index.ts';
+import { createApi } from './app.ts';
+import type { ApiDeps } from './context.ts';
+import { CredentialStore } from './credentials.ts';
+import { EventFeed } from './event-feed.ts';
+import { ApiMetrics } from './metrics.ts';
+import { SecretBox } from './secret-box.ts';
+import { signedHeaders, type ApiCredentials } from './signed-client.ts';
+
+export const TEST_DATABASE_URL = (() => {
+  const url = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/xtrader');
+  url.pathname = '/xtrader_test';
+  return url.toString();
+})();
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+export async function testPool(): Promise<pg.Pool> {
+  await ensureDatabase(TEST_DATABASE_URL);
+  const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 4 });
+  await migrate(pool);
+  return pool;
+}
+
+export interface TestApi {
+  readonly app: ReturnType<typeof createApi>;
+  readonly sequencer: Sequencer<Engine>;
+  readonly dataDir: string;
+  close(): Promise<void>;
+  admin(method: string, route: string, body?: unknown): Promise<Response>;
+  signed(user: ApiCredentials, method: string, route: string, body?: unknown, timestamp?: number): Promise<Response>;
+  createUser(name: string, deposits?: Record<string, string>): Promise<ApiCredentials & { userId: string }>;
+  state(): Promise<{ last_seq: number; state_hash: string }>;
+}
+
+export async function startTestApi(pool: pg.Pool, overrides: Partial<ApiDeps> = {}): Promise<TestApi> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'xtrader-api-'));
+  const feed = new EventFeed();
+  const sequencer = createSequencer({
+    dataDir,
+    createEngine: () => new Engine(DEFAULT_ENGINE_CONFIG),
+    restoreEngine: (snapshot) => Engine.restore(DEFAULT_ENGINE_CONFIG, snapshot),
+    onEvents: feed.onEvents,
+  });
+  await sequencer.open();
+  const app = createApi({
+    sequencer,
+    engineConfig: DEFAULT_ENGINE_CONFIG,
+    credentials: new CredentialStore(pool, new SecretBox(Buffer.alloc(32, 7))),
+    feed,
+    metrics: new ApiMetrics({ defaultMetrics: false }),
+    adminToken: ADMIN_TOKEN,
+    rateLimits: { ordersPerSecond: 10_000, requestsPerMinute: 1_000_000 },
+    probeServices: async () => ({ postgres: 'up' }),
+    ...overrides,
+  });
+  const admin = async (method: string, route: string, body?: unknown) =>
+    app.request(route, {
+      method,
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+  const signed = async (user: ApiCredentials, method: string, route: string, body?: unknown, timestamp?: number) => {
+    const text = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
+    return app.request(route, { method, headers: signedHeaders(user, method, route, text, timestamp), ...(text !== '' ? { body: text } : {}) });
+  };
+  return {
+    app,
+    sequencer,
+    dataDir,
+    admin,
+    signed,
+    async createUser(name, deposits = {}) {
+      const created = await json(await admin('POST', '/admin/users', { name }));
+      for (const [asset, amount] of Object.entries(deposits)) {
+        const response = await admin('POST', '/admin/deposits', { user_id: created.user_id, asset, amount });
+        if (response.status !== 200) throw new Error(`deposit failed: ${await response.text()}`);
+      }
+      return { userId: created.user_id, apiKey: created.api_key, apiSecret: created.api_secret };
+    },
+    async state() {
+      return json(await admin('GET', '/admin/state'));
+    },
+    async close() {
+      await sequencer.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A response body as loosely typed JSON, for assertions. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const json = (response: Response): Promise<any> => response.json();

@@ -1,0 +1,162 @@
+/**
+ * The core process: config → migrations → sequencer (recovery) → API → listen.
+ * It listens before recovery so /health and /ready answer while the journal replays
+ * (/ready is 503 until then). SIGTERM/SIGINT: stop taking connections, let the sequencer
+ * write and apply what it already queued, close the journal and the pool, exit 0.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve, type ServerType } from '@hono/node-server';
+import pg from 'pg';
+import { pino, type Logger } from 'pino';
+import { createApi } from '../api/app.ts';
+import { CredentialStore } from '../api/credentials.ts';
+import { EventFeed } from '../api/event-feed.ts';
+import { ApiMetrics } from '../api/metrics.ts';
+import { loadOrCreateSecretFile, parseEncryptionKey, SecretBox } from '../api/secret-box.ts';
+import { ensureDatabase, migrate } from '../db/migrate.ts';
+import { Engine } from '../engine/engine.ts';
+import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from '../engine/index.ts';
+import { createSequencer, type RecoveryInfo } from '../sequencer/index.ts';
+import { loadConfig, type Config } from './config.ts';
+import { probeServices } from './service-health.ts';
+
+export interface RunningCore {
+  readonly url: string;
+  readonly adminToken: string;
+  /** resolves when recovery finished and orders are accepted */
+  readonly ready: Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface CoreOptions {
+  readonly logger?: Logger;
+  readonly engineConfig?: EngineConfig;
+  /** probe brokers for /health and /ready (default true) */
+  readonly probe?: boolean;
+}
+
+export async function startCore(config: Config, options: CoreOptions = {}): Promise<RunningCore> {
+  const logger = options.logger ?? pino({ level: config.LOG_LEVEL, base: { process: 'core' } });
+  const engineConfig = options.engineConfig ?? DEFAULT_ENGINE_CONFIG;
+  await mkdir(config.DATA_DIR, { recursive: true });
+
+  const adminToken = config.ADMIN_TOKEN ?? (await generatedSecret(path.join(config.DATA_DIR, 'admin-token'), 'admin token', logger));
+  const encryptionKey = parseEncryptionKey(
+    config.SECRET_ENCRYPTION_KEY ?? (await generatedSecret(path.join(config.DATA_DIR, 'secret-key'), 'API-secret encryption key', logger)),
+  );
+
+  await ensureDatabase(config.DATABASE_URL);
+  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 4 });
+  pool.on('error', (error) => logger.warn({ err: error }, 'idle PostgreSQL client failed'));
+  const applied = await migrate(pool);
+  if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+
+  const feed = new EventFeed();
+  const metrics = new ApiMetrics();
+  let recovery: RecoveryInfo | undefined;
+  const sequencer = createSequencer({
+    dataDir: config.DATA_DIR,
+    createEngine: () => new Engine(engineConfig),
+    restoreEngine: (snapshot) => Engine.restore(engineConfig, snapshot),
+    onEvents: feed.onEvents,
+    maxPending: config.SEQUENCER_MAX_PENDING,
+    maxBatch: config.SEQUENCER_MAX_BATCH,
+    snapshotEvery: config.SNAPSHOT_EVERY,
+    observer: {
+      ...metrics.sequencerObserver(),
+      onRecovered: (info) => {
+        recovery = info;
+      },
+      onWarning: (message) => logger.warn(message),
+      onSinkError: (error) => logger.error({ err: error }, 'event sink failed'),
+    },
+  });
+
+  const app = createApi({
+    sequencer,
+    engineConfig,
+    credentials: new CredentialStore(pool, new SecretBox(encryptionKey)),
+    feed,
+    metrics,
+    adminToken,
+    rateLimits: { ordersPerSecond: config.RATE_LIMIT_ORDERS_PER_SEC, requestsPerMinute: config.RATE_LIMIT_REQUESTS_PER_MIN },
+    ...(options.probe === false ? {} : { probeServices: async () => ({ ...(await probeServices(config)) }) }),
+    publishers: () => ({}),
+    recoveryInfo: () => recovery ?? null,
+    logger,
+  });
+
+  const server = await listen(app.fetch, config.API_HOST, config.API_PORT);
+  const address = server.address() as AddressInfo;
+  const url = `http://${config.API_HOST}:${address.port}`;
+  logger.info({ url }, 'core listening; recovering');
+
+  const ready = sequencer.open().then(() => {
+    logger.info({ recovery, lastSeq: sequencer.lastSeq }, 'core ready');
+  });
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        if ('closeIdleConnections' in server) server.closeIdleConnections();
+      });
+      await ready.catch(() => {});
+      await sequencer.close();
+      await pool.end();
+      logger.info('core stopped');
+    })();
+    return closing;
+  };
+  return { url, adminToken, ready, close };
+}
+
+function listen(fetch: Parameters<typeof serve>[0]['fetch'], hostname: string, port: number): Promise<ServerType> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, hostname, port, serverOptions: { keepAliveTimeout: 65_000 } }, () => resolve(server));
+    server.once('error', reject);
+  });
+}
+
+async function generatedSecret(file: string, what: string, logger: Logger): Promise<string> {
+  const { value, created } = await loadOrCreateSecretFile(file, () => randomBytes(32).toString('hex'));
+  if (created) logger.info({ file }, `generated ${what} (mode 600)`);
+  return value;
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = pino({ level: config.LOG_LEVEL, base: { process: 'core' } });
+  const core = await startCore(config, { logger });
+  if (!config.ADMIN_TOKEN) logger.info({ file: path.join(config.DATA_DIR, 'admin-token') }, 'admin token location (ADMIN_TOKEN unset)');
+  const stop = (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    core.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  try {
+    await core.ready;
+  } catch (error) {
+    logger.fatal({ err: error }, 'recovery failed');
+    process.exit(1);
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
