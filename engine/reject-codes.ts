@@ -36,6 +36,8 @@ export const REJECT_CODES = {
   INVALID_AMOUNT: 1025,
   INVALID_TIMESTAMP: 1026,
   INVALID_COMMAND: 1027,
+  QUOTE_AMOUNT_REQUIRED: 1028,
+  INVALID_CLIENT_ORDER_ID: 1029,
   // Decimal-string validation at the API edge (engine/markets.ts helpers).
   NOT_A_DECIMAL: 1050,
   TOO_MANY_DECIMALS: 1051,
@@ -56,6 +58,7 @@ export const REJECT_CODES = {
   POST_ONLY_WOULD_TAKE: 3005,
   AMEND_NOT_REDUCING: 3006,
   AMEND_BELOW_FILLED: 3007,
+  AMEND_NOT_ALLOWED: 3008,
 } as const;
 
 export type RejectReason = keyof typeof REJECT_CODES;
@@ -89,7 +92,9 @@ export const REJECT_MESSAGES: Readonly<Record<RejectReason, string>> = {
   POST_ONLY_NOT_ALLOWED: 'post-only needs a GTC limit order',
   INVALID_AMOUNT: 'amount must be a positive safe integer in minor units',
   INVALID_TIMESTAMP: 'timestamp must be a non-negative safe integer',
-  INVALID_COMMAND: 'unknown command type',
+  INVALID_COMMAND: 'unknown command type or malformed field',
+  QUOTE_AMOUNT_REQUIRED: 'stop-market buys need a quote amount (the funds they lock)',
+  INVALID_CLIENT_ORDER_ID: 'client order id must be a string of 1–64 characters',
   NOT_A_DECIMAL: 'not a plain decimal number',
   TOO_MANY_DECIMALS: 'more decimals than the asset or market allows',
   OFF_TICK: 'price is not a multiple of the tick size',
@@ -105,6 +110,7 @@ export const REJECT_MESSAGES: Readonly<Record<RejectReason, string>> = {
   POST_ONLY_WOULD_TAKE: 'post-only order would take liquidity',
   AMEND_NOT_REDUCING: 'amend may only reduce the quantity',
   AMEND_BELOW_FILLED: 'amended quantity must stay above the filled quantity',
+  AMEND_NOT_ALLOWED: 'a buy by quote amount has no quantity to amend',
 };
 
 const WORD_BY_CODE = new Map<number, RejectReason>();

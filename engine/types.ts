@@ -247,6 +247,9 @@ export interface OrderView {
   readonly filledQuote: number; // quote minor units traded, for avg price = filledQuote / filledQuantity
   readonly feesPaid: number; // quote minor units
   readonly status: OrderStatus;
+  /** set when status is Rejected: the stable reject code and its machine word (reject-codes.ts) */
+  readonly rejectCode?: number;
+  readonly rejectReason?: string;
   readonly createdAt: number; // ms, the place command's timestamp
   readonly updatedAt: number;
 }

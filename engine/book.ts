@@ -1,0 +1,185 @@
+/**
+ * One market's order book: two sides of price levels plus the waiting stop orders.
+ *
+ * A side keeps its levels in an array sorted so that the BEST level is LAST (bids ascending,
+ * asks descending): reading the best price is an index, removing an exhausted best level is a
+ * pop, and new levels — which arrive near the top of the book around a moving mid — are spliced
+ * in close to the end. A Map finds a level by price. Within a level, orders form an intrusive
+ * doubly-linked FIFO list through OrderNode.prev/next, so cancel-by-id is O(1).
+ */
+import type { OrderNode } from './order.ts';
+import type { MarketSpec } from './types.ts';
+
+export class PriceLevel {
+  price = 0;
+  /** lots resting at this price */
+  total = 0;
+  count = 0;
+  head: OrderNode | null = null;
+  tail: OrderNode | null = null;
+  /** engine command counter when this level last joined the command's book-delta list */
+  dirtyMark = -1;
+}
+
+export class BookSide {
+  /** levels ordered worst → best */
+  readonly sorted: PriceLevel[] = [];
+  readonly byPrice = new Map<number, PriceLevel>();
+  private readonly pool: PriceLevel[] = [];
+
+  constructor(readonly isBid: boolean) {}
+
+  best(): PriceLevel | undefined {
+    return this.sorted[this.sorted.length - 1];
+  }
+
+  /** Index of the first level strictly better than `price` (levels are worst → best). */
+  private upperBound(price: number): number {
+    const sorted = this.sorted;
+    let low = 0;
+    let high = sorted.length;
+    if (this.isBid) {
+      while (low < high) {
+        const middle = (low + high) >>> 1;
+        if (sorted[middle]!.price > price) high = middle;
+        else low = middle + 1;
+      }
+    } else {
+      while (low < high) {
+        const middle = (low + high) >>> 1;
+        if (sorted[middle]!.price < price) high = middle;
+        else low = middle + 1;
+      }
+    }
+    return low;
+  }
+
+  levelFor(price: number): PriceLevel {
+    const existing = this.byPrice.get(price);
+    if (existing !== undefined) return existing;
+    const level = this.pool.pop() ?? new PriceLevel();
+    level.price = price;
+    level.total = 0;
+    level.count = 0;
+    level.head = null;
+    level.tail = null;
+    level.dirtyMark = -1;
+    this.byPrice.set(price, level);
+    const sorted = this.sorted;
+    const last = sorted[sorted.length - 1];
+    if (last === undefined || (this.isBid ? price > last.price : price < last.price)) sorted.push(level);
+    else sorted.splice(this.upperBound(price), 0, level);
+    return level;
+  }
+
+  /** Removes an empty level. */
+  removeLevel(level: PriceLevel): void {
+    const sorted = this.sorted;
+    if (sorted[sorted.length - 1] === level) sorted.pop();
+    else sorted.splice(this.upperBound(level.price) - 1, 1);
+    this.byPrice.delete(level.price);
+    level.head = null;
+    level.tail = null;
+    this.pool.push(level);
+  }
+
+  /** Appends an order at the back of its price level's queue. */
+  append(order: OrderNode): void {
+    const level = this.levelFor(order.price);
+    order.level = level;
+    order.next = null;
+    order.prev = level.tail;
+    if (level.tail === null) level.head = order;
+    else level.tail.next = order;
+    level.tail = order;
+    level.total += order.quantity - order.filled;
+    level.count++;
+  }
+
+  /** Unlinks an order (its remaining quantity leaves the level); drops the level when empty. */
+  unlink(order: OrderNode): void {
+    const level = order.level!;
+    level.total -= order.quantity - order.filled;
+    level.count--;
+    if (order.prev === null) level.head = order.next;
+    else order.prev.next = order.next;
+    if (order.next === null) level.tail = order.prev;
+    else order.next.prev = order.prev;
+    order.prev = null;
+    order.next = null;
+    order.level = null;
+    if (level.count === 0) this.removeLevel(level);
+  }
+
+  /** Levels best first, up to `limit`. */
+  *bestFirst(limit = Infinity): Generator<PriceLevel> {
+    const sorted = this.sorted;
+    for (let index = sorted.length - 1, taken = 0; index >= 0 && taken < limit; index--, taken++) yield sorted[index]!;
+  }
+}
+
+/**
+ * Stop orders waiting for the last trade price. Buy stops fire when last ≥ stop, sell stops when
+ * last ≤ stop. Each list is kept in trigger order — the stop nearest the price first, and among
+ * equal stop prices the earlier order first — so a price move fires a prefix of the list.
+ */
+export class StopBook {
+  readonly buys: OrderNode[] = []; // stopPrice ascending
+  readonly sells: OrderNode[] = []; // stopPrice descending
+
+  add(order: OrderNode): void {
+    const list = order.isBuy ? this.buys : this.sells;
+    const ascending = order.isBuy;
+    let low = 0;
+    let high = list.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      const other = list[middle]!.stopPrice;
+      const after = ascending ? other > order.stopPrice : other < order.stopPrice;
+      if (after) high = middle;
+      else low = middle + 1;
+    }
+    list.splice(low, 0, order);
+  }
+
+  remove(order: OrderNode): void {
+    const list = order.isBuy ? this.buys : this.sells;
+    const index = list.indexOf(order);
+    if (index >= 0) list.splice(index, 1);
+  }
+
+  /** Removes and returns the stops the last trade price fires, in trigger order. */
+  takeTriggered(lastPrice: number): OrderNode[] {
+    let buyCount = 0;
+    while (buyCount < this.buys.length && this.buys[buyCount]!.stopPrice <= lastPrice) buyCount++;
+    let sellCount = 0;
+    while (sellCount < this.sells.length && this.sells[sellCount]!.stopPrice >= lastPrice) sellCount++;
+    if (buyCount === 0 && sellCount === 0) return [];
+    // Only one side can fire on a given price unless stops were placed already through it;
+    // then buys go first, each side in its own trigger order.
+    return [...this.buys.splice(0, buyCount), ...this.sells.splice(0, sellCount)];
+  }
+
+  get size(): number {
+    return this.buys.length + this.sells.length;
+  }
+}
+
+export class Book {
+  readonly bids = new BookSide(true);
+  readonly asks = new BookSide(false);
+  readonly stops = new StopBook();
+  symbolSeq = 0;
+  /** ticks of the last trade; 0 before the first trade */
+  lastPrice = 0;
+  readonly maxFeePpm: number;
+
+  constructor(
+    readonly market: MarketSpec,
+    /** ledger asset indexes */
+    readonly baseIndex: number,
+    readonly quoteIndex: number,
+  ) {
+    this.maxFeePpm = Math.max(market.makerFeePpm, market.takerFeePpm);
+  }
+}

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { affordableLots, feeOf } from './arithmetic.ts';
+import { Driver, testConfig } from './test-support.ts';
+
+const LOT = 100_000;
+
+describe('fees', () => {
+  it('round down per fill, exactly, even for notionals near 2^53', () => {
+    expect(feeOf(1000, 1000)).toBe(1);
+    expect(feeOf(999, 1000)).toBe(0);
+    expect(feeOf(999, 2000)).toBe(1);
+    expect(feeOf(0, 2000)).toBe(0);
+    expect(feeOf(Number.MAX_SAFE_INTEGER, 1_000_000)).toBe(Number.MAX_SAFE_INTEGER);
+    // 9007199254740991 × 0.002 = 18014398509481.982 → 18014398509481
+    expect(feeOf(Number.MAX_SAFE_INTEGER, 2000)).toBe(18_014_398_509_481);
+    expect(feeOf(123_456_789_012_345, 1)).toBe(123_456_789);
+  });
+
+  it('agree with bigint arithmetic on random notionals', () => {
+    let x = 12345;
+    for (let index = 0; index < 10_000; index++) {
+      x = (x * 1_103_515_245 + 12345) % 2_147_483_648;
+      const notional = (x * 4_194_301 + index) % Number.MAX_SAFE_INTEGER;
+      const ppm = x % 1_000_001;
+      expect(feeOf(notional, ppm)).toBe(Number((BigInt(notional) * BigInt(ppm)) / 1_000_000n));
+    }
+  });
+
+  it('find the most lots a budget affords, fee included', () => {
+    expect(affordableLots(3000, 1000, 2000, 5)).toBe(2); // 3 lots cost 3006
+    expect(affordableLots(3006, 1000, 2000, 5)).toBe(3);
+    expect(affordableLots(1_000_000, 1000, 2000, 5)).toBe(5);
+    expect(affordableLots(999, 1000, 0, 5)).toBe(0);
+  });
+
+  it('credit maker and taker fees in the quote asset to the fee account', () => {
+    const d = new Driver(testConfig({ makerFeePpm: 0, takerFeePpm: 2500 }));
+    d.deposit(1, 'BTC', 10 * LOT);
+    d.deposit(2, 'KRW', 100_000);
+    d.sell(1, 10, 1001); // maker, 0 %
+    d.buy(2, 3, 1001); // taker, 0.25 % of 3003 = 7.5075 → 7
+    expect(d.balance(0, 'KRW')).toEqual({ available: 7, locked: 0 });
+    expect(d.balance(1, 'KRW')).toEqual({ available: 3003, locked: 0 });
+    expect(d.balance(2, 'KRW')).toEqual({ available: 100_000 - 3010, locked: 0 });
+    expect(d.balance(2, 'BTC')).toEqual({ available: 3 * LOT, locked: 0 });
+  });
+
+  it('charge a resting buy the maker rate while its hold covers the larger one', () => {
+    const d = new Driver();
+    d.deposit(1, 'KRW', 20_000);
+    d.deposit(2, 'BTC', 10 * LOT);
+    d.buy(1, 10, 1000); // hold 10000 + max fee 20
+    expect(d.balance(1, 'KRW')).toEqual({ available: 9980, locked: 10_020 });
+    d.sell(2, 4, 1000); // maker buy pays 0.1 % of 4000 = 4
+    // Hold 10020 − 4004 paid = 6016; the rest needs 6 × 1000 + 12 = 6012, so 4 returns.
+    expect(d.balance(1, 'KRW')).toEqual({ available: 9984, locked: 6012 });
+    expect(d.balance(0, 'KRW').available).toBe(4 + 8);
+    expect(d.balance(2, 'KRW').available).toBe(4000 - 8);
+  });
+});
+
+describe('ledger', () => {
+  it('rejects an order it cannot fund and changes nothing', () => {
+    const d = new Driver();
+    d.deposit(1, 'KRW', 10_019);
+    d.deposit(2, 'BTC', LOT);
+    const before = { balances: d.engine.balances(1), depth: d.engine.depth('BTC-KRW', 10) };
+    const order = d.buy(1, 10, 1000); // needs 10020
+    expect(d.types()).toEqual(['OrderRejected']);
+    expect(d.events[0]).toMatchObject({ code: 2001, reason: 'INSUFFICIENT_FUNDS', orderId: order, userId: 1 });
+    expect({ balances: d.engine.balances(1), depth: d.engine.depth('BTC-KRW', 10) }).toEqual(before);
+    expect(d.engine.getOrder(order)).toMatchObject({ status: 'Rejected', rejectCode: 2001, rejectReason: 'INSUFFICIENT_FUNDS' });
+    d.sell(2, 2, 1000);
+    expect(d.rejection()).toBe('INSUFFICIENT_FUNDS');
+  });
+
+  it('withdraws only what is available, never what is held', () => {
+    const d = new Driver();
+    d.deposit(1, 'BTC', 5 * LOT);
+    d.sell(1, 3, 1000);
+    d.withdraw(1, 'BTC', 2 * LOT + 1);
+    expect(d.events[0]).toMatchObject({ code: 2002, reason: 'INSUFFICIENT_AVAILABLE' });
+    d.withdraw(1, 'BTC', 2 * LOT);
+    expect(d.events).toEqual([expect.objectContaining({ type: 'BalanceChanged', userId: 1, asset: 'BTC', available: 0, locked: 3 * LOT })]);
+  });
+
+  it('refuses deposits that would push an asset total above 2^53 − 1', () => {
+    const d = new Driver();
+    d.deposit(1, 'KRW', Number.MAX_SAFE_INTEGER - 10);
+    d.deposit(2, 'KRW', 10);
+    expect(d.types()).toEqual(['BalanceChanged']);
+    d.deposit(3, 'KRW', 1);
+    expect(d.events[0]).toMatchObject({ code: 2003, reason: 'ASSET_SUPPLY_LIMIT' });
+    d.withdraw(2, 'KRW', 5);
+    d.deposit(3, 'KRW', 5);
+    expect(d.types()).toEqual(['BalanceChanged']);
+  });
+
+  it('keeps finished orders answerable in a bounded FIFO, rejected ones included', () => {
+    const d = new Driver(testConfig({}, 2));
+    d.deposit(1, 'BTC', 10 * LOT);
+    const a = d.sell(1, 1);
+    const b = d.sell(1, 1, 1000, { clientOrderId: 'mine' });
+    d.cancel(1, b);
+    const c = d.sell(1, 100 * LOT);
+    expect(d.engine.getOrder(a)).toBeUndefined();
+    expect(d.engine.getOrder(b)).toMatchObject({ status: 'Cancelled', clientOrderId: 'mine' });
+    expect(d.engine.getOrder(c)).toMatchObject({ status: 'Rejected', rejectReason: 'QUANTITY_ABOVE_MAX' });
+  });
+});

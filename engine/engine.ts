@@ -1,0 +1,733 @@
+/**
+ * The matching engine: price-time priority per market, a ledger that holds funds before matching
+ * and settles each fill, stop orders fired by the last trade price. Pure and synchronous: the
+ * same commands always give the same events and the same state (no clock, no randomness; time
+ * and ids arrive on each command).
+ *
+ * Within one command, book deltas (one per touched level, with its final total) and balance
+ * changes (one per touched user and asset, with the final figures) are gathered and emitted
+ * after the order events, in the order they were first touched.
+ */
+import { affordableLots, buyLockOf, feeOf } from './arithmetic.ts';
+import { Book, type BookSide, type PriceLevel } from './book.ts';
+import { Account, Ledger } from './ledger.ts';
+import { OrderNode } from './order.ts';
+import { RecentOrders } from './recent-orders.ts';
+import { REJECT_CODES, type RejectReason } from './reject-codes.ts';
+import { restoreState, snapshotState } from './snapshot.ts';
+import { hashSnapshot } from './state-hash.ts';
+import type {
+  AmendOrderCommand,
+  BalanceView,
+  BookDepth,
+  BookLevel,
+  CancelOrderCommand,
+  Command,
+  DepositCommand,
+  EngineConfig,
+  EngineEvent,
+  EngineSnapshot,
+  ExpiryReason,
+  FillReport,
+  MarketSpec,
+  MatchingEngine,
+  OrderView,
+  PlaceOrderCommand,
+  WithdrawCommand,
+} from './types.ts';
+import { isNonNegativeSafe, validatePlaceOrder } from './validation.ts';
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+/** Rejections where the command is too malformed to keep a Rejected order record of it. */
+const UNRECORDABLE = new Set<RejectReason>([
+  'INVALID_ORDER_ID',
+  'INVALID_USER_ID',
+  'INVALID_TIMESTAMP',
+  'INVALID_SIDE',
+  'INVALID_ORDER_TYPE',
+  'INVALID_TIME_IN_FORCE',
+  'INVALID_STP_MODE',
+  'INVALID_COMMAND',
+  'INVALID_CLIENT_ORDER_ID',
+  'DUPLICATE_ORDER_ID',
+]);
+
+export class Engine implements MatchingEngine {
+  /** @internal state shared with snapshot.ts */
+  readonly books = new Map<string, Book>();
+  /** @internal */
+  readonly ledger: Ledger;
+  /** @internal open orders (resting or untriggered) by id */
+  readonly orders = new Map<number, OrderNode>();
+  /** @internal */
+  readonly recent: RecentOrders;
+  /** @internal */
+  seq = 0;
+  /** @internal */
+  tradeSeq = 0;
+
+  private readonly feeAccount: Account;
+  private readonly nodePool: OrderNode[] = [];
+  private events: EngineEvent[] = [];
+  private timestamp = 0;
+  /** counts applied commands; marks levels and balances already listed for this command */
+  private epoch = 0;
+  private readonly dirtyBooks: Book[] = [];
+  private readonly dirtyIsBid: boolean[] = [];
+  private readonly dirtyPrices: number[] = [];
+  private dirtyLevelCount = 0;
+  private readonly dirtyAccounts: Account[] = [];
+  private readonly dirtyAssets: number[] = [];
+  private dirtyBalanceCount = 0;
+
+  constructor(readonly config: EngineConfig) {
+    this.ledger = new Ledger(config.assets);
+    for (const market of config.markets) {
+      const baseIndex = this.ledger.assetIndex.get(market.base);
+      const quoteIndex = this.ledger.assetIndex.get(market.quote);
+      if (baseIndex === undefined || quoteIndex === undefined) throw new Error(`market ${market.symbol}: unknown asset`);
+      this.books.set(market.symbol, new Book(market, baseIndex, quoteIndex));
+    }
+    this.recent = new RecentOrders(config.recentFinishedLimit);
+    this.feeAccount = this.ledger.account(config.feeAccountId);
+  }
+
+  static restore(config: EngineConfig, snapshot: EngineSnapshot): Engine {
+    const engine = new Engine(config);
+    restoreState(engine, snapshot);
+    return engine;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Commands
+
+  apply(command: Command): EngineEvent[] {
+    this.events = [];
+    this.epoch++;
+    const timestamp = command?.timestamp;
+    this.timestamp = isNonNegativeSafe(timestamp) ? timestamp : 0;
+    switch (command?.type) {
+      case 'PlaceOrder':
+        this.placeOrder(command);
+        break;
+      case 'CancelOrder':
+        this.cancelOrder(command);
+        break;
+      case 'AmendOrder':
+        this.amendOrder(command);
+        break;
+      case 'Deposit':
+        this.deposit(command);
+        break;
+      case 'Withdraw':
+        this.withdraw(command);
+        break;
+      default:
+        this.reject('INVALID_COMMAND', command, undefined);
+    }
+    if (this.dirtyLevelCount > 0) this.flushBookDeltas();
+    if (this.dirtyBalanceCount > 0) this.flushBalances();
+    return this.events;
+  }
+
+  private placeOrder(command: PlaceOrderCommand): void {
+    const book = this.books.get(command.symbol);
+    const reason = validatePlaceOrder(book?.market, command);
+    if (reason !== undefined) return this.rejectOrder(reason, command);
+    if (this.orders.has(command.orderId) || this.recent.has(command.orderId)) return this.rejectOrder('DUPLICATE_ORDER_ID', command);
+    const market = (book as Book).market;
+    const isBuy = command.side === 'Buy';
+    if (command.postOnly) {
+      const best = (isBuy ? book!.asks : book!.bids).best();
+      if (best !== undefined && (isBuy ? command.price! >= best.price : command.price! <= best.price)) {
+        return this.rejectOrder('POST_ONLY_WOULD_TAKE', command);
+      }
+    }
+
+    // Pre-trade hold: what the order can cost at most.
+    const account = this.ledger.account(command.userId);
+    const balances = account.balances;
+    const assetIndex = isBuy ? book!.quoteIndex : book!.baseIndex;
+    const available = balances[assetIndex * 2]!;
+    let hold: number;
+    if (!isBuy) hold = command.quantity! * market.baseMinorPerLot;
+    else if (command.price !== undefined) hold = buyLockOf(command.price, command.quantity!, market.quotePerTickLot, book!.maxFeePpm);
+    else if (command.quoteAmount !== undefined) hold = command.quoteAmount;
+    else hold = available; // market buy by quantity alone: its budget is all that is available
+    if (hold === 0 || hold > available) return this.rejectOrder('INSUFFICIENT_FUNDS', command);
+    balances[assetIndex * 2] = available - hold;
+    balances[assetIndex * 2 + 1]! += hold;
+    this.touchBalance(account, assetIndex);
+
+    const order = this.newOrder(command, account, isBuy);
+    order.locked = hold;
+    if (command.stopPrice !== undefined) {
+      order.status = 'Untriggered';
+      this.list(order);
+      book!.stops.add(order);
+      this.events.push({ type: 'OrderAccepted', seq: ++this.seq, timestamp: this.timestamp, order: order.view() });
+    } else {
+      this.events.push({ type: 'OrderAccepted', seq: ++this.seq, timestamp: this.timestamp, order: order.view() });
+      this.execute(book!, order);
+    }
+    if (book!.stops.size > 0 && book!.lastPrice > 0) this.fireStops(book!);
+  }
+
+  private cancelOrder(command: CancelOrderCommand): void {
+    const order = this.findOwnOrder(command);
+    if (order === undefined) return;
+    const book = this.books.get(order.symbol)!;
+    if (order.status === 'Untriggered') book.stops.remove(order);
+    else this.unrest(book, order);
+    order.status = 'Cancelled';
+    order.updatedAt = this.timestamp;
+    this.events.push({ type: 'OrderCancelled', seq: ++this.seq, timestamp: this.timestamp, order: order.view() });
+    this.retire(book, order);
+  }
+
+  private amendOrder(command: AmendOrderCommand): void {
+    const order = this.findOwnOrder(command);
+    if (order === undefined) return;
+    const newQuantity = command.newQuantity;
+    if (order.byQuote) return this.reject('AMEND_NOT_ALLOWED', command, order.orderId);
+    if (typeof newQuantity !== 'number' || !Number.isSafeInteger(newQuantity) || newQuantity <= 0) {
+      return this.reject('INVALID_QUANTITY', command, order.orderId);
+    }
+    if (newQuantity >= order.quantity) return this.reject('AMEND_NOT_REDUCING', command, order.orderId);
+    if (newQuantity <= order.filled) return this.reject('AMEND_BELOW_FILLED', command, order.orderId);
+    const book = this.books.get(order.symbol)!;
+    const market = book.market;
+    const reduction = order.quantity - newQuantity;
+    const level = order.level;
+    if (level !== null) {
+      level.total -= reduction;
+      this.touchLevel(book, order.isBuy, level);
+    }
+    order.quantity = newQuantity;
+    order.updatedAt = this.timestamp;
+    if (!order.isBuy) this.release(order, book.baseIndex, reduction * market.baseMinorPerLot);
+    else if (order.price > 0) this.releaseBuyExcess(book, order);
+    this.events.push({ type: 'OrderAmended', seq: ++this.seq, timestamp: this.timestamp, order: order.view() });
+  }
+
+  private deposit(command: DepositCommand): void {
+    const assetIndex = this.checkFundsCommand(command);
+    if (assetIndex === undefined) return;
+    if (this.ledger.supply[assetIndex]! > MAX_SAFE - command.amount) return this.reject('ASSET_SUPPLY_LIMIT', command, undefined);
+    this.ledger.supply[assetIndex]! += command.amount;
+    const account = this.ledger.account(command.userId);
+    account.balances[assetIndex * 2]! += command.amount;
+    this.touchBalance(account, assetIndex);
+  }
+
+  private withdraw(command: WithdrawCommand): void {
+    const assetIndex = this.checkFundsCommand(command);
+    if (assetIndex === undefined) return;
+    const account = this.ledger.accounts.get(command.userId);
+    if (account === undefined || account.balances[assetIndex * 2]! < command.amount) {
+      return this.reject('INSUFFICIENT_AVAILABLE', command, undefined);
+    }
+    this.ledger.supply[assetIndex]! -= command.amount;
+    account.balances[assetIndex * 2]! -= command.amount;
+    this.touchBalance(account, assetIndex);
+  }
+
+  private checkFundsCommand(command: DepositCommand | WithdrawCommand): number | undefined {
+    if (!isNonNegativeSafe(command.userId)) return this.reject('INVALID_USER_ID', command, undefined);
+    if (!isNonNegativeSafe(command.timestamp)) return this.reject('INVALID_TIMESTAMP', command, undefined);
+    const assetIndex = this.ledger.assetIndex.get(command.asset);
+    if (assetIndex === undefined) return this.reject('UNKNOWN_ASSET', command, undefined);
+    const amount = command.amount;
+    if (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount <= 0) return this.reject('INVALID_AMOUNT', command, undefined);
+    return assetIndex;
+  }
+
+  private findOwnOrder(command: CancelOrderCommand | AmendOrderCommand): OrderNode | undefined {
+    if (!isNonNegativeSafe(command.userId)) return this.reject('INVALID_USER_ID', command, undefined);
+    if (!isNonNegativeSafe(command.timestamp)) return this.reject('INVALID_TIMESTAMP', command, undefined);
+    const orderId = command.orderId;
+    const order = this.orders.get(orderId);
+    if (order === undefined) {
+      const finished = this.recent.get(orderId);
+      const ownFinished = finished !== undefined && finished.userId === command.userId;
+      return this.reject(ownFinished ? 'ORDER_NOT_OPEN' : 'ORDER_NOT_FOUND', command, isNonNegativeSafe(orderId) ? orderId : undefined);
+    }
+    if (order.userId !== command.userId) return this.reject('NOT_ORDER_OWNER', command, orderId);
+    return order;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Matching
+
+  /** Runs an accepted (or just triggered) order against the book, then rests or finishes it. */
+  private execute(book: Book, taker: OrderNode): void {
+    const isBuy = taker.isBuy;
+    const opposite = isBuy ? book.asks : book.bids;
+    const limit = taker.price; // 0 for market orders
+    const budgeted = isBuy && limit === 0; // market buys spend at most their hold, fee included
+    const market = book.market;
+    if (taker.timeInForce === 'FOK' && !this.canFillFully(book, taker)) return this.expire(book, taker, 'FOK');
+
+    let stopReason: ExpiryReason | undefined;
+    matching: while (taker.quantity > taker.filled) {
+      const level = opposite.best();
+      if (level === undefined) break;
+      if (limit > 0 && (isBuy ? level.price > limit : level.price < limit)) break;
+      let maker = level.head;
+      while (maker !== null) {
+        const next = maker.next;
+        if (maker.userId === taker.userId) {
+          // Self-trade prevention; the taker's mode decides.
+          if (taker.stp === 'ExpireTaker') {
+            stopReason = 'SelfTradePrevention';
+            break matching;
+          }
+          this.unrest(book, maker);
+          this.expire(book, maker, 'SelfTradePrevention');
+          if (taker.stp === 'ExpireBoth') {
+            stopReason = 'SelfTradePrevention';
+            break matching;
+          }
+          maker = next;
+          continue;
+        }
+        let lots = taker.quantity - taker.filled;
+        const makerRemaining = maker.quantity - maker.filled;
+        if (makerRemaining < lots) lots = makerRemaining;
+        if (budgeted) {
+          lots = affordableLots(taker.locked, level.price * market.quotePerTickLot, market.takerFeePpm, lots);
+          if (lots === 0) {
+            stopReason = 'QuoteAmountExhausted';
+            break matching;
+          }
+        }
+        const budgetLimited = budgeted && lots < makerRemaining && lots < taker.quantity - taker.filled;
+        this.fill(book, level, maker, taker, lots);
+        if (taker.quantity === taker.filled) break matching;
+        if (budgetLimited) {
+          stopReason = 'QuoteAmountExhausted';
+          break matching;
+        }
+        maker = next;
+      }
+    }
+
+    if (taker.quantity === taker.filled) return this.complete(book, taker);
+    if (limit === 0) {
+      if (taker.byQuote && stopReason === 'QuoteAmountExhausted' && taker.filled > 0) return this.complete(book, taker);
+      return this.expire(book, taker, stopReason ?? 'MarketNoLiquidity');
+    }
+    if (stopReason !== undefined) return this.expire(book, taker, stopReason);
+    if (taker.timeInForce !== 'GTC') return this.expire(book, taker, taker.timeInForce);
+    // Rest on the book.
+    const side = isBuy ? book.bids : book.asks;
+    side.append(taker);
+    this.touchLevel(book, isBuy, taker.level!);
+    this.list(taker);
+  }
+
+  /** FOK pre-check: walks what matching would do, without changing anything. */
+  private canFillFully(book: Book, taker: OrderNode): boolean {
+    const isBuy = taker.isBuy;
+    const limit = taker.price;
+    const market = book.market;
+    const levels = (isBuy ? book.asks : book.bids).sorted;
+    let need = taker.quantity - taker.filled;
+    let budget = isBuy && limit === 0 ? taker.locked : -1;
+    for (let index = levels.length - 1; index >= 0; index--) {
+      const level = levels[index]!;
+      if (limit > 0 && (isBuy ? level.price > limit : level.price < limit)) return false;
+      for (let maker = level.head; maker !== null; maker = maker.next) {
+        if (maker.userId === taker.userId) {
+          if (taker.stp === 'ExpireMaker') continue;
+          return false;
+        }
+        let lots = Math.min(need, maker.quantity - maker.filled);
+        if (budget >= 0) {
+          const unit = level.price * market.quotePerTickLot;
+          const affordable = affordableLots(budget, unit, market.takerFeePpm, lots);
+          if (affordable < lots) return false;
+          const notional = lots * unit;
+          budget -= notional + feeOf(notional, market.takerFeePpm);
+          lots = affordable;
+        }
+        need -= lots;
+        if (need === 0) return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * One trade of `lots` at the maker's price. Settlement (buyer pays notional + its fee from
+   * its hold and receives the base; seller pays base from its hold and receives notional − its
+   * fee; the fee account receives both fees) keeps every asset's total unchanged.
+   */
+  private fill(book: Book, level: PriceLevel, maker: OrderNode, taker: OrderNode, lots: number): void {
+    const market = book.market;
+    const price = level.price;
+    const notional = price * lots * market.quotePerTickLot; // ≤ maxNotional, see arithmetic.ts
+    const makerFee = feeOf(notional, market.makerFeePpm);
+    const takerFee = feeOf(notional, market.takerFeePpm);
+    const baseAmount = lots * market.baseMinorPerLot;
+    const timestamp = this.timestamp;
+
+    maker.filled += lots;
+    maker.filledQuote += notional;
+    maker.feesPaid += makerFee;
+    maker.status = maker.filled === maker.quantity ? 'Filled' : 'PartiallyFilled';
+    maker.updatedAt = timestamp;
+    taker.filled += lots;
+    taker.filledQuote += notional;
+    taker.feesPaid += takerFee;
+    taker.status = taker.filled === taker.quantity ? 'Filled' : 'PartiallyFilled';
+    taker.updatedAt = timestamp;
+    level.total -= lots;
+    this.touchLevel(book, maker.isBuy, level);
+
+    const buyer = taker.isBuy ? taker : maker;
+    const seller = taker.isBuy ? maker : taker;
+    const buyerFee = taker.isBuy ? takerFee : makerFee;
+    const sellerFee = taker.isBuy ? makerFee : takerFee;
+    const baseIndex = book.baseIndex;
+    const quoteIndex = book.quoteIndex;
+    const buyerBalances = buyer.account!.balances;
+    const sellerBalances = seller.account!.balances;
+    buyerBalances[quoteIndex * 2 + 1]! -= notional + buyerFee;
+    buyer.locked -= notional + buyerFee;
+    buyerBalances[baseIndex * 2]! += baseAmount;
+    sellerBalances[baseIndex * 2 + 1]! -= baseAmount;
+    seller.locked -= baseAmount;
+    sellerBalances[quoteIndex * 2]! += notional - sellerFee;
+    this.feeAccount.balances[quoteIndex * 2]! += makerFee + takerFee;
+    this.touchBalance(buyer.account!, quoteIndex);
+    this.touchBalance(buyer.account!, baseIndex);
+    this.touchBalance(seller.account!, baseIndex);
+    this.touchBalance(seller.account!, quoteIndex);
+    this.touchBalance(this.feeAccount, quoteIndex);
+    // A limit buy filled below its price frees the difference at once.
+    if (buyer.price > 0) this.releaseBuyExcess(book, buyer);
+    book.lastPrice = price;
+
+    this.events.push({
+      type: 'Trade',
+      seq: ++this.seq,
+      timestamp,
+      symbol: market.symbol,
+      tradeId: ++this.tradeSeq,
+      price,
+      quantity: lots,
+      quoteQuantity: notional,
+      takerSide: taker.side,
+      maker: fillReport(maker, true, makerFee),
+      taker: fillReport(taker, false, takerFee),
+    });
+    if (maker.filled === maker.quantity) {
+      this.unrest(book, maker);
+      this.retire(book, maker);
+    }
+  }
+
+  /** Fires every stop the last price reaches, then runs them one by one in trigger order. */
+  private fireStops(book: Book): void {
+    const queue: OrderNode[] = [];
+    let next = 0;
+    for (;;) {
+      if (book.stops.size > 0) {
+        for (const order of book.stops.takeTriggered(book.lastPrice)) {
+          this.unlist(order);
+          order.status = 'Pending';
+          order.updatedAt = this.timestamp;
+          this.events.push({ type: 'OrderTriggered', seq: ++this.seq, timestamp: this.timestamp, order: order.view() });
+          queue.push(order);
+        }
+      }
+      if (next === queue.length) return;
+      this.execute(book, queue[next++]!);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Order lifecycle and funds
+
+  private newOrder(command: PlaceOrderCommand, account: Account | null, isBuy: boolean): OrderNode {
+    const order = this.nodePool.pop() ?? new OrderNode();
+    const market = this.books.get(command.symbol)?.market;
+    order.orderId = command.orderId;
+    order.userId = command.userId;
+    order.account = account;
+    order.clientOrderId = command.clientOrderId;
+    order.symbol = command.symbol;
+    order.side = command.side;
+    order.isBuy = isBuy;
+    order.orderType = command.orderType;
+    order.timeInForce = command.timeInForce;
+    order.postOnly = command.postOnly;
+    order.stp = command.stp;
+    order.price = command.price ?? 0;
+    order.stopPrice = command.stopPrice ?? 0;
+    order.byQuote = command.quantity === undefined;
+    order.quantity = command.quantity ?? market?.maxQuantity ?? 0;
+    order.quoteAmount = command.quoteAmount ?? 0;
+    order.filled = 0;
+    order.filledQuote = 0;
+    order.feesPaid = 0;
+    order.locked = 0;
+    order.status = 'Pending';
+    order.rejectCode = 0;
+    order.createdAt = this.timestamp;
+    order.updatedAt = this.timestamp;
+    order.level = null;
+    order.prev = null;
+    order.next = null;
+    order.userPrev = null;
+    order.userNext = null;
+    order.listed = false;
+    return order;
+  }
+
+  /** Records an open order by id and under its owner. */
+  private list(order: OrderNode): void {
+    this.orders.set(order.orderId, order);
+    order.account!.addOpen(order);
+    order.listed = true;
+  }
+
+  private unlist(order: OrderNode): void {
+    if (!order.listed) return;
+    this.orders.delete(order.orderId);
+    order.account!.removeOpen(order);
+    order.listed = false;
+  }
+
+  /** Takes a resting order off its level, listing the level for a book delta. */
+  private unrest(book: Book, order: OrderNode): void {
+    const level = order.level;
+    if (level === null) return;
+    this.touchLevel(book, order.isBuy, level);
+    (order.isBuy ? book.bids : book.asks).unlink(order);
+  }
+
+  private complete(book: Book, order: OrderNode): void {
+    order.status = 'Filled';
+    order.updatedAt = this.timestamp;
+    this.retire(book, order);
+  }
+
+  private expire(book: Book, order: OrderNode, reason: ExpiryReason): void {
+    order.status = 'Expired';
+    order.updatedAt = this.timestamp;
+    this.events.push({ type: 'OrderExpired', seq: ++this.seq, timestamp: this.timestamp, reason, order: order.view() });
+    this.retire(book, order);
+  }
+
+  /** A finished order: releases what it still holds and moves it to the recent-orders FIFO. */
+  private retire(book: Book, order: OrderNode): void {
+    if (order.locked > 0) this.release(order, order.isBuy ? book.quoteIndex : book.baseIndex, order.locked);
+    this.unlist(order);
+    const evicted = this.recent.push(order);
+    if (evicted !== undefined) {
+      evicted.account = null;
+      evicted.clientOrderId = undefined;
+      this.nodePool.push(evicted);
+    }
+  }
+
+  private release(order: OrderNode, assetIndex: number, amount: number): void {
+    const account = order.account!;
+    account.balances[assetIndex * 2 + 1]! -= amount;
+    account.balances[assetIndex * 2]! += amount;
+    order.locked -= amount;
+    this.touchBalance(account, assetIndex);
+  }
+
+  /** Keeps a limit buy's hold at exactly what its remaining quantity can still cost. */
+  private releaseBuyExcess(book: Book, order: OrderNode): void {
+    const required = buyLockOf(order.price, order.quantity - order.filled, book.market.quotePerTickLot, book.maxFeePpm);
+    const excess = order.locked - required;
+    if (excess > 0) this.release(order, book.quoteIndex, excess);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Rejections and per-command event gathering
+
+  private reject(reason: RejectReason, command: Command, orderId: number | undefined): undefined {
+    const place = command?.type === 'PlaceOrder' ? command : undefined;
+    this.events.push({
+      type: 'OrderRejected',
+      seq: ++this.seq,
+      timestamp: this.timestamp,
+      code: REJECT_CODES[reason],
+      reason,
+      commandType: (command?.type ?? 'PlaceOrder') as Command['type'],
+      userId: isNonNegativeSafe(command?.userId) ? command.userId : -1,
+      orderId,
+      clientOrderId: typeof place?.clientOrderId === 'string' ? place.clientOrderId : undefined,
+      symbol: typeof place?.symbol === 'string' ? place.symbol : undefined,
+    });
+    return undefined;
+  }
+
+  private rejectOrder(reason: RejectReason, command: PlaceOrderCommand): void {
+    const validId = isNonNegativeSafe(command.orderId) && command.orderId > 0;
+    this.reject(reason, command, validId ? command.orderId : undefined);
+    if (UNRECORDABLE.has(reason) || typeof command.symbol !== 'string') return;
+    // Keep the rejected order answerable by id (status Rejected with its reason).
+    const order = this.newOrder(command, null, command.side === 'Buy');
+    if (!isNonNegativeSafe(order.price)) order.price = 0;
+    if (!isNonNegativeSafe(order.stopPrice)) order.stopPrice = 0;
+    if (!isNonNegativeSafe(order.quantity)) order.quantity = 0;
+    if (!isNonNegativeSafe(order.quoteAmount)) order.quoteAmount = 0;
+    order.byQuote = false;
+    order.status = 'Rejected';
+    order.rejectCode = REJECT_CODES[reason];
+    const evicted = this.recent.push(order);
+    if (evicted !== undefined) this.nodePool.push(evicted);
+  }
+
+  private touchLevel(book: Book, isBid: boolean, level: PriceLevel): void {
+    if (level.dirtyMark === this.epoch) return;
+    level.dirtyMark = this.epoch;
+    const count = this.dirtyLevelCount;
+    // A level removed and re-created within the command may already be listed by price.
+    for (let index = 0; index < count; index++) {
+      if (this.dirtyPrices[index] === level.price && this.dirtyBooks[index] === book && this.dirtyIsBid[index] === isBid) return;
+    }
+    this.dirtyBooks[count] = book;
+    this.dirtyIsBid[count] = isBid;
+    this.dirtyPrices[count] = level.price;
+    this.dirtyLevelCount = count + 1;
+  }
+
+  private touchBalance(account: Account, assetIndex: number): void {
+    if (account.dirtyMarks[assetIndex] === this.epoch) return;
+    account.dirtyMarks[assetIndex] = this.epoch;
+    const count = this.dirtyBalanceCount;
+    this.dirtyAccounts[count] = account;
+    this.dirtyAssets[count] = assetIndex;
+    this.dirtyBalanceCount = count + 1;
+  }
+
+  private flushBookDeltas(): void {
+    const timestamp = this.timestamp;
+    for (let index = 0; index < this.dirtyLevelCount; index++) {
+      const book = this.dirtyBooks[index]!;
+      const isBid = this.dirtyIsBid[index]!;
+      const price = this.dirtyPrices[index]!;
+      const level = (isBid ? book.bids : book.asks).byPrice.get(price);
+      this.events.push({
+        type: 'BookDelta',
+        seq: ++this.seq,
+        timestamp,
+        symbol: book.market.symbol,
+        symbolSeq: ++book.symbolSeq,
+        side: isBid ? 'Buy' : 'Sell',
+        price,
+        quantity: level === undefined ? 0 : level.total,
+      });
+    }
+    this.dirtyLevelCount = 0;
+  }
+
+  private flushBalances(): void {
+    const timestamp = this.timestamp;
+    const assets = this.config.assets;
+    for (let index = 0; index < this.dirtyBalanceCount; index++) {
+      const account = this.dirtyAccounts[index]!;
+      const assetIndex = this.dirtyAssets[index]!;
+      this.events.push({
+        type: 'BalanceChanged',
+        seq: ++this.seq,
+        timestamp,
+        userId: account.userId,
+        asset: assets[assetIndex]!.code,
+        available: account.balances[assetIndex * 2]!,
+        locked: account.balances[assetIndex * 2 + 1]!,
+      });
+    }
+    this.dirtyBalanceCount = 0;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Queries
+
+  snapshot(): EngineSnapshot {
+    return snapshotState(this);
+  }
+
+  stateHash(): string {
+    return hashSnapshot(this.snapshot());
+  }
+
+  lastEventSeq(): number {
+    return this.seq;
+  }
+
+  getOrder(orderId: number): OrderView | undefined {
+    return (this.orders.get(orderId) ?? this.recent.get(orderId))?.view();
+  }
+
+  openOrders(userId: number, symbol?: string): OrderView[] {
+    const account = this.ledger.accounts.get(userId);
+    const views: OrderView[] = [];
+    if (account === undefined) return views;
+    for (let order = account.openHead; order !== null; order = order.userNext) {
+      if (symbol === undefined || order.symbol === symbol) views.push(order.view());
+    }
+    return views.sort((a, b) => a.orderId - b.orderId);
+  }
+
+  depth(symbol: string, levels: number): BookDepth {
+    const book = this.books.get(symbol);
+    if (book === undefined) return { symbol, symbolSeq: 0, bids: [], asks: [] };
+    const take = (side: BookSide): BookLevel[] => {
+      const out: BookLevel[] = [];
+      for (const level of side.bestFirst(Math.max(0, levels))) out.push({ price: level.price, quantity: level.total });
+      return out;
+    };
+    return { symbol, symbolSeq: book.symbolSeq, bids: take(book.bids), asks: take(book.asks) };
+  }
+
+  bestBidAsk(symbol: string): { bid?: BookLevel; ask?: BookLevel } {
+    const book = this.books.get(symbol);
+    const bid = book?.bids.best();
+    const ask = book?.asks.best();
+    return {
+      ...(bid !== undefined && { bid: { price: bid.price, quantity: bid.total } }),
+      ...(ask !== undefined && { ask: { price: ask.price, quantity: ask.total } }),
+    };
+  }
+
+  balances(userId: number): BalanceView[] {
+    const account = this.ledger.accounts.get(userId);
+    return this.config.assets.map((asset, index) => ({
+      asset: asset.code,
+      available: account?.balances[index * 2] ?? 0,
+      locked: account?.balances[index * 2 + 1] ?? 0,
+    }));
+  }
+
+  lastTradePrice(symbol: string): number | undefined {
+    const price = this.books.get(symbol)?.lastPrice;
+    return price === undefined || price === 0 ? undefined : price;
+  }
+
+  markets(): readonly MarketSpec[] {
+    return this.config.markets;
+  }
+}
+
+function fillReport(order: OrderNode, isMaker: boolean, fee: number): FillReport {
+  return {
+    orderId: order.orderId,
+    userId: order.userId,
+    clientOrderId: order.clientOrderId,
+    side: order.side,
+    isMaker,
+    filledQuantity: order.filled,
+    remainingQuantity: order.byQuote ? 0 : order.quantity - order.filled,
+    fee,
+    status: order.status,
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * Balances per user and asset, available and locked, in minor units. The ledger owns every
+ * movement of funds: lock before matching, settle fills, release leftovers (STYLE §11).
+ * Assets are addressed by index (their position in the config) on the hot path.
+ *
+ * Bound: each asset's supply (deposits − withdrawals) is kept ≤ 2^53 − 1 by refusing deposits
+ * beyond it; every balance is a part of that supply, so all sums here are exact integers.
+ */
+import type { OrderNode } from './order.ts';
+import type { AssetSpec } from './types.ts';
+
+export class Account {
+  /** [available₀, locked₀, available₁, locked₁, …] by asset index */
+  readonly balances: number[];
+  /** engine command counter when each asset last joined the command's balance-change list */
+  readonly dirtyMarks: number[];
+  /** the user's open orders (resting or untriggered), a doubly-linked list through userPrev/userNext */
+  openHead: OrderNode | null = null;
+  openCount = 0;
+
+  constructor(
+    readonly userId: number,
+    assetCount: number,
+  ) {
+    this.balances = new Array<number>(assetCount * 2).fill(0);
+    this.dirtyMarks = new Array<number>(assetCount).fill(-1);
+  }
+
+  addOpen(order: OrderNode): void {
+    order.userPrev = null;
+    order.userNext = this.openHead;
+    if (this.openHead !== null) this.openHead.userPrev = order;
+    this.openHead = order;
+    this.openCount++;
+  }
+
+  removeOpen(order: OrderNode): void {
+    if (order.userPrev === null) this.openHead = order.userNext;
+    else order.userPrev.userNext = order.userNext;
+    if (order.userNext !== null) order.userNext.userPrev = order.userPrev;
+    order.userPrev = null;
+    order.userNext = null;
+    this.openCount--;
+  }
+
+  isEmpty(): boolean {
+    if (this.openCount > 0) return false;
+    for (const value of this.balances) if (value !== 0) return false;
+    return true;
+  }
+}
+
+export class Ledger {
+  readonly accounts = new Map<number, Account>();
+  /** deposits − withdrawals per asset index */
+  readonly supply: number[];
+  readonly assetIndex = new Map<string, number>();
+
+  constructor(readonly assets: readonly AssetSpec[]) {
+    this.supply = new Array<number>(assets.length).fill(0);
+    assets.forEach((asset, index) => this.assetIndex.set(asset.code, index));
+  }
+
+  account(userId: number): Account {
+    let account = this.accounts.get(userId);
+    if (account === undefined) {
+      account = new Account(userId, this.assets.length);
+      this.accounts.set(userId, account);
+    }
+    return account;
+  }
+}

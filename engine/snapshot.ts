@@ -1,0 +1,188 @@
+/**
+ * Snapshot and restore: the engine's whole state as plain JSON-safe data, in a canonical order
+ * (books level by level worst → best and FIFO within a level, stops in trigger order, accounts
+ * by user id, finished orders oldest first), so that equal states give equal snapshots and
+ * restoring then applying the remaining commands repeats the uninterrupted run event for event.
+ */
+import type { BookSide } from './book.ts';
+import type { Engine } from './engine.ts';
+import { OrderNode } from './order.ts';
+import type { EngineSnapshot, OrderStatus, OrderType, SelfTradePrevention, Side, TimeInForce } from './types.ts';
+
+export const SNAPSHOT_VERSION = 1;
+
+const SIDES: readonly Side[] = ['Buy', 'Sell'];
+const ORDER_TYPES: readonly OrderType[] = ['Limit', 'Market', 'StopLimit', 'StopMarket'];
+const TIMES_IN_FORCE: readonly TimeInForce[] = ['GTC', 'IOC', 'FOK'];
+const STP_MODES: readonly SelfTradePrevention[] = ['ExpireTaker', 'ExpireMaker', 'ExpireBoth'];
+const STATUSES: readonly OrderStatus[] = ['Pending', 'PartiallyFilled', 'Filled', 'Cancelled', 'Expired', 'Rejected', 'Untriggered'];
+
+/** One order as a flat array (compact JSON); field order is part of the snapshot version. */
+type OrderRecord = (number | string | null)[];
+
+interface BookRecord {
+  symbol: string;
+  symbolSeq: number;
+  lastPrice: number;
+  bids: OrderRecord[];
+  asks: OrderRecord[];
+  buyStops: OrderRecord[];
+  sellStops: OrderRecord[];
+}
+
+interface SnapshotV1 {
+  version: typeof SNAPSHOT_VERSION;
+  seq: number;
+  tradeSeq: number;
+  supply: number[];
+  /** [userId, available₀, locked₀, available₁, locked₁, …], accounts with anything in them */
+  accounts: number[][];
+  books: BookRecord[];
+  recent: OrderRecord[];
+}
+
+function encode(order: OrderNode): OrderRecord {
+  return [
+    order.orderId,
+    order.userId,
+    order.clientOrderId ?? null,
+    order.symbol,
+    SIDES.indexOf(order.side),
+    ORDER_TYPES.indexOf(order.orderType),
+    TIMES_IN_FORCE.indexOf(order.timeInForce),
+    order.postOnly ? 1 : 0,
+    STP_MODES.indexOf(order.stp),
+    order.price,
+    order.stopPrice,
+    order.quantity,
+    order.byQuote ? 1 : 0,
+    order.quoteAmount,
+    order.filled,
+    order.filledQuote,
+    order.feesPaid,
+    order.locked,
+    STATUSES.indexOf(order.status),
+    order.rejectCode,
+    order.createdAt,
+    order.updatedAt,
+  ];
+}
+
+function decode(record: OrderRecord): OrderNode {
+  const at = (index: number): number => record[index] as number;
+  const order = new OrderNode();
+  order.orderId = at(0);
+  order.userId = at(1);
+  order.clientOrderId = (record[2] as string | null) ?? undefined;
+  order.symbol = record[3] as string;
+  order.side = SIDES[at(4)]!;
+  order.isBuy = order.side === 'Buy';
+  order.orderType = ORDER_TYPES[at(5)]!;
+  order.timeInForce = TIMES_IN_FORCE[at(6)]!;
+  order.postOnly = at(7) === 1;
+  order.stp = STP_MODES[at(8)]!;
+  order.price = at(9);
+  order.stopPrice = at(10);
+  order.quantity = at(11);
+  order.byQuote = at(12) === 1;
+  order.quoteAmount = at(13);
+  order.filled = at(14);
+  order.filledQuote = at(15);
+  order.feesPaid = at(16);
+  order.locked = at(17);
+  order.status = STATUSES[at(18)]!;
+  order.rejectCode = at(19);
+  order.createdAt = at(20);
+  order.updatedAt = at(21);
+  return order;
+}
+
+function encodeSide(side: BookSide): OrderRecord[] {
+  const records: OrderRecord[] = [];
+  for (const level of side.sorted) {
+    for (let order = level.head; order !== null; order = order.next) records.push(encode(order));
+  }
+  return records;
+}
+
+export function snapshotState(engine: Engine): EngineSnapshot {
+  const accounts: number[][] = [];
+  const userIds = [...engine.ledger.accounts.keys()].sort((a, b) => a - b);
+  for (const userId of userIds) {
+    const account = engine.ledger.accounts.get(userId)!;
+    if (!account.isEmpty()) accounts.push([userId, ...account.balances]);
+  }
+  const books: BookRecord[] = [];
+  for (const book of engine.books.values()) {
+    books.push({
+      symbol: book.market.symbol,
+      symbolSeq: book.symbolSeq,
+      lastPrice: book.lastPrice,
+      bids: encodeSide(book.bids),
+      asks: encodeSide(book.asks),
+      buyStops: book.stops.buys.map(encode),
+      sellStops: book.stops.sells.map(encode),
+    });
+  }
+  const recent: OrderRecord[] = [];
+  for (const order of engine.recent.entries()) recent.push(encode(order));
+  const snapshot: SnapshotV1 = {
+    version: SNAPSHOT_VERSION,
+    seq: engine.seq,
+    tradeSeq: engine.tradeSeq,
+    supply: [...engine.ledger.supply],
+    accounts,
+    books,
+    recent,
+  };
+  return snapshot as unknown as EngineSnapshot;
+}
+
+/** Fills a freshly constructed engine from a snapshot taken with the same config. */
+export function restoreState(engine: Engine, data: EngineSnapshot): void {
+  if (data.version !== SNAPSHOT_VERSION) throw new Error(`unsupported engine snapshot version ${String(data.version)}`);
+  const snapshot = data as unknown as SnapshotV1;
+  engine.seq = snapshot.seq;
+  engine.tradeSeq = snapshot.tradeSeq;
+  snapshot.supply.forEach((value, index) => (engine.ledger.supply[index] = value));
+  for (const [userId, ...balances] of snapshot.accounts) {
+    const account = engine.ledger.account(userId!);
+    balances.forEach((value, index) => (account.balances[index] = value));
+  }
+  const open = (order: OrderNode): void => {
+    order.account = engine.ledger.account(order.userId);
+    engine.orders.set(order.orderId, order);
+    order.account.addOpen(order);
+    order.listed = true;
+  };
+  for (const record of snapshot.books) {
+    const book = engine.books.get(record.symbol);
+    if (book === undefined) throw new Error(`snapshot has unknown market ${record.symbol}`);
+    book.symbolSeq = record.symbolSeq;
+    book.lastPrice = record.lastPrice;
+    for (const [side, records] of [
+      [book.bids, record.bids],
+      [book.asks, record.asks],
+    ] as const) {
+      for (const orderRecord of records) {
+        const order = decode(orderRecord);
+        side.append(order);
+        open(order);
+      }
+    }
+    for (const orderRecord of record.buyStops) {
+      const order = decode(orderRecord);
+      book.stops.buys.push(order);
+      open(order);
+    }
+    for (const orderRecord of record.sellStops) {
+      const order = decode(orderRecord);
+      book.stops.sells.push(order);
+      open(order);
+    }
+  }
+  for (const orderRecord of snapshot.recent) {
+    const order = decode(orderRecord);
+    engine.recent.push(order);
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Stateless checks of a PlaceOrder against its market, shared by the engine and the API (which
+ * can refuse a bad order with the same code before sequencing it). Commands arrive from JSON,
+ * so every field is checked for type as well as range.
+ */
+import type { RejectReason } from './reject-codes.ts';
+import type { MarketSpec, PlaceOrderCommand } from './types.ts';
+
+const SIDES = new Set(['Buy', 'Sell']);
+const ORDER_TYPES = new Set(['Limit', 'Market', 'StopLimit', 'StopMarket']);
+const TIMES_IN_FORCE = new Set(['GTC', 'IOC', 'FOK']);
+const STP_MODES = new Set(['ExpireTaker', 'ExpireMaker', 'ExpireBoth']);
+
+function isPositiveSafe(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
+}
+
+export function isNonNegativeSafe(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+/** The first rule the order breaks, or undefined when it is well-formed for the market. */
+export function validatePlaceOrder(market: MarketSpec | undefined, command: PlaceOrderCommand): RejectReason | undefined {
+  if (!isPositiveSafe(command.orderId)) return 'INVALID_ORDER_ID';
+  if (!isNonNegativeSafe(command.userId)) return 'INVALID_USER_ID';
+  if (!isNonNegativeSafe(command.timestamp)) return 'INVALID_TIMESTAMP';
+  if (market === undefined) return 'UNKNOWN_SYMBOL';
+  if (!SIDES.has(command.side)) return 'INVALID_SIDE';
+  if (!ORDER_TYPES.has(command.orderType)) return 'INVALID_ORDER_TYPE';
+  if (!TIMES_IN_FORCE.has(command.timeInForce)) return 'INVALID_TIME_IN_FORCE';
+  if (!STP_MODES.has(command.stp)) return 'INVALID_STP_MODE';
+  if (typeof command.postOnly !== 'boolean') return 'INVALID_COMMAND';
+  const clientOrderId = command.clientOrderId;
+  if (clientOrderId !== undefined && (typeof clientOrderId !== 'string' || clientOrderId.length === 0 || clientOrderId.length > 64)) {
+    return 'INVALID_CLIENT_ORDER_ID';
+  }
+
+  const isLimit = command.orderType === 'Limit' || command.orderType === 'StopLimit';
+  const isStop = command.orderType === 'StopLimit' || command.orderType === 'StopMarket';
+  const isBuy = command.side === 'Buy';
+
+  const price = command.price;
+  if (isLimit) {
+    if (price === undefined) return 'PRICE_REQUIRED';
+    if (!isPositiveSafe(price)) return 'INVALID_PRICE';
+    if (price < market.minPrice) return 'PRICE_BELOW_MIN';
+    if (price > market.maxPrice) return 'PRICE_ABOVE_MAX';
+  } else if (price !== undefined) return 'PRICE_NOT_ALLOWED';
+
+  const stopPrice = command.stopPrice;
+  if (isStop) {
+    if (stopPrice === undefined) return 'STOP_PRICE_REQUIRED';
+    if (!isPositiveSafe(stopPrice) || stopPrice < market.minPrice || stopPrice > market.maxPrice) return 'INVALID_STOP_PRICE';
+  } else if (stopPrice !== undefined) return 'STOP_PRICE_NOT_ALLOWED';
+
+  const quoteAmount = command.quoteAmount;
+  if (quoteAmount !== undefined) {
+    if (isLimit || !isBuy) return 'QUOTE_AMOUNT_NOT_ALLOWED';
+    if (!isPositiveSafe(quoteAmount)) return 'INVALID_QUOTE_AMOUNT';
+    if (quoteAmount < market.minNotional) return 'NOTIONAL_BELOW_MIN';
+  } else if (command.orderType === 'StopMarket' && isBuy) return 'QUOTE_AMOUNT_REQUIRED';
+
+  const quantity = command.quantity;
+  if (quantity === undefined) {
+    if (quoteAmount === undefined) return 'QUANTITY_REQUIRED';
+    // A buy by quote amount alone cannot be all-or-nothing: lots rarely add up to the amount.
+    if (command.timeInForce === 'FOK') return 'INVALID_TIME_IN_FORCE';
+  } else {
+    if (!isPositiveSafe(quantity)) return 'INVALID_QUANTITY';
+    if (quantity < market.minQuantity) return 'QUANTITY_BELOW_MIN';
+    if (quantity > market.maxQuantity) return 'QUANTITY_ABOVE_MAX';
+    // price ≤ maxPrice and quantity ≤ maxQuantity keep this product exact (arithmetic.ts).
+    if (isLimit && (price as number) * quantity * market.quotePerTickLot < market.minNotional) return 'NOTIONAL_BELOW_MIN';
+  }
+
+  if (command.postOnly && (command.orderType !== 'Limit' || command.timeInForce !== 'GTC')) return 'POST_ONLY_NOT_ALLOWED';
+  return undefined;
+}
