@@ -1,9 +1,26 @@
+import { existsSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { Supervisor, type SupervisorEvent } from './supervisor.ts';
 
 const silentLogger = pino({ level: 'silent' });
 const node = (script: string) => ({ command: process.execPath, args: ['-e', script] });
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'supervisor-test-'));
+
+/** A child that installs its SIGTERM handler, then says so by creating `readyFile` (node start-up is slow under load). */
+function longRunning(onSigterm: string, readyFile: string) {
+  return node(`process.on("SIGTERM", () => { ${onSigterm} }); require("fs").writeFileSync(${JSON.stringify(readyFile)}, ""); setInterval(() => {}, 1000)`);
+}
+
+async function filesExist(files: string[], timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!files.every((file) => existsSync(file))) {
+    if (Date.now() > deadline) throw new Error(`children not ready: ${files.join(', ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
 
 function until(events: SupervisorEvent[], done: (events: SupervisorEvent[]) => boolean, timeoutMs = 10_000): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -56,17 +73,16 @@ describe('Supervisor', () => {
 
   it('stops every child with SIGTERM and does not restart them', async () => {
     const events: SupervisorEvent[] = [];
-    const forever = node('process.on("SIGTERM", () => process.exit(0)); setInterval(() => {}, 1000)');
+    const ready = [path.join(scratch, 'a'), path.join(scratch, 'b')] as const;
     const supervisor = new Supervisor(
       [
-        { name: 'a', ...forever },
-        { name: 'b', ...forever },
+        { name: 'a', ...longRunning('process.exit(0)', ready[0]) },
+        { name: 'b', ...longRunning('process.exit(0)', ready[1]) },
       ],
       { logger: silentLogger, onEvent: (event) => events.push(event) },
     );
     supervisor.start();
-    await until(events, (seen) => seen.filter((event) => event.type === 'started').length === 2);
-    await new Promise((resolve) => setTimeout(resolve, 200)); // let the children install their handlers
+    await filesExist([...ready]);
     await supervisor.stop();
     await new Promise((resolve) => setTimeout(resolve, 100));
 
@@ -84,14 +100,14 @@ describe('Supervisor', () => {
 
   it('SIGKILLs a child that ignores SIGTERM once the stop timeout passes', async () => {
     const events: SupervisorEvent[] = [];
-    const supervisor = new Supervisor([{ name: 'stubborn', ...node('process.on("SIGTERM", () => {}); setInterval(() => {}, 1000)') }], {
+    const ready = path.join(scratch, 'stubborn');
+    const supervisor = new Supervisor([{ name: 'stubborn', ...longRunning('', ready) }], {
       logger: silentLogger,
       stopTimeoutMs: 300,
       onEvent: (event) => events.push(event),
     });
     supervisor.start();
-    await until(events, (seen) => seen.some((event) => event.type === 'started'));
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await filesExist([ready]);
     const started = Date.now();
     await supervisor.stop();
 

@@ -10,6 +10,8 @@ describe('Redis (REDIS_URL, project-owned with AOF)', () => {
   const redis = new Redis(config.REDIS_URL, { lazyConnect: true, connectTimeout: 3_000, maxRetriesPerRequest: 1, retryStrategy: () => null });
   const stream = `test:stream:${randomUUID()}`;
 
+  redis.on('error', () => {}); // a refused connection surfaces as connect()'s rejection
+
   beforeAll(async () => {
     await redis.connect();
   });
