@@ -293,91 +293,104 @@ export class PayloadError extends Error {
   override name = 'PayloadError';
 }
 
+// Decoder cursor: module state instead of closures, so the hot loop allocates only the command.
+let input: Uint8Array = new Uint8Array(0);
+let inputView = new DataView(input.buffer);
+let cursor = 0;
+let limit = 0;
+
+function need(count: number): void {
+  if (cursor + count > limit) throw new PayloadError(`payload ends early (need ${count} more bytes)`);
+}
+
+function readF64(): number {
+  need(8);
+  const value = inputView.getFloat64(cursor, true);
+  cursor += 8;
+  return value;
+}
+
+function readU8(): number {
+  need(1);
+  return input[cursor++]!;
+}
+
+function readString(): string {
+  need(2);
+  const length = inputView.getUint16(cursor, true);
+  cursor += 2;
+  need(length);
+  const value = decodeString(input, cursor, cursor + length);
+  cursor += length;
+  return value;
+}
+
+function readEnum<T>(values: readonly T[], field: string): T {
+  const index = readU8();
+  const value = values[index];
+  if (value === undefined) throw new PayloadError(`${field}: unknown code ${index}`);
+  return value;
+}
+
 /**
  * Decodes the payload occupying bytes [start, end) of `bytes` (`view` spans the same memory).
  * The caller has checked the crc already.
  */
 export function decodePayload(bytes: Uint8Array, view: DataView, start: number, end: number): JournalRecord {
-  let at = start;
-  const need = (count: number): void => {
-    if (at + count > end) throw new PayloadError(`payload ends early (need ${count} bytes at ${at - start} of ${end - start})`);
-  };
-  const f64 = (): number => {
-    need(8);
-    const value = view.getFloat64(at, true);
-    at += 8;
-    return value;
-  };
-  const u8 = (): number => {
-    need(1);
-    return bytes[at++]!;
-  };
-  const str = (): string => {
-    need(2);
-    const length = view.getUint16(at, true);
-    at += 2;
-    need(length);
-    const value = decodeString(bytes, at, at + length);
-    at += length;
-    return value;
-  };
-  const pick = <T>(values: readonly T[], field: string): T => {
-    const index = u8();
-    const value = values[index];
-    if (value === undefined) throw new PayloadError(`${field}: unknown code ${index}`);
-    return value;
-  };
-
-  const seq = f64();
-  const timestamp = f64();
-  const type = u8();
+  input = bytes;
+  inputView = view;
+  cursor = start;
+  limit = end;
+  const seq = readF64();
+  const timestamp = readF64();
+  const type = readU8();
   let command: Command;
   switch (type) {
     case TYPE_CODE.PlaceOrder: {
-      const orderId = f64();
-      const userId = f64();
-      const symbol = str();
-      const side = pick(SIDES, 'side');
-      const orderType = pick(ORDER_TYPES, 'orderType');
-      const timeInForce = pick(TIME_IN_FORCE, 'timeInForce');
-      const stp = pick(STP, 'stp');
-      const flags = u8();
-      const price = flags & FLAG_PRICE ? f64() : undefined;
-      const stopPrice = flags & FLAG_STOP_PRICE ? f64() : undefined;
-      const quantity = flags & FLAG_QUANTITY ? f64() : undefined;
-      const quoteAmount = flags & FLAG_QUOTE_AMOUNT ? f64() : undefined;
-      const clientOrderId = flags & FLAG_CLIENT_ORDER_ID ? str() : undefined;
+      const orderId = readF64();
+      const userId = readF64();
+      const symbol = readString();
+      const side = readEnum(SIDES, 'side');
+      const orderType = readEnum(ORDER_TYPES, 'orderType');
+      const timeInForce = readEnum(TIME_IN_FORCE, 'timeInForce');
+      const stp = readEnum(STP, 'stp');
+      const flags = readU8();
+      const price = flags & FLAG_PRICE ? readF64() : undefined;
+      const stopPrice = flags & FLAG_STOP_PRICE ? readF64() : undefined;
+      const quantity = flags & FLAG_QUANTITY ? readF64() : undefined;
+      const quoteAmount = flags & FLAG_QUOTE_AMOUNT ? readF64() : undefined;
+      const clientOrderId = flags & FLAG_CLIENT_ORDER_ID ? readString() : undefined;
       const postOnly = (flags & FLAG_POST_ONLY) !== 0;
       command = placeOrder(timestamp, orderId, userId, symbol, side, orderType, timeInForce, stp, postOnly, price, stopPrice, quantity, quoteAmount, clientOrderId);
       break;
     }
     case TYPE_CODE.CancelOrder: {
-      const orderId = f64();
-      const userId = f64();
+      const orderId = readF64();
+      const userId = readF64();
       command = { type: 'CancelOrder', timestamp, orderId, userId };
       break;
     }
     case TYPE_CODE.AmendOrder: {
-      const orderId = f64();
-      const userId = f64();
-      const newQuantity = f64();
+      const orderId = readF64();
+      const userId = readF64();
+      const newQuantity = readF64();
       command = { type: 'AmendOrder', timestamp, orderId, userId, newQuantity };
       break;
     }
     case TYPE_CODE.Deposit:
     case TYPE_CODE.Withdraw: {
-      const userId = f64();
-      const asset = str();
-      const amount = f64();
-      const flags = u8();
-      const reference = flags & FLAG_REFERENCE ? str() : undefined;
+      const userId = readF64();
+      const asset = readString();
+      const amount = readF64();
+      const flags = readU8();
+      const reference = flags & FLAG_REFERENCE ? readString() : undefined;
       command = transfer(type === TYPE_CODE.Deposit ? 'Deposit' : 'Withdraw', timestamp, userId, asset, amount, reference);
       break;
     }
     default:
       throw new PayloadError(`unknown command type code ${type}`);
   }
-  if (at !== end) throw new PayloadError(`${end - at} unexpected bytes after the command`);
+  if (cursor !== end) throw new PayloadError(`${end - cursor} unexpected bytes after the command`);
   return { seq, command };
 }
 
