@@ -74,7 +74,7 @@ export class Supervisor {
     supervised.exited = new Promise((resolve) => {
       child.once('error', (error) => {
         // Spawning itself failed (e.g. command not found); 'exit' may never come.
-        this.options.logger.error({ process: spec.name, err: error }, `${spec.name} could not be spawned`);
+        this.options.logger.error({ child: spec.name, err: error }, `${spec.name} could not be spawned`);
         if (child.exitCode === null && child.signalCode === null && child.pid === undefined) {
           this.onExit(supervised, child, null, null);
           resolve();
@@ -86,7 +86,7 @@ export class Supervisor {
       });
     });
     if (child.pid !== undefined) {
-      this.options.logger.info({ process: spec.name, pid: child.pid, run: supervised.runs }, `${spec.name} started (pid ${child.pid})`);
+      this.options.logger.info({ child: spec.name, pid: child.pid, run: supervised.runs }, `${spec.name} started (pid ${child.pid})`);
       this.emit({ type: 'started', name: spec.name, pid: child.pid, run: supervised.runs });
     }
   }
@@ -102,7 +102,7 @@ export class Supervisor {
     supervised.consecutiveFailures = uptimeMs >= this.options.stableAfterMs ? 1 : supervised.consecutiveFailures + 1;
     const delayMs = Math.min(this.options.maxBackoffMs, this.options.initialBackoffMs * 2 ** (supervised.consecutiveFailures - 1));
     this.options.logger.warn(
-      { process: name, code, signal, uptimeMs, delayMs, consecutiveFailures: supervised.consecutiveFailures },
+      { child: name, code, signal, uptimeMs, delayMs, consecutiveFailures: supervised.consecutiveFailures },
       `${name} exited (${signal ?? `code ${code}`}) after ${uptimeMs} ms; restarting in ${delayMs} ms`,
     );
     this.emit({ type: 'restart-scheduled', name, delayMs, consecutiveFailures: supervised.consecutiveFailures });
@@ -126,12 +126,12 @@ export class Supervisor {
     ]);
     clearTimeout(timer);
     if (timedOut) {
-      this.options.logger.warn({ process: name }, `${name} ignored SIGTERM for ${this.options.stopTimeoutMs} ms; sending SIGKILL`);
+      this.options.logger.warn({ child: name }, `${name} ignored SIGTERM for ${this.options.stopTimeoutMs} ms; sending SIGKILL`);
       signalGroup(child.pid, 'SIGKILL');
       await exited;
     }
     const how = timedOut ? 'SIGKILL' : 'SIGTERM';
-    this.options.logger.info({ process: name, how }, `${name} stopped`);
+    this.options.logger.info({ child: name, how }, `${name} stopped`);
     this.emit({ type: 'stopped', name, how });
   }
 
