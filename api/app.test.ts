@@ -274,6 +274,18 @@ describe('authentication', () => {
     expect(await api.state()).toEqual(mid);
   });
 
+  it('refuses a request signed before the server process started (replays across a restart)', async () => {
+    const fresh = await startTestApi(pool);
+    try {
+      const user = await fresh.createUser('restart');
+      const old = await fresh.signed(user, 'GET', '/v1/balances', undefined, Date.now() - 5_000);
+      expect(old.status).toBe(401);
+      expect((await json(old)).error).toBe('STALE_TIMESTAMP');
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('signs the query string too', async () => {
     const route = '/v1/orders?symbol=BTC-KRW';
     const wrong = await api.app.request(route, { headers: signedHeaders(alice, 'GET', '/v1/orders') });
@@ -323,7 +335,7 @@ describe('rate limit', () => {
       // (refused ones take no token): two more GETs pass, the next is refused.
       expect((await limited.signed(user, 'GET', '/v1/balances')).status).toBe(200);
       expect((await limited.signed(user, 'GET', '/v1/balances?again=1')).status).toBe(200);
-      const refused = await limited.signed(user, 'GET', '/v1/balances', undefined, Date.now() - 1000);
+      const refused = await limited.signed(user, 'GET', '/v1/balances?third=1');
       expect(refused.status).toBe(429);
       expect(Number(refused.headers.get('Retry-After'))).toBeGreaterThanOrEqual(1);
     } finally {

@@ -19,6 +19,9 @@ export function signedRequests(deps: ApiDeps): MiddlewareHandler<AppEnv> {
   const replays = new ReplayCache(windowMs, deps.replayCacheEntries);
   const limiter = new RateLimiter(deps.rateLimits);
   const now = deps.now ?? Date.now;
+  // The replay cache starts empty in a new process: a request signed before this process existed
+  // may have been served by the previous one, so it is refused rather than risk a replay.
+  const notBefore = now();
   return async (c, next) => {
     // Hono's '/v1/order/*' also matches '/v1/order': authenticate (and count) a request once.
     if (c.get('userId') !== undefined) return next();
@@ -30,6 +33,7 @@ export function signedRequests(deps: ApiDeps): MiddlewareHandler<AppEnv> {
     const timestampMs = Number(timestamp);
     const clock = now();
     if (Math.abs(clock - timestampMs) > windowMs) throw new ApiError('STALE_TIMESTAMP');
+    if (timestampMs < notBefore) throw new ApiError('STALE_TIMESTAMP', 'X-TIMESTAMP is older than this server process; sign the request afresh');
     const credential = deps.credentials.cached(apiKey) ?? (apiKey.length <= 128 ? await deps.credentials.lookup(apiKey) : undefined);
     if (!credential) throw new ApiError('INVALID_API_KEY');
     const body = await bodyText(c);

@@ -25,6 +25,10 @@ describe('loadConfig — core settings (api, sequencer)', () => {
     expect(config.RATE_LIMIT_REQUESTS_PER_MIN).toBe(12_000);
     expect(config.SEQUENCER_MAX_PENDING).toBe(100_000);
     expect(config.SNAPSHOT_EVERY).toBe(100_000);
+    expect(config.SNAPSHOT_KEEP).toBe(2);
+    expect(config.JOURNAL_KEEP_ALL).toBe(false);
+    expect(loadConfig({ JOURNAL_KEEP_ALL: 'true' }).JOURNAL_KEEP_ALL).toBe(true);
+    expect(() => loadConfig({ JOURNAL_KEEP_ALL: 'yes' })).toThrow(/JOURNAL_KEEP_ALL/);
     expect(config.SECRET_ENCRYPTION_KEY).toBeUndefined();
     expect(loadConfig({ RATE_LIMIT_ORDERS_PER_SEC: '5000', SNAPSHOT_EVERY: '0' })).toMatchObject({ RATE_LIMIT_ORDERS_PER_SEC: 5000, SNAPSHOT_EVERY: 0 });
   });

@@ -46,6 +46,9 @@ const schema = z.object({
   SEQUENCER_MAX_PENDING: z.coerce.number().int().min(1).default(100_000),
   SEQUENCER_MAX_BATCH: z.coerce.number().int().min(1).default(8_192),
   SNAPSHOT_EVERY: z.coerce.number().int().min(0).default(100_000),
+  // Snapshots kept; the journal is kept back to the oldest of them, or entirely with JOURNAL_KEEP_ALL=true.
+  SNAPSHOT_KEEP: z.coerce.number().int().min(1).default(2),
+  JOURNAL_KEEP_ALL: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -66,6 +66,8 @@ export async function startCore(config: Config, options: CoreOptions = {}): Prom
     maxPending: config.SEQUENCER_MAX_PENDING,
     maxBatch: config.SEQUENCER_MAX_BATCH,
     snapshotEvery: config.SNAPSHOT_EVERY,
+    keepSnapshots: config.SNAPSHOT_KEEP,
+    keepJournal: config.JOURNAL_KEEP_ALL,
     observer: {
       ...metrics.sequencerObserver(),
       onRecovered: (info) => {
