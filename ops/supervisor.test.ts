@@ -55,6 +55,21 @@ describe('Supervisor', () => {
     expect(events.find((event) => event.type === 'exited')).toMatchObject({ name: 'crasher', code: 3, signal: null });
   });
 
+  it('treats a command that cannot be spawned like a crash: logged and retried with back-off', async () => {
+    const events: SupervisorEvent[] = [];
+    const supervisor = new Supervisor([{ name: 'missing', command: path.join(scratch, 'no-such-program'), args: [] }], {
+      logger: silentLogger,
+      initialBackoffMs: 10,
+      onEvent: (event) => events.push(event),
+    });
+    supervisor.start();
+    await until(events, (seen) => seen.filter((event) => event.type === 'restart-scheduled').length >= 3);
+    await supervisor.stop();
+
+    const delays = events.flatMap((event) => (event.type === 'restart-scheduled' ? [event.delayMs] : []));
+    expect(delays.slice(0, 3)).toEqual([10, 20, 40]);
+  });
+
   it('resets the back-off after a run that lasted long enough to count as healthy', async () => {
     const events: SupervisorEvent[] = [];
     const supervisor = new Supervisor([{ name: 'slow-crasher', ...node('setTimeout(() => process.exit(1), 150)') }], {

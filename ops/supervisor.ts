@@ -73,9 +73,9 @@ export class Supervisor {
     supervised.runs += 1;
     supervised.exited = new Promise((resolve) => {
       child.once('error', (error) => {
-        // Spawning itself failed (e.g. command not found); 'exit' may never come.
-        this.options.logger.error({ child: spec.name, err: error }, `${spec.name} could not be spawned`);
-        if (child.exitCode === null && child.signalCode === null && child.pid === undefined) {
+        this.options.logger.error({ child: spec.name, err: error }, `${spec.name}: ${error.message}`);
+        // No pid: spawning itself failed (e.g. command not found) and 'exit' will not come.
+        if (child.pid === undefined) {
           this.onExit(supervised, child, null, null);
           resolve();
         }
