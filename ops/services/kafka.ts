@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../config.ts';
 import { probeKafka } from '../service-health.ts';
@@ -35,6 +36,9 @@ export async function ensureKafka({ config, say }: ServiceContext): Promise<Ensu
   const pidFile = dataPath(config, 'kafka.pid');
 
   if ((await runningPid(pidFile, BROKER_MAIN)) === undefined) {
+    for (const busy of [port, port + 1]) {
+      if (await acceptsConnections(listenHost, busy)) throw new ServiceStartError(SERVICE, `${listenHost}:${busy} is taken by another program that is not a Kafka broker answering KAFKA_BROKERS`);
+    }
     if (!(await commandExists('java'))) throw new ServiceStartError(SERVICE, 'java is not installed (Kafka 4.1 needs JDK 17+)');
     await ensureClasspath(say);
     const properties = await ensureStorage(config, listenHost, port, logFile, say);
@@ -54,7 +58,7 @@ export async function ensureKafka({ config, say }: ServiceContext): Promise<Ensu
     timeoutMs: 90_000,
     intervalMs: 300,
     logFile,
-    failFast: async () => ((await runningPid(pidFile, BROKER_MAIN)) === undefined ? `the broker exited during start-up:\n${await tail(logFile, 15)}` : undefined),
+    failFast: async () => ((await runningPid(pidFile, BROKER_MAIN)) === undefined ? `the broker exited during start-up; last log lines:\n${await tail(logFile, 8)}` : undefined),
   });
   return { service: SERVICE, outcome: 'started', detail: `${listenHost}:${port}, data in ${dataPath(config, 'kafka')}` };
 }
@@ -120,9 +124,27 @@ function newClusterId(): string {
   }
 }
 
+/** The last log lines that say something: Java stack frames ("at …", "... 6 more") left out. */
 async function tail(file: string, lines: number): Promise<string> {
   const text = await readFile(file, 'utf8').catch(() => '');
-  return text.trimEnd().split('\n').slice(-lines).join('\n');
+  const recent = text.trimEnd().split('\n').slice(-200);
+  return recent
+    .filter((line) => !/^\s+(at |\.\.\. \d+ more)/.test(line))
+    .slice(-lines)
+    .join('\n');
+}
+
+function acceptsConnections(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port, timeout: 1_000 });
+    const done = (open: boolean) => {
+      socket.destroy();
+      resolve(open);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => done(false));
+  });
 }
 
 export async function stopKafka({ config, say }: ServiceContext): Promise<StopResult> {

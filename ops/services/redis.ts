@@ -45,10 +45,13 @@ export async function ensureRedis({ config, say }: ServiceContext): Promise<Ensu
     ]);
     if (start.code !== 0) throw new ServiceStartError(SERVICE, `redis-server exited ${start.code}: ${start.output.trim()}`, logFile);
   }
+  const waitingSince = Date.now();
   await waitUntil(SERVICE, () => answers(config.REDIS_URL), {
     timeoutMs: 30_000,
     logFile,
-    failFast: async () => ((await runningPid(pidFile, 'redis-server')) === undefined ? 'redis-server exited during start-up' : undefined),
+    // The daemonized child writes its PID file a moment after the parent returns: allow it 2 s.
+    failFast: async () =>
+      Date.now() - waitingSince > 2_000 && (await runningPid(pidFile, 'redis-server')) === undefined ? 'redis-server exited during start-up' : undefined,
   });
   return { service: SERVICE, outcome: 'started', detail: `AOF everysec, data in ${dataPath(config, 'redis')}` };
 }
