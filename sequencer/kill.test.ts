@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_ENGINE_CONFIG, Engine, type EngineSnapshot } from '../engine/index.ts';
 import { openSequencer, readJournalRecords, replayJournal } from './index.ts';
 import { toyFactory } from './testing/toy-engine.ts';
 
@@ -14,9 +15,9 @@ afterEach(() => {
 });
 
 /** Runs the child until it printed `killAfter` acks, SIGKILLs it, and returns every seq it reported as acked. */
-function runAndKill(dataDir: string, killAfter: number, snapshotEvery: number): Promise<{ acked: number[]; startSeq: number }> {
+function runAndKill(dataDir: string, killAfter: number, snapshotEvery: number, kind: 'toy' | 'engine'): Promise<{ acked: number[]; startSeq: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', fixture, dataDir, String(snapshotEvery)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', fixture, dataDir, String(snapshotEvery), kind], { stdio: ['ignore', 'pipe', 'pipe'] });
     const acked: number[] = [];
     let startSeq = -1;
     let buffered = '';
@@ -51,7 +52,7 @@ describe('kill -9 of a process submitting as fast as it can', () => {
     dirs.push(dataDir);
     const everAcked: number[] = [];
     for (const killAfter of [300, 5_000, 1_500, 20_000]) {
-      const { acked, startSeq } = await runAndKill(dataDir, killAfter, 4_000);
+      const { acked, startSeq } = await runAndKill(dataDir, killAfter, 4_000, 'toy');
       expect(acked.length).toBeGreaterThanOrEqual(killAfter);
       expect(Math.min(...acked)).toBeGreaterThan(startSeq);
       everAcked.push(...acked);
@@ -75,5 +76,24 @@ describe('kill -9 of a process submitting as fast as it can', () => {
     const lastInJournal = records.at(-1)!.seq;
     for (const seq of everAcked) expect(seq).toBeLessThanOrEqual(lastInJournal);
     expect(new Set(everAcked).size).toBe(everAcked.length);
+  });
+
+  it('with the real engine: the restarted state equals a fresh replay of the whole journal', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'xtrader-kill-engine-'));
+    dirs.push(dataDir);
+    const factory = {
+      createEngine: () => new Engine(DEFAULT_ENGINE_CONFIG),
+      restoreEngine: (snapshot: EngineSnapshot) => Engine.restore(DEFAULT_ENGINE_CONFIG, snapshot),
+    };
+    for (const killAfter of [3_000, 700, 9_000]) {
+      const { acked } = await runAndKill(dataDir, killAfter, 5_000, 'engine');
+      const sequencer = await openSequencer({ dataDir, ...factory });
+      expect(sequencer.lastSeq).toBeGreaterThanOrEqual(Math.max(...acked));
+      const fresh = await replayJournal({ dataDir, ...factory, useSnapshots: false });
+      expect(fresh.lastSeq).toBe(sequencer.lastSeq);
+      expect(fresh.engine.stateHash()).toBe(sequencer.engine.stateHash());
+      await sequencer.close();
+    }
+    expect(readJournalRecords(dataDir).filter((record) => record.command.type === 'PlaceOrder').length).toBeGreaterThan(1_000);
   });
 });
