@@ -24,6 +24,8 @@ export interface SpawnCoreOptions {
   readonly port?: number;
   readonly env?: Record<string, string>;
   readonly readyTimeoutMs?: number;
+  /** extra node options, e.g. ['--cpu-prof'] */
+  readonly nodeArgs?: readonly string[];
 }
 
 export async function freePort(): Promise<number> {
@@ -39,7 +41,7 @@ export async function freePort(): Promise<number> {
 
 export async function spawnCore(options: SpawnCoreOptions): Promise<CoreChild> {
   const port = options.port ?? (await freePort());
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'ops/core.ts')], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', path.join(PROJECT_ROOT, 'ops/core.ts')], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', ...options.env, DATA_DIR: options.dataDir, API_HOST: '127.0.0.1', API_PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,260 @@
+/**
+ * `npm run bench:api`: open-loop load of signed orders against a real core (durable journal on).
+ *
+ * Starts ops/core.ts as a child process on a temp DATA_DIR (or uses BENCH_URL + BENCH_ADMIN_TOKEN),
+ * creates users and deposits through the admin API, then sends signed POST /v1/order at a constant
+ * arrival rate over many keep-alive connections. Each request has a scheduled send time; latency is
+ * measured from that time, so a stalled server or a busy client shows up as latency instead of
+ * silently lowering the offered rate (no coordinated omission). The load generator is a minimal
+ * HTTP/1.1 client on raw sockets (one request in flight per connection, like wrk): it costs far
+ * less CPU than fetch or node:http, which matters on a 2-core machine shared with the server.
+ * Prints ONE JSON line.
+ */
+import { createHmac } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnCore, type CoreChild } from '../core-child.ts';
+
+const RATE = Number(process.env.BENCH_RATE ?? 30_000);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 128);
+const USERS = Number(process.env.BENCH_USERS ?? 16);
+const ADMIN_TOKEN = process.env.BENCH_ADMIN_TOKEN ?? 'bench-admin-token-0123456789abcdef';
+
+interface User {
+  readonly userId: string;
+  readonly apiKey: string;
+  readonly apiSecret: string;
+}
+
+interface Pending {
+  readonly scheduledAt: number;
+  readonly measured: boolean;
+}
+
+/** One keep-alive HTTP/1.1 connection with at most one request in flight. */
+class Connection {
+  readonly #socket: net.Socket;
+  #buffer: Buffer = Buffer.alloc(0);
+  #inFlight: Pending | undefined;
+  constructor(
+    host: string,
+    port: number,
+    private readonly onResponse: (pending: Pending, status: number, connection: Connection) => void,
+    private readonly onClose: (connection: Connection, pending: Pending | undefined) => void,
+  ) {
+    this.#socket = net.connect({ host, port, noDelay: true });
+    this.#socket.on('data', (chunk) => this.#read(chunk));
+    this.#socket.on('error', () => {});
+    this.#socket.on('close', () => this.onClose(this, this.#inFlight));
+  }
+
+  get idle(): boolean {
+    return this.#inFlight === undefined && !this.#socket.destroyed;
+  }
+
+  send(request: string, pending: Pending): void {
+    this.#inFlight = pending;
+    this.#socket.write(request);
+  }
+
+  close(): void {
+    this.#socket.destroy();
+  }
+
+  #read(chunk: Buffer): void {
+    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+    for (;;) {
+      const headerEnd = this.#buffer.indexOf('\r\n\r\n');
+      if (headerEnd < 0) return;
+      const head = this.#buffer.toString('latin1', 0, headerEnd);
+      const status = Number(head.slice(9, 12));
+      const lengthMatch = /\r\ncontent-length: *(\d+)/i.exec(head);
+      const total = headerEnd + 4 + (lengthMatch ? Number(lengthMatch[1]) : 0);
+      if (this.#buffer.length < total) return;
+      this.#buffer = this.#buffer.subarray(total);
+      const pending = this.#inFlight;
+      this.#inFlight = undefined;
+      if (pending) this.onResponse(pending, status, this);
+    }
+  }
+}
+
+async function adminPost(url: string, route: string, body: unknown): Promise<Record<string, string>> {
+  const response = await fetch(`${url}${route}`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (response.status >= 300) throw new Error(`${route}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as Record<string, string>;
+}
+
+async function serverCpuSeconds(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Number(/^process_cpu_seconds_total (\S+)$/m.exec(text)?.[1] ?? Number.NaN);
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+}
+
+async function main(): Promise<void> {
+  let core: CoreChild | undefined;
+  let dataDir: string | undefined;
+  let url = process.env.BENCH_URL;
+  if (!url) {
+    dataDir = await mkdtemp(path.join(process.env.BENCH_DATA_PARENT ?? os.tmpdir(), 'xtrader-bench-'));
+    core = await spawnCore({
+      dataDir,
+      nodeArgs: process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [],
+      env: {
+        ADMIN_TOKEN,
+        LOG_LEVEL: 'warn',
+        RATE_LIMIT_ORDERS_PER_SEC: '10000000',
+        RATE_LIMIT_REQUESTS_PER_MIN: '1000000000',
+        ...(process.env.BENCH_CORE_ENV ? (JSON.parse(process.env.BENCH_CORE_ENV) as Record<string, string>) : {}),
+      },
+    });
+    url = core.url;
+  }
+  const { hostname, port } = new URL(url);
+  try {
+    const users: User[] = [];
+    for (let index = 0; index < USERS; index++) {
+      const created = await adminPost(url, '/admin/users', { name: `bench-${index}` });
+      const user = { userId: created.user_id!, apiKey: created.api_key!, apiSecret: created.api_secret! };
+      await adminPost(url, '/admin/deposits', { user_id: user.userId, asset: 'KRW', amount: '1000000000000' });
+      await adminPost(url, '/admin/deposits', { user_id: user.userId, asset: 'BTC', amount: '100000' });
+      users.push(user);
+    }
+
+    const total = Math.round(RATE * (WARMUP_SECONDS + SECONDS));
+    const warmupCount = Math.round(RATE * WARMUP_SECONDS);
+    const latencies = new Float64Array(total - warmupCount);
+    let measuredDone = 0;
+    let ok = 0;
+    let errors = 0;
+    let completed = 0;
+    let firstMeasuredAt = 0;
+    let lastMeasuredAt = 0;
+    const statuses = new Map<number, number>();
+    const backlog: Pending[] = [];
+    const idle: Connection[] = [];
+    let counter = 0;
+    const host = hostname === 'localhost' ? '127.0.0.1' : hostname;
+
+    /** A freshly signed order: the timestamp and a unique client_order_id make every signature unique. */
+    const buildRequest = (): string => {
+      const sequence = counter++;
+      const user = users[sequence % users.length]!;
+      const side = sequence % 2 === 0 ? 'Buy' : 'Sell';
+      // Buys slightly above sells around a fixed mid: most orders trade, the book stays shallow.
+      const ticks = 50_000 + (side === 'Buy' ? 1 : -1) * (sequence % 5);
+      const body = `{"symbol":"BTC-KRW","side":"${side}","order_type":"Limit","price":"${ticks}000","quantity":"0.01","client_order_id":"b${sequence}"}`;
+      const timestamp = String(Date.now());
+      const signature = createHmac('sha256', user.apiSecret).update(`${timestamp}POST/v1/order${body}`).digest('hex');
+      return (
+        `POST /v1/order HTTP/1.1\r\nHost: ${host}:${port}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `X-API-KEY: ${user.apiKey}\r\nX-TIMESTAMP: ${timestamp}\r\nX-SIGNATURE: ${signature}\r\n\r\n${body}`
+      );
+    };
+
+    let finish: () => void = () => {};
+    const finished = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    const dispatch = (connection: Connection) => {
+      const next = backlog.shift();
+      if (next) connection.send(buildRequest(), next);
+      else idle.push(connection);
+    };
+    const onResponse = (pending: Pending, status: number, connection: Connection) => {
+      const now = performance.now();
+      completed++;
+      statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      if (pending.measured) {
+        latencies[measuredDone++] = now - pending.scheduledAt;
+        if (status === 200) ok++;
+        else errors++;
+        lastMeasuredAt = now;
+      }
+      if (completed === total) finish();
+      dispatch(connection);
+    };
+    const onClose = (_connection: Connection, pending: Pending | undefined) => {
+      if (pending) {
+        completed++;
+        if (pending.measured) errors++;
+        if (completed === total) finish();
+      }
+    };
+    const cpuBefore = await serverCpuSeconds(url);
+    const clientCpuBefore = process.cpuUsage();
+    const connections = Array.from({ length: CONNECTIONS }, () => new Connection(host, Number(port), onResponse, onClose));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    idle.push(...connections);
+
+    const startedAt = performance.now();
+    const intervalMs = 1000 / RATE;
+    let scheduled = 0;
+    firstMeasuredAt = startedAt + WARMUP_SECONDS * 1000;
+    // Open loop: every millisecond, issue every request whose scheduled time has come.
+    await new Promise<void>((resolve) => {
+      const tick = () => {
+        const now = performance.now();
+        while (scheduled < total && startedAt + scheduled * intervalMs <= now) {
+          const pending = { scheduledAt: startedAt + scheduled * intervalMs, measured: scheduled >= warmupCount };
+          scheduled++;
+          const connection = idle.pop();
+          if (connection) connection.send(buildRequest(), pending);
+          else backlog.push(pending);
+        }
+        if (scheduled < total) setImmediate(tick);
+        else resolve();
+      };
+      tick();
+    });
+    const deadline = setTimeout(finish, 30_000);
+    await finished;
+    clearTimeout(deadline);
+    for (const connection of connections) connection.close();
+
+    const serverCpu = (await serverCpuSeconds(url)) - cpuBefore;
+    const clientCpu = process.cpuUsage(clientCpuBefore);
+    const measuredSeconds = (Math.max(lastMeasuredAt, firstMeasuredAt + SECONDS * 1000) - firstMeasuredAt) / 1000;
+    const sorted = latencies.subarray(0, measuredDone).sort();
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1] ?? Number.NaN);
+    const fsyncBatches = metric('xtrader_journal_batch_write_fsync_seconds_count');
+    const round = (value: number, digits = 2) => Number(value.toFixed(digits));
+    const result = {
+      offered_per_sec: RATE,
+      orders_per_sec: Math.round(ok / measuredSeconds),
+      ack_p50_ms: round(percentile(sorted, 0.5)),
+      ack_p99_ms: round(percentile(sorted, 0.99)),
+      ack_p999_ms: round(percentile(sorted, 0.999)),
+      errors: errors + (total - warmupCount - measuredDone - 0),
+      fsync_ms_per_batch: round((metric('xtrader_journal_batch_write_fsync_seconds_sum') * 1000) / fsyncBatches, 3),
+      commands_per_batch: round(metric('xtrader_journal_batch_commands_sum') / fsyncBatches, 1),
+      server_cpu_us_per_order: round((serverCpu * 1e6) / total, 1),
+      client_cpu_us_per_order: round((clientCpu.user + clientCpu.system) / total, 1),
+      seconds: SECONDS,
+      connections: CONNECTIONS,
+      statuses: Object.fromEntries(statuses),
+    };
+    console.log(JSON.stringify(result));
+  } finally {
+    await core?.stop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
