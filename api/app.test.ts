@@ -369,6 +369,43 @@ describe('service routes', () => {
     expect(await docs.text()).toContain('/openapi.json');
   });
 
+  it('answers 503 on /ready and on engine routes until recovery has finished', async () => {
+    const recovering = await startTestApi(pool, {}, { open: false });
+    try {
+      const ready = await recovering.app.request('/ready');
+      expect(ready.status).toBe(503);
+      expect(await json(ready)).toMatchObject({ status: 'recovering', last_seq: null });
+      const book = await recovering.app.request('/v1/orderbook/BTC-KRW');
+      expect(book.status).toBe(503);
+      expect((await json(book)).error).toBe('NOT_READY');
+      expect((await recovering.app.request('/health')).status).toBe(200);
+      await recovering.sequencer.open();
+      expect((await recovering.app.request('/ready')).status).toBe(200);
+    } finally {
+      await recovering.close();
+    }
+  });
+
+  it('answers 503 OVERLOADED when the sequencer queue is full, and sequences only what it accepted', async () => {
+    const small = await startTestApi(pool, {}, { maxPending: 2 });
+    try {
+      const user = await small.createUser('burst', { KRW: '100000000' });
+      const before = await small.state();
+      const responses = await Promise.all(
+        Array.from({ length: 30 }, (_, index) => small.signed(user, 'POST', '/v1/order', { ...limitBuy, price: '1000000', client_order_id: `burst-${index}` })),
+      );
+      const statuses = responses.map((response) => response.status);
+      const accepted = statuses.filter((status) => status === 200).length;
+      expect(statuses.filter((status) => status === 503).length).toBeGreaterThan(0);
+      expect(accepted + statuses.filter((status) => status === 503).length).toBe(30);
+      const refused = responses.find((response) => response.status === 503)!;
+      expect((await json(refused)).error).toBe('OVERLOADED');
+      expect((await small.state()).last_seq).toBe(before.last_seq + accepted);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('gives every error word one unique number', () => {
     const catalogue = errorCatalogue();
     expect(new Set(catalogue.map((entry) => entry.error)).size).toBe(catalogue.length);

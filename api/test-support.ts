@@ -41,7 +41,7 @@ export interface TestApi {
   state(): Promise<{ last_seq: number; state_hash: string }>;
 }
 
-export async function startTestApi(pool: pg.Pool, overrides: Partial<ApiDeps> = {}): Promise<TestApi> {
+export async function startTestApi(pool: pg.Pool, overrides: Partial<ApiDeps> = {}, options: { open?: boolean; maxPending?: number } = {}): Promise<TestApi> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'xtrader-api-'));
   const feed = new EventFeed();
   const sequencer = createSequencer({
@@ -49,8 +49,9 @@ export async function startTestApi(pool: pg.Pool, overrides: Partial<ApiDeps> = 
     createEngine: () => new Engine(DEFAULT_ENGINE_CONFIG),
     restoreEngine: (snapshot) => Engine.restore(DEFAULT_ENGINE_CONFIG, snapshot),
     onEvents: feed.onEvents,
+    ...(options.maxPending !== undefined ? { maxPending: options.maxPending } : {}),
   });
-  await sequencer.open();
+  if (options.open !== false) await sequencer.open();
   const app = createApi({
     sequencer,
     engineConfig: DEFAULT_ENGINE_CONFIG,
@@ -90,7 +91,7 @@ export async function startTestApi(pool: pg.Pool, overrides: Partial<ApiDeps> = 
       return json(await admin('GET', '/admin/state'));
     },
     async close() {
-      await sequencer.close();
+      if (sequencer.ready) await sequencer.close();
       await rm(dataDir, { recursive: true, force: true });
     },
   };
