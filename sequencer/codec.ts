@@ -33,6 +33,8 @@ export const RECORD_HEADER_BYTES = 8;
 export const MAX_PAYLOAD_BYTES = 1 << 20;
 const MAX_STRING_BYTES = 0xffff;
 
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
 const TYPE_CODE = { PlaceOrder: 1, CancelOrder: 2, AmendOrder: 3, Deposit: 4, Withdraw: 5 } as const;
 const SIDES: readonly Side[] = ['Buy', 'Sell'];
 const ORDER_TYPES: readonly OrderType[] = ['Limit', 'Market', 'StopLimit', 'StopMarket'];
@@ -66,7 +68,10 @@ function checkOptionalInteger(value: unknown, field: string): number | undefined
 
 function checkString(value: unknown, field: string): string {
   if (typeof value !== 'string') throw new InvalidCommandError(`${field} must be a string`);
-  if (Buffer.byteLength(value, 'utf8') > MAX_STRING_BYTES) throw new InvalidCommandError(`${field} is longer than ${MAX_STRING_BYTES} bytes`);
+  // a UTF-16 code unit takes at most 3 UTF-8 bytes: short strings need no byte count
+  if (value.length * 3 > MAX_STRING_BYTES && Buffer.byteLength(value, 'utf8') > MAX_STRING_BYTES) {
+    throw new InvalidCommandError(`${field} is longer than ${MAX_STRING_BYTES} bytes`);
+  }
   return value;
 }
 
@@ -80,7 +85,15 @@ function checkOptionalString(value: unknown, field: string): string | undefined 
  * sees identical objects live and on replay. Throws InvalidCommandError.
  */
 export function canonicalCommand(command: Command): Command {
-  const timestamp = checkInteger(command.timestamp, 'timestamp');
+  return stampCommand(command, command.type === 'PlaceOrder' ? command.orderId : 0, command.timestamp);
+}
+
+/**
+ * canonicalCommand for a submitted command: `timestamp` (and a PlaceOrder's `orderId`) come from
+ * the arguments, whatever the input carries — without copying the input first.
+ */
+export function stampCommand(command: DistributiveOmit<Command, 'timestamp'>, orderId: number, stampedAt: number): Command {
+  const timestamp = checkInteger(stampedAt, 'timestamp');
   switch (command.type) {
     case 'PlaceOrder': {
       enumIndex(SIDES, command.side, 'side');
@@ -90,7 +103,7 @@ export function canonicalCommand(command: Command): Command {
       if (typeof command.postOnly !== 'boolean') throw new InvalidCommandError('postOnly must be a boolean');
       return placeOrder(
         timestamp,
-        checkInteger(command.orderId, 'orderId'),
+        checkInteger(orderId, 'orderId'),
         checkInteger(command.userId, 'userId'),
         checkString(command.symbol, 'symbol'),
         command.side,

@@ -9,7 +9,7 @@
  */
 import fs from 'node:fs';
 import type { Command, EngineEvent, MatchingEngine } from '../engine/types.ts';
-import { canonicalCommand, RecordWriter } from './codec.ts';
+import { RecordWriter, stampCommand } from './codec.ts';
 import {
   SequencerClosedError,
   SequencerFailedError,
@@ -147,9 +147,7 @@ class JournaledSequencer<E extends MatchingEngine> implements Sequencer<E> {
     const timestamp = Math.max(Math.floor(this.now()), this.stampedTimestamp);
     let command: Command;
     try {
-      command = canonicalCommand(
-        (input.type === 'PlaceOrder' ? { ...input, orderId: seq, timestamp } : { ...input, timestamp }) as Command,
-      );
+      command = stampCommand(input as Parameters<typeof stampCommand>[0], seq, timestamp);
     } catch (error) {
       return Promise.reject(error as Error);
     }

@@ -51,7 +51,11 @@ export function* commandMix(options: CommandMixOptions): Generator<CommandInput>
     const userId = int(1, users);
     const roll = rand();
     if (roll < 0.15 && recent.length > 0) {
-      const victim = recent.splice(int(0, recent.length - 1), 1)[0]!;
+      // swap-remove: O(1), order of the candidates does not matter
+      const index = int(0, recent.length - 1);
+      const victim = recent[index]!;
+      recent[index] = recent[recent.length - 1]!;
+      recent.pop();
       yield { type: 'CancelOrder', userId: victim.userId, orderId: victim.orderId };
       continue;
     }
@@ -66,6 +70,6 @@ export function* commandMix(options: CommandMixOptions): Generator<CommandInput>
     const price = side === 'Buy' ? market.mid - offset : market.mid + offset;
     yield { type: 'PlaceOrder', userId, symbol: market.symbol, side, orderType: 'Limit', price, quantity, timeInForce: 'GTC', postOnly: false, stp: 'ExpireTaker' };
     recent.push({ orderId: seq, userId });
-    if (recent.length > 20_000) recent.splice(0, 10_000);
+    if (recent.length > 20_000) recent.splice(0, 10_000); // rare: once per ~10,000 orders
   }
 }
