@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Engine } from './engine.ts';
-import type { OrderNode } from './order.ts';
+import { isOpenStatus, type OrderNode } from './order.ts';
 import { testConfig } from './test-support.ts';
 import type { Command, EngineConfig, EngineEvent, OrderType, SelfTradePrevention, Side, TimeInForce } from './types.ts';
 
@@ -169,6 +169,10 @@ function checkInvariants(engine: Engine, supply: number[]): void {
   }
   let openCount = 0;
   for (const order of engine.orders.values()) {
+    if (!order.listed) {
+      check(!isOpenStatus(order.status), 'unlisted orders are finished');
+      continue;
+    }
     openCount++;
     const view = order.view();
     check(view.filledQuantity + view.remainingQuantity === view.quantity, 'filled + remaining = quantity');
@@ -196,12 +200,16 @@ function checkInvariants(engine: Engine, supply: number[]): void {
     });
   }
   check(listed === openCount, 'listed === openCount');
+  let remembered = 0;
   for (const order of engine.recent.entries()) {
+    remembered++;
+    check(engine.orders.get(order.orderId) === order, 'finished order findable');
     const view = order.view();
     check(view.filledQuantity + view.remainingQuantity === view.quantity || order.status !== 'Filled', 'finished: filled + remaining = quantity');
     check(order.filled <= order.quantity && order.locked === 0, 'finished order holds nothing');
     check(!['Pending', 'PartiallyFilled', 'Untriggered'].includes(order.status), 'finished status');
   }
+  check(engine.orders.size === openCount + remembered, 'index holds open and remembered orders only');
   // Conservation: all available + locked (fee account included) = deposits − withdrawals.
   for (let asset = 0; asset < ASSETS.length; asset++) {
     check(totals[asset] === supply[asset], `asset ${ASSETS[asset]} conserved`);

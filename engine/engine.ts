@@ -11,6 +11,7 @@
 import { affordableLots, buyLockOf, feeOf } from './arithmetic.ts';
 import { Book, type BookSide, type PriceLevel } from './book.ts';
 import { Account, Ledger } from './ledger.ts';
+import { OrderIndex } from './order-index.ts';
 import { OrderNode } from './order.ts';
 import { RecentOrders } from './recent-orders.ts';
 import { REJECT_CODES, type RejectReason } from './reject-codes.ts';
@@ -58,8 +59,8 @@ export class Engine implements MatchingEngine {
   readonly books = new Map<string, Book>();
   /** @internal */
   readonly ledger: Ledger;
-  /** @internal open orders (resting or untriggered) by id */
-  readonly orders = new Map<number, OrderNode>();
+  /** @internal every order still known by id: open ones and the recently finished */
+  readonly orders = new OrderIndex();
   /** @internal */
   readonly recent: RecentOrders;
   /** @internal */
@@ -135,7 +136,7 @@ export class Engine implements MatchingEngine {
     const book = this.books.get(command.symbol);
     const reason = validatePlaceOrder(book?.market, command);
     if (reason !== undefined) return this.rejectOrder(reason, command);
-    if (this.orders.has(command.orderId) || this.recent.has(command.orderId)) return this.rejectOrder('DUPLICATE_ORDER_ID', command);
+    if (this.orders.get(command.orderId) !== undefined) return this.rejectOrder('DUPLICATE_ORDER_ID', command);
     const market = (book as Book).market;
     const isBuy = command.side === 'Buy';
     if (command.postOnly) {
@@ -162,6 +163,7 @@ export class Engine implements MatchingEngine {
 
     const order = this.newOrder(command, account, isBuy);
     order.locked = hold;
+    this.orders.set(order.orderId, order);
     if (command.stopPrice !== undefined) {
       order.status = 'Untriggered';
       this.list(order);
@@ -247,10 +249,9 @@ export class Engine implements MatchingEngine {
     if (!isNonNegativeSafe(command.userId)) return this.reject('INVALID_USER_ID', command, undefined);
     if (!isNonNegativeSafe(command.timestamp)) return this.reject('INVALID_TIMESTAMP', command, undefined);
     const orderId = command.orderId;
-    const order = this.orders.get(orderId);
-    if (order === undefined) {
-      const finished = this.recent.get(orderId);
-      const ownFinished = finished !== undefined && finished.userId === command.userId;
+    const order = typeof orderId === 'number' && orderId > 0 ? this.orders.get(orderId) : undefined;
+    if (order === undefined || !order.listed) {
+      const ownFinished = order !== undefined && order.userId === command.userId;
       return this.reject(ownFinished ? 'ORDER_NOT_OPEN' : 'ORDER_NOT_FOUND', command, isNonNegativeSafe(orderId) ? orderId : undefined);
     }
     if (order.userId !== command.userId) return this.reject('NOT_ORDER_OWNER', command, orderId);
@@ -487,16 +488,14 @@ export class Engine implements MatchingEngine {
     return order;
   }
 
-  /** Records an open order by id and under its owner. */
+  /** Records an open order under its owner. */
   private list(order: OrderNode): void {
-    this.orders.set(order.orderId, order);
     order.account!.addOpen(order);
     order.listed = true;
   }
 
   private unlist(order: OrderNode): void {
     if (!order.listed) return;
-    this.orders.delete(order.orderId);
     order.account!.removeOpen(order);
     order.listed = false;
   }
@@ -526,12 +525,17 @@ export class Engine implements MatchingEngine {
   private retire(book: Book, order: OrderNode): void {
     if (order.locked > 0) this.release(order, order.isBuy ? book.quoteIndex : book.baseIndex, order.locked);
     this.unlist(order);
+    this.remember(order);
+  }
+
+  /** Keeps a finished order answerable; forgets the oldest one beyond the limit. */
+  private remember(order: OrderNode): void {
     const evicted = this.recent.push(order);
-    if (evicted !== undefined) {
-      evicted.account = null;
-      evicted.clientOrderId = undefined;
-      this.nodePool.push(evicted);
-    }
+    if (evicted === undefined) return;
+    if (this.orders.get(evicted.orderId) === evicted) this.orders.delete(evicted.orderId);
+    evicted.account = null;
+    evicted.clientOrderId = undefined;
+    this.nodePool.push(evicted);
   }
 
   private release(order: OrderNode, assetIndex: number, amount: number): void {
@@ -582,8 +586,8 @@ export class Engine implements MatchingEngine {
     order.byQuote = false;
     order.status = 'Rejected';
     order.rejectCode = REJECT_CODES[reason];
-    const evicted = this.recent.push(order);
-    if (evicted !== undefined) this.nodePool.push(evicted);
+    this.orders.set(order.orderId, order);
+    this.remember(order);
   }
 
   private touchLevel(book: Book, isBid: boolean, level: PriceLevel): void {
@@ -665,7 +669,7 @@ export class Engine implements MatchingEngine {
   }
 
   getOrder(orderId: number): OrderView | undefined {
-    return (this.orders.get(orderId) ?? this.recent.get(orderId))?.view();
+    return typeof orderId === 'number' && orderId > 0 ? this.orders.get(orderId)?.view() : undefined;
   }
 
   openOrders(userId: number, symbol?: string): OrderView[] {

@@ -1,6 +1,7 @@
 /**
- * Finished orders (filled, cancelled, expired, rejected) kept answerable by id, oldest evicted
- * first once `limit` is reached: a ring buffer plus an index, no allocation per order.
+ * Finished orders (filled, cancelled, expired, rejected) in the order they finished, so the
+ * oldest can be forgotten once `limit` is reached: a ring buffer, no allocation per order.
+ * (The engine's OrderIndex finds them by id.)
  */
 import type { OrderNode } from './order.ts';
 
@@ -8,7 +9,6 @@ export class RecentOrders {
   private readonly ring: (OrderNode | undefined)[];
   private start = 0;
   private count = 0;
-  private readonly byId = new Map<number, OrderNode>();
 
   constructor(readonly limit: number) {
     this.ring = new Array<OrderNode | undefined>(limit).fill(undefined);
@@ -23,22 +23,12 @@ export class RecentOrders {
       this.ring[this.start] = undefined;
       this.start = this.start + 1 === this.limit ? 0 : this.start + 1;
       this.count--;
-      if (evicted !== undefined && this.byId.get(evicted.orderId) === evicted) this.byId.delete(evicted.orderId);
     }
     let end = this.start + this.count;
     if (end >= this.limit) end -= this.limit;
     this.ring[end] = order;
     this.count++;
-    this.byId.set(order.orderId, order);
     return evicted;
-  }
-
-  get(orderId: number): OrderNode | undefined {
-    return this.byId.get(orderId);
-  }
-
-  has(orderId: number): boolean {
-    return this.byId.has(orderId);
   }
 
   get size(): number {

@@ -183,6 +183,7 @@ export function restoreState(engine: Engine, data: EngineSnapshot): void {
   }
   for (const orderRecord of snapshot.recent) {
     const order = decode(orderRecord);
+    engine.orders.set(order.orderId, order);
     engine.recent.push(order);
   }
 }

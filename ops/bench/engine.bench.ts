@@ -1,0 +1,172 @@
+/**
+ * `npm run bench:engine`: 1,000,000 commands from a seeded generator through the engine, and the
+ * same stream (without ledger) through nodejs-order-book, in one run. Prints ONE JSON line.
+ *
+ * Stream: two symbols, 1,000 funded users, about 70 % limit (about 30 % of them crossing the
+ * moving mid), 10 % market, 20 % cancel of a random live order.
+ * Passes: warm-up; throughput (no per-command timing); latency (process.hrtime.bigint around
+ * each command, into an HDR histogram); snapshot (snapshot() + JSON.stringify) and restore
+ * (JSON.parse + Engine.restore) of the state after the 1M commands, checked by stateHash.
+ *
+ * Env: BENCH_COMMANDS (default 1000000), BENCH_SEED (default 1), BENCH_SKIP_PEER=1.
+ */
+import { build } from 'hdr-histogram-js';
+import { OrderBook, Side as PeerSide } from 'nodejs-order-book';
+import { DEFAULT_ENGINE_CONFIG, Engine, type Command, type EngineConfig, type Side } from '../../engine/index.ts';
+
+const COMMANDS = Number(process.env.BENCH_COMMANDS ?? 1_000_000);
+const SEED = Number(process.env.BENCH_SEED ?? 1);
+const SKIP_PEER = process.env.BENCH_SKIP_PEER === '1';
+const USERS = 1000;
+const SYMBOLS = ['BTC-KRW', 'ETH-KRW'] as const;
+const START_MID = [100_000, 5_000]; // ticks: 100,000,000 KRW/BTC and 5,000,000 KRW/ETH
+
+/** mulberry32: small, fast, seeded. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+function funding(): Command[] {
+  const commands: Command[] = [];
+  for (let userId = 1; userId <= USERS; userId++) {
+    commands.push({ type: 'Deposit', userId, asset: 'KRW', amount: 1_000_000_000_000, timestamp: 0 });
+    commands.push({ type: 'Deposit', userId, asset: 'BTC', amount: 100_000_000_000, timestamp: 0 });
+    commands.push({ type: 'Deposit', userId, asset: 'ETH', amount: 1_000_000_000_000, timestamp: 0 });
+  }
+  return commands;
+}
+
+/** The trading stream; order ids are the command's position, like the sequencer's seq. */
+function generate(count: number, seed: number): Command[] {
+  const next = random(seed);
+  const mids = [...START_MID];
+  const live: number[][] = [[], []]; // order ids that may still rest, per symbol
+  const ownerOf = new Map<number, number>();
+  const commands: Command[] = new Array(count);
+  for (let index = 0; index < count; index++) {
+    const orderId = index + 1;
+    const timestamp = 1_700_000_000_000 + index;
+    const symbolIndex = next() < 0.5 ? 0 : 1;
+    const symbol = SYMBOLS[symbolIndex]!;
+    if (next() < 0.02) mids[symbolIndex]! += next() < 0.5 ? -1 : 1; // the mid wanders
+    const mid = mids[symbolIndex]!;
+    const roll = next();
+    const userId = 1 + Math.floor(next() * USERS);
+    const side: Side = next() < 0.5 ? 'Buy' : 'Sell';
+    const quantity = 1 + Math.floor(next() * 10);
+    if (roll < 0.7) {
+      const crossing = next() < 0.3;
+      const distance = crossing ? Math.floor(next() * 4) : 1 + Math.floor(next() * 20);
+      const price = side === 'Buy' ? (crossing ? mid + distance : mid - distance) : crossing ? mid - distance : mid + distance;
+      commands[index] = { type: 'PlaceOrder', orderId, userId, symbol, side, orderType: 'Limit', price, quantity, timeInForce: 'GTC', postOnly: false, stp: 'ExpireMaker', timestamp };
+      live[symbolIndex]!.push(orderId);
+      ownerOf.set(orderId, userId);
+    } else if (roll < 0.8) {
+      commands[index] = { type: 'PlaceOrder', orderId, userId, symbol, side, orderType: 'Market', quantity, timeInForce: 'IOC', postOnly: false, stp: 'ExpireMaker', timestamp };
+    } else {
+      const pool = live[symbolIndex]!;
+      if (pool.length === 0) {
+        commands[index] = { type: 'CancelOrder', orderId: 0, userId, timestamp };
+        continue;
+      }
+      const at = Math.floor(next() * pool.length);
+      const target = pool[at]!;
+      pool[at] = pool[pool.length - 1]!;
+      pool.pop();
+      commands[index] = { type: 'CancelOrder', orderId: target, userId: ownerOf.get(target)!, timestamp };
+      ownerOf.delete(target);
+    }
+  }
+  return commands;
+}
+
+function freshEngine(config: EngineConfig): Engine {
+  const engine = new Engine(config);
+  for (const command of funding()) engine.apply(command);
+  return engine;
+}
+
+function runPeer(commands: Command[]): number {
+  const books = new Map(SYMBOLS.map((symbol) => [symbol as string, new OrderBook()]));
+  const symbolOf = new Map<number, string>();
+  const started = process.hrtime.bigint();
+  for (const command of commands) {
+    if (command.type === 'PlaceOrder') {
+      const book = books.get(command.symbol)!;
+      const side = command.side === 'Buy' ? PeerSide.BUY : PeerSide.SELL;
+      if (command.orderType === 'Limit') {
+        book.limit({ id: String(command.orderId), side, size: command.quantity!, price: command.price! });
+        symbolOf.set(command.orderId, command.symbol);
+      } else book.market({ side, size: command.quantity! });
+    } else if (command.type === 'CancelOrder') {
+      const symbol = symbolOf.get(command.orderId);
+      if (symbol !== undefined) books.get(symbol)!.cancel(String(command.orderId));
+    }
+  }
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+function main(): void {
+  const config = DEFAULT_ENGINE_CONFIG;
+  const commands = generate(COMMANDS, SEED);
+
+  // Warm-up on a separate engine so the JIT has seen every path.
+  const warm = freshEngine(config);
+  for (const command of generate(Math.min(COMMANDS, 300_000), SEED + 1)) warm.apply(command);
+
+  // Throughput: no per-command timing.
+  const engine = freshEngine(config);
+  let events = 0;
+  const started = process.hrtime.bigint();
+  for (let index = 0; index < commands.length; index++) events += engine.apply(commands[index]!).length;
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+
+  // Latency: a separate timed pass.
+  const histogram = build({ lowestDiscernibleValue: 1, highestTrackableValue: 10_000_000_000, numberOfSignificantValueDigits: 3 });
+  const timed = freshEngine(config);
+  for (let index = 0; index < commands.length; index++) {
+    const command = commands[index]!;
+    const before = process.hrtime.bigint();
+    timed.apply(command);
+    const elapsed = process.hrtime.bigint() - before;
+    histogram.recordValue(Number(elapsed));
+  }
+  if (timed.stateHash() !== engine.stateHash()) throw new Error('timed pass diverged from the throughput pass');
+
+  // Snapshot and restore of the state after the stream.
+  const snapshotStarted = process.hrtime.bigint();
+  const serialized = JSON.stringify(engine.snapshot());
+  const snapshotMs = Number(process.hrtime.bigint() - snapshotStarted) / 1e6;
+  const restoreStarted = process.hrtime.bigint();
+  const restored = Engine.restore(config, JSON.parse(serialized));
+  const restoreMs = Number(process.hrtime.bigint() - restoreStarted) / 1e6;
+  if (restored.stateHash() !== engine.stateHash()) throw new Error('restored state differs');
+
+  const peerSeconds = SKIP_PEER ? NaN : runPeer(commands);
+  const commandsPerSec = commands.length / seconds;
+  const peerCommandsPerSec = commands.length / peerSeconds;
+  const round = (value: number, digits = 2): number => Math.round(value * 10 ** digits) / 10 ** digits;
+  const open = [...engine.books.values()].reduce((sum, book) => sum + book.bids.sorted.reduce((s, l) => s + l.count, 0) + book.asks.sorted.reduce((s, l) => s + l.count, 0), 0);
+  console.error(`engine: ${commands.length} commands, ${events} events, ${engine.tradeSeq} trades, ${open} resting orders, snapshot ${(serialized.length / 1e6).toFixed(1)} MB`);
+  console.log(
+    JSON.stringify({
+      commands_per_sec: Math.round(commandsPerSec),
+      p50_us: round(histogram.getValueAtPercentile(50) / 1000, 3),
+      p99_us: round(histogram.getValueAtPercentile(99) / 1000, 3),
+      p999_us: round(histogram.getValueAtPercentile(99.9) / 1000, 3),
+      peer_commands_per_sec: Math.round(peerCommandsPerSec),
+      ratio_vs_peer: round(commandsPerSec / peerCommandsPerSec, 1),
+      snapshot_ms: round(snapshotMs, 1),
+      restore_ms: round(restoreMs, 1),
+    }),
+  );
+}
+
+main();
