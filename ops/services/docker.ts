@@ -16,10 +16,13 @@ export async function dockerComposeAvailable(): Promise<boolean> {
   return (await runCommand('docker', ['compose', 'version'], { timeoutMs: 10_000 })).code === 0;
 }
 
-/** `docker compose up -d --wait`: all four services with the same ports as the native path. */
-export async function composeUp({ config, say }: ServiceContext): Promise<void> {
-  say('docker: engine found — docker compose up -d --wait (compose.yaml)');
-  const up = await runCommand('docker', ['compose', '-f', COMPOSE_FILE, 'up', '-d', '--wait'], { timeoutMs: 600_000 });
+/**
+ * `docker compose up -d --wait` for the named services (compose.yaml uses the native path's ports,
+ * so only services that do not already answer are started — a machine's own postgres keeps 5432).
+ */
+export async function composeUp({ config, say }: ServiceContext, services: readonly string[]): Promise<void> {
+  say(`docker: engine found — docker compose up -d --wait ${services.join(' ')}`);
+  const up = await runCommand('docker', ['compose', '-f', COMPOSE_FILE, 'up', '-d', '--wait', ...services], { timeoutMs: 600_000 });
   if (up.code !== 0) throw new ServiceStartError('docker compose', up.output.trim().slice(-1500), 'docker compose -f compose.yaml logs');
   await markStarted(config, 'compose');
 }

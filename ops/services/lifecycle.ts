@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import type { Config } from '../config.ts';
+import { probeServices, type ServicesHealth } from '../service-health.ts';
 import type { EnsureResult, ServiceContext } from './context.ts';
 import { composeDown, composeUp, dockerComposeAvailable } from './docker.ts';
 import { ensureKafka, stopKafka } from './kafka.ts';
@@ -8,7 +9,7 @@ import { ensureRabbitmq, stopRabbitmq } from './rabbitmq.ts';
 import { ensureRedis, stopRedis } from './redis.ts';
 import { ServiceStartError } from './wait.ts';
 
-const SERVICES: ReadonlyArray<readonly [string, (context: ServiceContext) => Promise<EnsureResult>]> = [
+const SERVICES: ReadonlyArray<readonly [keyof ServicesHealth, (context: ServiceContext) => Promise<EnsureResult>]> = [
   ['postgres', ensurePostgres],
   ['redis', ensureRedis],
   ['rabbitmq', ensureRabbitmq],
@@ -28,7 +29,11 @@ export async function servicesUp(config: Config, say: (line: string) => void = c
 
   // With Docker, compose starts what is missing; the native checks below then find all four answering
   // (and still create the database if DATABASE_URL names another one).
-  if (await dockerComposeAvailable()) await composeUp(context);
+  if (await dockerComposeAvailable()) {
+    const health = await probeServices(config);
+    const missing = SERVICES.map(([name]) => name).filter((name) => health[name] === 'down');
+    if (missing.length > 0) await composeUp(context, missing);
+  }
 
   const pending = new Map(SERVICES.map(([name]) => [name, Date.now()]));
   const progress = setInterval(() => {
