@@ -61,3 +61,15 @@ export class JournalCorruptError extends SequencerError {
     super(`${message} (${file} at byte ${offset})`);
   }
 }
+
+/** Another live sequencer (this process or another) owns the data directory. */
+export class DataDirLockedError extends SequencerError {
+  override name = 'DataDirLockedError';
+  readonly code = 'DATA_DIR_LOCKED';
+  constructor(
+    readonly dataDir: string,
+    readonly ownerPid: number,
+  ) {
+    super(`${dataDir} is in use by another sequencer (pid ${ownerPid})`);
+  }
+}

@@ -10,6 +10,7 @@ export {
   SequencerFailedError,
   InvalidCommandError,
   JournalCorruptError,
+  DataDirLockedError,
 } from './errors.ts';
 export type {
   CommandInput,

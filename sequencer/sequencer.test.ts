@@ -1,9 +1,11 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { EngineEvent } from '../engine/types.ts';
 import {
+  DataDirLockedError,
   InvalidCommandError,
   openSequencer,
   createSequencer,
@@ -194,6 +196,35 @@ describe('sequencer', () => {
     expect(seen.flatMap((s) => s.events)).toEqual(results.flatMap((r) => r.events));
     expect(seen.every((s) => !s.info.replay)).toBe(true);
     expect(seen.at(-1)!.info.lastSeq).toBe(301);
+  });
+});
+
+describe('data directory lock', () => {
+  it('refuses a second sequencer on the same directory while the first is open', async () => {
+    const dataDir = tempDir();
+    const first = await start(dataDir);
+    await expect(openSequencer({ dataDir, ...toyFactory })).rejects.toBeInstanceOf(DataDirLockedError);
+    await first.submit(command(0));
+    await first.close();
+    const second = await start(dataDir);
+    expect(second.lastSeq).toBe(1);
+  });
+
+  it('takes over a lock whose owner is gone, and refuses one whose owner is alive', async () => {
+    const dataDir = tempDir();
+    const sleeper = spawn('sleep', ['30']);
+    try {
+      fs.writeFileSync(path.join(dataDir, 'LOCK'), `${sleeper.pid}\n`);
+      await expect(openSequencer({ dataDir, ...toyFactory })).rejects.toThrow(`pid ${sleeper.pid}`);
+    } finally {
+      sleeper.kill('SIGKILL');
+      await new Promise((resolve) => sleeper.once('exit', resolve));
+    }
+    const sequencer = await start(dataDir); // the owner is dead now
+    expect(sequencer.ready).toBe(true);
+    expect(fs.readFileSync(path.join(dataDir, 'LOCK'), 'utf8').trim()).toBe(String(process.pid));
+    await sequencer.close();
+    expect(fs.existsSync(path.join(dataDir, 'LOCK'))).toBe(false);
   });
 });
 

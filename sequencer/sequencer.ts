@@ -17,6 +17,7 @@ import {
   SequencerOverloadedError,
 } from './errors.ts';
 import { listSegments, SegmentWriter, fsyncDirectory } from './journal.ts';
+import { acquireLock } from './lock.ts';
 import { journalDirOf, recover, snapshotDirOf } from './recovery.ts';
 import { listSnapshots, removeTemporaryFiles, writeSnapshot } from './snapshots.ts';
 import type { CommandInput, Sequencer, SequencerObserver, SequencerOptions, SubmitResult } from './types.ts';
@@ -65,6 +66,7 @@ class JournaledSequencer<E extends MatchingEngine> implements Sequencer<E> {
   private appliedSeq = 0;
   private appliedTimestamp = 0;
   private nextSnapshotAt = Infinity;
+  private releaseLock: (() => void) | undefined;
   private closing: { promise: Promise<void>; resolve: () => void; reject: (error: Error) => void } | undefined;
 
   constructor(private readonly options: SequencerOptions<E>) {
@@ -103,6 +105,8 @@ class JournaledSequencer<E extends MatchingEngine> implements Sequencer<E> {
     if (this.state !== 'created') throw new Error('open() may be called only once');
     this.state = 'opening';
     try {
+      fs.mkdirSync(this.options.dataDir, { recursive: true });
+      this.releaseLock = acquireLock(this.options.dataDir);
       fs.mkdirSync(this.journalDir, { recursive: true });
       fs.mkdirSync(this.snapshotDir, { recursive: true });
       removeTemporaryFiles(this.snapshotDir);
@@ -136,6 +140,7 @@ class JournaledSequencer<E extends MatchingEngine> implements Sequencer<E> {
     } catch (error) {
       this.state = 'failed';
       this.failure = new SequencerFailedError(`recovery failed: ${(error as Error).message}`, { cause: error });
+      this.unlock();
       throw error;
     }
   }
@@ -174,6 +179,7 @@ class JournaledSequencer<E extends MatchingEngine> implements Sequencer<E> {
     } else {
       this.state = this.state === 'failed' ? 'failed' : 'closed';
       this.writer?.close();
+      this.unlock();
       resolve();
     }
     return promise;
@@ -350,7 +356,17 @@ class JournaledSequencer<E extends MatchingEngine> implements Sequencer<E> {
     } catch {
       // the failure above is what matters
     }
-    this.closing?.reject(failure);
+    if (this.closing) {
+      this.unlock();
+      this.closing.reject(failure);
+    }
+  }
+
+  /** A failed sequencer keeps its lock until close(): nobody else should write before the process decides. */
+  private unlock(): void {
+    const release = this.releaseLock;
+    this.releaseLock = undefined;
+    release?.();
   }
 
   private finishClose(): void {
@@ -358,6 +374,7 @@ class JournaledSequencer<E extends MatchingEngine> implements Sequencer<E> {
       this.writer?.syncNow();
       this.writer?.close();
       this.state = 'closed';
+      this.unlock();
       this.closing?.resolve();
     } catch (error) {
       this.fail(`closing the journal failed: ${(error as Error).message}`, error, []);
