@@ -141,6 +141,16 @@ describe('sequencer', () => {
     expect(batches.reduce((a, b) => a + b, 0)).toBe(1_000);
   });
 
+  it('caps a batch at about 4 MiB of records', async () => {
+    const batches: Array<{ size: number; bytes: number }> = [];
+    const sequencer = await start(tempDir(), { observer: { onBatch: (size, bytes) => batches.push({ size, bytes }) } });
+    const reference = 'r'.repeat(60_000);
+    await Promise.all(Array.from({ length: 200 }, (_, i) => sequencer.submit({ type: 'Deposit', userId: i, asset: 'KRW', amount: 1, reference })));
+    expect(batches.length).toBeGreaterThanOrEqual(3);
+    for (const batch of batches) expect(batch.bytes).toBeLessThan(4 * 1024 * 1024 + 61_000);
+    expect(batches.reduce((sum, batch) => sum + batch.size, 0)).toBe(200);
+  });
+
   it('refuses with SequencerOverloadedError when maxPending commands wait, without consuming a seq or changing state', async () => {
     const dataDir = tempDir();
     const sequencer = await start(dataDir, { maxPending: 100 });

@@ -29,6 +29,9 @@ interface Entry {
   readonly reject: (error: Error) => void;
 }
 
+/** a batch stops growing past this many encoded bytes (one write, one buffer) */
+const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+
 type State = 'created' | 'opening' | 'open' | 'closing' | 'closed' | 'failed';
 
 const DEFAULTS = {
@@ -213,10 +216,19 @@ class JournaledSequencer<E extends MatchingEngine> implements Sequencer<E> {
     try {
       while (this.queue.length > 0 && (this.state === 'open' || this.state === 'closing')) {
         this.observer.onQueueDepth?.(this.queue.length);
-        const batch = this.queue.length <= this.maxBatch ? this.queue : this.queue.slice(0, this.maxBatch);
-        this.queue = batch === this.queue ? [] : this.queue.slice(this.maxBatch);
+        // encode straight from the queue: up to maxBatch commands and about MAX_BATCH_BYTES
+        const queue = this.queue;
+        const records = this.records;
+        records.reset();
+        let taken = 0;
+        while (taken < queue.length && taken < this.maxBatch && records.length < MAX_BATCH_BYTES) {
+          records.append(queue[taken]!.seq, queue[taken]!.command);
+          taken++;
+        }
+        const batch = taken === queue.length ? queue : queue.slice(0, taken);
+        this.queue = taken === queue.length ? [] : queue.slice(taken);
         this.inFlight = batch.length;
-        await this.commit(batch);
+        await this.commit(batch, records.bytes());
         this.inFlight = 0;
       }
     } finally {
@@ -226,12 +238,8 @@ class JournaledSequencer<E extends MatchingEngine> implements Sequencer<E> {
   }
 
   /** Journals one batch durably, then applies it. Any I/O error stops the sequencer. */
-  private async commit(batch: Entry[]): Promise<void> {
+  private async commit(batch: Entry[], bytes: Buffer): Promise<void> {
     const writer = this.writer!;
-    const records = this.records;
-    records.reset();
-    for (let i = 0; i < batch.length; i++) records.append(batch[i]!.seq, batch[i]!.command);
-    const bytes = records.bytes();
     const started = performance.now();
     try {
       writer.write(bytes);
