@@ -12,8 +12,8 @@ import {
   type OrderType,
   type PlaceOrderCommand,
   type RejectReason,
+  validatePlaceOrder,
 } from '../engine/index.ts';
-import { validatePlaceOrder } from '../engine/validation.ts';
 import { ApiError, type ErrorWord } from './errors.ts';
 
 /** Longest decimal text accepted; anything longer is "absurdly long" (OUT_OF_BOUNDS) before parsing. */

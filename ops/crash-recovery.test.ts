@@ -11,8 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signedHeaders, type ApiCredentials } from '../api/signed-client.ts';
 import { TEST_DATABASE_URL, testPool } from '../api/test-support.ts';
-import { Engine } from '../engine/engine.ts';
-import { DEFAULT_ENGINE_CONFIG } from '../engine/index.ts';
+import { DEFAULT_ENGINE_CONFIG, Engine } from '../engine/index.ts';
 import { replayJournal } from '../sequencer/index.ts';
 import { spawnCore, type CoreChild } from './core-child.ts';
 
