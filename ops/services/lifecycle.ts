@@ -1,12 +1,13 @@
 import { mkdir } from 'node:fs/promises';
 import type { Config } from '../config.ts';
 import { probeServices, type ServicesHealth } from '../service-health.ts';
-import type { EnsureResult, ServiceContext } from './context.ts';
+import { dataPath, type EnsureResult, type ServiceContext } from './context.ts';
 import { composeDown, composeUp, dockerComposeAvailable } from './docker.ts';
 import { ensureKafka, stopKafka } from './kafka.ts';
 import { ensurePostgres, stopPostgres } from './postgres.ts';
 import { ensureRabbitmq, stopRabbitmq } from './rabbitmq.ts';
 import { ensureRedis, stopRedis } from './redis.ts';
+import { withStartLock } from './start-lock.ts';
 import { ServiceStartError } from './wait.ts';
 
 const SERVICES: ReadonlyArray<readonly [keyof ServicesHealth, (context: ServiceContext) => Promise<EnsureResult>]> = [
@@ -23,9 +24,17 @@ const PROGRESS_EVERY_MS = 3_000;
  * service that could not start, its reason and the log to read.
  */
 export async function servicesUp(config: Config, say: (line: string) => void = console.log): Promise<void> {
-  const started = Date.now();
   await mkdir(config.DATA_DIR, { recursive: true });
-  const context: ServiceContext = { config, say };
+  await withStartLock(
+    dataPath(config, 'services-up.lock'),
+    () => say('services: another services:up is running — waiting for it'),
+    () => bringUp({ config, say }),
+  );
+}
+
+async function bringUp(context: ServiceContext): Promise<void> {
+  const { config, say } = context;
+  const started = Date.now();
 
   // With Docker, compose starts what is missing; the native checks below then find all four answering
   // (and still create the database if DATABASE_URL names another one).
