@@ -532,7 +532,9 @@ export class Engine implements MatchingEngine {
   private remember(order: OrderNode): void {
     const evicted = this.recent.push(order);
     if (evicted === undefined) return;
-    if (this.orders.get(evicted.orderId) === evicted) this.orders.delete(evicted.orderId);
+    // While an order is remembered its id cannot be placed again (duplicate), so the index
+    // slot still holds this very order.
+    this.orders.delete(evicted.orderId);
     evicted.account = null;
     evicted.clientOrderId = undefined;
     this.nodePool.push(evicted);

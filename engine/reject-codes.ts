@@ -70,7 +70,7 @@ export const REJECT_MESSAGES: Readonly<Record<RejectReason, string>> = {
   UNKNOWN_ASSET: 'no such asset',
   INVALID_SIDE: "side must be 'Buy' or 'Sell'",
   INVALID_ORDER_TYPE: 'order type must be Limit, Market, StopLimit or StopMarket',
-  INVALID_TIME_IN_FORCE: 'time in force must be GTC, IOC or FOK (market orders: IOC or FOK)',
+  INVALID_TIME_IN_FORCE: 'time in force must be GTC, IOC or FOK (FOK needs a quantity)',
   INVALID_STP_MODE: 'self-trade prevention must be ExpireTaker, ExpireMaker or ExpireBoth',
   INVALID_ORDER_ID: 'order id must be a positive safe integer',
   INVALID_USER_ID: 'user id must be a non-negative safe integer',
