@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CommandInput } from './types.ts';
-import { JournalCorruptError, openSequencer, readJournalRecords, replayJournal } from './index.ts';
+import { createSequencer, JournalCorruptError, openSequencer, readJournalRecords, replayJournal, SequencerNotReadyError } from './index.ts';
 import { SEGMENT_HEADER_BYTES } from './journal.ts';
 import { toyFactory } from './testing/toy-engine.ts';
 
@@ -138,6 +138,9 @@ describe('journal corruption', () => {
     fs.writeFileSync(file, bytes);
     const attempt = openSequencer({ dataDir, ...toyFactory });
     await expect(attempt).rejects.toBeInstanceOf(JournalCorruptError);
+    const refused = createSequencer({ dataDir, ...toyFactory });
+    await expect(refused.open()).rejects.toBeInstanceOf(JournalCorruptError);
+    await expect(refused.submit(deposit(0))).rejects.toBeInstanceOf(SequencerNotReadyError);
     await expect(attempt).rejects.toThrow(`${file} at byte ${offsets[4]}`);
     expect(fs.readFileSync(file).equals(bytes)).toBe(true);
   });

@@ -55,6 +55,7 @@ class JournaledSequencer<E extends MatchingEngine> implements Sequencer<E> {
 
   private state: State = 'created';
   private failure: SequencerFailedError | undefined;
+  private recoveryError: string | undefined;
   private currentEngine: E | undefined;
   private writer: SegmentWriter | undefined;
   private readonly records = new RecordWriter();
@@ -141,8 +142,9 @@ class JournaledSequencer<E extends MatchingEngine> implements Sequencer<E> {
           : {}),
       });
     } catch (error) {
+      // nothing was ever accepted: later submits get SequencerNotReadyError, not an unknown outcome
       this.state = 'failed';
-      this.failure = new SequencerFailedError(`recovery failed: ${(error as Error).message}`, { cause: error });
+      this.recoveryError = `recovery failed: ${(error as Error).message}`;
       this.unlock();
       throw error;
     }
@@ -194,7 +196,7 @@ class JournaledSequencer<E extends MatchingEngine> implements Sequencer<E> {
       case 'closed':
         return new SequencerClosedError();
       case 'failed':
-        return this.failure ?? new SequencerFailedError('sequencer failed');
+        return this.failure ?? new SequencerNotReadyError(this.recoveryError ?? 'sequencer is not ready');
       default:
         return new SequencerNotReadyError();
     }
