@@ -10,6 +10,7 @@
  * less CPU than fetch or node:http, which matters on a 2-core machine shared with the server.
  * Prints ONE JSON line.
  */
+import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
@@ -103,6 +104,170 @@ function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 }
 
+/** Offered load against `url` with these users; returns the measured figures. */
+async function runLoad(url: string, users: readonly User[]): Promise<Record<string, unknown>> {
+  const { hostname, port } = new URL(url);
+  const total = Math.round(RATE * (WARMUP_SECONDS + SECONDS));
+  const warmupCount = Math.round(RATE * WARMUP_SECONDS);
+  const latencies = new Float64Array(total - warmupCount);
+  let measuredDone = 0;
+  let ok = 0;
+  let errors = 0;
+  let completed = 0;
+  let lastMeasuredAt = 0;
+  const statuses = new Map<number, number>();
+  /** worst latency per second of the measured window, by scheduled time (BENCH_VERBOSE=1 prints it) */
+  const worstPerSecond: number[] = [];
+  // FIFO of requests whose send time has come but that found no idle connection.
+  const backlog: Pending[] = [];
+  let backlogHead = 0;
+  const idle: Connection[] = [];
+  let counter = 0;
+  const host = hostname === 'localhost' ? '127.0.0.1' : hostname;
+
+  /** A freshly signed order: the timestamp and a unique client_order_id make every signature unique. */
+  const buildRequest = (): string => {
+    const sequence = counter++;
+    const user = users[sequence % users.length]!;
+    const side = sequence % 2 === 0 ? 'Buy' : 'Sell';
+    // Buys slightly above sells around a fixed mid: most orders trade, the book stays shallow.
+    const ticks = 50_000 + (side === 'Buy' ? 1 : -1) * (sequence % 5);
+    const body = `{"symbol":"BTC-KRW","side":"${side}","order_type":"Limit","price":"${ticks}000","quantity":"0.01","client_order_id":"b${sequence}"}`;
+    const timestamp = String(Date.now());
+    const signature = createHmac('sha256', user.apiSecret).update(`${timestamp}POST/v1/order${body}`).digest('hex');
+    return (
+      `POST /v1/order HTTP/1.1\r\nHost: ${host}:${port}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `X-API-KEY: ${user.apiKey}\r\nX-TIMESTAMP: ${timestamp}\r\nX-SIGNATURE: ${signature}\r\n\r\n${body}`
+    );
+  };
+
+  let finish: () => void = () => {};
+  const finished = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  const dispatch = (connection: Connection) => {
+    if (backlogHead < backlog.length) {
+      const next = backlog[backlogHead]!;
+      backlog[backlogHead++] = undefined as unknown as Pending;
+      if (backlogHead > 65_536 && backlogHead * 2 > backlog.length) {
+        backlog.splice(0, backlogHead);
+        backlogHead = 0;
+      }
+      connection.send(buildRequest(), next);
+    } else {
+      idle.push(connection);
+    }
+  };
+  const onResponse = (pending: Pending, status: number, connection: Connection) => {
+    const now = performance.now();
+    completed++;
+    statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    if (pending.measured) {
+      const latency = now - pending.scheduledAt;
+      latencies[measuredDone++] = latency;
+      const second = Math.floor((pending.scheduledAt - firstMeasuredAt) / 1000);
+      worstPerSecond[second] = Math.max(worstPerSecond[second] ?? 0, latency);
+      if (status === 200) ok++;
+      else errors++;
+      lastMeasuredAt = now;
+    }
+    if (completed === total) finish();
+    dispatch(connection);
+  };
+  const onClose = (_connection: Connection, pending: Pending | undefined) => {
+    if (pending) {
+      completed++;
+      if (pending.measured) errors++;
+      if (completed === total) finish();
+    }
+  };
+  const cpuBefore = await serverCpuSeconds(url);
+  const clientCpuBefore = process.cpuUsage();
+  const connections = Array.from({ length: CONNECTIONS }, () => new Connection(host, Number(port), onResponse, onClose));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  idle.push(...connections);
+
+  const startedAt = performance.now();
+  const intervalMs = 1000 / RATE;
+  let scheduled = 0;
+  const firstMeasuredAt = startedAt + WARMUP_SECONDS * 1000;
+  // Open loop: every millisecond, issue every request whose scheduled time has come.
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const now = performance.now();
+      while (scheduled < total && startedAt + scheduled * intervalMs <= now) {
+        const pending = { scheduledAt: startedAt + scheduled * intervalMs, measured: scheduled >= warmupCount };
+        scheduled++;
+        const connection = idle.pop();
+        if (connection) connection.send(buildRequest(), pending);
+        else backlog.push(pending);
+      }
+      if (scheduled >= total) resolve();
+      // Spin (setImmediate) only when the next send is due within ~0.3 ms; otherwise sleep.
+      else if (startedAt + scheduled * intervalMs - performance.now() < 0.3) setImmediate(tick);
+      else setTimeout(tick, 0);
+    };
+    tick();
+  });
+  const deadline = setTimeout(finish, 30_000);
+  await finished;
+  clearTimeout(deadline);
+  for (const connection of connections) connection.close();
+
+  const serverCpu = (await serverCpuSeconds(url)) - cpuBefore;
+  const clientCpu = process.cpuUsage(clientCpuBefore);
+  const measuredSeconds = (Math.max(lastMeasuredAt, firstMeasuredAt + SECONDS * 1000) - firstMeasuredAt) / 1000;
+  const sorted = latencies.subarray(0, measuredDone).sort();
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1] ?? Number.NaN);
+  const fsyncBatches = metric('xtrader_journal_batch_write_fsync_seconds_count');
+  const round = (value: number, digits = 2) => Number(value.toFixed(digits));
+  const result = {
+    offered_per_sec: RATE,
+    orders_per_sec: Math.round(ok / measuredSeconds),
+    ack_p50_ms: round(percentile(sorted, 0.5)),
+    ack_p99_ms: round(percentile(sorted, 0.99)),
+    ack_p999_ms: round(percentile(sorted, 0.999)),
+    errors: errors + (total - warmupCount - measuredDone - 0),
+    fsync_ms_per_batch: round((metric('xtrader_journal_batch_write_fsync_seconds_sum') * 1000) / fsyncBatches, 3),
+    commands_per_batch: round(metric('xtrader_journal_batch_commands_sum') / fsyncBatches, 1),
+    server_cpu_us_per_order: round((serverCpu * 1e6) / total, 1),
+    client_cpu_us_per_order: round((clientCpu.user + clientCpu.system) / total, 1),
+    seconds: SECONDS,
+    connections: CONNECTIONS,
+    statuses: Object.fromEntries(statuses),
+  };
+  if (process.env.BENCH_VERBOSE === '1') console.error(`worst ack ms per second: ${worstPerSecond.map((value) => value.toFixed(1)).join(' ')}`);
+  return result;
+}
+
+/** The denominator: a bare node:http server answering a canned ack, same load generator, same rate. */
+const TRIVIAL_SERVER = `
+const http = require('node:http');
+const ack = '{"order_id":"1","status":"ACCEPTED","message":"order accepted","order_status":"Pending"}';
+const server = http.createServer((request, response) => {
+  request.resume();
+  request.on('end', () => {
+    const body = request.url === '/metrics' ? 'process_cpu_seconds_total ' + (process.cpuUsage().user + process.cpuUsage().system) / 1e6 + '\\n' : ack;
+    response.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+    response.end(body);
+  });
+});
+server.keepAliveTimeout = 65000;
+server.listen(0, '127.0.0.1', () => console.log(server.address().port));
+`;
+
+async function trivialBaseline(): Promise<Record<string, unknown>> {
+  const child = spawn(process.execPath, ['-e', TRIVIAL_SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const port = await new Promise<number>((resolve) => child.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))));
+    const fake = { userId: '1', apiKey: 'k', apiSecret: 's' };
+    return await runLoad(`http://127.0.0.1:${port}`, [fake]);
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
 async function main(): Promise<void> {
   let core: CoreChild | undefined;
   let dataDir: string | undefined;
@@ -122,7 +287,6 @@ async function main(): Promise<void> {
     });
     url = core.url;
   }
-  const { hostname, port } = new URL(url);
   try {
     const users: User[] = [];
     for (let index = 0; index < USERS; index++) {
@@ -132,133 +296,20 @@ async function main(): Promise<void> {
       await adminPost(url, '/admin/deposits', { user_id: user.userId, asset: 'BTC', amount: '100000' });
       users.push(user);
     }
-
-    const total = Math.round(RATE * (WARMUP_SECONDS + SECONDS));
-    const warmupCount = Math.round(RATE * WARMUP_SECONDS);
-    const latencies = new Float64Array(total - warmupCount);
-    let measuredDone = 0;
-    let ok = 0;
-    let errors = 0;
-    let completed = 0;
-    let firstMeasuredAt = 0;
-    let lastMeasuredAt = 0;
-    const statuses = new Map<number, number>();
-    // FIFO of requests whose send time has come but that found no idle connection.
-    const backlog: Pending[] = [];
-    let backlogHead = 0;
-    const idle: Connection[] = [];
-    let counter = 0;
-    const host = hostname === 'localhost' ? '127.0.0.1' : hostname;
-
-    /** A freshly signed order: the timestamp and a unique client_order_id make every signature unique. */
-    const buildRequest = (): string => {
-      const sequence = counter++;
-      const user = users[sequence % users.length]!;
-      const side = sequence % 2 === 0 ? 'Buy' : 'Sell';
-      // Buys slightly above sells around a fixed mid: most orders trade, the book stays shallow.
-      const ticks = 50_000 + (side === 'Buy' ? 1 : -1) * (sequence % 5);
-      const body = `{"symbol":"BTC-KRW","side":"${side}","order_type":"Limit","price":"${ticks}000","quantity":"0.01","client_order_id":"b${sequence}"}`;
-      const timestamp = String(Date.now());
-      const signature = createHmac('sha256', user.apiSecret).update(`${timestamp}POST/v1/order${body}`).digest('hex');
-      return (
-        `POST /v1/order HTTP/1.1\r\nHost: ${host}:${port}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-        `X-API-KEY: ${user.apiKey}\r\nX-TIMESTAMP: ${timestamp}\r\nX-SIGNATURE: ${signature}\r\n\r\n${body}`
-      );
-    };
-
-    let finish: () => void = () => {};
-    const finished = new Promise<void>((resolve) => {
-      finish = resolve;
-    });
-    const dispatch = (connection: Connection) => {
-      if (backlogHead < backlog.length) {
-        const next = backlog[backlogHead]!;
-        backlog[backlogHead++] = undefined as unknown as Pending;
-        if (backlogHead > 65_536 && backlogHead * 2 > backlog.length) {
-          backlog.splice(0, backlogHead);
-          backlogHead = 0;
-        }
-        connection.send(buildRequest(), next);
-      } else {
-        idle.push(connection);
-      }
-    };
-    const onResponse = (pending: Pending, status: number, connection: Connection) => {
-      const now = performance.now();
-      completed++;
-      statuses.set(status, (statuses.get(status) ?? 0) + 1);
-      if (pending.measured) {
-        latencies[measuredDone++] = now - pending.scheduledAt;
-        if (status === 200) ok++;
-        else errors++;
-        lastMeasuredAt = now;
-      }
-      if (completed === total) finish();
-      dispatch(connection);
-    };
-    const onClose = (_connection: Connection, pending: Pending | undefined) => {
-      if (pending) {
-        completed++;
-        if (pending.measured) errors++;
-        if (completed === total) finish();
-      }
-    };
-    const cpuBefore = await serverCpuSeconds(url);
-    const clientCpuBefore = process.cpuUsage();
-    const connections = Array.from({ length: CONNECTIONS }, () => new Connection(host, Number(port), onResponse, onClose));
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    idle.push(...connections);
-
-    const startedAt = performance.now();
-    const intervalMs = 1000 / RATE;
-    let scheduled = 0;
-    firstMeasuredAt = startedAt + WARMUP_SECONDS * 1000;
-    // Open loop: every millisecond, issue every request whose scheduled time has come.
-    await new Promise<void>((resolve) => {
-      const tick = () => {
-        const now = performance.now();
-        while (scheduled < total && startedAt + scheduled * intervalMs <= now) {
-          const pending = { scheduledAt: startedAt + scheduled * intervalMs, measured: scheduled >= warmupCount };
-          scheduled++;
-          const connection = idle.pop();
-          if (connection) connection.send(buildRequest(), pending);
-          else backlog.push(pending);
-        }
-        if (scheduled >= total) resolve();
-        // Spin (setImmediate) only when the next send is due within ~0.3 ms; otherwise sleep.
-        else if (startedAt + scheduled * intervalMs - performance.now() < 0.3) setImmediate(tick);
-        else setTimeout(tick, 0);
-      };
-      tick();
-    });
-    const deadline = setTimeout(finish, 30_000);
-    await finished;
-    clearTimeout(deadline);
-    for (const connection of connections) connection.close();
-
-    const serverCpu = (await serverCpuSeconds(url)) - cpuBefore;
-    const clientCpu = process.cpuUsage(clientCpuBefore);
-    const measuredSeconds = (Math.max(lastMeasuredAt, firstMeasuredAt + SECONDS * 1000) - firstMeasuredAt) / 1000;
-    const sorted = latencies.subarray(0, measuredDone).sort();
-    const metrics = await (await fetch(`${url}/metrics`)).text();
-    const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1] ?? Number.NaN);
-    const fsyncBatches = metric('xtrader_journal_batch_write_fsync_seconds_count');
-    const round = (value: number, digits = 2) => Number(value.toFixed(digits));
-    const result = {
-      offered_per_sec: RATE,
-      orders_per_sec: Math.round(ok / measuredSeconds),
-      ack_p50_ms: round(percentile(sorted, 0.5)),
-      ack_p99_ms: round(percentile(sorted, 0.99)),
-      ack_p999_ms: round(percentile(sorted, 0.999)),
-      errors: errors + (total - warmupCount - measuredDone - 0),
-      fsync_ms_per_batch: round((metric('xtrader_journal_batch_write_fsync_seconds_sum') * 1000) / fsyncBatches, 3),
-      commands_per_batch: round(metric('xtrader_journal_batch_commands_sum') / fsyncBatches, 1),
-      server_cpu_us_per_order: round((serverCpu * 1e6) / total, 1),
-      client_cpu_us_per_order: round((clientCpu.user + clientCpu.system) / total, 1),
-      seconds: SECONDS,
-      connections: CONNECTIONS,
-      statuses: Object.fromEntries(statuses),
-    };
+    const result = await runLoad(url, users);
+    await core?.stop();
+    core = undefined;
+    if (process.env.BENCH_BASELINE === '1') {
+      const baseline = await trivialBaseline();
+      Object.assign(result, {
+        baseline_trivial_http: {
+          orders_per_sec: baseline.orders_per_sec,
+          ack_p50_ms: baseline.ack_p50_ms,
+          ack_p99_ms: baseline.ack_p99_ms,
+          server_cpu_us_per_order: baseline.server_cpu_us_per_order,
+        },
+      });
+    }
     console.log(JSON.stringify(result));
   } finally {
     await core?.stop();
