@@ -482,8 +482,7 @@ export class Engine implements MatchingEngine {
     order.level = null;
     order.prev = null;
     order.next = null;
-    order.userPrev = null;
-    order.userNext = null;
+    order.openSlot = -1;
     order.listed = false;
     return order;
   }
@@ -678,9 +677,7 @@ export class Engine implements MatchingEngine {
     const account = this.ledger.accounts.get(userId);
     const views: OrderView[] = [];
     if (account === undefined) return views;
-    for (let order = account.openHead; order !== null; order = order.userNext) {
-      if (symbol === undefined || order.symbol === symbol) views.push(order.view());
-    }
+    for (const order of account.open) if (symbol === undefined || order.symbol === symbol) views.push(order.view());
     return views.sort((a, b) => a.orderId - b.orderId);
   }
 

@@ -14,9 +14,11 @@ export class Account {
   readonly balances: number[];
   /** engine command counter when each asset last joined the command's balance-change list */
   readonly dirtyMarks: number[];
-  /** the user's open orders (resting or untriggered), a doubly-linked list through userPrev/userNext */
-  openHead: OrderNode | null = null;
-  openCount = 0;
+  /**
+   * The user's open orders (resting or untriggered), unordered. Removal swaps the last entry
+   * into the gap (OrderNode.openSlot), touching one other order instead of two list neighbours.
+   */
+  readonly open: OrderNode[] = [];
 
   constructor(
     readonly userId: number,
@@ -26,25 +28,27 @@ export class Account {
     this.dirtyMarks = new Array<number>(assetCount).fill(-1);
   }
 
+  get openCount(): number {
+    return this.open.length;
+  }
+
   addOpen(order: OrderNode): void {
-    order.userPrev = null;
-    order.userNext = this.openHead;
-    if (this.openHead !== null) this.openHead.userPrev = order;
-    this.openHead = order;
-    this.openCount++;
+    order.openSlot = this.open.length;
+    this.open.push(order);
   }
 
   removeOpen(order: OrderNode): void {
-    if (order.userPrev === null) this.openHead = order.userNext;
-    else order.userPrev.userNext = order.userNext;
-    if (order.userNext !== null) order.userNext.userPrev = order.userPrev;
-    order.userPrev = null;
-    order.userNext = null;
-    this.openCount--;
+    const open = this.open;
+    const last = open.pop()!;
+    if (last !== order) {
+      open[order.openSlot] = last;
+      last.openSlot = order.openSlot;
+    }
+    order.openSlot = -1;
   }
 
   isEmpty(): boolean {
-    if (this.openCount > 0) return false;
+    if (this.open.length > 0) return false;
     for (const value of this.balances) if (value !== 0) return false;
     return true;
   }

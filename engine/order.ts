@@ -47,8 +47,8 @@ export class OrderNode {
   level: PriceLevel | null = null;
   prev: OrderNode | null = null;
   next: OrderNode | null = null;
-  userPrev: OrderNode | null = null;
-  userNext: OrderNode | null = null;
+  /** position in the owner's open-order array (Account.open), -1 when not open */
+  openSlot = -1;
 
   view(): OrderView {
     return {
