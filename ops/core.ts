@@ -23,6 +23,8 @@ import { createSequencer, type RecoveryInfo } from '../sequencer/index.ts';
 import { loadConfig, type Config } from './config.ts';
 import { probeServices } from './service-health.ts';
 
+const SHUTDOWN_GRACE_MS = 5_000;
+
 export interface RunningCore {
   readonly url: string;
   readonly adminToken: string;
@@ -106,6 +108,12 @@ export async function startCore(config: Config, options: CoreOptions = {}): Prom
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         if ('closeIdleConnections' in server) server.closeIdleConnections();
+        // Requests already inside get their answers; a client that keeps a connection busy past
+        // the grace period is cut off so shutdown cannot hang.
+        const grace = setTimeout(() => {
+          if ('closeAllConnections' in server) server.closeAllConnections();
+        }, SHUTDOWN_GRACE_MS);
+        grace.unref();
       });
       await ready.catch(() => {});
       await sequencer.close();
