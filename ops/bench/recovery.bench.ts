@@ -8,7 +8,8 @@
  * 2. In a fresh child process (as a restarting core would be: cold JIT, empty heap) opens a
  *    sequencer on that directory — no snapshot — and times it until ready: read from disk, verify
  *    checksums, decode and apply every command to a fresh engine. The page cache is warm (the journal
- *    was just written). It also times the same replay with a no-op engine (the journal's own cost).
+ *    was just written). A second child times the halves on their own: the journal's cost (read,
+ *    check, decode into a no-op engine) and the engine's (apply already-decoded commands).
  * Prints one JSON line.
  */
 import { spawnSync } from 'node:child_process';
@@ -18,7 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_ENGINE_CONFIG, Engine } from '../../engine/index.ts';
 import type { EngineSnapshot, MatchingEngine } from '../../engine/index.ts';
-import { openSequencer, replayJournal } from '../../sequencer/index.ts';
+import { openSequencer, readJournalRecords, replayJournal } from '../../sequencer/index.ts';
 import { commandMix } from '../../sequencer/testing/command-mix.ts';
 
 const COMMANDS = Number(process.env.BENCH_COMMANDS ?? 1_000_000);
@@ -89,14 +90,20 @@ async function buildJournal(dataDir: string) {
   };
 }
 
-/** Child mode: time recovery of `dataDir` and print the figures as JSON. */
+/** Child mode `--replay`: time recovery of `dataDir` the way a restarting core does it. */
 async function replay(dataDir: string): Promise<void> {
   const openStarted = performance.now();
   const sequencer = await openSequencer<MatchingEngine>({ dataDir, ...factory, snapshotEvery: 0 });
   const readyMs = performance.now() - openStarted;
-  const figures = { commands: sequencer.lastSeq, ready_ms: readyMs, hash: sequencer.engine.stateHash() };
+  console.log(JSON.stringify({ commands: sequencer.lastSeq, ready_ms: readyMs, hash: sequencer.engine.stateHash() }));
   await sequencer.close();
+}
 
+/**
+ * Child mode `--split`: the two halves of replay on their own — reading, checking and decoding the
+ * journal with a no-op engine, then applying the already-decoded commands to a fresh engine.
+ */
+async function split(dataDir: string): Promise<void> {
   const decodeStarted = performance.now();
   const decoded = await replayJournal<MatchingEngine>({
     dataDir,
@@ -106,7 +113,27 @@ async function replay(dataDir: string): Promise<void> {
     },
   });
   const decodeMs = performance.now() - decodeStarted;
-  console.log(JSON.stringify({ ...figures, decode_only_commands_per_sec: Math.round(decoded.lastSeq / (decodeMs / 1000)) }));
+  const commands = readJournalRecords(dataDir).map((record) => record.command);
+  const engine = factory.createEngine();
+  const applyStarted = performance.now();
+  for (const command of commands) engine.apply(command);
+  const applyMs = performance.now() - applyStarted;
+  console.log(
+    JSON.stringify({
+      decode_only_commands_per_sec: Math.round(decoded.lastSeq / (decodeMs / 1000)),
+      engine_only_commands_per_sec: Math.round(commands.length / (applyMs / 1000)),
+    }),
+  );
+}
+
+function child(mode: '--replay' | '--split', dataDir: string): Record<string, unknown> {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), mode, dataDir], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 20,
+  });
+  if (run.status !== 0) throw new Error(`${mode} child failed (${run.status ?? run.signal})`);
+  return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
 }
 
 async function main(): Promise<void> {
@@ -116,23 +143,14 @@ async function main(): Promise<void> {
     const journalBytes = fs
       .readdirSync(path.join(dataDir, 'journal'))
       .reduce((sum, name) => sum + fs.statSync(path.join(dataDir, 'journal', name)).size, 0);
-    const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--replay', dataDir], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    if (child.status !== 0) throw new Error(`replay child failed (${child.status ?? child.signal})`);
-    const replayed = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as {
-      commands: number;
-      ready_ms: number;
-      hash: string;
-      decode_only_commands_per_sec: number;
-    };
+    const replayed = child('--replay', dataDir) as { commands: number; ready_ms: number; hash: string };
+    const halves = child('--split', dataDir);
     console.log(
       JSON.stringify({
         commands: replayed.commands,
         replay_commands_per_sec: Math.round(replayed.commands / (replayed.ready_ms / 1000)),
         ready_ms: round(replayed.ready_ms, 1),
-        decode_only_commands_per_sec: replayed.decode_only_commands_per_sec,
+        ...halves,
         journal_bytes: journalBytes,
         state_hash_matches: replayed.hash === built.hash && replayed.commands === built.lastSeq,
         ...built.figures,
@@ -144,6 +162,7 @@ async function main(): Promise<void> {
   }
 }
 
-const replayIndex = process.argv.indexOf('--replay');
-if (replayIndex > 0) await replay(process.argv[replayIndex + 1]!);
+const mode = process.argv[2];
+if (mode === '--replay') await replay(process.argv[3]!);
+else if (mode === '--split') await split(process.argv[3]!);
 else await main();
