@@ -83,7 +83,7 @@ export function createApi(deps: ApiDeps): Hono<AppEnv> {
   });
 
   app.get('/ready', async (c) => {
-    const ready = deps.sequencer.ready;
+    const ready = deps.sequencer.ready && (deps.ready?.() ?? true);
     const body = {
       status: ready ? 'ready' : 'recovering',
       last_seq: ready ? deps.sequencer.lastSeq : null,

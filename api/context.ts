@@ -32,6 +32,8 @@ export interface ApiDeps {
   readonly probeServices?: () => Promise<Record<string, ServiceState>>;
   /** publisher states and lags for /ready (the mq issue fills it) */
   readonly publishers?: () => Record<string, unknown>;
+  /** an extra readiness gate on top of the sequencer's (e.g. indexes rebuilt after recovery) */
+  readonly ready?: () => boolean;
   /** extra facts for /ready (e.g. recovery figures) */
   readonly recoveryInfo?: () => unknown;
   readonly logger?: Logger;

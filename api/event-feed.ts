@@ -1,4 +1,4 @@
-import type { EngineEvent, Side } from '../engine/index.ts';
+import type { EngineEvent, OrderView, Side } from '../engine/index.ts';
 
 /** A trade as kept for GET /v1/trades (engine units). */
 export interface RecentTrade {
@@ -208,6 +208,18 @@ export class EventFeed {
       const [oldestKey, oldestOrder] = first;
       this.#clientOrderIds.delete(oldestKey);
       if (this.#open.has(oldestOrder)) this.#clientOrderIds.set(oldestKey, oldestOrder);
+    }
+  }
+
+  /**
+   * Registers open orders found in the recovered engine. Replay only covers the events after the
+   * latest snapshot, so without this an order placed before it would lose its client_order_id
+   * protection after a restart.
+   */
+  rememberOpenOrders(orders: readonly OrderView[]): void {
+    for (const order of orders) {
+      this.#open.add(order.orderId);
+      if (order.clientOrderId !== undefined) this.#rememberClientOrderId(order.userId, order.clientOrderId, order.orderId);
     }
   }
 

@@ -24,6 +24,8 @@ export function orderRoutes(app: Hono<AppEnv>, deps: ApiDeps, views: Views): voi
     sequencer.engine.getOrder(orderId)?.status ?? (feed.rejection(orderId) ? 'Rejected' : undefined);
 
   app.post('/v1/order', async (c) => {
+    // The client_order_id index must be complete before any place is accepted.
+    if (deps.ready && !deps.ready()) throw new ApiError('NOT_READY');
     requireJson(c);
     const input = parseJsonObject(c.get('body'));
     const parsed = orderBodySchema.safeParse(input);

@@ -79,10 +79,13 @@ export async function startCore(config: Config, options: CoreOptions = {}): Prom
     },
   });
 
+  const credentials = new CredentialStore(pool, new SecretBox(encryptionKey));
+  let indexesReady = false;
   const app = createApi({
     sequencer,
     engineConfig,
-    credentials: new CredentialStore(pool, new SecretBox(encryptionKey)),
+    credentials,
+    ready: () => indexesReady,
     feed,
     metrics,
     adminToken,
@@ -98,7 +101,12 @@ export async function startCore(config: Config, options: CoreOptions = {}): Prom
   const url = `http://${config.API_HOST}:${address.port}`;
   logger.info({ url }, 'core listening; recovering');
 
+  // Users come from PostgreSQL, not the journal: read them first, so that right after recovery the
+  // open orders of every user re-enter the client_order_id index before orders are accepted.
+  const userIds = await credentials.allUserIds();
   const ready = sequencer.open().then(() => {
+    for (const userId of userIds) feed.rememberOpenOrders(sequencer.engine.openOrders(userId));
+    indexesReady = true;
     logger.info({ recovery, lastSeq: sequencer.lastSeq }, 'core ready');
   });
 

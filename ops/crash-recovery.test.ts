@@ -60,6 +60,8 @@ const users: User[] = [];
 const deposited: Record<string, bigint> = {};
 const acked: AckedOrder[] = [];
 const ackedCancels = new Set<string>();
+const keepOpen = { symbol: 'BTC-KRW', side: 'Buy', order_type: 'Limit', price: '1000000', quantity: '0.01', client_order_id: 'keep-open' };
+let keepOpenId = '';
 const seed = Number(process.env.CRASH_SEED ?? Date.now() % 1_000_000);
 
 async function admin(method: string, route: string, body?: unknown): Promise<Response> {
@@ -164,6 +166,10 @@ beforeAll(async () => {
       deposited[asset] = (deposited[asset] ?? 0n) + (asset === 'KRW' ? minor * 100_000_000n : minor);
     }
   }
+  // Far below the market: stays open through every round, while many snapshots are taken after it.
+  const resting = await signed(users[0]!, 'POST', '/v1/order', keepOpen);
+  expect(resting.status).toBe(200);
+  keepOpenId = ((await resting.json()) as { order_id: string }).order_id;
   const withdrawal = await admin('POST', '/admin/withdrawals', { user_id: users[0]!.userId, asset: 'BTC', amount: '1' });
   expect(withdrawal.status).toBe(200);
   deposited.BTC = deposited.BTC! - 100_000_000n;
@@ -200,6 +206,10 @@ describe('crash recovery (kill -9 of the core process)', () => {
     core = await spawnCore({ dataDir, port, env: ENV });
     const after = (await (await admin('GET', '/admin/state')).json()) as { last_seq: number; state_hash: string };
     expect(after).toMatchObject({ last_seq: live.last_seq, state_hash: live.state_hash });
+    // A retry of an order placed before the latest snapshot is still recognised after the restart.
+    const retry = (await (await signed(users[0]!, 'POST', '/v1/order', keepOpen)).json()) as Record<string, unknown>;
+    expect(retry).toMatchObject({ order_id: keepOpenId, duplicate: true, order_status: 'Pending' });
+    expect(((await (await admin('GET', '/admin/state')).json()) as { last_seq: number }).last_seq).toBe(live.last_seq);
     for (const order of acked) {
       expect(await (await signed(order.user, 'GET', `/v1/order/${order.orderId}`)).text(), `order ${order.orderId}`).toBe(states.get(order.orderId));
     }
