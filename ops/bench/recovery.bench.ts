@@ -10,6 +10,8 @@
  *    checksums, decode and apply every command to a fresh engine. The page cache is warm (the journal
  *    was just written). A second child times the halves on their own: the journal's cost (read,
  *    check, decode into a no-op engine) and the engine's (apply already-decoded commands).
+ * 3. The bounded case, as in production with snapshots on: a snapshot 50,000 commands before the end,
+ *    then time to ready = load the snapshot + replay those 50,000.
  * Prints one JSON line.
  */
 import { spawnSync } from 'node:child_process';
@@ -20,10 +22,12 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_ENGINE_CONFIG, Engine } from '../../engine/index.ts';
 import type { EngineSnapshot, MatchingEngine } from '../../engine/index.ts';
 import { openSequencer, readJournalRecords, replayJournal } from '../../sequencer/index.ts';
+import { writeSnapshot } from '../../sequencer/snapshots.ts';
 import { commandMix } from '../../sequencer/testing/command-mix.ts';
 
 const COMMANDS = Number(process.env.BENCH_COMMANDS ?? 1_000_000);
 const BURST = 200_000;
+const SNAPSHOT_TAIL = 50_000;
 const config = DEFAULT_ENGINE_CONFIG;
 const factory = {
   createEngine: () => new Engine(config),
@@ -126,7 +130,32 @@ async function split(dataDir: string): Promise<void> {
   );
 }
 
-function child(mode: '--replay' | '--split', dataDir: string): Record<string, unknown> {
+/**
+ * Child mode `--snapshot`: the bounded case. Writes a snapshot of the state at seq lastSeq − 50,000
+ * (as the sequencer would have every `snapshotEvery` commands), then times opening a sequencer that
+ * loads it and replays the 50,000 commands after it.
+ */
+async function withSnapshot(dataDir: string): Promise<void> {
+  const records = readJournalRecords(dataDir);
+  const snapshotSeq = records.length - SNAPSHOT_TAIL;
+  const partial = await replayJournal({ dataDir, ...factory, toSeq: snapshotSeq });
+  const written = writeSnapshot(path.join(dataDir, 'snapshots'), snapshotSeq, partial.lastTimestamp, partial.engine.snapshot());
+  const started = performance.now();
+  let replayedCommands = 0;
+  const sequencer = await openSequencer<MatchingEngine>({
+    dataDir,
+    ...factory,
+    snapshotEvery: 0,
+    observer: { onRecovered: (info) => (replayedCommands = info.replayedCommands) },
+  });
+  const readyMs = performance.now() - started;
+  const hash = sequencer.engine.stateHash();
+  await sequencer.close();
+  fs.rmSync(written.file);
+  console.log(JSON.stringify({ snapshot_bytes: written.bytes, snapshot_replayed_commands: replayedCommands, snapshot_ready_ms: readyMs, snapshot_hash: hash }));
+}
+
+function child(mode: '--replay' | '--split' | '--snapshot', dataDir: string): Record<string, unknown> {
   const run = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), mode, dataDir], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -145,6 +174,10 @@ async function main(): Promise<void> {
       .reduce((sum, name) => sum + fs.statSync(path.join(dataDir, 'journal', name)).size, 0);
     const replayed = child('--replay', dataDir) as { commands: number; ready_ms: number; hash: string };
     const halves = child('--split', dataDir);
+    const { snapshot_hash: snapshotHash, snapshot_ready_ms: snapshotReadyMs, ...snapshot } = child('--snapshot', dataDir) as {
+      snapshot_hash: string;
+      snapshot_ready_ms: number;
+    };
     console.log(
       JSON.stringify({
         commands: replayed.commands,
@@ -152,7 +185,9 @@ async function main(): Promise<void> {
         ready_ms: round(replayed.ready_ms, 1),
         ...halves,
         journal_bytes: journalBytes,
-        state_hash_matches: replayed.hash === built.hash && replayed.commands === built.lastSeq,
+        state_hash_matches: replayed.hash === built.hash && replayed.commands === built.lastSeq && snapshotHash === built.hash,
+        ...snapshot,
+        snapshot_ready_ms: round(snapshotReadyMs, 1),
         ...built.figures,
       }),
     );
@@ -165,4 +200,5 @@ async function main(): Promise<void> {
 const mode = process.argv[2];
 if (mode === '--replay') await replay(process.argv[3]!);
 else if (mode === '--split') await split(process.argv[3]!);
+else if (mode === '--snapshot') await withSnapshot(process.argv[3]!);
 else await main();
