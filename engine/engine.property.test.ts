@@ -168,11 +168,14 @@ function checkInvariants(engine: Engine, supply: number[]): void {
     }
   }
   let openCount = 0;
+  let rememberedInIndex = 0;
   for (const order of engine.orders.values()) {
-    if (!order.listed) {
-      check(!isOpenStatus(order.status), 'unlisted orders are finished');
+    if (typeof order === 'number') {
+      rememberedInIndex++;
+      check(!isOpenStatus(engine.recent.statusAt(order)), 'remembered orders are finished');
       continue;
     }
+    check(order.listed, 'indexed records are open');
     openCount++;
     const view = order.view();
     check(view.filledQuantity + view.remainingQuantity === view.quantity, 'filled + remaining = quantity');
@@ -201,14 +204,15 @@ function checkInvariants(engine: Engine, supply: number[]): void {
   }
   check(listed === openCount, 'listed === openCount');
   let remembered = 0;
-  for (const order of engine.recent.entries()) {
+  for (const slot of engine.recent.slots()) {
     remembered++;
-    check(engine.orders.get(order.orderId) === order, 'finished order findable');
-    const view = order.view();
-    check(view.filledQuantity + view.remainingQuantity === view.quantity || order.status !== 'Filled', 'finished: filled + remaining = quantity');
-    check(order.filled <= order.quantity && order.locked === 0, 'finished order holds nothing');
-    check(!['Pending', 'PartiallyFilled', 'Untriggered'].includes(order.status), 'finished status');
+    const view = engine.recent.view(slot);
+    check(engine.orders.get(view.orderId) === slot, 'finished order findable');
+    check(view.filledQuantity + view.remainingQuantity === view.quantity, 'finished: filled + remaining = quantity');
+    check(view.filledQuantity <= view.quantity, 'finished: filled ≤ quantity');
+    check(!isOpenStatus(view.status), 'finished status');
   }
+  check(remembered === rememberedInIndex, 'every remembered order indexed once');
   check(engine.orders.size === openCount + remembered, 'index holds open and remembered orders only');
   // Conservation: all available + locked (fee account included) = deposits − withdrawals.
   for (let asset = 0; asset < ASSETS.length; asset++) {

@@ -250,8 +250,9 @@ export class Engine implements MatchingEngine {
     if (!isNonNegativeSafe(command.timestamp)) return this.reject('INVALID_TIMESTAMP', command, undefined);
     const orderId = command.orderId;
     const order = typeof orderId === 'number' && orderId > 0 ? this.orders.get(orderId) : undefined;
-    if (order === undefined || !order.listed) {
-      const ownFinished = order !== undefined && order.userId === command.userId;
+    if (typeof order !== 'object') {
+      // A number is a remembered finished order's slot.
+      const ownFinished = order !== undefined && this.recent.userIdAt(order) === command.userId;
       return this.reject(ownFinished ? 'ORDER_NOT_OPEN' : 'ORDER_NOT_FOUND', command, isNonNegativeSafe(orderId) ? orderId : undefined);
     }
     if (order.userId !== command.userId) return this.reject('NOT_ORDER_OWNER', command, orderId);
@@ -527,16 +528,22 @@ export class Engine implements MatchingEngine {
     this.remember(order);
   }
 
-  /** Keeps a finished order answerable; forgets the oldest one beyond the limit. */
+  /**
+   * Keeps a finished order answerable (copied into RecentOrders, the index pointing at its slot),
+   * forgets the oldest one beyond the limit, and recycles the record.
+   */
   private remember(order: OrderNode): void {
-    const evicted = this.recent.push(order);
-    if (evicted === undefined) return;
+    const slot = this.recent.push(order);
+    const evictedId = this.recent.lastEvictedId;
     // While an order is remembered its id cannot be placed again (duplicate), so the index
-    // slot still holds this very order.
-    this.orders.delete(evicted.orderId);
-    evicted.account = null;
-    evicted.clientOrderId = undefined;
-    this.nodePool.push(evicted);
+    // entry of the evicted id is still its slot.
+    if (evictedId >= 0) this.orders.delete(evictedId);
+    if (slot >= 0) this.orders.set(order.orderId, slot);
+    else this.orders.delete(order.orderId);
+    order.account = null;
+    order.clientOrderId = undefined;
+    order.level = null;
+    this.nodePool.push(order);
   }
 
   private release(order: OrderNode, assetIndex: number, amount: number): void {
@@ -587,7 +594,6 @@ export class Engine implements MatchingEngine {
     order.byQuote = false;
     order.status = 'Rejected';
     order.rejectCode = REJECT_CODES[reason];
-    this.orders.set(order.orderId, order);
     this.remember(order);
   }
 
@@ -670,7 +676,9 @@ export class Engine implements MatchingEngine {
   }
 
   getOrder(orderId: number): OrderView | undefined {
-    return typeof orderId === 'number' && orderId > 0 ? this.orders.get(orderId)?.view() : undefined;
+    const entry = typeof orderId === 'number' && orderId > 0 ? this.orders.get(orderId) : undefined;
+    if (entry === undefined) return undefined;
+    return typeof entry === 'number' ? this.recent.view(entry) : entry.view();
   }
 
   openOrders(userId: number, symbol?: string): OrderView[] {

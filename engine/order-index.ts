@@ -1,5 +1,6 @@
 /**
- * Orders by id: open ones and the recently finished ones still answerable.
+ * Orders by id: an open order maps to its record, a remembered finished one to its slot in
+ * RecentOrders (a number).
  *
  * Ids are the sequencer's command seq, so live ids are dense and mostly increasing. Instead of
  * one large hash map (a cache miss on every lookup once it holds ~10^5 orders), ids are split
@@ -8,11 +9,13 @@
  */
 import type { OrderNode } from './order.ts';
 
+export type IndexEntry = OrderNode | number;
+
 const PAGE_BITS = 10;
 const PAGE_SIZE = 1 << PAGE_BITS;
 
 class Page {
-  readonly slots: (OrderNode | undefined)[] = new Array<OrderNode | undefined>(PAGE_SIZE).fill(undefined);
+  readonly slots: (IndexEntry | undefined)[] = new Array<IndexEntry | undefined>(PAGE_SIZE).fill(undefined);
   count = 0;
 }
 
@@ -32,13 +35,13 @@ export class OrderIndex {
     return page;
   }
 
-  get(orderId: number): OrderNode | undefined {
+  get(orderId: number): IndexEntry | undefined {
     // Ids are positive safe integers: split without 32-bit operators (they would truncate).
     const pageNumber = Math.floor(orderId / PAGE_SIZE);
     return this.page(pageNumber)?.slots[orderId - pageNumber * PAGE_SIZE];
   }
 
-  set(orderId: number, order: OrderNode): void {
+  set(orderId: number, entry: IndexEntry): void {
     const pageNumber = Math.floor(orderId / PAGE_SIZE);
     let page = this.page(pageNumber);
     if (page === undefined) {
@@ -52,7 +55,7 @@ export class OrderIndex {
       page.count++;
       this.total++;
     }
-    page.slots[slot] = order;
+    page.slots[slot] = entry;
   }
 
   delete(orderId: number): void {
@@ -76,7 +79,7 @@ export class OrderIndex {
     return this.total;
   }
 
-  *values(): Generator<OrderNode> {
-    for (const page of this.pages.values()) for (const order of page.slots) if (order !== undefined) yield order;
+  *values(): Generator<IndexEntry> {
+    for (const page of this.pages.values()) for (const entry of page.slots) if (entry !== undefined) yield entry;
   }
 }

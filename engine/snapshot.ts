@@ -7,17 +7,13 @@
 import type { BookSide } from './book.ts';
 import type { Engine } from './engine.ts';
 import { OrderNode } from './order.ts';
-import type { EngineSnapshot, OrderStatus, OrderType, SelfTradePrevention, Side, TimeInForce } from './types.ts';
+import { ORDER_TYPES, SIDES, STATUSES, STP_MODES, TIMES_IN_FORCE } from './recent-orders.ts';
+import type { EngineSnapshot } from './types.ts';
 
 export const SNAPSHOT_VERSION = 1;
 
-const SIDES: readonly Side[] = ['Buy', 'Sell'];
-const ORDER_TYPES: readonly OrderType[] = ['Limit', 'Market', 'StopLimit', 'StopMarket'];
-const TIMES_IN_FORCE: readonly TimeInForce[] = ['GTC', 'IOC', 'FOK'];
-const STP_MODES: readonly SelfTradePrevention[] = ['ExpireTaker', 'ExpireMaker', 'ExpireBoth'];
-const STATUSES: readonly OrderStatus[] = ['Pending', 'PartiallyFilled', 'Filled', 'Cancelled', 'Expired', 'Rejected', 'Untriggered'];
-
-/** One order as a flat array (compact JSON); field order is part of the snapshot version. */
+/** One order as a flat array (compact JSON); field order is part of the snapshot version and
+ *  matches RecentOrders.record(). */
 type OrderRecord = (number | string | null)[];
 
 interface BookRecord {
@@ -125,7 +121,7 @@ export function snapshotState(engine: Engine): EngineSnapshot {
     });
   }
   const recent: OrderRecord[] = [];
-  for (const order of engine.recent.entries()) recent.push(encode(order));
+  for (const slot of engine.recent.slots()) recent.push(engine.recent.record(slot));
   const snapshot: SnapshotV1 = {
     version: SNAPSHOT_VERSION,
     seq: engine.seq,
@@ -183,7 +179,8 @@ export function restoreState(engine: Engine, data: EngineSnapshot): void {
   }
   for (const orderRecord of snapshot.recent) {
     const order = decode(orderRecord);
-    engine.orders.set(order.orderId, order);
-    engine.recent.push(order);
+    const slot = engine.recent.push(order);
+    if (engine.recent.lastEvictedId >= 0) engine.orders.delete(engine.recent.lastEvictedId);
+    if (slot >= 0) engine.orders.set(order.orderId, slot);
   }
 }
