@@ -59,12 +59,12 @@ describe('journal record codec', () => {
 
   it('computes the same CRC-32 as zlib for any bytes and range', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(), fc.nat(), (bytes, a, b) => {
+      fc.property(fc.uint8Array({ maxLength: 9_000 }), fc.nat(), fc.nat(), (bytes, a, b) => {
         const start = bytes.length === 0 ? 0 : a % bytes.length;
         const end = start + (bytes.length === 0 ? 0 : b % (bytes.length - start + 1));
         expect(crc32(bytes, start, end)).toBe(zlib.crc32(bytes.subarray(start, end)));
       }),
-      { numRuns: 2_000 },
+      { numRuns: 500 },
     );
   });
 
