@@ -21,7 +21,7 @@ import { spawnCore, type CoreChild } from '../core-child.ts';
 const RATE = Number(process.env.BENCH_RATE ?? 30_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 128);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 512);
 const USERS = Number(process.env.BENCH_USERS ?? 16);
 const ADMIN_TOKEN = process.env.BENCH_ADMIN_TOKEN ?? 'bench-admin-token-0123456789abcdef';
 
@@ -35,6 +35,9 @@ interface Pending {
   readonly scheduledAt: number;
   readonly measured: boolean;
 }
+
+/** body of the first non-200 answer, for BENCH_VERBOSE */
+let firstErrorBody: string | undefined;
 
 /** One keep-alive HTTP/1.1 connection with at most one request in flight. */
 class Connection {
@@ -76,6 +79,7 @@ class Connection {
       const lengthMatch = /\r\ncontent-length: *(\d+)/i.exec(head);
       const total = headerEnd + 4 + (lengthMatch ? Number(lengthMatch[1]) : 0);
       if (this.#buffer.length < total) return;
+      if (status !== 200 && firstErrorBody === undefined) firstErrorBody = this.#buffer.toString('utf8', headerEnd + 4, total);
       this.#buffer = this.#buffer.subarray(total);
       const pending = this.#inFlight;
       this.#inFlight = undefined;
@@ -237,7 +241,10 @@ async function runLoad(url: string, users: readonly User[]): Promise<Record<stri
     connections: CONNECTIONS,
     statuses: Object.fromEntries(statuses),
   };
-  if (process.env.BENCH_VERBOSE === '1') console.error(`worst ack ms per second: ${worstPerSecond.map((value) => value.toFixed(1)).join(' ')}`);
+  if (process.env.BENCH_VERBOSE === '1') {
+    console.error(`worst ack ms per second: ${worstPerSecond.map((value) => value.toFixed(1)).join(' ')}`);
+    if (firstErrorBody !== undefined) console.error(`first error answer: ${firstErrorBody}`);
+  }
   return result;
 }
 
