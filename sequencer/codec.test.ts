@@ -68,6 +68,14 @@ describe('journal record codec', () => {
     );
   });
 
+  it('computes the same CRC-32 as zlib on large ranges (the native path)', () => {
+    const bytes = Buffer.alloc(100_000);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 131 + 7) & 0xff;
+    for (const [start, end] of [[0, 4_095], [0, 4_096], [3, 99_999], [50_000, 100_000]] as const) {
+      expect(crc32(bytes, start, end)).toBe(zlib.crc32(bytes.subarray(start, end)));
+    }
+  });
+
   it('decodes what it encodes, for every command shape', () => {
     const seq = fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER });
     const int = fc.maxSafeInteger();
