@@ -38,6 +38,8 @@ export interface CoreOptions {
   readonly engineConfig?: EngineConfig;
   /** probe brokers for /health and /ready (default true) */
   readonly probe?: boolean;
+  /** called once if the sequencer stops after being ready (journal I/O failed): restart to recover */
+  readonly onSequencerFailure?: () => void;
 }
 
 export async function startCore(config: Config, options: CoreOptions = {}): Promise<RunningCore> {
@@ -111,8 +113,19 @@ export async function startCore(config: Config, options: CoreOptions = {}): Prom
   });
 
   let closing: Promise<void> | undefined;
+  // The sequencer stops for good when journal I/O fails (every submit then answers 503
+  // OUTCOME_UNKNOWN). Recovery on a fresh start is the way back, so tell the owner of the process.
+  const watchdog = setInterval(() => {
+    if (indexesReady && !sequencer.ready && !closing) {
+      clearInterval(watchdog);
+      logger.fatal('sequencer stopped (journal failure); the core must restart to recover');
+      options.onSequencerFailure?.();
+    }
+  }, 500);
+  watchdog.unref();
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      clearInterval(watchdog);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         if ('closeIdleConnections' in server) server.closeIdleConnections();
@@ -149,7 +162,7 @@ async function generatedSecret(file: string, what: string, logger: Logger): Prom
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = pino({ level: config.LOG_LEVEL, base: { process: 'core' } });
-  const core = await startCore(config, { logger });
+  const core = await startCore(config, { logger, onSequencerFailure: () => process.exit(1) });
   if (!config.ADMIN_TOKEN) logger.info({ file: path.join(config.DATA_DIR, 'admin-token') }, 'admin token location (ADMIN_TOKEN unset)');
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down');
