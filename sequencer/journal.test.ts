@@ -127,6 +127,20 @@ describe('journal torn tail', () => {
   });
 });
 
+describe('partial replay', () => {
+  it('stops exactly at toSeq, also when toSeq ends a segment', async () => {
+    const dataDir = tempDir();
+    await writeJournal(dataDir, 12, { snapshotEvery: 5 }); // snapshots 5 and 10; segments 6–10 and 11–12
+    fs.rmSync(path.join(dataDir, 'snapshots', 'snapshot-0000000000000010.json'));
+    for (const toSeq of [7, 10, 11]) {
+      const result = await replayJournal({ dataDir, ...toyFactory, toSeq });
+      expect(result.lastSeq).toBe(toSeq);
+      expect(result.replayedCommands).toBe(toSeq - 5);
+      expect(result.engine.applied).toBe(toSeq - 5);
+    }
+  });
+});
+
 describe('journal corruption', () => {
   it('refuses to start when a record in the middle is damaged, naming the file and offset, and changes nothing', async () => {
     const dataDir = tempDir();

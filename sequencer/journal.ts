@@ -188,6 +188,10 @@ export class SegmentScanner {
         }
         const seq = view.getFloat64(payloadStart, true);
         if (seq !== expected) throw new JournalCorruptError(`record seq ${seq} where seq ${expected} was expected`, file, at);
+        if (seq > toSeq) {
+          this.result = { lastSeq: seq - 1, lastTimestamp: this.lastTimestamp, validEnd: at, headerTorn: false, stopped: true };
+          return true;
+        }
         this.lastTimestamp = view.getFloat64(payloadStart + 8, true);
         if (seq >= fromSeq) {
           let record: JournalRecord;

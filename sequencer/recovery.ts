@@ -88,12 +88,22 @@ function startingPoint<E extends MatchingEngine>(options: ReplayOptions<E>, segm
   return { engine: options.createEngine(), snapshotSeq: 0, timestamp: 0 };
 }
 
+export interface RecoverOptions<E extends MatchingEngine> extends ReplayOptions<E> {
+  /** continue an engine already at `seq` instead of loading a snapshot (the snapshot process's replica) */
+  readonly startFrom?: { readonly engine: E; readonly seq: number; readonly timestamp: number };
+}
+
 /** Snapshot + journal → engine. Never writes. */
-export async function recover<E extends MatchingEngine>(options: ReplayOptions<E>): Promise<Recovered<E>> {
+export async function recover<E extends MatchingEngine>(options: RecoverOptions<E>): Promise<Recovered<E>> {
   const started = performance.now();
   const warn = options.onWarning ?? (() => {});
   const segments = listSegments(journalDirOf(options.dataDir));
-  const { engine, snapshotSeq, timestamp } = startingPoint(options, segments, warn);
+  const { engine, snapshotSeq, timestamp } = options.startFrom
+    ? { engine: options.startFrom.engine, snapshotSeq: options.startFrom.seq, timestamp: options.startFrom.timestamp }
+    : startingPoint(options, segments, warn);
+  if (options.startFrom && segments[0] && segments[0].firstSeq > snapshotSeq + 1) {
+    throw new JournalCorruptError(`the journal starts at seq ${segments[0].firstSeq}, after ${snapshotSeq + 1}`, segments[0].file, 0);
+  }
   const fromSeq = snapshotSeq + 1;
   const toSeq = options.toSeq ?? Number.MAX_SAFE_INTEGER;
   const sink = options.onEvents;
@@ -123,6 +133,7 @@ export async function recover<E extends MatchingEngine>(options: ReplayOptions<E
     const next = segments[index + 1];
     // records [firstSeq, next.firstSeq − 1]: nothing after the start point → skip unread
     if (next && next.firstSeq <= fromSeq) continue;
+    if (segment.firstSeq > toSeq) break;
     if (previous && previous.scan.lastSeq !== segment.firstSeq - 1) {
       throw new JournalCorruptError(
         `segment ends at seq ${previous.scan.lastSeq} but the next one starts at ${segment.firstSeq}`,
