@@ -136,7 +136,7 @@ describe('partial replay', () => {
       const result = await replayJournal({ dataDir, ...toyFactory, toSeq });
       expect(result.lastSeq).toBe(toSeq);
       expect(result.replayedCommands).toBe(toSeq - 5);
-      expect(result.engine.applied).toBe(toSeq - 5);
+      expect(result.engine.applied).toBe(toSeq); // the toy engine counts the 5 in its snapshot too
     }
   });
 });
