@@ -159,11 +159,11 @@ export class RecentOrders {
     }
   }
 
-  /** The entry at `slot` as the snapshot's flat order record (see snapshot.ts). */
-  record(slot: number): (number | string | null)[] {
+  /** Appends the entry at `slot` to a snapshot order list (record layout: see snapshot.ts). */
+  appendRecord(slot: number, list: (number | string | null)[]): void {
     const columns = this.columns;
     const packed = this.packed[slot]!;
-    return [
+    list.push(
       columns[Column.OrderId]![slot]!,
       columns[Column.UserId]![slot]!,
       this.clientOrderIds[slot] ?? null,
@@ -186,6 +186,6 @@ export class RecentOrders {
       this.rejectCodes[slot]!,
       columns[Column.CreatedAt]![slot]!,
       columns[Column.UpdatedAt]![slot]!,
-    ];
+    );
   }
 }

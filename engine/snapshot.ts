@@ -10,20 +10,25 @@ import { OrderNode } from './order.ts';
 import { ORDER_TYPES, SIDES, STATUSES, STP_MODES, TIMES_IN_FORCE } from './recent-orders.ts';
 import type { EngineSnapshot } from './types.ts';
 
-export const SNAPSHOT_VERSION = 1;
+export const SNAPSHOT_VERSION = 2; // 2: flat order lists
 
-/** One order as a flat array (compact JSON); field order is part of the snapshot version and
- *  matches RecentOrders.record(). */
-type OrderRecord = (number | string | null)[];
+/**
+ * Orders are stored as one flat list per book side (and for stops and remembered orders):
+ * RECORD_FIELDS values per order, one after another. Far fewer objects than an array per order,
+ * which keeps JSON.stringify / JSON.parse and the garbage collector quick on ~10^5 orders.
+ * Field order is part of the snapshot version and matches RecentOrders.record().
+ */
+type OrderList = (number | string | null)[];
+export const RECORD_FIELDS = 22;
 
 interface BookRecord {
   symbol: string;
   symbolSeq: number;
   lastPrice: number;
-  bids: OrderRecord[];
-  asks: OrderRecord[];
-  buyStops: OrderRecord[];
-  sellStops: OrderRecord[];
+  bids: OrderList;
+  asks: OrderList;
+  buyStops: OrderList;
+  sellStops: OrderList;
 }
 
 interface SnapshotV1 {
@@ -34,11 +39,11 @@ interface SnapshotV1 {
   /** [userId, available₀, locked₀, available₁, locked₁, …], accounts with anything in them */
   accounts: number[][];
   books: BookRecord[];
-  recent: OrderRecord[];
+  recent: OrderList;
 }
 
-function encode(order: OrderNode): OrderRecord {
-  return [
+function encode(order: OrderNode, list: OrderList): void {
+  list.push(
     order.orderId,
     order.userId,
     order.clientOrderId ?? null,
@@ -61,16 +66,16 @@ function encode(order: OrderNode): OrderRecord {
     order.rejectCode,
     order.createdAt,
     order.updatedAt,
-  ];
+  );
 }
 
-function decode(record: OrderRecord): OrderNode {
-  const at = (index: number): number => record[index] as number;
-  const order = new OrderNode();
+/** Reads the order at `offset` of a flat list into `order` (a fresh or reused record). */
+function decode(list: OrderList, offset: number, order: OrderNode): OrderNode {
+  const at = (index: number): number => list[offset + index] as number;
   order.orderId = at(0);
   order.userId = at(1);
-  order.clientOrderId = (record[2] as string | null) ?? undefined;
-  order.symbol = record[3] as string;
+  order.clientOrderId = (list[offset + 2] as string | null) ?? undefined;
+  order.symbol = list[offset + 3] as string;
   order.side = SIDES[at(4)]!;
   order.isBuy = order.side === 'Buy';
   order.orderType = ORDER_TYPES[at(5)]!;
@@ -93,12 +98,18 @@ function decode(record: OrderRecord): OrderNode {
   return order;
 }
 
-function encodeSide(side: BookSide): OrderRecord[] {
-  const records: OrderRecord[] = [];
+function encodeSide(side: BookSide): OrderList {
+  const list: OrderList = [];
   for (const level of side.sorted) {
-    for (let order = level.head; order !== null; order = order.next) records.push(encode(order));
+    for (let order = level.head; order !== null; order = order.next) encode(order, list);
   }
-  return records;
+  return list;
+}
+
+function encodeAll(orders: readonly OrderNode[]): OrderList {
+  const list: OrderList = [];
+  for (const order of orders) encode(order, list);
+  return list;
 }
 
 export function snapshotState(engine: Engine): EngineSnapshot {
@@ -116,12 +127,12 @@ export function snapshotState(engine: Engine): EngineSnapshot {
       lastPrice: book.lastPrice,
       bids: encodeSide(book.bids),
       asks: encodeSide(book.asks),
-      buyStops: book.stops.buys.map(encode),
-      sellStops: book.stops.sells.map(encode),
+      buyStops: encodeAll(book.stops.buys),
+      sellStops: encodeAll(book.stops.sells),
     });
   }
-  const recent: OrderRecord[] = [];
-  for (const slot of engine.recent.slots()) recent.push(engine.recent.record(slot));
+  const recent: OrderList = [];
+  for (const slot of engine.recent.slots()) engine.recent.appendRecord(slot, recent);
   const snapshot: SnapshotV1 = {
     version: SNAPSHOT_VERSION,
     seq: engine.seq,
@@ -156,29 +167,30 @@ export function restoreState(engine: Engine, data: EngineSnapshot): void {
     if (book === undefined) throw new Error(`snapshot has unknown market ${record.symbol}`);
     book.symbolSeq = record.symbolSeq;
     book.lastPrice = record.lastPrice;
-    for (const [side, records] of [
+    for (const [side, list] of [
       [book.bids, record.bids],
       [book.asks, record.asks],
     ] as const) {
-      for (const orderRecord of records) {
-        const order = decode(orderRecord);
+      for (let offset = 0; offset < list.length; offset += RECORD_FIELDS) {
+        const order = decode(list, offset, new OrderNode());
         side.append(order);
         open(order);
       }
     }
-    for (const orderRecord of record.buyStops) {
-      const order = decode(orderRecord);
-      book.stops.buys.push(order);
-      open(order);
-    }
-    for (const orderRecord of record.sellStops) {
-      const order = decode(orderRecord);
-      book.stops.sells.push(order);
-      open(order);
+    for (const [stops, list] of [
+      [book.stops.buys, record.buyStops],
+      [book.stops.sells, record.sellStops],
+    ] as const) {
+      for (let offset = 0; offset < list.length; offset += RECORD_FIELDS) {
+        const order = decode(list, offset, new OrderNode());
+        stops.push(order);
+        open(order);
+      }
     }
   }
-  for (const orderRecord of snapshot.recent) {
-    const order = decode(orderRecord);
+  const scratch = new OrderNode();
+  for (let offset = 0; offset < snapshot.recent.length; offset += RECORD_FIELDS) {
+    const order = decode(snapshot.recent, offset, scratch);
     const slot = engine.recent.push(order);
     if (engine.recent.lastEvictedId >= 0) engine.orders.delete(engine.recent.lastEvictedId);
     if (slot >= 0) engine.orders.set(order.orderId, slot);
