@@ -120,6 +120,7 @@ async function runLoad(url: string, users: readonly User[]): Promise<Record<stri
   let completed = 0;
   let lastMeasuredAt = 0;
   const statuses = new Map<number, number>();
+  let answered = 0;
   /** worst latency per second of the measured window, by scheduled time (BENCH_VERBOSE=1 prints it) */
   const worstPerSecond: number[] = [];
   // FIFO of requests whose send time has come but that found no idle connection.
@@ -165,6 +166,7 @@ async function runLoad(url: string, users: readonly User[]): Promise<Record<stri
   const onResponse = (pending: Pending, status: number, connection: Connection) => {
     const now = performance.now();
     completed++;
+    answered++;
     statuses.set(status, (statuses.get(status) ?? 0) + 1);
     if (pending.measured) {
       const latency = now - pending.scheduledAt;
@@ -235,8 +237,10 @@ async function runLoad(url: string, users: readonly User[]): Promise<Record<stri
     errors: errors + (total - warmupCount - measuredDone - 0),
     fsync_ms_per_batch: round((metric('xtrader_journal_batch_write_fsync_seconds_sum') * 1000) / fsyncBatches, 3),
     commands_per_batch: round(metric('xtrader_journal_batch_commands_sum') / fsyncBatches, 1),
-    server_cpu_us_per_order: round((serverCpu * 1e6) / total, 1),
-    client_cpu_us_per_order: round((clientCpu.user + clientCpu.system) / total, 1),
+    // CPU per answered request (a request still unanswered at the end cost little so far)
+    server_cpu_us_per_order: round((serverCpu * 1e6) / Math.max(1, answered), 1),
+    client_cpu_us_per_order: round((clientCpu.user + clientCpu.system) / Math.max(1, answered), 1),
+    server_cpu_cores: round(serverCpu / ((performance.now() - startedAt) / 1000), 2),
     seconds: SECONDS,
     connections: CONNECTIONS,
     statuses: Object.fromEntries(statuses),
@@ -314,6 +318,7 @@ async function main(): Promise<void> {
           ack_p50_ms: baseline.ack_p50_ms,
           ack_p99_ms: baseline.ack_p99_ms,
           server_cpu_us_per_order: baseline.server_cpu_us_per_order,
+          server_cpu_cores: baseline.server_cpu_cores,
         },
       });
     }
