@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_ENGINE_CONFIG, Engine, type EngineEvent, type EngineSnapshot } from '../engine/index.ts';
 import { openSequencer, replayJournal, type CommandInput, type SequencerOptions } from './index.ts';
+import { ENGINE_FACTORY_MODULE } from './engine-factory.ts';
 import { commandMix } from './testing/command-mix.ts';
 
 const factory = {
@@ -88,5 +89,33 @@ describe('recovery with the real engine', () => {
     expect(fromScratch.replayedCommands).toBe(12_000);
     expect(fromSnapshot.engine.stateHash()).toBe(result.hash);
     expect(fromScratch.engine.stateHash()).toBe(result.hash);
+  });
+
+  it('snapshots written by the background process restore to the same state', async () => {
+    const dataDir = tempDir();
+    const snapshots: number[] = [];
+    const warnings: string[] = [];
+    const commands = commandMix({ count: 16_000, users: 50, seed: 11 });
+    const now = clock();
+    const sequencer = await openSequencer({
+      dataDir,
+      ...factory,
+      now,
+      snapshotEvery: 4_000,
+      snapshotProcess: { module: ENGINE_FACTORY_MODULE, argument: DEFAULT_ENGINE_CONFIG },
+      observer: { onSnapshot: (seq) => snapshots.push(seq), onWarning: (message) => warnings.push(message) },
+    });
+    for (let round = 0; round < 4; round++) {
+      await Promise.all(Array.from({ length: 4_000 }, () => sequencer.submit(commands.next().value as CommandInput)));
+      if (round < 3) await expect.poll(() => snapshots.length, { timeout: 20_000 }).toBeGreaterThanOrEqual(round + 1);
+    }
+    const hash = sequencer.engine.stateHash();
+    await sequencer.close();
+    expect(warnings).toEqual([]);
+
+    const newest = snapshots.at(-1)!;
+    const fromSnapshot = await replayJournal({ dataDir, ...factory });
+    expect(fromSnapshot.snapshotSeq).toBeGreaterThanOrEqual(newest);
+    expect(fromSnapshot.engine.stateHash()).toBe(hash);
   });
 });

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { EngineEvent } from '../engine/types.ts';
 import {
@@ -283,6 +284,34 @@ describe('recovery', () => {
     const second = await start(dataDir, { observer: { onRecovered: (info) => (recoveredFrom = info.snapshotSeq) } });
     expect(recoveredFrom).toBe(500);
     expect(second.lastSeq).toBe(550);
+    expect(second.engine.stateHash()).toBe(hash);
+  });
+
+  it('writes snapshots in a background process that follows the journal, with the same state', async () => {
+    const dataDir = tempDir();
+    const snapshots: number[] = [];
+    const first = await start(dataDir, {
+      snapshotEvery: 100,
+      snapshotProcess: { module: path.join(path.dirname(fileURLToPath(import.meta.url)), 'testing', 'toy-engine.ts'), exportName: 'toyFactory' },
+      observer: { onSnapshot: (seq) => snapshots.push(seq) },
+    });
+    // a snapshot is requested at the first batch past each mark while none is in flight
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 150; i++) await first.submit(command(round * 150 + i));
+      await vi.waitFor(() => expect(snapshots.length).toBeGreaterThanOrEqual(round + 1), { timeout: 20_000 });
+    }
+    const hash = first.engine.stateHash();
+    expect([...snapshots].sort((a, b) => a - b)).toEqual(snapshots);
+    await first.close();
+    // retention ran after each answer; one more may have landed while close() stopped the child
+    const kept = fs.readdirSync(path.join(dataDir, 'snapshots')).filter((name) => name.endsWith('.json')).sort();
+    expect(kept.length).toBeLessThanOrEqual(3);
+    expect(kept).toContain(`snapshot-${String(snapshots.at(-1)).padStart(16, '0')}.json`);
+
+    let recoveredFrom = -1;
+    const second = await start(dataDir, { observer: { onRecovered: (info) => (recoveredFrom = info.snapshotSeq) } });
+    expect(recoveredFrom).toBe(Number(/\d{16}/.exec(kept.at(-1)!)![0]));
+    expect(second.lastSeq).toBe(450);
     expect(second.engine.stateHash()).toBe(hash);
   });
 

@@ -7,7 +7,11 @@
  * sink. While one batch is being synced the next one accumulates, so throughput grows with load
  * and latency stays near one fsync.
  */
+import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Command, EngineEvent, MatchingEngine } from '../engine/types.ts';
 import { RecordWriter, stampCommand } from './codec.ts';
 import {
@@ -20,6 +24,7 @@ import { listSegments, SegmentWriter, fsyncDirectory } from './journal.ts';
 import { acquireLock } from './lock.ts';
 import { journalDirOf, recover, snapshotDirOf } from './recovery.ts';
 import { listSnapshots, removeTemporaryFiles, writeSnapshot } from './snapshots.ts';
+import type { SnapshotReply, SnapshotRequest } from './snapshot-process.ts';
 import type { CommandInput, Sequencer, SequencerObserver, SequencerOptions, SubmitResult } from './types.ts';
 
 interface Entry {
@@ -71,6 +76,9 @@ class JournaledSequencer<E extends MatchingEngine> implements Sequencer<E> {
   private appliedTimestamp = 0;
   private nextSnapshotAt = Infinity;
   private releaseLock: (() => void) | undefined;
+  /** the background snapshot writer, when options.snapshotProcess is set */
+  private snapshotter: ChildProcess | undefined;
+  private snapshotInFlight = false;
   private closing: { promise: Promise<void>; resolve: () => void; reject: (error: Error) => void } | undefined;
 
   constructor(private readonly options: SequencerOptions<E>) {
@@ -131,6 +139,7 @@ class JournaledSequencer<E extends MatchingEngine> implements Sequencer<E> {
       this.writer = appendTo
         ? SegmentWriter.reopen(this.journalDir, appendTo.segment, appendTo.validEnd, appendTo.headerTorn)
         : SegmentWriter.create(this.journalDir, this.nextSeq);
+      if (this.options.snapshotProcess && this.snapshotEvery > 0) this.startSnapshotter(this.options.snapshotProcess);
       this.state = 'open';
       this.observer.onRecovered?.({
         snapshotSeq: recovered.snapshotSeq,
@@ -303,7 +312,16 @@ class JournaledSequencer<E extends MatchingEngine> implements Sequencer<E> {
 
   /** Snapshot every `snapshotEvery` commands (then a new segment and retention), or a new segment when the current one is big. */
   private maintain(): void {
-    if (this.appliedSeq >= this.nextSnapshotAt) {
+    if (this.appliedSeq >= this.nextSnapshotAt && this.snapshotter) {
+      // the segment ends at the snapshot seq, so the child reads only closed segments; retention waits for its answer
+      if (!this.snapshotInFlight) {
+        this.nextSnapshotAt = this.appliedSeq + this.snapshotEvery;
+        this.rotate();
+        this.snapshotInFlight = true;
+        const request: SnapshotRequest = { type: 'snapshot', seq: this.appliedSeq };
+        this.snapshotter.send(request);
+      }
+    } else if (this.appliedSeq >= this.nextSnapshotAt) {
       this.nextSnapshotAt = this.appliedSeq + this.snapshotEvery;
       const started = performance.now();
       let written: { bytes: number } | undefined;
@@ -321,6 +339,48 @@ class JournaledSequencer<E extends MatchingEngine> implements Sequencer<E> {
       }
     }
     if (this.writer!.size >= this.segmentMaxBytes) this.rotate();
+  }
+
+  private startSnapshotter(settings: NonNullable<SequencerOptions<E>['snapshotProcess']>): void {
+    const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+    const child = fork(fileURLToPath(new URL('./snapshot-process.ts', import.meta.url)), [], {
+      execArgv: ['--import', tsxLoader],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const module = settings.module instanceof URL || settings.module.startsWith('file:') ? fileURLToPath(settings.module) : settings.module;
+    const init: SnapshotRequest = {
+      type: 'init',
+      dataDir: path.resolve(this.options.dataDir),
+      factoryModule: path.resolve(module),
+      factoryExport: settings.exportName ?? 'createEngineFactory',
+      factoryArgument: settings.argument ?? null,
+    };
+    child.send(init);
+    // the child must not keep this process alive on its own; close() ends it, a crash orphans it and it exits on disconnect
+    child.unref();
+    child.channel?.unref();
+    child.on('message', (reply: SnapshotReply) => {
+      this.snapshotInFlight = false;
+      if (reply.type === 'done') {
+        this.observer.onSnapshot?.(reply.seq, reply.bytes, reply.ms);
+        if (this.state === 'open' || this.state === 'closing') this.retain();
+      } else {
+        this.observer.onWarning?.(`background snapshot at seq ${reply.seq} failed: ${reply.message}`);
+      }
+    });
+    child.on('exit', (code, signal) => {
+      if (this.snapshotter !== child) return; // stopped by close()
+      this.snapshotter = undefined;
+      this.snapshotInFlight = false;
+      this.observer.onWarning?.(`snapshot process exited (${signal ?? code}); snapshots continue on the writer loop`);
+    });
+    this.snapshotter = child;
+  }
+
+  private stopSnapshotter(): void {
+    const child = this.snapshotter;
+    this.snapshotter = undefined;
+    if (child && child.exitCode === null) child.kill('SIGTERM'); // a half-written tmp file is removed at the next open
   }
 
   private rotate(): void {
@@ -374,6 +434,7 @@ class JournaledSequencer<E extends MatchingEngine> implements Sequencer<E> {
 
   /** A failed sequencer keeps its lock until close(): nobody else should write before the process decides. */
   private unlock(): void {
+    this.stopSnapshotter();
     const release = this.releaseLock;
     this.releaseLock = undefined;
     release?.();

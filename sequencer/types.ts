@@ -102,6 +102,14 @@ export interface SequencerOptions<E extends MatchingEngine> extends EngineFactor
   /** start a new journal segment once the current one exceeds this size; default 64 MiB */
   readonly segmentMaxBytes?: number;
   readonly observer?: SequencerObserver;
+  /**
+   * Write snapshots in a child process that follows the journal with its own engine replica, so the
+   * writer loop never stops to serialize a big state. `module` (path or file URL) exports
+   * `exportName` (default 'createEngineFactory'): an EngineFactory, or a function taking `argument`
+   * (JSON-serializable, e.g. the EngineConfig) and returning one — see engine-factory.ts. Without
+   * this option snapshots are written synchronously on the writer loop.
+   */
+  readonly snapshotProcess?: { readonly module: string | URL; readonly exportName?: string; readonly argument?: unknown };
 }
 
 export interface Sequencer<E extends MatchingEngine = MatchingEngine> {
