@@ -5,7 +5,7 @@
  * kill. `toy`: deposits into the toy engine; `engine`: the real engine with the seeded order mix.
  */
 import { DEFAULT_ENGINE_CONFIG, Engine, type EngineSnapshot, type MatchingEngine } from '../../engine/index.ts';
-import { openSequencer } from '../index.ts';
+import { ENGINE_FACTORY_MODULE, openSequencer } from '../index.ts';
 import type { CommandInput, EngineFactory } from '../types.ts';
 import { commandMix } from './command-mix.ts';
 import { toyFactory } from './toy-engine.ts';
@@ -21,7 +21,15 @@ const factory: EngineFactory<MatchingEngine> =
       }
     : toyFactory;
 
-const sequencer = await openSequencer({ dataDir, ...factory, snapshotEvery: Number(snapshotArgument), keepJournal: true, maxPending: 10_000 });
+const sequencer = await openSequencer({
+  dataDir,
+  ...factory,
+  snapshotEvery: Number(snapshotArgument),
+  keepJournal: true,
+  maxPending: 10_000,
+  // the real engine's snapshots come from the background process, which must die with this one
+  ...(kind === 'engine' ? { snapshotProcess: { module: ENGINE_FACTORY_MODULE, argument: DEFAULT_ENGINE_CONFIG } } : {}),
+});
 process.stdout.write(`ready ${sequencer.lastSeq}\n`);
 
 // submit() assigns seqs synchronously, so the generator's n-th command gets seq lastSeq + n
