@@ -114,15 +114,14 @@ function runPeer(commands: Command[]): number {
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
-function main(): void {
-  const config = DEFAULT_ENGINE_CONFIG;
-  const commands = generate(COMMANDS, SEED);
-
-  // Warm-up on a separate engine so the JIT has seen every path.
+/** Warm-up on a separate engine (dropped afterwards) so the JIT has seen every path. */
+function warmUp(config: EngineConfig): void {
   const warm = freshEngine(config);
   for (const command of generate(Math.min(COMMANDS, 300_000), SEED + 1)) warm.apply(command);
+}
 
-  // Throughput: no per-command timing.
+/** Throughput: no per-command timing. */
+function throughput(config: EngineConfig, commands: Command[]) {
   const engine = freshEngine(config);
   let events = 0;
   const cpuStarted = process.cpuUsage();
@@ -133,20 +132,11 @@ function main(): void {
   // CPU time of the process (GC helper threads included): how fast the engine is when it is
   // not waiting for a core on a shared machine.
   const cpuSeconds = (cpuUsed.user + cpuUsed.system) / 1e6;
+  return { engine, events, seconds, cpuSeconds };
+}
 
-  // Latency: a separate timed pass.
-  const histogram = build({ lowestDiscernibleValue: 1, highestTrackableValue: 10_000_000_000, numberOfSignificantValueDigits: 3 });
-  const timed = freshEngine(config);
-  for (let index = 0; index < commands.length; index++) {
-    const command = commands[index]!;
-    const before = process.hrtime.bigint();
-    timed.apply(command);
-    const elapsed = process.hrtime.bigint() - before;
-    histogram.recordValue(Number(elapsed));
-  }
-  if (timed.stateHash() !== engine.stateHash()) throw new Error('timed pass diverged from the throughput pass');
-
-  // Snapshot and restore of the state after the stream.
+/** Snapshot (snapshot() + JSON.stringify) and restore (JSON.parse + Engine.restore). */
+function snapshotAndRestore(config: EngineConfig, engine: Engine) {
   const snapshotStarted = process.hrtime.bigint();
   const serialized = JSON.stringify(engine.snapshot());
   const snapshotMs = Number(process.hrtime.bigint() - snapshotStarted) / 1e6;
@@ -154,11 +144,27 @@ function main(): void {
   const restored = Engine.restore(config, JSON.parse(serialized));
   const restoreMs = Number(process.hrtime.bigint() - restoreStarted) / 1e6;
   if (restored.stateHash() !== engine.stateHash()) throw new Error('restored state differs');
+  return { snapshotMs, restoreMs, bytes: serialized.length };
+}
 
-  const peerSeconds = SKIP_PEER ? NaN : runPeer(commands);
-  const commandsPerSec = commands.length / seconds;
-  const peerCommandsPerSec = commands.length / peerSeconds;
-  const round = (value: number, digits = 2): number => Math.round(value * 10 ** digits) / 10 ** digits;
+/** Latency: a separate pass timing each command into an HDR histogram (nanoseconds). */
+function latency(config: EngineConfig, commands: Command[]) {
+  const histogram = build({ lowestDiscernibleValue: 1, highestTrackableValue: 10_000_000_000, numberOfSignificantValueDigits: 3 });
+  const engine = freshEngine(config);
+  for (let index = 0; index < commands.length; index++) {
+    const command = commands[index]!;
+    const before = process.hrtime.bigint();
+    engine.apply(command);
+    const elapsed = process.hrtime.bigint() - before;
+    histogram.recordValue(Number(elapsed));
+  }
+  return { histogram, hash: engine.stateHash() };
+}
+
+/** Throughput pass, then snapshot / restore of its final state; only figures leave. */
+function throughputAndState(config: EngineConfig, commands: Command[]) {
+  const { engine, events, seconds, cpuSeconds } = throughput(config, commands);
+  const { snapshotMs, restoreMs, bytes } = snapshotAndRestore(config, engine);
   let resting = 0;
   let levels = 0;
   for (const book of engine.books.values()) {
@@ -167,9 +173,25 @@ function main(): void {
       for (const level of side.sorted) resting += level.count;
     }
   }
+  return { events, seconds, cpuSeconds, snapshotMs, restoreMs, bytes, resting, levels, trades: engine.tradeSeq, hash: engine.stateHash() };
+}
+
+function main(): void {
+  const config = DEFAULT_ENGINE_CONFIG;
+  const commands = generate(COMMANDS, SEED);
+  warmUp(config);
+  const run = throughputAndState(config, commands);
+  const { events, snapshotMs, restoreMs, bytes, resting, levels, trades, hash } = run;
+  const { histogram, hash: timedHash } = latency(config, commands);
+  if (timedHash !== hash) throw new Error('timed pass diverged from the throughput pass');
+
+  const peerSeconds = SKIP_PEER ? NaN : runPeer(commands);
+  const commandsPerSec = commands.length / run.seconds;
+  const peerCommandsPerSec = commands.length / peerSeconds;
+  const round = (value: number, digits = 2): number => Math.round(value * 10 ** digits) / 10 ** digits;
   console.error(
-    `engine: ${commands.length} commands, ${events} events, ${engine.tradeSeq} trades, ${resting} resting orders on ${levels} levels, ` +
-      `snapshot ${Math.round(serialized.length / 1e5) / 10} MB, ${Math.round((commands.length / cpuSeconds) / 1000)}k commands per CPU-second`,
+    `engine: ${commands.length} commands, ${events} events, ${trades} trades, ${resting} resting orders on ${levels} levels, ` +
+      `snapshot ${Math.round(bytes / 1e5) / 10} MB, ${Math.round(commands.length / run.cpuSeconds / 1000)}k commands per CPU-second`,
   );
   console.log(
     JSON.stringify({
