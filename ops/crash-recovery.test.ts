@@ -60,7 +60,16 @@ const users: User[] = [];
 const deposited: Record<string, bigint> = {};
 const acked: AckedOrder[] = [];
 const ackedCancels = new Set<string>();
-const keepOpen = { symbol: 'BTC-KRW', side: 'Buy', order_type: 'Limit', price: '1000000', quantity: '0.01', client_order_id: 'keep-open' };
+/** A buy stop far above the market: stays Untriggered (open, never fillable) through every round. */
+const keepOpen = {
+  symbol: 'BTC-KRW',
+  side: 'Buy',
+  order_type: 'StopLimit',
+  stop_price: '900000000000',
+  price: '900000000000',
+  quantity: '0.001',
+  client_order_id: 'keep-open',
+};
 let keepOpenId = '';
 const seed = Number(process.env.CRASH_SEED ?? Date.now() % 1_000_000);
 
@@ -77,42 +86,52 @@ async function signed(user: ApiCredentials, method: string, route: string, body?
   return fetch(`${core!.url}${route}`, { method, headers: signedHeaders(user, method, route, text), ...(text ? { body: text } : {}) });
 }
 
-function orderFor(next: () => number, client: number, sequence: number): Record<string, unknown> {
+function orderFor(next: () => number, client: number, round: number, sequence: number): Record<string, unknown> {
   const side = next() < 0.5 ? 'Buy' : 'Sell';
   const symbol = next() < 0.8 ? 'BTC-KRW' : 'ETH-KRW';
   const mid = symbol === 'BTC-KRW' ? 50_000 : 3_000; // in 1,000-KRW ticks
-  const clientOrderId = `c${client}-${seed}-${sequence}`;
+  // unique per client, round and sequence: a repeated id would be (rightly) answered as a retry
+  const clientOrderId = `c${client}-${seed}-${round}-${sequence}`;
   if (next() < 0.1) return { symbol, side, order_type: 'Market', quantity: '0.01', client_order_id: clientOrderId };
   const ticks = mid + Math.floor(next() * 21) - 10;
   return { symbol, side, order_type: 'Limit', price: `${ticks}000`, quantity: `0.0${1 + Math.floor(next() * 9)}`, client_order_id: clientOrderId };
 }
 
 /** Streams orders (and some cancels of its own open orders) until the core goes away. */
-async function client(index: number, stop: { stopped: boolean }): Promise<void> {
+async function client(index: number, round: number, stop: { stopped: boolean }): Promise<void> {
   const user = users[index % users.length]!;
-  const next = random(seed * 31 + index + acked.length);
+  const next = random(seed * 31 + index * 1009 + round);
   const mine: string[] = [];
   for (let sequence = 0; !stop.stopped; sequence++) {
-    try {
-      if (mine.length > 0 && next() < 0.15) {
-        const orderId = mine.splice(Math.floor(next() * mine.length), 1)[0]!;
+    if (mine.length > 0 && next() < 0.15) {
+      const orderId = mine.splice(Math.floor(next() * mine.length), 1)[0]!;
+      let status: number;
+      try {
         const response = await signed(user, 'DELETE', `/v1/order/${orderId}`);
-        if (response.status === 200) ackedCancels.add(orderId);
-        else await response.arrayBuffer();
-        continue;
-      }
-      const body = orderFor(next, index, acked.length * 10 + sequence);
-      const response = await signed(user, 'POST', '/v1/order', body);
-      if (response.status !== 200) {
+        status = response.status;
         await response.arrayBuffer();
-        continue;
+      } catch {
+        return; // the core was killed mid-request: the cancel's outcome is unknown, and that is allowed
       }
-      const ack = (await response.json()) as { order_id: string };
-      acked.push({ orderId: ack.order_id, user, body });
-      mine.push(ack.order_id);
-    } catch {
-      return; // the core was killed mid-request: that order's outcome is unknown, and that is allowed
+      if (status === 200) ackedCancels.add(orderId);
+      else expect(status, 'a cancel is refused only because the order already finished').toBe(400);
+      continue;
     }
+    const body = orderFor(next, index, round, sequence);
+    let status: number;
+    let ack: { order_id: string; duplicate?: boolean } | undefined;
+    try {
+      const response = await signed(user, 'POST', '/v1/order', body);
+      status = response.status;
+      if (status === 200) ack = (await response.json()) as { order_id: string; duplicate?: boolean };
+      else await response.arrayBuffer();
+    } catch {
+      return; // killed mid-request (or mid-answer): that order's outcome is unknown, and that is allowed
+    }
+    expect(status, `order ${JSON.stringify(body)}`).toBe(200);
+    expect(ack!.duplicate, `client_order_id ${String(body.client_order_id)} is fresh`).toBeUndefined();
+    acked.push({ orderId: ack!.order_id, user, body });
+    mine.push(ack!.order_id);
   }
 }
 
@@ -166,7 +185,7 @@ beforeAll(async () => {
       deposited[asset] = (deposited[asset] ?? 0n) + (asset === 'KRW' ? minor * 100_000_000n : minor);
     }
   }
-  // Far below the market: stays open through every round, while many snapshots are taken after it.
+  // Many snapshots are taken after it.
   const resting = await signed(users[0]!, 'POST', '/v1/order', keepOpen);
   expect(resting.status).toBe(200);
   keepOpenId = ((await resting.json()) as { order_id: string }).order_id;
@@ -185,7 +204,7 @@ describe('crash recovery (kill -9 of the core process)', () => {
     const pick = random(seed);
     for (let round = 0; round < ROUNDS; round++) {
       const stop = { stopped: false };
-      const clients = Array.from({ length: CLIENTS }, (_, index) => client(index, stop));
+      const clients = Array.from({ length: CLIENTS }, (_, index) => client(index, round, stop));
       const before = acked.length;
       await new Promise((resolve) => setTimeout(resolve, 150 + Math.floor(pick() * 1200)));
       await core!.kill9();
@@ -208,7 +227,7 @@ describe('crash recovery (kill -9 of the core process)', () => {
     expect(after).toMatchObject({ last_seq: live.last_seq, state_hash: live.state_hash });
     // A retry of an order placed before the latest snapshot is still recognised after the restart.
     const retry = (await (await signed(users[0]!, 'POST', '/v1/order', keepOpen)).json()) as Record<string, unknown>;
-    expect(retry).toMatchObject({ order_id: keepOpenId, duplicate: true, order_status: 'Pending' });
+    expect(retry).toMatchObject({ order_id: keepOpenId, duplicate: true, order_status: 'Untriggered' });
     expect(((await (await admin('GET', '/admin/state')).json()) as { last_seq: number }).last_seq).toBe(live.last_seq);
     for (const order of acked) {
       expect(await (await signed(order.user, 'GET', `/v1/order/${order.orderId}`)).text(), `order ${order.orderId}`).toBe(states.get(order.orderId));
