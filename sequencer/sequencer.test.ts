@@ -208,6 +208,29 @@ describe('sequencer', () => {
     expect(seen.every((s) => !s.info.replay)).toBe(true);
     expect(seen.at(-1)!.info.lastSeq).toBe(301);
   });
+
+  it('runs the sink before the acks of its batch settle, and survives a throwing sink during recovery', async () => {
+    const dataDir = tempDir();
+    const sunk = new Set<number>();
+    const first = await start(dataDir, {
+      onEvents: (_events, info) => {
+        for (let seq = info.firstSeq; seq <= info.lastSeq; seq++) sunk.add(seq);
+      },
+    });
+    await Promise.all(
+      Array.from({ length: 200 }, (_, i) => first.submit(command(i)).then((result) => expect(sunk.has(result.seq)).toBe(true))),
+    );
+    await first.close();
+    const sinkErrors: unknown[] = [];
+    const second = await start(dataDir, {
+      onEvents: () => {
+        throw new Error('projection bug');
+      },
+      observer: { onSinkError: (error) => sinkErrors.push(error) },
+    });
+    expect(second.lastSeq).toBe(200);
+    expect(sinkErrors.length).toBeGreaterThan(0);
+  });
 });
 
 describe('data directory lock', () => {

@@ -25,7 +25,7 @@ import { acquireLock } from './lock.ts';
 import { journalDirOf, recover, snapshotDirOf } from './recovery.ts';
 import { listSnapshots, removeTemporaryFiles, writeSnapshot } from './snapshots.ts';
 import type { SnapshotReply, SnapshotRequest } from './snapshot-process.ts';
-import type { CommandInput, Sequencer, SequencerObserver, SequencerOptions, SubmitResult } from './types.ts';
+import type { CommandInput, EventSink, Sequencer, SequencerObserver, SequencerOptions, SubmitResult } from './types.ts';
 
 interface Entry {
   readonly seq: number;
@@ -126,7 +126,7 @@ class JournaledSequencer<E extends MatchingEngine> implements Sequencer<E> {
         dataDir: this.options.dataDir,
         createEngine: this.options.createEngine,
         restoreEngine: this.options.restoreEngine,
-        ...(this.options.onEvents ? { onEvents: this.options.onEvents } : {}),
+        ...(this.options.onEvents ? { onEvents: this.guardedSink(this.options.onEvents) } : {}),
         onWarning: (message) => this.observer.onWarning?.(message),
       });
       this.currentEngine = recovered.engine;
@@ -430,6 +430,17 @@ class JournaledSequencer<E extends MatchingEngine> implements Sequencer<E> {
       this.unlock();
       this.closing.reject(failure);
     }
+  }
+
+  /** a throwing sink is reported, never fatal: the journal, not the projection, is the source of truth */
+  private guardedSink(sink: EventSink): EventSink {
+    return (events, info) => {
+      try {
+        sink(events, info);
+      } catch (error) {
+        this.observer.onSinkError?.(error);
+      }
+    };
   }
 
   /** A failed sequencer keeps its lock until close(): nobody else should write before the process decides. */

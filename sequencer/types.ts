@@ -44,8 +44,10 @@ export interface EventBatchInfo {
 /**
  * Receives every event the engine emits, batch by batch, in order, exactly once per process
  * lifetime (replayed ones first, flagged `replay: true`). Called synchronously on the writer
- * loop: keep it cheap (copy/enqueue, do not do I/O inline). An exception is reported to
- * `observer.onSinkError` and does not stop the sequencer.
+ * loop: keep it cheap (copy/enqueue, do not do I/O inline). It runs before any of the batch's
+ * `submit` promises settle, so code continuing after an ack sees projections that include that
+ * command's events. An exception is reported to `observer.onSinkError` and does not stop the
+ * sequencer (nor recovery).
  */
 export type EventSink = (events: readonly EngineEvent[], info: EventBatchInfo) => void;
 
