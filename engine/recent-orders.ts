@@ -2,10 +2,10 @@
  * Finished orders (filled, cancelled, expired, rejected) kept answerable by id, oldest forgotten
  * first once `limit` is reached.
  *
- * Stored column-wise in a ring of typed arrays rather than as order records: a finished order's
- * record goes straight back to the engine's pool while it is still in cache, writes here are
- * sequential, and forgetting the oldest entry reads its id from a column instead of touching a
- * long-cold object. The engine's OrderIndex maps a remembered id to its slot here.
+ * Stored as fixed-size rows of one Float64Array ring rather than as order records: a finished
+ * order's record goes straight back to the engine's pool while it is still in cache, a row is two
+ * cache lines written in sequence, and forgetting the oldest entry reads its id from its row
+ * instead of touching a long-cold object. The engine's OrderIndex maps a remembered id to its slot.
  */
 import type { OrderNode } from './order.ts';
 import { rejectReason } from './reject-codes.ts';
@@ -17,7 +17,7 @@ export const TIMES_IN_FORCE: readonly TimeInForce[] = ['GTC', 'IOC', 'FOK'];
 export const STP_MODES: readonly SelfTradePrevention[] = ['ExpireTaker', 'ExpireMaker', 'ExpireBoth'];
 export const STATUSES: readonly OrderStatus[] = ['Pending', 'PartiallyFilled', 'Filled', 'Cancelled', 'Expired', 'Rejected', 'Untriggered'];
 
-/** Numeric columns, in snapshot record order. */
+/** Numeric fields of a row. */
 const enum Column {
   OrderId,
   UserId,
@@ -30,6 +30,8 @@ const enum Column {
   FeesPaid,
   CreatedAt,
   UpdatedAt,
+  Packed,
+  RejectCode,
   Count,
 }
 
@@ -47,9 +49,8 @@ function pack(order: OrderNode): number {
 }
 
 export class RecentOrders {
-  private readonly columns: Float64Array[] = [];
-  private readonly packed: Int32Array;
-  private readonly rejectCodes: Int32Array;
+  /** row r = values[r × Column.Count … r × Column.Count + Column.Count − 1] */
+  private readonly values: Float64Array;
   private readonly symbols: string[];
   private readonly clientOrderIds: (string | undefined)[];
   private start = 0;
@@ -58,9 +59,7 @@ export class RecentOrders {
   lastEvictedId = -1;
 
   constructor(readonly limit: number) {
-    for (let column = 0; column < Column.Count; column++) this.columns.push(new Float64Array(limit));
-    this.packed = new Int32Array(limit);
-    this.rejectCodes = new Int32Array(limit);
+    this.values = new Float64Array(limit * Column.Count);
     this.symbols = new Array<string>(limit).fill('');
     this.clientOrderIds = new Array<string | undefined>(limit).fill(undefined);
   }
@@ -77,57 +76,62 @@ export class RecentOrders {
     let slot: number;
     if (this.count === limit) {
       slot = this.start;
-      this.lastEvictedId = this.columns[Column.OrderId]![slot]!;
+      this.lastEvictedId = this.values[slot * Column.Count + Column.OrderId]!;
       this.start = slot + 1 === limit ? 0 : slot + 1;
     } else {
       slot = this.start + this.count;
       if (slot >= limit) slot -= limit;
       this.count++;
     }
-    const columns = this.columns;
-    columns[Column.OrderId]![slot] = order.orderId;
-    columns[Column.UserId]![slot] = order.userId;
-    columns[Column.Price]![slot] = order.price;
-    columns[Column.StopPrice]![slot] = order.stopPrice;
-    columns[Column.Quantity]![slot] = order.quantity;
-    columns[Column.QuoteAmount]![slot] = order.quoteAmount;
-    columns[Column.Filled]![slot] = order.filled;
-    columns[Column.FilledQuote]![slot] = order.filledQuote;
-    columns[Column.FeesPaid]![slot] = order.feesPaid;
-    columns[Column.CreatedAt]![slot] = order.createdAt;
-    columns[Column.UpdatedAt]![slot] = order.updatedAt;
-    this.packed[slot] = pack(order);
-    this.rejectCodes[slot] = order.rejectCode;
+    const values = this.values;
+    const row = slot * Column.Count;
+    values[row + Column.OrderId] = order.orderId;
+    values[row + Column.UserId] = order.userId;
+    values[row + Column.Price] = order.price;
+    values[row + Column.StopPrice] = order.stopPrice;
+    values[row + Column.Quantity] = order.quantity;
+    values[row + Column.QuoteAmount] = order.quoteAmount;
+    values[row + Column.Filled] = order.filled;
+    values[row + Column.FilledQuote] = order.filledQuote;
+    values[row + Column.FeesPaid] = order.feesPaid;
+    values[row + Column.CreatedAt] = order.createdAt;
+    values[row + Column.UpdatedAt] = order.updatedAt;
+    values[row + Column.Packed] = pack(order);
+    values[row + Column.RejectCode] = order.rejectCode;
     this.symbols[slot] = order.symbol;
     this.clientOrderIds[slot] = order.clientOrderId;
     return slot;
   }
 
+  private field(slot: number, column: Column): number {
+    return this.values[slot * Column.Count + column]!;
+  }
+
   orderIdAt(slot: number): number {
-    return this.columns[Column.OrderId]![slot]!;
+    return this.field(slot, Column.OrderId);
   }
 
   userIdAt(slot: number): number {
-    return this.columns[Column.UserId]![slot]!;
+    return this.field(slot, Column.UserId);
   }
 
   statusAt(slot: number): OrderStatus {
-    return STATUSES[(this.packed[slot]! >> 8) & 7]!;
+    return STATUSES[(this.field(slot, Column.Packed) >> 8) & 7]!;
   }
 
   view(slot: number): OrderView {
-    const columns = this.columns;
-    const packed = this.packed[slot]!;
+    const field = (column: Column): number => this.field(slot, column);
+    const packed = field(Column.Packed);
     const byQuote = ((packed >> 11) & 1) === 1;
-    const quantity = columns[Column.Quantity]![slot]!;
-    const filled = columns[Column.Filled]![slot]!;
-    const price = columns[Column.Price]![slot]!;
-    const stopPrice = columns[Column.StopPrice]![slot]!;
-    const quoteAmount = columns[Column.QuoteAmount]![slot]!;
-    const rejectCode = this.rejectCodes[slot]!;
+    const quantity = field(Column.Quantity);
+    const filled = field(Column.Filled);
+    const price = field(Column.Price);
+    const stopPrice = field(Column.StopPrice);
+    const quoteAmount = field(Column.QuoteAmount);
+    const rejectCode = field(Column.RejectCode);
     return {
-      orderId: columns[Column.OrderId]![slot]!,
-      userId: columns[Column.UserId]![slot]!,
+      orderId: field(Column.OrderId),
+      userId: field(Column.UserId),
       clientOrderId: this.clientOrderIds[slot],
       symbol: this.symbols[slot]!,
       side: SIDES[packed & 1]!,
@@ -140,13 +144,13 @@ export class RecentOrders {
       quoteAmount: quoteAmount > 0 ? quoteAmount : undefined,
       filledQuantity: filled,
       remainingQuantity: byQuote ? 0 : quantity - filled,
-      filledQuote: columns[Column.FilledQuote]![slot]!,
-      feesPaid: columns[Column.FeesPaid]![slot]!,
+      filledQuote: field(Column.FilledQuote),
+      feesPaid: field(Column.FeesPaid),
       status: STATUSES[(packed >> 8) & 7]!,
       rejectCode: rejectCode > 0 ? rejectCode : undefined,
       rejectReason: rejectCode > 0 ? rejectReason(rejectCode) : undefined,
-      createdAt: columns[Column.CreatedAt]![slot]!,
-      updatedAt: columns[Column.UpdatedAt]![slot]!,
+      createdAt: field(Column.CreatedAt),
+      updatedAt: field(Column.UpdatedAt),
     };
   }
 
@@ -161,11 +165,11 @@ export class RecentOrders {
 
   /** Appends the entry at `slot` to a snapshot order list (record layout: see snapshot.ts). */
   appendRecord(slot: number, list: (number | string | null)[]): void {
-    const columns = this.columns;
-    const packed = this.packed[slot]!;
+    const field = (column: Column): number => this.field(slot, column);
+    const packed = field(Column.Packed);
     list.push(
-      columns[Column.OrderId]![slot]!,
-      columns[Column.UserId]![slot]!,
+      field(Column.OrderId),
+      field(Column.UserId),
       this.clientOrderIds[slot] ?? null,
       this.symbols[slot]!,
       packed & 1,
@@ -173,19 +177,19 @@ export class RecentOrders {
       (packed >> 3) & 3,
       (packed >> 5) & 1,
       (packed >> 6) & 3,
-      columns[Column.Price]![slot]!,
-      columns[Column.StopPrice]![slot]!,
-      columns[Column.Quantity]![slot]!,
+      field(Column.Price),
+      field(Column.StopPrice),
+      field(Column.Quantity),
       (packed >> 11) & 1,
-      columns[Column.QuoteAmount]![slot]!,
-      columns[Column.Filled]![slot]!,
-      columns[Column.FilledQuote]![slot]!,
-      columns[Column.FeesPaid]![slot]!,
+      field(Column.QuoteAmount),
+      field(Column.Filled),
+      field(Column.FilledQuote),
+      field(Column.FeesPaid),
       0, // a finished order holds nothing
       (packed >> 8) & 7,
-      this.rejectCodes[slot]!,
-      columns[Column.CreatedAt]![slot]!,
-      columns[Column.UpdatedAt]![slot]!,
+      field(Column.RejectCode),
+      field(Column.CreatedAt),
+      field(Column.UpdatedAt),
     );
   }
 }
