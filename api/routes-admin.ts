@@ -1,4 +1,4 @@
-import type { Hono } from 'hono';
+import type { Context, Hono } from 'hono';
 import { z } from 'zod';
 import { amountToMinor, findAsset, isDecimalError, type RejectReason } from '../engine/index.ts';
 import { parseJsonObject, requireJson } from './body.ts';
@@ -19,8 +19,8 @@ const transferBody = z.strictObject({
 export function adminRoutes(app: Hono<AppEnv>, deps: ApiDeps, views: Views): void {
   const { sequencer, credentials } = deps;
 
-  const readJson = async (c: { req: { text(): Promise<string> } }, requireType: () => void) => {
-    requireType();
+  const readJson = async (c: Context<AppEnv>): Promise<Record<string, unknown>> => {
+    requireJson(c);
     return parseJsonObject(await c.req.text());
   };
   const parse = <T>(schema: z.ZodType<T>, input: Record<string, unknown>): T => {
@@ -30,18 +30,18 @@ export function adminRoutes(app: Hono<AppEnv>, deps: ApiDeps, views: Views): voi
   };
 
   app.post('/admin/users', async (c) => {
-    const body = parse(userBody, await readJson(c, () => requireJson(c)));
+    const body = parse(userBody, await readJson(c));
     const user = await credentials.createUser(body.name);
     return c.json({ user_id: String(user.userId), api_key: user.apiKey, api_secret: user.apiSecret }, 201);
   });
 
   for (const kind of ['Deposit', 'Withdraw'] as const) {
     app.post(kind === 'Deposit' ? '/admin/deposits' : '/admin/withdrawals', async (c) => {
-      const parsed = { data: parse(transferBody, await readJson(c, () => requireJson(c))) };
-      const userId = Number(parsed.data.user_id);
-      const asset = findAsset(deps.engineConfig, parsed.data.asset);
-      if (!asset) throw new ApiError('UNKNOWN_ASSET', `no asset '${parsed.data.asset}'`);
-      const amount = amountToMinor(asset, decimalText(parsed.data.amount, 'amount'));
+      const body = parse(transferBody, await readJson(c));
+      const userId = Number(body.user_id);
+      const asset = findAsset(deps.engineConfig, body.asset);
+      if (!asset) throw new ApiError('UNKNOWN_ASSET', `no asset '${body.asset}'`);
+      const amount = amountToMinor(asset, decimalText(body.amount, 'amount'));
       if (isDecimalError(amount)) throw new ApiError(amount.code as RejectReason, `amount: ${amount.message}`);
       if (amount <= 0) throw new ApiError('INVALID_AMOUNT', 'amount must be greater than zero');
       if (userId !== deps.engineConfig.feeAccountId && !(await credentials.userExists(userId))) {
@@ -56,7 +56,7 @@ export function adminRoutes(app: Hono<AppEnv>, deps: ApiDeps, views: Views): voi
         userId,
         asset: asset.code,
         amount,
-        ...(parsed.data.reference !== undefined ? { reference: parsed.data.reference } : {}),
+        ...(body.reference !== undefined ? { reference: body.reference } : {}),
       });
       const rejected = result.events.find((event) => event.type === 'OrderRejected');
       const balance = sequencer.engine.balances(userId).find((entry) => entry.asset === asset.code);
