@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { affordableLots, feeOf } from './arithmetic.ts';
+import { Engine } from './engine.ts';
 import { Driver, testConfig } from './test-support.ts';
+import type { Command } from './types.ts';
 
 const LOT = 100_000;
 
@@ -106,5 +108,50 @@ describe('ledger', () => {
     expect(d.engine.getOrder(a)).toBeUndefined();
     expect(d.engine.getOrder(b)).toMatchObject({ status: 'Cancelled', clientOrderId: 'mine' });
     expect(d.engine.getOrder(c)).toMatchObject({ status: 'Rejected', rejectReason: 'QUANTITY_ABOVE_MAX' });
+  });
+});
+
+describe('order ids', () => {
+  it('works with ids anywhere in the safe range and forgets finished orders at once when the limit is 0', () => {
+    const d = new Driver(testConfig({}, 0));
+    d.deposit(1, 'BTC', 10 * LOT);
+    const place = (orderId: number, quantity: number) =>
+      d.apply({ type: 'PlaceOrder', orderId, userId: 1, symbol: 'BTC-KRW', side: 'Sell', orderType: 'Limit', price: 1000, quantity, timeInForce: 'GTC', postOnly: false, stp: 'ExpireTaker', timestamp: 5 });
+    place(Number.MAX_SAFE_INTEGER, 1);
+    place(1, 1);
+    place(2 ** 40 + 3, 1);
+    expect(d.engine.openOrders(1).map((order) => order.orderId)).toEqual([1, 2 ** 40 + 3, Number.MAX_SAFE_INTEGER]);
+    place(Number.MAX_SAFE_INTEGER, 1);
+    expect(d.rejection()).toBe('DUPLICATE_ORDER_ID');
+    d.cancel(1, Number.MAX_SAFE_INTEGER);
+    expect(d.engine.getOrder(Number.MAX_SAFE_INTEGER)).toBeUndefined();
+    d.cancel(1, Number.MAX_SAFE_INTEGER);
+    expect(d.rejection()).toBe('ORDER_NOT_FOUND');
+    // Forgotten, so the id may be used again.
+    place(Number.MAX_SAFE_INTEGER, 2);
+    expect(d.engine.getOrder(Number.MAX_SAFE_INTEGER)).toMatchObject({ quantity: 2, status: 'Pending' });
+  });
+
+  it('restores a snapshot taken with resting orders, stops and remembered orders on both markets', () => {
+    const d = new Driver();
+    d.deposit(1, 'BTC', 10 * LOT);
+    d.deposit(1, 'ETH', 10 * LOT);
+    d.deposit(2, 'KRW', 1_000_000);
+    d.sell(1, 3, 1010);
+    d.sell(1, 2, 1000, { symbol: 'ETH-KRW', clientOrderId: 'eth-1' });
+    d.buy(2, 1, 1010);
+    d.place(2, 'Buy', { type: 'StopLimit', stopPrice: 1020, price: 1030, quantity: 1 });
+    d.place(1, 'Sell', { type: 'StopMarket', stopPrice: 900, quantity: 1 });
+    d.buy(2, 5, 999, { postOnly: true, symbol: 'ETH-KRW' });
+    const restored = Engine.restore(d.engine.config, JSON.parse(JSON.stringify(d.engine.snapshot())));
+    expect(restored.stateHash()).toBe(d.engine.stateHash());
+    for (const userId of [0, 1, 2]) {
+      expect(restored.openOrders(userId)).toEqual(d.engine.openOrders(userId));
+      expect(restored.balances(userId)).toEqual(d.engine.balances(userId));
+    }
+    for (let orderId = 1; orderId <= d.commandSeq; orderId++) expect(restored.getOrder(orderId)).toEqual(d.engine.getOrder(orderId));
+    expect(restored.depth('ETH-KRW', 5)).toEqual(d.engine.depth('ETH-KRW', 5));
+    const next: Command = { type: 'PlaceOrder', orderId: 99, userId: 2, symbol: 'BTC-KRW', side: 'Buy', orderType: 'Limit', price: 1020, quantity: 2, timeInForce: 'GTC', postOnly: false, stp: 'ExpireTaker', timestamp: 9 };
+    expect(restored.apply(next)).toEqual(d.engine.apply(next));
   });
 });
