@@ -53,7 +53,10 @@ export type EventSink = (events: readonly EngineEvent[], info: EventBatchInfo) =
 
 /** Metrics hooks; all optional, all synchronous and cheap. */
 export interface SequencerObserver {
-  /** one group commit: commands in the batch, bytes written, ms spent in write + fdatasync */
+  /**
+   * one group commit: commands in the batch, bytes written, and ms from the start of the write until
+   * the fdatasync's completion ran on the event loop (so a busy loop shows up here too)
+   */
   onBatch?(size: number, bytes: number, fsyncMs: number): void;
   /** engine time for one command, in nanoseconds */
   onApply?(nanoseconds: number): void;
