@@ -139,6 +139,99 @@ export function buildOpenApi(config: EngineConfig): Record<string, unknown> {
             updated_at: { type: 'integer' },
           },
         },
+        Balances: {
+          type: 'object',
+          properties: {
+            balances: {
+              type: 'array',
+              items: { type: 'object', properties: { asset: { type: 'string' }, available: decimal, locked: decimal, total: decimal } },
+            },
+          },
+        },
+        Book: {
+          type: 'object',
+          properties: {
+            symbol: { type: 'string' },
+            symbol_seq: { type: 'integer', description: 'per-symbol sequence of book changes (gap-free), to join the WebSocket deltas' },
+            bids: { type: 'array', items: { type: 'array', prefixItems: [decimal, decimal], description: '[price, quantity]' } },
+            asks: { type: 'array', items: { type: 'array', prefixItems: [decimal, decimal] } },
+          },
+        },
+        Trades: {
+          type: 'object',
+          properties: {
+            symbol: { type: 'string' },
+            trades: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: { trade_id: { type: 'string' }, price: decimal, quantity: decimal, quote_quantity: decimal, taker_side: { type: 'string' }, timestamp: { type: 'integer' } },
+              },
+            },
+          },
+        },
+        Ticker: {
+          type: 'object',
+          properties: {
+            symbol: { type: 'string' },
+            volume_24h: decimal,
+            quote_volume_24h: decimal,
+            timestamp: { type: 'integer' },
+            ...Object.fromEntries(
+              ['last_price', 'open_24h', 'high_24h', 'low_24h', 'best_bid', 'best_bid_quantity', 'best_ask', 'best_ask_quantity'].map((name) => [name, { type: ['string', 'null'] }]),
+            ),
+          },
+        },
+        Markets: {
+          type: 'object',
+          properties: {
+            markets: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  ...Object.fromEntries(['symbol', 'base', 'quote', 'fee_asset'].map((name) => [name, { type: 'string' }])),
+                  ...Object.fromEntries(
+                    ['tick_size', 'lot_size', 'min_price', 'max_price', 'min_quantity', 'max_quantity', 'min_notional', 'maker_fee_rate', 'taker_fee_rate'].map((name) => [name, decimal]),
+                  ),
+                },
+              },
+            },
+          },
+        },
+        Health: {
+          type: 'object',
+          properties: {
+            status: { enum: ['ok', 'degraded'] },
+            services: { type: 'object', additionalProperties: { enum: ['up', 'down'] }, description: 'postgres, redis, rabbitmq, kafka' },
+          },
+        },
+        Ready: {
+          type: 'object',
+          properties: {
+            status: { enum: ['ready', 'recovering'] },
+            last_seq: { type: ['integer', 'null'] },
+            queue: { type: 'object', properties: { pending: { type: 'integer' }, max: { type: 'integer' } } },
+            recovery: { type: ['object', 'null'], description: 'snapshotSeq, replayedCommands, lastSeq, ms' },
+            services: { type: 'object', additionalProperties: { enum: ['up', 'down'] } },
+            publishers: { type: 'object', description: 'per broker publisher: state and lag (filled by the mq publishers)' },
+          },
+        },
+        TransferAck: {
+          type: 'object',
+          properties: {
+            request_id: { type: 'string', description: 'the command seq' },
+            status: { const: 'ACCEPTED' },
+            message: { type: 'string' },
+            outcome: { enum: ['Applied', 'Rejected'] },
+            reject_reason: { type: ['string', 'null'] },
+            balances: { type: 'array', items: { type: 'object' } },
+          },
+        },
+        State: {
+          type: 'object',
+          properties: { last_seq: { type: 'integer' }, last_event_seq: { type: 'integer' }, state_hash: { type: 'string' }, pending: { type: 'integer' } },
+        },
         Transfer: {
           type: 'object',
           required: ['user_id', 'asset', 'amount'],
@@ -186,36 +279,36 @@ export function buildOpenApi(config: EngineConfig): Record<string, unknown> {
         get: {
           summary: 'Your balances (available, locked, total)',
           security: signedSecurity,
-          responses: { '200': { description: 'balances', ...json({ type: 'object' }) }, ...common },
+          responses: { '200': { description: 'balances', ...json({ $ref: '#/components/schemas/Balances' }) }, ...common },
         },
       },
       '/v1/orderbook/{symbol}': {
         get: {
           summary: 'Aggregated book: {symbol, symbol_seq, bids: [[price, qty]…], asks}',
           parameters: [symbolParam, { name: 'depth', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 20 } }],
-          responses: { '200': { description: 'book levels, best first', ...json({ type: 'object' }) }, '400': err('unknown symbol or bad depth'), '503': err('not ready') },
+          responses: { '200': { description: 'book levels, best first', ...json({ $ref: '#/components/schemas/Book' }) }, '400': err('unknown symbol or bad depth'), '503': err('not ready') },
         },
       },
       '/v1/trades/{symbol}': {
         get: {
           summary: 'Recent trades, newest first (bounded: the last 1000 per symbol)',
           parameters: [symbolParam, { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } }],
-          responses: { '200': { description: 'trades', ...json({ type: 'object' }) }, '400': err('unknown symbol or bad limit') },
+          responses: { '200': { description: 'trades', ...json({ $ref: '#/components/schemas/Trades' }) }, '400': err('unknown symbol or bad limit') },
         },
       },
       '/v1/ticker/{symbol}': {
         get: {
           summary: 'Last price, 24 h open/high/low/volume, best bid/ask',
           parameters: [symbolParam],
-          responses: { '200': { description: 'ticker', ...json({ type: 'object' }) }, '400': err('unknown symbol'), '503': err('not ready') },
+          responses: { '200': { description: 'ticker', ...json({ $ref: '#/components/schemas/Ticker' }) }, '400': err('unknown symbol'), '503': err('not ready') },
         },
       },
-      '/v1/markets': { get: { summary: 'Markets with tick, lot, limits and fees', responses: { '200': { description: 'markets', ...json({ type: 'object' }) } } } },
-      '/health': { get: { summary: 'Process alive; status "ok" or "degraded" with each service state', responses: { '200': { description: 'alive', ...json({ type: 'object' }) } } } },
+      '/v1/markets': { get: { summary: 'Markets with tick, lot, limits and fees', responses: { '200': { description: 'markets', ...json({ $ref: '#/components/schemas/Markets' }) } } } },
+      '/health': { get: { summary: 'Process alive; status "ok" or "degraded" with each service state', responses: { '200': { description: 'alive', ...json({ $ref: '#/components/schemas/Health' }) } } } },
       '/ready': {
         get: {
           summary: '200 only when orders can be accepted (recovery done); lists service and publisher states',
-          responses: { '200': { description: 'ready', ...json({ type: 'object' }) }, '503': { description: 'recovering', ...json({ type: 'object' }) } },
+          responses: { '200': { description: 'ready', ...json({ $ref: '#/components/schemas/Ready' }) }, '503': { description: 'recovering', ...json({ $ref: '#/components/schemas/Ready' }) } },
         },
       },
       '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'text exposition format' } } } },
@@ -234,7 +327,7 @@ export function buildOpenApi(config: EngineConfig): Record<string, unknown> {
           summary: 'Credit a balance (through the sequencer, acknowledged like an order)',
           security: [{ Admin: [] }],
           requestBody: { required: true, ...json({ $ref: '#/components/schemas/Transfer' }) },
-          responses: { '200': { description: 'sequenced; outcome Applied or Rejected', ...json({ type: 'object' }) }, '400': err('invalid'), '401': err('admin'), '503': err('not ready or overloaded') },
+          responses: { '200': { description: 'sequenced; outcome Applied or Rejected', ...json({ $ref: '#/components/schemas/TransferAck' }) }, '400': err('invalid'), '401': err('admin'), '503': err('not ready or overloaded') },
         },
       },
       '/admin/withdrawals': {
@@ -242,17 +335,17 @@ export function buildOpenApi(config: EngineConfig): Record<string, unknown> {
           summary: 'Debit an available balance (through the sequencer)',
           security: [{ Admin: [] }],
           requestBody: { required: true, ...json({ $ref: '#/components/schemas/Transfer' }) },
-          responses: { '200': { description: 'sequenced', ...json({ type: 'object' }) }, '400': err('invalid or INSUFFICIENT_AVAILABLE'), '401': err('admin'), '503': err('not ready or overloaded') },
+          responses: { '200': { description: 'sequenced', ...json({ $ref: '#/components/schemas/TransferAck' }) }, '400': err('invalid or INSUFFICIENT_AVAILABLE'), '401': err('admin'), '503': err('not ready or overloaded') },
         },
       },
       '/admin/balances/{user_id}': {
-        get: { summary: "Any user's balances", security: [{ Admin: [] }], responses: { '200': { description: 'balances', ...json({ type: 'object' }) }, '401': err('admin') } },
+        get: { summary: "Any user's balances", security: [{ Admin: [] }], responses: { '200': { description: 'balances', ...json({ $ref: '#/components/schemas/Balances' }) }, '401': err('admin') } },
       },
       '/admin/state': {
         get: {
           summary: 'last_seq, last_event_seq and the engine stateHash (replay checks)',
           security: [{ Admin: [] }],
-          responses: { '200': { description: 'state facts', ...json({ type: 'object' }) }, '401': err('admin'), '503': err('not ready') },
+          responses: { '200': { description: 'state facts', ...json({ $ref: '#/components/schemas/State' }) }, '401': err('admin'), '503': err('not ready') },
         },
       },
     },
