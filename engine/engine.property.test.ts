@@ -279,7 +279,7 @@ describe('engine properties', () => {
           }
         }
       }),
-      { seed: 20261123, numRuns: 1000 },
+      { seed: 20261123, numRuns: 2000 },
     );
   });
 
@@ -303,7 +303,7 @@ describe('engine properties', () => {
         expect(restored.stateHash()).toBe(first.hash);
         expect(restored.lastEventSeq()).toBe(first.events.flat().length);
       }),
-      { seed: 7, numRuns: 1000 },
+      { seed: 7, numRuns: 2000 },
     );
   });
 
