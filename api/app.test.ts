@@ -1,4 +1,6 @@
-import type pg from 'pg';
+import pg from 'pg';
+import { CredentialStore } from './credentials.ts';
+import { SecretBox } from './secret-box.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCatalogue } from './errors.ts';
 import { ORDER_STATUSES } from './openapi.ts';
@@ -283,6 +285,21 @@ describe('authentication', () => {
       expect((await json(old)).error).toBe('STALE_TIMESTAMP');
     } finally {
       await fresh.close();
+    }
+  });
+
+  it('answers 503 STORE_UNAVAILABLE, not 500, when PostgreSQL cannot be reached for an unknown key', async () => {
+    const unreachable = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:1/xtrader', connectionTimeoutMillis: 500 });
+    const cut = await startTestApi(pool, { credentials: new CredentialStore(unreachable, new SecretBox(Buffer.alloc(32, 7))) });
+    try {
+      const response = await cut.app.request('/v1/balances', { headers: signedHeaders(alice, 'GET', '/v1/balances') });
+      expect(response.status).toBe(503);
+      expect((await json(response)).error).toBe('STORE_UNAVAILABLE');
+      const created = await cut.admin('POST', '/admin/users', { name: 'nobody' });
+      expect(created.status).toBe(503);
+    } finally {
+      await cut.close();
+      await unreachable.end();
     }
   });
 

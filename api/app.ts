@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import { SequencerError } from '../sequencer/index.ts';
 import { adminOnly, signedRequests } from './auth.ts';
 import { limitBody } from './body.ts';
+import { StoreUnavailableError } from './credentials.ts';
 import type { ApiDeps, AppEnv } from './context.ts';
 import { ApiError, type ErrorWord } from './errors.ts';
 import { docsPage } from './docs-page.ts';
@@ -25,6 +26,7 @@ function toApiError(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
   if (error instanceof SequencerError) return new ApiError(SEQUENCER_WORDS[error.code] ?? 'NOT_READY', error.message);
   if (error instanceof HTTPException && error.status === 413) return new ApiError('BODY_TOO_LARGE');
+  if (error instanceof StoreUnavailableError) return new ApiError('STORE_UNAVAILABLE');
   return undefined;
 }
 

@@ -14,6 +14,19 @@ export interface NewUser {
   readonly apiSecret: string;
 }
 
+/** PostgreSQL could not be reached or failed: the API answers 503 (never 500) and nothing changed. */
+export class StoreUnavailableError extends Error {
+  override name = 'StoreUnavailableError';
+}
+
+async function guarded<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw new StoreUnavailableError(`user store unavailable: ${(error as Error).message}`, { cause: error });
+  }
+}
+
 const NEGATIVE_TTL_MS = 5_000;
 const NEGATIVE_LIMIT = 10_000;
 
@@ -40,20 +53,22 @@ export class CredentialStore {
     const apiKey = `xk_${randomBytes(16).toString('hex')}`;
     const apiSecret = randomBytes(32).toString('hex');
     const sealed = this.#box.encrypt(apiSecret);
-    const client = await this.#pool.connect();
-    let userId: number;
-    try {
-      await client.query('BEGIN');
-      const user = await client.query<{ id: string }>('INSERT INTO users (name) VALUES ($1) RETURNING id', [name]);
-      userId = Number(user.rows[0]!.id);
-      await client.query('INSERT INTO api_keys (api_key, user_id, secret_encrypted) VALUES ($1, $2, $3)', [apiKey, userId, sealed]);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK');
-      throw error;
-    } finally {
-      client.release();
-    }
+    const userId = await guarded(async () => {
+      const client = await this.#pool.connect();
+      try {
+        await client.query('BEGIN');
+        const user = await client.query<{ id: string }>('INSERT INTO users (name) VALUES ($1) RETURNING id', [name]);
+        const id = Number(user.rows[0]!.id);
+        await client.query('INSERT INTO api_keys (api_key, user_id, secret_encrypted) VALUES ($1, $2, $3)', [apiKey, id, sealed]);
+        await client.query('COMMIT');
+        return id;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
+    });
     this.#known.set(apiKey, { userId, hmacKey: Buffer.from(apiSecret, 'utf8') });
     this.#unknownUntil.delete(apiKey);
     this.#userIds.add(userId);
@@ -79,9 +94,11 @@ export class CredentialStore {
   }
 
   async #load(apiKey: string, now: number): Promise<ApiCredential | undefined> {
-    const result = await this.#pool.query<{ user_id: string; secret_encrypted: Buffer }>(
-      'SELECT user_id, secret_encrypted FROM api_keys WHERE api_key = $1 AND revoked_at IS NULL',
-      [apiKey],
+    const result = await guarded(() =>
+      this.#pool.query<{ user_id: string; secret_encrypted: Buffer }>(
+        'SELECT user_id, secret_encrypted FROM api_keys WHERE api_key = $1 AND revoked_at IS NULL',
+        [apiKey],
+      ),
     );
     const row = result.rows[0];
     let credential: ApiCredential | undefined;
@@ -108,13 +125,13 @@ export class CredentialStore {
 
   /** Every user id (for rebuilding per-user indexes after recovery). */
   async allUserIds(): Promise<number[]> {
-    const result = await this.#pool.query<{ id: string }>('SELECT id FROM users ORDER BY id');
+    const result = await guarded(() => this.#pool.query<{ id: string }>('SELECT id FROM users ORDER BY id'));
     return result.rows.map((row) => Number(row.id));
   }
 
   async userExists(userId: number): Promise<boolean> {
     if (this.#userIds.has(userId)) return true;
-    const result = await this.#pool.query('SELECT 1 FROM users WHERE id = $1', [userId]);
+    const result = await guarded(() => this.#pool.query('SELECT 1 FROM users WHERE id = $1', [userId]));
     if (result.rowCount) this.#userIds.add(userId);
     return Boolean(result.rowCount);
   }

@@ -31,6 +31,7 @@ export const API_ERRORS = {
   OVERLOADED: { code: 6003, status: 503, message: 'the order queue is full; retry shortly' },
   NOT_READY: { code: 6004, status: 503, message: 'the core is recovering or shutting down; retry shortly' },
   OUTCOME_UNKNOWN: { code: 6005, status: 503, message: 'the journal failed; the command may or may not have been recorded — retry with the same client_order_id' },
+  STORE_UNAVAILABLE: { code: 6006, status: 503, message: 'the user store (PostgreSQL) is unavailable; retry shortly' },
   INTERNAL: { code: 6500, status: 500, message: 'internal error' },
 } as const satisfies Record<string, { code: number; status: number; message: string }>;
 
