@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import type { OrderStatus, OrderView } from '../engine/index.ts';
+import type { EngineEvent, OrderStatus, OrderView } from '../engine/index.ts';
 import { parseJsonObject, requireJson } from './body.ts';
 import type { ApiDeps, AppEnv } from './context.ts';
 import { ApiError } from './errors.ts';
@@ -8,6 +8,32 @@ import type { Views } from './views.ts';
 
 const ORDER_ID = /^[1-9]\d{0,15}$/;
 const OPEN: ReadonlySet<OrderStatus> = new Set(['Pending', 'PartiallyFilled', 'Untriggered']);
+
+/** The order's status after its own command, read from that command's events (no view copy). */
+export function statusFromEvents(orderId: number, events: readonly EngineEvent[]): OrderStatus | undefined {
+  let status: OrderStatus | undefined;
+  for (const event of events) {
+    switch (event.type) {
+      case 'OrderAccepted':
+      case 'OrderCancelled':
+      case 'OrderExpired':
+      case 'OrderTriggered':
+      case 'OrderAmended':
+        if (event.order.orderId === orderId) status = event.order.status;
+        break;
+      case 'Trade':
+        if (event.taker.orderId === orderId) status = event.taker.status;
+        else if (event.maker.orderId === orderId) status = event.maker.status;
+        break;
+      case 'OrderRejected':
+        if (event.orderId === orderId) status = 'Rejected';
+        break;
+      default:
+        break;
+    }
+  }
+  return status;
+}
 
 export function parseOrderId(text: string): number {
   if (!ORDER_ID.test(text) || !Number.isSafeInteger(Number(text))) throw new ApiError('INVALID_ORDER_ID');
@@ -50,19 +76,26 @@ export function orderRoutes(app: Hono<AppEnv>, deps: ApiDeps, views: Views): voi
         });
       }
       const started = performance.now();
-      const placing = sequencer.submit(command).then((result) => result.orderId ?? result.seq);
+      const submitting = sequencer.submit(command);
+      const placing = submitting.then((result) => result.orderId ?? result.seq);
       inFlight.set(key, placing);
       const forget = () => inFlight.delete(key);
       placing.then(forget, forget);
-      const orderId = await placing;
+      const result = await submitting;
       metrics.ackSeconds.observe((performance.now() - started) / 1000);
-      return c.json({ order_id: String(orderId), status: 'ACCEPTED', message: 'order accepted', order_status: statusOf(orderId) ?? null });
+      return c.json(acknowledgement(result.orderId ?? result.seq, result.events));
     }
     const started = performance.now();
     const result = await sequencer.submit(command);
     metrics.ackSeconds.observe((performance.now() - started) / 1000);
-    const orderId = result.orderId ?? result.seq;
-    return c.json({ order_id: String(orderId), status: 'ACCEPTED', message: 'order accepted', order_status: statusOf(orderId) ?? null });
+    return c.json(acknowledgement(result.orderId ?? result.seq, result.events));
+  });
+
+  const acknowledgement = (orderId: number, events: readonly EngineEvent[]) => ({
+    order_id: String(orderId),
+    status: 'ACCEPTED',
+    message: 'order accepted',
+    order_status: statusFromEvents(orderId, events) ?? statusOf(orderId) ?? null,
   });
 
   /** The caller's own order, or 404 — another user's order is indistinguishable from none. */
