@@ -227,6 +227,7 @@ async function runLoad(url: string, users: readonly User[]): Promise<Record<stri
   const sorted = latencies.subarray(0, measuredDone).sort();
   const metrics = await (await fetch(`${url}/metrics`)).text();
   const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1] ?? Number.NaN);
+  const labelled = (name: string, label: string) => Number(new RegExp(`^${name}\\{${label}\\} (\\S+)$`, 'm').exec(metrics)?.[1] ?? Number.NaN);
   const fsyncBatches = metric('xtrader_journal_batch_write_fsync_seconds_count');
   const round = (value: number, digits = 2) => Number(value.toFixed(digits));
   const result = {
@@ -238,6 +239,10 @@ async function runLoad(url: string, users: readonly User[]): Promise<Record<stri
     errors: errors + (total - warmupCount - measuredDone - 0),
     fsync_ms_per_batch: round((metric('xtrader_journal_batch_write_fsync_seconds_sum') * 1000) / fsyncBatches, 3),
     commands_per_batch: round(metric('xtrader_journal_batch_commands_sum') / fsyncBatches, 1),
+    // where the tail comes from: the core's garbage-collection time and event-loop delay (prom-client defaults)
+    server_gc_major_ms: round(labelled('nodejs_gc_duration_seconds_sum', 'kind="major"') * 1000, 1),
+    server_gc_minor_ms: round(labelled('nodejs_gc_duration_seconds_sum', 'kind="minor"') * 1000, 1),
+    server_eventloop_lag_max_ms: round(metric('nodejs_eventloop_lag_max_seconds') * 1000, 1),
     // CPU per answered request (a request still unanswered at the end cost little so far)
     server_cpu_us_per_order: round((serverCpu * 1e6) / Math.max(1, answered), 1),
     client_cpu_us_per_order: round((clientCpu.user + clientCpu.system) / Math.max(1, answered), 1),
