@@ -685,7 +685,7 @@ export class Engine implements MatchingEngine {
     const account = this.ledger.accounts.get(userId);
     const views: OrderView[] = [];
     if (account === undefined) return views;
-    for (const order of account.open) if (symbol === undefined || order.symbol === symbol) views.push(order.view());
+    for (const order of account.open) if (order !== null && (symbol === undefined || order.symbol === symbol)) views.push(order.view());
     return views.sort((a, b) => a.orderId - b.orderId);
   }
 

@@ -15,10 +15,13 @@ export class Account {
   /** engine command counter when each asset last joined the command's balance-change list */
   readonly dirtyMarks: number[];
   /**
-   * The user's open orders (resting or untriggered), unordered. Removal swaps the last entry
-   * into the gap (OrderNode.openSlot), touching one other order instead of two list neighbours.
+   * The user's open orders (resting or untriggered), unordered, with holes: removal clears the
+   * order's slot (OrderNode.openSlot) and keeps it for the next order, so it touches no other
+   * order record (a swap-remove wrote the moved order's slot — a likely cache miss per fill).
    */
-  readonly open: OrderNode[] = [];
+  readonly open: (OrderNode | null)[] = [];
+  /** cleared slots of `open`, reused first */
+  private readonly freeSlots: number[] = [];
 
   constructor(
     readonly userId: number,
@@ -29,26 +32,38 @@ export class Account {
   }
 
   get openCount(): number {
-    return this.open.length;
+    return this.open.length - this.freeSlots.length;
   }
 
   addOpen(order: OrderNode): void {
-    order.openSlot = this.open.length;
-    this.open.push(order);
+    const slot = this.freeSlots.pop();
+    if (slot === undefined) {
+      order.openSlot = this.open.length;
+      this.open.push(order);
+    } else {
+      order.openSlot = slot;
+      this.open[slot] = order;
+    }
   }
 
   removeOpen(order: OrderNode): void {
+    const slot = order.openSlot;
     const open = this.open;
-    const last = open.pop()!;
-    if (last !== order) {
-      open[order.openSlot] = last;
-      last.openSlot = order.openSlot;
+    if (slot === open.length - 1) open.pop();
+    else {
+      open[slot] = null;
+      this.freeSlots.push(slot);
     }
     order.openSlot = -1;
+    // Nothing left open: drop the holes so the array does not keep its peak size.
+    if (this.freeSlots.length === open.length) {
+      open.length = 0;
+      this.freeSlots.length = 0;
+    }
   }
 
   isEmpty(): boolean {
-    if (this.open.length > 0) return false;
+    if (this.openCount > 0) return false;
     for (const value of this.balances) if (value !== 0) return false;
     return true;
   }
