@@ -19,7 +19,7 @@ import { ApiMetrics } from '../api/metrics.ts';
 import { loadOrCreateSecretFile, parseEncryptionKey, SecretBox } from '../api/secret-box.ts';
 import { ensureDatabase, migrate } from '../db/migrate.ts';
 import { DEFAULT_ENGINE_CONFIG, Engine, type EngineConfig } from '../engine/index.ts';
-import { createSequencer, type RecoveryInfo } from '../sequencer/index.ts';
+import { createSequencer, ENGINE_FACTORY_MODULE, type RecoveryInfo } from '../sequencer/index.ts';
 import { loadConfig, type Config } from './config.ts';
 import { probeServices } from './service-health.ts';
 
@@ -71,6 +71,10 @@ export async function startCore(config: Config, options: CoreOptions = {}): Prom
     snapshotEvery: config.SNAPSHOT_EVERY,
     keepSnapshots: config.SNAPSHOT_KEEP,
     keepJournal: config.JOURNAL_KEEP_ALL,
+    // Snapshots are serialized by a child process that follows the journal, not on this loop
+    // (a synchronous one stalled every ack for 200–250 ms); if the child dies, the sequencer
+    // falls back to synchronous snapshots.
+    snapshotProcess: { module: ENGINE_FACTORY_MODULE, argument: engineConfig },
     observer: {
       ...metrics.sequencerObserver(),
       onRecovered: (info) => {
