@@ -161,7 +161,7 @@ export class Engine implements MatchingEngine {
     balances[assetIndex * 2 + 1]! += hold;
     this.touchBalance(account, assetIndex);
 
-    const order = this.newOrder(command, account, isBuy);
+    const order = this.newOrder(command, market, account, isBuy);
     order.locked = hold;
     this.orders.set(order.orderId, order);
     if (command.stopPrice !== undefined) {
@@ -226,7 +226,7 @@ export class Engine implements MatchingEngine {
   private withdraw(command: WithdrawCommand): void {
     const assetIndex = this.checkFundsCommand(command);
     if (assetIndex === undefined) return;
-    const account = this.ledger.accounts.get(command.userId);
+    const account = this.ledger.find(command.userId);
     if (account === undefined || account.balances[assetIndex * 2]! < command.amount) {
       return this.reject('INSUFFICIENT_AVAILABLE', command, undefined);
     }
@@ -453,9 +453,8 @@ export class Engine implements MatchingEngine {
   // ---------------------------------------------------------------------------------------------
   // Order lifecycle and funds
 
-  private newOrder(command: PlaceOrderCommand, account: Account | null, isBuy: boolean): OrderNode {
+  private newOrder(command: PlaceOrderCommand, market: MarketSpec | undefined, account: Account | null, isBuy: boolean): OrderNode {
     const order = this.nodePool.pop() ?? new OrderNode();
-    const market = this.books.get(command.symbol)?.market;
     order.orderId = command.orderId;
     order.userId = command.userId;
     order.account = account;
@@ -586,7 +585,7 @@ export class Engine implements MatchingEngine {
     this.reject(reason, command, validId ? command.orderId : undefined);
     if (UNRECORDABLE.has(reason) || typeof command.symbol !== 'string') return;
     // Keep the rejected order answerable by id (status Rejected with its reason).
-    const order = this.newOrder(command, null, command.side === 'Buy');
+    const order = this.newOrder(command, this.books.get(command.symbol)?.market, null, command.side === 'Buy');
     if (!isNonNegativeSafe(order.price)) order.price = 0;
     if (!isNonNegativeSafe(order.stopPrice)) order.stopPrice = 0;
     if (!isNonNegativeSafe(order.quantity)) order.quantity = 0;

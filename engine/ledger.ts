@@ -69,8 +69,14 @@ export class Account {
   }
 }
 
+/** Users with ids below this are also found by array index (no hashing on the hot path). */
+const DIRECT_IDS = 1 << 16;
+
 export class Ledger {
+  /** every account by user id (the canonical set: snapshots, queries) */
   readonly accounts = new Map<number, Account>();
+  /** the same accounts for user ids below DIRECT_IDS, by index */
+  private readonly direct: (Account | undefined)[] = [];
   /** deposits − withdrawals per asset index */
   readonly supply: number[];
   readonly assetIndex = new Map<string, number>();
@@ -81,11 +87,26 @@ export class Ledger {
   }
 
   account(userId: number): Account {
+    if (userId < DIRECT_IDS) {
+      const account = this.direct[userId];
+      if (account !== undefined) return account;
+    }
     let account = this.accounts.get(userId);
     if (account === undefined) {
       account = new Account(userId, this.assets.length);
       this.accounts.set(userId, account);
+      if (userId < DIRECT_IDS) {
+        // Fill the gap so the array stays a plain (non-dictionary) array.
+        while (this.direct.length < userId) this.direct.push(undefined);
+        this.direct[userId] = account;
+      }
     }
     return account;
+  }
+
+  /** The account of a user, undefined when the user has none yet. */
+  find(userId: number): Account | undefined {
+    if (userId < DIRECT_IDS) return this.direct[userId];
+    return this.accounts.get(userId);
   }
 }
