@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { pino } from 'pino';
 import { type Config, loadConfig, PROJECT_ROOT } from './config.ts';
+import { CORE_NODE_FLAGS } from './core-child.ts';
 import { servicesUp } from './services/lifecycle.ts';
 import { type ProcessSpec, Supervisor } from './supervisor.ts';
 
@@ -10,13 +11,13 @@ import { type ProcessSpec, Supervisor } from './supervisor.ts';
  * Add ws-server ×2 (WS_PORT, WS_PORT_2) and the persister here as they land.
  */
 export function xtraderProcesses(config: Config): ProcessSpec[] {
-  const typescript = (name: string, entry: string, env: NodeJS.ProcessEnv = {}): ProcessSpec => ({
+  const typescript = (name: string, entry: string, env: NodeJS.ProcessEnv = {}, nodeFlags: readonly string[] = []): ProcessSpec => ({
     name,
     command: process.execPath,
-    args: ['--import', 'tsx', path.join(PROJECT_ROOT, entry)],
+    args: [...nodeFlags, '--import', 'tsx', path.join(PROJECT_ROOT, entry)],
     env: { ...process.env, ...env },
   });
-  return [typescript('core', 'ops/core.ts', { API_HOST: config.API_HOST, API_PORT: String(config.API_PORT) })];
+  return [typescript('core', 'ops/core.ts', { API_HOST: config.API_HOST, API_PORT: String(config.API_PORT) }, CORE_NODE_FLAGS)];
 }
 
 async function main(): Promise<void> {
