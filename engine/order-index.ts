@@ -19,15 +19,20 @@ class Page {
   count = 0;
 }
 
+/** Pages below this number (ids below 2^30) are found by array index; beyond, through the Map. */
+const DIRECT_PAGES = 1 << 20;
+
 export class OrderIndex {
   private readonly pages = new Map<number, Page>();
+  /** the same pages for page numbers below DIRECT_PAGES, by index (no hashing per lookup) */
+  private readonly direct: (Page | undefined)[] = [];
   private lastPageNumber = -1;
   private lastPage: Page | undefined = undefined;
   private total = 0;
 
   private page(pageNumber: number): Page | undefined {
     if (pageNumber === this.lastPageNumber) return this.lastPage;
-    const page = this.pages.get(pageNumber);
+    const page = pageNumber < DIRECT_PAGES ? this.direct[pageNumber] : this.pages.get(pageNumber);
     if (page !== undefined) {
       this.lastPageNumber = pageNumber;
       this.lastPage = page;
@@ -47,6 +52,11 @@ export class OrderIndex {
     if (page === undefined) {
       page = new Page();
       this.pages.set(pageNumber, page);
+      if (pageNumber < DIRECT_PAGES) {
+        // Fill the gap so the array stays a plain (non-dictionary) array.
+        while (this.direct.length < pageNumber) this.direct.push(undefined);
+        this.direct[pageNumber] = page;
+      }
       this.lastPageNumber = pageNumber;
       this.lastPage = page;
     }
@@ -68,6 +78,7 @@ export class OrderIndex {
     this.total--;
     if (--page.count === 0) {
       this.pages.delete(pageNumber);
+      if (pageNumber < DIRECT_PAGES) this.direct[pageNumber] = undefined;
       if (this.lastPageNumber === pageNumber) {
         this.lastPageNumber = -1;
         this.lastPage = undefined;
