@@ -132,6 +132,41 @@ describe('order ids', () => {
     expect(d.engine.getOrder(Number.MAX_SAFE_INTEGER)).toMatchObject({ quantity: 2, status: 'Pending' });
   });
 
+  it('forgets evicted ids (stale index entries count as absent) and lets them be placed and remembered again', () => {
+    const d = new Driver(testConfig({}, 2));
+    d.deposit(1, 'BTC', 10 * LOT);
+    const place = (orderId: number, price = 1000) =>
+      d.apply({ type: 'PlaceOrder', orderId, userId: 1, symbol: 'BTC-KRW', side: 'Sell', orderType: 'Limit', price, quantity: 1, timeInForce: 'GTC', postOnly: false, stp: 'ExpireTaker', timestamp: 5 });
+    const finish = (orderId: number) => d.cancel(1, orderId);
+    for (const id of [10, 11, 12]) {
+      place(id);
+      finish(id);
+    }
+    // Ring of 2: 10 was evicted by 12.
+    expect(d.engine.getOrder(10)).toBeUndefined();
+    expect(d.engine.orders.size).toBe(2);
+    finish(10);
+    expect(d.rejection()).toBe('ORDER_NOT_FOUND');
+    // Reused while its stale entry points at a ring row now holding another order.
+    place(10);
+    expect(d.engine.getOrder(10)).toMatchObject({ status: 'Pending' });
+    expect(d.engine.orders.size).toBe(3);
+    finish(10); // remembered again, evicting 11
+    expect(d.engine.getOrder(10)).toMatchObject({ status: 'Cancelled' });
+    expect(d.engine.getOrder(11)).toBeUndefined();
+    // A rejected command with a known id does not shadow that order's record.
+    place(12, 0);
+    expect(d.rejection()).toBe('INVALID_PRICE');
+    expect(d.engine.getOrder(12)).toMatchObject({ status: 'Cancelled' });
+    // Rejected records of forgotten ids land on reused rows and stay consistent.
+    for (const id of [11, 13, 11, 13]) place(id, 0);
+    expect(d.engine.getOrder(11)).toMatchObject({ status: 'Rejected' });
+    expect(d.engine.getOrder(13)).toMatchObject({ status: 'Rejected' });
+    expect(d.engine.getOrder(10)).toBeUndefined();
+    expect(d.engine.orders.size).toBe(2);
+    expect([...d.engine.orders.values()].length).toBe(2);
+  });
+
   it('restores a snapshot taken with resting orders, stops and remembered orders on both markets', () => {
     const d = new Driver();
     d.deposit(1, 'BTC', 10 * LOT);

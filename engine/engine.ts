@@ -60,7 +60,7 @@ export class Engine implements MatchingEngine {
   /** @internal */
   readonly ledger: Ledger;
   /** @internal every order still known by id: open ones and the recently finished */
-  readonly orders = new OrderIndex();
+  readonly orders = new OrderIndex((slot, orderId) => this.recent.orderIdAt(slot) === orderId);
   /** @internal */
   readonly recent: RecentOrders;
   /** @internal */
@@ -534,9 +534,9 @@ export class Engine implements MatchingEngine {
   private remember(order: OrderNode): void {
     const slot = this.recent.push(order);
     const evictedId = this.recent.lastEvictedId;
-    // While an order is remembered its id cannot be placed again (duplicate), so the index
-    // entry of the evicted id is still its slot.
-    if (evictedId >= 0) this.orders.delete(evictedId);
+    // While an order is remembered its id cannot be placed or recorded again (duplicate), so the
+    // index entry of the evicted id is still its slot: count it out without touching it.
+    if (evictedId >= 0) this.orders.forget(evictedId);
     if (slot >= 0) this.orders.set(order.orderId, slot);
     else this.orders.delete(order.orderId);
     order.account = null;
@@ -584,6 +584,8 @@ export class Engine implements MatchingEngine {
     const validId = isNonNegativeSafe(command.orderId) && command.orderId > 0;
     this.reject(reason, command, validId ? command.orderId : undefined);
     if (UNRECORDABLE.has(reason) || typeof command.symbol !== 'string') return;
+    // An id already known keeps its own record (a rejected command does not shadow it).
+    if (this.orders.get(command.orderId) !== undefined) return;
     // Keep the rejected order answerable by id (status Rejected with its reason).
     const order = this.newOrder(command, this.books.get(command.symbol)?.market, null, command.side === 'Buy');
     if (!isNonNegativeSafe(order.price)) order.price = 0;

@@ -192,7 +192,7 @@ export function restoreState(engine: Engine, data: EngineSnapshot): void {
   for (let offset = 0; offset < snapshot.recent.length; offset += RECORD_FIELDS) {
     const order = decode(snapshot.recent, offset, scratch);
     const slot = engine.recent.push(order);
-    if (engine.recent.lastEvictedId >= 0) engine.orders.delete(engine.recent.lastEvictedId);
+    if (engine.recent.lastEvictedId >= 0) engine.orders.forget(engine.recent.lastEvictedId);
     if (slot >= 0) engine.orders.set(order.orderId, slot);
   }
 }
