@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { SequencerError } from '../sequencer/index.ts';
-import { adminOnly, signedRequests } from './auth.ts';
+import { adminOnly, SignedRequestVerifier, signedRequests } from './auth.ts';
 import { limitBody } from './body.ts';
 import { StoreUnavailableError } from './credentials.ts';
 import type { ApiDeps, AppEnv } from './context.ts';
@@ -10,7 +10,8 @@ import { docsPage } from './docs-page.ts';
 import { buildOpenApi } from './openapi.ts';
 import { adminRoutes } from './routes-admin.ts';
 import { marketRoutes } from './routes-market.ts';
-import { orderRoutes } from './routes-orders.ts';
+import { createOrderFastPath, type OrderFastPath } from './order-fast-path.ts';
+import { orderPlacer, orderRoutes } from './routes-orders.ts';
 import { Views } from './views.ts';
 
 const SEQUENCER_WORDS: Record<string, ErrorWord> = {
@@ -30,6 +31,36 @@ function toApiError(error: unknown): ApiError | undefined {
   return undefined;
 }
 
+/** What the error handler answers for `error`: status, extra headers, `{error, message}` body. */
+export interface ErrorAnswer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: { readonly error: string; readonly message: string };
+}
+
+/** The one mapping of thrown errors to answers (Hono's onError and the fast path), metrics and logging included. */
+export function errorAnswer(deps: ApiDeps, error: unknown, method: string, path: string): ErrorAnswer {
+  const apiError = toApiError(error);
+  if (apiError) {
+    deps.metrics.errors.inc({ status: String(apiError.status), error: apiError.word });
+    return { status: apiError.status, headers: apiError.headers, body: apiError.body() };
+  }
+  deps.logger?.error({ err: error, method, path }, 'unhandled error in request');
+  deps.metrics.errors.inc({ status: '500', error: 'INTERNAL' });
+  return { status: 500, headers: {}, body: new ApiError('INTERNAL').body() };
+}
+
+const fastPaths = new WeakMap<Hono<AppEnv>, OrderFastPath>();
+
+/**
+ * The POST /v1/order fast path of an app made by createApi: a node:http handler that answers the
+ * common case (Content-Length body, plain header values) exactly as the app would, without the
+ * Hono and adapter layers; it returns false, touching nothing, for anything else.
+ */
+export function orderFastPath(app: Hono<AppEnv>): OrderFastPath | undefined {
+  return fastPaths.get(app);
+}
+
 /**
  * The HTTP API as a Hono app that never listens: ops/core.ts serves it with @hono/node-server,
  * tests call `app.request()`. Routes and shapes: ARCHITECTURE.md § HTTP API and /openapi.json.
@@ -40,15 +71,9 @@ export function createApi(deps: ApiDeps): Hono<AppEnv> {
   const now = deps.now ?? Date.now;
 
   app.onError((error, c) => {
-    const apiError = toApiError(error);
-    if (apiError) {
-      deps.metrics.errors.inc({ status: String(apiError.status), error: apiError.word });
-      for (const [name, value] of Object.entries(apiError.headers)) c.header(name, value);
-      return c.json(apiError.body(), apiError.status as 400);
-    }
-    deps.logger?.error({ err: error, method: c.req.method, path: c.req.path }, 'unhandled error in request');
-    deps.metrics.errors.inc({ status: '500', error: 'INTERNAL' });
-    return c.json(new ApiError('INTERNAL').body(), 500);
+    const answer = errorAnswer(deps, error, c.req.method, c.req.path);
+    for (const [name, value] of Object.entries(answer.headers)) c.header(name, value);
+    return c.json(answer.body, answer.status as 400);
   });
   app.notFound((c) => {
     deps.metrics.errors.inc({ status: '404', error: 'NOT_FOUND' });
@@ -58,12 +83,15 @@ export function createApi(deps: ApiDeps): Hono<AppEnv> {
   app.use('*', limitBody);
 
   // Signed, per-user routes.
-  const signed = signedRequests(deps);
+  const verifier = new SignedRequestVerifier(deps);
+  const placeOrder = orderPlacer(deps);
+  fastPaths.set(app, createOrderFastPath(verifier, placeOrder, (error, method, path) => errorAnswer(deps, error, method, path)));
+  const signed = signedRequests(verifier);
   app.use('/v1/order', signed);
   app.use('/v1/order/*', signed);
   app.use('/v1/orders', signed);
   app.use('/v1/balances', signed);
-  orderRoutes(app, deps, views);
+  orderRoutes(app, deps, views, placeOrder);
   marketRoutes(app, deps, views);
 
   app.use('/admin/*', adminOnly(deps.adminToken));

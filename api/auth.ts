@@ -1,6 +1,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv, ApiDeps } from './context.ts';
+import type { ApiCredential } from './credentials.ts';
 import { bodyText } from './body.ts';
 import { ApiError } from './errors.ts';
 import { RateLimiter } from './rate-limit.ts';
@@ -14,48 +15,117 @@ const TIMESTAMP = /^\d{1,15}$/;
  * present, timestamp inside the window, key known, signature right, signature not seen before,
  * then the key's rate limit — so bad or replayed requests never use up the owner's quota.
  */
-export function signedRequests(deps: ApiDeps): MiddlewareHandler<AppEnv> {
-  const windowMs = deps.signatureWindowMs ?? 60_000;
-  const replays = new ReplayCache(windowMs, deps.replayCacheEntries);
-  const limiter = new RateLimiter(deps.rateLimits);
-  const now = deps.now ?? Date.now;
-  // The replay cache starts empty in a new process: a request signed before this process existed
-  // may have been served by the previous one, so it is refused rather than risk a replay.
-  const notBefore = now();
-  return async (c, next) => {
-    // Hono's '/v1/order/*' also matches '/v1/order': authenticate (and count) a request once.
-    if (c.get('userId') !== undefined) return next();
-    const apiKey = c.req.header('x-api-key');
-    const timestamp = c.req.header('x-timestamp');
-    const signature = c.req.header('x-signature');
+/** What a verified signed request carries on. */
+export interface SignedCaller {
+  readonly userId: number;
+  readonly apiKey: string;
+  readonly body: string;
+}
+
+/**
+ * The checks of a signed request, shared by the Hono middleware and the POST /v1/order fast path
+ * (api/order-fast-path.ts), so both answer exactly alike. `readBody` is called only once the key
+ * is known, as before.
+ */
+export class SignedRequestVerifier {
+  readonly #deps: ApiDeps;
+  readonly #windowMs: number;
+  readonly #replays: ReplayCache;
+  readonly #limiter: RateLimiter;
+  readonly #now: () => number;
+  readonly #notBefore: number;
+
+  constructor(deps: ApiDeps) {
+    this.#deps = deps;
+    this.#windowMs = deps.signatureWindowMs ?? 60_000;
+    this.#replays = new ReplayCache(this.#windowMs, deps.replayCacheEntries);
+    this.#limiter = new RateLimiter(deps.rateLimits);
+    this.#now = deps.now ?? Date.now;
+    // The replay cache starts empty in a new process: a request signed before this process existed
+    // may have been served by the previous one, so it is refused rather than risk a replay.
+    this.#notBefore = this.#now();
+  }
+
+  /**
+   * Headers present, timestamp inside the window, key known, signature right, signature not seen
+   * before, then the key's rate limit. Returns a promise only when the key is not cached or the
+   * body is not read yet.
+   */
+  verify(
+    apiKey: string | undefined,
+    timestamp: string | undefined,
+    signature: string | undefined,
+    method: string,
+    path: string,
+    pathWithQuery: string,
+    readBody: () => string | Promise<string>,
+  ): SignedCaller | Promise<SignedCaller> {
     if (!apiKey || !timestamp || !signature) throw new ApiError('MISSING_CREDENTIALS');
     if (!TIMESTAMP.test(timestamp)) throw new ApiError('INVALID_TIMESTAMP_HEADER');
     const timestampMs = Number(timestamp);
-    const clock = now();
-    if (Math.abs(clock - timestampMs) > windowMs) throw new ApiError('STALE_TIMESTAMP');
-    if (timestampMs < notBefore) throw new ApiError('STALE_TIMESTAMP', 'X-TIMESTAMP is older than this server process; sign the request afresh');
-    const credential = deps.credentials.cached(apiKey) ?? (apiKey.length <= 128 ? await deps.credentials.lookup(apiKey) : undefined);
-    if (!credential) throw new ApiError('INVALID_API_KEY');
-    const body = await bodyText(c);
-    const url = c.req.url;
-    const pathWithQuery = url.slice(url.indexOf('/', url.indexOf('//') + 2));
-    if (!signatureMatches(credential.hmacKey, signature, timestamp, c.req.method, pathWithQuery, body)) {
+    const clock = this.#now();
+    if (Math.abs(clock - timestampMs) > this.#windowMs) throw new ApiError('STALE_TIMESTAMP');
+    if (timestampMs < this.#notBefore) throw new ApiError('STALE_TIMESTAMP', 'X-TIMESTAMP is older than this server process; sign the request afresh');
+    const cached = this.#deps.credentials.cached(apiKey);
+    if (cached) {
+      const body = readBody();
+      if (typeof body === 'string') return this.#check(cached, apiKey, timestamp, timestampMs, signature, clock, method, path, pathWithQuery, body);
+      return body.then((text) => this.#check(cached, apiKey, timestamp, timestampMs, signature, clock, method, path, pathWithQuery, text));
+    }
+    return (async () => {
+      const credential = apiKey.length <= 128 ? await this.#deps.credentials.lookup(apiKey) : undefined;
+      if (!credential) throw new ApiError('INVALID_API_KEY');
+      const body = await readBody();
+      return this.#check(credential, apiKey, timestamp, timestampMs, signature, clock, method, path, pathWithQuery, body);
+    })();
+  }
+
+  #check(
+    credential: ApiCredential,
+    apiKey: string,
+    timestamp: string,
+    timestampMs: number,
+    signature: string,
+    clock: number,
+    method: string,
+    path: string,
+    pathWithQuery: string,
+    body: string,
+  ): SignedCaller {
+    if (!signatureMatches(credential.hmacKey, signature, timestamp, method, pathWithQuery, body)) {
       throw new ApiError('INVALID_SIGNATURE');
     }
-    const seen = replays.remember(signature, timestampMs, clock);
+    const seen = this.#replays.remember(signature, timestampMs, clock);
     if (seen === 'replayed') throw new ApiError('REPLAYED_SIGNATURE');
     if (seen === 'full') throw new ApiError('OVERLOADED', 'too many signed requests inside the signature window; retry shortly');
-    const method = c.req.method;
-    const isOrder = method === 'DELETE' || (method === 'POST' && c.req.path === '/v1/order');
-    const decision = limiter.take(apiKey, isOrder, clock);
+    const isOrder = method === 'DELETE' || (method === 'POST' && path === '/v1/order');
+    const decision = this.#limiter.take(apiKey, isOrder, clock);
     if (!decision.allowed) {
       throw new ApiError('RATE_LIMITED', `${decision.limit === 'orders' ? 'orders per second' : 'requests per minute'} limit exceeded`, {
         'Retry-After': String(decision.retryAfterSeconds),
       });
     }
-    c.set('userId', credential.userId);
-    c.set('apiKey', apiKey);
-    c.set('body', body);
+    return { userId: credential.userId, apiKey, body };
+  }
+}
+
+export function signedRequests(verifier: SignedRequestVerifier): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    // Hono's '/v1/order/*' also matches '/v1/order': authenticate (and count) a request once.
+    if (c.get('userId') !== undefined) return next();
+    const url = c.req.url;
+    const caller = await verifier.verify(
+      c.req.header('x-api-key'),
+      c.req.header('x-timestamp'),
+      c.req.header('x-signature'),
+      c.req.method,
+      c.req.path,
+      url.slice(url.indexOf('/', url.indexOf('//') + 2)),
+      () => bodyText(c),
+    );
+    c.set('userId', caller.userId);
+    c.set('apiKey', caller.apiKey);
+    c.set('body', caller.body);
     await next();
   };
 }

@@ -37,7 +37,11 @@ export async function bodyText(c: Context): Promise<string> {
 
 /** Refuses anything but application/json (charset parameter allowed). */
 export function requireJson(c: Context): void {
-  const type = c.req.header('content-type');
+  requireJsonType(c.req.header('content-type'));
+}
+
+/** The same check on the Content-Type value itself. */
+export function requireJsonType(type: string | undefined): void {
   if (!type || !/^application\/json\s*(;|$)/i.test(type)) throw new ApiError('UNSUPPORTED_MEDIA_TYPE');
 }
 

@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
 import type { EngineEvent, OrderStatus, OrderView } from '../engine/index.ts';
-import { parseJsonObject, requireJson } from './body.ts';
+import { parseJsonObject, requireJsonType } from './body.ts';
 import type { ApiDeps, AppEnv } from './context.ts';
 import { ApiError } from './errors.ts';
 import { orderBodySchema, toPlaceOrder, zodToApiError } from './order-input.ts';
@@ -40,8 +40,13 @@ export function parseOrderId(text: string): number {
   return Number(text);
 }
 
-/** POST/GET/DELETE /v1/order, GET /v1/orders, GET /v1/balances — all signed, all the caller's own. */
-export function orderRoutes(app: Hono<AppEnv>, deps: ApiDeps, views: Views): void {
+/**
+ * POST /v1/order after authentication: shared by the Hono route and the fast path
+ * (api/order-fast-path.ts). Resolves with the answer's JSON object (always 200); refusals throw.
+ */
+export type PlaceOrder = (userId: number, contentType: string | undefined, body: string) => Promise<Record<string, unknown>>;
+
+export function orderPlacer(deps: ApiDeps): PlaceOrder {
   const { sequencer, feed, metrics } = deps;
   /** `${userId}:${clientOrderId}` → the order id of a place still waiting for its ack. */
   const inFlight = new Map<string, Promise<number>>();
@@ -49,14 +54,20 @@ export function orderRoutes(app: Hono<AppEnv>, deps: ApiDeps, views: Views): voi
   const statusOf = (orderId: number): OrderStatus | 'Rejected' | undefined =>
     sequencer.engine.getOrder(orderId)?.status ?? (feed.rejection(orderId) ? 'Rejected' : undefined);
 
-  app.post('/v1/order', async (c) => {
+  const acknowledgement = (orderId: number, events: readonly EngineEvent[]) => ({
+    order_id: String(orderId),
+    status: 'ACCEPTED',
+    message: 'order accepted',
+    order_status: statusFromEvents(orderId, events) ?? statusOf(orderId) ?? null,
+  });
+
+  return async (userId, contentType, body) => {
     // The client_order_id index must be complete before any place is accepted.
     if (deps.ready && !deps.ready()) throw new ApiError('NOT_READY');
-    requireJson(c);
-    const input = parseJsonObject(c.get('body'));
+    requireJsonType(contentType);
+    const input = parseJsonObject(body);
     const parsed = orderBodySchema.safeParse(input);
     if (!parsed.success) throw zodToApiError(parsed.error, input);
-    const userId = c.get('userId');
     const command = toPlaceOrder(parsed.data, userId, deps.engineConfig);
     const clientOrderId = command.clientOrderId;
     if (clientOrderId !== undefined) {
@@ -67,13 +78,13 @@ export function orderRoutes(app: Hono<AppEnv>, deps: ApiDeps, views: Views): voi
       const known = feed.orderForClientOrderId(userId, clientOrderId);
       const existing = known ?? (pending ? await pending : undefined);
       if (existing !== undefined) {
-        return c.json({
+        return {
           order_id: String(existing),
           status: 'ACCEPTED',
           message: 'duplicate client_order_id: this is the original order, no new order was placed',
           order_status: statusOf(existing) ?? null,
           duplicate: true,
-        });
+        };
       }
       const started = performance.now();
       const submitting = sequencer.submit(command);
@@ -83,20 +94,23 @@ export function orderRoutes(app: Hono<AppEnv>, deps: ApiDeps, views: Views): voi
       placing.then(forget, forget);
       const result = await submitting;
       metrics.ackSeconds.observe((performance.now() - started) / 1000);
-      return c.json(acknowledgement(result.orderId ?? result.seq, result.events));
+      return acknowledgement(result.orderId ?? result.seq, result.events);
     }
     const started = performance.now();
     const result = await sequencer.submit(command);
     metrics.ackSeconds.observe((performance.now() - started) / 1000);
-    return c.json(acknowledgement(result.orderId ?? result.seq, result.events));
-  });
+    return acknowledgement(result.orderId ?? result.seq, result.events);
+  };
+}
 
-  const acknowledgement = (orderId: number, events: readonly EngineEvent[]) => ({
-    order_id: String(orderId),
-    status: 'ACCEPTED',
-    message: 'order accepted',
-    order_status: statusFromEvents(orderId, events) ?? statusOf(orderId) ?? null,
-  });
+/** POST/GET/DELETE /v1/order, GET /v1/orders, GET /v1/balances — all signed, all the caller's own. */
+export function orderRoutes(app: Hono<AppEnv>, deps: ApiDeps, views: Views, placeOrder: PlaceOrder): void {
+  const { sequencer, feed, metrics } = deps;
+
+  const statusOf = (orderId: number): OrderStatus | 'Rejected' | undefined =>
+    sequencer.engine.getOrder(orderId)?.status ?? (feed.rejection(orderId) ? 'Rejected' : undefined);
+
+  app.post('/v1/order', async (c) => c.json(await placeOrder(c.get('userId'), c.req.header('content-type'), c.get('body'))));
 
   /** The caller's own order, or 404 — another user's order is indistinguishable from none. */
   const ownOrder = (userId: number, orderId: number): OrderView | undefined => {

@@ -9,10 +9,11 @@ import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serve, type ServerType } from '@hono/node-server';
+import { createServer, type Server } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
 import pg from 'pg';
 import { pino, type Logger } from 'pino';
-import { createApi } from '../api/app.ts';
+import { createApi, orderFastPath } from '../api/app.ts';
 import { CredentialStore } from '../api/credentials.ts';
 import { EventFeed } from '../api/event-feed.ts';
 import { ApiMetrics } from '../api/metrics.ts';
@@ -102,7 +103,7 @@ export async function startCore(config: Config, options: CoreOptions = {}): Prom
     logger,
   });
 
-  const server = await listen(app.fetch, config.API_HOST, config.API_PORT);
+  const server = await listen(app, config.API_HOST, config.API_PORT);
   const address = server.address() as AddressInfo;
   const url = `http://${config.API_HOST}:${address.port}`;
   logger.info({ url }, 'core listening; recovering');
@@ -150,10 +151,21 @@ export async function startCore(config: Config, options: CoreOptions = {}): Prom
   return { url, adminToken, ready, close };
 }
 
-function listen(fetch: Parameters<typeof serve>[0]['fetch'], hostname: string, port: number): Promise<ServerType> {
+/**
+ * Serves the app as @hono/node-server's serve() would (same listener, same server options), with the
+ * app's POST /v1/order fast path in front: it answers the common order request itself and leaves
+ * everything else to the app.
+ */
+function listen(app: ReturnType<typeof createApi>, hostname: string, port: number): Promise<Server> {
+  const honoListener = getRequestListener(app.fetch, { hostname });
+  const fast = orderFastPath(app);
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch, hostname, port, serverOptions: { keepAliveTimeout: 65_000 } }, () => resolve(server));
+    const server = createServer({ keepAliveTimeout: 65_000 } as Parameters<typeof createServer>[0], (incoming, outgoing) => {
+      if (fast?.(incoming, outgoing)) return;
+      void honoListener(incoming, outgoing);
+    });
     server.once('error', reject);
+    server.listen(port, hostname, () => resolve(server));
   });
 }
 
