@@ -70,7 +70,13 @@ export class Engine implements MatchingEngine {
 
   private readonly feeAccount: Account;
   private readonly nodePool: OrderNode[] = [];
-  private events: EngineEvent[] = [];
+  /**
+   * The command's events, gathered in a reused array and copied out at the end: the copy is
+   * exactly as long as the list (3 events for most commands), where a fresh array grown by
+   * push would allocate room for 17.
+   */
+  private readonly events: EngineEvent[] = [];
+  private eventCount = 0;
   private timestamp = 0;
   /** counts applied commands; marks levels and balances already listed for this command */
   private epoch = 0;
@@ -104,7 +110,7 @@ export class Engine implements MatchingEngine {
   // Commands
 
   apply(command: Command): EngineEvent[] {
-    this.events = [];
+    this.eventCount = 0;
     this.epoch++;
     const timestamp = command?.timestamp;
     this.timestamp = isNonNegativeSafe(timestamp) ? timestamp : 0;
@@ -129,7 +135,11 @@ export class Engine implements MatchingEngine {
     }
     if (this.dirtyLevelCount > 0) this.flushBookDeltas();
     if (this.dirtyBalanceCount > 0) this.flushBalances();
-    return this.events;
+    return this.events.slice(0, this.eventCount);
+  }
+
+  private emit(event: EngineEvent): void {
+    this.events[this.eventCount++] = event;
   }
 
   private placeOrder(command: PlaceOrderCommand): void {
@@ -168,9 +178,9 @@ export class Engine implements MatchingEngine {
       order.status = 'Untriggered';
       this.list(order);
       book!.stops.add(order);
-      this.events.push({ type: 'OrderAccepted', seq: ++this.seq, timestamp: this.timestamp, order: order.view() });
+      this.emit({ type: 'OrderAccepted', seq: ++this.seq, timestamp: this.timestamp, order: order.view() });
     } else {
-      this.events.push({ type: 'OrderAccepted', seq: ++this.seq, timestamp: this.timestamp, order: order.view() });
+      this.emit({ type: 'OrderAccepted', seq: ++this.seq, timestamp: this.timestamp, order: order.view() });
       this.execute(book!, order);
     }
     if (book!.stops.size > 0 && book!.lastPrice > 0) this.fireStops(book!);
@@ -184,7 +194,7 @@ export class Engine implements MatchingEngine {
     else this.unrest(book, order);
     order.status = 'Cancelled';
     order.updatedAt = this.timestamp;
-    this.events.push({ type: 'OrderCancelled', seq: ++this.seq, timestamp: this.timestamp, order: order.view() });
+    this.emit({ type: 'OrderCancelled', seq: ++this.seq, timestamp: this.timestamp, order: order.view() });
     this.retire(book, order);
   }
 
@@ -210,7 +220,7 @@ export class Engine implements MatchingEngine {
     order.updatedAt = this.timestamp;
     if (!order.isBuy) this.release(order, book.baseIndex, reduction * market.baseMinorPerLot);
     else if (order.price > 0) this.releaseBuyExcess(book, order);
-    this.events.push({ type: 'OrderAmended', seq: ++this.seq, timestamp: this.timestamp, order: order.view() });
+    this.emit({ type: 'OrderAmended', seq: ++this.seq, timestamp: this.timestamp, order: order.view() });
   }
 
   private deposit(command: DepositCommand): void {
@@ -412,7 +422,7 @@ export class Engine implements MatchingEngine {
     if (buyer.price > 0) this.releaseBuyExcess(book, buyer);
     book.lastPrice = price;
 
-    this.events.push({
+    this.emit({
       type: 'Trade',
       seq: ++this.seq,
       timestamp,
@@ -441,7 +451,7 @@ export class Engine implements MatchingEngine {
           this.unlist(order);
           order.status = 'Pending';
           order.updatedAt = this.timestamp;
-          this.events.push({ type: 'OrderTriggered', seq: ++this.seq, timestamp: this.timestamp, order: order.view() });
+          this.emit({ type: 'OrderTriggered', seq: ++this.seq, timestamp: this.timestamp, order: order.view() });
           queue.push(order);
         }
       }
@@ -516,7 +526,7 @@ export class Engine implements MatchingEngine {
   private expire(book: Book, order: OrderNode, reason: ExpiryReason): void {
     order.status = 'Expired';
     order.updatedAt = this.timestamp;
-    this.events.push({ type: 'OrderExpired', seq: ++this.seq, timestamp: this.timestamp, reason, order: order.view() });
+    this.emit({ type: 'OrderExpired', seq: ++this.seq, timestamp: this.timestamp, reason, order: order.view() });
     this.retire(book, order);
   }
 
@@ -565,7 +575,7 @@ export class Engine implements MatchingEngine {
 
   private reject(reason: RejectReason, command: Command, orderId: number | undefined): undefined {
     const place = command?.type === 'PlaceOrder' ? command : undefined;
-    this.events.push({
+    this.emit({
       type: 'OrderRejected',
       seq: ++this.seq,
       timestamp: this.timestamp,
@@ -628,7 +638,7 @@ export class Engine implements MatchingEngine {
       const isBid = this.dirtyIsBid[index]!;
       const price = this.dirtyPrices[index]!;
       const level = (isBid ? book.bids : book.asks).byPrice.get(price);
-      this.events.push({
+      this.emit({
         type: 'BookDelta',
         seq: ++this.seq,
         timestamp,
@@ -648,7 +658,7 @@ export class Engine implements MatchingEngine {
     for (let index = 0; index < this.dirtyBalanceCount; index++) {
       const account = this.dirtyAccounts[index]!;
       const assetIndex = this.dirtyAssets[index]!;
-      this.events.push({
+      this.emit({
         type: 'BalanceChanged',
         seq: ++this.seq,
         timestamp,
