@@ -17,6 +17,7 @@ import { RecentOrders } from './recent-orders.ts';
 import { REJECT_CODES, type RejectReason } from './reject-codes.ts';
 import { restoreState, snapshotState } from './snapshot.ts';
 import { hashSnapshot } from './state-hash.ts';
+import { primeEventShapes, TAGGED } from './shapes.ts';
 import type {
   AmendOrderCommand,
   BalanceView,
@@ -77,7 +78,8 @@ export class Engine implements MatchingEngine {
    */
   private readonly events: EngineEvent[] = [];
   private eventCount = 0;
-  private timestamp = 0;
+  /** the command's timestamp; a tagged field so that events share its heap number (shapes.ts) */
+  private timestamp: number = TAGGED;
   /** counts applied commands; marks levels and balances already listed for this command */
   private epoch = 0;
   private readonly dirtyBooks: Book[] = [];
@@ -89,6 +91,8 @@ export class Engine implements MatchingEngine {
   private dirtyBalanceCount = 0;
 
   constructor(readonly config: EngineConfig) {
+    primeEventShapes();
+    this.timestamp = 0;
     this.ledger = new Ledger(config.assets);
     for (const market of config.markets) {
       const baseIndex = this.ledger.assetIndex.get(market.base);
