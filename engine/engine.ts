@@ -473,7 +473,8 @@ export class Engine implements MatchingEngine {
     order.userId = command.userId;
     order.account = account;
     order.clientOrderId = command.clientOrderId;
-    order.symbol = command.symbol;
+    // The market's own string: one copy for all orders, not the string parsed with each command.
+    order.symbol = market !== undefined ? market.symbol : command.symbol;
     order.side = command.side;
     order.isBuy = isBuy;
     order.orderType = command.orderType;
