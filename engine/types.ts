@@ -198,6 +198,11 @@ export interface OrderAmendedEvent extends EventBase {
   readonly order: OrderView;
 }
 
+/**
+ * One per (user, asset) a command touched — the fee account included, once per command, not per
+ * fill — with the figures after the whole command; emitted after the command's order events and
+ * book deltas, in the order the balances were first touched.
+ */
 export interface BalanceChangedEvent extends EventBase {
   readonly type: 'BalanceChanged';
   readonly userId: number;
@@ -206,6 +211,11 @@ export interface BalanceChangedEvent extends EventBase {
   readonly locked: number;
 }
 
+/**
+ * One per price level a command touched, with the level's total after the whole command (a level
+ * filled, emptied or re-created several times in one command appears once, with one symbolSeq);
+ * emitted after the order events, in first-touch order.
+ */
 export interface BookDeltaEvent extends EventBase {
   readonly type: 'BookDelta';
   readonly symbol: string;
