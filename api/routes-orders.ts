@@ -1,6 +1,7 @@
 import type { Hono } from 'hono';
 import type { EngineEvent, OrderStatus, OrderView } from '../engine/index.ts';
 import { parseJsonObject, requireJsonType } from './body.ts';
+import type { SubmitResult } from '../sequencer/index.ts';
 import type { ApiDeps, AppEnv } from './context.ts';
 import { ApiError } from './errors.ts';
 import { orderBodySchema, toPlaceOrder, zodToApiError } from './order-input.ts';
@@ -44,12 +45,14 @@ export function parseOrderId(text: string): number {
  * POST /v1/order after authentication: shared by the Hono route and the fast path
  * (api/order-fast-path.ts). Resolves with the answer's JSON object (always 200); refusals throw.
  */
+const orderIdOf = (result: SubmitResult): number => result.orderId ?? result.seq;
+
 export type PlaceOrder = (userId: number, contentType: string | undefined, body: string) => Promise<Record<string, unknown>>;
 
 export function orderPlacer(deps: ApiDeps): PlaceOrder {
   const { sequencer, feed, metrics } = deps;
-  /** `${userId}:${clientOrderId}` → the order id of a place still waiting for its ack. */
-  const inFlight = new Map<string, Promise<number>>();
+  /** `${userId}:${clientOrderId}` → the submit of a place still waiting for its ack. */
+  const inFlight = new Map<string, Promise<SubmitResult>>();
 
   const statusOf = (orderId: number): OrderStatus | 'Rejected' | undefined =>
     sequencer.engine.getOrder(orderId)?.status ?? (feed.rejection(orderId) ? 'Rejected' : undefined);
@@ -76,7 +79,7 @@ export function orderPlacer(deps: ApiDeps): PlaceOrder {
       // Both lookups happen before any await, so two concurrent requests cannot both submit.
       const pending = inFlight.get(key);
       const known = feed.orderForClientOrderId(userId, clientOrderId);
-      const existing = known ?? (pending ? await pending : undefined);
+      const existing = known ?? (pending ? orderIdOf(await pending) : undefined);
       if (existing !== undefined) {
         return {
           order_id: String(existing),
@@ -88,11 +91,13 @@ export function orderPlacer(deps: ApiDeps): PlaceOrder {
       }
       const started = performance.now();
       const submitting = sequencer.submit(command);
-      const placing = submitting.then((result) => result.orderId ?? result.seq);
-      inFlight.set(key, placing);
-      const forget = () => inFlight.delete(key);
-      placing.then(forget, forget);
-      const result = await submitting;
+      inFlight.set(key, submitting);
+      let result: SubmitResult;
+      try {
+        result = await submitting;
+      } finally {
+        inFlight.delete(key);
+      }
       metrics.ackSeconds.observe((performance.now() - started) / 1000);
       return acknowledgement(result.orderId ?? result.seq, result.events);
     }
