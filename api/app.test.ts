@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCatalogue } from './errors.ts';
 import { ORDER_STATUSES } from './openapi.ts';
 import { signedHeaders, type ApiCredentials } from './signed-client.ts';
-import { json, startTestApi, testPool, type TestApi } from './test-support.ts';
+import { ADMIN_TOKEN, json, startTestApi, testPool, type TestApi } from './test-support.ts';
 
 let pool: pg.Pool;
 let api: TestApi;
@@ -27,6 +27,16 @@ afterAll(async () => {
 });
 
 describe('admin', () => {
+  it('takes the Bearer scheme in any case, and answers 404 for the balances of no user', async () => {
+    const lower = await api.app.request('/admin/state', { headers: { Authorization: `bearer ${ADMIN_TOKEN}` } });
+    expect(lower.status).toBe(200);
+    const missing = await api.admin('GET', '/admin/balances/999999999');
+    expect(missing.status).toBe(404);
+    expect(await json(missing)).toMatchObject({ error: 'USER_NOT_FOUND' });
+    const feeAccount = await api.admin('GET', '/admin/balances/0');
+    expect(feeAccount.status).toBe(200);
+  });
+
   it('refuses requests without the admin token', async () => {
     const response = await api.app.request('/admin/users', { method: 'POST', body: '{"name":"x"}', headers: { 'Content-Type': 'application/json' } });
     expect(response.status).toBe(401);
@@ -60,6 +70,16 @@ describe('admin', () => {
 });
 
 describe('orders', () => {
+  it('takes decimals sent as JSON numbers exactly as written', async () => {
+    const text = '{"symbol":"BTC-KRW","side":"Buy","order_type":"Limit","price":49000000,"quantity":0.012}';
+    const placed = await api.app.request('/v1/order', { method: 'POST', headers: signedHeaders(alice, 'POST', '/v1/order', text), body: text });
+    expect(placed.status).toBe(200);
+    const { order_id } = await json(placed);
+    const order = await json(await api.signed(alice, 'GET', `/v1/order/${order_id}`));
+    expect(order).toMatchObject({ price: '49000000', quantity: '0.012' });
+    expect((await api.signed(alice, 'DELETE', `/v1/order/${order_id}`)).status).toBe(200);
+  });
+
   it('acknowledges a limit order, shows its full state, lists it, cancels it', async () => {
     const placed = await api.signed(alice, 'POST', '/v1/order', { ...limitBuy, client_order_id: 'first-order' });
     expect(placed.status).toBe(200);
@@ -194,6 +214,10 @@ describe('validation: every class is refused without changing state', () => {
     ['quantity missing', { symbol: 'BTC-KRW', side: 'Buy', order_type: 'Limit', price: '50000000' }, 400, 'QUANTITY_REQUIRED'],
     ['bad client_order_id', { ...limitBuy, client_order_id: 'has space' }, 400, 'INVALID_CLIENT_ORDER_ID'],
     ['bad self-trade prevention', { ...limitBuy, self_trade_prevention: 'Allow' }, 400, 'INVALID_STP_MODE'],
+    // JSON numbers are validated by the characters the client sent, never via a rounding float.
+    ['JSON-number quantity a float would round to the lot', '{"symbol":"BTC-KRW","side":"Buy","order_type":"Limit","price":"50000000","quantity":0.0100000000000000000001}', 400, 'OFF_LOT'],
+    ['JSON-number price a float would round to the tick', '{"symbol":"BTC-KRW","side":"Buy","order_type":"Limit","price":50000000.0000000000000001,"quantity":"0.01"}', 400, 'OFF_TICK'],
+    ['exponent notation (JSON number)', '{"symbol":"BTC-KRW","side":"Buy","order_type":"Limit","price":5e7,"quantity":"0.01"}', 400, 'NOT_A_DECIMAL'],
   ];
 
   it.each(cases)('%s', async (_name, body, status, word, headers) => {
@@ -245,6 +269,13 @@ describe('validation: every class is refused without changing state', () => {
 describe('authentication', () => {
   const body = JSON.stringify(limitBuy);
   const post = (headers: Record<string, string>) => api.app.request('/v1/order', { method: 'POST', headers, body });
+
+  it('accepts the signature in upper-case hex too (hex has no case)', async () => {
+    const headers = signedHeaders(alice, 'POST', '/v1/order', body);
+    const response = await post({ ...headers, 'X-SIGNATURE': headers['X-SIGNATURE']!.toUpperCase() });
+    expect(response.status).toBe(200);
+    expect(await json(response)).toMatchObject({ status: 'ACCEPTED' });
+  });
 
   it('refuses missing, unknown, wrong, stale and replayed signatures without changing state', async () => {
     const before = await api.state();

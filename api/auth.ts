@@ -135,7 +135,7 @@ export function adminOnly(adminToken: string): MiddlewareHandler<AppEnv> {
   const expected = createHash('sha256').update(adminToken).digest();
   return async (c, next) => {
     const header = c.req.header('authorization') ?? '';
-    const match = /^Bearer (.+)$/.exec(header);
+    const match = /^Bearer (.+)$/i.exec(header); // the scheme is case-insensitive (RFC 7235)
     const given = createHash('sha256').update(match?.[1] ?? '').digest();
     if (!match || !timingSafeEqual(given, expected)) throw new ApiError('ADMIN_UNAUTHORIZED');
     await next();

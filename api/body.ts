@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { ApiError } from './errors.ts';
+import { quoteJsonNumbers } from './json-numbers.ts';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 
@@ -45,11 +46,15 @@ export function requireJsonType(type: string | undefined): void {
   if (!type || !/^application\/json\s*(;|$)/i.test(type)) throw new ApiError('UNSUPPORTED_MEDIA_TYPE');
 }
 
-/** JSON.parse that answers MALFORMED_JSON instead of throwing a SyntaxError; objects only. */
+/**
+ * JSON.parse that answers MALFORMED_JSON instead of throwing a SyntaxError; objects only. Number
+ * literals arrive as strings of the client's exact characters (see json-numbers.ts), so a decimal
+ * sent as a JSON number is never rounded by a float on its way to validation.
+ */
 export function parseJsonObject(text: string): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(quoteJsonNumbers(text));
   } catch {
     throw new ApiError('MALFORMED_JSON');
   }

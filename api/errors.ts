@@ -28,6 +28,7 @@ export const API_ERRORS = {
   // 6xxx: resources and service state
   NOT_FOUND: { code: 6001, status: 404, message: 'no such route' },
   ORDER_NOT_FOUND: { code: 6002, status: 404, message: 'no such order (or not yours)' },
+  USER_NOT_FOUND: { code: 6007, status: 404, message: 'no such user' },
   OVERLOADED: { code: 6003, status: 503, message: 'the order queue is full; retry shortly' },
   NOT_READY: { code: 6004, status: 503, message: 'the core is recovering or shutting down; retry shortly' },
   OUTCOME_UNKNOWN: { code: 6005, status: 503, message: 'the journal failed; the command may or may not have been recorded — retry with the same client_order_id' },

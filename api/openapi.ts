@@ -13,7 +13,7 @@ export const ORDER_STATUSES: Record<OrderStatus, string> = {
   Untriggered: 'stop order waiting for its stop price',
 };
 
-const decimal = { type: 'string', pattern: '^\\d+(\\.\\d+)?$', description: 'decimal as a string (requests also accept a JSON number; no sign, no exponent)' };
+const decimal = { type: 'string', pattern: '^\\d+(\\.\\d+)?$', description: 'decimal as a string (requests also accept a JSON number, read by its exact characters; no sign, no exponent)' };
 const errorRef = { $ref: '#/components/schemas/Error' };
 const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
 const err = (description: string) => ({ description, ...json(errorRef) });
@@ -50,7 +50,7 @@ export function buildOpenApi(config: EngineConfig): Record<string, unknown> {
         '',
         '**Signing.** Headers `X-API-KEY`, `X-TIMESTAMP` (ms since the epoch) and `X-SIGNATURE` = hex HMAC-SHA256(api_secret, timestamp + METHOD + path_with_query + body). The timestamp must be within 60 s of the server clock; a signature already used inside that window is refused (401 REPLAYED_SIGNATURE) — sign every request afresh.',
         '',
-        '**Decimals** are strings in responses; requests accept strings or JSON numbers (send strings to be exact). Times are integer ms since the epoch. Ids are decimal strings.',
+        '**Decimals** are strings in responses; requests accept strings or JSON numbers, a number being read by the exact characters sent (never via a float) under the same rules as a string. Times are integer ms since the epoch. Ids are decimal strings.',
         '',
         '**Idempotency.** `client_order_id` is unique per user among open and recent orders: a retry with the same id returns the original `order_id` (`duplicate: true`) and places nothing, whatever the rest of the body says.',
         '',
@@ -339,7 +339,12 @@ export function buildOpenApi(config: EngineConfig): Record<string, unknown> {
         },
       },
       '/admin/balances/{user_id}': {
-        get: { summary: "Any user's balances", security: [{ Admin: [] }], responses: { '200': { description: 'balances', ...json({ $ref: '#/components/schemas/Balances' }) }, '401': err('admin') } },
+        get: {
+          summary: "Any user's balances (user 0 is the fee account)",
+          security: [{ Admin: [] }],
+          parameters: [{ name: 'user_id', in: 'path', required: true, schema: { type: 'string', pattern: '^\\d{1,15}$' } }],
+          responses: { '200': { description: 'balances', ...json({ $ref: '#/components/schemas/Balances' }) }, '401': err('admin'), '404': err('no such user') },
+        },
       },
       '/admin/state': {
         get: {

@@ -65,9 +65,10 @@ export function zodToApiError(error: z.ZodError, input?: unknown): ApiError {
 }
 
 /**
- * A JSON decimal (string or number) as plain decimal text. Numbers are taken by their shortest
- * round-trip form, so 0.1 is '0.1' but 1e-7 stays exponent notation and is refused: send strings
- * to be exact. Refused: signs, exponents, NaN/Infinity spelled out, whitespace, over-long text.
+ * A JSON decimal as plain decimal text. Request bodies reach here with number literals already
+ * turned into strings of the client's exact characters (json-numbers.ts); a number that still
+ * arrives (another caller) is taken by its shortest round-trip form. Refused: signs, exponents,
+ * NaN/Infinity spelled out, whitespace, over-long text.
  */
 export function decimalText(value: string | number, field: string): string {
   const text = typeof value === 'number' ? (Number.isFinite(value) ? String(value) : 'NaN') : value;

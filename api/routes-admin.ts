@@ -71,9 +71,13 @@ export function adminRoutes(app: Hono<AppEnv>, deps: ApiDeps, views: Views): voi
     });
   }
 
-  app.get('/admin/balances/:userId', (c) => {
+  app.get('/admin/balances/:userId', async (c) => {
     const text = c.req.param('userId');
     if (!/^\d{1,15}$/.test(text)) throw new ApiError('INVALID_USER_ID');
+    const userId = Number(text);
+    if (userId !== deps.engineConfig.feeAccountId && !(await credentials.userExists(userId))) {
+      throw new ApiError('USER_NOT_FOUND', `no user ${text}`);
+    }
     return c.json({ user_id: text, balances: views.balances(sequencer.engine.balances(Number(text))) });
   });
 

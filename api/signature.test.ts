@@ -14,7 +14,8 @@ describe('signRequest / signatureMatches', () => {
     expect(signatureMatches(key, expected, '1700000000000', 'GET', '/v1/orders?symbol=BTC-KRW', '')).toBe(true);
     expect(signatureMatches(key, expected, '1700000000001', 'GET', '/v1/orders?symbol=BTC-KRW', '')).toBe(false);
     expect(signatureMatches(key, expected, '1700000000000', 'GET', '/v1/orders', '')).toBe(false);
-    expect(signatureMatches(key, expected.toUpperCase(), '1700000000000', 'GET', '/v1/orders?symbol=BTC-KRW', '')).toBe(false);
+    // hex has no case: the same digest in upper case is the same signature
+    expect(signatureMatches(key, expected.toUpperCase(), '1700000000000', 'GET', '/v1/orders?symbol=BTC-KRW', '')).toBe(true);
     expect(signatureMatches(Buffer.from('other'), expected, '1700000000000', 'GET', '/v1/orders?symbol=BTC-KRW', '')).toBe(false);
   });
 });

@@ -5,9 +5,9 @@ export function signRequest(secret: string | Buffer, timestamp: string, method: 
   return createHmac('sha256', secret).update(timestamp + method + pathWithQuery + body).digest('hex');
 }
 
-const HEX_SIGNATURE = /^[0-9a-f]{64}$/;
+const HEX_SIGNATURE = /^[0-9a-fA-F]{64}$/;
 
-/** Constant-time check of a hex signature; anything not 64 lower-case hex characters fails. */
+/** Constant-time check of a hex signature (either case, as hex is); anything not 64 hex characters fails. */
 export function signatureMatches(key: Buffer, signature: string, timestamp: string, method: string, pathWithQuery: string, body: string): boolean {
   if (!HEX_SIGNATURE.test(signature)) return false;
   const expected = createHmac('sha256', key).update(timestamp + method + pathWithQuery + body).digest();
