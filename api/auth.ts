@@ -113,6 +113,10 @@ export function signedRequests(verifier: SignedRequestVerifier): MiddlewareHandl
   return async (c, next) => {
     // Hono's '/v1/order/*' also matches '/v1/order': authenticate (and count) a request once.
     if (c.get('userId') !== undefined) return next();
+    // Sign over the request target exactly as the client sent it (node's raw request line); the
+    // parsed URL percent-encodes characters such as '"' and collapses dot segments, so a correctly
+    // signed request would not verify. app.request() (no node request) falls back to the URL.
+    const rawTarget = (c.env as { incoming?: { url?: string } } | undefined)?.incoming?.url;
     const url = c.req.url;
     const caller = await verifier.verify(
       c.req.header('x-api-key'),
@@ -120,7 +124,7 @@ export function signedRequests(verifier: SignedRequestVerifier): MiddlewareHandl
       c.req.header('x-signature'),
       c.req.method,
       c.req.path,
-      url.slice(url.indexOf('/', url.indexOf('//') + 2)),
+      rawTarget ?? url.slice(url.indexOf('/', url.indexOf('//') + 2)),
       () => bodyText(c),
     );
     c.set('userId', caller.userId);

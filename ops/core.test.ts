@@ -118,6 +118,20 @@ describe('core process over HTTP', () => {
     expect(docs.headers.get('content-type')).toContain('text/html');
   });
 
+  it('verifies the signature over the request target exactly as sent (unencoded query characters)', async () => {
+    const route = '/v1/orders?symbol=BTC-KRW&note="raw"';
+    const status = await new Promise<number>((resolve, reject) => {
+      // http.request sends the path as given; fetch() would percent-encode the quotes first.
+      const request = http.request(`${core.url}/`, { method: 'GET', path: route, headers: signedHeaders(alice, 'GET', route) }, (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      });
+      request.on('error', reject);
+      request.end();
+    });
+    expect(status).toBe(200);
+  });
+
   it('refuses a chunked body over 16 KiB with 413 and keeps serving', async () => {
     const status = await new Promise<number>((resolve, reject) => {
       const request = http.request(`${core.url}/v1/order`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' } }, (response) => {
