@@ -15,6 +15,7 @@
 import { build } from 'hdr-histogram-js';
 import { OrderBook, Side as PeerSide } from 'nodejs-order-book';
 import { DEFAULT_ENGINE_CONFIG, Engine, type Command, type EngineConfig, type Side } from '../../engine/index.ts';
+import { seededRandom as random } from '../../sequencer/testing/command-mix.ts';
 
 const COMMANDS = Number(process.env.BENCH_COMMANDS ?? 1_000_000);
 const SEED = Number(process.env.BENCH_SEED ?? 1);
@@ -22,18 +23,6 @@ const SKIP_PEER = process.env.BENCH_SKIP_PEER === '1';
 const USERS = 1000;
 const SYMBOLS = ['BTC-KRW', 'ETH-KRW'] as const;
 const START_MID = [100_000, 5_000]; // ticks: 100,000,000 KRW/BTC and 5,000,000 KRW/ETH
-
-/** mulberry32: small, fast, seeded. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 function funding(): Command[] {
   const commands: Command[] = [];
