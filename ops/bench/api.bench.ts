@@ -221,11 +221,13 @@ async function runLoad(url: string, users: readonly User[]): Promise<Record<stri
   clearTimeout(deadline);
   for (const connection of connections) connection.close();
 
-  const serverCpu = (await serverCpuSeconds(url)) - cpuBefore;
+  // One final scrape for every server figure: prom-client resets its event-loop lag histogram on each
+  // scrape, so a second scrape right after the first would report a lag of ~0.
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  const serverCpu = Number(/^process_cpu_seconds_total (\S+)$/m.exec(metrics)?.[1] ?? Number.NaN) - cpuBefore;
   const clientCpu = process.cpuUsage(clientCpuBefore);
   const measuredSeconds = (Math.max(lastMeasuredAt, firstMeasuredAt + SECONDS * 1000) - firstMeasuredAt) / 1000;
   const sorted = latencies.subarray(0, measuredDone).sort();
-  const metrics = await (await fetch(`${url}/metrics`)).text();
   const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1] ?? Number.NaN);
   const labelled = (name: string, label: string) => Number(new RegExp(`^${name}\\{${label}\\} (\\S+)$`, 'm').exec(metrics)?.[1] ?? Number.NaN);
   const fsyncBatches = metric('xtrader_journal_batch_write_fsync_seconds_count');
