@@ -1,17 +1,12 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { book, Driver } from './test-support.ts';
+import { book, Driver, fundedDriver, LOT } from './test-support.ts';
 
 // Test market (test-support.ts): 1 tick × 1 lot = 1 KRW, a lot = 100,000 satoshi,
 // maker fee 0.1 %, taker fee 0.2 %, fees rounded down per fill.
-const LOT = 100_000;
 let d: Driver;
 
 beforeEach(() => {
-  d = new Driver();
-  for (const user of [1, 2, 3]) {
-    d.deposit(user, 'KRW', 1_000_000);
-    d.deposit(user, 'BTC', 100 * LOT);
-  }
+  d = fundedDriver();
 });
 
 describe('limit orders', () => {

@@ -1,15 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { book, Driver } from './test-support.ts';
+import { book, fundedDriver, LOT, type Driver } from './test-support.ts';
 
-const LOT = 100_000;
 let d: Driver;
 
 beforeEach(() => {
-  d = new Driver();
-  for (const user of [1, 2, 3]) {
-    d.deposit(user, 'KRW', 1_000_000);
-    d.deposit(user, 'BTC', 100 * LOT);
-  }
+  d = fundedDriver();
   // Last trade price 1000.
   d.sell(1, 1, 1000);
   d.buy(2, 1, 1000);

@@ -42,6 +42,19 @@ export interface OrderOptions {
   clientOrderId?: string;
 }
 
+/** base minor units (satoshi) in one lot of the test market */
+export const LOT = 100_000;
+
+/** A driver whose users 1, 2 and 3 each hold 1,000,000 KRW and 100 lots of BTC — the scenario tests' start. */
+export function fundedDriver(): Driver {
+  const driver = new Driver();
+  for (const user of [1, 2, 3]) {
+    driver.deposit(user, 'KRW', 1_000_000);
+    driver.deposit(user, 'BTC', 100 * LOT);
+  }
+  return driver;
+}
+
 export class Driver {
   readonly engine: Engine;
   /** the sequencer's counter: order ids are the command's seq */
