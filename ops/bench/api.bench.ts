@@ -160,6 +160,8 @@ async function runLoad(url: string, users: readonly User[]): Promise<Record<stri
     offsets[count] = size;
     return { bytes: Buffer.concat(parts, size), offsets };
   };
+  // Signed once, so the whole run must fit the server's 60-second timestamp window (with margin).
+  if (WARMUP_SECONDS + SECONDS > 50) throw new Error('BENCH_WARMUP_SECONDS + BENCH_SECONDS must be ≤ 50 (requests are signed before the run)');
   const prepared = prepareRequests(total);
   const buildRequest = (): Buffer => {
     const sequence = counter++;
