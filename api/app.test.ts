@@ -179,7 +179,8 @@ describe('validation: every class is refused without changing state', () => {
     ['price missing on Limit', { symbol: 'BTC-KRW', side: 'Buy', order_type: 'Limit', quantity: '0.01' }, 400, 'PRICE_REQUIRED'],
     ['price present on Market', { ...limitBuy, order_type: 'Market' }, 400, 'PRICE_NOT_ALLOWED'],
     ['price off tick', { ...limitBuy, price: '50000500' }, 400, 'OFF_TICK'],
-    ['price with a fraction below the tick', { ...limitBuy, price: '50000000.5' }, 400, 'OFF_TICK'],
+    ['price with a fraction KRW cannot hold', { ...limitBuy, price: '50000000.5' }, 400, 'TOO_MANY_DECIMALS'],
+    ['quantity with more decimals than BTC has', { ...limitBuy, quantity: '0.010000001' }, 400, 'TOO_MANY_DECIMALS'],
     ['quantity off lot', { ...limitBuy, quantity: '0.0105' }, 400, 'OFF_LOT'],
     ['too many decimals', { symbol: 'BTC-KRW', side: 'Buy', order_type: 'Market', quote_amount: '10000.5' }, 400, 'TOO_MANY_DECIMALS'],
     ['below minimum notional', { ...limitBuy, price: '1000', quantity: '0.001' }, 400, 'NOTIONAL_BELOW_MIN'],
@@ -215,8 +216,9 @@ describe('validation: every class is refused without changing state', () => {
     ['bad client_order_id', { ...limitBuy, client_order_id: 'has space' }, 400, 'INVALID_CLIENT_ORDER_ID'],
     ['bad self-trade prevention', { ...limitBuy, self_trade_prevention: 'Allow' }, 400, 'INVALID_STP_MODE'],
     // JSON numbers are validated by the characters the client sent, never via a rounding float.
-    ['JSON-number quantity a float would round to the lot', '{"symbol":"BTC-KRW","side":"Buy","order_type":"Limit","price":"50000000","quantity":0.0100000000000000000001}', 400, 'OFF_LOT'],
-    ['JSON-number price a float would round to the tick', '{"symbol":"BTC-KRW","side":"Buy","order_type":"Limit","price":50000000.0000000000000001,"quantity":"0.01"}', 400, 'OFF_TICK'],
+    ['JSON-number quantity a float would round to the lot', '{"symbol":"BTC-KRW","side":"Buy","order_type":"Limit","price":"50000000","quantity":0.0100000000000000000001}', 400, 'TOO_MANY_DECIMALS'],
+    ['JSON-number price a float would round to the tick', '{"symbol":"BTC-KRW","side":"Buy","order_type":"Limit","price":50000000.0000000000000001,"quantity":"0.01"}', 400, 'TOO_MANY_DECIMALS'],
+    ['JSON-number quantity within BTC precision but off the lot', '{"symbol":"BTC-KRW","side":"Buy","order_type":"Limit","price":"50000000","quantity":0.01000001}', 400, 'OFF_LOT'],
     ['exponent notation (JSON number)', '{"symbol":"BTC-KRW","side":"Buy","order_type":"Limit","price":5e7,"quantity":"0.01"}', 400, 'NOT_A_DECIMAL'],
   ];
 

@@ -50,7 +50,7 @@ export function buildOpenApi(config: EngineConfig): Record<string, unknown> {
         '',
         '**Signing.** Headers `X-API-KEY`, `X-TIMESTAMP` (ms since the epoch) and `X-SIGNATURE` = hex HMAC-SHA256(api_secret, timestamp + METHOD + path_with_query + body). The timestamp must be within 60 s of the server clock; a signature already used inside that window is refused (401 REPLAYED_SIGNATURE) — sign every request afresh.',
         '',
-        '**Decimals** are strings in responses; requests accept strings or JSON numbers, a number being read by the exact characters sent (never via a float) under the same rules as a string. Times are integer ms since the epoch. Ids are decimal strings.',
+        '**Decimals** are strings in responses; requests accept strings or JSON numbers, a number being read by the exact characters sent (never via a float) under the same rules as a string. More significant decimals than the asset has (trailing zeros do not count; KRW has 0, BTC and ETH 8) is 400 TOO_MANY_DECIMALS; within that but not a multiple of the tick or lot is OFF_TICK / OFF_LOT. Times are integer ms since the epoch. Ids are decimal strings.',
         '',
         '**Idempotency.** `client_order_id` is unique per user among open and recent orders: a retry with the same id returns the original `order_id` (`duplicate: true`) and places nothing, whatever the rest of the body says.',
         '',

@@ -66,10 +66,16 @@ describe('edge conversions', () => {
     expect(priceToTicks(btcKrw, '123000')).toBe(123);
     expect(priceToTicks(btcKrw, '123000.000')).toBe(123);
     expect(priceToTicks(btcKrw, '123500')).toMatchObject({ code: 'OFF_TICK' });
-    expect(priceToTicks(btcKrw, '123000.5')).toMatchObject({ code: 'OFF_TICK' });
+    // KRW has no decimals: a fraction is too precise for any market, not just off this tick
+    expect(priceToTicks(btcKrw, '123000.5')).toMatchObject({ code: 'TOO_MANY_DECIMALS' });
+    expect(priceToTicks(btcKrw, '123000.0')).toBe(123);
     expect(priceToTicks(btcKrw, '1e5')).toMatchObject({ code: 'NOT_A_DECIMAL' });
     expect(quantityToLots(btcKrw, '0.5')).toBe(500);
     expect(quantityToLots(btcKrw, '0.0005')).toMatchObject({ code: 'OFF_LOT' });
+    expect(quantityToLots(btcKrw, '0.00000001')).toMatchObject({ code: 'OFF_LOT' }); // 1 satoshi: representable, off the lot
+    expect(quantityToLots(btcKrw, '0.000000001')).toMatchObject({ code: 'TOO_MANY_DECIMALS' }); // below 1 satoshi
+    expect(quantityToLots(btcKrw, '0.5000000000')).toBe(500); // trailing zeros are not decimals
+    expect(quantityToLots(btcKrw, '0.5x00000000')).toMatchObject({ code: 'NOT_A_DECIMAL' });
     expect(amountToMinor(btc, '1.5')).toBe(150_000_000);
     expect(amountToMinor(krw, '1.5')).toMatchObject({ code: 'TOO_MANY_DECIMALS' });
     expect(ticksToPrice(btcKrw, 123)).toBe('123000');

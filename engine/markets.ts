@@ -180,6 +180,8 @@ export function buildEngineConfig(raw: RawEngineConfig): EngineConfig {
       lotSize: market.lotSize,
       quotePerTickLot: safeNumber(where, 'quotePerTickLot', quotePerTickLot, 1n),
       baseMinorPerLot: safeNumber(where, 'baseMinorPerLot', baseMinorPerLot, 1n),
+      baseDecimals: base.decimals,
+      quoteDecimals: quote.decimals,
       minQuantity: safeNumber(where, 'minQuantity', minQuantity, 1n),
       maxQuantity: safeNumber(where, 'maxQuantity', maxQuantity, 1n),
       minPrice: safeNumber(where, 'minPrice', minPrice, 1n),
@@ -202,7 +204,27 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = buildEngineConfig(DEFAULT_RAW
 // (NOT_A_DECIMAL, TOO_MANY_DECIMALS, OFF_TICK, OFF_LOT, OUT_OF_BOUNDS). Market bounds (min/max
 // price and quantity, min notional) are the engine's checks: see validatePlaceOrder.
 
-function toMultiple(text: string, step: string, offCode: 'OFF_TICK' | 'OFF_LOT', what: string): number | DecimalError {
+/**
+ * A decimal with more significant decimals than its asset has (trailing zeros do not count) is
+ * TOO_MANY_DECIMALS — no market could take it; one within the asset's precision but between two
+ * steps is OFF_TICK / OFF_LOT. Only plain decimals are looked at; parseUnits judges the rest.
+ */
+function tooManyDecimals(text: string, assetDecimals: number, what: string): DecimalError | undefined {
+  const dot = text.indexOf('.');
+  if (dot < 0) return undefined;
+  let end = text.length;
+  while (end > dot + 1 && text.charCodeAt(end - 1) === 48) end--; // '0'
+  if (end - dot - 1 <= assetDecimals) return undefined;
+  for (let index = 0; index < text.length; index++) {
+    const char = text.charCodeAt(index);
+    if (index !== dot && (char < 48 || char > 57)) return undefined;
+  }
+  return decimalError('TOO_MANY_DECIMALS', `${what} '${text}' has more than ${assetDecimals} decimals`);
+}
+
+function toMultiple(text: string, step: string, offCode: 'OFF_TICK' | 'OFF_LOT', what: string, assetDecimals: number): number | DecimalError {
+  const tooPrecise = tooManyDecimals(text, assetDecimals, what);
+  if (tooPrecise !== undefined) return tooPrecise;
   const scale = fractionDigits(step);
   const stepUnits = parseUnits(step, scale);
   if (isDecimalError(stepUnits) || stepUnits <= 0) throw new MarketConfigError(`bad step size '${step}'`);
@@ -223,14 +245,14 @@ function fromMultiple(count: number, step: string): string {
   return formatUnits(units, scale);
 }
 
-/** '123000' → 123 ticks on a 1,000 KRW tick; OFF_TICK when not a whole number of ticks. */
+/** '123000' → 123 ticks on a 1,000 KRW tick; OFF_TICK when not a whole number of ticks, TOO_MANY_DECIMALS beyond the quote asset's decimals. */
 export function priceToTicks(market: MarketSpec, text: string): number | DecimalError {
-  return toMultiple(text, market.tickSize, 'OFF_TICK', 'price');
+  return toMultiple(text, market.tickSize, 'OFF_TICK', 'price', market.quoteDecimals);
 }
 
-/** '0.5' → 500 lots on a 0.001 lot; OFF_LOT when not a whole number of lots. */
+/** '0.5' → 500 lots on a 0.001 lot; OFF_LOT when not a whole number of lots, TOO_MANY_DECIMALS beyond the base asset's decimals. */
 export function quantityToLots(market: MarketSpec, text: string): number | DecimalError {
-  return toMultiple(text, market.lotSize, 'OFF_LOT', 'quantity');
+  return toMultiple(text, market.lotSize, 'OFF_LOT', 'quantity', market.baseDecimals);
 }
 
 /** '1.5' BTC → 150000000 satoshi; TOO_MANY_DECIMALS beyond the asset's decimals. */

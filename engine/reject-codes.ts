@@ -96,7 +96,7 @@ export const REJECT_MESSAGES: Readonly<Record<RejectReason, string>> = {
   QUOTE_AMOUNT_REQUIRED: 'stop-market buys need a quote amount (the funds they lock)',
   INVALID_CLIENT_ORDER_ID: 'client order id must be a string of 1–64 characters',
   NOT_A_DECIMAL: 'not a plain decimal number',
-  TOO_MANY_DECIMALS: 'more decimals than the asset or market allows',
+  TOO_MANY_DECIMALS: 'more significant decimals than the asset has (trailing zeros do not count)',
   OFF_TICK: 'price is not a multiple of the tick size',
   OFF_LOT: 'quantity is not a multiple of the lot size',
   OUT_OF_BOUNDS: 'value outside the allowed range',

@@ -44,6 +44,9 @@ export interface MarketSpec {
   readonly quotePerTickLot: number;
   /** base minor units in 1 lot; integer ≥ 1. */
   readonly baseMinorPerLot: number;
+  /** decimals of the base and quote assets: a quantity or price with more is TOO_MANY_DECIMALS, not OFF_LOT/OFF_TICK */
+  readonly baseDecimals: number;
+  readonly quoteDecimals: number;
   readonly minQuantity: number; // lots
   readonly maxQuantity: number; // lots
   readonly minPrice: number; // ticks
