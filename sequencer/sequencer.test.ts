@@ -21,6 +21,7 @@ import {
   type SequencerOptions,
 } from './index.ts';
 import { ToyEngine, toyFactory } from './testing/toy-engine.ts';
+import { processIdentity } from './lock.ts';
 
 const dirs: string[] = [];
 const open: Sequencer[] = [];
@@ -256,9 +257,32 @@ describe('data directory lock', () => {
     }
     const sequencer = await start(dataDir); // the owner is dead now
     expect(sequencer.ready).toBe(true);
-    expect(fs.readFileSync(path.join(dataDir, 'LOCK'), 'utf8').trim()).toBe(String(process.pid));
+    expect(fs.readFileSync(path.join(dataDir, 'LOCK'), 'utf8').trim()).toBe(`${process.pid} ${processIdentity(process.pid)}`);
     await sequencer.close();
     expect(fs.existsSync(path.join(dataDir, 'LOCK'))).toBe(false);
+  });
+
+  it('takes over a lock whose pid now belongs to another process (reboot, container restart)', async () => {
+    const dataDir = tempDir();
+    const sleeper = spawn('sleep', ['30']);
+    try {
+      const identity = processIdentity(sleeper.pid!);
+      expect(identity).toMatch(/^\S+ \d+$/);
+      const [bootId, startTime] = identity!.split(' ');
+      // the real owner, identity and all: refused
+      fs.writeFileSync(path.join(dataDir, 'LOCK'), `${sleeper.pid} ${bootId} ${startTime}\n`);
+      await expect(openSequencer({ dataDir, ...toyFactory })).rejects.toThrow(`pid ${sleeper.pid}`);
+      // same pid, written by a process that started at another time or in another boot: stale
+      for (const stale of [`${bootId} ${Number(startTime) + 1}`, `another-boot ${startTime}`]) {
+        fs.writeFileSync(path.join(dataDir, 'LOCK'), `${sleeper.pid} ${stale}\n`);
+        const sequencer = await start(dataDir);
+        expect(sequencer.ready).toBe(true);
+        await sequencer.close();
+      }
+    } finally {
+      sleeper.kill('SIGKILL');
+      await new Promise((resolve) => sleeper.once('exit', resolve));
+    }
   });
 });
 
