@@ -125,6 +125,12 @@ describe('market orders', () => {
       [1020, 2],
     ]);
     expect(d.engine.getOrder(order)).toMatchObject({ status: 'Filled', quantity: 7, filledQuantity: 7, remainingQuantity: 0, quoteAmount: 8000, filledQuote: 7090, feesPaid: 14 });
+    // The execution reports say so too: the last one (the taker side of the last trade) is Filled.
+    const reports = d.events.flatMap((event) => (event.type === 'Trade' ? [event.taker] : []));
+    expect(reports.map((report) => [report.filledQuantity, report.status])).toEqual([
+      [5, 'PartiallyFilled'],
+      [7, 'Filled'],
+    ]);
     expect(d.balance(3, 'KRW')).toEqual({ available: 1_000_000 - 7104, locked: 0 });
     expect(d.table()).toBe(
       book(`
@@ -134,6 +140,21 @@ describe('market orders', () => {
           3 |  990  |
       `),
     );
+  });
+
+  it('buy by quote amount that cannot afford one lot expires (QuoteAmountExhausted) having bought nothing', () => {
+    // The best ask is 1010: one lot costs 1010 + fee 2 = 1012 > 1000.
+    const order = d.place(3, 'Buy', { quoteAmount: 1000 });
+    expect(d.trades()).toEqual([]);
+    expect(d.events.find((event) => event.type === 'OrderExpired')).toMatchObject({ reason: 'QuoteAmountExhausted', order: { orderId: order, quantity: 0, filledQuantity: 0, status: 'Expired' } });
+    expect(d.balance(3, 'KRW')).toEqual({ available: 1_000_000, locked: 0 });
+  });
+
+  it('a rejected buy by quote amount shows quantity 0 (lots bought), not the market cap', () => {
+    d.deposit(4, 'KRW', 500);
+    const order = d.place(4, 'Buy', { quoteAmount: 8000 });
+    expect(d.rejection()).toBe('INSUFFICIENT_FUNDS');
+    expect(d.engine.getOrder(order)).toMatchObject({ status: 'Rejected', quantity: 0, filledQuantity: 0, remainingQuantity: 0 });
   });
 
   it('buy by quantity alone may use the whole available balance, never more', () => {

@@ -70,6 +70,8 @@ export class Engine implements MatchingEngine {
   tradeSeq = 0;
 
   private readonly feeAccount: Account;
+  /** the taker side of the latest trade, until the command's events are returned (see execute) */
+  private lastTakerReport: Mutable<FillReport> | null = null;
   private readonly nodePool: OrderNode[] = [];
   /**
    * The command's events, gathered in a reused array and copied out at the end: the copy is
@@ -331,7 +333,12 @@ export class Engine implements MatchingEngine {
 
     if (taker.quantity === taker.filled) return this.complete(book, taker);
     if (limit === 0) {
-      if (taker.byQuote && stopReason === 'QuoteAmountExhausted' && taker.filled > 0) return this.complete(book, taker);
+      if (taker.byQuote && stopReason === 'QuoteAmountExhausted' && taker.filled > 0) {
+        // A buy by amount alone is done when its budget is: its last execution report, the taker
+        // side of its last trade in this command, is the one that says so.
+        this.lastTakerReport!.status = 'Filled';
+        return this.complete(book, taker);
+      }
       return this.expire(book, taker, stopReason ?? 'MarketNoLiquidity');
     }
     if (stopReason !== undefined) return this.expire(book, taker, stopReason);
@@ -437,7 +444,7 @@ export class Engine implements MatchingEngine {
       quoteQuantity: notional,
       takerSide: taker.side,
       maker: fillReport(maker, true, makerFee),
-      taker: fillReport(taker, false, takerFee),
+      taker: (this.lastTakerReport = fillReport(taker, false, takerFee)),
     });
     if (maker.filled === maker.quantity) {
       this.unrest(book, maker);
@@ -605,7 +612,8 @@ export class Engine implements MatchingEngine {
     const order = this.newOrder(command, this.books.get(command.symbol)?.market, null, command.side === 'Buy');
     if (!isNonNegativeSafe(order.price)) order.price = 0;
     if (!isNonNegativeSafe(order.stopPrice)) order.stopPrice = 0;
-    if (!isNonNegativeSafe(order.quantity)) order.quantity = 0;
+    // a buy by amount alone bought nothing: its quantity (lots bought) is 0, not the market's cap
+    if (!isNonNegativeSafe(order.quantity) || command.quantity === undefined) order.quantity = 0;
     if (!isNonNegativeSafe(order.quoteAmount)) order.quoteAmount = 0;
     order.byQuote = false;
     order.status = 'Rejected';
@@ -745,7 +753,9 @@ export class Engine implements MatchingEngine {
   }
 }
 
-function fillReport(order: OrderNode, isMaker: boolean, fee: number): FillReport {
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+function fillReport(order: OrderNode, isMaker: boolean, fee: number): Mutable<FillReport> {
   return {
     orderId: order.orderId,
     userId: order.userId,

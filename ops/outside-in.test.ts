@@ -46,22 +46,14 @@ const ENV = {
  * Known disagreements between the server and the documentation. Only the one field named is left
  * uncompared, and only for the orders the model flags; everything else about those orders (fills,
  * fees, balances, books, trades) is still compared. Each has a minimal reproduction in the
- * 'documented behaviour' tests at the end (it.fails: they turn red once the server is fixed, and
- * the entry here should then go).
+ * tests at the end (it.fails: they turn red once the server is fixed, and the entry here should
+ * then go).
  */
 const KNOWN_DISAGREEMENTS: Readonly<Record<string, { readonly field: 'ack order_status' | 'status' | 'quantity'; readonly why: string }>> = {
-  AMOUNT_BUY_FILLED_BY_BUDGET: {
-    field: 'ack order_status',
-    why: 'README: POST /v1/order answers order_status "once the command is … applied"; for a market buy by quote_amount alone that ends Filled (budget spent) the ack says PartiallyFilled while GET /v1/order says Filled',
-  },
-  AMOUNT_BUY_NOTHING_BOUGHT: {
-    field: 'status',
-    why: 'engine/README: "It stops when the budget cannot buy one more lot: a buy by amount alone then ends Filled"; when the amount cannot buy one lot at the first maker the server says Expired (with quantity 0)',
-  },
-  AMOUNT_BUY_REJECTED: {
-    field: 'quantity',
-    why: 'engine/README: "a buy by amount alone … (the view shows quantity = lots bought)"; a buy by amount alone Rejected for INSUFFICIENT_FUNDS shows quantity and remaining_quantity = the market max_quantity (1000 BTC / 10000 ETH)',
-  },
+  // none open. The first run found three, all about market buys by quote_amount (ack said
+  // PartiallyFilled for one that ended Filled; the docs said Filled for one that bought nothing;
+  // a rejected one showed the market's max quantity): the server and engine/README were fixed,
+  // and the reproductions at the end are now plain tests.
 };
 const knownFor = (o: OrderState, field: string) => [...o.flags].some((flag) => KNOWN_DISAGREEMENTS[flag]?.field === field);
 
@@ -567,11 +559,11 @@ describe(`outside-in: the real server against the documented model (seed ${SEED}
 });
 
 /**
- * Minimal reproductions of KNOWN_DISAGREEMENTS, on a fresh core: each asserts what the documents
- * say and currently fails (it.fails). When one starts passing, the server was fixed: make it a plain
- * `it` and remove its entry from KNOWN_DISAGREEMENTS.
+ * Minimal reproductions of disagreements this check found, on a fresh core, each asserting what the
+ * documents say. A new disagreement gets its reproduction here as `it.fails` (it turns red once the
+ * server is fixed) plus a KNOWN_DISAGREEMENTS entry; fixed ones stay as plain tests.
  */
-describe('documented behaviour the server does not follow yet (minimal reproductions)', () => {
+describe('documented behaviour of market buys by amount (reproductions of fixed disagreements)', () => {
   let reproCore: CoreChild | undefined;
   let reproDir = '';
   let repro: Client;
@@ -611,9 +603,9 @@ describe('documented behaviour the server does not follow yet (minimal reproduct
   };
 
   // AMOUNT_BUY_FILLED_BY_BUDGET. 1 ETH-KRW lot at 3,000,000 costs 3,000 + 6 taker fee; 6,500 buys 2 lots
-  // (6,012) and cannot buy a third: the buy ends Filled. Actual: ack order_status "PartiallyFilled",
-  // GET /v1/order "Filled".
-  it.fails('the ack of a market buy by amount that ends Filled says Filled (README: order_status once applied)', async () => {
+  // (6,012) and cannot buy a third: the buy ends Filled. Was: ack order_status "PartiallyFilled" (the
+  // last execution report said so), GET /v1/order "Filled".
+  it('the ack of a market buy by amount that ends Filled says Filled (README: order_status once applied)', async () => {
     await place(seller, { symbol: 'ETH-KRW', side: 'Sell', order_type: 'Limit', price: '3000000', quantity: '0.01' });
     const { ack, view } = await place(buyer, { symbol: 'ETH-KRW', side: 'Buy', order_type: 'Market', quote_amount: '6500' });
     expect(view).toMatchObject({ status: 'Filled', quantity: '0.002', filled_quantity: '0.002', filled_quote: '6000', fees: '12' });
@@ -621,19 +613,19 @@ describe('documented behaviour the server does not follow yet (minimal reproduct
   });
 
   // AMOUNT_BUY_NOTHING_BOUGHT. 1 BTC-KRW lot at 50,000,000 costs 50,000 + 100; 30,000 cannot buy one.
-  // engine/README: "It stops when the budget cannot buy one more lot: a buy by amount alone then ends
-  // Filled". Actual: Expired, quantity 0. (Expired reads better; then the sentence needs an exception.)
-  it.fails('a market buy by an amount that cannot buy one lot ends Filled (engine/README, market buys)', async () => {
+  // engine/README said such a buy ends Filled; the server said Expired (quantity 0). Expired reads
+  // better (nothing was bought): engine/README now says so.
+  it('a market buy by an amount that cannot buy one lot expires having bought nothing (engine/README, market buys)', async () => {
     await place(seller, { symbol: 'BTC-KRW', side: 'Sell', order_type: 'Limit', price: '50000000', quantity: '0.01' });
     const { ack, view } = await place(buyer, { symbol: 'BTC-KRW', side: 'Buy', order_type: 'Market', quote_amount: '30000' });
     expect(view).toMatchObject({ quantity: '0', filled_quantity: '0' });
-    expect([ack.order_status, view.status]).toEqual(['Filled', 'Filled']);
+    expect([ack.order_status, view.status]).toEqual(['Expired', 'Expired']);
   });
 
   // AMOUNT_BUY_REJECTED. A buy by amount alone for more than the available KRW is Rejected
   // (INSUFFICIENT_FUNDS) and has bought nothing. engine/README: "the view shows quantity = lots bought".
-  // Actual: quantity and remaining_quantity "10000" (ETH-KRW's max_quantity; "1000" on BTC-KRW).
-  it.fails('a rejected market buy by amount shows quantity 0, not the market maximum', async () => {
+  // Was: quantity and remaining_quantity "10000" (ETH-KRW's max_quantity; "1000" on BTC-KRW).
+  it('a rejected market buy by amount shows quantity 0, not the market maximum', async () => {
     const { view } = await place(buyer, { symbol: 'ETH-KRW', side: 'Buy', order_type: 'Market', quote_amount: '5000000' });
     expect(view).toMatchObject({ status: 'Rejected', reject_reason: 'INSUFFICIENT_FUNDS', filled_quantity: '0' });
     expect([view.quantity, view.remaining_quantity]).toEqual(['0', '0']);

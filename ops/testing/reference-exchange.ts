@@ -405,7 +405,6 @@ export class ReferenceExchange {
       o.status = 'Rejected';
       o.rejectReason = 'INSUFFICIENT_FUNDS';
       this.count('rejected INSUFFICIENT_FUNDS');
-      if (req.lots === null) o.flags.add('AMOUNT_BUY_REJECTED');
       // ASSUMPTION: the documents do not say whether funds or post-only is checked first.
       if (req.postOnly) {
         const best = this.bestOpposite(o);
@@ -589,11 +588,11 @@ export class ReferenceExchange {
     const open = rem === null ? false : rem > 0n;
     if (!open && !takerExpired) {
       if (o.req.lots === null) {
-        // A buy by amount alone: Filled when the budget ran out, Expired when liquidity did.
-        // ASSUMPTION: also Filled when not one lot was affordable at the first maker.
+        // A buy by amount alone (engine/README, market buys): Filled when the budget ran out having
+        // bought something, Expired (QuoteAmountExhausted, quantity 0) when it could not afford one
+        // lot, Expired when liquidity ran out.
         o.lots = o.filledLots;
-        o.status = budgetExhausted ? 'Filled' : 'Expired';
-        if (budgetExhausted) o.flags.add(o.filledLots === 0n ? 'AMOUNT_BUY_NOTHING_BOUGHT' : 'AMOUNT_BUY_FILLED_BY_BUDGET');
+        o.status = budgetExhausted && o.filledLots > 0n ? 'Filled' : 'Expired';
         if (budgetExhausted && o.filledLots === 0n) this.count('market buy: amount buys not one lot');
       } else o.status = 'Filled';
       this.releaseHold(o);
