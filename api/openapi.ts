@@ -19,12 +19,20 @@ const json = (schema: unknown) => ({ content: { 'application/json': { schema } }
 const err = (description: string) => ({ description, ...json(errorRef) });
 const signedSecurity = [{ ApiKey: [], Timestamp: [], Signature: [] }];
 
+/** Engine reject words the API also answers itself, before anything is sequenced. */
+const ANSWERED_BY_API: Readonly<Record<string, string>> = {
+  ORDER_NOT_FOUND: 'HTTP 404 (GET/DELETE /v1/order/{id}); order reject_reason',
+  ORDER_NOT_OPEN: 'HTTP 400 (DELETE /v1/order/{id} of a finished order); order reject_reason',
+  INSUFFICIENT_AVAILABLE: 'HTTP 400 (POST /admin/withdrawals beyond the available balance); reject reason',
+};
+
 /** The OpenAPI 3.1 description served at /openapi.json: every route, error word and order status. */
 export function buildOpenApi(config: EngineConfig): Record<string, unknown> {
   const catalogue = errorCatalogue();
   const errorList = catalogue
     .map((entry) => {
-      const where = entry.code >= 4000 ? `HTTP ${entry.status}` : rejectDomain(entry.code) === 'validation' ? 'HTTP 400' : 'order reject_reason';
+      const where =
+        entry.code >= 4000 ? `HTTP ${entry.status}` : rejectDomain(entry.code) === 'validation' ? 'HTTP 400' : (ANSWERED_BY_API[entry.error] ?? 'order reject_reason');
       return `| \`${entry.error}\` | ${entry.code} | ${where} | ${entry.message} |`;
     })
     .join('\n');
@@ -130,7 +138,10 @@ export function buildOpenApi(config: EngineConfig): Record<string, unknown> {
             filled_quantity: { type: 'string' },
             remaining_quantity: { type: 'string' },
             filled_quote: { type: 'string' },
-            avg_price: { type: ['string', 'null'] },
+            avg_price: {
+              type: ['string', 'null'],
+              description: 'filled_quote / filled_quantity in price units, with 2 more decimals than the tick has, cut off (not rounded); null before the first fill',
+            },
             fees: { type: 'string' },
             fee_asset: { type: 'string' },
             status: { $ref: '#/components/schemas/OrderStatus' },
@@ -264,7 +275,12 @@ export function buildOpenApi(config: EngineConfig): Record<string, unknown> {
           summary: 'Cancel an open order (acknowledged like an order)',
           security: signedSecurity,
           parameters: [orderIdParam],
-          responses: { '200': { description: 'cancel sequenced', ...json({ $ref: '#/components/schemas/Ack' }) }, ...common, '404': err('no such order, or not yours') },
+          responses: {
+            '200': { description: 'cancel sequenced', ...json({ $ref: '#/components/schemas/Ack' }) },
+            ...common,
+            '400': err('ORDER_NOT_OPEN: the order is already finished (Filled, Cancelled, Expired, Rejected); or another invalid request'),
+            '404': err('no such order, or not yours'),
+          },
         },
       },
       '/v1/orders': {
