@@ -8,7 +8,7 @@ export const ORDER_STATUSES: Record<OrderStatus, string> = {
   PartiallyFilled: 'some quantity filled, the rest still open',
   Filled: 'completely filled (final)',
   Cancelled: 'cancelled by its owner (final)',
-  Expired: 'IOC/FOK remainder, market order without liquidity, or self-trade prevention (final)',
+  Expired: 'IOC/FOK remainder, market order without liquidity, self-trade prevention, or a market buy whose budget is spent; expire_reason says which (final)',
   Rejected: 'accepted for sequencing, then refused by the engine; reject_reason says why, e.g. INSUFFICIENT_FUNDS (final)',
   Untriggered: 'stop order waiting for its stop price',
 };
@@ -146,6 +146,11 @@ export function buildOpenApi(config: EngineConfig): Record<string, unknown> {
             fee_asset: { type: 'string' },
             status: { $ref: '#/components/schemas/OrderStatus' },
             reject_reason: { type: ['string', 'null'] },
+            expire_reason: {
+              type: ['string', 'null'],
+              enum: ['IOC', 'FOK', 'MarketNoLiquidity', 'SelfTradePrevention', 'QuoteAmountExhausted', null],
+              description: 'set when status is Expired: IOC/FOK (time in force), MarketNoLiquidity (a market order ran out of book), SelfTradePrevention, QuoteAmountExhausted (a market buy whose budget could not buy another lot)',
+            },
             created_at: { type: 'integer' },
             updated_at: { type: 'integer' },
           },

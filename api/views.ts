@@ -53,6 +53,7 @@ export class Views {
       fee_asset: market.quote,
       status: view.status,
       reject_reason: view.status === 'Rejected' ? (rejection?.reason ?? null) : null,
+      expire_reason: view.expireReason ?? null,
       created_at: view.createdAt,
       updated_at: view.updatedAt,
     };

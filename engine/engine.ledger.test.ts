@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { affordableLots, feeOf } from './arithmetic.ts';
 import { Engine } from './engine.ts';
-import { Driver, testConfig } from './test-support.ts';
-import type { Command } from './types.ts';
+import { RECORD_FIELDS } from './snapshot.ts';
+import { Driver, fundedDriver, testConfig } from './test-support.ts';
+import type { Command, EngineSnapshot } from './types.ts';
 
 const LOT = 100_000;
 
@@ -188,5 +189,40 @@ describe('order ids', () => {
     expect(restored.depth('ETH-KRW', 5)).toEqual(d.engine.depth('ETH-KRW', 5));
     const next: Command = { type: 'PlaceOrder', orderId: 99, userId: 2, symbol: 'BTC-KRW', side: 'Buy', orderType: 'Limit', price: 1020, quantity: 2, timeInForce: 'GTC', postOnly: false, stp: 'ExpireTaker', timestamp: 9 };
     expect(restored.apply(next)).toEqual(d.engine.apply(next));
+  });
+});
+
+describe('expiry reasons', () => {
+  it('are part of the order: live, remembered, and through snapshots (version 2 ones read as none)', () => {
+    const d = fundedDriver();
+    d.sell(1, 5, 1010);
+    d.sell(1, 3, 1020);
+    const ioc = d.buy(2, 10, 1010, { tif: 'IOC' }); // 5 @ 1010, the rest expires
+    const fok = d.buy(2, 50, 1020, { tif: 'FOK' }); // 3 on offer: cannot fill completely
+    const maker = d.sell(3, 1, 1030);
+    const stp = d.buy(3, 5, 1030, { stp: 'ExpireMaker' }); // 3 @ 1020, then its own ask: that one expires
+    d.sell(1, 10, 1040);
+    const budget = d.place(2, 'Buy', { quoteAmount: 500 }); // one lot costs 1040 + fee: none affordable
+    const bought = d.place(2, 'Buy', { quoteAmount: 5000 }); // 4 lots, then out of budget: Filled
+    const expected: Array<[number, string | undefined]> = [
+      [ioc, 'IOC'],
+      [fok, 'FOK'],
+      [maker, 'SelfTradePrevention'],
+      [budget, 'QuoteAmountExhausted'],
+      [bought, undefined],
+    ];
+    for (const [orderId, reason] of expected) expect(d.engine.getOrder(orderId)?.expireReason, `order ${orderId}`).toBe(reason);
+    expect(d.engine.getOrder(stp)?.status).not.toBe('Expired');
+
+    const snapshot = JSON.parse(JSON.stringify(d.engine.snapshot())) as EngineSnapshot;
+    const restored = Engine.restore(d.engine.config, snapshot);
+    expect(restored.stateHash()).toBe(d.engine.stateHash());
+    for (const [orderId, reason] of expected) expect(restored.getOrder(orderId)?.expireReason).toBe(reason);
+
+    // A version 2 snapshot (before expiry reasons) is the same with the status field's high bits clear.
+    const v2 = JSON.parse(JSON.stringify(snapshot, (key, value: unknown) => (key === 'version' ? 2 : value))) as EngineSnapshot & { recent: (number | string | null)[] };
+    for (let offset = 0; offset < v2.recent.length; offset += RECORD_FIELDS) v2.recent[offset + 18] = (v2.recent[offset + 18] as number) & 7;
+    const old = Engine.restore(d.engine.config, v2);
+    expect(old.getOrder(ioc)).toMatchObject({ status: 'Expired', expireReason: undefined });
   });
 });

@@ -13,7 +13,7 @@ import { Book, type BookSide, type PriceLevel } from './book.ts';
 import { Account, Ledger } from './ledger.ts';
 import { OrderIndex } from './order-index.ts';
 import { OrderNode } from './order.ts';
-import { RecentOrders } from './recent-orders.ts';
+import { EXPIRY_REASONS, RecentOrders } from './recent-orders.ts';
 import { REJECT_CODES, type RejectReason } from './reject-codes.ts';
 import { restoreState, snapshotState } from './snapshot.ts';
 import { hashSnapshot } from './state-hash.ts';
@@ -499,6 +499,7 @@ export class Engine implements MatchingEngine {
     order.locked = 0;
     order.status = 'Pending';
     order.rejectCode = 0;
+    order.expireReason = 0;
     order.createdAt = this.timestamp;
     order.updatedAt = this.timestamp;
     order.level = null;
@@ -537,6 +538,7 @@ export class Engine implements MatchingEngine {
 
   private expire(book: Book, order: OrderNode, reason: ExpiryReason): void {
     order.status = 'Expired';
+    order.expireReason = EXPIRY_REASONS.indexOf(reason) + 1;
     order.updatedAt = this.timestamp;
     this.emit({ type: 'OrderExpired', seq: ++this.seq, timestamp: this.timestamp, reason, order: order.view() });
     this.retire(book, order);

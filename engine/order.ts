@@ -7,6 +7,7 @@ import type { OrderStatus, OrderType, OrderView, SelfTradePrevention, Side, Time
 import type { PriceLevel } from './book.ts';
 import type { Account } from './ledger.ts';
 import { rejectReason } from './reject-codes.ts';
+import { EXPIRY_REASONS } from './recent-orders.ts';
 
 export class OrderNode {
   // Field order is memory layout (V8 keeps in-object fields in declaration order): what a fill,
@@ -50,6 +51,8 @@ export class OrderNode {
   quoteAmount = 0;
   /** set for status Rejected */
   rejectCode = 0;
+  /** set for status Expired: 1 + index in EXPIRY_REASONS (recent-orders.ts) */
+  expireReason = 0;
   createdAt = 0;
 
   view(): OrderView {
@@ -73,6 +76,7 @@ export class OrderNode {
       status: this.status,
       rejectCode: this.rejectCode > 0 ? this.rejectCode : undefined,
       rejectReason: this.rejectCode > 0 ? rejectReason(this.rejectCode) : undefined,
+      expireReason: this.expireReason > 0 ? EXPIRY_REASONS[this.expireReason - 1] : undefined,
       createdAt: this.createdAt,
       updatedAt: this.updatedAt,
     };

@@ -9,13 +9,15 @@
  */
 import type { OrderNode } from './order.ts';
 import { rejectReason } from './reject-codes.ts';
-import type { OrderStatus, OrderType, OrderView, SelfTradePrevention, Side, TimeInForce } from './types.ts';
+import type { ExpiryReason, OrderStatus, OrderType, OrderView, SelfTradePrevention, Side, TimeInForce } from './types.ts';
 
 export const SIDES: readonly Side[] = ['Buy', 'Sell'];
 export const ORDER_TYPES: readonly OrderType[] = ['Limit', 'Market', 'StopLimit', 'StopMarket'];
 export const TIMES_IN_FORCE: readonly TimeInForce[] = ['GTC', 'IOC', 'FOK'];
 export const STP_MODES: readonly SelfTradePrevention[] = ['ExpireTaker', 'ExpireMaker', 'ExpireBoth'];
 export const STATUSES: readonly OrderStatus[] = ['Pending', 'PartiallyFilled', 'Filled', 'Cancelled', 'Expired', 'Rejected', 'Untriggered'];
+/** OrderNode.expireReason n > 0 is EXPIRY_REASONS[n − 1]; 0 = not expired */
+export const EXPIRY_REASONS: readonly ExpiryReason[] = ['IOC', 'FOK', 'MarketNoLiquidity', 'SelfTradePrevention', 'QuoteAmountExhausted'];
 
 /** Numeric fields of a row. */
 const enum Column {
@@ -35,7 +37,7 @@ const enum Column {
   Count,
 }
 
-// Enum fields packed into one Int32: side 1 bit, type 2, tif 2, postOnly 1, stp 2, status 3, byQuote 1.
+// Enum fields packed into one Int32: side 1 bit, type 2, tif 2, postOnly 1, stp 2, status 3, byQuote 1, expiry reason 3.
 function pack(order: OrderNode): number {
   return (
     (order.isBuy ? 0 : 1) |
@@ -44,7 +46,8 @@ function pack(order: OrderNode): number {
     ((order.postOnly ? 1 : 0) << 5) |
     (STP_MODES.indexOf(order.stp) << 6) |
     (STATUSES.indexOf(order.status) << 8) |
-    ((order.byQuote ? 1 : 0) << 11)
+    ((order.byQuote ? 1 : 0) << 11) |
+    (order.expireReason << 12)
   );
 }
 
@@ -129,6 +132,7 @@ export class RecentOrders {
     const stopPrice = field(Column.StopPrice);
     const quoteAmount = field(Column.QuoteAmount);
     const rejectCode = field(Column.RejectCode);
+    const expireReason = (packed >> 12) & 7;
     return {
       orderId: field(Column.OrderId),
       userId: field(Column.UserId),
@@ -149,6 +153,7 @@ export class RecentOrders {
       status: STATUSES[(packed >> 8) & 7]!,
       rejectCode: rejectCode > 0 ? rejectCode : undefined,
       rejectReason: rejectCode > 0 ? rejectReason(rejectCode) : undefined,
+      expireReason: expireReason > 0 ? EXPIRY_REASONS[expireReason - 1] : undefined,
       createdAt: field(Column.CreatedAt),
       updatedAt: field(Column.UpdatedAt),
     };
@@ -186,7 +191,7 @@ export class RecentOrders {
       field(Column.FilledQuote),
       field(Column.FeesPaid),
       0, // a finished order holds nothing
-      (packed >> 8) & 7,
+      ((packed >> 8) & 7) | (((packed >> 12) & 7) << 3), // status, expiry reason (snapshot.ts)
       field(Column.RejectCode),
       field(Column.CreatedAt),
       field(Column.UpdatedAt),

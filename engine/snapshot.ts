@@ -10,7 +10,9 @@ import { OrderNode } from './order.ts';
 import { ORDER_TYPES, SIDES, STATUSES, STP_MODES, TIMES_IN_FORCE } from './recent-orders.ts';
 import type { EngineSnapshot } from './types.ts';
 
-export const SNAPSHOT_VERSION = 2; // 2: flat order lists
+export const SNAPSHOT_VERSION = 3; // 2: flat order lists; 3: the status field also carries the expiry reason (bits 3–5)
+/** versions restoreState reads: a version 2 snapshot is a version 3 one without expiry reasons */
+const READABLE_VERSIONS: readonly number[] = [2, 3];
 
 /**
  * Orders are stored as one flat list per book side (and for stops and remembered orders):
@@ -62,7 +64,7 @@ function encode(order: OrderNode, list: OrderList): void {
     order.filledQuote,
     order.feesPaid,
     order.locked,
-    STATUSES.indexOf(order.status),
+    STATUSES.indexOf(order.status) | (order.expireReason << 3),
     order.rejectCode,
     order.createdAt,
     order.updatedAt,
@@ -91,7 +93,8 @@ function decode(list: OrderList, offset: number, order: OrderNode): OrderNode {
   order.filledQuote = at(15);
   order.feesPaid = at(16);
   order.locked = at(17);
-  order.status = STATUSES[at(18)]!;
+  order.status = STATUSES[at(18) & 7]!;
+  order.expireReason = at(18) >> 3;
   order.rejectCode = at(19);
   order.createdAt = at(20);
   order.updatedAt = at(21);
@@ -147,7 +150,7 @@ export function snapshotState(engine: Engine): EngineSnapshot {
 
 /** Fills a freshly constructed engine from a snapshot taken with the same config. */
 export function restoreState(engine: Engine, data: EngineSnapshot): void {
-  if (data.version !== SNAPSHOT_VERSION) throw new Error(`unsupported engine snapshot version ${String(data.version)}`);
+  if (!READABLE_VERSIONS.includes(data.version)) throw new Error(`unsupported engine snapshot version ${String(data.version)}`);
   const snapshot = data as unknown as SnapshotV1;
   engine.seq = snapshot.seq;
   engine.tradeSeq = snapshot.tradeSeq;

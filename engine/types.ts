@@ -263,6 +263,8 @@ export interface OrderView {
   /** set when status is Rejected: the stable reject code and its machine word (reject-codes.ts) */
   readonly rejectCode?: number;
   readonly rejectReason?: string;
+  /** set when status is Expired: why (the OrderExpired event's reason) */
+  readonly expireReason?: ExpiryReason;
   readonly createdAt: number; // ms, the place command's timestamp
   readonly updatedAt: number;
 }

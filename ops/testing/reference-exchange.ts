@@ -151,6 +151,8 @@ export interface OrderState {
   fees: bigint;
   status: OrderStatus;
   rejectReason: string | null;
+  /** engine/README's expiry reason when status is Expired (GET /v1/order expire_reason) */
+  expireReason: string | null;
   /** funds held for this order (quote for buys, base for sells), minor units */
   hold: bigint;
   /** market buy: what is left of the budget */
@@ -376,6 +378,7 @@ export class ReferenceExchange {
       fees: 0n,
       status: 'Pending',
       rejectReason: null,
+      expireReason: null,
       hold: 0n,
       budget: 0n,
       priority: 0,
@@ -528,6 +531,7 @@ export class ReferenceExchange {
     this.removeFromBooks(maker);
     this.releaseHold(maker);
     maker.status = 'Expired';
+    maker.expireReason = 'SelfTradePrevention';
   }
 
   /** Runs a taker (new limit/market order, or a fired stop) to completion. */
@@ -550,6 +554,7 @@ export class ReferenceExchange {
       this.count('FOK expired untouched');
       this.releaseHold(o);
       o.status = 'Expired';
+      o.expireReason = 'FOK';
       return;
     }
     let takerExpired = false;
@@ -593,6 +598,7 @@ export class ReferenceExchange {
         // lot, Expired when liquidity ran out.
         o.lots = o.filledLots;
         o.status = budgetExhausted && o.filledLots > 0n ? 'Filled' : 'Expired';
+        if (o.status === 'Expired') o.expireReason = budgetExhausted ? 'QuoteAmountExhausted' : 'MarketNoLiquidity';
         if (budgetExhausted && o.filledLots === 0n) this.count('market buy: amount buys not one lot');
       } else o.status = 'Filled';
       this.releaseHold(o);
@@ -602,6 +608,9 @@ export class ReferenceExchange {
     if (takerExpired || isMarket || o.req.tif !== 'GTC') {
       this.releaseHold(o);
       o.status = 'Expired';
+      // engine/README: SelfTradePrevention for the taker's STP; a market order out of budget or of
+      // book; otherwise the limit's time in force (IOC; a FOK that passed its check fills fully).
+      o.expireReason = takerExpired ? 'SelfTradePrevention' : isMarket ? (budgetExhausted ? 'QuoteAmountExhausted' : 'MarketNoLiquidity') : o.req.tif;
       return;
     }
     // GTC limit rests with the remainder (hold already at exactly what the remainder can cost).
