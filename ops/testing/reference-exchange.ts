@@ -124,6 +124,8 @@ export interface PlaceRequest {
   time_in_force?: string;
   post_only?: boolean;
   self_trade_prevention?: string;
+  /** README "Idempotency"; not part of the model's matching (the test tracks it) */
+  client_order_id?: string;
 }
 
 export interface ParsedOrder {
@@ -168,6 +170,13 @@ export interface OrderState {
 }
 
 export interface Trade {
+  /**
+   * ASSUMPTION (engine/README "trade ids are gap-free"; one counter for the whole engine, not per
+   * symbol, first id 1): the model numbers trades 1, 2, 3… in execution order across markets.
+   */
+  readonly id: bigint;
+  /** journal seq of the command whose execution produced the trade (order ids are journal seqs) */
+  readonly seq: bigint;
   readonly priceTicks: bigint;
   readonly lots: bigint;
   readonly quote: bigint;
@@ -279,6 +288,18 @@ export class ReferenceExchange {
   private readonly stops = new Map<string, OrderState[]>();
   private readonly lastPrice = new Map<string, bigint>();
   private clock = 0;
+  private tradeCount = 0n;
+  /** journal seq of the command being applied (0 when the caller does not say) */
+  private commandSeq = 0n;
+  /**
+   * Book deltas per symbol (GET /v1/orderbook symbol_seq). engine/README "Events": each command emits
+   * "one BookDelta per touched price level with its final total (per-symbol gap-free symbolSeq)".
+   * ASSUMPTION: a level is touched when an order is added to it, filled on it or removed from it
+   * (cancel, self-trade expiry, last fill); stops waiting in the stop book touch no level; the
+   * first delta of a market is symbol_seq 1 (so an untouched market shows 0).
+   */
+  readonly symbolSeq = new Map<string, bigint>();
+  private readonly touched = new Set<string>();
   /** how often each documented path was taken (coverage of a run) */
   readonly stats: Record<string, number> = {};
   /** prices reached by trades of the order now running (for triggerCheck 'anyTrade') */
@@ -366,7 +387,31 @@ export class ReferenceExchange {
 
   // ---------------------------------------------------------------- commands
 
+  /** Applies a PlaceOrder that was sequenced as journal seq `id` (the order id). */
   place(user: string, id: string, req: ParsedOrder): OrderState {
+    this.begin(BigInt(id));
+    try {
+      return this.placeInner(user, id, req);
+    } finally {
+      this.end(req.symbol);
+    }
+  }
+
+  private begin(seq: bigint): void {
+    this.commandSeq = seq;
+    this.touched.clear();
+  }
+
+  private end(symbol: string): void {
+    this.symbolSeq.set(symbol, (this.symbolSeq.get(symbol) ?? 0n) + BigInt(this.touched.size));
+    this.touched.clear();
+  }
+
+  private touch(o: OrderState): void {
+    this.touched.add(`${o.req.side}:${o.req.priceTicks ?? 0n}`);
+  }
+
+  private placeInner(user: string, id: string, req: ParsedOrder): OrderState {
     const m = this.market(req.symbol);
     const o: OrderState = {
       id,
@@ -436,7 +481,9 @@ export class ReferenceExchange {
     const o = this.orders.get(id);
     if (!o || o.user !== user) return 'ORDER_NOT_FOUND';
     if (o.status !== 'Pending' && o.status !== 'PartiallyFilled' && o.status !== 'Untriggered') return 'ORDER_NOT_OPEN';
+    this.touched.clear();
     this.removeFromBooks(o);
+    this.end(o.req.symbol);
     this.releaseHold(o);
     o.status = 'Cancelled';
     return 'Cancelled';
@@ -448,7 +495,10 @@ export class ReferenceExchange {
     for (const list of [this.bids.get(o.req.symbol), this.asks.get(o.req.symbol), this.stops.get(o.req.symbol)]) {
       if (!list) continue;
       const i = list.indexOf(o);
-      if (i >= 0) list.splice(i, 1);
+      if (i >= 0) {
+        list.splice(i, 1);
+        if (list !== this.stops.get(o.req.symbol)) this.touch(o);
+      }
     }
   }
 
@@ -617,6 +667,7 @@ export class ReferenceExchange {
     o.status = o.filledLots > 0n ? 'PartiallyFilled' : 'Pending';
     o.priority = ++this.clock;
     (o.req.side === 'Buy' ? this.bids : this.asks).get(o.req.symbol)?.push(o);
+    this.touch(o);
   }
 
   private fill(m: MarketSpec, taker: OrderState, maker: OrderState, lots: bigint, priceTicks: bigint): void {
@@ -658,13 +709,14 @@ export class ReferenceExchange {
 
     this.balance(FEE_ACCOUNT, m.quote).available += buyerFee + sellerFee;
 
+    this.touch(maker);
     if (maker.filledLots === maker.lots) {
       this.removeFromBooks(maker);
       this.releaseHold(maker);
       maker.status = 'Filled';
     } else maker.status = 'PartiallyFilled';
 
-    this.trades.get(m.symbol)?.push({ priceTicks, lots, quote: notional, takerSide: taker.req.side, makerOrder: maker.id, takerOrder: taker.id });
+    this.trades.get(m.symbol)?.push({ id: ++this.tradeCount, seq: this.commandSeq, priceTicks, lots, quote: notional, takerSide: taker.req.side, makerOrder: maker.id, takerOrder: taker.id });
     this.lastPrice.set(m.symbol, priceTicks);
     this.reached.push(priceTicks);
   }
@@ -733,6 +785,39 @@ export class ReferenceExchange {
 
   last(symbol: string): bigint | undefined {
     return this.lastPrice.get(symbol);
+  }
+
+  /**
+   * What the trades / ticker projections hold (README "Projections": "Trades and ticker come from
+   * the sequencer's event sink (bounded: 1,000 trades per symbol, 24 h of minute buckets). After a
+   * restart they hold what was replayed since the latest snapshot"): the trades produced by
+   * commands with seq > `afterSeq` (the latest restart's snapshot seq; 0 before any restart).
+   * The ticker's last/open/high/low/volumes are read over the same trades (ASSUMPTION: the whole
+   * run lies inside one 24 h window; volume_24h in base, quote_volume_24h in quote).
+   */
+  projection(symbol: string, afterSeq: bigint): { trades: Trade[]; last?: bigint; open?: bigint; high?: bigint; low?: bigint; volumeLots: bigint; quoteVolume: bigint } {
+    const trades = (this.trades.get(symbol) ?? []).filter((t) => t.seq > afterSeq);
+    let high: bigint | undefined;
+    let low: bigint | undefined;
+    let volumeLots = 0n;
+    let quoteVolume = 0n;
+    for (const t of trades) {
+      if (high === undefined || t.priceTicks > high) high = t.priceTicks;
+      if (low === undefined || t.priceTicks < low) low = t.priceTicks;
+      volumeLots += t.lots;
+      quoteVolume += t.quote;
+    }
+    const first = trades[0];
+    const lastTrade = trades[trades.length - 1];
+    return {
+      trades,
+      volumeLots,
+      quoteVolume,
+      ...(lastTrade ? { last: lastTrade.priceTicks } : {}),
+      ...(first ? { open: first.priceTicks } : {}),
+      ...(high !== undefined ? { high } : {}),
+      ...(low !== undefined ? { low } : {}),
+    };
   }
 
   users(): string[] {
