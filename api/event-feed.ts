@@ -223,6 +223,19 @@ export class EventFeed {
     }
   }
 
+  /**
+   * Registers the finished orders the recovered engine still remembers (oldest first). Their
+   * events came before the latest snapshot, so replay did not index their client_order_id, and a
+   * retry after a restart — what a client told OUTCOME_UNKNOWN does — would have placed the order
+   * again. (They join the eviction order behind what replay indexed: a little early eviction of
+   * these, only once more than the bound are kept.)
+   */
+  rememberFinishedOrders(orders: Iterable<OrderView>): void {
+    for (const order of orders) {
+      if (order.clientOrderId !== undefined) this.#rememberClientOrderId(order.userId, order.clientOrderId, order.orderId);
+    }
+  }
+
   /** The order already placed by this user with this client_order_id (open or recent). */
   orderForClientOrderId(userId: number, clientOrderId: string): number | undefined {
     return this.#clientOrderIds.get(`${userId}:${clientOrderId}`);

@@ -715,6 +715,10 @@ export class Engine implements MatchingEngine {
     return views.sort((a, b) => a.orderId - b.orderId);
   }
 
+  *finishedOrders(): Generator<OrderView> {
+    for (const slot of this.recent.slots()) yield this.recent.view(slot);
+  }
+
   depth(symbol: string, levels: number): BookDepth {
     const book = this.books.get(symbol);
     if (book === undefined) return { symbol, symbolSeq: 0, bids: [], asks: [] };

@@ -304,6 +304,8 @@ export interface MatchingEngine {
   lastEventSeq(): number;
   getOrder(orderId: number): OrderView | undefined;
   openOrders(userId: number, symbol?: string): OrderView[];
+  /** Finished orders still answerable by getOrder (the bounded recent-orders memory), oldest first. */
+  finishedOrders(): Iterable<OrderView>;
   depth(symbol: string, levels: number): BookDepth;
   bestBidAsk(symbol: string): { bid?: BookLevel; ask?: BookLevel };
   balances(userId: number): BalanceView[];

@@ -112,6 +112,7 @@ export async function startCore(config: Config, options: CoreOptions = {}): Prom
   // open orders of every user re-enter the client_order_id index before orders are accepted.
   const userIds = await credentials.allUserIds();
   const ready = sequencer.open().then(() => {
+    feed.rememberFinishedOrders(sequencer.engine.finishedOrders());
     for (const userId of userIds) feed.rememberOpenOrders(sequencer.engine.openOrders(userId));
     indexesReady = true;
     logger.info({ recovery, lastSeq: sequencer.lastSeq }, 'core ready');

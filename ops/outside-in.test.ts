@@ -72,15 +72,11 @@ const KNOWN_DISAGREEMENTS: Readonly<Record<string, { readonly field: 'ack order_
   // and the reproductions at the end are now plain tests.
 };
 /**
- * CID_FORGOTTEN_AFTER_RESTART (open; reproduction in the last describe, it.fails): after a restart,
- * a retry with the client_order_id of an order that had FINISHED before the latest snapshot places a
- * new order instead of answering `duplicate: true` (open orders' ids survive). README
- * "Idempotency": unique "among open orders and the most recent 200,000 finished ones … The index is
- * rebuilt from the event stream on recovery". The main run counts these retries instead of failing
- * on them, and applies the new order to the model so that everything else stays compared.
+ * CID_FORGOTTEN_AFTER_RESTART (fixed; reproduction in the last describe): after a restart, a retry
+ * with the client_order_id of an order that had FINISHED before the latest snapshot placed a new
+ * order instead of answering `duplicate: true` (recovery re-indexed only open orders and the events
+ * replayed after the snapshot). The core now also indexes the finished orders the engine remembers.
  */
-const knownHits = { CID_FORGOTTEN_AFTER_RESTART: 0 };
-const OPEN_STATUSES = new Set(['Pending', 'PartiallyFilled', 'Untriggered']);
 
 const knownFor = (o: OrderState, field: string) => [...o.flags].some((flag) => KNOWN_DISAGREEMENTS[flag]?.field === field);
 
@@ -388,12 +384,7 @@ async function runStream(): Promise<void> {
         const want = model.orders.get(original)?.status;
         log.push({ i, kind: 'place', user: command.user.id, body: text, status: answer.status, answer: answer.body, expected: `duplicate of ${original} (${want})` });
         const placedAnew = answer.status === 200 && answer.body?.duplicate !== true && typeof answer.body?.order_id === 'string';
-        const forgotten = placedAnew && BigInt(original) <= projectionFloor && want !== undefined && !OPEN_STATUSES.has(want);
-        if (forgotten) {
-          knownHits.CID_FORGOTTEN_AFTER_RESTART++;
-          sequenced(`#${i} retry placed anew (CID_FORGOTTEN_AFTER_RESTART)`, answer.body.order_id);
-          model.place(command.user.id, answer.body.order_id, verdict.order);
-        } else if (answer.status !== 200 || answer.body?.order_id !== original || answer.body?.duplicate !== true || answer.body?.order_status !== want) {
+        if (answer.status !== 200 || answer.body?.order_id !== original || answer.body?.duplicate !== true || answer.body?.order_status !== want) {
           note('idempotency', `#${i} retry of client_order_id ${cid} (order ${original}, ${want}, placed at command seq ${original}, latest restart's snapshot ${projectionFloor}) by user ${command.user.id} with ${text}: got ${answer.status} ${JSON.stringify(answer.body)}`);
           // The server placed it as a new order after all: keep the model in step so that the rest
           // of the run stays comparable (the disagreement itself is reported above).
@@ -916,7 +907,7 @@ beforeAll(async () => {
   const statuses: Record<string, number> = {};
   for (const o of model.orders.values()) statuses[o.status] = (statuses[o.status] ?? 0) + 1;
   console.log(
-    `outside-in: seed ${SEED}: ${log.length} log entries, ${model.orders.size} orders, ${ordersCompared} order views compared in ${counts.comparisons} full comparisons, ${trades} trades, last seq ${expectedSeq}, ${(runMs / 1000).toFixed(1)} s; statuses ${JSON.stringify(statuses)}; paths ${JSON.stringify(model.stats)}; extras ${JSON.stringify(counts)}; known disagreements hit ${JSON.stringify(knownHits)}`,
+    `outside-in: seed ${SEED}: ${log.length} log entries, ${model.orders.size} orders, ${ordersCompared} order views compared in ${counts.comparisons} full comparisons, ${trades} trades, last seq ${expectedSeq}, ${(runMs / 1000).toFixed(1)} s; statuses ${JSON.stringify(statuses)}; paths ${JSON.stringify(model.stats)}; extras ${JSON.stringify(counts)}`,
   );
   for (const r of restarts) console.log(`outside-in: seed ${SEED}: restart ${JSON.stringify(r)}`);
   if (Object.values(mismatches).some((list) => list.length > 0)) {
@@ -1058,14 +1049,15 @@ describe('documented behaviour of market buys by amount (reproductions of fixed 
  * (order 2, Expired); GTC buy with "open-1" (order 3, Pending); 12 deposits (a snapshot at seq 10);
  * a retry of "finished-1" answers order 2, duplicate: true. kill -9, restart (/ready recovery:
  * snapshotSeq 10, replayedCommands 5). A retry of "open-1" answers order 3, duplicate: true, but a
- * retry of "finished-1" answers `{"order_id":"16","message":"order accepted","order_status":"Expired"}`:
- * a second order was placed, though GET /v1/order/2 still shows client_order_id "finished-1".
+ * retry of "finished-1" answered `{"order_id":"16","message":"order accepted","order_status":"Expired"}`:
+ * a second order was placed, though GET /v1/order/2 still showed client_order_id "finished-1" (fixed:
+ * recovery now indexes the engine's remembered finished orders too).
  * README "Idempotency": "unique per user among open orders and the most recent 200,000 finished
  * ones: a retry returns the original order_id with duplicate: true and places nothing … The index
  * is rebuilt from the event stream on recovery." (and "OUTCOME_UNKNOWN — retry with the same
  * client_order_id" relies on it across the restart that follows).
  */
-describe('client_order_id across a restart from a snapshot (reproduction of an open disagreement)', () => {
+describe('client_order_id across a restart from a snapshot (reproduction of a fixed disagreement)', () => {
   const env = { ...ENV, SNAPSHOT_EVERY: '10' };
   let reproCore: CoreChild | undefined;
   let reproDir = '';
@@ -1116,7 +1108,7 @@ describe('client_order_id across a restart from a snapshot (reproduction of an o
     expect(answer.body).toMatchObject({ order_id: acks.open.order_id, duplicate: true, order_status: 'Pending' });
   });
 
-  it.fails('after the restart a retry of the finished order placed before the snapshot is a duplicate (README "Idempotency")', async () => {
+  it('after the restart a retry of the finished order placed before the snapshot is a duplicate (README "Idempotency")', async () => {
     const answer = await repro.signed(user, 'POST', '/v1/order', finished);
     expect(answer.body).toMatchObject({ order_id: '2', duplicate: true, order_status: 'Expired' });
   });

@@ -113,6 +113,10 @@ export class ToyEngine implements MatchingEngine {
     return this.state.orders[orderId];
   }
 
+  finishedOrders(): OrderView[] {
+    return Object.values(this.state.orders).filter((o) => o.status !== 'Pending');
+  }
+
   openOrders(userId: number, symbol?: string): OrderView[] {
     return Object.values(this.state.orders).filter((o) => o.userId === userId && o.status === 'Pending' && (symbol === undefined || o.symbol === symbol));
   }
