@@ -38,6 +38,9 @@ export function marketRoutes(app: Hono<AppEnv>, deps: ApiDeps, views: Views): vo
   app.get('/v1/ticker/:symbol', (c) => {
     const market = marketOf(c.req.param('symbol'));
     const clock = now();
-    return c.json(views.ticker(market, feed.ticker(market.symbol, clock), sequencer.engine.bestBidAsk(market.symbol), clock));
+    // The last price is the engine's (engine state: it survives restarts, and stops trigger on it);
+    // the 24 h figures are the event feed's projection.
+    const stats = { ...feed.ticker(market.symbol, clock), last: sequencer.engine.lastTradePrice(market.symbol) };
+    return c.json(views.ticker(market, stats, sequencer.engine.bestBidAsk(market.symbol), clock));
   });
 }

@@ -733,7 +733,8 @@ async function compareOpenOrdersAndTickers(): Promise<void> {
     const book = model.book(m.symbol, 1);
     const p = model.projection(m.symbol, projectionFloor);
     // Prices in ticks, quantities in lots; undefined = null expected.
-    const prices: Record<string, bigint | undefined> = { last_price: p.last, open_24h: p.open, high_24h: p.high, low_24h: p.low, best_bid: book.bids[0]?.[0], best_ask: book.asks[0]?.[0] };
+    // README "Projections": last_price is engine state (survives restarts); the 24 h figures are replayed projections.
+    const prices: Record<string, bigint | undefined> = { last_price: model.last(m.symbol), open_24h: p.open, high_24h: p.high, low_24h: p.low, best_bid: book.bids[0]?.[0], best_ask: book.asks[0]?.[0] };
     for (const [field, ticks] of Object.entries(prices)) {
       const got = answer.body?.[field];
       const ok = ticks === undefined ? got === null || got === undefined : units(got, qd) === ticks * m.tickMinor;
@@ -1076,6 +1077,14 @@ describe('client_order_id across a restart from a snapshot (reproduction of a fi
     await repro.admin('POST', '/admin/deposits', { user_id: user.id, asset: 'KRW', amount: '1000000' });
     acks.finished = (await repro.signed(user, 'POST', '/v1/order', finished)).body;
     acks.open = (await repro.signed(user, 'POST', '/v1/order', open)).body;
+    // One trade on ETH-KRW before the snapshot (seq 4–6), none after it: after the restart the
+    // ticker's last price can only come from recovered engine state, not from replayed trades.
+    const createdSeller = await repro.admin('POST', '/admin/users', { name: 'repro-cid-seller' });
+    const seller = { id: String(createdSeller.body.user_id), key: String(createdSeller.body.api_key), secret: String(createdSeller.body.api_secret) };
+    await repro.admin('POST', '/admin/deposits', { user_id: seller.id, asset: 'ETH', amount: '1' });
+    await repro.signed(seller, 'POST', '/v1/order', JSON.stringify({ symbol: 'ETH-KRW', side: 'Sell', order_type: 'Limit', price: '3000000', quantity: '0.01' }));
+    acks.trade = (await repro.signed(user, 'POST', '/v1/order', JSON.stringify({ symbol: 'ETH-KRW', side: 'Buy', order_type: 'Limit', price: '3000000', quantity: '0.01' }))).body;
+    acks.tickerBefore = (await repro.get('/v1/ticker/ETH-KRW')).body;
     for (let k = 0; k < 12; k++) await repro.admin('POST', '/admin/deposits', { user_id: user.id, asset: 'BTC', amount: '0.1' });
     // Snapshots are written in the background: wait for one (README metric xtrader_snapshots_total).
     for (let t = 0; t < 100; t++) {
@@ -1089,13 +1098,20 @@ describe('client_order_id across a restart from a snapshot (reproduction of a fi
     reproCore = await spawnCore({ dataDir: reproDir, port: reproPort, env });
     repro = new Client(reproCore.url);
     const recovery = (await repro.get('/ready')).body?.recovery;
-    // The reproduction needs both orders inside the snapshot.
-    if (!(recovery?.snapshotSeq >= 3)) throw new Error(`no snapshot after the orders: ${JSON.stringify(recovery)}`);
+    // The reproduction needs both orders and the trade inside the snapshot.
+    if (!(recovery?.snapshotSeq >= 6)) throw new Error(`no snapshot after the orders: ${JSON.stringify(recovery)}`);
   }, 60_000);
 
   afterAll(async () => {
     await reproCore?.kill9();
     if (reproDir) await rm(reproDir, { recursive: true, force: true });
+  });
+
+  it('after the restart the ticker still shows the last trade price (engine state, README "Projections")', async () => {
+    expect(acks.trade).toMatchObject({ order_status: 'Filled' });
+    expect(acks.tickerBefore).toMatchObject({ last_price: '3000000' });
+    const ticker = (await repro.get('/v1/ticker/ETH-KRW')).body;
+    expect(ticker).toMatchObject({ last_price: '3000000', volume_24h: '0' }); // the 24 h figures restart from the snapshot
   });
 
   it('before the restart a retry of the finished order is a duplicate', () => {
