@@ -52,7 +52,9 @@ export class Views {
       fees: formatAmount(quote, view.feesPaid),
       fee_asset: market.quote,
       status: view.status,
-      reject_reason: view.status === 'Rejected' ? (rejection?.reason ?? null) : null,
+      // The engine keeps the reason with the order (it survives restarts); the event feed's record
+      // only covers rejections replayed since the latest snapshot.
+      reject_reason: view.status === 'Rejected' ? (view.rejectReason ?? rejection?.reason ?? null) : null,
       expire_reason: view.expireReason ?? null,
       created_at: view.createdAt,
       updated_at: view.updatedAt,

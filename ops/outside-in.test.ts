@@ -694,7 +694,7 @@ async function compareOrders(): Promise<void> {
     if (units(v.filled_quote, qd) !== o.filledQuote) problems.push(`filled_quote ${v.filled_quote} ≠ ${unitsToDecimal(o.filledQuote, qd)}`);
     if (units(v.fees, qd) !== o.fees) problems.push(`fees ${v.fees} ≠ ${unitsToDecimal(o.fees, qd)}`);
     if (!avgPriceOk(v.avg_price, o, m)) problems.push(`avg_price ${v.avg_price} ≠ ${o.filledLots ? `${o.filledQuote}/${fmtLots(m, o.filledLots)}` : 'null'}`);
-    if (o.status === 'Rejected' && v.reject_reason !== o.rejectReason && v.reject_reason !== o.altRejectReason) problems.push(`reject_reason ${v.reject_reason} ≠ ${o.rejectReason}`);
+    if (o.status === 'Rejected' && v.reject_reason !== o.rejectReason && (o.altRejectReason === null || v.reject_reason !== o.altRejectReason)) problems.push(`reject_reason ${v.reject_reason} ≠ ${o.rejectReason}`);
     if (v.expire_reason !== (o.status === 'Expired' ? o.expireReason : null)) problems.push(`expire_reason ${v.expire_reason} ≠ ${o.expireReason}`);
     if (v.symbol !== o.req.symbol || v.side !== o.req.side || v.order_type !== o.req.type) problems.push('symbol/side/type differ');
     if (problems.length > 0) note('orders', `order ${o.id} (user ${o.user}, ${o.req.symbol} ${o.req.side} ${o.req.type} ${o.req.tif}${o.req.postOnly ? ' post-only' : ''} ${o.req.stp}): ${problems.join('; ')}`);
