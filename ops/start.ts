@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { type Config, loadConfig, PROJECT_ROOT } from './config.ts';
 import { CORE_NODE_FLAGS } from './core-child.ts';
 import { servicesUp } from './services/lifecycle.ts';
+import { ShutdownSignals } from './shutdown-signals.ts';
 import { type ProcessSpec, Supervisor } from './supervisor.ts';
 
 /**
@@ -27,13 +28,14 @@ async function main(): Promise<void> {
   await servicesUp(config, (line) => logger.info(line));
 
   const supervisor = new Supervisor(xtraderProcesses(config), { logger });
-  let stopping = false;
+  const signals = new ShutdownSignals();
   const shutdown = (signal: NodeJS.Signals) => {
-    if (stopping) {
+    const verdict = signals.receive(Date.now());
+    if (verdict === 'ignore') return; // the same Ctrl-C, delivered twice (see shutdown-signals.ts)
+    if (verdict === 'exit-now') {
       logger.warn({ signal }, 'second signal: exiting without waiting');
       process.exit(130);
     }
-    stopping = true;
     logger.info({ signal }, 'stopping all processes');
     supervisor.stop().then(
       () => {
@@ -51,7 +53,7 @@ async function main(): Promise<void> {
   // If whatever started us dies without passing a signal on (kill -9 of npm), do not leave orphans.
   const parent = process.ppid;
   setInterval(() => {
-    if (process.ppid !== parent && !stopping) shutdown('SIGHUP');
+    if (process.ppid !== parent && !signals.stopping) shutdown('SIGHUP');
   }, 1_000).unref();
   supervisor.start();
 }
