@@ -336,6 +336,21 @@ describe('authentication', () => {
     }
   });
 
+  it('a key sealed under another encryption key is 401 INVALID_API_KEY, and the operator hears why', async () => {
+    const unsealable: Array<[string, number]> = [];
+    const other = await startTestApi(pool, {
+      credentials: new CredentialStore(pool, new SecretBox(Buffer.alloc(32, 9)), (apiKey, userId) => unsealable.push([apiKey, userId])),
+    });
+    try {
+      const response = await other.app.request('/v1/balances', { headers: signedHeaders(alice, 'GET', '/v1/balances') });
+      expect(response.status).toBe(401);
+      expect((await json(response)).error).toBe('INVALID_API_KEY');
+      expect(unsealable).toEqual([[alice.apiKey, Number(alice.userId)]]);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('signs the query string too', async () => {
     const route = '/v1/orders?symbol=BTC-KRW';
     const wrong = await api.app.request(route, { headers: signedHeaders(alice, 'GET', '/v1/orders') });

@@ -44,7 +44,17 @@ export class CredentialStore {
   readonly #inFlight = new Map<string, Promise<ApiCredential | undefined>>();
   readonly #userIds = new Set<number>();
 
-  constructor(pool: pg.Pool, box: SecretBox) {
+  /**
+   * `onUnsealFailure` hears of a key that exists but whose secret does not open under this
+   * process's encryption key (a different or lost SECRET_ENCRYPTION_KEY / secret-key file): the
+   * client only sees 401 INVALID_API_KEY, so the operator needs to hear it (at most once per key
+   * per negative-cache period).
+   */
+  constructor(
+    pool: pg.Pool,
+    box: SecretBox,
+    private readonly onUnsealFailure?: (apiKey: string, userId: number) => void,
+  ) {
     this.#pool = pool;
     this.#box = box;
   }
@@ -108,6 +118,7 @@ export class CredentialStore {
       } catch {
         // Sealed under another encryption key (e.g. a different DATA_DIR): unusable here.
         credential = undefined;
+        this.onUnsealFailure?.(apiKey, Number(row.user_id));
       }
     }
     if (credential) {

@@ -86,7 +86,9 @@ export async function startCore(config: Config, options: CoreOptions = {}): Prom
     },
   });
 
-  const credentials = new CredentialStore(pool, new SecretBox(encryptionKey));
+  const credentials = new CredentialStore(pool, new SecretBox(encryptionKey), (apiKey, userId) =>
+    logger.warn({ apiKey, userId }, 'API key exists but its secret does not open with this SECRET_ENCRYPTION_KEY / secret-key file: answered 401 INVALID_API_KEY'),
+  );
   let indexesReady = false;
   const app = createApi({
     sequencer,
