@@ -202,6 +202,13 @@ export interface ModelOptions {
    * (buy stops lowest first, sell stops highest first); 'last' = nearest to the last trade price.
    */
   readonly nearest: 'market' | 'last';
+  /**
+   * Not the documents' reading (engine/README: a market buy "stops when the budget cannot buy one
+   * more lot", fees rounded down per fill): true stops a market buy at the first maker where the
+   * budget limited the fill, even when what is left still buys one more lot as a fill of its own.
+   * The engine does this (see ops/model-engine.differential.test.ts); only for following it.
+   */
+  readonly oneBudgetFillPerMaker?: boolean;
 }
 
 export const DEFAULT_MODEL_OPTIONS: ModelOptions = { triggerCheck: 'final', nearest: 'market' };
@@ -449,15 +456,24 @@ export class ReferenceExchange {
     // balance is INSUFFICIENT_FUNDS ("available balance does not cover the order"); with some
     // balance that cannot buy one lot it is accepted and expires.
     const emptyBudget = req.side === 'Buy' && req.type === 'Market' && req.quoteAmount === null && need === 0n;
-    if (this.balance(user, asset).available < need || emptyBudget) {
+    const short = this.balance(user, asset).available < need || emptyBudget;
+    // engine/README "Order of checks": "… duplicate id, post-only would take (POST_ONLY_WOULD_TAKE),
+    // then funds (INSUFFICIENT_FUNDS) — so a post-only order that would cross and lacks funds is
+    // refused as POST_ONLY_WOULD_TAKE". (The older reading, funds first, stays the alternative.)
+    if (req.postOnly) {
+      const best = this.bestOpposite(o);
+      if (best && this.crosses(o, best.req.priceTicks ?? 0n)) {
+        o.status = 'Rejected';
+        o.rejectReason = 'POST_ONLY_WOULD_TAKE';
+        if (short) o.altRejectReason = 'INSUFFICIENT_FUNDS';
+        this.count('rejected POST_ONLY_WOULD_TAKE');
+        return o;
+      }
+    }
+    if (short) {
       o.status = 'Rejected';
       o.rejectReason = 'INSUFFICIENT_FUNDS';
       this.count('rejected INSUFFICIENT_FUNDS');
-      // ASSUMPTION: the documents do not say whether funds or post-only is checked first.
-      if (req.postOnly) {
-        const best = this.bestOpposite(o);
-        if (best && this.crosses(o, best.req.priceTicks ?? 0n)) o.altRejectReason = 'POST_ONLY_WOULD_TAKE';
-      }
       return o;
     }
     this.lock(user, asset, need);
@@ -565,12 +581,20 @@ export class ReferenceExchange {
         if (o.req.stp === 'ExpireMaker') continue;
         return false;
       }
-      const n = need < maker.lots - maker.filledLots ? need : maker.lots - maker.filledLots;
+      let n = need < maker.lots - maker.filledLots ? need : maker.lots - maker.filledLots;
       if (this.isMarketBuy(o)) {
+        // As execute(): fills at this maker until its lots (or the need) are taken or the budget
+        // cannot buy one more lot (each fill's fee rounded down on its own).
         const unit = price * m.quotePerTickLot;
-        const can = this.affordableLots(budget, unit, m.takerPpm);
-        if (can < n) return false;
-        budget -= n * unit + fee(n * unit, m.takerPpm);
+        while (n > 0n) {
+          const can = this.affordableLots(budget, unit, m.takerPpm);
+          if (can === 0n || (can < n && this.options.oneBudgetFillPerMaker)) return false;
+          const k = can < n ? can : n;
+          budget -= k * unit + fee(k * unit, m.takerPpm);
+          need -= k;
+          n -= k;
+        }
+        continue;
       }
       need -= n;
     }
@@ -635,7 +659,15 @@ export class ReferenceExchange {
           budgetExhausted = true;
           break;
         }
-        if (can < n) n = can;
+        if (can < n) {
+          n = can;
+          if (this.options.oneBudgetFillPerMaker) {
+            this.fill(m, o, maker, n, price);
+            if (this.affordableLots(o.budget, price * m.quotePerTickLot, m.takerPpm) > 0n) this.count('market buy: stopped with budget for one more lot');
+            budgetExhausted = true;
+            break;
+          }
+        }
       }
       this.fill(m, o, maker, n, price);
     }
