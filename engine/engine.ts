@@ -267,9 +267,10 @@ export class Engine implements MatchingEngine {
     const orderId = command.orderId;
     const order = typeof orderId === 'number' && orderId > 0 ? this.orders.get(orderId) : undefined;
     if (typeof order !== 'object') {
-      // A number is a remembered finished order's slot.
-      const ownFinished = order !== undefined && this.recent.userIdAt(order) === command.userId;
-      return this.reject(ownFinished ? 'ORDER_NOT_OPEN' : 'ORDER_NOT_FOUND', command, isNonNegativeSafe(orderId) ? orderId : undefined);
+      // A number is a remembered finished order's slot: the owner hears it is not open, anyone else
+      // that it is not theirs (as for an open order).
+      const reason = order === undefined ? 'ORDER_NOT_FOUND' : this.recent.userIdAt(order) === command.userId ? 'ORDER_NOT_OPEN' : 'NOT_ORDER_OWNER';
+      return this.reject(reason, command, isNonNegativeSafe(orderId) ? orderId : undefined);
     }
     if (order.userId !== command.userId) return this.reject('NOT_ORDER_OWNER', command, orderId);
     return order;
@@ -323,15 +324,20 @@ export class Engine implements MatchingEngine {
         const budgetLimited = budgeted && lots < makerRemaining && lots < taker.quantity - taker.filled;
         this.fill(book, level, maker, taker, lots);
         if (taker.quantity === taker.filled) break matching;
-        if (budgetLimited) {
-          stopReason = 'QuoteAmountExhausted';
-          break matching;
-        }
+        // Cut short by the budget: what is left may still buy a lot as a fill of its own (fees round
+        // down per fill, so n − 1 lots and then 1 can cost less than n at once). Stay on this maker;
+        // the next pass stops with QuoteAmountExhausted when not one more lot is affordable.
+        if (budgetLimited) continue;
         maker = next;
       }
     }
 
     if (taker.quantity === taker.filled) return this.complete(book, taker);
+    // The book ran out just as the budget did: what is left cannot buy one more lot even at the
+    // price it last paid, so the budget, not the liquidity, is what ended it.
+    if (budgeted && stopReason === undefined && taker.filled > 0) {
+      if (affordableLots(taker.locked, book.lastPrice * market.quotePerTickLot, market.takerFeePpm, 1) === 0) stopReason = 'QuoteAmountExhausted';
+    }
     if (limit === 0) {
       if (taker.byQuote && stopReason === 'QuoteAmountExhausted' && taker.filled > 0) {
         // A buy by amount alone is done when its budget is: its last execution report, the taker
@@ -366,16 +372,20 @@ export class Engine implements MatchingEngine {
           if (taker.stp === 'ExpireMaker') continue;
           return false;
         }
-        let lots = Math.min(need, maker.quantity - maker.filled);
-        if (budget >= 0) {
+        let makerLeft = maker.quantity - maker.filled;
+        if (budget < 0) need -= Math.min(need, makerLeft);
+        else {
+          // As matching does: fills at this maker while the budget affords a lot (see execute).
           const unit = level.price * market.quotePerTickLot;
-          const affordable = affordableLots(budget, unit, market.takerFeePpm, lots);
-          if (affordable < lots) return false;
-          const notional = lots * unit;
-          budget -= notional + feeOf(notional, market.takerFeePpm);
-          lots = affordable;
+          while (need > 0 && makerLeft > 0) {
+            const lots = affordableLots(budget, unit, market.takerFeePpm, Math.min(need, makerLeft));
+            if (lots === 0) return false;
+            const notional = lots * unit;
+            budget -= notional + feeOf(notional, market.takerFeePpm);
+            need -= lots;
+            makerLeft -= lots;
+          }
         }
-        need -= lots;
         if (need === 0) return true;
       }
     }
@@ -607,7 +617,11 @@ export class Engine implements MatchingEngine {
   private rejectOrder(reason: RejectReason, command: PlaceOrderCommand): void {
     const validId = isNonNegativeSafe(command.orderId) && command.orderId > 0;
     this.reject(reason, command, validId ? command.orderId : undefined);
-    if (UNRECORDABLE.has(reason) || typeof command.symbol !== 'string') return;
+    // INVALID_TIME_IN_FORCE with a valid value is the combination rule (FOK on a buy by amount
+    // alone), checked after every field is known good: such an order is recorded like the others.
+    const tif = command.timeInForce;
+    const combination = reason === 'INVALID_TIME_IN_FORCE' && (tif === 'GTC' || tif === 'IOC' || tif === 'FOK');
+    if ((UNRECORDABLE.has(reason) && !combination) || typeof command.symbol !== 'string') return;
     // An id already known keeps its own record (a rejected command does not shadow it).
     if (this.orders.get(command.orderId) !== undefined) return;
     // Keep the rejected order answerable by id (status Rejected with its reason).

@@ -20,10 +20,10 @@
  * MODEL_ENGINE_SEED=<n> replays one seed (MODEL_ENGINE_COMMANDS=<n> its length); otherwise the
  * fixed seeds plus one random seed run. A failing seed prints its first mismatches.
  *
- * Known disagreements (ops/testing/model-driver.ts KNOWN_DISAGREEMENTS) are tolerated in the long
- * streams — the model follows the engine on that one point, and how often it came up is printed —
- * and each has a minimal reproduction below, marked it.fails (it turns red once the engine or the
- * documents change, and the entry should then go).
+ * Known disagreements (ops/testing/model-driver.ts KNOWN_DISAGREEMENTS; none open now) would be
+ * tolerated in the long streams — the model following the engine on that one point, how often it
+ * came up printed — each with a minimal reproduction below marked it.fails. The three the first
+ * runs found are fixed; their reproductions are plain tests.
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_ENGINE_CONFIG, Engine, type Command, type EngineEvent } from '../engine/index.ts';
@@ -68,9 +68,9 @@ const at = () => T + ++clock;
 const deposit = (userId: number, asset: string, amount: number): Command => ({ type: 'Deposit', userId, asset, amount, timestamp: at() });
 const rejectOf = (events: EngineEvent[]) => events.find((e) => e.type === 'OrderRejected')?.reason ?? null;
 
-describe('known disagreements between the engine and the documents (minimal reproductions)', () => {
+describe('disagreements the long streams found, fixed in the engine (minimal reproductions)', () => {
   /**
-   * KNOWN_DISAGREEMENTS.oneBudgetFillPerMaker — found by seeds 2 and 4 (50,000 commands).
+   * Was KNOWN_DISAGREEMENTS.oneBudgetFillPerMaker (fixed) — found by seeds 2 and 4 (50,000 commands).
    *   1. Deposit user 2: 0.005 ETH (500,000 minor)
    *   2. user 2: Limit Sell ETH-KRW 5 lots @ 2,971 ticks (2,971,000 KRW/ETH), GTC
    *   3. Deposit user 1: 14,883 KRW
@@ -80,9 +80,9 @@ describe('known disagreements between the engine and the documents (minimal repr
    * "Fee rounding: down, per fill". 5 lots in one fill cost 14,855 + 29 = 14,884 > 14,883, so
    * 4 lots (11,884 + 23 = 11,907); the 2,976 left buys one more lot (2,971 + 5 = 2,976).
    * Expected: 5 lots, filledQuote 14,855, fees 28, budget spent to the unit.
-   * Actual: 4 lots, Filled, 2,976 KRW of the budget handed back.
+   * Was: 4 lots, Filled, 2,976 KRW of the budget handed back.
    */
-  it.fails('a market buy stops only when its budget cannot buy one more lot', () => {
+  it('a market buy stops only when its budget cannot buy one more lot', () => {
     const commands: Command[] = [
       deposit(2, 'ETH', 500_000),
       { type: 'PlaceOrder', orderId: 2, userId: 2, symbol: 'ETH-KRW', side: 'Sell', orderType: 'Limit', price: 2971, quantity: 5, timeInForce: 'GTC', postOnly: false, stp: 'ExpireTaker', timestamp: at() },
@@ -96,7 +96,7 @@ describe('known disagreements between the engine and the documents (minimal repr
   });
 
   /**
-   * KNOWN_DISAGREEMENTS.cancelOthersFinished — found by seed 1 in its first 500 commands.
+   * Was KNOWN_DISAGREEMENTS.cancelOthersFinished (fixed) — found by seed 1 in its first 500 commands.
    *   1. Deposit user 1: 10,000 KRW;  2. user 1: Limit Buy BTC-KRW 1 lot @ 5,000 ticks, GTC
    *   3. user 1 cancels it (Cancelled);  4. user 2 cancels it
    * engine/README reject codes: 3003 NOT_ORDER_OWNER "the order belongs to another user"; 3002
@@ -104,7 +104,7 @@ describe('known disagreements between the engine and the documents (minimal repr
    * Expected: NOT_ORDER_OWNER (as for another user's OPEN order). Actual: ORDER_NOT_FOUND.
    * (HTTP folds both into 404, so ops/outside-in cannot see it.)
    */
-  it.fails("cancelling another user's finished order is NOT_ORDER_OWNER", () => {
+  it("cancelling another user's finished order is NOT_ORDER_OWNER", () => {
     const engine = new Engine(DEFAULT_ENGINE_CONFIG);
     engine.apply(deposit(1, 'KRW', 10_000));
     engine.apply({ type: 'PlaceOrder', orderId: 2, userId: 1, symbol: 'BTC-KRW', side: 'Buy', orderType: 'Limit', price: 5000, quantity: 1, timeInForce: 'GTC', postOnly: false, stp: 'ExpireTaker', timestamp: at() });
@@ -114,17 +114,17 @@ describe('known disagreements between the engine and the documents (minimal repr
   });
 
   /**
-   * KNOWN_DISAGREEMENTS.fokByAmountNotKept — found by seed 1 (first checkpoint).
+   * Was KNOWN_DISAGREEMENTS.fokByAmountNotKept (fixed) — found by seed 1 (first checkpoint).
    *   1. user 1: Market Buy BTC-KRW quoteAmount 10,000, FOK (order id 1)
    *   2. user 1: Limit Buy BTC-KRW 1 lot @ 5,000 ticks with the same order id 1
    * engine/README: "FOK is refused for a buy by amount alone" (INVALID_TIME_IN_FORCE — it is);
    * "Rejected PlaceOrders are kept answerable (status: 'Rejected', rejectCode, rejectReason)";
    * "An order id already known (open or remembered) is rejected as DUPLICATE_ORDER_ID".
    * Expected: getOrder(1) Rejected / INVALID_TIME_IN_FORCE, then DUPLICATE_ORDER_ID.
-   * Actual: getOrder(1) undefined and the id is placed again (every other stateless reject —
+   * Was: getOrder(1) undefined and the id is placed again (every other stateless reject —
    * PRICE_ABOVE_MAX, QUANTITY_REQUIRED, NOTIONAL_BELOW_MIN, … — is kept).
    */
-  it.fails('a FOK market buy by amount alone is refused and kept answerable', () => {
+  it('a FOK market buy by amount alone is refused and kept answerable', () => {
     const engine = new Engine(DEFAULT_ENGINE_CONFIG);
     const fok: Command = { type: 'PlaceOrder', orderId: 1, userId: 1, symbol: 'BTC-KRW', side: 'Buy', orderType: 'Market', quoteAmount: 10_000, timeInForce: 'FOK', postOnly: false, stp: 'ExpireTaker', timestamp: at() };
     expect(rejectOf(engine.apply(fok))).toBe('INVALID_TIME_IN_FORCE');
@@ -133,6 +133,6 @@ describe('known disagreements between the engine and the documents (minimal repr
   });
 
   it('every known disagreement has its reproduction here', () => {
-    expect(Object.keys(KNOWN_DISAGREEMENTS).sort()).toEqual(['cancelOthersFinished', 'fokByAmountNotKept', 'oneBudgetFillPerMaker']);
+    expect(Object.keys(KNOWN_DISAGREEMENTS).sort()).toEqual([]);
   });
 });

@@ -59,30 +59,14 @@ export interface Expectation {
  * (minimal reproductions there). A driver told to tolerate one follows the engine on that point
  * only, so that a long stream stays comparable after it; everything else is still the documents'.
  */
-export const KNOWN_DISAGREEMENTS = {
-  /**
-   * CancelOrder of another user's FINISHED order answers ORDER_NOT_FOUND; engine/README 3003
-   * NOT_ORDER_OWNER "the order belongs to another user" (and 3002 ORDER_NOT_FOUND "no such order"
-   * — but the order exists: getOrder answers it). Another user's OPEN order gets NOT_ORDER_OWNER.
-   */
-  cancelOthersFinished: 'cancel of another user\'s finished order: ORDER_NOT_FOUND, not NOT_ORDER_OWNER',
-  /**
-   * A market buy by amount alone with FOK is refused INVALID_TIME_IN_FORCE (as documented) but is not
-   * kept answerable (getOrder undefined) and its id stays free; engine/README "Events": "Rejected
-   * PlaceOrders are kept answerable (status: 'Rejected', rejectCode, rejectReason)" and "An order
-   * id already known (open or remembered) is rejected as DUPLICATE_ORDER_ID". Every other
-   * stateless reject is kept.
-   */
-  fokByAmountNotKept: 'FOK market buy by amount alone: rejected but not kept answerable',
-  /**
-   * A market buy whose budget limits its fill at a maker stops there, although what is left of the
-   * budget still buys one more lot as a fill of its own (fees round down per fill, so n−1 lots plus
-   * 1 lot can cost less than n lots in one fill). engine/README "Market buys": "It stops when the
-   * budget cannot buy one more lot" and "Fee rounding: down, per fill".
-   */
-  oneBudgetFillPerMaker: 'market buy stops with budget left for one more lot',
-} as const;
-export type KnownDisagreement = keyof typeof KNOWN_DISAGREEMENTS;
+export const KNOWN_DISAGREEMENTS: Readonly<Record<string, string>> = {
+  // none open. The first long runs found three, all fixed in the engine (reproductions in
+  // ops/model-engine.differential.test.ts): a market buy stopped at a maker where its budget cut the
+  // fill short though the rest still bought a lot of its own; cancelling another user's finished
+  // order said ORDER_NOT_FOUND, not NOT_ORDER_OWNER; a FOK buy by amount alone, refused, was not
+  // kept answerable.
+};
+export type KnownDisagreement = string;
 
 /** A PlaceOrder refused by the stateless checks: the engine keeps it answerable as Rejected (engine/README "Events"). */
 export interface ShapeRejected {
@@ -102,7 +86,7 @@ export class ModelDriver {
     private readonly tolerate: ReadonlySet<KnownDisagreement> = new Set(),
   ) {
     const specs = config.markets.map((m) => marketSpec(publishedMarket(m)));
-    this.model = new ReferenceExchange(specs, tolerate.has('oneBudgetFillPerMaker') ? { ...options, oneBudgetFillPerMaker: true } : options);
+    this.model = new ReferenceExchange(specs, options);
     this.markets = this.model.markets;
   }
 
@@ -152,8 +136,6 @@ export class ModelDriver {
         // would take, then funds."
         const verdict = this.parse(cmd);
         if ('error' in verdict) {
-          const fokByAmount = verdict.error === 'INVALID_TIME_IN_FORCE' && cmd.timeInForce === 'FOK' && cmd.quantity === undefined && cmd.quoteAmount !== undefined;
-          if (fokByAmount && this.tolerate.has('fokByAmountNotKept')) return { reject: verdict.error, alt: null, known: 'fokByAmountNotKept' };
           // "A rejected command never shadows a known id's record."
           if (!this.known(cmd.orderId)) this.shapeRejected.set(id, { user, reason: verdict.error });
           return { reject: verdict.error, alt: null };
@@ -166,13 +148,10 @@ export class ModelDriver {
         const id = String(cmd.orderId);
         const shape = this.shapeRejected.get(id);
         const o = model.orders.get(id);
-        const finished = shape !== undefined || (o !== undefined && o.status !== 'Pending' && o.status !== 'PartiallyFilled' && o.status !== 'Untriggered');
         const owner = shape?.user ?? o?.user;
-        // engine/README 3003 NOT_ORDER_OWNER "the order belongs to another user" (HTTP folds it into 404).
-        if (owner !== undefined && owner !== user) {
-          if (finished && this.tolerate.has('cancelOthersFinished')) return { reject: 'ORDER_NOT_FOUND', alt: null, known: 'cancelOthersFinished' };
-          return { reject: 'NOT_ORDER_OWNER', alt: null };
-        }
+        // engine/README 3003 NOT_ORDER_OWNER "the order belongs to another user", open or finished
+        // (HTTP folds it into 404).
+        if (owner !== undefined && owner !== user) return { reject: 'NOT_ORDER_OWNER', alt: null };
         if (shape) return { reject: 'ORDER_NOT_OPEN', alt: null };
         const outcome = model.cancel(user, id);
         return { reject: outcome === 'Cancelled' ? null : outcome, alt: null };

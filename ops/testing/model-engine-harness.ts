@@ -327,7 +327,7 @@ export class Checker {
   result(): RunResult {
     const statuses: Record<string, number> = {};
     for (const o of this.driver.model.orders.values()) statuses[`${o.req.type}:${o.status}`] = (statuses[`${o.req.type}:${o.status}`] ?? 0) + 1;
-    return { notes: this.notes, firstBad: this.firstBad, ordersCompared: this.ordersCompared, trades: this.trades, statuses, rejects: this.rejects, paths: this.driver.model.stats, known: { ...this.known, oneBudgetFillPerMaker: this.driver.model.stats['market buy: stopped with budget for one more lot'] ?? 0 } };
+    return { notes: this.notes, firstBad: this.firstBad, ordersCompared: this.ordersCompared, trades: this.trades, statuses, rejects: this.rejects, paths: this.driver.model.stats, known: { ...this.known } };
   }
 }
 

@@ -202,13 +202,6 @@ export interface ModelOptions {
    * (buy stops lowest first, sell stops highest first); 'last' = nearest to the last trade price.
    */
   readonly nearest: 'market' | 'last';
-  /**
-   * Not the documents' reading (engine/README: a market buy "stops when the budget cannot buy one
-   * more lot", fees rounded down per fill): true stops a market buy at the first maker where the
-   * budget limited the fill, even when what is left still buys one more lot as a fill of its own.
-   * The engine does this (see ops/model-engine.differential.test.ts); only for following it.
-   */
-  readonly oneBudgetFillPerMaker?: boolean;
 }
 
 export const DEFAULT_MODEL_OPTIONS: ModelOptions = { triggerCheck: 'final', nearest: 'market' };
@@ -588,7 +581,7 @@ export class ReferenceExchange {
         const unit = price * m.quotePerTickLot;
         while (n > 0n) {
           const can = this.affordableLots(budget, unit, m.takerPpm);
-          if (can === 0n || (can < n && this.options.oneBudgetFillPerMaker)) return false;
+          if (can === 0n) return false;
           const k = can < n ? can : n;
           budget -= k * unit + fee(k * unit, m.takerPpm);
           need -= k;
@@ -633,6 +626,7 @@ export class ReferenceExchange {
     }
     let takerExpired = false;
     let budgetExhausted = false;
+    let lastFillPrice: bigint | undefined;
     for (;;) {
       const rem = this.remaining(o);
       if (rem !== null && rem === 0n) break;
@@ -659,17 +653,15 @@ export class ReferenceExchange {
           budgetExhausted = true;
           break;
         }
-        if (can < n) {
-          n = can;
-          if (this.options.oneBudgetFillPerMaker) {
-            this.fill(m, o, maker, n, price);
-            if (this.affordableLots(o.budget, price * m.quotePerTickLot, m.takerPpm) > 0n) this.count('market buy: stopped with budget for one more lot');
-            budgetExhausted = true;
-            break;
-          }
-        }
+        if (can < n) n = can;
       }
       this.fill(m, o, maker, n, price);
+      lastFillPrice = price;
+    }
+    // engine/README, market buys: a buy whose book ran out as its budget did (what is left cannot
+    // buy one more lot even at the price it last paid) was ended by the budget, not the liquidity.
+    if (marketBuy && !budgetExhausted && !takerExpired && lastFillPrice !== undefined && this.affordableLots(o.budget, lastFillPrice * m.quotePerTickLot, m.takerPpm) === 0n) {
+      budgetExhausted = true;
     }
     const rem = this.remaining(o);
     const open = rem === null ? false : rem > 0n;
