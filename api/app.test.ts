@@ -465,6 +465,7 @@ describe('service routes', () => {
       expect(accepted + statuses.filter((status) => status === 503).length).toBe(30);
       const refused = responses.find((response) => response.status === 503)!;
       expect((await json(refused)).error).toBe('OVERLOADED');
+      expect(refused.headers.get('retry-after')).toBe('1');
       expect((await small.state()).last_seq).toBe(before.last_seq + accepted);
     } finally {
       await small.close();

@@ -25,7 +25,11 @@ const SEQUENCER_WORDS: Record<string, ErrorWord> = {
 /** Maps anything thrown in a handler to `{error, message}`; only a real bug becomes a 500. */
 function toApiError(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
-  if (error instanceof SequencerError) return new ApiError(SEQUENCER_WORDS[error.code] ?? 'NOT_READY', error.message);
+  if (error instanceof SequencerError) {
+    const word = SEQUENCER_WORDS[error.code] ?? 'NOT_READY';
+    // A full queue drains within moments: say when to come back, as a 429 does.
+    return new ApiError(word, error.message, word === 'OVERLOADED' ? { 'Retry-After': '1' } : {});
+  }
   if (error instanceof HTTPException && error.status === 413) return new ApiError('BODY_TOO_LARGE');
   if (error instanceof StoreUnavailableError) return new ApiError('STORE_UNAVAILABLE');
   return undefined;

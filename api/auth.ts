@@ -97,7 +97,7 @@ export class SignedRequestVerifier {
     }
     const seen = this.#replays.remember(signature, timestampMs, clock);
     if (seen === 'replayed') throw new ApiError('REPLAYED_SIGNATURE');
-    if (seen === 'full') throw new ApiError('OVERLOADED', 'too many signed requests inside the signature window; retry shortly');
+    if (seen === 'full') throw new ApiError('OVERLOADED', 'too many signed requests inside the signature window; retry shortly', { 'Retry-After': '1' });
     const isOrder = method === 'DELETE' || (method === 'POST' && path === '/v1/order');
     const decision = this.#limiter.take(apiKey, isOrder, clock);
     if (!decision.allowed) {

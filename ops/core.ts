@@ -14,6 +14,7 @@ import { getRequestListener } from '@hono/node-server';
 import pg from 'pg';
 import { pino, type Logger } from 'pino';
 import { createApi, orderFastPath } from '../api/app.ts';
+import { admitRequests } from './http-limits.ts';
 import { CredentialStore } from '../api/credentials.ts';
 import { EventFeed } from '../api/event-feed.ts';
 import { ApiMetrics } from '../api/metrics.ts';
@@ -164,9 +165,11 @@ function listen(app: ReturnType<typeof createApi>, hostname: string, port: numbe
   const fast = orderFastPath(app);
   return new Promise((resolve, reject) => {
     const server = createServer({ keepAliveTimeout: 65_000 } as Parameters<typeof createServer>[0], (incoming, outgoing) => {
+      if (!admission.admit(incoming, outgoing)) return;
       if (fast?.(incoming, outgoing)) return;
       void honoListener(incoming, outgoing);
     });
+    const admission = admitRequests(server);
     server.once('error', reject);
     server.listen(port, hostname, () => resolve(server));
   });
