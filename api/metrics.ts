@@ -12,10 +12,15 @@ export class ApiMetrics {
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
+  /** read at scrape time from `queueDepthSource` when set (see watchQueueDepth), else the last batch's sample */
+  #queueDepthSource: (() => number) | undefined;
   readonly queueDepth = new Gauge({
     name: 'xtrader_sequencer_queue_depth',
-    help: 'commands queued or being written in the sequencer, sampled at each batch start',
+    help: 'commands queued or being written in the sequencer, read when scraped',
     registers: [this.registry],
+    collect: () => {
+      if (this.#queueDepthSource) this.queueDepth.set(this.#queueDepthSource());
+    },
   });
   readonly fsyncSeconds = new Histogram({
     name: 'xtrader_journal_batch_write_fsync_seconds',
@@ -45,6 +50,14 @@ export class ApiMetrics {
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /**
+   * Reads the queue depth when scraped. The batch-start sample alone went stale: with the queue
+   * empty the gauge kept the depth of the last batch (e.g. 7) until the next one.
+   */
+  watchQueueDepth(source: () => number): void {
+    this.#queueDepthSource = source;
   }
 
   /** Hooks for the sequencer (SequencerOptions.observer); onWarning etc. are added by the caller. */

@@ -87,6 +87,8 @@ export async function startCore(config: Config, options: CoreOptions = {}): Prom
     },
   });
 
+  metrics.watchQueueDepth(() => sequencer.pending);
+
   const credentials = new CredentialStore(pool, new SecretBox(encryptionKey), (apiKey, userId) =>
     logger.warn({ apiKey, userId }, 'API key exists but its secret does not open with this SECRET_ENCRYPTION_KEY / secret-key file: answered 401 INVALID_API_KEY'),
   );

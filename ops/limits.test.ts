@@ -303,7 +303,7 @@ describe('sequencer queue full (SEQUENCER_MAX_PENDING 50)', () => {
     expect(after.last_seq).toBe(before.last_seq + okIndexes.length);
     expect(after.pending).toBe(0);
     const depthMetric = /^xtrader_sequencer_queue_depth (\d+)/m.exec((await send(harness.agent, harness.port, 'GET', '/metrics', {})).text)?.[1];
-    console.log(`after the burst: /admin/state pending ${after.pending}, /metrics xtrader_sequencer_queue_depth ${depthMetric} (sampled before each batch, not after it drains)`);
+    console.log(`after the burst: /admin/state pending ${after.pending}, /metrics xtrader_sequencer_queue_depth ${depthMetric} (read when scraped)`);
     for (let seq = before.last_seq + 1; seq <= after.last_seq; seq++) expect(ids.has(String(seq)), `seq ${seq} is an acknowledged order`).toBe(true);
 
     // Every 200 exists with what was sent.
