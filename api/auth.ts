@@ -12,8 +12,9 @@ const TIMESTAMP = /^\d{1,15}$/;
 /**
  * Signed requests (ARCHITECTURE.md): X-API-KEY, X-TIMESTAMP (ms), X-SIGNATURE = hex
  * HMAC-SHA256(secret, timestamp + method + path_with_query + body). Checks, in order: headers
- * present, timestamp inside the window, key known, signature right, signature not seen before,
- * then the key's rate limit — so bad or replayed requests never use up the owner's quota.
+ * present, timestamp inside the window, key known, signature right, the key's rate limit (checked),
+ * signature not seen before, then the rate limit counted — so bad or replayed requests never use up
+ * the owner's quota, and a rate-limited key never fills the replay cache every key shares.
  */
 /** What a verified signed request carries on. */
 export interface SignedCaller {
@@ -47,8 +48,8 @@ export class SignedRequestVerifier {
   }
 
   /**
-   * Headers present, timestamp inside the window, key known, signature right, signature not seen
-   * before, then the key's rate limit. Returns a promise only when the key is not cached or the
+   * Headers present, timestamp inside the window, key known, signature right, rate limit checked,
+   * signature not seen before, rate limit counted. Returns a promise only when the key is not cached or the
    * body is not read yet.
    */
   verify(
@@ -95,16 +96,20 @@ export class SignedRequestVerifier {
     if (!signatureMatches(credential.hmacKey, signature, timestamp, method, pathWithQuery, body)) {
       throw new ApiError('INVALID_SIGNATURE');
     }
-    const seen = this.#replays.remember(signature, timestampMs, clock);
-    if (seen === 'replayed') throw new ApiError('REPLAYED_SIGNATURE');
-    if (seen === 'full') throw new ApiError('OVERLOADED', 'too many signed requests inside the signature window; retry shortly', { 'Retry-After': '1' });
+    // The key's rate limit is checked before the signature is recorded: a key refused for its rate
+    // must not fill the replay cache every key shares (full, it refuses everyone with 503). The
+    // token is taken only after the replay check, so replayed requests cost no quota.
     const isOrder = method === 'DELETE' || (method === 'POST' && path === '/v1/order');
-    const decision = this.#limiter.take(apiKey, isOrder, clock);
+    const decision = this.#limiter.decide(apiKey, isOrder, clock);
     if (!decision.allowed) {
       throw new ApiError('RATE_LIMITED', `${decision.limit === 'orders' ? 'orders per second' : 'requests per minute'} limit exceeded`, {
         'Retry-After': String(decision.retryAfterSeconds),
       });
     }
+    const seen = this.#replays.remember(signature, timestampMs, clock);
+    if (seen === 'replayed') throw new ApiError('REPLAYED_SIGNATURE');
+    if (seen === 'full') throw new ApiError('OVERLOADED', 'too many signed requests inside the signature window; retry shortly', { 'Retry-After': '1' });
+    this.#limiter.take(apiKey, isOrder, clock);
     return { userId: credential.userId, apiKey, body };
   }
 }

@@ -117,6 +117,30 @@ export interface EventFeedOptions {
   readonly recentRejections?: number;
 }
 
+/** A bounded FIFO: push returns the entry it pushed out once full. O(1), no holes to skip. */
+class FifoRing<T> {
+  readonly #slots: (T | undefined)[];
+  #head = 0;
+  #size = 0;
+
+  constructor(readonly capacity: number) {
+    this.#slots = new Array<T | undefined>(Math.max(1, capacity));
+  }
+
+  push(value: T): T | undefined {
+    const capacity = this.#slots.length;
+    if (this.#size < capacity) {
+      this.#slots[(this.#head + this.#size) % capacity] = value;
+      this.#size++;
+      return undefined;
+    }
+    const out = this.#slots[this.#head];
+    this.#slots[this.#head] = value;
+    this.#head = (this.#head + 1) % capacity;
+    return out;
+  }
+}
+
 /**
  * The API's projections of the event stream, fed by the sequencer's event sink (replayed events
  * too, so they rebuild after a restart from the events after the latest snapshot). Bounded:
@@ -126,17 +150,23 @@ export interface EventFeedOptions {
 export class EventFeed {
   readonly #symbols = new Map<string, SymbolProjection>();
   readonly #tradesPerSymbol: number;
-  /** `${userId}:${clientOrderId}` → orderId, insertion ordered for eviction */
+  /** `${userId}:${clientOrderId}` → orderId, for open orders and the most recent finished ones */
   readonly #clientOrderIds = new Map<string, number>();
-  readonly #open = new Set<number>();
-  readonly #recentClientOrderIds: number;
+  /**
+   * orderId → key of each OPEN order with a client_order_id. Open orders stay out of the eviction
+   * order altogether; when one finishes it joins the finished FIFO. (Rotating live entries through
+   * one insertion-ordered Map cost O(N²) once the bound was full of open orders: ~22 s per new
+   * order at 200,000 — ops/security.test.ts.)
+   */
+  readonly #openKeys = new Map<number, string>();
+  readonly #finishedKeys: FifoRing<string>;
   readonly #rejections = new Map<number, RejectionRecord>();
-  readonly #recentRejections: number;
+  readonly #rejectionOrder: FifoRing<number>;
 
   constructor(options: EventFeedOptions = {}) {
     this.#tradesPerSymbol = options.tradesPerSymbol ?? 1000;
-    this.#recentClientOrderIds = options.recentClientOrderIds ?? 200_000;
-    this.#recentRejections = options.recentRejections ?? 100_000;
+    this.#finishedKeys = new FifoRing(options.recentClientOrderIds ?? 200_000);
+    this.#rejectionOrder = new FifoRing(options.recentRejections ?? 100_000);
   }
 
   /** The sequencer's event sink. Synchronous and cheap: it runs on the writer loop. */
@@ -147,8 +177,7 @@ export class EventFeed {
   #apply(event: EngineEvent): void {
     switch (event.type) {
       case 'OrderAccepted':
-        this.#open.add(event.order.orderId);
-        if (event.order.clientOrderId !== undefined) this.#rememberClientOrderId(event.order.userId, event.order.clientOrderId, event.order.orderId);
+        if (event.order.clientOrderId !== undefined) this.#rememberClientOrderId(event.order.userId, event.order.clientOrderId, event.order.orderId, true);
         break;
       case 'OrderRejected':
         if (event.orderId !== undefined) {
@@ -160,12 +189,10 @@ export class EventFeed {
             ...(event.symbol !== undefined ? { symbol: event.symbol } : {}),
             ...(event.clientOrderId !== undefined ? { clientOrderId: event.clientOrderId } : {}),
           });
-          if (this.#rejections.size > this.#recentRejections) {
-            const oldest = this.#rejections.keys().next().value;
-            if (oldest !== undefined) this.#rejections.delete(oldest);
-          }
+          const forgotten = this.#rejectionOrder.push(event.orderId);
+          if (forgotten !== undefined && forgotten !== event.orderId) this.#rejections.delete(forgotten);
           if (event.clientOrderId !== undefined && event.commandType === 'PlaceOrder') {
-            this.#rememberClientOrderId(event.userId, event.clientOrderId, event.orderId);
+            this.#rememberClientOrderId(event.userId, event.clientOrderId, event.orderId, false);
           }
         }
         break;
@@ -183,31 +210,40 @@ export class EventFeed {
           takerSide: event.takerSide,
           timestamp: event.timestamp,
         });
-        if (event.maker.status === 'Filled') this.#open.delete(event.maker.orderId);
-        if (event.taker.status === 'Filled') this.#open.delete(event.taker.orderId);
+        if (event.maker.status === 'Filled') this.#finished(event.maker.orderId);
+        if (event.taker.status === 'Filled') this.#finished(event.taker.orderId);
         break;
       }
       case 'OrderCancelled':
       case 'OrderExpired':
-        this.#open.delete(event.order.orderId);
+        this.#finished(event.order.orderId);
         break;
       default:
         break;
     }
   }
 
-  #rememberClientOrderId(userId: number, clientOrderId: string, orderId: number): void {
+  #rememberClientOrderId(userId: number, clientOrderId: string, orderId: number, open: boolean): void {
     const key = `${userId}:${clientOrderId}`;
     if (this.#clientOrderIds.has(key)) return;
     this.#clientOrderIds.set(key, orderId);
-    // Evict the oldest finished entries; open orders move to the back and stay.
-    let guard = this.#clientOrderIds.size;
-    while (this.#clientOrderIds.size > this.#recentClientOrderIds && guard-- > 0) {
-      const first = this.#clientOrderIds.entries().next().value;
-      if (!first) break;
-      const [oldestKey, oldestOrder] = first;
-      this.#clientOrderIds.delete(oldestKey);
-      if (this.#open.has(oldestOrder)) this.#clientOrderIds.set(oldestKey, oldestOrder);
+    if (open) this.#openKeys.set(orderId, key);
+    else this.#rememberFinishedKey(key);
+  }
+
+  /** An order left the book (filled, cancelled, expired): its client_order_id joins the finished FIFO. */
+  #finished(orderId: number): void {
+    const key = this.#openKeys.get(orderId);
+    if (key === undefined) return;
+    this.#openKeys.delete(orderId);
+    this.#rememberFinishedKey(key);
+  }
+
+  #rememberFinishedKey(key: string): void {
+    const forgotten = this.#finishedKeys.push(key);
+    // The oldest finished entry goes, unless its key was taken since by a newer order.
+    if (forgotten !== undefined && forgotten !== key && this.#openKeys.get(this.#clientOrderIds.get(forgotten) ?? -1) !== forgotten) {
+      this.#clientOrderIds.delete(forgotten);
     }
   }
 
@@ -218,8 +254,7 @@ export class EventFeed {
    */
   rememberOpenOrders(orders: readonly OrderView[]): void {
     for (const order of orders) {
-      this.#open.add(order.orderId);
-      if (order.clientOrderId !== undefined) this.#rememberClientOrderId(order.userId, order.clientOrderId, order.orderId);
+      if (order.clientOrderId !== undefined) this.#rememberClientOrderId(order.userId, order.clientOrderId, order.orderId, true);
     }
   }
 
@@ -232,7 +267,7 @@ export class EventFeed {
    */
   rememberFinishedOrders(orders: Iterable<OrderView>): void {
     for (const order of orders) {
-      if (order.clientOrderId !== undefined) this.#rememberClientOrderId(order.userId, order.clientOrderId, order.orderId);
+      if (order.clientOrderId !== undefined) this.#rememberClientOrderId(order.userId, order.clientOrderId, order.orderId, false);
     }
   }
 

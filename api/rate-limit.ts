@@ -31,6 +31,17 @@ export class RateLimiter {
 
   /** Takes one request token, and one order token when `isOrder`; refuses without taking any. */
   take(apiKey: string, isOrder: boolean, now: number): RateDecision {
+    const decision = this.decide(apiKey, isOrder, now);
+    if (decision.allowed) {
+      const buckets = this.#byKey.get(apiKey)!;
+      buckets.requests -= 1;
+      if (isOrder) buckets.orders -= 1;
+    }
+    return decision;
+  }
+
+  /** What take() would answer now, taking nothing (the buckets are refilled to `now`). */
+  decide(apiKey: string, isOrder: boolean, now: number): RateDecision {
     const { ordersPerSecond, requestsPerMinute } = this.#limits;
     if (now - this.#sweptAt > SWEEP_EVERY_MS) this.#sweep(now);
     let buckets = this.#byKey.get(apiKey);
@@ -49,8 +60,6 @@ export class RateLimiter {
     if (isOrder && buckets.orders < 1) {
       return { allowed: false, limit: 'orders', retryAfterSeconds: Math.max(1, Math.ceil((1 - buckets.orders) / ordersPerSecond)) };
     }
-    buckets.requests -= 1;
-    if (isOrder) buckets.orders -= 1;
     return ALLOWED;
   }
 
