@@ -237,10 +237,34 @@ describe('validation: every class is refused without changing state', () => {
     expect(await api.state()).toEqual(before);
   });
 
+  it('pages GET /v1/orders oldest first with limit and after_order_id', async () => {
+    const pager = await api.createUser('pager', { KRW: '100000000' });
+    const ids: string[] = [];
+    for (let index = 0; index < 5; index++) {
+      const placed = await json(await api.signed(pager, 'POST', '/v1/order', { ...limitBuy, price: String(40_000_000 + index * 1000) }));
+      ids.push(placed.order_id);
+    }
+    const all = await json(await api.signed(pager, 'GET', '/v1/orders'));
+    expect(all.orders.map((order: { order_id: string }) => order.order_id)).toEqual(ids);
+    expect(all.next_after_order_id).toBeNull();
+    const pages: string[][] = [];
+    let after: string | null = null;
+    do {
+      const route: string = `/v1/orders?limit=2${after === null ? '' : `&after_order_id=${after}`}`;
+      const page = await json(await api.signed(pager, 'GET', route));
+      pages.push(page.orders.map((order: { order_id: string }) => order.order_id));
+      after = page.next_after_order_id;
+    } while (after !== null);
+    expect(pages).toEqual([ids.slice(0, 2), ids.slice(2, 4), ids.slice(4)]);
+  });
+
   it.each([
     ['GET', '/v1/order/abc', 400, 'INVALID_ORDER_ID'],
     ['DELETE', '/v1/order/-5', 400, 'INVALID_ORDER_ID'],
     ['GET', '/v1/orders?symbol=NOPE', 400, 'UNKNOWN_SYMBOL'],
+    ['GET', '/v1/orders?limit=0', 400, 'INVALID_QUERY'],
+    ['GET', '/v1/orders?limit=1001', 400, 'INVALID_QUERY'],
+    ['GET', '/v1/orders?after_order_id=x', 400, 'INVALID_QUERY'],
   ])('%s %s → %i %s', async (method, route, status, word) => {
     const before = await api.state();
     const response = await api.signed(alice, method, route);

@@ -290,10 +290,23 @@ export function buildOpenApi(config: EngineConfig): Record<string, unknown> {
       },
       '/v1/orders': {
         get: {
-          summary: 'Your open orders',
+          summary: 'Your open orders, oldest first, in pages of at most `limit` (default and maximum 1,000); `next_after_order_id` (null on the last page) is the `after_order_id` of the next page',
           security: signedSecurity,
-          parameters: [{ name: 'symbol', in: 'query', required: false, schema: { type: 'string', enum: symbols } }],
-          responses: { '200': { description: 'open orders', ...json({ type: 'object', properties: { orders: { type: 'array', items: { $ref: '#/components/schemas/Order' } } } }) }, ...common },
+          parameters: [
+            { name: 'symbol', in: 'query', required: false, schema: { type: 'string', enum: symbols } },
+            { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 1000 } },
+            { name: 'after_order_id', in: 'query', required: false, schema: { type: 'string', pattern: '^\\d{1,16}$' } },
+          ],
+          responses: {
+            '200': {
+              description: 'open orders',
+              ...json({
+                type: 'object',
+                properties: { orders: { type: 'array', items: { $ref: '#/components/schemas/Order' } }, next_after_order_id: { type: ['string', 'null'] } },
+              }),
+            },
+            ...common,
+          },
         },
       },
       '/v1/balances': {

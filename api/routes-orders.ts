@@ -4,6 +4,7 @@ import { parseJsonObject, requireJsonType } from './body.ts';
 import type { SubmitResult } from '../sequencer/index.ts';
 import type { ApiDeps, AppEnv } from './context.ts';
 import { ApiError } from './errors.ts';
+import { intQuery } from './routes-market.ts';
 import { orderBodySchema, toPlaceOrder, zodToApiError } from './order-input.ts';
 import type { Views } from './views.ts';
 
@@ -108,6 +109,8 @@ export function orderPlacer(deps: ApiDeps): PlaceOrder {
   };
 }
 
+const MAX_ORDERS_PER_PAGE = 1_000;
+
 /** POST/GET/DELETE /v1/order, GET /v1/orders, GET /v1/balances — all signed, all the caller's own. */
 export function orderRoutes(app: Hono<AppEnv>, deps: ApiDeps, views: Views, placeOrder: PlaceOrder): void {
   const { sequencer, feed, metrics } = deps;
@@ -145,11 +148,21 @@ export function orderRoutes(app: Hono<AppEnv>, deps: ApiDeps, views: Views, plac
     return c.json({ order_id: String(orderId), status: 'ACCEPTED', message: 'cancel accepted', order_status: statusOf(orderId) ?? null });
   });
 
+  /**
+   * Oldest first, at most `limit` (1–1,000, default 1,000) per answer; `next_after_order_id` pages on
+   * (the answer size is bounded whatever the number of open orders — ops/security.test.ts).
+   */
   app.get('/v1/orders', (c) => {
     const symbol = c.req.query('symbol');
     if (symbol !== undefined && !views.market(symbol)) throw new ApiError('UNKNOWN_SYMBOL', `no market '${symbol}'`);
-    const orders = sequencer.engine.openOrders(c.get('userId'), symbol);
-    return c.json({ orders: orders.map((order) => views.order(order)) });
+    const limit = intQuery(c.req.query('limit'), 'limit', MAX_ORDERS_PER_PAGE, MAX_ORDERS_PER_PAGE);
+    const afterText = c.req.query('after_order_id');
+    if (afterText !== undefined && !/^\d{1,16}$/.test(afterText)) throw new ApiError('INVALID_QUERY', 'after_order_id must be an order id');
+    const after = afterText === undefined ? 0 : Number(afterText);
+    const orders = sequencer.engine.openOrders(c.get('userId'), symbol).filter((order) => order.orderId > after);
+    const page = orders.slice(0, limit);
+    const next = orders.length > limit ? String(page[page.length - 1]!.orderId) : null;
+    return c.json({ orders: page.map((order) => views.order(order)), next_after_order_id: next });
   });
 
   app.get('/v1/balances', (c) => {
