@@ -28,6 +28,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_DATABASE_URL, testPool } from '../api/test-support.ts';
 import { spawnCore, type CoreChild } from './core-child.ts';
+import { seededRandom as rng } from '../sequencer/testing/command-mix.ts';
 import {
   ASSET_DECIMALS,
   FEE_ACCOUNT,
@@ -89,17 +90,6 @@ interface User {
   readonly secret: string;
 }
 
-/** mulberry32 */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Client {
   constructor(readonly url: string) {}

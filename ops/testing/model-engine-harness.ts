@@ -6,22 +6,12 @@
 import { DEFAULT_ENGINE_CONFIG, Engine, type Command, type EngineConfig, type EngineEvent, type FillReport, type OrderStatus, type OrderView, type PlaceOrderCommand, type SelfTradePrevention, type Side, type TimeInForce } from '../../engine/index.ts';
 import { KNOWN_DISAGREEMENTS, ModelDriver, type KnownDisagreement } from './model-driver.ts';
 import { fee, type OrderState } from './reference-exchange.ts';
+import { seededRandom as rng } from '../../sequencer/testing/command-mix.ts';
 
 const CHECK_EVERY = 500;
 const MAX_NOTES = 30;
 const T0 = 1_767_225_600_000;
 
-/** mulberry32 */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const OPEN: ReadonlySet<OrderStatus> = new Set(['Pending', 'PartiallyFilled', 'Untriggered']);
 
