@@ -161,6 +161,15 @@ export class Engine implements MatchingEngine {
         return this.rejectOrder('POST_ONLY_WOULD_TAKE', command);
       }
     }
+    // A market order by quantity has a value only against the book: at the best price now it must
+    // reach the minimum notional, as a limit order must at its price. (Below it, fills are so small
+    // that fees, rounded down per fill, come to nothing — ops/security.test.ts.)
+    if (command.orderType === 'Market' && command.quantity !== undefined) {
+      const best = (isBuy ? book!.asks : book!.bids).best();
+      if (best !== undefined && best.price * command.quantity * market.quotePerTickLot < market.minNotional) {
+        return this.rejectOrder('NOTIONAL_BELOW_MIN', command);
+      }
+    }
 
     // Pre-trade hold: what the order can cost at most.
     const account = this.ledger.account(command.userId);

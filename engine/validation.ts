@@ -72,6 +72,8 @@ export function validatePlaceOrder(market: MarketSpec | undefined, command: Plac
     if (quantity > market.maxQuantity) return 'QUANTITY_ABOVE_MAX';
     // price ≤ maxPrice and quantity ≤ maxQuantity keep this product exact (arithmetic.ts).
     if (isLimit && (price as number) * quantity * market.quotePerTickLot < market.minNotional) return 'NOTIONAL_BELOW_MIN';
+    // A stop-market by quantity is valued at its stop price (a market order at the book's best: engine.ts).
+    if (type === 'StopMarket' && (stopPrice as number) * quantity * market.quotePerTickLot < market.minNotional) return 'NOTIONAL_BELOW_MIN';
   }
 
   if (command.postOnly && (command.orderType !== 'Limit' || command.timeInForce !== 'GTC')) return 'POST_ONLY_NOT_ALLOWED';

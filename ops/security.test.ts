@@ -4,9 +4,11 @@
  * attacker would write them — plus one in-process app (api/test-support.ts) where a bound has to be
  * scaled down to be reached in a test.
  *
- * `it.fails` marks a reproduced vulnerability: the test asserts the SECURE behaviour, so it fails
- * today and main stays green; when the fix lands, vitest reports it and the marker comes off.
- * Plain tests are attacks the server resists, kept so that they stay resisted.
+ * A reproduced vulnerability is written asserting the SECURE behaviour and marked `it.fails` until
+ * its fix lands; the four the first review found (an unbounded GET /v1/orders, fee-free market
+ * orders below the minimum notional, a quadratic client_order_id index, rate-limited keys filling
+ * the shared replay cache) are fixed and plain tests now. The other tests are attacks the server
+ * resists, kept so that they stay resisted.
  */
 import { createHmac } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -357,7 +359,7 @@ describe('rate limits', () => {
   });
 });
 
-describe('vulnerabilities (it.fails: the secure behaviour, not met today)', () => {
+describe('vulnerabilities the review found, fixed (reproductions asserting the secure behaviour)', () => {
   it(
     'GET /v1/orders is bounded: a user with 1,100 open orders cannot make the core build an unbounded answer per request',
     async () => {
@@ -377,7 +379,7 @@ describe('vulnerabilities (it.fails: the secure behaviour, not met today)', () =
     60_000,
   );
 
-  it.fails('market orders respect the minimum notional: 1-lot market sells cannot trade fee-free below it', async () => {
+  it('market orders respect the minimum notional: 1-lot market sells cannot trade fee-free below it', async () => {
     // ETH-KRW at 499,000 KRW/ETH: one lot (0.001 ETH) is 499 KRW; 0.2 % of that is 0.998 KRW → 0.
     const feesBefore = await balance(core, '0', 'KRW');
     const maker = await signedRaw(core, alice, 'POST', '/v1/order', order({ symbol: 'ETH-KRW', price: '499000', quantity: '0.011', client_order_id: 'sec-fee-maker' }));

@@ -275,6 +275,8 @@ export function validate(markets: ReadonlyMap<string, MarketSpec>, r: PlaceReque
   const stpText = r.self_trade_prevention ?? 'ExpireTaker';
   if (stpText !== 'ExpireTaker' && stpText !== 'ExpireMaker' && stpText !== 'ExpireBoth') return { error: 'INVALID_STP_MODE' };
   if (priceTicks !== null && lots !== null && priceTicks * lots * m.quotePerTickLot < m.minNotional) return { error: 'NOTIONAL_BELOW_MIN' };
+  // engine/README: a stop-market by quantity is valued at its stop price.
+  if (type === 'StopMarket' && stopTicks !== null && lots !== null && stopTicks * lots * m.quotePerTickLot < m.minNotional) return { error: 'NOTIONAL_BELOW_MIN' };
   return { order: { symbol: m.symbol, side, type, tif, priceTicks, stopTicks, lots, quoteAmount, postOnly, stp: stpText } };
 }
 
@@ -450,6 +452,16 @@ export class ReferenceExchange {
     // balance that cannot buy one lot it is accepted and expires.
     const emptyBudget = req.side === 'Buy' && req.type === 'Market' && req.quoteAmount === null && need === 0n;
     const short = this.balance(user, asset).available < need || emptyBudget;
+    // engine/README: a market order by quantity must reach the minimum notional at the best price.
+    if (req.type === 'Market' && req.lots !== null) {
+      const best = this.bestOpposite(o);
+      if (best && (best.req.priceTicks ?? 0n) * req.lots * m.quotePerTickLot < m.minNotional) {
+        o.status = 'Rejected';
+        o.rejectReason = 'NOTIONAL_BELOW_MIN';
+        this.count('rejected market NOTIONAL_BELOW_MIN');
+        return o;
+      }
+    }
     // engine/README "Order of checks": "… duplicate id, post-only would take (POST_ONLY_WOULD_TAKE),
     // then funds (INSUFFICIENT_FUNDS) — so a post-only order that would cross and lacks funds is
     // refused as POST_ONLY_WOULD_TAKE". (The older reading, funds first, stays the alternative.)
