@@ -47,7 +47,8 @@ export interface CoreOptions {
 export async function startCore(config: Config, options: CoreOptions = {}): Promise<RunningCore> {
   const logger = options.logger ?? pino({ level: config.LOG_LEVEL, base: { process: 'core' } });
   const engineConfig = options.engineConfig ?? DEFAULT_ENGINE_CONFIG;
-  await mkdir(config.DATA_DIR, { recursive: true });
+  // Journal, snapshots and generated secrets: the owner's only (a new directory; an existing one is left as it is).
+  await mkdir(config.DATA_DIR, { recursive: true, mode: 0o700 });
 
   const adminToken = config.ADMIN_TOKEN ?? (await generatedSecret(path.join(config.DATA_DIR, 'admin-token'), 'admin token', logger));
   const encryptionKey = parseEncryptionKey(
@@ -178,8 +179,9 @@ function listen(app: ReturnType<typeof createApi>, hostname: string, port: numbe
 }
 
 async function generatedSecret(file: string, what: string, logger: Logger): Promise<string> {
-  const { value, created } = await loadOrCreateSecretFile(file, () => randomBytes(32).toString('hex'));
+  const { value, created, tightened } = await loadOrCreateSecretFile(file, () => randomBytes(32).toString('hex'));
   if (created) logger.info({ file }, `generated ${what} (mode 600)`);
+  if (tightened) logger.warn({ file }, `${what} was readable by others: set to mode 600`);
   return value;
 }
 
