@@ -29,6 +29,13 @@ async function guarded<T>(work: () => Promise<T>): Promise<T> {
 
 const NEGATIVE_TTL_MS = 5_000;
 const NEGATIVE_LIMIT = 10_000;
+/**
+ * Uncached keys looked up at once. A flood of random keys is a flood of distinct queries (the
+ * negative cache only helps with repeats): beyond this many in flight, a new unknown key is
+ * answered 503 STORE_UNAVAILABLE at once instead of queueing behind the flood on the small pool,
+ * where it would also delay new users' first requests and admin calls.
+ */
+export const MAX_UNCACHED_LOOKUPS = 32;
 
 /**
  * Users and API keys in PostgreSQL, secrets sealed with AES-256-GCM. Lookups are cached in memory
@@ -97,6 +104,7 @@ export class CredentialStore {
     if (until !== undefined && until > now) return undefined;
     let pending = this.#inFlight.get(apiKey);
     if (!pending) {
+      if (this.#inFlight.size >= MAX_UNCACHED_LOOKUPS) throw new StoreUnavailableError('too many API keys being looked up at once; retry shortly');
       pending = this.#load(apiKey, now).finally(() => this.#inFlight.delete(apiKey));
       this.#inFlight.set(apiKey, pending);
     }
