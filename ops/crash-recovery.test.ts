@@ -13,6 +13,7 @@ import { signedHeaders, type ApiCredentials } from '../api/signed-client.ts';
 import { TEST_DATABASE_URL, testPool } from '../api/test-support.ts';
 import { DEFAULT_ENGINE_CONFIG, Engine } from '../engine/index.ts';
 import { replayJournal } from '../sequencer/index.ts';
+import { seededRandom as random } from '../sequencer/testing/command-mix.ts';
 import { spawnCore, type CoreChild } from './core-child.ts';
 
 const ADMIN_TOKEN = 'crash-test-admin-token-0123456789';
@@ -41,17 +42,6 @@ interface AckedOrder {
   readonly body: Record<string, unknown>;
 }
 
-/** A tiny deterministic PRNG so a failing run can be reproduced from its seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let dataDir: string;
 let core: CoreChild | undefined;

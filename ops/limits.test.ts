@@ -27,6 +27,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_DATABASE_URL, testPool } from '../api/test-support.ts';
 import { spawnCore, type CoreChild } from './core-child.ts';
+import type { ApiCredentials } from '../api/signed-client.ts';
 
 const ADMIN_TOKEN = 'limits-test-admin-token-0123456789';
 const BASE_ENV = {
@@ -45,11 +46,8 @@ const DEPOSITS = [
   ['ETH', '1000'],
 ] as const;
 
-interface User {
-  readonly userId: string;
-  readonly apiKey: string;
-  readonly apiSecret: string;
-}
+/** A test user: the signing credentials plus the id the admin API gave it. */
+type User = ApiCredentials & { readonly userId: string };
 interface Answer {
   /** HTTP status; 0 = connection error, -1 = no answer within the bound */
   readonly status: number;

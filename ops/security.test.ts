@@ -21,16 +21,14 @@ import { EventFeed } from '../api/event-feed.ts';
 import { startTestApi, TEST_DATABASE_URL, testPool, type TestApi } from '../api/test-support.ts';
 import type { EngineEvent } from '../engine/index.ts';
 import { spawnCore, type CoreChild } from './core-child.ts';
+import type { ApiCredentials } from '../api/signed-client.ts';
 
 const ADMIN_TOKEN = 'security-test-admin-token-0123456789';
 const ENCRYPTION_KEY = '3c'.repeat(32);
 const BASE_ENV = { ADMIN_TOKEN, SECRET_ENCRYPTION_KEY: ENCRYPTION_KEY, DATABASE_URL: TEST_DATABASE_URL, LOG_LEVEL: 'trace' };
 
-interface User {
-  readonly userId: string;
-  readonly apiKey: string;
-  readonly apiSecret: string;
-}
+/** A test user: the signing credentials plus the id the admin API gave it. */
+type User = ApiCredentials & { readonly userId: string };
 
 interface Answer {
   readonly status: number;
