@@ -121,12 +121,23 @@ export interface WithdrawCommand extends CommandBase {
   readonly reference?: string;
 }
 
+/**
+ * Lets time pass in the engine: publishes the Ticker of every symbol whose figures changed and whose
+ * last Ticker is at least TICKER_INTERVAL_MS older than this command (see TickerEvent). The core
+ * submits one only when `pendingTickers()` says a Ticker is waiting and no other command came in a
+ * second; it is journaled like any command, so replay emits the same Tickers.
+ */
+export interface TickCommand extends CommandBase {
+  readonly type: 'Tick';
+}
+
 export type Command =
   | PlaceOrderCommand
   | CancelOrderCommand
   | AmendOrderCommand
   | DepositCommand
-  | WithdrawCommand;
+  | WithdrawCommand
+  | TickCommand;
 
 // ---------------------------------------------------------------------------------------------
 // Events. `seq` is global and gap-free across all events the engine ever emits (engine state);
@@ -137,8 +148,14 @@ interface EventBase {
   readonly timestamp: number; // the command's timestamp
 }
 
-/** One side's execution report for a trade. */
+/**
+ * One side's execution report for a trade. A Trade event takes three consecutive seqs: its own
+ * (the public trade), then the maker's report (`maker.seq` = trade seq + 1), then the taker's
+ * (`taker.seq` = trade seq + 2) — so every execution report downstream has a seq of its own and
+ * the seqs stay gap-free.
+ */
 export interface FillReport {
+  readonly seq: number;
   readonly orderId: number;
   readonly userId: number;
   readonly clientOrderId?: string;
@@ -148,6 +165,10 @@ export interface FillReport {
   readonly remainingQuantity: number; // lots still open (0 when done)
   readonly fee: number; // quote minor units charged on this fill
   readonly status: OrderStatus; // after this fill
+  readonly orderType: OrderType;
+  readonly orderPrice?: number; // ticks: the order's limit price (absent for market orders)
+  readonly orderQuantity: number; // lots: the order's quantity (after amends); for quote-amount market buys the lots bought so far
+  readonly filledQuote: number; // cumulative quote minor units traded (avg price = filledQuote / filledQuantity)
 }
 
 export interface OrderAcceptedEvent extends EventBase {
@@ -189,6 +210,8 @@ export interface OrderRejectedEvent extends EventBase {
   readonly orderId?: number;
   readonly clientOrderId?: string;
   readonly symbol?: string;
+  /** a refused PlaceOrder the engine records (answerable by id): the order as recorded, status Rejected */
+  readonly order?: OrderView;
 }
 
 export interface OrderTriggeredEvent extends EventBase {
@@ -228,7 +251,34 @@ export interface BookDeltaEvent extends EventBase {
   readonly quantity: number; // new total lots at the level (0 = level removed)
 }
 
+/** Minimum time between two Tickers of one symbol, in the commands' ms. */
+export const TICKER_INTERVAL_MS = 1_000;
+
+/**
+ * A symbol's market summary, emitted at the end of a command when its figures changed (a trade, or
+ * a new best bid or ask price) and its previous Ticker is at least TICKER_INTERVAL_MS older than
+ * the command; otherwise the change waits for a later command (a Tick, if nothing else comes).
+ * The 24 h figures cover trades with timestamp > this event's timestamp − 24 h, by minute buckets
+ * (a trade counts in its minute: the window's edge moves a minute at a time). Engine state, so
+ * replay emits the same Tickers.
+ */
+export interface TickerEvent extends EventBase {
+  readonly type: 'Ticker';
+  readonly symbol: string;
+  readonly lastPrice?: number; // ticks, the last trade's price
+  readonly bestBid?: number; // ticks
+  readonly bestAsk?: number; // ticks
+  readonly open24h?: number; // ticks: the first trade's price in the window
+  readonly high24h?: number;
+  readonly low24h?: number;
+  readonly volume24h: number; // lots
+  readonly quoteVolume24h: number; // quote minor units
+}
+
+export type TickerFigures = Omit<TickerEvent, 'type' | 'seq' | 'timestamp'>;
+
 export type EngineEvent =
+  | TickerEvent
   | OrderAcceptedEvent
   | TradeEvent
   | OrderCancelledEvent
@@ -300,8 +350,12 @@ export interface MatchingEngine {
   snapshot(): EngineSnapshot;
   /** Hash over books, orders, ledger and counters: equal states ⇔ equal hashes (for replay checks). */
   stateHash(): string;
-  /** seq of the last event emitted (0 before any). */
+  /** seq of the last event emitted (0 before any); after a Trade, its taker report's seq. */
   lastEventSeq(): number;
+  /** symbols whose changed figures still wait for their Ticker (a Tick command at a later second emits them) */
+  pendingTickers(): number;
+  /** the symbol's ticker figures now (24 h window ending at `now`, ms), as a Ticker would carry them; undefined for an unknown symbol */
+  ticker(symbol: string, now: number): TickerFigures | undefined;
   getOrder(orderId: number): OrderView | undefined;
   openOrders(userId: number, symbol?: string): OrderView[];
   /** Finished orders still answerable by getOrder (the bounded recent-orders memory), oldest first. */
