@@ -19,6 +19,8 @@ export interface ReplayOptions<E extends MatchingEngine> extends EngineFactory<E
   readonly onEvents?: EventSink;
   /** told about skipped snapshots and torn tails */
   readonly onWarning?: (message: string) => void;
+  /** a loaded snapshot is used only if this accepts its engine (default: any) */
+  readonly acceptSnapshot?: (engine: E) => boolean;
 }
 
 export interface ReplayResult<E extends MatchingEngine> {
@@ -63,6 +65,10 @@ function startingPoint<E extends MatchingEngine>(options: ReplayOptions<E>, segm
         const message = `snapshot ${snapshot.file} skipped: ${(error as Error).message}`;
         skipped.push(message);
         warn(message);
+        continue;
+      }
+      if (options.acceptSnapshot && !options.acceptSnapshot(engine)) {
+        warn(`snapshot ${snapshot.file} not used: not accepted (the event log is behind it)`);
         continue;
       }
       if (firstJournalSeq !== undefined && firstJournalSeq > snapshot.seq + 1) {

@@ -128,6 +128,7 @@ class JournaledSequencer<E extends MatchingEngine> implements Sequencer<E> {
         restoreEngine: this.options.restoreEngine,
         ...(this.options.onEvents ? { onEvents: this.guardedSink(this.options.onEvents) } : {}),
         onWarning: (message) => this.observer.onWarning?.(message),
+        ...(this.options.acceptSnapshot ? { acceptSnapshot: this.options.acceptSnapshot } : {}),
       });
       this.currentEngine = recovered.engine;
       this.appliedSeq = recovered.lastSeq;
@@ -312,6 +313,7 @@ class JournaledSequencer<E extends MatchingEngine> implements Sequencer<E> {
 
   /** Snapshot every `snapshotEvery` commands (then a new segment and retention), or a new segment when the current one is big. */
   private maintain(): void {
+    if (this.appliedSeq >= this.nextSnapshotAt && !(this.snapshotter && this.snapshotInFlight)) this.options.beforeSnapshot?.();
     if (this.appliedSeq >= this.nextSnapshotAt && this.snapshotter) {
       // the segment ends at the snapshot seq, so the child reads only closed segments; retention waits for its answer
       if (!this.snapshotInFlight) {

@@ -115,6 +115,13 @@ export interface SequencerOptions<E extends MatchingEngine> extends EngineFactor
    * this option snapshots are written synchronously on the writer loop.
    */
   readonly snapshotProcess?: { readonly module: string | URL; readonly exportName?: string; readonly argument?: unknown };
+  /**
+   * Recovery starts only from a snapshot this accepts (newest first; none → the whole journal).
+   * The event log uses it: a snapshot whose engine is past the events the log holds cannot re-derive them.
+   */
+  readonly acceptSnapshot?: (engine: E) => boolean;
+  /** called on the writer loop just before a snapshot is requested (the event log syncs here, so no snapshot is ever ahead of it on disk) */
+  readonly beforeSnapshot?: () => void;
 }
 
 export interface Sequencer<E extends MatchingEngine = MatchingEngine> {
