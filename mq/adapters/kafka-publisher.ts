@@ -1,0 +1,128 @@
+/**
+ * Kafka adapter (kafkajs): topics `market-data` (Trade, BookDelta, Ticker) and `executions`
+ * (Execution), created at start-up with explicit partitions; key = symbol, so a symbol stays in
+ * order within its partition. Idempotent producer, acks -1 (all in-sync replicas), one sendBatch
+ * per batch. prev_seq chains per topic and key.
+ *
+ * kafkajs is in maintenance mode: it stays behind this file (KAFKA.md) so a move is cheap.
+ */
+import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { envelopeSymbol, KAFKA_TOPIC_EXECUTIONS, KAFKA_TOPIC_MARKET_DATA, type Envelope } from '../envelope.ts';
+import type { BrokerPublisher } from '../publisher.ts';
+
+export interface KafkaPublisherOptions {
+  readonly brokers: readonly string[];
+  readonly partitions?: number;
+  readonly requestTimeoutMs?: number;
+  readonly topics?: { readonly marketData: string; readonly executions: string };
+}
+
+export class KafkaPublisher implements BrokerPublisher {
+  readonly name = 'kafka' as const;
+  readonly #options: KafkaPublisherOptions;
+  readonly #topics: { readonly marketData: string; readonly executions: string };
+  #kafka: Kafka | undefined;
+  #producer: Producer | undefined;
+  #connecting: Promise<Producer> | undefined;
+  #topicsCreated = false;
+
+  constructor(options: KafkaPublisherOptions) {
+    this.#options = options;
+    this.#topics = options.topics ?? { marketData: KAFKA_TOPIC_MARKET_DATA, executions: KAFKA_TOPIC_EXECUTIONS };
+  }
+
+  chainKey(envelope: Envelope): string | undefined {
+    const topic = this.#topicOf(envelope);
+    return topic === undefined ? undefined : `${topic}/${envelopeSymbol(envelope)}`;
+  }
+
+  async publish(envelopes: readonly Envelope[]): Promise<void> {
+    const producer = await this.#connected();
+    const byTopic = new Map<string, Array<{ key: string; value: string }>>();
+    for (const envelope of envelopes) {
+      const topic = this.#topicOf(envelope)!;
+      let messages = byTopic.get(topic);
+      if (!messages) byTopic.set(topic, (messages = []));
+      messages.push({ key: envelopeSymbol(envelope)!, value: JSON.stringify(envelope) });
+    }
+    await producer.sendBatch({
+      acks: -1,
+      timeout: this.#options.requestTimeoutMs ?? 5_000,
+      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+    });
+  }
+
+  reset(): void {
+    const producer = this.#producer;
+    this.#producer = undefined;
+    this.#connecting = undefined;
+    // a hung broker may never answer the disconnect: do not wait for it
+    void producer?.disconnect().catch(() => {});
+  }
+
+  async close(): Promise<void> {
+    const producer = this.#producer;
+    this.#producer = undefined;
+    if (producer) await Promise.race([producer.disconnect().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 2_000))]);
+  }
+
+  #topicOf(envelope: Envelope): string | undefined {
+    switch (envelope.type) {
+      case 'Execution':
+        return this.#topics.executions;
+      case 'Trade':
+      case 'BookDelta':
+      case 'Ticker':
+        return this.#topics.marketData;
+      default:
+        return undefined;
+    }
+  }
+
+  #connected(): Promise<Producer> {
+    if (this.#producer) return Promise.resolve(this.#producer);
+    this.#connecting ??= (async () => {
+      const timeout = this.#options.requestTimeoutMs ?? 5_000;
+      this.#kafka ??= new Kafka({
+        clientId: 'xtrader-publisher',
+        brokers: [...this.#options.brokers],
+        connectionTimeout: 3_000,
+        requestTimeout: timeout,
+        logLevel: logLevel.NOTHING,
+        // the loop owns retries; kafkajs retries a little inside one attempt (idempotence needs retries > 0)
+        retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 },
+      });
+      if (!this.#topicsCreated) {
+        await ensureTopics(this.#kafka, [this.#topics.marketData, this.#topics.executions], this.#options.partitions ?? 3);
+        this.#topicsCreated = true;
+      }
+      const producer = this.#kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      try {
+        await producer.connect();
+      } catch (error) {
+        void producer.disconnect().catch(() => {});
+        throw error;
+      }
+      this.#producer = producer;
+      return producer;
+    })().finally(() => {
+      this.#connecting = undefined;
+    });
+    return this.#connecting;
+  }
+}
+
+/** Creates the topics if missing (explicit partitions, replication factor 1 on the single-node broker). */
+export async function ensureTopics(kafka: Kafka, topics: readonly string[], partitions: number): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((topic) => !existing.has(topic));
+    if (missing.length > 0) {
+      await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })) });
+    }
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * Redis adapter: one `XADD executions {seq}-0 envelope <json>` per envelope, pipelined per batch.
+ * A resend of an id the stream already has is refused by Redis ("equal or smaller than the target
+ * stream top item") — that is the duplicate we expect, not an error and not a second entry.
+ *
+ * Redis keeps the stream in AOF with fsync every second, so a Redis killed hard can come back
+ * without the last second of entries it had confirmed. After every (re)connect the adapter reads
+ * the stream's last-generated-id; if it is behind what this publisher sent, it asks the loop to
+ * resend from there (RewindRequired).
+ */
+import { Redis } from 'ioredis';
+import { REDIS_STREAM, type Envelope } from '../envelope.ts';
+import type { BrokerPublisher } from '../publisher.ts';
+import { RewindRequired } from '../retry.ts';
+
+export interface RedisPublisherOptions {
+  readonly url: string;
+  readonly stream?: string;
+  readonly commandTimeoutMs?: number;
+}
+
+const DUPLICATE = /equal or smaller than the target stream top item/;
+
+export class RedisPublisher implements BrokerPublisher {
+  readonly name = 'redis' as const;
+  readonly #options: RedisPublisherOptions;
+  readonly #stream: string;
+  #client: Redis | undefined;
+  /** set on every new connection: check the stream did not lose what we sent */
+  #checkHeld = true;
+  duplicates = 0;
+
+  constructor(options: RedisPublisherOptions) {
+    this.#options = options;
+    this.#stream = options.stream ?? REDIS_STREAM;
+  }
+
+  chainKey(envelope: Envelope): string | undefined {
+    return envelope.type === 'Execution' || envelope.type === 'Trade' || envelope.type === 'BalanceChanged' ? 'stream' : undefined;
+  }
+
+  async publish(envelopes: readonly Envelope[]): Promise<void> {
+    const client = await this.#connected();
+    if (this.#checkHeld) {
+      const held = await this.#lastGeneratedSeq(client);
+      const expected = envelopes[0]!.prev_seq;
+      if (held < expected) throw new RewindRequired(held, `stream ${this.#stream} ends at seq ${held} but ${expected} was confirmed (Redis lost data)`);
+      this.#checkHeld = false;
+    }
+    const pipeline = client.pipeline();
+    for (const envelope of envelopes) pipeline.xadd(this.#stream, `${envelope.seq}-0`, 'envelope', JSON.stringify(envelope));
+    const results = await pipeline.exec();
+    if (!results) throw new Error('redis pipeline aborted');
+    for (const [error] of results) {
+      if (!error) continue;
+      if (DUPLICATE.test(error.message)) this.duplicates++;
+      else throw error;
+    }
+  }
+
+  reset(): void {
+    const client = this.#client;
+    this.#client = undefined;
+    this.#checkHeld = true;
+    client?.disconnect(false);
+  }
+
+  async close(): Promise<void> {
+    const client = this.#client;
+    this.#client = undefined;
+    if (!client) return;
+    await Promise.race([client.quit().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 1_000))]);
+    client.disconnect(false);
+  }
+
+  async #connected(): Promise<Redis> {
+    if (this.#client) return this.#client;
+    const client = new Redis(this.#options.url, {
+      lazyConnect: true,
+      // fail fast while disconnected: the loop owns retries and back-off
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      commandTimeout: this.#options.commandTimeoutMs ?? 5_000,
+      connectTimeout: 3_000,
+    });
+    client.on('error', () => {}); // surfaced by the failing command
+    client.on('close', () => {
+      if (this.#client === client) this.reset();
+    });
+    this.#client = client;
+    this.#checkHeld = true;
+    try {
+      await client.connect();
+    } catch (error) {
+      this.reset();
+      throw error;
+    }
+    return client;
+  }
+
+  async #lastGeneratedSeq(client: Redis): Promise<number> {
+    try {
+      const info = (await client.xinfo('STREAM', this.#stream)) as unknown[];
+      const index = info.indexOf('last-generated-id');
+      const id = String(info[index + 1] ?? '0-0');
+      return Number(id.split('-')[0]);
+    } catch (error) {
+      if (/no such key/i.test((error as Error).message)) return 0;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,236 @@
+/**
+ * JSON Schemas (draft-07, the base of AsyncAPI 3.0's schema format) of the wire envelopes typed in
+ * envelope.ts — one per envelope type, each self-contained (no $ref), `additionalProperties: false`
+ * and every field required (nullable fields are `["string", "null"]`). /asyncapi.json serves them
+ * as its components.schemas; broker tests validate what they read from Redis, Kafka and RabbitMQ
+ * with them (envelope-schemas.test-support.ts).
+ *
+ * The field lists are `Record<keyof …Envelope, …>`: adding, renaming or dropping a field in
+ * envelope.ts without doing the same here is a compile error, and so is a new Side, OrderType,
+ * OrderStatus, ExecType or ExpiryReason left out of an enum.
+ *
+ * Pure (imports only the engine and envelope.ts): api/ may import this module and envelope.ts as
+ * the "mq codec" (see .dependency-cruiser.cjs).
+ */
+import {
+  DEFAULT_ENGINE_CONFIG,
+  REJECT_CODES,
+  type EngineConfig,
+  type ExpiryReason,
+  type OrderStatus,
+  type OrderType,
+  type Side,
+} from '../engine/index.ts';
+import type {
+  BalanceChangedEnvelope,
+  BookDeltaEnvelope,
+  Envelope,
+  EnvelopeType,
+  ExecType,
+  ExecutionEnvelope,
+  ExecutionReport,
+  TickerEnvelope,
+  TradeEnvelope,
+} from './envelope.ts';
+
+export type JsonSchema = { readonly [keyword: string]: unknown };
+
+/** A decimal string in canonical form: no sign, no exponent, no leading or trailing zeros ("0", "50000000", "0.002"). */
+export const DECIMAL_PATTERN = '^(0|[1-9][0-9]*)(\\.[0-9]*[1-9])?$';
+/** The same, greater than zero (prices, a trade's quantity). */
+export const POSITIVE_DECIMAL_PATTERN = '^([1-9][0-9]*(\\.[0-9]*[1-9])?|0\\.[0-9]*[1-9])$';
+/** Ids are decimal strings; user 0 is the fee account. */
+const ID_PATTERN = '^[1-9][0-9]*$';
+const USER_ID_PATTERN = '^(0|[1-9][0-9]*)$';
+/** What POST /v1/order accepts as client_order_id (api/order-input.ts CLIENT_ORDER_ID). */
+const CLIENT_ORDER_ID_PATTERN = '^[A-Za-z0-9_.:-]{1,64}$';
+
+export const SIDES: Readonly<Record<Side, string>> = {
+  Buy: 'buy order; in a BookDelta, a bid level',
+  Sell: 'sell order; in a BookDelta, an ask level',
+};
+
+export const ORDER_TYPES: Readonly<Record<OrderType, string>> = {
+  Limit: 'limit order',
+  Market: 'market order',
+  StopLimit: 'limit order placed when the last trade price reaches stop_price',
+  StopMarket: 'market order placed when the last trade price reaches stop_price',
+};
+
+export const ENVELOPE_ORDER_STATUSES: Readonly<Record<OrderStatus, string>> = {
+  Pending: 'open, nothing filled',
+  PartiallyFilled: 'open, some quantity filled',
+  Filled: 'completely filled (final)',
+  Cancelled: 'cancelled by its owner (final)',
+  Expired: 'expired; expire_reason says why (final)',
+  Rejected: 'refused by the engine; reject_reason says why (final)',
+  Untriggered: 'stop order waiting for its stop price',
+};
+
+export const EXEC_TYPES: Readonly<Record<ExecType, string>> = {
+  New: "the order's first report: accepted (Pending, or Untriggered for a stop), even when it fills at once",
+  Trade: 'a fill: price and quantity are the fill\'s, fee is this fill\'s, trade_id names the public Trade',
+  Cancelled: 'cancelled by its owner',
+  Expired: 'IOC/FOK remainder, market order without liquidity, self-trade prevention or a spent quote budget',
+  Rejected: "the engine refused the order: its only report",
+  Triggered: "a stop order's stop price was reached; it now works as a Limit/Market order",
+  Amended: 'quantity reduced, queue priority kept',
+};
+
+export const EXPIRE_REASONS: Readonly<Record<ExpiryReason, string>> = {
+  IOC: 'immediate-or-cancel remainder',
+  FOK: 'fill-or-kill that could not fill completely',
+  MarketNoLiquidity: 'market order with nothing (more) to trade against',
+  SelfTradePrevention: 'would have traded with its owner\'s own order',
+  QuoteAmountExhausted: 'market buy by quote amount whose budget is spent',
+};
+
+/** The order status each exec_type can leave an order in (ARCHITECTURE.md "Messages"); absent = any. */
+const STATUSES_AFTER: Partial<Record<ExecType, readonly OrderStatus[]>> = {
+  New: ['Pending', 'Untriggered'],
+  Trade: ['PartiallyFilled', 'Filled'],
+  Cancelled: ['Cancelled'],
+  Expired: ['Expired'],
+  Rejected: ['Rejected'],
+};
+
+const keys = <K extends string>(record: Readonly<Record<K, unknown>>): K[] => Object.keys(record) as K[];
+/** `schema` or null (an enum gets null added too: enum is checked whatever the type). */
+const nullable = (schema: JsonSchema): JsonSchema => ({
+  ...schema,
+  type: [schema.type, 'null'],
+  ...(Array.isArray(schema.enum) ? { enum: [...(schema.enum as unknown[]), null] } : {}),
+});
+const decimal = (description: string): JsonSchema => ({ type: 'string', pattern: DECIMAL_PATTERN, description });
+const positive = (description: string): JsonSchema => ({ type: 'string', pattern: POSITIVE_DECIMAL_PATTERN, description });
+const id = (description: string): JsonSchema => ({ type: 'string', pattern: ID_PATTERN, description });
+const int = (minimum: number, description: string): JsonSchema => ({ type: 'integer', minimum, maximum: Number.MAX_SAFE_INTEGER, description });
+
+type Fields<E> = Record<Exclude<keyof E, 'v' | 'type' | 'seq' | 'prev_seq' | 'timestamp'>, JsonSchema>;
+
+function envelope<E extends Envelope>(type: E['type'], description: string, fields: Fields<E>, extra: JsonSchema = {}): JsonSchema {
+  const properties: Record<keyof E & string, JsonSchema> = {
+    v: { const: 1, description: 'envelope version' },
+    type: { const: type },
+    seq: int(1, "the engine's global, gap-free event seq; consumers drop an envelope whose seq they already have"),
+    prev_seq: int(
+      0,
+      'seq of the previous envelope published under the same routing key (RabbitMQ: routing key; Kafka: topic + key; Redis: the stream), 0 for the first; prev_seq ≠ the last seq a consumer holds there means it missed something',
+    ),
+    timestamp: int(0, "ms since the epoch: the time of the engine command that caused the event"),
+    ...fields,
+  } as Record<keyof E & string, JsonSchema>;
+  return { title: `${type} envelope`, description, type: 'object', additionalProperties: false, required: Object.keys(properties), properties, ...extra };
+}
+
+/** The five envelope schemas for the markets and assets of `config` (symbol and asset enums). */
+export function buildEnvelopeSchemas(config: EngineConfig): Readonly<Record<EnvelopeType, JsonSchema>> {
+  const symbol: JsonSchema = { type: 'string', enum: config.markets.map((market) => market.symbol), description: 'market symbol' };
+  const asset: JsonSchema = { type: 'string', enum: config.assets.map((spec) => spec.code) };
+  const side: JsonSchema = { type: 'string', enum: keys(SIDES) };
+
+  const report: Record<keyof ExecutionReport, JsonSchema> = {
+    order_id: id('order id (decimal string)'),
+    client_order_id: nullable({ type: 'string', pattern: CLIENT_ORDER_ID_PATTERN, description: "the owner's client_order_id, null when none was given" }),
+    user_id: { type: 'string', pattern: USER_ID_PATTERN, description: "the order's owner" },
+    symbol,
+    side,
+    order_type: { type: 'string', enum: keys(ORDER_TYPES) },
+    exec_type: { type: 'string', enum: keys(EXEC_TYPES), description: keys(EXEC_TYPES).map((word) => `${word}: ${EXEC_TYPES[word]}`).join('; ') },
+    price: nullable(positive("Trade: the fill's price; otherwise null")),
+    quantity: decimal('Trade: the fill\'s quantity; otherwise "0"'),
+    order_price: nullable(positive("the order's limit price; null for market orders")),
+    order_quantity: decimal("the order's quantity after amends (a market buy by quote amount: the quantity bought so far)"),
+    filled_quantity: decimal('cumulative'),
+    remaining_quantity: decimal('still open; "0" when the order is done'),
+    avg_price: nullable(positive('cumulative traded quote / filled_quantity, 2 more decimals than the tick has, cut off; null before the first fill')),
+    fee: decimal('charged by this report (Trade only; otherwise "0")'),
+    fee_asset: { ...asset, description: "the market's quote asset" },
+    is_maker: { type: ['boolean', 'null'], description: 'Trade: whether this side was the resting order; otherwise null' },
+    trade_id: nullable(id('Trade: the public Trade\'s trade_id; otherwise null')),
+    reject_reason: nullable({ type: 'string', enum: Object.keys(REJECT_CODES), description: 'Rejected: the stable reject word (as in the REST API); otherwise null' }),
+    expire_reason: nullable({ type: 'string', enum: keys(EXPIRE_REASONS), description: keys(EXPIRE_REASONS).map((word) => `${word}: ${EXPIRE_REASONS[word]}`).join('; ') }),
+  };
+  const reportSchema: JsonSchema = {
+    type: 'object',
+    additionalProperties: false,
+    required: Object.keys(report),
+    properties: report,
+    allOf: [
+      {
+        if: { properties: { exec_type: { const: 'Trade' } } },
+        then: {
+          properties: {
+            price: { type: 'string' },
+            quantity: { pattern: POSITIVE_DECIMAL_PATTERN },
+            is_maker: { type: 'boolean' },
+            trade_id: { type: 'string' },
+          },
+        },
+        else: { properties: { price: { type: 'null' }, quantity: { const: '0' }, fee: { const: '0' }, is_maker: { type: 'null' }, trade_id: { type: 'null' } } },
+      },
+      {
+        if: { properties: { exec_type: { const: 'Rejected' } } },
+        then: { properties: { reject_reason: { type: 'string' } } },
+        else: { properties: { reject_reason: { type: 'null' } } },
+      },
+      { if: { properties: { exec_type: { const: 'Expired' } } }, then: {}, else: { properties: { expire_reason: { type: 'null' } } } },
+    ],
+  };
+  const statusRules = Object.entries(STATUSES_AFTER).map(([execType, statuses]) => ({
+    if: { properties: { execution_report: { properties: { exec_type: { const: execType } } } } },
+    then: { properties: { order_status: { enum: statuses } } },
+  }));
+
+  return {
+    Execution: envelope<ExecutionEnvelope>(
+      'Execution',
+      "An execution report (FIX sense) for one change of an order's state, addressed to the order's owner. A Trade event with seq S is followed by its maker's Execution (S + 1) and its taker's (S + 2).",
+      {
+        order_status: { type: 'string', enum: keys(ENVELOPE_ORDER_STATUSES), description: "the order's status after this report" },
+        execution_report: reportSchema,
+      },
+      { allOf: statusRules },
+    ),
+    Trade: envelope<TradeEnvelope>('Trade', 'A public trade (no user ids). Seq S; the maker\'s Execution is S + 1 and the taker\'s S + 2.', {
+      symbol,
+      trade_id: id('gap-free per engine'),
+      price: positive('trade price'),
+      quantity: positive('traded quantity'),
+      quote_quantity: positive('price × quantity, in the quote asset'),
+      taker_side: side,
+    }),
+    BookDelta: envelope<BookDeltaEnvelope>('BookDelta', 'The new total of one price level after a command.', {
+      symbol,
+      symbol_seq: int(1, 'per symbol, gap-free: one per BookDelta (as GET /v1/orderbook\'s symbol_seq)'),
+      side: { ...side, description: 'Buy: a bid level; Sell: an ask level' },
+      price: positive('the level\'s price'),
+      quantity: decimal('the level\'s new total; "0" removes it'),
+    }),
+    Ticker: envelope<TickerEnvelope>('Ticker', "A symbol's market summary over the last 24 h, at most once per symbol per second, when it changed.", {
+      symbol,
+      last_price: nullable(positive('the last trade\'s price; null before any trade')),
+      best_bid: nullable(positive('null when no bids')),
+      best_ask: nullable(positive('null when no asks')),
+      open_24h: nullable(positive('first trade price in the window; null when none')),
+      high_24h: nullable(positive('null when no trade in the window')),
+      low_24h: nullable(positive('null when no trade in the window')),
+      volume_24h: decimal('base quantity traded in the window'),
+      quote_volume_24h: decimal('quote traded in the window'),
+    }),
+    BalanceChanged: envelope<BalanceChangedEnvelope>('BalanceChanged', "A user's balance of one asset after a command (Redis stream only).", {
+      user_id: { type: 'string', pattern: USER_ID_PATTERN, description: 'user 0 is the fee account' },
+      asset,
+      available: decimal('available after the command'),
+      locked: decimal('locked in open orders after the command'),
+    }),
+  };
+}
+
+/** The schemas for DEFAULT_ENGINE_CONFIG's markets and assets. */
+export const ENVELOPE_SCHEMAS = buildEnvelopeSchemas(DEFAULT_ENGINE_CONFIG);
+
+/** "One envelope or a JSON array of envelopes in seq order" (a Kafka value, a RabbitMQ body). */
+export function oneOrBatch(single: JsonSchema): JsonSchema {
+  return { oneOf: [single, { type: 'array', minItems: 1, items: single, description: 'several envelopes of one routing key (Kafka: one key), in seq order' }] };
+}
