@@ -351,3 +351,15 @@ export function routesOf(envelope: Envelope): Routes {
   }
 }
 
+
+/** The broker-side names under an optional namespace (tests share one broker; production uses none). */
+export function brokerNames(namespace = ''): { stream: string; group: string; marketData: string; executions: string; exchange: string } {
+  const name = (base: string) => (namespace === '' ? base : `${namespace}.${base}`);
+  return {
+    stream: name(REDIS_STREAM),
+    group: REDIS_GROUP,
+    marketData: name(KAFKA_TOPIC_MARKET_DATA),
+    executions: name(KAFKA_TOPIC_EXECUTIONS),
+    exchange: name(RABBIT_EXCHANGE),
+  };
+}

@@ -65,6 +65,8 @@ export class PublishLoop {
   #chains: Record<string, number>;
   /** bumped by a rewind: batches read before it are dropped */
   #generation = 0;
+  /** after a rewind to the middle of a record (a Trade's reports): envelopes up to here are already held */
+  #heldThrough = 0;
   #running = false;
   #stopped: Promise<void> | undefined;
   #inFlight: Batch | undefined;
@@ -172,7 +174,7 @@ export class PublishLoop {
     const chains = this.#chains;
     for (const envelope of all) {
       const key = this.#publisher.chainKey(envelope);
-      if (key === undefined) continue;
+      if (key === undefined || envelope.seq <= this.#heldThrough) continue;
       envelope.prev_seq = chains[key] ?? 0;
       chains[key] = envelope.seq;
       envelopes.push(envelope);
@@ -226,6 +228,7 @@ export class PublishLoop {
   #rewind(error: RewindRequired): void {
     this.#options.onWarning?.(`${this.#publisher.name}: ${error.message}; resending from seq ${error.heldSeq + 1}`);
     this.#generation++;
+    this.#heldThrough = error.heldSeq;
     this.#queue.clear();
     this.#reader.close();
     this.#reader = new EventLogReader(this.#options.eventLogDir, error.heldSeq + 1);

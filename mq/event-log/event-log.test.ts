@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EngineEvent } from '../../engine/index.ts';
+import { syntheticEvents } from '../testing/synthetic-events.ts';
 import { EventLogReader } from './reader.ts';
 import { listEventSegments } from './segment-format.ts';
 import { EventLogWriter } from './writer.ts';
@@ -22,28 +22,7 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-/** n events from seq `from`: every 5th a Trade taking three seqs, the rest balance changes */
-function events(from: number, count: number): EngineEvent[] {
-  const out: EngineEvent[] = [];
-  let seq = from;
-  for (let index = 0; index < count; index++) {
-    if (index % 5 === 4) {
-      const fill = (s: number, isMaker: boolean) => ({
-        seq: s, orderId: 1, userId: 1, side: 'Buy' as const, isMaker, filledQuantity: 1, remainingQuantity: 0, fee: 0,
-        status: 'Filled' as const, orderType: 'Limit' as const, orderPrice: 1, orderQuantity: 1, filledQuote: 1,
-      });
-      out.push({
-        type: 'Trade', seq, timestamp: 1_000 + seq, symbol: 'BTC-KRW', tradeId: seq, price: 1, quantity: 1, quoteQuantity: 1,
-        takerSide: 'Buy', maker: fill(seq + 1, true), taker: fill(seq + 2, false),
-      });
-      seq += 3;
-    } else {
-      out.push({ type: 'BalanceChanged', seq, timestamp: 1_000 + seq, userId: index, asset: 'KRW', available: seq, locked: 0 });
-      seq += 1;
-    }
-  }
-  return out;
-}
+const events = syntheticEvents;
 
 const seqsOf = (dir: string, from = 1): number[] => {
   const reader = new EventLogReader(dir, from);
