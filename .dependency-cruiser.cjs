@@ -1,5 +1,7 @@
 /** One-way imports (STYLE.md §8): engine → nothing; sequencer → engine; api → sequencer, engine;
- *  mq → engine types; ws-server, db → mq codec and engine types; ops → everything. */
+ *  mq → engine types; ws-server, db → mq codec and engine types; ops → everything.
+ *  The mq codec (mq/envelope.ts, mq/envelope-schemas.ts: pure, engine imports only) is also open to
+ *  api, which serves its description at /asyncapi.json. */
 module.exports = {
   forbidden: [
     {
@@ -17,7 +19,20 @@ module.exports = {
       to: { pathNot: '^engine/' },
     },
     { name: 'sequencer-deps', severity: 'error', from: { path: '^sequencer/' }, to: { path: '^(api|mq|ws-server|db|ops)/' } },
-    { name: 'api-deps', severity: 'error', from: { path: '^api/' }, to: { path: '^(mq|ws-server|ops)/' } },
+    {
+      name: 'api-deps',
+      comment: 'api may use the mq codec (envelope shapes and their JSON Schemas, for /asyncapi.json), not the publishers',
+      severity: 'error',
+      from: { path: '^api/' },
+      to: { path: '^(mq|ws-server|ops)/', pathNot: '^mq/envelope(-schemas)?\\.ts$' },
+    },
+    {
+      name: 'mq-codec-is-pure',
+      comment: 'the mq codec, shared with api, ws-server and db, imports only the engine and itself: no broker client, no I/O',
+      severity: 'error',
+      from: { path: '^mq/envelope(-schemas)?\\.ts$' },
+      to: { pathNot: '^(engine/|mq/envelope(-schemas)?\\.ts$)' },
+    },
     { name: 'mq-deps', severity: 'error', from: { path: '^mq/' }, to: { path: '^(api|sequencer|ws-server|db|ops)/' } },
     { name: 'ws-server-deps', severity: 'error', from: { path: '^ws-server/' }, to: { path: '^(api|sequencer|db|ops)/' } },
     { name: 'db-deps', severity: 'error', from: { path: '^db/' }, to: { path: '^(api|sequencer|ws-server|ops)/' } },

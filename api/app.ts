@@ -7,6 +7,7 @@ import { StoreUnavailableError } from './credentials.ts';
 import type { ApiDeps, AppEnv } from './context.ts';
 import { ApiError, type ErrorWord } from './errors.ts';
 import { docsPage } from './docs-page.ts';
+import { buildAsyncApi } from './asyncapi.ts';
 import { buildOpenApi } from './openapi.ts';
 import { adminRoutes } from './routes-admin.ts';
 import { marketRoutes } from './routes-market.ts';
@@ -136,6 +137,8 @@ export function createApi(deps: ApiDeps): Hono<AppEnv> {
 
   const openApi = buildOpenApi(deps.engineConfig);
   app.get('/openapi.json', (c) => c.json(openApi));
+  const asyncApi = buildAsyncApi(deps.engineConfig);
+  app.get('/asyncapi.json', (c) => c.json(asyncApi));
   app.get('/docs', (c: Context) => c.html(docsPage()));
   return app;
 }

@@ -12,7 +12,7 @@ h2{border-bottom:1px solid #ddd;margin-top:2rem} .op{border:1px solid #ddd;borde
 code,pre{font-family:ui-monospace,monospace;background:#f6f6f6} pre{padding:.6rem;overflow:auto;white-space:pre-wrap}
 table{border-collapse:collapse} td,th{border:1px solid #ddd;padding:2px 6px;text-align:left}
 </style></head><body>
-<h1 id="title">xtrader API</h1><div id="intro"></div><h2>Routes</h2><div id="routes"></div><h2>Schemas</h2><div id="schemas"></div>
+<h1 id="title">xtrader API</h1><p>Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1, this page) · <a href="/asyncapi.json">/asyncapi.json</a> (AsyncAPI 3.0: the Redis, Kafka and RabbitMQ messages)</p><div id="intro"></div><h2>Routes</h2><div id="routes"></div><h2>Schemas</h2><div id="schemas"></div>
 <script>
 const el = (tag, text, cls) => { const node = document.createElement(tag); if (text !== undefined) node.textContent = text; if (cls) node.className = cls; return node; };
 function markdown(target, text) {

@@ -1,0 +1,256 @@
+import type { EngineConfig } from '../engine/index.ts';
+import {
+  KAFKA_TOPIC_EXECUTIONS,
+  KAFKA_TOPIC_MARKET_DATA,
+  RABBIT_EXCHANGE,
+  REDIS_GROUP,
+  REDIS_STREAM,
+  type EnvelopeType,
+} from '../mq/envelope.ts';
+import { buildEnvelopeSchemas, oneOrBatch, type JsonSchema } from '../mq/envelope-schemas.ts';
+
+/**
+ * Default broker and WebSocket addresses (ops/config.ts defaults; REDIS_URL, KAFKA_BROKERS,
+ * AMQP_URL, WS_PORT and WS_PORT_2 override them — ops/asyncapi-servers.test.ts keeps the two in step).
+ */
+export const ASYNCAPI_DEFAULT_HOSTS = {
+  redis: '127.0.0.1:6380',
+  kafka: '127.0.0.1:9092',
+  amqp: '127.0.0.1:5672',
+  ws: '127.0.0.1:7001',
+  ws2: '127.0.0.1:7002',
+} as const;
+
+const ref = (path: string) => ({ $ref: path });
+const schemaRef = (type: EnvelopeType) => ref(`#/components/schemas/${type}`);
+
+const DESCRIPTION = [
+  'Every event the matching engine emits, as JSON envelopes (`v: 1`) on three brokers: the Redis stream `executions` (hand-off to PostgreSQL), the Kafka topics `market-data` and `executions` (external consumers) and the RabbitMQ topic exchange `market-notifications` (WebSocket servers).',
+  '',
+  '**Envelopes.** Every envelope carries `type`, `seq` (the engine\'s global, gap-free event seq), `prev_seq` and `timestamp` (integer ms: the engine command\'s time). Decimals are strings in canonical form (`"50000000"`, `"0.002"`: no sign, no exponent, no leading or trailing zeros), in the same units as the REST API; ids are decimal strings. Book data also carries `symbol_seq` (per symbol, gap-free, one per BookDelta).',
+  '',
+  '**Seq order.** One envelope per seq. A trade takes three consecutive seqs: the public `Trade` (S), then its maker\'s `Execution` (S + 1), then its taker\'s (S + 2). Every order\'s first execution report is `exec_type` `New` (status `Pending`, or `Untriggered` for a stop), even when it fills at once; an order the engine refuses has a single `Rejected` report. A refused command that is not an order (a cancel of a finished order, a withdrawal beyond the balance) has no execution report: its REST call already answered.',
+  '',
+  '**prev_seq and duplicates.** `prev_seq` is the `seq` of the last envelope published before this one under the same routing key — RabbitMQ: the routing key; Kafka: the same topic and key; Redis: the stream — and 0 for the first. A consumer holding a different last seq for that key missed something and can fetch it (REST, or the Redis stream). Publishers resend after an outage from their last broker-confirmed event, so a consumer may see an envelope twice: drop any whose `seq` it already has.',
+  '',
+  '**Batches.** A Kafka record value or a RabbitMQ message body is one envelope or a non-empty JSON array of envelopes of one routing key (Kafka: one key) in `seq` order, each with its own `prev_seq` (in an array, the seq of the one before it). A Redis stream entry holds exactly one envelope.',
+  '',
+  '**WebSocket.** The ws-server instances (servers `ws` and `ws2`) push Execution and Ticker frames in these shapes, plus OrderBook and Trades frames; their protocol is described in ARCHITECTURE.md § WebSocket and will be added here with the ws-server.',
+].join('\n');
+
+/** One example of each envelope (the default markets: BTC-KRW, tick 1000 KRW, lot 0.001 BTC). */
+export const EXAMPLES = {
+  Trade: { v: 1, type: 'Trade', seq: 41, prev_seq: 35, timestamp: 1_700_000_000_123, symbol: 'BTC-KRW', trade_id: '7', price: '50000000', quantity: '0.002', quote_quantity: '100000', taker_side: 'Buy' },
+  Execution: {
+    v: 1,
+    type: 'Execution',
+    seq: 43,
+    prev_seq: 42,
+    timestamp: 1_700_000_000_123,
+    order_status: 'PartiallyFilled',
+    execution_report: {
+      order_id: '1002',
+      client_order_id: 'my-order-1',
+      user_id: '2',
+      symbol: 'BTC-KRW',
+      side: 'Buy',
+      order_type: 'Limit',
+      exec_type: 'Trade',
+      price: '50000000',
+      quantity: '0.002',
+      order_price: '50001000',
+      order_quantity: '0.005',
+      filled_quantity: '0.002',
+      remaining_quantity: '0.003',
+      avg_price: '50000000',
+      fee: '200',
+      fee_asset: 'KRW',
+      is_maker: false,
+      trade_id: '7',
+      reject_reason: null,
+      expire_reason: null,
+    },
+  },
+  BookDelta: { v: 1, type: 'BookDelta', seq: 44, prev_seq: 12, timestamp: 1_700_000_000_123, symbol: 'BTC-KRW', symbol_seq: 19, side: 'Sell', price: '50000000', quantity: '0.001' },
+  Ticker: {
+    v: 1,
+    type: 'Ticker',
+    seq: 47,
+    prev_seq: 20,
+    timestamp: 1_700_000_000_123,
+    symbol: 'BTC-KRW',
+    last_price: '50000000',
+    best_bid: '49999000',
+    best_ask: '50000000',
+    open_24h: '49000000',
+    high_24h: '50100000',
+    low_24h: '48900000',
+    volume_24h: '1.25',
+    quote_volume_24h: '62000000',
+  },
+  BalanceChanged: { v: 1, type: 'BalanceChanged', seq: 45, prev_seq: 43, timestamp: 1_700_000_000_123, user_id: '2', asset: 'KRW', available: '749497', locked: '150303' },
+} as const;
+
+/**
+ * The AsyncAPI 3.0 description served at /asyncapi.json: servers, channels, send operations and the
+ * envelope schemas of mq/envelope-schemas.ts (the same objects the broker tests validate with).
+ */
+export function buildAsyncApi(config: EngineConfig): Record<string, unknown> {
+  const symbols = config.markets.map((market) => market.symbol);
+  const schemas = buildEnvelopeSchemas(config);
+  const symbolParameter = { enum: symbols, description: 'market symbol (GET /v1/markets)' };
+  const kafkaKey = { kafka: { key: { type: 'string', enum: symbols, description: 'the envelope\'s symbol: each symbol stays in order within its partition' }, bindingVersion: '0.5.0' } };
+  const amqpChannel = {
+    amqp: { is: 'routingKey', exchange: { name: RABBIT_EXCHANGE, type: 'topic', durable: true, autoDelete: false, vhost: '/' }, bindingVersion: '0.3.0' },
+  };
+  const json = 'application/json';
+
+  const messages: Record<string, unknown> = {
+    Execution: {
+      name: 'Execution',
+      title: 'Execution report(s)',
+      summary: 'One Execution envelope, or an array of them for one symbol in seq order.',
+      contentType: json,
+      payload: oneOrBatch(schemaRef('Execution')),
+      examples: [{ name: 'fill', summary: "a taker's fill", payload: EXAMPLES.Execution }],
+    },
+    Trade: {
+      name: 'Trade',
+      title: 'Public trade(s)',
+      summary: 'One Trade envelope, or an array of them for one symbol in seq order.',
+      contentType: json,
+      payload: oneOrBatch(schemaRef('Trade')),
+      examples: [{ name: 'trade', payload: EXAMPLES.Trade }],
+    },
+    BookDelta: {
+      name: 'BookDelta',
+      title: 'Order book level change(s)',
+      summary: 'One BookDelta envelope, or an array of them for one symbol in seq order.',
+      contentType: json,
+      payload: oneOrBatch(schemaRef('BookDelta')),
+      examples: [{ name: 'level', payload: EXAMPLES.BookDelta }],
+    },
+    Ticker: {
+      name: 'Ticker',
+      title: 'Market summary',
+      summary: 'One Ticker envelope, or an array of them for one symbol in seq order.',
+      contentType: json,
+      payload: oneOrBatch(schemaRef('Ticker')),
+      examples: [{ name: 'ticker', payload: EXAMPLES.Ticker }],
+    },
+    MarketDataBatch: {
+      name: 'MarketDataBatch',
+      title: 'Market data of one symbol',
+      summary: 'A Kafka `market-data` record holding an array that mixes Trade, BookDelta and Ticker envelopes of one symbol, in seq order.',
+      contentType: json,
+      payload: { type: 'array', minItems: 1, items: { oneOf: [schemaRef('Trade'), schemaRef('BookDelta'), schemaRef('Ticker')] } },
+      examples: [{ name: 'trade and its book change', payload: [EXAMPLES.Trade, { ...EXAMPLES.BookDelta, prev_seq: EXAMPLES.Trade.seq }] }],
+    },
+    ...Object.fromEntries(
+      (['Execution', 'Trade', 'BalanceChanged'] as const).map((type) => [
+        `Redis${type}`,
+        {
+          name: type,
+          title: `${type} stream entry`,
+          summary: `One ${type} envelope, as the JSON text of the entry's only field, \`envelope\`; entry id \`{seq}-0\`.`,
+          contentType: json,
+          payload: schemaRef(type),
+          examples: [{ name: type, payload: EXAMPLES[type] }],
+        },
+      ]),
+    ),
+  };
+
+  const rabbit = (kind: string, message: string, what: string) => ({
+    address: `${kind}.{symbol}`,
+    title: `RabbitMQ ${kind}.{symbol}`,
+    description: `${what}, published on the durable topic exchange \`${RABBIT_EXCHANGE}\` with routing key \`${kind}.{symbol}\`; each ws-server binds its own queue to it. prev_seq chains per routing key.`,
+    servers: [ref('#/servers/amqp')],
+    parameters: { symbol: symbolParameter },
+    messages: { [message]: ref(`#/components/messages/${message}`) },
+    bindings: amqpChannel,
+  });
+
+  const channels = {
+    redisExecutions: {
+      address: REDIS_STREAM,
+      title: `Redis stream ${REDIS_STREAM}`,
+      description: `What PostgreSQL needs: execution reports, trades and balance changes, one entry per envelope. Entry id \`{seq}-0\`, so a resend is refused as a duplicate; one field, \`envelope\`, holding the envelope's JSON. Read by consumer group \`${REDIS_GROUP}\` (the persister). prev_seq chains over the whole stream.`,
+      servers: [ref('#/servers/redis')],
+      messages: { Execution: ref('#/components/messages/RedisExecution'), Trade: ref('#/components/messages/RedisTrade'), BalanceChanged: ref('#/components/messages/RedisBalanceChanged') },
+      'x-redis': { type: 'stream', entryId: '{seq}-0', field: 'envelope', consumerGroup: REDIS_GROUP },
+    },
+    kafkaMarketData: {
+      address: KAFKA_TOPIC_MARKET_DATA,
+      title: `Kafka topic ${KAFKA_TOPIC_MARKET_DATA}`,
+      description: 'Trades, book deltas and tickers; record key = symbol. prev_seq chains per topic and key.',
+      servers: [ref('#/servers/kafka')],
+      messages: {
+        Trade: ref('#/components/messages/Trade'),
+        BookDelta: ref('#/components/messages/BookDelta'),
+        Ticker: ref('#/components/messages/Ticker'),
+        MarketDataBatch: ref('#/components/messages/MarketDataBatch'),
+      },
+      bindings: { kafka: { topic: KAFKA_TOPIC_MARKET_DATA, bindingVersion: '0.5.0' } },
+    },
+    kafkaExecutions: {
+      address: KAFKA_TOPIC_EXECUTIONS,
+      title: `Kafka topic ${KAFKA_TOPIC_EXECUTIONS}`,
+      description: 'Every execution report; record key = symbol. prev_seq chains per topic and key.',
+      servers: [ref('#/servers/kafka')],
+      messages: { Execution: ref('#/components/messages/Execution') },
+      bindings: { kafka: { topic: KAFKA_TOPIC_EXECUTIONS, bindingVersion: '0.5.0' } },
+    },
+    rabbitExecution: rabbit('execution', 'Execution', "Execution reports of the symbol's orders (the ws-servers forward each only to its owner)"),
+    rabbitOrderbook: rabbit('orderbook', 'BookDelta', 'Book level changes of the symbol'),
+    rabbitTrade: rabbit('trade', 'Trade', 'Public trades of the symbol'),
+    rabbitTicker: rabbit('ticker', 'Ticker', 'Market summaries of the symbol'),
+  };
+
+  const send = (channel: keyof typeof channels, title: string, bindings?: unknown) => ({
+    action: 'send',
+    title,
+    channel: ref(`#/channels/${channel}`),
+    messages: Object.keys(channels[channel].messages).map((name) => ref(`#/channels/${channel}/messages/${name}`)),
+    ...(bindings ? { bindings } : {}),
+  });
+
+  const messageBindings = (names: readonly string[], bindings: unknown) => {
+    for (const name of names) (messages[name] as Record<string, unknown>).bindings = bindings;
+  };
+  // Kafka key = symbol. The same message objects also describe RabbitMQ bodies: a binding for
+  // another protocol is ignored there.
+  messageBindings(['Execution', 'Trade', 'BookDelta', 'Ticker', 'MarketDataBatch'], kafkaKey);
+
+  return {
+    asyncapi: '3.0.0',
+    id: 'urn:xtrader:messages',
+    info: {
+      title: 'xtrader messages',
+      version: '1.0.0',
+      description: DESCRIPTION,
+    },
+    defaultContentType: json,
+    servers: {
+      redis: { host: ASYNCAPI_DEFAULT_HOSTS.redis, protocol: 'redis', description: 'Redis with AOF on (REDIS_URL)' },
+      kafka: { host: ASYNCAPI_DEFAULT_HOSTS.kafka, protocol: 'kafka', description: 'Kafka, KRaft single node by default (KAFKA_BROKERS)' },
+      amqp: { host: ASYNCAPI_DEFAULT_HOSTS.amqp, protocol: 'amqp', protocolVersion: '0.9.1', description: 'RabbitMQ (AMQP_URL)' },
+      ws: { host: ASYNCAPI_DEFAULT_HOSTS.ws, pathname: '/ws', protocol: 'ws', description: 'ws-server (WS_PORT); protocol: ARCHITECTURE.md § WebSocket' },
+      ws2: { host: ASYNCAPI_DEFAULT_HOSTS.ws2, pathname: '/ws', protocol: 'ws', description: 'second ws-server (WS_PORT_2)' },
+    },
+    channels,
+    operations: {
+      publishRedisExecutions: send('redisExecutions', `XADD to ${REDIS_STREAM}`),
+      publishKafkaMarketData: send('kafkaMarketData', `Produce to ${KAFKA_TOPIC_MARKET_DATA}`),
+      publishKafkaExecutions: send('kafkaExecutions', `Produce to ${KAFKA_TOPIC_EXECUTIONS}`),
+      publishRabbitExecution: send('rabbitExecution', `Publish execution.{symbol} on ${RABBIT_EXCHANGE}`),
+      publishRabbitOrderbook: send('rabbitOrderbook', `Publish orderbook.{symbol} on ${RABBIT_EXCHANGE}`),
+      publishRabbitTrade: send('rabbitTrade', `Publish trade.{symbol} on ${RABBIT_EXCHANGE}`),
+      publishRabbitTicker: send('rabbitTicker', `Publish ticker.{symbol} on ${RABBIT_EXCHANGE}`),
+    },
+    components: {
+      schemas: schemas satisfies Record<EnvelopeType, JsonSchema>,
+      messages,
+    },
+  };
+}
