@@ -49,6 +49,33 @@ const schema = z.object({
   // Snapshots kept; the journal is kept back to the oldest of them, or entirely with JOURNAL_KEEP_ALL=true.
   SNAPSHOT_KEEP: z.coerce.number().int().min(1).default(2),
   JOURNAL_KEEP_ALL: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
+  // Event log ($DATA_DIR/events): disk it may use before new commands are refused (503), segment size.
+  EVENT_LOG_MAX_BYTES: z.coerce.number().int().min(1 << 20).default(8 * 1024 ** 3),
+  EVENT_LOG_SEGMENT_BYTES: z.coerce.number().int().min(1 << 16).default(64 * 1024 ** 2),
+  // Publishers whose cursors hold the log's segments (a broker left out here is not fed).
+  PUBLISHERS: z
+    .string()
+    .default('redis,kafka,rabbitmq')
+    .transform((value) => value.split(',').map((name) => name.trim()).filter((name) => name !== ''))
+    .refine((names) => names.every((name) => ['redis', 'kafka', 'rabbitmq'].includes(name)), 'must be a comma list of redis, kafka, rabbitmq'),
+  // A publish not confirmed within this counts as failed (a frozen broker); /ready is degraded past the lag.
+  PUBLISH_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
+  PUBLISHER_DEGRADED_LAG_MS: z.coerce.number().int().min(100).default(10_000),
+  // Prefix for the stream, topics and exchange ("t1" → stream t1.executions, topic t1.market-data, exchange
+  // t1.market-notifications): lets tests share the brokers; empty = the contract's names.
+  BROKER_NAMESPACE: z.string().regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, _ and - only').default(''),
+  KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(3),
+  // Persister (Redis stream → PostgreSQL): consumers in the process, their name prefix (consumer names
+  // stay the same across restarts), entries per transaction, XAUTOCLAIM min-idle and pass interval,
+  // trim interval (0 = never); /metrics and /health on PERSISTER_HOST:PERSISTER_PORT.
+  PERSISTER_CONSUMERS: z.coerce.number().int().min(1).max(64).default(3),
+  PERSISTER_NAME: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'letters, digits, _ . : - only (1–64)').default('persister'),
+  PERSISTER_BATCH: z.coerce.number().int().min(1).max(1000).default(100),
+  PERSISTER_CLAIM_IDLE_MS: z.coerce.number().int().min(100).default(30_000),
+  PERSISTER_CLAIM_EVERY_MS: z.coerce.number().int().min(100).default(5_000),
+  PERSISTER_TRIM_EVERY_MS: z.coerce.number().int().min(0).default(5_000),
+  PERSISTER_HOST: z.string().min(1).default('127.0.0.1'),
+  PERSISTER_PORT: port.default(7010),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

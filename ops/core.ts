@@ -21,8 +21,10 @@ import { ApiMetrics } from '../api/metrics.ts';
 import { loadOrCreateSecretFile, parseEncryptionKey, SecretBox } from '../api/secret-box.ts';
 import { ensureDatabase, migrate } from '../db/migrate.ts';
 import { DEFAULT_ENGINE_CONFIG, Engine, type EngineConfig } from '../engine/index.ts';
-import { createSequencer, ENGINE_FACTORY_MODULE, type RecoveryInfo } from '../sequencer/index.ts';
+import { createSequencer, ENGINE_FACTORY_MODULE, type CommandInput, type RecoveryInfo } from '../sequencer/index.ts';
+import type { SequencerPort } from '../api/context.ts';
 import { loadConfig, type Config } from './config.ts';
+import { EventLogService } from './event-log-service.ts';
 import { probeServices } from './service-health.ts';
 
 const SHUTDOWN_GRACE_MS = 5_000;
@@ -63,12 +65,29 @@ export async function startCore(config: Config, options: CoreOptions = {}): Prom
 
   const feed = new EventFeed();
   const metrics = new ApiMetrics();
+  // The outbox every publisher reads: written from the sequencer's sink, after the batch's acks.
+  const eventLog = new EventLogService({
+    dataDir: config.DATA_DIR,
+    publishers: config.PUBLISHERS,
+    maxBytes: config.EVENT_LOG_MAX_BYTES,
+    segmentBytes: config.EVENT_LOG_SEGMENT_BYTES,
+    degradedLagMs: config.PUBLISHER_DEGRADED_LAG_MS,
+    registry: metrics.registry,
+    onWarning: (message) => logger.warn(message),
+  });
+  if (eventLog.startedEmpty) logger.info({ dir: eventLog.writer.dir }, 'event log is new: it starts with the first event after recovery');
   let recovery: RecoveryInfo | undefined;
-  const sequencer = createSequencer({
+  const journaled = createSequencer({
     dataDir: config.DATA_DIR,
     createEngine: () => new Engine(engineConfig),
     restoreEngine: (snapshot) => Engine.restore(engineConfig, snapshot),
-    onEvents: feed.onEvents,
+    onEvents: (events) => {
+      feed.onEvents(events);
+      // replayed events the log already holds are skipped by the writer: each event lands once
+      eventLog.writer.append(events);
+    },
+    acceptSnapshot: (engine) => eventLog.acceptsSnapshot(engine),
+    beforeSnapshot: () => eventLog.writer.syncNow(),
     maxPending: config.SEQUENCER_MAX_PENDING,
     maxBatch: config.SEQUENCER_MAX_BATCH,
     snapshotEvery: config.SNAPSHOT_EVERY,
@@ -88,6 +107,41 @@ export async function startCore(config: Config, options: CoreOptions = {}): Prom
     },
   });
 
+  // The log's disk bound is the one limit a broker outage can reach: then new commands get 503.
+  let lastSubmitAt = 0;
+  const sequencer: SequencerPort = {
+    get ready() {
+      return journaled.ready;
+    },
+    get engine() {
+      return journaled.engine;
+    },
+    get lastSeq() {
+      return journaled.lastSeq;
+    },
+    get pending() {
+      return journaled.pending;
+    },
+    maxPending: journaled.maxPending,
+    submit: (command) => {
+      try {
+        eventLog.checkRoom();
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+      lastSubmitAt = Date.now();
+      return journaled.submit(command);
+    },
+  };
+  // Tickers wait for a command at least a second after the previous one; in a quiet market a Tick
+  // (journaled, so replay emits the same Tickers) lets the last change out.
+  const ticker = setInterval(() => {
+    if (!journaled.ready || Date.now() - lastSubmitAt < 1_000) return;
+    if (journaled.engine.pendingTickers() === 0) return;
+    sequencer.submit({ type: 'Tick' } as CommandInput).catch(() => {});
+  }, 250);
+  ticker.unref();
+
   metrics.watchQueueDepth(() => sequencer.pending);
 
   const credentials = new CredentialStore(pool, new SecretBox(encryptionKey), (apiKey, userId) =>
@@ -104,7 +158,9 @@ export async function startCore(config: Config, options: CoreOptions = {}): Prom
     adminToken,
     rateLimits: { ordersPerSecond: config.RATE_LIMIT_ORDERS_PER_SEC, requestsPerMinute: config.RATE_LIMIT_REQUESTS_PER_MIN },
     ...(options.probe === false ? {} : { probeServices: async () => ({ ...(await probeServices(config)) }) }),
-    publishers: () => ({}),
+    publishers: () => ({ ...eventLog.reports() }),
+    degraded: () => eventLog.degraded(),
+    eventLog: () => eventLog.summary(),
     recoveryInfo: () => recovery ?? null,
     logger,
   });
@@ -117,9 +173,9 @@ export async function startCore(config: Config, options: CoreOptions = {}): Prom
   // Users come from PostgreSQL, not the journal: read them first, so that right after recovery the
   // open orders of every user re-enter the client_order_id index before orders are accepted.
   const userIds = await credentials.allUserIds();
-  const ready = sequencer.open().then(() => {
-    feed.rememberFinishedOrders(sequencer.engine.finishedOrders());
-    for (const userId of userIds) feed.rememberOpenOrders(sequencer.engine.openOrders(userId));
+  const ready = journaled.open().then(() => {
+    feed.rememberFinishedOrders(journaled.engine.finishedOrders());
+    for (const userId of userIds) feed.rememberOpenOrders(journaled.engine.openOrders(userId));
     indexesReady = true;
     logger.info({ recovery, lastSeq: sequencer.lastSeq }, 'core ready');
   });
@@ -138,6 +194,7 @@ export async function startCore(config: Config, options: CoreOptions = {}): Prom
   const close = (): Promise<void> => {
     closing ??= (async () => {
       clearInterval(watchdog);
+      clearInterval(ticker);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         if ('closeIdleConnections' in server) server.closeIdleConnections();
@@ -149,7 +206,8 @@ export async function startCore(config: Config, options: CoreOptions = {}): Prom
         grace.unref();
       });
       await ready.catch(() => {});
-      await sequencer.close();
+      await journaled.close();
+      eventLog.close();
       await pool.end();
       logger.info('core stopped');
     })();

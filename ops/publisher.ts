@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { DEFAULT_ENGINE_CONFIG } from '../engine/index.ts';
+import { brokerNames } from '../mq/envelope.ts';
 import { KafkaPublisher } from '../mq/adapters/kafka-publisher.ts';
 import { RabbitPublisher } from '../mq/adapters/rabbitmq-publisher.ts';
 import { RedisPublisher } from '../mq/adapters/redis-publisher.ts';
@@ -18,13 +19,19 @@ import type { BrokerName, BrokerPublisher } from '../mq/publisher.ts';
 import { type Config, loadConfig } from './config.ts';
 
 export function brokerPublisher(name: BrokerName, config: Config): BrokerPublisher {
+  const names = brokerNames(config.BROKER_NAMESPACE);
   switch (name) {
     case 'redis':
-      return new RedisPublisher({ url: config.REDIS_URL, commandTimeoutMs: config.PUBLISH_TIMEOUT_MS });
+      return new RedisPublisher({ url: config.REDIS_URL, stream: names.stream, commandTimeoutMs: config.PUBLISH_TIMEOUT_MS });
     case 'kafka':
-      return new KafkaPublisher({ brokers: config.KAFKA_BROKERS.split(',').map((broker) => broker.trim()), partitions: config.KAFKA_PARTITIONS, requestTimeoutMs: config.PUBLISH_TIMEOUT_MS });
+      return new KafkaPublisher({
+        brokers: config.KAFKA_BROKERS.split(',').map((broker) => broker.trim()),
+        partitions: config.KAFKA_PARTITIONS,
+        requestTimeoutMs: config.PUBLISH_TIMEOUT_MS,
+        topics: { marketData: names.marketData, executions: names.executions },
+      });
     case 'rabbitmq':
-      return new RabbitPublisher({ url: config.AMQP_URL });
+      return new RabbitPublisher({ url: config.AMQP_URL, exchange: names.exchange });
   }
 }
 

@@ -9,7 +9,7 @@ import { type ProcessSpec, Supervisor } from './supervisor.ts';
 /**
  * The xtrader processes `npm start` runs. Each is a TypeScript entry run by node with the tsx loader
  * (one process per entry, no tsx CLI wrapper in between, so signals reach the process itself).
- * Add ws-server ×2 (WS_PORT, WS_PORT_2) and the persister here as they land.
+ * Add ws-server ×2 (WS_PORT, WS_PORT_2) here when it lands.
  */
 export function xtraderProcesses(config: Config): ProcessSpec[] {
   const typescript = (name: string, entry: string, env: NodeJS.ProcessEnv = {}, nodeFlags: readonly string[] = []): ProcessSpec => ({
@@ -18,7 +18,11 @@ export function xtraderProcesses(config: Config): ProcessSpec[] {
     args: [...nodeFlags, '--import', 'tsx', path.join(PROJECT_ROOT, entry)],
     env: { ...process.env, ...env },
   });
-  return [typescript('core', 'ops/core.ts', { API_HOST: config.API_HOST, API_PORT: String(config.API_PORT) }, CORE_NODE_FLAGS)];
+  return [
+    typescript('core', 'ops/core.ts', { API_HOST: config.API_HOST, API_PORT: String(config.API_PORT) }, CORE_NODE_FLAGS),
+    // one process per broker: a hung broker or a busy client library stays in its own process
+    ...config.PUBLISHERS.map((broker) => ({ ...typescript(`publisher-${broker}`, 'ops/publisher.ts'), args: [...typescript('', 'ops/publisher.ts').args, broker] })),
+  ];
 }
 
 async function main(): Promise<void> {

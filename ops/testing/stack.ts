@@ -1,0 +1,173 @@
+/**
+ * The fan-out stack as `npm start` runs it, for tests and benches: a core child process and one
+ * publisher process per broker, on a temp DATA_DIR and a broker namespace of their own (so test
+ * files share the real brokers without seeing each other's streams, topics and exchanges).
+ * Helpers: admin and signed requests, funded users, and a kill -9 / restart of any process.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { signedHeaders, type ApiCredentials } from '../../api/signed-client.ts';
+import { TEST_DATABASE_URL, testPool } from '../../api/test-support.ts';
+import { brokerNames } from '../../mq/envelope.ts';
+import type { BrokerName } from '../../mq/publisher.ts';
+import { PROJECT_ROOT } from '../config.ts';
+import { freePort, spawnCore, type CoreChild } from '../core-child.ts';
+
+export const STACK_ADMIN_TOKEN = 'stack-test-admin-token-0123456789';
+
+export interface StackUser extends ApiCredentials {
+  readonly userId: string;
+}
+
+export interface ChildHandle {
+  readonly child: ChildProcess;
+  output(): string;
+  kill9(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function spawnTs(entry: string, args: readonly string[], env: Record<string, string>, nodeArgs: readonly string[] = []): ChildHandle {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(PROJECT_ROOT, entry), ...args], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-20_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  return {
+    child,
+    output: () => output,
+    async kill9() {
+      if (alive()) child.kill('SIGKILL');
+      await exited;
+    },
+    async stop() {
+      if (alive()) child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+      if (alive()) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+export interface StackOptions {
+  readonly publishers?: readonly BrokerName[];
+  readonly env?: Record<string, string>;
+  /** extra node args for the core (e.g. --cpu-prof) */
+  readonly coreNodeArgs?: readonly string[];
+}
+
+export class Stack {
+  readonly namespace: string;
+  readonly names: ReturnType<typeof brokerNames>;
+  readonly env: Record<string, string>;
+  core!: CoreChild;
+  readonly publishers = new Map<BrokerName, ChildHandle>();
+  readonly #options: StackOptions;
+
+  private constructor(
+    readonly dataDir: string,
+    readonly port: number,
+    options: StackOptions,
+  ) {
+    this.#options = options;
+    this.namespace = `t${process.pid}x${Math.floor(Math.random() * 1e9).toString(36)}`;
+    this.names = brokerNames(this.namespace);
+    this.env = {
+      ADMIN_TOKEN: STACK_ADMIN_TOKEN,
+      SECRET_ENCRYPTION_KEY: 'ab'.repeat(32),
+      DATABASE_URL: TEST_DATABASE_URL,
+      RATE_LIMIT_ORDERS_PER_SEC: '100000',
+      RATE_LIMIT_REQUESTS_PER_MIN: '10000000',
+      BROKER_NAMESPACE: this.namespace,
+      PUBLISHERS: (options.publishers ?? ['redis', 'kafka', 'rabbitmq']).join(','),
+      DATA_DIR: dataDir,
+      ...options.env,
+    };
+  }
+
+  static async start(options: StackOptions = {}): Promise<Stack> {
+    await (await testPool()).end(); // database and migrations in place before the children start
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'xtrader-stack-'));
+    const stack = new Stack(dataDir, await freePort(), options);
+    await stack.startCore();
+    for (const broker of options.publishers ?? ['redis', 'kafka', 'rabbitmq']) stack.startPublisher(broker);
+    return stack;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async startCore(): Promise<void> {
+    this.core = await spawnCore({ dataDir: this.dataDir, port: this.port, env: this.env, ...(this.#options.coreNodeArgs ? { nodeArgs: this.#options.coreNodeArgs } : {}) });
+  }
+
+  startPublisher(broker: BrokerName): ChildHandle {
+    const handle = spawnTs('ops/publisher.ts', [broker], this.env);
+    this.publishers.set(broker, handle);
+    return handle;
+  }
+
+  async admin(method: string, route: string, body?: unknown): Promise<Response> {
+    return fetch(`${this.url}${route}`, {
+      method,
+      headers: { Authorization: `Bearer ${STACK_ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+  }
+
+  async signed(user: ApiCredentials, method: string, route: string, body?: unknown): Promise<Response> {
+    const text = body === undefined ? '' : JSON.stringify(body);
+    return fetch(`${this.url}${route}`, { method, headers: signedHeaders(user, method, route, text), ...(text ? { body: text } : {}) });
+  }
+
+  async createUser(name: string, deposits: Record<string, string> = { KRW: '1000000000000', BTC: '1000', ETH: '1000' }): Promise<StackUser> {
+    const created = (await (await this.admin('POST', '/admin/users', { name })).json()) as Record<string, string>;
+    const user = { userId: created.user_id!, apiKey: created.api_key!, apiSecret: created.api_secret! };
+    for (const [asset, amount] of Object.entries(deposits)) {
+      const response = await this.admin('POST', '/admin/deposits', { user_id: user.userId, asset, amount });
+      if (response.status !== 200) throw new Error(`deposit ${asset}: ${response.status} ${await response.text()}`);
+    }
+    return user;
+  }
+
+  /** POST /v1/order; resolves with the order id (throws unless 200) */
+  async order(user: ApiCredentials, body: Record<string, unknown>): Promise<string> {
+    const response = await this.signed(user, 'POST', '/v1/order', body);
+    const answer = (await response.json()) as Record<string, string>;
+    if (response.status !== 200) throw new Error(`order ${response.status}: ${JSON.stringify(answer)}`);
+    return answer.order_id!;
+  }
+
+  async ready(): Promise<Record<string, unknown>> {
+    return (await (await fetch(`${this.url}/ready`)).json()) as Record<string, unknown>;
+  }
+
+  async adminState(): Promise<{ last_seq: number; last_event_seq: number; state_hash: string }> {
+    return (await (await this.admin('GET', '/admin/state')).json()) as { last_seq: number; last_event_seq: number; state_hash: string };
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.publishers.values()].map((handle) => handle.stop()));
+    await this.core?.stop();
+    await rm(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await condition()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
