@@ -9,7 +9,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { signedHeaders, type ApiCredentials } from '../../api/signed-client.ts';
-import { TEST_DATABASE_URL, testPool } from '../../api/test-support.ts';
+import pg from 'pg';
+import { TEST_DATABASE_URL } from '../../api/test-support.ts';
+import { ensureDatabase, migrate } from '../../db/migrate.ts';
 import { brokerNames } from '../../mq/envelope.ts';
 import type { BrokerName } from '../../mq/publisher.ts';
 import { PROJECT_ROOT } from '../config.ts';
@@ -72,6 +74,8 @@ export class Stack {
   core!: CoreChild;
   readonly publishers = new Map<BrokerName, ChildHandle>();
   readonly #options: StackOptions;
+  readonly databaseUrl: string;
+  #pool: pg.Pool | undefined;
 
   private constructor(
     readonly dataDir: string,
@@ -81,10 +85,14 @@ export class Stack {
     this.#options = options;
     this.namespace = `t${process.pid}x${Math.floor(Math.random() * 1e9).toString(36)}`;
     this.names = brokerNames(this.namespace);
+    // a database of its own: every stack's engine starts at seq 1, and the persister's rows are keyed by seq
+    const database = new URL(TEST_DATABASE_URL);
+    database.pathname = `/xtrader_${this.namespace.toLowerCase()}`;
+    this.databaseUrl = database.toString();
     this.env = {
       ADMIN_TOKEN: STACK_ADMIN_TOKEN,
       SECRET_ENCRYPTION_KEY: 'ab'.repeat(32),
-      DATABASE_URL: TEST_DATABASE_URL,
+      DATABASE_URL: this.databaseUrl,
       RATE_LIMIT_ORDERS_PER_SEC: '100000',
       RATE_LIMIT_REQUESTS_PER_MIN: '10000000',
       BROKER_NAMESPACE: this.namespace,
@@ -95,12 +103,20 @@ export class Stack {
   }
 
   static async start(options: StackOptions = {}): Promise<Stack> {
-    await (await testPool()).end(); // database and migrations in place before the children start
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'xtrader-stack-'));
     const stack = new Stack(dataDir, await freePort(), options);
+    // database and migrations in place before the children start
+    await ensureDatabase(stack.databaseUrl);
+    await migrate(stack.pool);
     await stack.startCore();
     for (const broker of options.publishers ?? ['redis', 'kafka', 'rabbitmq']) stack.startPublisher(broker);
     return stack;
+  }
+
+  /** a pool on the stack's own database */
+  get pool(): pg.Pool {
+    this.#pool ??= new pg.Pool({ connectionString: this.databaseUrl, max: 2 });
+    return this.#pool;
   }
 
   get url(): string {
@@ -156,10 +172,29 @@ export class Stack {
     return (await (await this.admin('GET', '/admin/state')).json()) as { last_seq: number; last_event_seq: number; state_hash: string };
   }
 
+  /** the persister process (Redis stream → this stack's database) */
+  startPersister(env: Record<string, string> = {}): ChildHandle {
+    this.persister = spawnTs('ops/persister.ts', [], { ...this.env, ...env });
+    return this.persister;
+  }
+
+  persister: ChildHandle | undefined;
+
   async stop(): Promise<void> {
-    await Promise.all([...this.publishers.values()].map((handle) => handle.stop()));
+    await Promise.all([...this.publishers.values(), ...(this.persister ? [this.persister] : [])].map((handle) => handle.stop()));
     await this.core?.stop();
+    await this.#pool?.end();
     await rm(this.dataDir, { recursive: true, force: true });
+    // drop the database (nobody is connected any more)
+    const maintenance = new URL(this.databaseUrl);
+    maintenance.pathname = '/postgres';
+    const admin = new pg.Client({ connectionString: maintenance.toString() });
+    await admin.connect();
+    try {
+      await admin.query(`DROP DATABASE IF EXISTS "${new URL(this.databaseUrl).pathname.slice(1)}" WITH (FORCE)`);
+    } finally {
+      await admin.end();
+    }
   }
 }
 
