@@ -8,6 +8,7 @@
  * doubly-linked FIFO list through OrderNode.prev/next, so cancel-by-id is O(1).
  */
 import type { OrderNode } from './order.ts';
+import { TickerWindow } from './ticker.ts';
 import type { MarketSpec } from './types.ts';
 
 export class PriceLevel {
@@ -173,6 +174,8 @@ export class Book {
   /** ticks of the last trade; 0 before the first trade */
   lastPrice = 0;
   readonly maxFeePpm: number;
+  /** 24 h window and Ticker emission state */
+  readonly ticker = new TickerWindow();
 
   constructor(
     readonly market: MarketSpec,

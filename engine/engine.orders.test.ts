@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { book, Driver, fundedDriver, LOT } from './test-support.ts';
+import type { PlaceOrderCommand, Side } from './types.ts';
 
 // Test market (test-support.ts): 1 tick × 1 lot = 1 KRW, a lot = 100,000 satoshi,
 // maker fee 0.1 %, taker fee 0.2 %, fees rounded down per fill.
@@ -286,8 +287,10 @@ describe('events', () => {
     d.buy(2, 7, 1000);
     d.buy(2, 2, 1000, { symbol: 'ETH-KRW' });
     d.cancel(1, 999);
-    const seqs = d.log.map((event) => event.seq);
+    // Gap-free, a Trade taking three seqs: its own, then its maker's report's, then its taker's.
+    const seqs = d.log.flatMap((event) => (event.type === 'Trade' ? [event.seq, event.maker.seq, event.taker.seq] : [event.seq]));
     expect(seqs).toEqual(seqs.map((_, index) => index + 1));
+    expect(d.log.filter((event) => event.type === 'Trade').map((trade) => trade.seq + 1 === trade.maker.seq && trade.seq + 2 === trade.taker.seq)).toEqual([true, true]);
     for (const symbol of ['BTC-KRW', 'ETH-KRW']) {
       const symbolSeqs = d.log.flatMap((event) => (event.type === 'BookDelta' && event.symbol === symbol ? [event.symbolSeq] : []));
       expect(symbolSeqs).toEqual(symbolSeqs.map((_, index) => index + 1));
@@ -296,5 +299,87 @@ describe('events', () => {
     expect(d.log.flatMap((event) => (event.type === 'Trade' ? [event.tradeId] : []))).toEqual([1, 2]);
     expect(d.engine.lastEventSeq()).toBe(seqs.length);
     expect(d.engine.lastTradePrice('BTC-KRW')).toBe(1000);
+  });
+});
+
+describe('execution reports of trades and rejections', () => {
+  it('give a trade three seqs (trade, maker report, taker report) and each report its order’s figures', () => {
+    const a = d.sell(1, 5, 1010, { clientOrderId: 'ask-a' });
+    const b = d.sell(1, 3, 1020);
+    expect(d.table()).toBe(
+      book(`
+        bid | price | ask
+            | 1020  | 3
+            | 1010  | 5
+      `),
+    );
+    const before = d.engine.lastEventSeq();
+    const taker = d.buy(2, 7, 1020);
+    expect(d.table()).toBe(
+      book(`
+        bid | price | ask
+            | 1020  | 1
+      `),
+    );
+    const S = before + 1; // OrderAccepted
+    const trades = d.events.filter((event) => event.type === 'Trade');
+    // 5 @ 1010 = 5,050 (maker fee 5, taker fee 10); 2 @ 1020 = 2,040 (maker fee 2, taker fee 4).
+    expect(trades).toEqual([
+      {
+        type: 'Trade', seq: S + 1, timestamp: d.time, symbol: 'BTC-KRW', tradeId: 1, price: 1010, quantity: 5, quoteQuantity: 5050, takerSide: 'Buy',
+        maker: { seq: S + 2, orderId: a, userId: 1, clientOrderId: 'ask-a', side: 'Sell', isMaker: true, filledQuantity: 5, remainingQuantity: 0, fee: 5, status: 'Filled', orderType: 'Limit', orderPrice: 1010, orderQuantity: 5, filledQuote: 5050 },
+        taker: { seq: S + 3, orderId: taker, userId: 2, side: 'Buy', isMaker: false, filledQuantity: 5, remainingQuantity: 2, fee: 10, status: 'PartiallyFilled', orderType: 'Limit', orderPrice: 1020, orderQuantity: 7, filledQuote: 5050 },
+      },
+      {
+        type: 'Trade', seq: S + 4, timestamp: d.time, symbol: 'BTC-KRW', tradeId: 2, price: 1020, quantity: 2, quoteQuantity: 2040, takerSide: 'Buy',
+        maker: { seq: S + 5, orderId: b, userId: 1, side: 'Sell', isMaker: true, filledQuantity: 2, remainingQuantity: 1, fee: 2, status: 'PartiallyFilled', orderType: 'Limit', orderPrice: 1020, orderQuantity: 3, filledQuote: 2040 },
+        taker: { seq: S + 6, orderId: taker, userId: 2, side: 'Buy', isMaker: false, filledQuantity: 7, remainingQuantity: 0, fee: 4, status: 'Filled', orderType: 'Limit', orderPrice: 1020, orderQuantity: 7, filledQuote: 7090 },
+      },
+    ]);
+    // The events after the trades go on from the taker report's seq; lastEventSeq is the last one's.
+    const after = d.events.slice(d.events.indexOf(trades[1]!) + 1).map((event) => event.seq);
+    expect(after).toEqual(after.map((_, index) => S + 7 + index));
+    expect(d.engine.lastEventSeq()).toBe(d.events.at(-1)!.seq);
+    expect(d.engine.getOrder(taker)).toMatchObject({ quantity: 7, filledQuote: 7090, price: 1020, orderType: 'Limit' });
+  });
+
+  it('give a buy by quote amount no order price and, as its quantity, the lots bought so far', () => {
+    d.sell(1, 1, 1020);
+    d.sell(3, 4, 1030);
+    // Budget 3,000: 1 @ 1020 (+ fee 2) leaves 1,978; 1 @ 1030 (+ fee 2) leaves 946, not one more lot.
+    const buy = d.buy(2, 0, undefined, { quantity: undefined, quoteAmount: 3000 });
+    const reports = d.events.flatMap((event) => (event.type === 'Trade' ? [event.taker] : []));
+    expect(reports).toEqual([
+      { seq: reports[0]!.seq, orderId: buy, userId: 2, side: 'Buy', isMaker: false, filledQuantity: 1, remainingQuantity: 0, fee: 2, status: 'PartiallyFilled', orderType: 'Market', orderQuantity: 1, filledQuote: 1020 },
+      { seq: reports[0]!.seq + 3, orderId: buy, userId: 2, side: 'Buy', isMaker: false, filledQuantity: 2, remainingQuantity: 0, fee: 2, status: 'Filled', orderType: 'Market', orderQuantity: 2, filledQuote: 2050 },
+    ]);
+    expect(reports.every((report) => 'orderPrice' in report && report.orderPrice === undefined)).toBe(true);
+    expect(d.engine.getOrder(buy)).toMatchObject({ status: 'Filled', quantity: 2, filledQuote: 2050 });
+  });
+
+  it('carry the Rejected order view on the reject of a PlaceOrder the engine records, and nothing else changes', () => {
+    const before = d.engine.lastEventSeq();
+    const id = d.buy(1, 2000, 1000, { clientOrderId: 'too-big' }); // 2,000,000 KRW + fee > 1,000,000
+    const view = d.engine.getOrder(id);
+    expect(view).toMatchObject({ orderId: id, status: 'Rejected', rejectCode: 2001, rejectReason: 'INSUFFICIENT_FUNDS', quantity: 2000, filledQuantity: 0, price: 1000 });
+    expect(d.events).toEqual([
+      {
+        type: 'OrderRejected', seq: before + 1, timestamp: d.time, code: 2001, reason: 'INSUFFICIENT_FUNDS', commandType: 'PlaceOrder',
+        userId: 1, orderId: id, clientOrderId: 'too-big', symbol: 'BTC-KRW', order: view,
+      },
+    ]);
+    expect(d.events[0]).toHaveProperty('order', view);
+    // A refusal the engine keeps no record of carries no view: a duplicate id (the id keeps its own
+    // record), a cancel, a shape too broken to record.
+    d.buy(1, 1, 1000);
+    const duplicate = d.apply({ ...(d.commands.at(-1) as PlaceOrderCommand), timestamp: ++d.time });
+    expect(duplicate).toMatchObject([{ type: 'OrderRejected', reason: 'DUPLICATE_ORDER_ID', order: undefined }]);
+    expect(d.cancel(1, 999_999)).toMatchObject([{ type: 'OrderRejected', reason: 'ORDER_NOT_FOUND', order: undefined }]);
+    const broken = d.apply({ ...(d.commands.at(-2) as PlaceOrderCommand), orderId: 77_777, side: 'Long' as Side, timestamp: ++d.time });
+    expect(broken).toMatchObject([{ type: 'OrderRejected', reason: 'INVALID_SIDE', order: undefined }]);
+    // A refusal by the stateless checks is recorded (and carries the view) too.
+    const offTick = d.buy(1, 1, 0);
+    expect(d.events).toMatchObject([{ type: 'OrderRejected', reason: 'INVALID_PRICE', order: d.engine.getOrder(offTick) }]);
+    expect(d.engine.getOrder(offTick)?.status).toBe('Rejected');
   });
 });

@@ -1,13 +1,15 @@
 /**
  * Property tests: seeded random command sequences, invariants checked after every command
- * (STYLE §16), and replay / snapshot-restore equivalence.
+ * (STYLE §16), and replay / snapshot-restore equivalence. Commands come 0 ms to a day apart (most
+ * within a second, some minutes, now and then a day) with Tick commands among them, so Tickers are
+ * emitted, held back and flushed, and the 24 h window drops buckets.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Engine } from './engine.ts';
 import { isOpenStatus, type OrderNode } from './order.ts';
 import { testConfig } from './test-support.ts';
-import type { Command, EngineConfig, EngineEvent, OrderType, SelfTradePrevention, Side, TimeInForce } from './types.ts';
+import { TICKER_INTERVAL_MS, type Command, type EngineConfig, type EngineEvent, type OrderType, type SelfTradePrevention, type Side, type TimeInForce } from './types.ts';
 
 const CONFIG: EngineConfig = testConfig({}, 50);
 const SYMBOLS = ['BTC-KRW', 'ETH-KRW'] as const;
@@ -22,7 +24,8 @@ type Op =
   | { kind: 'cancel'; pick: number; user?: number }
   | { kind: 'amend'; pick: number; reduceBy: number }
   | { kind: 'deposit'; user: number; asset: number; amount: number }
-  | { kind: 'withdraw'; user: number; asset: number; amount: number };
+  | { kind: 'withdraw'; user: number; asset: number; amount: number }
+  | { kind: 'tick' };
 
 const user = fc.constantFrom(...USERS);
 const symbol = fc.constantFrom(0, 1);
@@ -60,10 +63,21 @@ const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('amend' as const), pick: fc.nat(), reduceBy: fc.integer({ min: 0, max: 6 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('deposit' as const), user, asset: fc.constantFrom(0, 1, 2), amount: fc.integer({ min: 1, max: 2_000_000 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('withdraw' as const), user, asset: fc.constantFrom(0, 1, 2), amount: fc.integer({ min: 1, max: 2_000_000 }) }) },
+  { weight: 2, arbitrary: fc.constant({ kind: 'tick' as const }) },
 );
 
+/** ms from one command to the next: mostly under a second (Tickers held back), some minutes, now and then about a day. */
+const gapArbitrary: fc.Arbitrary<number> = fc.oneof(
+  { weight: 30, arbitrary: fc.integer({ min: 0, max: 400 }) },
+  { weight: 10, arbitrary: fc.integer({ min: 400, max: 2_500 }) },
+  { weight: 4, arbitrary: fc.integer({ min: 30_000, max: 45 * 60_000 }) },
+  { weight: 1, arbitrary: fc.integer({ min: 23 * 3_600_000, max: 25 * 3_600_000 }) },
+);
+
+type Step = [Op, number];
+
 /** Turns abstract ops into commands the way the sequencer would (order id = command seq). */
-function toCommands(ops: Op[]): Command[] {
+function toCommands(steps: Step[]): Command[] {
   const commands: Command[] = [];
   const placed: { orderId: number; userId: number; quantity: number }[] = [];
   let seq = 0;
@@ -75,9 +89,9 @@ function toCommands(ops: Op[]): Command[] {
     seq++;
     commands.push({ ...deposit, timestamp: ++time });
   }
-  for (const op of ops) {
+  for (const [op, gap] of steps) {
     seq++;
-    time += 1;
+    time += gap;
     const timestamp = time;
     switch (op.kind) {
       case 'limit':
@@ -120,6 +134,9 @@ function toCommands(ops: Op[]): Command[] {
       case 'withdraw':
         commands.push({ type: op.kind === 'deposit' ? 'Deposit' : 'Withdraw', userId: op.user, asset: ASSETS[op.asset]!, amount: op.amount, timestamp });
         break;
+      case 'tick':
+        commands.push({ type: 'Tick', timestamp });
+        break;
     }
   }
   return commands;
@@ -130,7 +147,7 @@ function check(condition: boolean, what: string): void {
 }
 
 /** Checks every invariant of the engine's state; `supply` is deposits − withdrawals per asset. */
-function checkInvariants(engine: Engine, supply: number[]): void {
+function checkInvariants(engine: Engine, supply: number[], now: number): void {
   const lockedByOrders = new Map<string, number>();
   for (const book of engine.books.values()) {
     const bestBid = book.bids.best();
@@ -214,6 +231,20 @@ function checkInvariants(engine: Engine, supply: number[]): void {
   }
   check(remembered === rememberedInIndex, 'every remembered order indexed once');
   check(engine.orders.size === openCount + remembered, 'index holds open and remembered orders only');
+  // Tickers: a symbol is pending exactly while its changed figures wait, and only while its last
+  // Ticker is under TICKER_INTERVAL_MS old; one that is not pending shows the best prices its last
+  // Ticker carried.
+  let dirty = 0;
+  for (const book of engine.books.values()) {
+    const ticker = book.ticker;
+    if (ticker.dirty) {
+      dirty++;
+      check(ticker.lastAt >= 0 && now - ticker.lastAt < TICKER_INTERVAL_MS, 'a pending Ticker is not yet due');
+    } else {
+      check((book.bids.best()?.price ?? 0) === ticker.bid && (book.asks.best()?.price ?? 0) === ticker.ask, 'no pending Ticker: best prices as the last Ticker said');
+    }
+  }
+  check(engine.pendingTickers() === dirty, 'pendingTickers() counts the dirty symbols');
   // Conservation: all available + locked (fee account included) = deposits − withdrawals.
   for (let asset = 0; asset < ASSETS.length; asset++) {
     check(totals[asset] === supply[asset], `asset ${ASSETS[asset]} conserved`);
@@ -221,11 +252,34 @@ function checkInvariants(engine: Engine, supply: number[]): void {
   }
 }
 
-function checkEvents(events: EngineEvent[], state: { seq: number; tradeId: number; symbolSeq: Map<string, number> }): void {
+interface EventState {
+  seq: number;
+  tradeId: number;
+  symbolSeq: Map<string, number>;
+  /** symbol → timestamp of its last Ticker */
+  tickerAt: Map<string, number>;
+  tickers: number;
+}
+
+/** seqs an event takes: a Trade three (its own, the maker's report, the taker's report), others one */
+const seqWidth = (event: EngineEvent): number => (event.type === 'Trade' ? 3 : 1);
+
+function checkEvents(engine: Engine, command: Command, events: EngineEvent[], state: EventState): void {
+  let phase = 0;
   for (const event of events) {
     check(event.seq === ++state.seq, 'event.seq === ++state.seq');
+    const eventPhase = event.type === 'BookDelta' ? 1 : event.type === 'BalanceChanged' ? 2 : event.type === 'Ticker' ? 3 : 0;
+    check(eventPhase >= phase, 'reports, then book deltas, then balance changes, then tickers');
+    phase = eventPhase;
     if (event.type === 'Trade') {
+      check(event.maker.seq === ++state.seq && event.taker.seq === ++state.seq, 'maker report seq = trade seq + 1, taker report seq = trade seq + 2');
       check(event.tradeId === ++state.tradeId, 'event.tradeId === ++state.tradeId');
+      for (const report of [event.maker, event.taker]) {
+        const view = engine.getOrder(report.orderId); // undefined once forgotten (recentFinishedLimit 50)
+        if (view !== undefined) check(report.orderType === view.orderType && report.orderPrice === view.price, 'fill report: the order type and price');
+        check(report.orderQuantity >= report.filledQuantity && report.orderQuantity === report.filledQuantity + report.remainingQuantity, 'fill report: order quantity = filled + remaining');
+        check(report.filledQuote >= event.quoteQuantity, 'fill report: cumulative filledQuote');
+      }
       check(event.maker.userId !== event.taker.userId, 'no self-trade');
       check(event.maker.filledQuantity + event.maker.remainingQuantity > 0, 'event.maker.filledQuantity + event.maker.remainingQuantity > 0');
     }
@@ -234,36 +288,53 @@ function checkEvents(events: EngineEvent[], state: { seq: number; tradeId: numbe
       check(event.symbolSeq === next, 'event.symbolSeq === next');
       state.symbolSeq.set(event.symbol, next);
     }
-    if ('order' in event) check(event.order.filledQuantity + event.order.remainingQuantity === event.order.quantity, 'event.order.filledQuantity + event.order.remainingQuantity === event.order.quantity');
+    if (event.type === 'OrderRejected' && event.order !== undefined) {
+      check(event.order.status === 'Rejected' && event.order.orderId === event.orderId && event.order.rejectReason === event.reason, 'a Rejected order view matches its event');
+      check(JSON.stringify(engine.getOrder(event.order.orderId)) === JSON.stringify(event.order), 'the Rejected event carries the record getOrder answers');
+    }
+    if (event.type === 'Ticker') {
+      state.tickers++;
+      const last = state.tickerAt.get(event.symbol);
+      check(last === undefined || event.timestamp - last >= TICKER_INTERVAL_MS, 'at most one Ticker per symbol per TICKER_INTERVAL_MS');
+      state.tickerAt.set(event.symbol, event.timestamp);
+      const best = engine.bestBidAsk(event.symbol);
+      check(event.bestBid === best.bid?.price && event.bestAsk === best.ask?.price && event.lastPrice === engine.lastTradePrice(event.symbol), 'Ticker: best prices and last price at the end of the command');
+      check(JSON.stringify(engine.ticker(event.symbol, event.timestamp)) === JSON.stringify({ ...event, type: undefined, seq: undefined, timestamp: undefined }), 'Ticker figures = ticker(symbol, its timestamp)');
+    }
+    if ('order' in event && event.order !== undefined) check(event.order.filledQuantity + event.order.remainingQuantity === event.order.quantity, 'event.order.filledQuantity + event.order.remainingQuantity === event.order.quantity');
   }
+  if (command.type === 'Tick') check(events.every((event) => event.type === 'Ticker'), 'a Tick emits Tickers only');
 }
 
-function runAll(commands: Command[]): { events: EngineEvent[][]; hash: string } {
+function runAll(commands: Command[]): { events: EngineEvent[][]; hash: string; engine: Engine } {
   const engine = new Engine(CONFIG);
   const events = commands.map((command) => engine.apply(command));
-  return { events, hash: engine.stateHash() };
+  return { events, hash: engine.stateHash(), engine };
 }
 
-const SEQUENCE = fc.array(opArbitrary, { minLength: 10, maxLength: 150, size: 'max' });
+const SEQUENCE = fc.array(fc.tuple(opArbitrary, gapArbitrary), { minLength: 10, maxLength: 150, size: 'max' });
 
 describe('engine properties', () => {
   it('keeps every invariant after every command', () => {
+    let tickers = 0;
+    let ticksThatEmitted = 0;
     fc.assert(
       fc.property(SEQUENCE, (ops) => {
         const engine = new Engine(CONFIG);
         const supply = ASSETS.map(() => 0);
-        const state = { seq: 0, tradeId: 0, symbolSeq: new Map<string, number>() };
+        const state: EventState = { seq: 0, tradeId: 0, symbolSeq: new Map(), tickerAt: new Map(), tickers: 0 };
         // FIFO: the order in which orders first appear in a level never changes.
         const arrival = new Map<number, number>();
         let arrivals = 0;
         for (const command of toCommands(ops)) {
           const events = engine.apply(command);
-          checkEvents(events, state);
+          checkEvents(engine, command, events, state);
           if ((command.type === 'Deposit' || command.type === 'Withdraw') && events[0]?.type === 'BalanceChanged') {
             const index = ASSETS.indexOf(command.asset as (typeof ASSETS)[number]);
             supply[index]! += command.type === 'Deposit' ? command.amount : -command.amount;
           }
-          checkInvariants(engine, supply);
+          checkInvariants(engine, supply, command.timestamp);
+          if (command.type === 'Tick' && events.length > 0) ticksThatEmitted++;
           for (const book of engine.books.values()) {
             for (const side of [book.bids, book.asks]) {
               for (const level of side.sorted) {
@@ -278,12 +349,16 @@ describe('engine properties', () => {
             }
           }
         }
+        tickers += state.tickers;
       }),
       { seed: 20261123, numRuns: 2000 },
     );
+    expect(tickers).toBeGreaterThan(1000); // 32,011
+    expect(ticksThatEmitted).toBeGreaterThan(100); // 479 with seed 20261123
   });
 
   it('replays to identical events and state hash, and snapshot + rest equals the uninterrupted run', () => {
+    const coverage = { cutsWithPendingTicker: 0, tickersAfterCut: 0, tickersFromTick: 0 };
     fc.assert(
       fc.property(SEQUENCE, fc.nat(), (ops, cutSeed) => {
         const commands = toCommands(ops);
@@ -298,13 +373,25 @@ describe('engine properties', () => {
         const snapshot = JSON.parse(JSON.stringify(head.snapshot()));
         const restored = Engine.restore(CONFIG, snapshot);
         expect(restored.stateHash()).toBe(head.stateHash());
+        if (head.pendingTickers() > 0) coverage.cutsWithPendingTicker++;
         const rest = commands.slice(cut).map((command) => restored.apply(command));
         expect(rest).toEqual(first.events.slice(cut));
         expect(restored.stateHash()).toBe(first.hash);
-        expect(restored.lastEventSeq()).toBe(first.events.flat().length);
+        expect(restored.lastEventSeq()).toBe(first.events.flat().reduce((sum, event) => sum + seqWidth(event), 0));
+        expect(restored.pendingTickers()).toBe(first.engine.pendingTickers());
+        const end = commands.at(-1)!.timestamp;
+        for (const symbol of SYMBOLS) expect(restored.ticker(symbol, end)).toEqual(first.engine.ticker(symbol, end));
+        const tickers = first.events.slice(cut).flat().filter((event) => event.type === 'Ticker');
+        coverage.tickersAfterCut += tickers.length;
+        coverage.tickersFromTick += commands.slice(cut).filter((command, index) => command.type === 'Tick' && first.events[cut + index]!.length > 0).length;
       }),
       { seed: 7, numRuns: 2000 },
     );
+    // The streams did exercise the Ticker state across a snapshot: Tickers waiting at the cut,
+    // Tickers after it, some of them flushed by a Tick.
+    expect(coverage.cutsWithPendingTicker).toBeGreaterThan(50); // 122 with seed 7
+    expect(coverage.tickersAfterCut).toBeGreaterThan(1000); // 19,768
+    expect(coverage.tickersFromTick).toBeGreaterThan(100); // 265
   });
 
   it('gives different hashes to different states', () => {

@@ -6,7 +6,8 @@
  *
  * Within one command, book deltas (one per touched level, with its final total) and balance
  * changes (one per touched user and asset, with the final figures) are gathered and emitted
- * after the order events, in the order they were first touched.
+ * after the order events, in the order they were first touched; then a Ticker for each symbol whose
+ * figures changed and whose last Ticker is at least TICKER_INTERVAL_MS old (market order).
  */
 import { affordableLots, buyLockOf, feeOf } from './arithmetic.ts';
 import { Book, type BookSide, type PriceLevel } from './book.ts';
@@ -18,6 +19,7 @@ import { REJECT_CODES, type RejectReason } from './reject-codes.ts';
 import { restoreState, snapshotState } from './snapshot.ts';
 import { hashSnapshot } from './state-hash.ts';
 import { primeEventShapes, TAGGED } from './shapes.ts';
+import { TICKER_INTERVAL_MS } from './types.ts';
 import type {
   AmendOrderCommand,
   BalanceView,
@@ -35,6 +37,7 @@ import type {
   MatchingEngine,
   OrderView,
   PlaceOrderCommand,
+  TickerFigures,
   WithdrawCommand,
 } from './types.ts';
 import { isNonNegativeSafe, validatePlaceOrder } from './validation.ts';
@@ -91,6 +94,15 @@ export class Engine implements MatchingEngine {
   private readonly dirtyAccounts: Account[] = [];
   private readonly dirtyAssets: number[] = [];
   private dirtyBalanceCount = 0;
+  /** books in market-config order (Ticker events go out in this order) */
+  private readonly bookList: Book[] = [];
+  /** books whose levels the command touched: their Ticker figures may have changed */
+  private readonly tickerChecks: Book[] = [];
+  private tickerCheckCount = 0;
+  /** symbols whose changed figures wait for their Ticker (derived from the books' ticker state) */
+  private pendingTickerCount = 0;
+  /** the earliest command timestamp at which a waiting Ticker is due (Infinity when none waits) */
+  private nextTickerDueAt = Infinity;
 
   constructor(readonly config: EngineConfig) {
     primeEventShapes();
@@ -100,7 +112,9 @@ export class Engine implements MatchingEngine {
       const baseIndex = this.ledger.assetIndex.get(market.base);
       const quoteIndex = this.ledger.assetIndex.get(market.quote);
       if (baseIndex === undefined || quoteIndex === undefined) throw new Error(`market ${market.symbol}: unknown asset`);
-      this.books.set(market.symbol, new Book(market, baseIndex, quoteIndex));
+      const book = new Book(market, baseIndex, quoteIndex);
+      this.books.set(market.symbol, book);
+      this.bookList.push(book);
     }
     this.recent = new RecentOrders(config.recentFinishedLimit);
     this.feeAccount = this.ledger.account(config.feeAccountId);
@@ -109,6 +123,7 @@ export class Engine implements MatchingEngine {
   static restore(config: EngineConfig, snapshot: EngineSnapshot): Engine {
     const engine = new Engine(config);
     restoreState(engine, snapshot);
+    engine.recountTickers();
     return engine;
   }
 
@@ -136,11 +151,15 @@ export class Engine implements MatchingEngine {
       case 'Withdraw':
         this.withdraw(command);
         break;
+      case 'Tick':
+        break; // only lets time pass: the end-of-command Ticker flush below
       default:
         this.reject('INVALID_COMMAND', command, undefined);
     }
     if (this.dirtyLevelCount > 0) this.flushBookDeltas();
     if (this.dirtyBalanceCount > 0) this.flushBalances();
+    if (this.tickerCheckCount > 0) this.checkTickers();
+    if (this.pendingTickerCount > 0 && this.timestamp >= this.nextTickerDueAt) this.flushTickers();
     return this.events.slice(0, this.eventCount);
   }
 
@@ -451,10 +470,16 @@ export class Engine implements MatchingEngine {
     // A limit buy filled below its price frees the difference at once.
     if (buyer.price > 0) this.releaseBuyExcess(book, buyer);
     book.lastPrice = price;
+    const ticker = book.ticker;
+    ticker.record(timestamp, price, lots, notional);
+    ticker.tradedEpoch = this.epoch;
 
+    // Three seqs: the trade's, the maker's report's, the taker's report's.
+    const seq = this.seq + 1;
+    this.seq = seq + 2;
     this.emit({
       type: 'Trade',
-      seq: ++this.seq,
+      seq,
       timestamp,
       symbol: market.symbol,
       tradeId: ++this.tradeSeq,
@@ -462,8 +487,8 @@ export class Engine implements MatchingEngine {
       quantity: lots,
       quoteQuantity: notional,
       takerSide: taker.side,
-      maker: fillReport(maker, true, makerFee),
-      taker: (this.lastTakerReport = fillReport(taker, false, takerFee)),
+      maker: fillReport(maker, true, makerFee, seq + 1),
+      taker: (this.lastTakerReport = fillReport(taker, false, takerFee, seq + 2)),
     });
     if (maker.filled === maker.quantity) {
       this.unrest(book, maker);
@@ -606,8 +631,9 @@ export class Engine implements MatchingEngine {
   // ---------------------------------------------------------------------------------------------
   // Rejections and per-command event gathering
 
-  private reject(reason: RejectReason, command: Command, orderId: number | undefined): undefined {
+  private reject(reason: RejectReason, command: Command, orderId: number | undefined, order?: OrderView): undefined {
     const place = command?.type === 'PlaceOrder' ? command : undefined;
+    const userId = (command as { userId?: unknown } | undefined)?.userId; // a Tick has none (and never is rejected)
     this.emit({
       type: 'OrderRejected',
       seq: ++this.seq,
@@ -615,24 +641,32 @@ export class Engine implements MatchingEngine {
       code: REJECT_CODES[reason],
       reason,
       commandType: (command?.type ?? 'PlaceOrder') as Command['type'],
-      userId: isNonNegativeSafe(command?.userId) ? command.userId : -1,
+      userId: isNonNegativeSafe(userId) ? userId : -1,
       orderId,
       clientOrderId: typeof place?.clientOrderId === 'string' ? place.clientOrderId : undefined,
       symbol: typeof place?.symbol === 'string' ? place.symbol : undefined,
+      order,
     });
     return undefined;
   }
 
   private rejectOrder(reason: RejectReason, command: PlaceOrderCommand): void {
     const validId = isNonNegativeSafe(command.orderId) && command.orderId > 0;
-    this.reject(reason, command, validId ? command.orderId : undefined);
+    const order = this.recordRejected(reason, command);
+    // The event carries the record's view; the record joins the remembered orders after it.
+    this.reject(reason, command, validId ? command.orderId : undefined, order?.view());
+    if (order !== undefined) this.remember(order);
+  }
+
+  /** The Rejected record of a refused PlaceOrder, or undefined when none is kept (not yet remembered). */
+  private recordRejected(reason: RejectReason, command: PlaceOrderCommand): OrderNode | undefined {
     // INVALID_TIME_IN_FORCE with a valid value is the combination rule (FOK on a buy by amount
     // alone), checked after every field is known good: such an order is recorded like the others.
     const tif = command.timeInForce;
     const combination = reason === 'INVALID_TIME_IN_FORCE' && (tif === 'GTC' || tif === 'IOC' || tif === 'FOK');
-    if ((UNRECORDABLE.has(reason) && !combination) || typeof command.symbol !== 'string') return;
+    if ((UNRECORDABLE.has(reason) && !combination) || typeof command.symbol !== 'string') return undefined;
     // An id already known keeps its own record (a rejected command does not shadow it).
-    if (this.orders.get(command.orderId) !== undefined) return;
+    if (this.orders.get(command.orderId) !== undefined) return undefined;
     // Keep the rejected order answerable by id (status Rejected with its reason).
     const order = this.newOrder(command, this.books.get(command.symbol)?.market, null, command.side === 'Buy');
     if (!isNonNegativeSafe(order.price)) order.price = 0;
@@ -643,7 +677,7 @@ export class Engine implements MatchingEngine {
     order.byQuote = false;
     order.status = 'Rejected';
     order.rejectCode = REJECT_CODES[reason];
-    this.remember(order);
+    return order;
   }
 
   private touchLevel(book: Book, isBid: boolean, level: PriceLevel): void {
@@ -671,8 +705,19 @@ export class Engine implements MatchingEngine {
 
   private flushBookDeltas(): void {
     const timestamp = this.timestamp;
+    const epoch = this.epoch;
+    let listed: Book | null = null;
     for (let index = 0; index < this.dirtyLevelCount; index++) {
       const book = this.dirtyBooks[index]!;
+      // Every trade and every change of a best price touches a level: these are the books whose
+      // Ticker figures may have changed (checked once the command is done).
+      if (book !== listed) {
+        listed = book;
+        if (book.ticker.checkMark !== epoch) {
+          book.ticker.checkMark = epoch;
+          this.tickerChecks[this.tickerCheckCount++] = book;
+        }
+      }
       const isBid = this.dirtyIsBid[index]!;
       const price = this.dirtyPrices[index]!;
       const level = (isBid ? book.bids : book.asks).byPrice.get(price);
@@ -709,6 +754,76 @@ export class Engine implements MatchingEngine {
     this.dirtyBalanceCount = 0;
   }
 
+  /**
+   * At the end of a command: a book whose symbol traded in it, or whose best bid or ask price is no
+   * longer the one its last Ticker carried, has changed figures (dirty until its next Ticker).
+   */
+  private checkTickers(): void {
+    const epoch = this.epoch;
+    for (let index = 0; index < this.tickerCheckCount; index++) {
+      const book = this.tickerChecks[index]!;
+      const ticker = book.ticker;
+      if (ticker.dirty) continue;
+      if (ticker.tradedEpoch === epoch || (book.bids.best()?.price ?? 0) !== ticker.bid || (book.asks.best()?.price ?? 0) !== ticker.ask) {
+        ticker.dirty = true;
+        this.pendingTickerCount++;
+        const due = ticker.lastAt < 0 ? -Infinity : ticker.lastAt + TICKER_INTERVAL_MS;
+        if (due < this.nextTickerDueAt) this.nextTickerDueAt = due;
+      }
+    }
+    this.tickerCheckCount = 0;
+  }
+
+  /** Emits the Ticker of every dirty symbol whose last one is TICKER_INTERVAL_MS old (or that has none), in market order. */
+  private flushTickers(): void {
+    const timestamp = this.timestamp;
+    let nextDue = Infinity;
+    for (const book of this.bookList) {
+      const ticker = book.ticker;
+      if (!ticker.dirty) continue;
+      if (ticker.lastAt >= 0 && timestamp - ticker.lastAt < TICKER_INTERVAL_MS) {
+        if (ticker.lastAt + TICKER_INTERVAL_MS < nextDue) nextDue = ticker.lastAt + TICKER_INTERVAL_MS;
+        continue;
+      }
+      const bid = book.bids.best()?.price ?? 0;
+      const ask = book.asks.best()?.price ?? 0;
+      const figures = ticker.figures(book.market.symbol, timestamp, book.lastPrice, bid, ask);
+      this.emit({
+        type: 'Ticker',
+        seq: ++this.seq,
+        timestamp,
+        symbol: figures.symbol,
+        lastPrice: figures.lastPrice,
+        bestBid: figures.bestBid,
+        bestAsk: figures.bestAsk,
+        open24h: figures.open24h,
+        high24h: figures.high24h,
+        low24h: figures.low24h,
+        volume24h: figures.volume24h,
+        quoteVolume24h: figures.quoteVolume24h,
+      });
+      ticker.dirty = false;
+      ticker.lastAt = timestamp;
+      ticker.bid = bid;
+      ticker.ask = ask;
+      this.pendingTickerCount--;
+    }
+    this.nextTickerDueAt = nextDue;
+  }
+
+  /** @internal after a restore: the pending count and next due time from the books' ticker state */
+  recountTickers(): void {
+    this.pendingTickerCount = 0;
+    this.nextTickerDueAt = Infinity;
+    for (const book of this.bookList) {
+      const ticker = book.ticker;
+      if (!ticker.dirty) continue;
+      this.pendingTickerCount++;
+      const due = ticker.lastAt < 0 ? -Infinity : ticker.lastAt + TICKER_INTERVAL_MS;
+      if (due < this.nextTickerDueAt) this.nextTickerDueAt = due;
+    }
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Queries
 
@@ -722,6 +837,16 @@ export class Engine implements MatchingEngine {
 
   lastEventSeq(): number {
     return this.seq;
+  }
+
+  pendingTickers(): number {
+    return this.pendingTickerCount;
+  }
+
+  ticker(symbol: string, now: number): TickerFigures | undefined {
+    const book = this.books.get(symbol);
+    if (book === undefined) return undefined;
+    return book.ticker.figures(book.market.symbol, now, book.lastPrice, book.bids.best()?.price ?? 0, book.asks.best()?.price ?? 0);
   }
 
   getOrder(orderId: number): OrderView | undefined {
@@ -784,8 +909,9 @@ export class Engine implements MatchingEngine {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-function fillReport(order: OrderNode, isMaker: boolean, fee: number): Mutable<FillReport> {
+function fillReport(order: OrderNode, isMaker: boolean, fee: number, seq: number): Mutable<FillReport> {
   return {
+    seq,
     orderId: order.orderId,
     userId: order.userId,
     clientOrderId: order.clientOrderId,
@@ -795,5 +921,9 @@ function fillReport(order: OrderNode, isMaker: boolean, fee: number): Mutable<Fi
     remainingQuantity: order.byQuote ? 0 : order.quantity - order.filled,
     fee,
     status: order.status,
+    orderType: order.orderType,
+    orderPrice: order.price > 0 ? order.price : undefined,
+    orderQuantity: order.byQuote ? order.filled : order.quantity,
+    filledQuote: order.filledQuote,
   };
 }

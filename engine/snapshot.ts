@@ -10,9 +10,14 @@ import { OrderNode } from './order.ts';
 import { ORDER_TYPES, SIDES, STATUSES, STP_MODES, TIMES_IN_FORCE } from './recent-orders.ts';
 import type { EngineSnapshot } from './types.ts';
 
-export const SNAPSHOT_VERSION = 3; // 2: flat order lists; 3: the status field also carries the expiry reason (bits 3–5)
-/** versions restoreState reads: a version 2 snapshot is a version 3 one without expiry reasons */
-const READABLE_VERSIONS: readonly number[] = [2, 3];
+/** 2: flat order lists; 3: the status field also carries the expiry reason (bits 3–5); 4: ticker state per book */
+export const SNAPSHOT_VERSION = 4;
+/**
+ * versions restoreState reads: a version 2 snapshot is a version 3 one without expiry reasons, a
+ * version 3 one is a version 4 one without ticker state (restored empty: no Ticker emitted yet, no
+ * trades in the 24 h window)
+ */
+const READABLE_VERSIONS: readonly number[] = [2, 3, 4];
 
 /**
  * Orders are stored as one flat list per book side (and for stops and remembered orders):
@@ -31,6 +36,21 @@ interface BookRecord {
   asks: OrderList;
   buyStops: OrderList;
   sellStops: OrderList;
+  /** version 4 on */
+  ticker?: TickerRecord;
+}
+
+/** A book's TickerWindow (ticker.ts): what its last Ticker said, and the used minute buckets. */
+interface TickerRecord {
+  /** timestamp of the last Ticker, -1 = none yet */
+  lastAt: number;
+  /** best bid / ask price the last Ticker carried, 0 = none */
+  bid: number;
+  ask: number;
+  /** 1 when changed figures wait for their Ticker */
+  dirty: number;
+  /** BUCKET_FIELDS numbers per used bucket (minute, open, high, low, volume, quote volume), in slot order */
+  buckets: number[];
 }
 
 interface SnapshotV1 {
@@ -132,6 +152,13 @@ export function snapshotState(engine: Engine): EngineSnapshot {
       asks: encodeSide(book.asks),
       buyStops: encodeAll(book.stops.buys),
       sellStops: encodeAll(book.stops.sells),
+      ticker: {
+        lastAt: book.ticker.lastAt,
+        bid: book.ticker.bid,
+        ask: book.ticker.ask,
+        dirty: book.ticker.dirty ? 1 : 0,
+        buckets: book.ticker.encodeBuckets(),
+      },
     });
   }
   const recent: OrderList = [];
@@ -170,6 +197,13 @@ export function restoreState(engine: Engine, data: EngineSnapshot): void {
     if (book === undefined) throw new Error(`snapshot has unknown market ${record.symbol}`);
     book.symbolSeq = record.symbolSeq;
     book.lastPrice = record.lastPrice;
+    if (record.ticker !== undefined) {
+      book.ticker.lastAt = record.ticker.lastAt;
+      book.ticker.bid = record.ticker.bid;
+      book.ticker.ask = record.ticker.ask;
+      book.ticker.dirty = record.ticker.dirty === 1;
+      book.ticker.restoreBuckets(record.ticker.buckets);
+    }
     for (const [side, list] of [
       [book.bids, record.bids],
       [book.asks, record.asks],

@@ -134,6 +134,18 @@ export class Driver {
     return this.apply({ type: 'AmendOrder', userId, orderId, newQuantity, timestamp });
   }
 
+  /** A Tick command (lets time pass; journaled like any command, so it takes a seq too). */
+  tick(): EngineEvent[] {
+    const { timestamp } = this.stamp();
+    return this.apply({ type: 'Tick', timestamp });
+  }
+
+  /** The next command's timestamp will be `timestamp` (they go up by 1 ms per command otherwise). */
+  at(timestamp: number): this {
+    this.time = timestamp - 1;
+    return this;
+  }
+
   /** The book as `bid | price | ask` rows, highest price first (level totals). */
   table(symbol = 'BTC-KRW'): string {
     const depth = this.engine.depth(symbol, 1000);

@@ -8,9 +8,12 @@
  * trades (price, quantity, quote, taker side, maker / taker order ids and owners, both fees)
  * against the model's trades, every BalanceChanged against the model's balance, the count of book
  * deltas per market against the levels the model touched, and the event-stream promises of
- * ARCHITECTURE.md / engine/README "Events" (global gap-free seq, per-symbol gap-free symbolSeq,
- * reports before book deltas before balance changes, one delta per level and one balance change per
- * (user, asset) per command, every report addressed to the order's owner, fill reports cumulative).
+ * ARCHITECTURE.md / engine/README "Events" (global gap-free seq — a trade taking three, its maker
+ * and taker reports the two after its own —, per-symbol gap-free symbolSeq, reports before book
+ * deltas before balance changes before tickers, one delta per level and one balance change per
+ * (user, asset) per command, every report addressed to the order's owner, fill reports cumulative),
+ * and each Ticker (at most one per symbol per second; last price, best bid / ask and 24 h figures
+ * against the model). The streams carry a Tick every 97 commands.
  * Every CHECK_EVERY commands and at the end: the orders (those touched since the last check, the
  * open ones, and all of them at the end) field by field, and the last report about each order
  * carries its current status; every balance (fee account 0 included) against the model and
@@ -45,7 +48,7 @@ describe('engine in process vs the documentation-only reference model', () => {
       const r = checker.result();
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       console.log(
-        `model-engine: seed ${seed} (MODEL_ENGINE_SEED=${seed} replays): ${commands.length} commands, ${checker.driver.model.orders.size + checker.driver.shapeRejected.size} orders, ${r.ordersCompared} order views compared, ${r.trades} trades, ${seconds} s; statuses ${JSON.stringify(r.statuses)}; rejects ${JSON.stringify(r.rejects)}; known disagreements tolerated ${JSON.stringify(r.known)}; paths ${JSON.stringify(r.paths)}`,
+        `model-engine: seed ${seed} (MODEL_ENGINE_SEED=${seed} replays): ${commands.length} commands, ${checker.driver.model.orders.size + checker.driver.shapeRejected.size} orders, ${r.ordersCompared} order views compared, ${r.trades} trades, ${r.tickers} tickers, ${seconds} s; statuses ${JSON.stringify(r.statuses)}; rejects ${JSON.stringify(r.rejects)}; known disagreements tolerated ${JSON.stringify(r.known)}; paths ${JSON.stringify(r.paths)}`,
       );
       if (r.notes.length > 0) console.log(`model-engine: seed ${seed}: first mismatch after command #${r.firstBad} ${JSON.stringify(commands[r.firstBad])}\n${r.notes.join('\n')}`);
       expect(r.notes, `seed ${seed}`).toEqual([]);
@@ -53,6 +56,7 @@ describe('engine in process vs the documentation-only reference model', () => {
       for (const path of ['self-trade ExpireTaker', 'self-trade ExpireMaker', 'self-trade ExpireBoth', 'FOK expired untouched', 'rejected POST_ONLY_WOULD_TAKE', 'rejected INSUFFICIENT_FUNDS', 'market buy: budget spent (amount only)', 'market buy: budget spent, quantity open', 'stop fired: StopLimit Buy', 'stop fired: StopLimit Sell', 'stop fired: StopMarket Buy', 'stop fired: StopMarket Sell', 'stop fired by a fired stop', 'stop fired while others wait']) {
         expect(r.paths[path] ?? 0, `seed ${seed}: ${path}`).toBeGreaterThan(0);
       }
+      expect(r.tickers, `seed ${seed}: Tickers`).toBeGreaterThan(20);
       for (const reject of ['CancelOrder NOT_ORDER_OWNER', 'CancelOrder ORDER_NOT_OPEN', 'CancelOrder ORDER_NOT_FOUND', 'Withdraw INSUFFICIENT_AVAILABLE', 'PlaceOrder DUPLICATE_ORDER_ID', 'PlaceOrder NOTIONAL_BELOW_MIN']) {
         expect(r.rejects[reject] ?? 0, `seed ${seed}: ${reject}`).toBeGreaterThan(0);
       }

@@ -49,6 +49,19 @@ describe('journal record codec', () => {
     );
   });
 
+  it('encodes a Tick to the golden bytes of format version 1 (type 6, nothing but seq and timestamp)', () => {
+    const tick: Command = { type: 'Tick', timestamp: 1_700_000_000_002 };
+    const bytes = encode(9, tick);
+    // [len 17][crc][seq 9][ts][type 6]
+    expect(bytes.toString('hex')).toBe('11000000010d7cf3000000000000224000208056febc784206');
+    expect(bytes.readUInt32LE(0)).toBe(17); // f64 seq + f64 timestamp + u8 type
+    expect(bytes.readDoubleLE(8)).toBe(9);
+    expect(bytes.readDoubleLE(16)).toBe(1_700_000_000_002);
+    expect(bytes[24]).toBe(6);
+    expect(decode(bytes)).toStrictEqual({ seq: 9, command: tick });
+    expect(canonicalCommand({ type: 'Tick', timestamp: 5, extra: 1 } as unknown as Command)).toStrictEqual({ type: 'Tick', timestamp: 5 });
+  });
+
   it('stores the CRC-32 that zlib computes over the payload', () => {
     const bytes = encode(7, limitBuy);
     const payload = bytes.subarray(RECORD_HEADER_BYTES);
@@ -107,6 +120,7 @@ describe('journal record codec', () => {
         { type: fc.constantFrom('Deposit' as const, 'Withdraw' as const), timestamp: int, userId: int, asset: text, amount: int, reference: text },
         { requiredKeys: ['type', 'timestamp', 'userId', 'asset', 'amount'] },
       ),
+      fc.record({ type: fc.constant('Tick' as const), timestamp: int }),
     );
     fc.assert(
       fc.property(seq, command, (s, c) => {

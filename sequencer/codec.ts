@@ -9,6 +9,9 @@
  *   CancelOrder (2): f64 orderId, f64 userId
  *   AmendOrder (3):  f64 orderId, f64 userId, f64 newQuantity
  *   Deposit (4), Withdraw (5): f64 userId, str asset, f64 amount, u8 flags (bit0: reference present), [str reference]
+ *   Tick (6):        nothing (the timestamp is all it has) — added later within version 1: every
+ *                    older record decodes as before; a reader from before it refuses a Tick record
+ *                    as an unknown type code (PayloadError), so it cannot replay a newer journal
  *   str = u16 byteLength + UTF-8 bytes
  *
  * Numbers are float64: every numeric field is a safe integer (checked on encode), which float64
@@ -35,7 +38,7 @@ const MAX_STRING_BYTES = 0xffff;
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-const TYPE_CODE = { PlaceOrder: 1, CancelOrder: 2, AmendOrder: 3, Deposit: 4, Withdraw: 5 } as const;
+const TYPE_CODE = { PlaceOrder: 1, CancelOrder: 2, AmendOrder: 3, Deposit: 4, Withdraw: 5, Tick: 6 } as const;
 const SIDES: readonly Side[] = ['Buy', 'Sell'];
 const ORDER_TYPES: readonly OrderType[] = ['Limit', 'Market', 'StopLimit', 'StopMarket'];
 const TIME_IN_FORCE: readonly TimeInForce[] = ['GTC', 'IOC', 'FOK'];
@@ -143,6 +146,8 @@ export function stampCommand(command: DistributiveOmit<Command, 'timestamp'>, or
         checkInteger(command.amount, 'amount'),
         checkOptionalString(command.reference, 'reference'),
       );
+    case 'Tick':
+      return { type: 'Tick', timestamp };
     default:
       throw new InvalidCommandError(`unknown command type ${JSON.stringify((command as { type?: unknown }).type)}`);
   }
@@ -294,6 +299,8 @@ export class RecordWriter {
         this.u8(command.reference === undefined ? 0 : FLAG_REFERENCE);
         if (command.reference !== undefined) this.str(command.reference);
         break;
+      case 'Tick':
+        break;
     }
     const payloadStart = start + RECORD_HEADER_BYTES;
     this.view.setUint32(start, this.length - payloadStart, true);
@@ -400,6 +407,9 @@ export function decodePayload(bytes: Uint8Array, view: DataView, start: number, 
       command = transfer(type === TYPE_CODE.Deposit ? 'Deposit' : 'Withdraw', timestamp, userId, asset, amount, reference);
       break;
     }
+    case TYPE_CODE.Tick:
+      command = { type: 'Tick', timestamp };
+      break;
     default:
       throw new PayloadError(`unknown command type code ${type}`);
   }

@@ -57,14 +57,16 @@ async function run(
 describe('recovery with the real engine', () => {
   it('restarting midway gives the same state hash and the same events as an uninterrupted run', async () => {
     const total = 24_000;
-    const straight = await run(tempDir(), commandMix({ count: total, users: 60 }), total, { now: clock(), snapshotEvery: 0 });
+    const straight = await run(tempDir(), commandMix({ count: total, users: 60, tickEvery: 50 }), total, { now: clock(), snapshotEvery: 0 });
     expect(straight.lastSeq).toBe(total);
     expect(straight.live.some((event) => event.type === 'Trade')).toBe(true);
+    // Tickers too (the clock moves 3 ms a command), some sent by the journaled Ticks
+    expect(straight.live.filter((event) => event.type === 'Ticker').length).toBeGreaterThan(50);
 
     for (const snapshotEvery of [0, 5_000]) {
       const dataDir = tempDir();
       const now = clock();
-      const commands = commandMix({ count: total, users: 60 });
+      const commands = commandMix({ count: total, users: 60, tickEvery: 50 });
       const firstHalf = await run(dataDir, commands, 10_000, { now, snapshotEvery });
       const secondHalf = await run(dataDir, commands, total - 10_000, { now, snapshotEvery });
       expect(secondHalf.hash, `snapshotEvery ${snapshotEvery}`).toBe(straight.hash);
@@ -81,7 +83,7 @@ describe('recovery with the real engine', () => {
 
   it('replays from snapshot and from seq 1 to the same state', async () => {
     const dataDir = tempDir();
-    const result = await run(dataDir, commandMix({ count: 12_000, users: 40, seed: 7 }), 12_000, { now: clock(), snapshotEvery: 3_000, keepJournal: true });
+    const result = await run(dataDir, commandMix({ count: 12_000, users: 40, seed: 7, tickEvery: 40 }), 12_000, { now: clock(), snapshotEvery: 3_000, keepJournal: true });
     expect(fs.readdirSync(path.join(dataDir, 'snapshots')).length).toBe(2);
     const fromSnapshot = await replayJournal({ dataDir, ...factory });
     const fromScratch = await replayJournal({ dataDir, ...factory, useSnapshots: false });
@@ -95,7 +97,7 @@ describe('recovery with the real engine', () => {
     const dataDir = tempDir();
     const snapshots: number[] = [];
     const warnings: string[] = [];
-    const commands = commandMix({ count: 16_000, users: 50, seed: 11 });
+    const commands = commandMix({ count: 16_000, users: 50, seed: 11, tickEvery: 40 });
     const now = clock();
     const sequencer = await openSequencer({
       dataDir,

@@ -7,6 +7,7 @@ import type {
   EngineSnapshot,
   MatchingEngine,
   PlaceOrderCommand,
+  TickCommand,
   WithdrawCommand,
 } from '../engine/types.ts';
 
@@ -19,7 +20,8 @@ export type CommandInput =
   | Omit<CancelOrderCommand, 'timestamp'>
   | Omit<AmendOrderCommand, 'timestamp'>
   | Omit<DepositCommand, 'timestamp'>
-  | Omit<WithdrawCommand, 'timestamp'>;
+  | Omit<WithdrawCommand, 'timestamp'>
+  | Omit<TickCommand, 'timestamp'>;
 
 /** Resolved once the command is durable in the journal and has been applied to the engine. */
 export interface SubmitResult {

@@ -127,6 +127,8 @@ export class ModelDriver {
   }
 
   apply(cmd: Command): Expectation {
+    // engine/README "Events": a Tick only lets time pass (Tickers); it is never refused.
+    if (cmd.type === 'Tick') return { reject: null, alt: null };
     const model = this.model;
     const user = String(cmd.userId);
     switch (cmd.type) {

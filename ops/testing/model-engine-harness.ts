@@ -3,7 +3,7 @@
  * Engine and the documentation-only reference model side by side and notes every disagreement
  * (what is checked is listed in the test file's header), plus the seeded random stream generator.
  */
-import { DEFAULT_ENGINE_CONFIG, Engine, type Command, type EngineConfig, type EngineEvent, type FillReport, type OrderStatus, type OrderView, type PlaceOrderCommand, type SelfTradePrevention, type Side, type TimeInForce } from '../../engine/index.ts';
+import { DEFAULT_ENGINE_CONFIG, Engine, TICKER_INTERVAL_MS, type Command, type EngineConfig, type EngineEvent, type FillReport, type OrderStatus, type OrderView, type PlaceOrderCommand, type SelfTradePrevention, type Side, type TickerEvent, type TimeInForce } from '../../engine/index.ts';
 import { KNOWN_DISAGREEMENTS, ModelDriver, type KnownDisagreement } from './model-driver.ts';
 import { fee, type OrderState } from './reference-exchange.ts';
 import { seededRandom as rng } from '../../sequencer/testing/command-mix.ts';
@@ -23,6 +23,7 @@ export interface RunResult {
   readonly firstBad: number;
   readonly ordersCompared: number;
   readonly trades: number;
+  readonly tickers: number;
   readonly statuses: Record<string, number>;
   readonly rejects: Record<string, number>;
   readonly paths: Record<string, number>;
@@ -51,6 +52,9 @@ export class Checker {
   private readonly reportedFees = new Map<number, number>();
   private readonly touched = new Set<number>();
   readonly users = new Set<number>([0]);
+  /** symbol → timestamp of its last Ticker */
+  private readonly tickerAt = new Map<string, number>();
+  tickers = 0;
 
   constructor(
     readonly config: EngineConfig,
@@ -84,7 +88,7 @@ export class Checker {
     this.index++;
     this.mark();
     const model = this.driver.model;
-    this.users.add(cmd.userId);
+    if (cmd.type !== 'Tick') this.users.add(cmd.userId);
     const modelSymSeq = new Map(this.config.markets.map((m) => [m.symbol, model.symbolSeq.get(m.symbol) ?? 0n]));
     const modelTrades = new Map(this.config.markets.map((m) => [m.symbol, model.trades.get(m.symbol)?.length ?? 0]));
     const wasKnown = cmd.type === 'PlaceOrder' && this.driver.known(cmd.orderId);
@@ -111,9 +115,14 @@ export class Checker {
     for (const e of events) {
       this.seq++;
       if (e.seq !== this.seq) this.note(`${what}: event ${e.type} seq ${e.seq}, expected ${this.seq} (gap-free)`);
+      if (e.type === 'Trade') {
+        // engine/README "Events": a trade takes three seqs, its own, its maker report's, its taker report's.
+        if (e.maker.seq !== this.seq + 1 || e.taker.seq !== this.seq + 2) this.note(`${what}: trade ${e.tradeId} seq ${e.seq}, maker report ${e.maker.seq}, taker report ${e.taker.seq} (expected the next two)`);
+        this.seq += 2;
+      }
       if (e.timestamp !== cmd.timestamp) this.note(`${what}: event ${e.type} timestamp ${e.timestamp} ≠ command ${cmd.timestamp}`);
-      const p = e.type === 'BookDelta' ? 1 : e.type === 'BalanceChanged' ? 2 : 0;
-      if (p < phase) this.note(`${what}: ${e.type} after a later-phase event (reports, then book deltas, then balance changes)`);
+      const p = e.type === 'BookDelta' ? 1 : e.type === 'BalanceChanged' ? 2 : e.type === 'Ticker' ? 3 : 0;
+      if (p < phase) this.note(`${what}: ${e.type} after a later-phase event (reports, then book deltas, then balance changes, then tickers)`);
       phase = Math.max(phase, p);
       switch (e.type) {
         case 'OrderAccepted':
@@ -125,12 +134,15 @@ export class Checker {
           if (e.type === 'OrderExpired' && e.order.expireReason !== e.reason) this.note(`${what}: OrderExpired reason ${e.reason}, its order view says ${e.order.expireReason}`);
           break;
         case 'OrderRejected':
-          if (e.userId !== cmd.userId) this.note(`${what}: OrderRejected addressed to ${e.userId}`);
+          if (cmd.type === 'Tick' || e.userId !== cmd.userId) this.note(`${what}: OrderRejected addressed to ${e.userId}`);
           // A refused command never shadows a known id's record: only a new id's refusal is its order's report.
           if (cmd.type === 'PlaceOrder' && !wasKnown) {
             this.lastReported.set(cmd.orderId, 'Rejected');
             if (e.orderId !== cmd.orderId) this.note(`${what}: OrderRejected names order ${e.orderId}`);
-          }
+            // The order the engine keeps answerable comes with its refusal (the view getOrder gives).
+            const recorded = this.engine.getOrder(cmd.orderId);
+            if (JSON.stringify(e.order) !== JSON.stringify(recorded)) this.note(`${what}: OrderRejected order ${JSON.stringify(e.order)}, getOrder ${JSON.stringify(recorded)}`);
+          } else if (e.order !== undefined) this.note(`${what}: OrderRejected of a ${cmd.type}${wasKnown ? ' with a known id' : ''} carries an order view`);
           break;
         case 'Trade':
           this.trade(e, what, newTrades);
@@ -148,6 +160,9 @@ export class Checker {
           else book?.set(`${e.side}:${e.price}`, e.quantity);
           break;
         }
+        case 'Ticker':
+          this.ticker(e, what);
+          break;
         case 'BalanceChanged': {
           const key = `${e.userId}:${e.asset}`;
           if (balanceKeys.has(key)) this.note(`${what}: two BalanceChanged for ${key} in one command`);
@@ -171,7 +186,38 @@ export class Checker {
       if (modelNew !== engineNew) this.note(`${what}: ${engineNew} trades on ${m.symbol}, model ${modelNew}`);
     }
     if (this.engine.lastEventSeq() !== this.seq) this.note(`${what}: lastEventSeq ${this.engine.lastEventSeq()} ≠ ${this.seq} events seen`);
+    if (cmd.type === 'Tick' && events.some((e) => e.type !== 'Ticker')) this.note(`${what}: a Tick emitted ${events.map((e) => e.type).join(', ')}`);
     return events;
+  }
+
+  /**
+   * A Ticker against the model: at most one per symbol per TICKER_INTERVAL_MS; last price and best
+   * bid / ask as the model has them after the command; 24 h figures over every model trade (the
+   * stream spans minutes, well inside one 24 h window).
+   */
+  private ticker(e: TickerEvent, what: string): void {
+    this.tickers++;
+    const last = this.tickerAt.get(e.symbol);
+    if (last !== undefined && e.timestamp - last < TICKER_INTERVAL_MS) this.note(`${what}: Ticker ${e.symbol} ${e.timestamp - last} ms after the previous one`);
+    this.tickerAt.set(e.symbol, e.timestamp);
+    const model = this.driver.model;
+    const book = model.book(e.symbol, 1);
+    const p = model.projection(e.symbol, 0n);
+    const want: Record<string, bigint | undefined> = {
+      lastPrice: model.last(e.symbol),
+      bestBid: book.bids[0]?.[0],
+      bestAsk: book.asks[0]?.[0],
+      open24h: p.open,
+      high24h: p.high,
+      low24h: p.low,
+      volume24h: p.volumeLots,
+      quoteVolume24h: p.quoteVolume,
+    };
+    const problems = Object.entries(want).flatMap(([field, value]) => {
+      const got = e[field as keyof TickerEvent] as number | undefined;
+      return (got === undefined ? undefined : BigInt(got)) === value ? [] : [`${field} ${got}, model ${value}`];
+    });
+    if (problems.length > 0) this.note(`${what}: Ticker ${e.symbol}: ${problems.join('; ')}`);
   }
 
   private fillReport(r: FillReport, isMaker: boolean, quantity: number, expectedFee: bigint, what: string): void {
@@ -312,12 +358,13 @@ export class Checker {
       const modelLast = model.last(m.symbol);
       if ((last === undefined ? undefined : BigInt(last)) !== modelLast) this.note(`${m.symbol}: lastTradePrice ${last}, model ${modelLast}`);
     }
+    if (engine.pendingTickers() < 0 || engine.pendingTickers() > this.config.markets.length) this.note(`pendingTickers ${engine.pendingTickers()}`);
   }
 
   result(): RunResult {
     const statuses: Record<string, number> = {};
     for (const o of this.driver.model.orders.values()) statuses[`${o.req.type}:${o.status}`] = (statuses[`${o.req.type}:${o.status}`] ?? 0) + 1;
-    return { notes: this.notes, firstBad: this.firstBad, ordersCompared: this.ordersCompared, trades: this.trades, statuses, rejects: this.rejects, paths: this.driver.model.stats, known: { ...this.known } };
+    return { notes: this.notes, firstBad: this.firstBad, ordersCompared: this.ordersCompared, trades: this.trades, tickers: this.tickers, statuses, rejects: this.rejects, paths: this.driver.model.stats, known: { ...this.known } };
   }
 }
 
@@ -381,6 +428,12 @@ export function generate(seed: number, count: number, config: EngineConfig = DEF
     }
   }
   while (commands.length < count) {
+    if (commands.length % 97 === 0) {
+      // Lets time pass (the core submits one after a quiet second): sends the Tickers that wait.
+      // Draws nothing from the random stream, so the other commands are what they were without it.
+      push({ type: 'Tick', timestamp: T0 + seqNo });
+      continue;
+    }
     seqNo += chance(0.05) ? int(2, 4) : 1; // ids are unique, not necessarily dense
     const m = pick(markets);
     const sym = m.symbol;

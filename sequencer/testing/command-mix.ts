@@ -1,8 +1,9 @@
 /**
  * A seeded, realistic command stream for the real engine's default markets (BTC-KRW, ETH-KRW):
  * deposits for every user first, then limit orders around a slowly moving mid (one in five
- * crossing it), some market orders and cancels of recent orders. Same seed → same commands, and
- * it assumes the sequencer numbers them 1, 2, … (a PlaceOrder's id is its seq) from `firstSeq`.
+ * crossing it), some market orders and cancels of recent orders (and, with `tickEvery`, a Tick
+ * now and then). Same seed → same commands, and it assumes the sequencer numbers them 1, 2, … (a
+ * PlaceOrder's id is its seq) from `firstSeq`.
  */
 import type { CommandInput } from '../types.ts';
 
@@ -24,6 +25,8 @@ export interface CommandMixOptions {
   readonly seed?: number;
   /** seq the first generated command will get (default 1) */
   readonly firstSeq?: number;
+  /** every this many trading commands, one is a Tick (drawing nothing from the random stream); default never */
+  readonly tickEvery?: number;
 }
 
 export function* commandMix(options: CommandMixOptions): Generator<CommandInput> {
@@ -44,8 +47,13 @@ export function* commandMix(options: CommandMixOptions): Generator<CommandInput>
     { symbol: 'ETH-KRW', mid: 5_000 },
   ];
   const recent: Array<{ orderId: number; userId: number }> = []; // resting candidates for a cancel
-  while (count-- > 0) {
+  const tickEvery = options.tickEvery ?? 0;
+  for (let index = 1; count-- > 0; index++) {
     seq++;
+    if (tickEvery > 0 && index % tickEvery === 0) {
+      yield { type: 'Tick' };
+      continue;
+    }
     const market = markets[rand() < 0.6 ? 0 : 1]!;
     if (rand() < 0.002) market.mid = Math.max(100, market.mid + int(-3, 3) * Math.ceil(market.mid / 2_000));
     const userId = int(1, users);

@@ -13,6 +13,7 @@ import type {
   MarketSpec,
   MatchingEngine,
   OrderView,
+  TickerFigures,
 } from '../../engine/types.ts';
 
 interface ToyState {
@@ -86,6 +87,8 @@ export class ToyEngine implements MatchingEngine {
         state.orders[command.orderId] = cancelled;
         return [{ ...base(), type: 'OrderCancelled', order: cancelled }];
       }
+      case 'Tick':
+        return []; // the toy has no tickers
     }
   }
 
@@ -103,6 +106,14 @@ export class ToyEngine implements MatchingEngine {
 
   lastEventSeq(): number {
     return this.state.eventSeq;
+  }
+
+  pendingTickers(): number {
+    return 0;
+  }
+
+  ticker(): TickerFigures | undefined {
+    return undefined;
   }
 
   get applied(): number {
