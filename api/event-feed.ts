@@ -10,34 +10,14 @@ export interface RecentTrade {
   readonly timestamp: number;
 }
 
-interface MinuteBucket {
-  minute: number;
-  volume: number; // lots
-  quoteVolume: number;
-  high: number;
-  low: number;
-  open: number;
-}
-
-export interface TickerStats {
-  readonly last?: number;
-  readonly open24h?: number;
-  readonly high24h?: number;
-  readonly low24h?: number;
-  readonly volume24h: number; // lots
-  readonly quoteVolume24h: number;
-  readonly trades24hFrom?: number;
-}
-
-const MINUTES_PER_DAY = 1440;
-
-/** Per-symbol market projections: a ring of recent trades and 24 h minute buckets for the ticker. */
+/**
+ * Per-symbol market projection: a ring of recent trades. (The ticker's 24 h figures are engine
+ * state — engine.ticker() — so they survive restarts; they are not projected here.)
+ */
 class SymbolProjection {
   readonly #trades: RecentTrade[] = [];
   #next = 0;
   readonly #capacity: number;
-  readonly #minutes: (MinuteBucket | undefined)[] = new Array(MINUTES_PER_DAY);
-  last?: number;
 
   constructor(capacity: number) {
     this.#capacity = capacity;
@@ -47,18 +27,6 @@ class SymbolProjection {
     if (this.#trades.length < this.#capacity) this.#trades.push(trade);
     else this.#trades[this.#next] = trade;
     this.#next = (this.#next + 1) % this.#capacity;
-    this.last = trade.price;
-    const minute = Math.floor(trade.timestamp / 60_000);
-    const slot = minute % MINUTES_PER_DAY;
-    const bucket = this.#minutes[slot];
-    if (!bucket || bucket.minute !== minute) {
-      this.#minutes[slot] = { minute, volume: trade.quantity, quoteVolume: trade.quoteQuantity, high: trade.price, low: trade.price, open: trade.price };
-    } else {
-      bucket.volume += trade.quantity;
-      bucket.quoteVolume += trade.quoteQuantity;
-      if (trade.price > bucket.high) bucket.high = trade.price;
-      if (trade.price < bucket.low) bucket.low = trade.price;
-    }
   }
 
   /** Newest first. */
@@ -70,31 +38,6 @@ class SymbolProjection {
       out.push(this.#trades[position]!);
     }
     return out;
-  }
-
-  ticker(now: number): TickerStats {
-    const currentMinute = Math.floor(now / 60_000);
-    let volume = 0;
-    let quoteVolume = 0;
-    let high: number | undefined;
-    let low: number | undefined;
-    let oldest: MinuteBucket | undefined;
-    for (const bucket of this.#minutes) {
-      if (!bucket || bucket.minute <= currentMinute - MINUTES_PER_DAY || bucket.minute > currentMinute) continue;
-      volume += bucket.volume;
-      quoteVolume += bucket.quoteVolume;
-      high = high === undefined ? bucket.high : Math.max(high, bucket.high);
-      low = low === undefined ? bucket.low : Math.min(low, bucket.low);
-      if (!oldest || bucket.minute < oldest.minute) oldest = bucket;
-    }
-    return {
-      ...(this.last !== undefined ? { last: this.last } : {}),
-      ...(oldest ? { open24h: oldest.open } : {}),
-      ...(high !== undefined ? { high24h: high } : {}),
-      ...(low !== undefined ? { low24h: low } : {}),
-      volume24h: volume,
-      quoteVolume24h: quoteVolume,
-    };
   }
 }
 
@@ -144,7 +87,7 @@ class FifoRing<T> {
 /**
  * The API's projections of the event stream, fed by the sequencer's event sink (replayed events
  * too, so they rebuild after a restart from the events after the latest snapshot). Bounded:
- * trades ring per symbol, 24 h of minute buckets, and client_order_id / reject-reason maps that
+ * trades ring per symbol, and client_order_id / reject-reason maps that
  * keep open orders plus the most recent finished ones.
  */
 export class EventFeed {
@@ -219,7 +162,7 @@ export class EventFeed {
         this.#finished(event.order.orderId);
         break;
       default:
-        break;
+        break; // BalanceChanged, BookDelta, OrderTriggered, OrderAmended, Ticker: nothing to project
     }
   }
 
@@ -282,9 +225,5 @@ export class EventFeed {
 
   recentTrades(symbol: string, limit: number): RecentTrade[] {
     return this.#symbols.get(symbol)?.recent(limit) ?? [];
-  }
-
-  ticker(symbol: string, now: number): TickerStats {
-    return this.#symbols.get(symbol)?.ticker(now) ?? { volume24h: 0, quoteVolume24h: 0 };
   }
 }

@@ -38,9 +38,10 @@ export function marketRoutes(app: Hono<AppEnv>, deps: ApiDeps, views: Views): vo
   app.get('/v1/ticker/:symbol', (c) => {
     const market = marketOf(c.req.param('symbol'));
     const clock = now();
-    // The last price is the engine's (engine state: it survives restarts, and stops trigger on it);
-    // the 24 h figures are the event feed's projection.
-    const stats = { ...feed.ticker(market.symbol, clock), last: sequencer.engine.lastTradePrice(market.symbol) };
-    return c.json(views.ticker(market, stats, sequencer.engine.bestBidAsk(market.symbol), clock));
+    const engine = sequencer.engine;
+    // All engine state, so it survives restarts whole: the 24 h figures from the engine's minute
+    // buckets (the window ending now), the last price (stops trigger on it) and the best bid / ask.
+    const figures = engine.ticker(market.symbol, clock) ?? { symbol: market.symbol, volume24h: 0, quoteVolume24h: 0 };
+    return c.json(views.ticker(market, figures, engine.bestBidAsk(market.symbol), clock));
   });
 }

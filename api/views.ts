@@ -10,8 +10,9 @@ import {
   type EngineConfig,
   type MarketSpec,
   type OrderView,
+  type TickerFigures,
 } from '../engine/index.ts';
-import type { RecentTrade, RejectionRecord, TickerStats } from './event-feed.ts';
+import type { RecentTrade, RejectionRecord } from './event-feed.ts';
 
 /** Wire shapes: ids and decimals as strings, times as integer ms since the epoch. */
 export class Views {
@@ -97,16 +98,17 @@ export class Views {
     };
   }
 
-  ticker(market: MarketSpec, stats: TickerStats, best: { bid?: { price: number; quantity: number }; ask?: { price: number; quantity: number } }, now: number): Record<string, unknown> {
+  /** `figures`: the engine's ticker (engine.ticker(symbol, now)); `best`: its best levels, for their quantities. */
+  ticker(market: MarketSpec, figures: TickerFigures, best: { bid?: { price: number; quantity: number }; ask?: { price: number; quantity: number } }, now: number): Record<string, unknown> {
     const price = (ticks: number | undefined) => (ticks !== undefined ? ticksToPrice(market, ticks) : null);
     return {
       symbol: market.symbol,
-      last_price: price(stats.last),
-      open_24h: price(stats.open24h),
-      high_24h: price(stats.high24h),
-      low_24h: price(stats.low24h),
-      volume_24h: lotsToQuantity(market, stats.volume24h),
-      quote_volume_24h: formatAmount({ code: market.quote, decimals: this.#quoteDecimals(market) }, stats.quoteVolume24h),
+      last_price: price(figures.lastPrice),
+      open_24h: price(figures.open24h),
+      high_24h: price(figures.high24h),
+      low_24h: price(figures.low24h),
+      volume_24h: lotsToQuantity(market, figures.volume24h),
+      quote_volume_24h: formatAmount({ code: market.quote, decimals: this.#quoteDecimals(market) }, figures.quoteVolume24h),
       best_bid: price(best.bid?.price),
       best_bid_quantity: best.bid ? lotsToQuantity(market, best.bid.quantity) : null,
       best_ask: price(best.ask?.price),

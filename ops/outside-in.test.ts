@@ -9,7 +9,8 @@
  *
  * The stream also carries client_order_id retries (with other bodies, from the owner and from
  * other users, and concurrent ones), cancels of unknown and malformed ids, and the journal seq of
- * every acknowledged command is tracked (order ids are journal seqs, gap-free). Twice mid-stream
+ * every acknowledged command is tracked (order ids are journal seqs, gap-free; the seqs of the
+ * core's own Tick commands, sent after a quiet second, are read from the journal). Twice mid-stream
  * (OUTSIDE_IN_KILLS) the core is killed with SIGKILL while three orders are in flight, restarted on
  * the same DATA_DIR (SNAPSHOT_EVERY 200, so recovery is snapshot + journal tail), and everything the
  * model knows is compared again before the stream goes on: in-flight orders are looked up by their
@@ -28,6 +29,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_DATABASE_URL, testPool } from '../api/test-support.ts';
 import { spawnCore, type CoreChild } from './core-child.ts';
+import { readJournalRecords } from '../sequencer/index.ts';
 import { seededRandom as rng } from '../sequencer/testing/command-mix.ts';
 import {
   ASSET_DECIMALS,
@@ -171,12 +173,12 @@ let runMs = 0;
 let ordersCompared = 0;
 /** journal seq of the last acknowledged command (README: "Order ids are the order's journal seq"; gap-free) */
 let expectedSeq = 0n;
-/** snapshot seq the latest restart recovered from: the trades / ticker projections start after it */
+/** snapshot seq the latest restart recovered from: the trades projection starts after it (the ticker is engine state) */
 let projectionFloor = 0n;
 /** "userId|client_order_id" → order id */
 const clientOrderIds = new Map<string, string>();
 const restarts: RestartFacts[] = [];
-const counts = { retries: 0, retriesOtherUser: 0, bursts: 0, oddCancels: 0, comparisons: 0 };
+const counts = { retries: 0, retriesOtherUser: 0, bursts: 0, oddCancels: 0, comparisons: 0, ticks: 0 };
 let phase = '';
 
 function note(kind: string, text: string): void {
@@ -184,8 +186,23 @@ function note(kind: string, text: string): void {
   if (list.length < 40) list.push(phase ? `[${phase}] ${text}` : text);
 }
 
-/** The next journal seq: every command acknowledged with 200 took one (ARCHITECTURE: gap-free). */
+/**
+ * Journal seqs the core took for its own Tick commands (engine/README "Events": a Ticker that waits
+ * in a quiet market goes out with a Tick, journaled like any command) right after the model's last
+ * seq, up to `upTo`: the model counts them in, as no client command has them. Read from the journal.
+ */
+function skipTicks(upTo: bigint): void {
+  if (upTo <= expectedSeq) return;
+  for (const record of readJournalRecords(dataDir, Number(expectedSeq + 1n))) {
+    if (BigInt(record.seq) > upTo || record.command.type !== 'Tick') break;
+    expectedSeq = BigInt(record.seq);
+    counts.ticks++;
+  }
+}
+
+/** The next journal seq: every command acknowledged with 200 took one (ARCHITECTURE: gap-free), the core's Ticks the others. */
 function sequenced(what: string, id: unknown): void {
+  if (typeof id === 'string' && /^\d+$/.test(id) && BigInt(id) > expectedSeq + 1n) skipTicks(BigInt(id) - 1n);
   expectedSeq += 1n;
   if (id !== undefined && id !== String(expectedSeq)) note('seq', `${what}: id ${String(id)}, model's next journal seq ${expectedSeq}`);
 }
@@ -468,10 +485,12 @@ async function runStream(): Promise<void> {
   }
 }
 
-/** GET /admin/state last_seq = the model's count of acknowledged commands. */
+/** GET /admin/state last_seq = the model's count of acknowledged commands (plus the core's Ticks). */
 async function compareSeq(when: string): Promise<void> {
   const state = await client.admin('GET', '/admin/state');
-  if (String(state.body?.last_seq) !== String(expectedSeq)) note('seq', `${when}: last_seq ${state.body?.last_seq}, model ${expectedSeq}`);
+  const lastSeq = state.body?.last_seq;
+  if (Number.isSafeInteger(lastSeq)) skipTicks(BigInt(lastSeq));
+  if (String(lastSeq) !== String(expectedSeq)) note('seq', `${when}: last_seq ${lastSeq}, model ${expectedSeq}`);
 }
 
 async function compareEverything(): Promise<void> {
@@ -529,16 +548,28 @@ async function crashAndRestart(k: number, atCommand: number): Promise<void> {
   const recovery = ready.recovery ?? {};
   const lastSeq = BigInt(String((await client.admin('GET', '/admin/state')).body?.last_seq ?? -1));
   // Every acknowledged command survives: the journal holds at least what the model holds, plus
-  // at most the three in-flight orders.
-  if (lastSeq < expectedSeq || lastSeq > expectedSeq + 3n) note('restart', `last_seq ${lastSeq} after the restart; model ${expectedSeq} acknowledged + at most 3 in flight`);
-  if (String(recovery.lastSeq) !== String(lastSeq)) note('restart', `/ready recovery.lastSeq ${recovery.lastSeq} ≠ /admin/state last_seq ${lastSeq}`);
+  // at most the three in-flight orders (and the core's Ticks, before, between or after them).
+  const ticks = new Set<bigint>();
+  if (lastSeq > expectedSeq) {
+    for (const record of readJournalRecords(dataDir, Number(expectedSeq + 1n))) if (record.command.type === 'Tick' && BigInt(record.seq) <= lastSeq) ticks.add(BigInt(record.seq));
+  }
+  if (lastSeq < expectedSeq || lastSeq > expectedSeq + 3n + BigInt(ticks.size)) note('restart', `last_seq ${lastSeq} after the restart; model ${expectedSeq} acknowledged + at most 3 in flight + ${ticks.size} Ticks`);
+  // (What the core journaled after recovery can only be its own Ticks.)
+  const recoveredSeq = typeof recovery.lastSeq === 'number' ? BigInt(recovery.lastSeq) : -1n;
+  let ticksSinceRecovery = true;
+  for (let seq = recoveredSeq + 1n; seq <= lastSeq; seq++) if (!ticks.has(seq)) ticksSinceRecovery = false;
+  if (recoveredSeq < 0n || recoveredSeq > lastSeq || !ticksSinceRecovery) note('restart', `/ready recovery.lastSeq ${recovery.lastSeq} ≠ /admin/state last_seq ${lastSeq} (Ticks after it: ${[...ticks].join(', ')})`);
   // ARCHITECTURE "Recovery": latest snapshot + the journal after it.
-  if (typeof recovery.snapshotSeq !== 'number' || typeof recovery.replayedCommands !== 'number' || BigInt(recovery.snapshotSeq + recovery.replayedCommands) !== lastSeq) {
-    note('restart', `/ready recovery ${JSON.stringify(recovery)}: snapshotSeq + replayedCommands ≠ last_seq ${lastSeq}`);
+  if (typeof recovery.snapshotSeq !== 'number' || typeof recovery.replayedCommands !== 'number' || BigInt(recovery.snapshotSeq + recovery.replayedCommands) !== recoveredSeq) {
+    note('restart', `/ready recovery ${JSON.stringify(recovery)}: snapshotSeq + replayedCommands ≠ lastSeq`);
   }
   // Which in-flight orders did the journal take? They are the seqs after the model's last one.
   const applied = new Set<number>();
-  for (let seq = expectedSeq + 1n; seq <= lastSeq && seq <= expectedSeq + 3n; seq++) {
+  for (let seq = expectedSeq + 1n; seq <= lastSeq && applied.size < inFlight.length; seq++) {
+    if (ticks.has(seq)) {
+      skipTicks(seq);
+      continue;
+    }
     let found = -1;
     for (let j = 0; j < inFlight.length && found < 0; j++) {
       const f = inFlight[j];
@@ -721,14 +752,15 @@ async function compareOpenOrdersAndTickers(): Promise<void> {
     const qd = ASSET_DECIMALS[m.quote] ?? 0;
     const bd = ASSET_DECIMALS[m.base] ?? 0;
     const book = model.book(m.symbol, 1);
-    const p = model.projection(m.symbol, projectionFloor);
+    // The ticker is engine state, 24 h figures included (engine/README "Events": Ticker), so it
+    // survives restarts whole: every trade of the run counts (the run lies inside one 24 h window).
+    const p = model.projection(m.symbol, 0n);
     // Prices in ticks, quantities in lots; undefined = null expected.
-    // README "Projections": last_price is engine state (survives restarts); the 24 h figures are replayed projections.
     const prices: Record<string, bigint | undefined> = { last_price: model.last(m.symbol), open_24h: p.open, high_24h: p.high, low_24h: p.low, best_bid: book.bids[0]?.[0], best_ask: book.asks[0]?.[0] };
     for (const [field, ticks] of Object.entries(prices)) {
       const got = answer.body?.[field];
       const ok = ticks === undefined ? got === null || got === undefined : units(got, qd) === ticks * m.tickMinor;
-      if (!ok) note('trades', `${m.symbol} ticker ${field}: server ${got}, model ${ticks === undefined ? 'none' : fmtPrice(m, ticks)} (projection after seq ${projectionFloor})`);
+      if (!ok) note('trades', `${m.symbol} ticker ${field}: server ${got}, model ${ticks === undefined ? 'none' : fmtPrice(m, ticks)} (every trade since the start, ${restarts.length} restarts)`);
     }
     const quantities: Record<string, bigint | undefined> = { best_bid_quantity: book.bids[0]?.[1], best_ask_quantity: book.asks[0]?.[1], volume_24h: p.volumeLots };
     for (const [field, lots] of Object.entries(quantities)) {
@@ -1097,11 +1129,12 @@ describe('client_order_id across a restart from a snapshot (reproduction of a fi
     if (reproDir) await rm(reproDir, { recursive: true, force: true });
   });
 
-  it('after the restart the ticker still shows the last trade price (engine state, README "Projections")', async () => {
+  it('after the restart the ticker still shows the last trade price and its 24 h figures (engine state, engine/README "Events")', async () => {
     expect(acks.trade).toMatchObject({ order_status: 'Filled' });
-    expect(acks.tickerBefore).toMatchObject({ last_price: '3000000' });
+    expect(acks.tickerBefore).toMatchObject({ last_price: '3000000', volume_24h: '0.01' });
     const ticker = (await repro.get('/v1/ticker/ETH-KRW')).body;
-    expect(ticker).toMatchObject({ last_price: '3000000', volume_24h: '0' }); // the 24 h figures restart from the snapshot
+    // the 24 h figures are engine state too: the trade before the snapshot still counts
+    expect(ticker).toMatchObject({ last_price: '3000000', volume_24h: '0.01', quote_volume_24h: '30000', open_24h: '3000000', high_24h: '3000000', low_24h: '3000000' });
   });
 
   it('before the restart a retry of the finished order is a duplicate', () => {

@@ -824,12 +824,13 @@ export class ReferenceExchange {
   }
 
   /**
-   * What the trades / ticker projections hold (README "Projections": "Trades and ticker come from
-   * the sequencer's event sink (bounded: 1,000 trades per symbol, 24 h of minute buckets). After a
-   * restart they hold what was replayed since the latest snapshot"): the trades produced by
-   * commands with seq > `afterSeq` (the latest restart's snapshot seq; 0 before any restart).
-   * The ticker's last/open/high/low/volumes are read over the same trades (ASSUMPTION: the whole
-   * run lies inside one 24 h window; volume_24h in base, quote_volume_24h in quote).
+   * What the trades projection holds (README "Projections": trades come from the sequencer's event
+   * sink, bounded: 1,000 trades per symbol; after a restart they hold what was replayed since the
+   * latest snapshot): the trades produced by commands with seq > `afterSeq` (the latest restart's
+   * snapshot seq; 0 before any restart). The ticker's 24 h figures are engine state (engine/README
+   * "Events": Ticker) and survive restarts: read them with `afterSeq` 0. Its last/open/high/low/
+   * volumes are read over the same trades (ASSUMPTION: the whole run lies inside one 24 h window;
+   * volume_24h in base, quote_volume_24h in quote).
    */
   projection(symbol: string, afterSeq: bigint): { trades: Trade[]; last?: bigint; open?: bigint; high?: bigint; low?: bigint; volumeLots: bigint; quoteVolume: bigint } {
     const trades = (this.trades.get(symbol) ?? []).filter((t) => t.seq > afterSeq);
