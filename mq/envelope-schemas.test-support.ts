@@ -45,7 +45,10 @@ export function validateEnvelope(value: unknown, config: EngineConfig = DEFAULT_
   return [...new Set((validate.errors ?? []).filter((error) => error.keyword !== 'if').map(describe))];
 }
 
-/** Where a Kafka record or a RabbitMQ message was read. */
+/**
+ * Where a Kafka record or a RabbitMQ message was read. `topic` is the contract's name
+ * ("market-data", "executions"), without the namespace prefix of brokerNames(namespace).
+ */
 export type Destination =
   | { readonly broker: 'kafka'; readonly topic: string; readonly key: string | null }
   | { readonly broker: 'rabbitmq'; readonly routingKey: string };
