@@ -89,7 +89,11 @@ export class PublishLoop {
     this.#lifecycle = new PublisherLifecycle(options.downAfterMs ?? 10_000, this.#now);
     this.#cursor = this.#store.load(this.#publisher.name);
     this.#chains = { ...this.#cursor.chains };
-    this.#reader = new EventLogReader(options.eventLogDir, this.#cursor.seq + 1);
+    this.#reader = this.#newReader(this.#cursor.seq + 1);
+  }
+
+  #newReader(fromSeq: number): EventLogReader {
+    return new EventLogReader(this.#options.eventLogDir, fromSeq, { skipTypes: this.#publisher.skipEventTypes ?? [] });
   }
 
   get confirmedSeq(): number {
@@ -155,6 +159,12 @@ export class PublishLoop {
         this.#options.onWarning?.(`${this.#publisher.name}: the event log no longer holds seqs before ${skippedTo}; resuming there`);
       }
       if (records.length === 0) {
+        // only records this broker does not carry: nothing to send, but the cursor may move past them
+        if (this.#reader.readThrough > this.#cursor.seq && this.#queue.size + this.#queue.pending === 0) {
+          this.#cursor = { seq: this.#reader.readThrough, chains: { ...this.#chains } };
+          this.#cursorDirty = true;
+          this.#saveCursor(false);
+        }
         await new Promise<void>((resolve) => {
           this.#wake = resolve;
           setTimeout(resolve, pollMs);
@@ -181,7 +191,8 @@ export class PublishLoop {
     }
     return {
       envelopes,
-      lastSeq: records[records.length - 1]!.lastSeq,
+      // records skipped by type after the last one returned count as done with this batch
+      lastSeq: Math.max(records[records.length - 1]!.lastSeq, this.#reader.readThrough),
       chains: { ...chains },
       firstTimestamp: records[0]!.event.timestamp,
       generation: this.#generation,
@@ -231,7 +242,7 @@ export class PublishLoop {
     this.#heldThrough = error.heldSeq;
     this.#queue.clear();
     this.#reader.close();
-    this.#reader = new EventLogReader(this.#options.eventLogDir, error.heldSeq + 1);
+    this.#reader = this.#newReader(error.heldSeq + 1);
     this.#chains = Object.fromEntries(Object.keys(this.#chains).map((key) => [key, error.heldSeq]));
     this.#cursor = { seq: error.heldSeq, chains: { ...this.#chains } };
     this.#saveCursor(true);

@@ -21,6 +21,7 @@ export interface RabbitPublisherOptions {
 
 export class RabbitPublisher implements BrokerPublisher {
   readonly name = 'rabbitmq' as const;
+  readonly skipEventTypes = ['BalanceChanged'] as const;
   readonly #options: RabbitPublisherOptions;
   readonly #exchange: string;
   #connection: ChannelModel | undefined;

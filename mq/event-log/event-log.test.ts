@@ -24,17 +24,28 @@ afterEach(() => {
 
 const events = syntheticEvents;
 
+/** every record's first seq from `from` to the end of the log (a reader looks for the next segment at most every 50 ms: poll until the end) */
 const seqsOf = (dir: string, from = 1): number[] => {
+  const last = new EventLogWriterProbe(dir).lastSeq;
   const reader = new EventLogReader(dir, from);
   const seqs: number[] = [];
-  for (;;) {
-    const { records } = reader.read(1_000);
-    if (records.length === 0) break;
-    for (const record of records) seqs.push(record.firstSeq);
+  const deadline = Date.now() + 5_000;
+  while (reader.readThrough < last && Date.now() < deadline) {
+    for (const record of reader.read(1_000).records) seqs.push(record.firstSeq);
   }
   reader.close();
   return seqs;
 };
+
+/** the log's last seq, read the way the writer finds it on open (without keeping it open) */
+class EventLogWriterProbe {
+  readonly lastSeq: number;
+  constructor(dir: string) {
+    const writer = EventLogWriter.open({ dir });
+    this.lastSeq = writer.lastSeq;
+    writer.close();
+  }
+}
 
 describe('event log', () => {
   it('keeps every event once, in order, across segments, and a reader tails it from any seq', () => {

@@ -20,6 +20,17 @@ export interface ReadResult {
 }
 
 const READ_CHUNK = 1 << 20;
+/** an idle reader looks for a newer segment at most this often (a directory listing per poll adds up) */
+const NEXT_SEGMENT_CHECK_MS = 50;
+const TYPE_PREFIX = Buffer.from('{"type":"');
+
+/** The event type of a payload written by JSON.stringify of an engine event (its `type` comes first), without parsing it; undefined if it does not start that way. */
+function payloadType(bytes: Buffer, start: number, end: number): string | undefined {
+  if (end - start < TYPE_PREFIX.length + 2 || bytes.compare(TYPE_PREFIX, 0, TYPE_PREFIX.length, start, start + TYPE_PREFIX.length) !== 0) return undefined;
+  const from = start + TYPE_PREFIX.length;
+  const quote = bytes.indexOf(0x22, from);
+  return quote < 0 || quote > end ? undefined : bytes.toString('latin1', from, quote);
+}
 
 export class EventLogReader {
   readonly #dir: string;
@@ -29,10 +40,19 @@ export class EventLogReader {
   #fd: number | undefined;
   #offset = 0;
   #buffer = Buffer.allocUnsafe(READ_CHUNK);
+  #nextSegmentCheckedAt = 0;
+  /** event types this reader's owner does not need: their records are stepped over unparsed */
+  readonly #skipTypes: ReadonlySet<string>;
 
-  constructor(dir: string, fromSeq: number) {
+  constructor(dir: string, fromSeq: number, options: { readonly skipTypes?: Iterable<string> } = {}) {
     this.#dir = dir;
     this.#nextSeq = Math.max(1, fromSeq);
+    this.#skipTypes = new Set(options.skipTypes ?? []);
+  }
+
+  /** the last seq read, counting records skipped by type (≥ the last returned record's lastSeq) */
+  get readThrough(): number {
+    return this.#nextSeq - 1;
   }
 
   get nextSeq(): number {
@@ -51,6 +71,7 @@ export class EventLogReader {
     for (;;) {
       const got = this.#readFromSegment(maxRecords - records.length, records);
       if (records.length >= maxRecords) break;
+      if (got > 0 && records.length > 0 && records.length * 4 >= maxRecords) break; // enough for one batch
       if (got > 0) continue;
       // nothing more in this segment: move on only once a newer one exists and this one is whole
       const next = this.#nextSegment();
@@ -71,6 +92,7 @@ export class EventLogReader {
     const length = fs.readSync(this.#fd, this.#buffer, 0, this.#buffer.length, this.#offset);
     let position = 0;
     let count = 0;
+    let skipped = 0;
     while (count < max) {
       const check = checkRecord(this.#buffer, position, length);
       if (check.kind === 'incomplete') {
@@ -85,7 +107,10 @@ export class EventLogReader {
         if (this.#nextSegment()) throw new EventLogCorruptError(check.reason, this.#segment!.file, this.#offset + position);
         break; // the tail being written or torn: wait for the writer
       }
-      if (check.lastSeq >= this.#nextSeq) {
+      if (check.lastSeq >= this.#nextSeq && this.#skipTypes.size > 0 && this.#skipTypes.has(payloadType(this.#buffer, check.payloadStart, check.end) ?? '')) {
+        this.#nextSeq = check.lastSeq + 1;
+        skipped++;
+      } else if (check.lastSeq >= this.#nextSeq) {
         const payload = this.#buffer.toString('utf8', check.payloadStart, check.end);
         out.push({ firstSeq: check.firstSeq, lastSeq: check.lastSeq, event: JSON.parse(payload) as EngineEvent });
         this.#nextSeq = check.lastSeq + 1;
@@ -94,7 +119,8 @@ export class EventLogReader {
       position = check.end;
     }
     this.#offset += position;
-    return count;
+    // records consumed, returned or skipped: 0 means nothing more is there yet
+    return count + skipped;
   }
 
   /** Opens the segment holding `seq` (or the oldest one, if the log starts later) and skips to it. */
@@ -134,6 +160,9 @@ export class EventLogReader {
   #nextSegment(): EventSegment | undefined {
     const current = this.#segment;
     if (!current) return undefined;
+    const now = Date.now();
+    if (now - this.#nextSegmentCheckedAt < NEXT_SEGMENT_CHECK_MS) return undefined;
+    this.#nextSegmentCheckedAt = now;
     return listEventSegments(this.#dir).find((segment) => segment.firstSeq > current.firstSeq);
   }
 
