@@ -21,7 +21,7 @@ import { ApiMetrics } from '../api/metrics.ts';
 import { loadOrCreateSecretFile, parseEncryptionKey, SecretBox } from '../api/secret-box.ts';
 import { ensureDatabase, migrate } from '../db/migrate.ts';
 import { DEFAULT_ENGINE_CONFIG, Engine, type EngineConfig } from '../engine/index.ts';
-import { createSequencer, ENGINE_FACTORY_MODULE, type CommandInput, type RecoveryInfo } from '../sequencer/index.ts';
+import { createSequencer, ENGINE_FACTORY_MODULE, type RecoveryInfo } from '../sequencer/index.ts';
 import type { SequencerPort } from '../api/context.ts';
 import { loadConfig, type Config } from './config.ts';
 import { EventLogService } from './event-log-service.ts';
@@ -138,7 +138,7 @@ export async function startCore(config: Config, options: CoreOptions = {}): Prom
   const ticker = setInterval(() => {
     if (!journaled.ready || Date.now() - lastSubmitAt < 1_000) return;
     if (journaled.engine.pendingTickers() === 0) return;
-    sequencer.submit({ type: 'Tick' } as CommandInput).catch(() => {});
+    sequencer.submit({ type: 'Tick' }).catch(() => {});
   }, 250);
   ticker.unref();
 
