@@ -81,6 +81,7 @@ export class Stack {
     readonly dataDir: string,
     readonly port: number,
     options: StackOptions,
+    persisterPort: number,
   ) {
     this.#options = options;
     this.namespace = `t${process.pid}x${Math.floor(Math.random() * 1e9).toString(36)}`;
@@ -98,13 +99,15 @@ export class Stack {
       BROKER_NAMESPACE: this.namespace,
       PUBLISHERS: (options.publishers ?? ['redis', 'kafka', 'rabbitmq']).join(','),
       DATA_DIR: dataDir,
+      // the persister's /metrics and /health: a port per stack, so test files can run side by side
+      PERSISTER_PORT: String(persisterPort),
       ...options.env,
     };
   }
 
   static async start(options: StackOptions = {}): Promise<Stack> {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'xtrader-stack-'));
-    const stack = new Stack(dataDir, await freePort(), options);
+    const stack = new Stack(dataDir, await freePort(), options, await freePort());
     // database and migrations in place before the children start
     await ensureDatabase(stack.databaseUrl);
     await migrate(stack.pool);
