@@ -55,13 +55,20 @@ describe('admin', () => {
     const before = await api.state();
     const deposit = await api.admin('POST', '/admin/deposits', { user_id: body.user_id, asset: 'BTC', amount: '1.5' });
     expect(deposit.status).toBe(200);
-    expect(await json(deposit)).toMatchObject({ status: 'ACCEPTED', outcome: 'Applied', balances: [{ asset: 'BTC', available: '1.5' }] });
+    expect(await json(deposit)).toMatchObject({ status: 'APPLIED', message: 'deposit applied', outcome: 'Applied', balances: [{ asset: 'BTC', available: '1.5' }] });
     expect((await api.state()).last_seq).toBe(before.last_seq + 1);
     const withdraw = await api.admin('POST', '/admin/withdrawals', { user_id: body.user_id, asset: 'BTC', amount: '0.5' });
     expect(await json(withdraw)).toMatchObject({ outcome: 'Applied', balances: [{ asset: 'BTC', available: '1' }] });
     const tooMuch = await api.admin('POST', '/admin/withdrawals', { user_id: body.user_id, asset: 'BTC', amount: '2' });
     expect(tooMuch.status).toBe(400);
     expect(await json(tooMuch)).toMatchObject({ error: 'INSUFFICIENT_AVAILABLE' });
+    // a deposit the engine refuses (it would push BTC's total supply past 2^53 − 1 minor units): journaled, 409, nothing moved
+    const huge = await api.admin('POST', '/admin/deposits', { user_id: body.user_id, asset: 'BTC', amount: '90071992' });
+    expect(huge.status).toBe(409);
+    const hugeBody = await json(huge);
+    expect(hugeBody).toMatchObject({ status: 'REJECTED', outcome: 'Rejected', balances: [{ asset: 'BTC', available: '1' }] });
+    expect(hugeBody.message).toMatch(/^deposit rejected by the engine: \w+ \(journaled as request \d+; no balance changed\)$/);
+    expect(hugeBody.message).not.toMatch(/accepted/);
     const unknownUser = await api.admin('POST', '/admin/deposits', { user_id: '999999999', asset: 'BTC', amount: '1' });
     expect(await json(unknownUser)).toMatchObject({ error: 'UNKNOWN_USER' });
     const unknownAsset = await api.admin('POST', '/admin/deposits', { user_id: body.user_id, asset: 'DOGE', amount: '1' });

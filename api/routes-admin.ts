@@ -60,14 +60,24 @@ export function adminRoutes(app: Hono<AppEnv>, deps: ApiDeps, views: Views): voi
       });
       const rejected = result.events.find((event) => event.type === 'OrderRejected');
       const balance = sequencer.engine.balances(userId).find((entry) => entry.asset === asset.code);
-      return c.json({
-        request_id: String(result.seq),
-        status: 'ACCEPTED',
-        message: `${kind === 'Deposit' ? 'deposit' : 'withdrawal'} accepted`,
-        outcome: rejected ? 'Rejected' : 'Applied',
-        reject_reason: rejected?.type === 'OrderRejected' ? rejected.reason : null,
-        balances: views.balances(balance ? [balance] : []),
-      });
+      const what = kind === 'Deposit' ? 'deposit' : 'withdrawal';
+      const balances = views.balances(balance ? [balance] : []);
+      if (rejected?.type === 'OrderRejected') {
+        // journaled (it has a request id) but refused by the engine: nothing moved, and the answer says so
+        return c.json(
+          {
+            error: rejected.reason,
+            message: `${what} rejected by the engine: ${rejected.reason} (journaled as request ${result.seq}; no balance changed)`,
+            request_id: String(result.seq),
+            status: 'REJECTED',
+            outcome: 'Rejected',
+            reject_reason: rejected.reason,
+            balances,
+          },
+          409,
+        );
+      }
+      return c.json({ request_id: String(result.seq), status: 'APPLIED', message: `${what} applied`, outcome: 'Applied', reject_reason: null, balances });
     });
   }
 
