@@ -59,7 +59,11 @@ export class EventLogReader {
     return this.#nextSeq;
   }
 
-  /** Up to `maxRecords` records from nextSeq on (fewer, or none, when the writer has not written more yet). */
+  /**
+   * Up to `maxRecords` records from nextSeq on: fewer, or none, when the writer has not written more
+   * yet — or, at the end of a segment, when the next one appeared less than 50 ms ago (it is found
+   * on a later call). Poll it; `readThrough` says how far it got.
+   */
   read(maxRecords: number): ReadResult {
     let skippedTo: number | undefined;
     if (this.#fd === undefined) {
@@ -154,6 +158,8 @@ export class EventLogReader {
     this.#fd = fd;
     this.#segment = segment;
     this.#offset = SEGMENT_HEADER_BYTES;
+    // a reader catching up crosses segments without waiting; only one at the live end waits between looks
+    this.#nextSegmentCheckedAt = 0;
     return true;
   }
 

@@ -121,7 +121,8 @@ export class EventLogWriter {
 
   /** fdatasync now, on this thread (before a snapshot; at close). */
   syncNow(): void {
-    if (this.#fd !== undefined && this.#unsynced) {
+    // a background fdatasync in flight may have started before the last write: sync again here
+    if (this.#fd !== undefined && (this.#unsynced || this.#syncing)) {
       this.#unsynced = false;
       fs.fdatasyncSync(this.#fd);
     }
