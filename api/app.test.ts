@@ -221,6 +221,10 @@ describe('validation: every class is refused without changing state', () => {
     ['quote amount on a sell', { symbol: 'BTC-KRW', side: 'Sell', order_type: 'Market', quote_amount: '100000' }, 400, 'QUOTE_AMOUNT_NOT_ALLOWED'],
     ['quantity missing', { symbol: 'BTC-KRW', side: 'Buy', order_type: 'Limit', price: '50000000' }, 400, 'QUANTITY_REQUIRED'],
     ['bad client_order_id', { ...limitBuy, client_order_id: 'has space' }, 400, 'INVALID_CLIENT_ORDER_ID'],
+    // a JSON number where a string belongs is refused, not turned into a string (decimals take both)
+    ['client_order_id as a JSON number', { ...limitBuy, client_order_id: 123 }, 400, 'INVALID_CLIENT_ORDER_ID'],
+    ['symbol as a JSON number', { ...limitBuy, symbol: 1 }, 400, 'INVALID_FIELD'],
+    ['side as a JSON number', { ...limitBuy, side: 0 }, 400, 'INVALID_SIDE'],
     ['bad self-trade prevention', { ...limitBuy, self_trade_prevention: 'Allow' }, 400, 'INVALID_STP_MODE'],
     // JSON numbers are validated by the characters the client sent, never via a rounding float.
     ['JSON-number quantity a float would round to the lot', '{"symbol":"BTC-KRW","side":"Buy","order_type":"Limit","price":"50000000","quantity":0.0100000000000000000001}', 400, 'TOO_MANY_DECIMALS'],

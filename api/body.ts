@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { ApiError } from './errors.ts';
-import { quoteJsonNumbers } from './json-numbers.ts';
+import { NUMBER_MARK, quoteJsonNumbers } from './json-numbers.ts';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 
@@ -59,5 +59,29 @@ export function parseJsonObject(text: string): Record<string, unknown> {
     throw new ApiError('MALFORMED_JSON');
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ApiError('INVALID_BODY');
-  return value as Record<string, unknown>;
+  const body = value as Record<string, unknown>;
+  for (const key of Object.keys(body)) body[key] = restoreNumbers(body[key], DECIMAL_FIELDS.has(key));
+  return body;
 }
+
+/**
+ * Decimal fields keep the client's exact characters as a string; anywhere else a JSON number is a
+ * number again, so the field's validator refuses it where a string belongs (`"client_order_id": 123`
+ * is INVALID_FIELD, not the string "123"), and an unknown field is still UNKNOWN_FIELD.
+ */
+function restoreNumbers(value: unknown, decimal: boolean): unknown {
+  if (typeof value === 'string') {
+    if (!value.startsWith(NUMBER_MARK)) return value;
+    const literal = value.slice(NUMBER_MARK.length);
+    return decimal ? literal : Number(literal);
+  }
+  if (Array.isArray(value)) return value.map((item) => restoreNumbers(item, false));
+  if (typeof value === 'object' && value !== null) {
+    const object = value as Record<string, unknown>;
+    for (const key of Object.keys(object)) object[key] = restoreNumbers(object[key], false);
+  }
+  return value;
+}
+
+/** the body fields that are decimals: a JSON number or a string, the same rules either way */
+const DECIMAL_FIELDS: ReadonlySet<string> = new Set(['price', 'quantity', 'stop_price', 'quote_amount', 'amount']);

@@ -15,6 +15,13 @@ function isNumberChar(code: number): boolean {
   return (code >= 48 && code <= 57) || code === 46 || code === 45 || code === 43 || code === 101 || code === 69;
 }
 
+/**
+ * Marks a string that was a JSON number in the body (it cannot come from a client's string unless
+ * the client wrote \u0000 itself, which no field accepts): decimals drop it, every other field is
+ * refused with it — `"client_order_id": 123` is a 400, not the string "123".
+ */
+export const NUMBER_MARK = '\u0000';
+
 export function quoteJsonNumbers(text: string): string {
   let out = '';
   let copiedUpTo = 0;
@@ -36,7 +43,7 @@ export function quoteJsonNumbers(text: string): string {
     while (end < text.length && isNumberChar(text.charCodeAt(end))) end++;
     const literal = text.slice(index, end);
     if (JSON_NUMBER.test(literal)) {
-      out += text.slice(copiedUpTo, index) + '"' + literal + '"';
+      out += text.slice(copiedUpTo, index) + '"\\u0000' + literal + '"';
       copiedUpTo = end;
     }
     index = end - 1;
