@@ -388,10 +388,17 @@ describe('vulnerabilities the review found, fixed (reproductions asserting the s
     }
     const makerView = await signedRaw(core, alice, 'GET', `/v1/order/${maker.body.order_id}`);
     const feesAfter = await balance(core, '0', 'KRW');
-    const collected = Number(feesAfter.available) - Number(feesBefore.available);
-    // Today: all 11 sells are accepted and fill (5,489 KRW traded) and the exchange collects 0 KRW;
-    // the same 11 lots as one fill would pay 10 KRW taker + 5 KRW maker.
-    expect(makerView.body.filled_quantity === '0' || collected > 0, `filled ${makerView.body.filled_quantity}, fees ${collected} KRW, sells ${sells.map((sell) => sell.status).join(',')}`).toBe(true);
+    // Before the fix all 11 sells filled (5,489 KRW traded) and the exchange collected 0 KRW. Now
+    // each one is refused by the engine for its notional at the best price (499 KRW < 5,000 KRW):
+    // acknowledged, then Rejected with NOTIONAL_BELOW_MIN, and nothing trades.
+    for (const sell of sells) {
+      expect(sell.status).toBe(200);
+      expect(sell.body.order_status).toBe('Rejected');
+      const view = await signedRaw(core, bob, 'GET', `/v1/order/${sell.body.order_id}`);
+      expect(view.body).toMatchObject({ status: 'Rejected', reject_reason: 'NOTIONAL_BELOW_MIN', filled_quantity: '0' });
+    }
+    expect(makerView.body.filled_quantity).toBe('0');
+    expect(feesAfter.available).toBe(feesBefore.available);
   });
 });
 
