@@ -92,7 +92,9 @@ export class RabbitPublisher implements BrokerPublisher {
     this.#connecting ??= (async () => {
       const url = new URL(this.#options.url);
       if (!url.searchParams.has('heartbeat')) url.searchParams.set('heartbeat', String(this.#options.heartbeatSeconds ?? 5));
-      const connection = await amqp.connect(url.toString(), { timeout: 3_000 });
+      // noDelay: amqplib writes a message as several frames; with Nagle on, each batch after the
+      // first small write waited for the broker's delayed ACK (~40 ms per batch, ~100+ ms per envelope)
+      const connection = await amqp.connect(url.toString(), { timeout: 3_000, noDelay: true });
       connection.on('error', () => {}); // surfaced by the failing publish
       connection.on('close', () => {
         if (this.#connection === connection) this.reset();
