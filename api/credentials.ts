@@ -142,12 +142,6 @@ export class CredentialStore {
     return undefined;
   }
 
-  /** Every user id (for rebuilding per-user indexes after recovery). */
-  async allUserIds(): Promise<number[]> {
-    const result = await guarded(() => this.#pool.query<{ id: string }>('SELECT id FROM users ORDER BY id'));
-    return result.rows.map((row) => Number(row.id));
-  }
-
   async userExists(userId: number): Promise<boolean> {
     if (this.#userIds.has(userId)) return true;
     const result = await guarded(() => this.#pool.query('SELECT 1 FROM users WHERE id = $1', [userId]));

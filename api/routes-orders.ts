@@ -48,6 +48,15 @@ export function parseOrderId(text: string): number {
  */
 const orderIdOf = (result: SubmitResult): number => result.orderId ?? result.seq;
 
+/** The order a place was refused as the retry of (the engine's DUPLICATE_CLIENT_ORDER_ID), if it was. */
+function duplicateOf(result: SubmitResult): number | undefined {
+  for (const event of result.events) if (event.type === 'OrderRejected' && event.duplicateOfOrderId !== undefined) return event.duplicateOfOrderId;
+  return undefined;
+}
+
+/** The order a place's client_order_id names: its own, or the one it was refused as a retry of. */
+const originalOf = (result: SubmitResult): number => duplicateOf(result) ?? orderIdOf(result);
+
 export type PlaceOrder = (userId: number, contentType: string | undefined, body: string) => Promise<Record<string, unknown>>;
 
 export function orderPlacer(deps: ApiDeps): PlaceOrder {
@@ -65,8 +74,15 @@ export function orderPlacer(deps: ApiDeps): PlaceOrder {
     order_status: statusFromEvents(orderId, events) ?? statusOf(orderId) ?? null,
   });
 
+  const duplicateAnswer = (orderId: number) => ({
+    order_id: String(orderId),
+    status: 'ACCEPTED',
+    message: 'duplicate client_order_id: this is the original order, no new order was placed',
+    order_status: statusOf(orderId) ?? null,
+    duplicate: true,
+  });
+
   return async (userId, contentType, body) => {
-    // The client_order_id index must be complete before any place is accepted.
     if (deps.ready && !deps.ready()) throw new ApiError('NOT_READY');
     requireJsonType(contentType);
     const input = parseJsonObject(body);
@@ -77,19 +93,13 @@ export function orderPlacer(deps: ApiDeps): PlaceOrder {
     if (clientOrderId !== undefined) {
       // Idempotent retry: the same client_order_id from the same user answers with the original order.
       const key = `${userId}:${clientOrderId}`;
-      // Both lookups happen before any await, so two concurrent requests cannot both submit.
+      // Both lookups happen before any await, so two concurrent requests cannot both submit. The
+      // engine owns which ids are taken (open orders and the finished ones it remembers, restored
+      // with it after a restart) and refuses a duplicate itself: this read only saves the journal.
       const pending = inFlight.get(key);
-      const known = feed.orderForClientOrderId(userId, clientOrderId);
-      const existing = known ?? (pending ? orderIdOf(await pending) : undefined);
-      if (existing !== undefined) {
-        return {
-          order_id: String(existing),
-          status: 'ACCEPTED',
-          message: 'duplicate client_order_id: this is the original order, no new order was placed',
-          order_status: statusOf(existing) ?? null,
-          duplicate: true,
-        };
-      }
+      const known = sequencer.engine.orderForClientOrderId(userId, clientOrderId);
+      const existing = known ?? (pending ? originalOf(await pending) : undefined);
+      if (existing !== undefined) return duplicateAnswer(existing);
       const started = performance.now();
       const submitting = sequencer.submit(command);
       inFlight.set(key, submitting);
@@ -100,6 +110,9 @@ export function orderPlacer(deps: ApiDeps): PlaceOrder {
         inFlight.delete(key);
       }
       metrics.ackSeconds.observe((performance.now() - started) / 1000);
+      // Refused by the engine as a retry this read did not see: the same answer as above.
+      const original = duplicateOf(result);
+      if (original !== undefined) return duplicateAnswer(original);
       return acknowledgement(result.orderId ?? result.seq, result.events);
     }
     const started = performance.now();

@@ -74,6 +74,13 @@ const cases: [RejectReason, (d: Driver) => void][] = [
       raw(d, { orderId: id });
     },
   ],
+  [
+    'DUPLICATE_CLIENT_ORDER_ID',
+    (d) => {
+      d.buy(1, 10, 1000, { clientOrderId: 'retry-me' });
+      d.sell(1, 10, 2000, { clientOrderId: 'retry-me' });
+    },
+  ],
   ['ORDER_NOT_FOUND', (d) => d.cancel(1, 12345)],
   [
     'NOT_ORDER_OWNER',

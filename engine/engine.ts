@@ -56,6 +56,7 @@ const UNRECORDABLE = new Set<RejectReason>([
   'INVALID_COMMAND',
   'INVALID_CLIENT_ORDER_ID',
   'DUPLICATE_ORDER_ID',
+  'DUPLICATE_CLIENT_ORDER_ID',
 ]);
 
 export class Engine implements MatchingEngine {
@@ -172,6 +173,13 @@ export class Engine implements MatchingEngine {
     const reason = validatePlaceOrder(book?.market, command);
     if (reason !== undefined) return this.rejectOrder(reason, command);
     if (this.orders.get(command.orderId) !== undefined) return this.rejectOrder('DUPLICATE_ORDER_ID', command);
+    const clientOrderId = command.clientOrderId;
+    if (clientOrderId !== undefined) {
+      // One order per (user, client order id) among open and remembered orders: the retry is told
+      // which order has it, and leaves no record of its own (it must not shadow the original).
+      const original = this.ledger.find(command.userId)?.clientOrderIds?.get(clientOrderId);
+      if (original !== undefined) return this.reject('DUPLICATE_CLIENT_ORDER_ID', command, command.orderId, undefined, original);
+    }
     const market = (book as Book).market;
     const isBuy = command.side === 'Buy';
     if (command.postOnly) {
@@ -208,6 +216,7 @@ export class Engine implements MatchingEngine {
     const order = this.newOrder(command, market, account, isBuy);
     order.locked = hold;
     this.orders.set(order.orderId, order);
+    if (clientOrderId !== undefined) this.claimClientOrderId(account, clientOrderId, order.orderId);
     if (command.stopPrice !== undefined) {
       order.status = 'Untriggered';
       this.list(order);
@@ -600,17 +609,35 @@ export class Engine implements MatchingEngine {
    * forgets the oldest one beyond the limit, and recycles the record.
    */
   private remember(order: OrderNode): void {
-    const slot = this.recent.push(order);
-    const evictedId = this.recent.lastEvictedId;
+    const recent = this.recent;
+    const slot = recent.push(order);
+    const evictedId = recent.lastEvictedId;
     // While an order is remembered its id cannot be placed or recorded again (duplicate), so the
     // index entry of the evicted id is still its slot: count it out without touching it.
-    if (evictedId >= 0) this.orders.forget(evictedId);
+    if (evictedId >= 0) {
+      this.orders.forget(evictedId);
+      if (recent.lastEvictedClientOrderId !== undefined) this.releaseClientOrderId(recent.lastEvictedUserId, recent.lastEvictedClientOrderId, evictedId);
+    }
     if (slot >= 0) this.orders.set(order.orderId, slot);
-    else this.orders.delete(order.orderId);
+    else {
+      this.orders.delete(order.orderId);
+      if (order.clientOrderId !== undefined) this.releaseClientOrderId(order.userId, order.clientOrderId, order.orderId);
+    }
     order.account = null;
     order.clientOrderId = undefined;
     order.level = null;
     this.nodePool.push(order);
+  }
+
+  /** The user's client order id now names `orderId` (an accepted order or a kept Rejected record). */
+  private claimClientOrderId(account: Account, clientOrderId: string, orderId: number): void {
+    (account.clientOrderIds ??= new Map()).set(clientOrderId, orderId);
+  }
+
+  /** A forgotten order gives its client order id back (unless a newer order holds it: old snapshots). */
+  private releaseClientOrderId(userId: number, clientOrderId: string, orderId: number): void {
+    const clientOrderIds = this.ledger.find(userId)?.clientOrderIds;
+    if (clientOrderIds?.get(clientOrderId) === orderId) clientOrderIds.delete(clientOrderId);
   }
 
   private release(order: OrderNode, assetIndex: number, amount: number): void {
@@ -631,7 +658,7 @@ export class Engine implements MatchingEngine {
   // ---------------------------------------------------------------------------------------------
   // Rejections and per-command event gathering
 
-  private reject(reason: RejectReason, command: Command, orderId: number | undefined, order?: OrderView): undefined {
+  private reject(reason: RejectReason, command: Command, orderId: number | undefined, order?: OrderView, duplicateOfOrderId?: number): undefined {
     const place = command?.type === 'PlaceOrder' ? command : undefined;
     const userId = (command as { userId?: unknown } | undefined)?.userId; // a Tick has none (and never is rejected)
     this.emit({
@@ -646,6 +673,7 @@ export class Engine implements MatchingEngine {
       clientOrderId: typeof place?.clientOrderId === 'string' ? place.clientOrderId : undefined,
       symbol: typeof place?.symbol === 'string' ? place.symbol : undefined,
       order,
+      duplicateOfOrderId,
     });
     return undefined;
   }
@@ -655,7 +683,10 @@ export class Engine implements MatchingEngine {
     const order = this.recordRejected(reason, command);
     // The event carries the record's view; the record joins the remembered orders after it.
     this.reject(reason, command, validId ? command.orderId : undefined, order?.view());
-    if (order !== undefined) this.remember(order);
+    if (order === undefined) return;
+    // A kept record holds its client order id like any order: a retry is answered with it.
+    if (typeof order.clientOrderId === 'string') this.claimClientOrderId(this.ledger.account(order.userId), order.clientOrderId, order.orderId);
+    this.remember(order);
   }
 
   /** The Rejected record of a refused PlaceOrder, or undefined when none is kept (not yet remembered). */
@@ -665,8 +696,11 @@ export class Engine implements MatchingEngine {
     const tif = command.timeInForce;
     const combination = reason === 'INVALID_TIME_IN_FORCE' && (tif === 'GTC' || tif === 'IOC' || tif === 'FOK');
     if ((UNRECORDABLE.has(reason) && !combination) || typeof command.symbol !== 'string') return undefined;
-    // An id already known keeps its own record (a rejected command does not shadow it).
+    // An id already known keeps its own record (a rejected command does not shadow it); so does a
+    // client order id (a shape refusal comes before the duplicate check).
     if (this.orders.get(command.orderId) !== undefined) return undefined;
+    const clientOrderId = command.clientOrderId;
+    if (clientOrderId !== undefined && this.ledger.find(command.userId)?.clientOrderIds?.has(clientOrderId) === true) return undefined;
     // Keep the rejected order answerable by id (status Rejected with its reason).
     const order = this.newOrder(command, this.books.get(command.symbol)?.market, null, command.side === 'Buy');
     if (!isNonNegativeSafe(order.price)) order.price = 0;
@@ -853,6 +887,10 @@ export class Engine implements MatchingEngine {
     const entry = typeof orderId === 'number' && orderId > 0 ? this.orders.get(orderId) : undefined;
     if (entry === undefined) return undefined;
     return typeof entry === 'number' ? this.recent.view(entry) : entry.view();
+  }
+
+  orderForClientOrderId(userId: number, clientOrderId: string): number | undefined {
+    return this.ledger.accounts.get(userId)?.clientOrderIds?.get(clientOrderId);
   }
 
   openOrders(userId: number, symbol?: string): OrderView[] {

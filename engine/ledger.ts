@@ -22,6 +22,11 @@ export class Account {
   readonly open: (OrderNode | null)[] = [];
   /** cleared slots of `open`, reused first */
   private readonly freeSlots: number[] = [];
+  /**
+   * client order id → order id, for this user's open orders and the finished ones the engine
+   * still remembers (RecentOrders); created with the user's first client order id
+   */
+  clientOrderIds: Map<string, number> | null = null;
 
   constructor(
     readonly userId: number,

@@ -60,6 +60,9 @@ export class RecentOrders {
   private count = 0;
   /** id of the order forgotten by the last push, or -1 */
   lastEvictedId = -1;
+  /** owner and client order id of that order (its id is free again once it is forgotten) */
+  lastEvictedUserId = -1;
+  lastEvictedClientOrderId: string | undefined = undefined;
 
   constructor(readonly limit: number) {
     this.values = new Float64Array(limit * Column.Count);
@@ -80,6 +83,8 @@ export class RecentOrders {
     if (this.count === limit) {
       slot = this.start;
       this.lastEvictedId = this.values[slot * Column.Count + Column.OrderId]!;
+      this.lastEvictedUserId = this.values[slot * Column.Count + Column.UserId]!;
+      this.lastEvictedClientOrderId = this.clientOrderIds[slot];
       this.start = slot + 1 === limit ? 0 : slot + 1;
     } else {
       slot = this.start + this.count;

@@ -59,6 +59,7 @@ export const REJECT_CODES = {
   AMEND_NOT_REDUCING: 3006,
   AMEND_BELOW_FILLED: 3007,
   AMEND_NOT_ALLOWED: 3008,
+  DUPLICATE_CLIENT_ORDER_ID: 3009,
 } as const;
 
 export type RejectReason = keyof typeof REJECT_CODES;
@@ -111,6 +112,7 @@ export const REJECT_MESSAGES: Readonly<Record<RejectReason, string>> = {
   AMEND_NOT_REDUCING: 'amend may only reduce the quantity',
   AMEND_BELOW_FILLED: 'amended quantity must stay above the filled quantity',
   AMEND_NOT_ALLOWED: 'a buy by quote amount has no quantity to amend',
+  DUPLICATE_CLIENT_ORDER_ID: 'this user already has an order with this client order id (open or among the remembered finished ones)',
 };
 
 const WORD_BY_CODE = new Map<number, RejectReason>();

@@ -25,7 +25,7 @@ export function primeEventShapes(): void {
     { type: 'OrderAccepted', seq: 0, timestamp: TAGGED, order: view },
     { type: 'OrderExpired', seq: 0, timestamp: TAGGED, reason: 'IOC', order: view },
     { type: 'Trade', seq: 0, timestamp: TAGGED, symbol: '', tradeId: 0, price: 0, quantity: 0, quoteQuantity: 0, takerSide: 'Buy', maker: report, taker: report },
-    { type: 'OrderRejected', seq: 0, timestamp: TAGGED, code: 0, reason: '', commandType: 'PlaceOrder', userId: 0, orderId: undefined, clientOrderId: undefined, symbol: undefined, order: view },
+    { type: 'OrderRejected', seq: 0, timestamp: TAGGED, code: 0, reason: '', commandType: 'PlaceOrder', userId: 0, orderId: undefined, clientOrderId: undefined, symbol: undefined, order: view, duplicateOfOrderId: undefined },
     { type: 'BookDelta', seq: 0, timestamp: TAGGED, symbol: '', symbolSeq: 0, side: 'Buy', price: 0, quantity: 0 },
     { type: 'BalanceChanged', seq: 0, timestamp: TAGGED, userId: 0, asset: '', available: 0, locked: 0 },
     { type: 'Ticker', seq: 0, timestamp: TAGGED, symbol: '', lastPrice: undefined, bestBid: undefined, bestAsk: undefined, open24h: undefined, high24h: undefined, low24h: undefined, volume24h: 0, quoteVolume24h: 0 },

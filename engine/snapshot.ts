@@ -10,14 +10,18 @@ import { OrderNode } from './order.ts';
 import { ORDER_TYPES, SIDES, STATUSES, STP_MODES, TIMES_IN_FORCE } from './recent-orders.ts';
 import type { EngineSnapshot } from './types.ts';
 
-/** 2: flat order lists; 3: the status field also carries the expiry reason (bits 3–5); 4: ticker state per book */
-export const SNAPSHOT_VERSION = 4;
+/**
+ * 2: flat order lists; 3: the status field also carries the expiry reason (bits 3–5); 4: ticker
+ * state per book; 5: the client order ids taken per user
+ */
+export const SNAPSHOT_VERSION = 5;
 /**
  * versions restoreState reads: a version 2 snapshot is a version 3 one without expiry reasons, a
  * version 3 one is a version 4 one without ticker state (restored empty: no Ticker emitted yet, no
- * trades in the 24 h window)
+ * trades in the 24 h window), a version 4 one is a version 5 one without client order ids (rebuilt
+ * from the orders it holds)
  */
-const READABLE_VERSIONS: readonly number[] = [2, 3, 4];
+const READABLE_VERSIONS: readonly number[] = [2, 3, 4, 5];
 
 /**
  * Orders are stored as one flat list per book side (and for stops and remembered orders):
@@ -62,6 +66,11 @@ interface SnapshotV1 {
   accounts: number[][];
   books: BookRecord[];
   recent: OrderList;
+  /**
+   * version 5 on: [userId, clientOrderId, orderId, …] for every client order id taken (by an open
+   * order or a remembered finished one), by user id, then order id
+   */
+  clientOrderIds?: (number | string)[];
 }
 
 function encode(order: OrderNode, list: OrderList): void {
@@ -163,6 +172,14 @@ export function snapshotState(engine: Engine): EngineSnapshot {
   }
   const recent: OrderList = [];
   for (const slot of engine.recent.slots()) engine.recent.appendRecord(slot, recent);
+  const clientOrderIds: (number | string)[] = [];
+  for (const userId of userIds) {
+    const taken = engine.ledger.accounts.get(userId)!.clientOrderIds;
+    if (taken === null || taken.size === 0) continue;
+    // Canonical order (a Map iterates in insertion order, which a restored engine need not share).
+    const entries = [...taken].sort((a, b) => a[1] - b[1]);
+    for (const [clientOrderId, orderId] of entries) clientOrderIds.push(userId, clientOrderId, orderId);
+  }
   const snapshot: SnapshotV1 = {
     version: SNAPSHOT_VERSION,
     seq: engine.seq,
@@ -171,6 +188,7 @@ export function snapshotState(engine: Engine): EngineSnapshot {
     accounts,
     books,
     recent,
+    clientOrderIds,
   };
   return snapshot as unknown as EngineSnapshot;
 }
@@ -232,4 +250,32 @@ export function restoreState(engine: Engine, data: EngineSnapshot): void {
     if (engine.recent.lastEvictedId >= 0) engine.orders.forget(engine.recent.lastEvictedId);
     if (slot >= 0) engine.orders.set(order.orderId, slot);
   }
+  if (snapshot.clientOrderIds !== undefined) {
+    const list = snapshot.clientOrderIds;
+    for (let offset = 0; offset < list.length; offset += 3) {
+      const account = engine.ledger.account(list[offset] as number);
+      (account.clientOrderIds ??= new Map()).set(list[offset + 1] as string, list[offset + 2] as number);
+    }
+  } else rebuildClientOrderIds(engine);
+}
+
+/**
+ * Before version 5 the API kept the client order ids: take them from the orders the snapshot holds
+ * — the remembered finished ones oldest first, then the open ones, so an open order wins over a
+ * finished one and a newer over an older (the API's index could let a duplicate in).
+ */
+function rebuildClientOrderIds(engine: Engine): void {
+  const take = (userId: number, clientOrderId: string | undefined, orderId: number): void => {
+    if (typeof clientOrderId !== 'string') return;
+    const account = engine.ledger.account(userId);
+    (account.clientOrderIds ??= new Map()).set(clientOrderId, orderId);
+  };
+  for (const slot of engine.recent.slots()) {
+    const view = engine.recent.view(slot);
+    take(view.userId, view.clientOrderId, view.orderId);
+  }
+  const open: OrderNode[] = [];
+  for (const account of engine.ledger.accounts.values()) for (const order of account.open) if (order !== null) open.push(order);
+  open.sort((a, b) => a.orderId - b.orderId);
+  for (const order of open) take(order.userId, order.clientOrderId, order.orderId);
 }

@@ -62,7 +62,10 @@ export interface EngineConfig {
   readonly markets: readonly MarketSpec[];
   /** user id of the account fees are credited to */
   readonly feeAccountId: number;
-  /** finished orders kept answerable by getOrder() (bounded FIFO, part of the state) */
+  /**
+   * finished orders kept answerable by getOrder() (bounded FIFO, part of the state); their client
+   * order ids stay taken as long as they are kept (open orders' always are)
+   */
   readonly recentFinishedLimit: number;
 }
 
@@ -212,6 +215,8 @@ export interface OrderRejectedEvent extends EventBase {
   readonly symbol?: string;
   /** a refused PlaceOrder the engine records (answerable by id): the order as recorded, status Rejected */
   readonly order?: OrderView;
+  /** DUPLICATE_CLIENT_ORDER_ID: the order that holds this user's client order id (the answer to the retry) */
+  readonly duplicateOfOrderId?: number;
 }
 
 export interface OrderTriggeredEvent extends EventBase {
@@ -357,6 +362,12 @@ export interface MatchingEngine {
   /** the symbol's ticker figures now (24 h window ending at `now`, ms), as a Ticker would carry them; undefined for an unknown symbol */
   ticker(symbol: string, now: number): TickerFigures | undefined;
   getOrder(orderId: number): OrderView | undefined;
+  /**
+   * The order holding this user's client order id: an open order, or a finished one still
+   * remembered (the recentFinishedLimit window). A PlaceOrder with it is refused as
+   * DUPLICATE_CLIENT_ORDER_ID.
+   */
+  orderForClientOrderId(userId: number, clientOrderId: string): number | undefined;
   openOrders(userId: number, symbol?: string): OrderView[];
   /** Finished orders still answerable by getOrder (the bounded recent-orders memory), oldest first. */
   finishedOrders(): Iterable<OrderView>;

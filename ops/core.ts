@@ -147,12 +147,12 @@ export async function startCore(config: Config, options: CoreOptions = {}): Prom
   const credentials = new CredentialStore(pool, new SecretBox(encryptionKey), (apiKey, userId) =>
     logger.warn({ apiKey, userId }, 'API key exists but its secret does not open with this SECRET_ENCRYPTION_KEY / secret-key file: answered 401 INVALID_API_KEY'),
   );
-  let indexesReady = false;
+  let recovered = false;
   const app = createApi({
     sequencer,
     engineConfig,
     credentials,
-    ready: () => indexesReady,
+    ready: () => recovered,
     feed,
     metrics,
     adminToken,
@@ -170,13 +170,9 @@ export async function startCore(config: Config, options: CoreOptions = {}): Prom
   const url = `http://${config.API_HOST}:${address.port}`;
   logger.info({ url }, 'core listening; recovering');
 
-  // Users come from PostgreSQL, not the journal: read them first, so that right after recovery the
-  // open orders of every user re-enter the client_order_id index before orders are accepted.
-  const userIds = await credentials.allUserIds();
+  // Which client_order_ids are taken is engine state: recovered with the engine, nothing to rebuild.
   const ready = journaled.open().then(() => {
-    feed.rememberFinishedOrders(journaled.engine.finishedOrders());
-    for (const userId of userIds) feed.rememberOpenOrders(journaled.engine.openOrders(userId));
-    indexesReady = true;
+    recovered = true;
     logger.info({ recovery, lastSeq: sequencer.lastSeq }, 'core ready');
   });
 
@@ -184,7 +180,7 @@ export async function startCore(config: Config, options: CoreOptions = {}): Prom
   // The sequencer stops for good when journal I/O fails (every submit then answers 503
   // OUTCOME_UNKNOWN). Recovery on a fresh start is the way back, so tell the owner of the process.
   const watchdog = setInterval(() => {
-    if (indexesReady && !sequencer.ready && !closing) {
+    if (recovered && !sequencer.ready && !closing) {
       clearInterval(watchdog);
       logger.fatal('sequencer stopped (journal failure); the core must restart to recover');
       options.onSequencerFailure?.();

@@ -78,7 +78,8 @@ const KNOWN_DISAGREEMENTS: Readonly<Record<string, { readonly field: 'ack order_
  * CID_FORGOTTEN_AFTER_RESTART (fixed; reproduction in the last describe): after a restart, a retry
  * with the client_order_id of an order that had FINISHED before the latest snapshot placed a new
  * order instead of answering `duplicate: true` (recovery re-indexed only open orders and the events
- * replayed after the snapshot). The core now also indexes the finished orders the engine remembers.
+ * replayed after the snapshot). The ids are engine state now, in the snapshot; retryFromSnapshot
+ * checks it after every kill.
  */
 
 const knownFor = (o: OrderState, field: string) => [...o.flags].some((flag) => KNOWN_DISAGREEMENTS[flag]?.field === field);
@@ -178,7 +179,7 @@ let projectionFloor = 0n;
 /** "userId|client_order_id" → order id */
 const clientOrderIds = new Map<string, string>();
 const restarts: RestartFacts[] = [];
-const counts = { retries: 0, retriesOtherUser: 0, bursts: 0, oddCancels: 0, comparisons: 0, ticks: 0 };
+const counts = { retries: 0, retriesOtherUser: 0, bursts: 0, oddCancels: 0, comparisons: 0, ticks: 0, retriesFromSnapshot: 0 };
 let phase = '';
 
 function note(kind: string, text: string): void {
@@ -622,6 +623,7 @@ async function crashAndRestart(k: number, atCommand: number): Promise<void> {
     if (answer.body.order_status !== order.status) note('acks', `retried in-flight order ${order.id}: ack order_status ${answer.body.order_status}, model ${order.status}`);
   }
   projectionFloor = BigInt(typeof recovery.snapshotSeq === 'number' ? recovery.snapshotSeq : 0);
+  await retryFromSnapshot(projectionFloor);
   const facts: RestartFacts = {
     atCommand,
     seqBeforeKill: String(seqBeforeKill),
@@ -644,6 +646,44 @@ async function crashAndRestart(k: number, atCommand: number): Promise<void> {
   }
   await compareEverything();
   phase = `after restart ${k + 1}, stream going on`;
+}
+
+/**
+ * Right after a restart, retries of client_order_ids whose orders were placed before the snapshot
+ * the core recovered from (an open one and finished ones, when there are): no process memory of
+ * them survived the kill, only the recovered engine state. README "Idempotency": each answers the
+ * original order with duplicate: true and places nothing — nothing is journaled either.
+ */
+async function retryFromSnapshot(snapshotSeq: bigint): Promise<void> {
+  const before = [...clientOrderIds.entries()]
+    .map(([key, id]) => ({ key, id, order: model.orders.get(id) }))
+    .filter((entry) => entry.order !== undefined && BigInt(entry.id) <= snapshotSeq)
+    .sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
+  const isOpen = (entry: (typeof before)[number]) => ['Pending', 'PartiallyFilled', 'Untriggered'].includes(entry.order?.status ?? '');
+  const picked = [before.find(isOpen), before.find((entry) => !isOpen(entry)), before.filter((entry) => !isOpen(entry)).at(-1)].filter((entry, index, all) => entry !== undefined && all.indexOf(entry) === index);
+  const seqBefore = (await client.admin('GET', '/admin/state')).body?.last_seq;
+  for (const entry of picked) {
+    if (!entry) continue;
+    const [owner, cid] = entry.key.split('|');
+    const user = users.find((u) => u.id === owner);
+    if (!user || cid === undefined) continue;
+    const m = markets[0] as MarketSpec;
+    const body = JSON.stringify({ symbol: m.symbol, side: 'Buy', order_type: 'Limit', price: fmtPrice(m, 1000n), quantity: fmtLots(m, 5n), client_order_id: cid });
+    const answer = await client.signed(user, 'POST', '/v1/order', body);
+    counts.retriesFromSnapshot++;
+    const want = entry.order?.status;
+    if (answer.status !== 200 || answer.body?.order_id !== entry.id || answer.body?.duplicate !== true || answer.body?.order_status !== want) {
+      note('idempotency', `retry after the restart of client_order_id ${cid} (order ${entry.id}, ${want}, before the recovery snapshot ${snapshotSeq}) by user ${owner}: got ${answer.status} ${JSON.stringify(answer.body)}`);
+      if (answer.status === 200 && answer.body?.duplicate !== true && typeof answer.body?.order_id === 'string') {
+        const verdict = validate(model.markets, JSON.parse(body) as PlaceRequest);
+        sequenced('retry after the restart placed anew', answer.body.order_id);
+        if ('order' in verdict) model.place(user.id, answer.body.order_id, verdict.order);
+      }
+    }
+  }
+  const seqAfter = (await client.admin('GET', '/admin/state')).body?.last_seq;
+  if (Number.isSafeInteger(seqAfter)) skipTicks(BigInt(seqAfter));
+  if (seqAfter !== seqBefore && String(seqAfter) !== String(expectedSeq)) note('idempotency', `retries after the restart moved last_seq ${seqBefore} → ${seqAfter} (model ${expectedSeq})`);
 }
 
 // ------------------------------------------------------------------ comparisons
@@ -985,6 +1025,8 @@ describe(`outside-in: the real server against the documented model (seed ${SEED}
 
   it(`was killed ${KILLS} times mid-stream and each restart went through a snapshot and the journal after it`, () => {
     expect(restarts).toHaveLength(KILLS);
+    // client_order_ids of orders from before the recovery snapshot were retried after the restarts
+    if (KILLS > 0) expect(counts.retriesFromSnapshot, `seed ${SEED}`).toBeGreaterThan(0);
     for (const r of restarts) {
       expect(r.snapshotSeq, `seed ${SEED}: ${JSON.stringify(r)}`).toBeGreaterThan(0);
       expect(r.snapshotSeq + r.replayedCommands, `seed ${SEED}: ${JSON.stringify(r)}`).toBeGreaterThanOrEqual(Number(r.seqBeforeKill));
@@ -1074,11 +1116,11 @@ describe('documented behaviour of market buys by amount (reproductions of fixed 
  * snapshotSeq 10, replayedCommands 5). A retry of "open-1" answers order 3, duplicate: true, but a
  * retry of "finished-1" answered `{"order_id":"16","message":"order accepted","order_status":"Expired"}`:
  * a second order was placed, though GET /v1/order/2 still showed client_order_id "finished-1" (fixed:
- * recovery now indexes the engine's remembered finished orders too).
- * README "Idempotency": "unique per user among open orders and the most recent 200,000 finished
- * ones: a retry returns the original order_id with duplicate: true and places nothing … The index
- * is rebuilt from the event stream on recovery." (and "OUTCOME_UNKNOWN — retry with the same
- * client_order_id" relies on it across the restart that follows).
+ * the ids are engine state now, in the snapshot).
+ * README "Idempotency": "unique per user among open orders and the most recent 100,000 finished
+ * ones … A retry returns the original order_id with duplicate: true … so no restart (kill -9
+ * included) forgets one." (and "OUTCOME_UNKNOWN — retry with the same client_order_id" relies on it
+ * across the restart that follows).
  */
 describe('client_order_id across a restart from a snapshot (reproduction of a fixed disagreement)', () => {
   const env = { ...ENV, SNAPSHOT_EVERY: '10' };

@@ -17,9 +17,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventFeed } from '../api/event-feed.ts';
 import { startTestApi, TEST_DATABASE_URL, testPool, type TestApi } from '../api/test-support.ts';
-import type { EngineEvent } from '../engine/index.ts';
+import { DEFAULT_ENGINE_CONFIG, Engine } from '../engine/index.ts';
 import { spawnCore, type CoreChild } from './core-child.ts';
 import type { ApiCredentials } from '../api/signed-client.ts';
 
@@ -402,19 +401,24 @@ describe('vulnerabilities the review found, fixed (reproductions asserting the s
   });
 });
 
-describe('client_order_id index eviction (in process, bound scaled down to 50,000)', () => {
-  it('one more open order with a client_order_id past the bound costs well under 100 ms, not a rotation of the whole index', () => {
-    // Default bound 200,000: past it with every entry open, each new client_order_id measured ~22 s
-    // on the writer loop (rotation through Map tombstones is quadratic); 50,000 here: ~0.3–0.7 s.
-    const BOUND = 50_000;
-    const feed = new EventFeed({ recentClientOrderIds: BOUND });
-    const accepted = (orderId: number, clientOrderId: string) =>
-      ({ type: 'OrderAccepted', order: { orderId, userId: 1, clientOrderId, status: 'Pending' } }) as unknown as EngineEvent;
-    for (let index = 0; index < BOUND; index++) feed.onEvents([accepted(index + 1, `open-${index}`)]);
+describe('client_order_id index eviction (in process, the engine with its 100,000 remembered orders full)', () => {
+  it('one more order with a client_order_id past the bound costs well under 100 ms, not a rotation of the whole index', () => {
+    // Was an API-side index (bound 200,000): past it with every entry open, each new client_order_id
+    // measured ~22 s on the writer loop (rotation through Map tombstones is quadratic). The ids are
+    // engine state now: per user a Map, an id given back when its order is forgotten.
+    const engine = new Engine(DEFAULT_ENGINE_CONFIG);
+    const BOUND = DEFAULT_ENGINE_CONFIG.recentFinishedLimit;
+    engine.apply({ type: 'Deposit', userId: 1, asset: 'KRW', amount: 1_000_000_000_000, timestamp: 1 });
+    // IOC buys into an empty book expire at once: each is remembered with its client_order_id.
+    const place = (orderId: number, clientOrderId: string) =>
+      engine.apply({ type: 'PlaceOrder', orderId, userId: 1, symbol: 'BTC-KRW', side: 'Buy', orderType: 'Limit', price: 50_000, quantity: 1, timeInForce: 'IOC', postOnly: false, stp: 'ExpireTaker', clientOrderId, timestamp: 2 });
+    for (let index = 0; index < BOUND + 10; index++) place(index + 2, `c-${index}`);
     const started = performance.now();
-    feed.onEvents([accepted(BOUND + 1, 'one-more')]);
+    place(BOUND + 20, 'one-more');
     const elapsed = performance.now() - started;
-    expect(feed.orderForClientOrderId(1, 'one-more')).toBe(BOUND + 1);
+    expect(engine.orderForClientOrderId(1, 'one-more')).toBe(BOUND + 20);
+    expect(engine.orderForClientOrderId(1, 'c-0')).toBeUndefined(); // forgotten with its order
+    expect(engine.orderForClientOrderId(1, 'c-11')).toBe(13);
     expect(elapsed).toBeLessThan(100);
   });
 });

@@ -124,6 +124,10 @@ export class ToyEngine implements MatchingEngine {
     return this.state.orders[orderId];
   }
 
+  orderForClientOrderId(userId: number, clientOrderId: string): number | undefined {
+    return Object.values(this.state.orders).find((o) => o.userId === userId && o.clientOrderId === clientOrderId)?.orderId;
+  }
+
   finishedOrders(): OrderView[] {
     return Object.values(this.state.orders).filter((o) => o.status !== 'Pending');
   }
