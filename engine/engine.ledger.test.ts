@@ -8,7 +8,7 @@ import type { Command, EngineSnapshot } from './types.ts';
 const LOT = 100_000;
 
 describe('fees', () => {
-  it('round down per fill, exactly, even for notionals near 2^53', () => {
+  it('of a notional on its own round down, exactly, even for notionals near 2^53', () => {
     expect(feeOf(1000, 1000)).toBe(1);
     expect(feeOf(999, 1000)).toBe(0);
     expect(feeOf(999, 2000)).toBe(1);

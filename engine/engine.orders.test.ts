@@ -3,7 +3,7 @@ import { book, Driver, fundedDriver, LOT } from './test-support.ts';
 import type { PlaceOrderCommand, Side } from './types.ts';
 
 // Test market (test-support.ts): 1 tick × 1 lot = 1 KRW, a lot = 100,000 satoshi,
-// maker fee 0.1 %, taker fee 0.2 %, fees rounded down per fill.
+// maker fee 0.1 %, taker fee 0.2 %, fees charged on each order's cumulative fill (rounded down).
 let d: Driver;
 
 beforeEach(() => {

@@ -9,7 +9,7 @@
  * after the order events, in the order they were first touched; then a Ticker for each symbol whose
  * figures changed and whose last Ticker is at least TICKER_INTERVAL_MS old (market order).
  */
-import { affordableLots, buyLockOf, feeOf } from './arithmetic.ts';
+import { affordableLots, buyLockOf, carryAfter, feeOf } from './arithmetic.ts';
 import { Book, type BookSide, type PriceLevel } from './book.ts';
 import { Account, Ledger } from './ledger.ts';
 import { OrderIndex } from './order-index.ts';
@@ -189,8 +189,8 @@ export class Engine implements MatchingEngine {
       }
     }
     // A market order by quantity has a value only against the book: at the best price now it must
-    // reach the minimum notional, as a limit order must at its price. (Below it, fills are so small
-    // that fees, rounded down per fill, come to nothing — ops/security.test.ts.)
+    // reach the minimum notional, as a limit order must at its price. (Below it, a whole order's fee
+    // rounds down to little or nothing — ops/security.test.ts.)
     if (command.orderType === 'Market' && command.quantity !== undefined) {
       const best = (isBuy ? book!.asks : book!.bids).best();
       if (best !== undefined && best.price * command.quantity * market.quotePerTickLot < market.minNotional) {
@@ -352,7 +352,7 @@ export class Engine implements MatchingEngine {
         const makerRemaining = maker.quantity - maker.filled;
         if (makerRemaining < lots) lots = makerRemaining;
         if (budgeted) {
-          lots = affordableLots(taker.locked, level.price * market.quotePerTickLot, market.takerFeePpm, lots);
+          lots = affordableLots(taker.locked, level.price * market.quotePerTickLot, market.takerFeePpm, lots, taker.feeCarry);
           if (lots === 0) {
             stopReason = 'QuoteAmountExhausted';
             break matching;
@@ -361,10 +361,13 @@ export class Engine implements MatchingEngine {
         const budgetLimited = budgeted && lots < makerRemaining && lots < taker.quantity - taker.filled;
         this.fill(book, level, maker, taker, lots);
         if (taker.quantity === taker.filled) break matching;
-        // Cut short by the budget: what is left may still buy a lot as a fill of its own (fees round
-        // down per fill, so n − 1 lots and then 1 can cost less than n at once). Stay on this maker;
-        // the next pass stops with QuoteAmountExhausted when not one more lot is affordable.
-        if (budgetLimited) continue;
+        // Cut short by the budget: fees are charged on the cumulative fill, so n lots then one more
+        // cost what n + 1 at once would — which the budget could not buy. Not one more lot, here or
+        // at any worse price.
+        if (budgetLimited) {
+          stopReason = 'QuoteAmountExhausted';
+          break matching;
+        }
         maker = next;
       }
     }
@@ -373,7 +376,7 @@ export class Engine implements MatchingEngine {
     // The book ran out just as the budget did: what is left cannot buy one more lot even at the
     // price it last paid, so the budget, not the liquidity, is what ended it.
     if (budgeted && stopReason === undefined && taker.filled > 0) {
-      if (affordableLots(taker.locked, book.lastPrice * market.quotePerTickLot, market.takerFeePpm, 1) === 0) stopReason = 'QuoteAmountExhausted';
+      if (affordableLots(taker.locked, book.lastPrice * market.quotePerTickLot, market.takerFeePpm, 1, taker.feeCarry) === 0) stopReason = 'QuoteAmountExhausted';
     }
     if (limit === 0) {
       if (taker.byQuote && stopReason === 'QuoteAmountExhausted' && taker.filled > 0) {
@@ -401,6 +404,7 @@ export class Engine implements MatchingEngine {
     const levels = (isBuy ? book.asks : book.bids).sorted;
     let need = taker.quantity - taker.filled;
     let budget = isBuy && limit === 0 ? taker.locked : -1;
+    let carry = taker.feeCarry;
     for (let index = levels.length - 1; index >= 0; index--) {
       const level = levels[index]!;
       if (limit > 0 && (isBuy ? level.price > limit : level.price < limit)) return false;
@@ -409,20 +413,16 @@ export class Engine implements MatchingEngine {
           if (taker.stp === 'ExpireMaker') continue;
           return false;
         }
-        let makerLeft = maker.quantity - maker.filled;
-        if (budget < 0) need -= Math.min(need, makerLeft);
-        else {
-          // As matching does: fills at this maker while the budget affords a lot (see execute).
+        const want = Math.min(need, maker.quantity - maker.filled);
+        if (budget >= 0) {
+          // As matching does: a fill the budget cuts short ends the order (see execute).
           const unit = level.price * market.quotePerTickLot;
-          while (need > 0 && makerLeft > 0) {
-            const lots = affordableLots(budget, unit, market.takerFeePpm, Math.min(need, makerLeft));
-            if (lots === 0) return false;
-            const notional = lots * unit;
-            budget -= notional + feeOf(notional, market.takerFeePpm);
-            need -= lots;
-            makerLeft -= lots;
-          }
+          if (affordableLots(budget, unit, market.takerFeePpm, want, carry) < want) return false;
+          const notional = want * unit;
+          budget -= notional + feeOf(notional, market.takerFeePpm, carry);
+          carry = carryAfter(notional, market.takerFeePpm, carry);
         }
+        need -= want;
         if (need === 0) return true;
       }
     }
@@ -438,8 +438,11 @@ export class Engine implements MatchingEngine {
     const market = book.market;
     const price = level.price;
     const notional = price * lots * market.quotePerTickLot; // ≤ maxNotional, see arithmetic.ts
-    const makerFee = feeOf(notional, market.makerFeePpm);
-    const takerFee = feeOf(notional, market.takerFeePpm);
+    // Each order pays what this fill adds to the fee due on its cumulative fill (arithmetic.ts).
+    const makerFee = feeOf(notional, market.makerFeePpm, maker.feeCarry);
+    const takerFee = feeOf(notional, market.takerFeePpm, taker.feeCarry);
+    maker.feeCarry = carryAfter(notional, market.makerFeePpm, maker.feeCarry);
+    taker.feeCarry = carryAfter(notional, market.takerFeePpm, taker.feeCarry);
     const baseAmount = lots * market.baseMinorPerLot;
     const timestamp = this.timestamp;
 
@@ -549,6 +552,7 @@ export class Engine implements MatchingEngine {
     order.filled = 0;
     order.filledQuote = 0;
     order.feesPaid = 0;
+    order.feeCarry = 0;
     order.locked = 0;
     order.status = 'Pending';
     order.rejectCode = 0;
@@ -650,7 +654,7 @@ export class Engine implements MatchingEngine {
 
   /** Keeps a limit buy's hold at exactly what its remaining quantity can still cost. */
   private releaseBuyExcess(book: Book, order: OrderNode): void {
-    const required = buyLockOf(order.price, order.quantity - order.filled, book.market.quotePerTickLot, book.maxFeePpm);
+    const required = buyLockOf(order.price, order.quantity - order.filled, book.market.quotePerTickLot, book.maxFeePpm, order.feeCarry);
     const excess = order.locked - required;
     if (excess > 0) this.release(order, book.quoteIndex, excess);
   }

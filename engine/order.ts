@@ -30,6 +30,8 @@ export class OrderNode {
   status: OrderStatus = 'Pending';
   filledQuote = 0;
   feesPaid = 0;
+  /** millionths of a quote minor unit of fee due but not yet charged (arithmetic.ts feeOf), < 10^6 */
+  feeCarry = 0;
   updatedAt = 0;
   /** in the engine's open-order index and the owner's open list */
   listed = false;

@@ -12,16 +12,17 @@ import type { EngineSnapshot } from './types.ts';
 
 /**
  * 2: flat order lists; 3: the status field also carries the expiry reason (bits 3–5); 4: ticker
- * state per book; 5: the client order ids taken per user
+ * state per book; 5: the client order ids taken per user; 6: the fee carry of open orders
  */
-export const SNAPSHOT_VERSION = 5;
+export const SNAPSHOT_VERSION = 6;
 /**
  * versions restoreState reads: a version 2 snapshot is a version 3 one without expiry reasons, a
  * version 3 one is a version 4 one without ticker state (restored empty: no Ticker emitted yet, no
  * trades in the 24 h window), a version 4 one is a version 5 one without client order ids (rebuilt
- * from the orders it holds)
+ * from the orders it holds), a version 5 one is a version 6 one whose open orders carry no fee fraction
+ * (they were charged per fill until then)
  */
-const READABLE_VERSIONS: readonly number[] = [2, 3, 4, 5];
+const READABLE_VERSIONS: readonly number[] = [2, 3, 4, 5, 6];
 
 /**
  * Orders are stored as one flat list per book side (and for stops and remembered orders):
@@ -71,6 +72,8 @@ interface SnapshotV1 {
    * order or a remembered finished one), by user id, then order id
    */
   clientOrderIds?: (number | string)[];
+  /** version 6 on: [orderId, feeCarry, …] for the open orders whose carry is not 0, by order id */
+  feeCarries?: number[];
 }
 
 function encode(order: OrderNode, list: OrderList): void {
@@ -180,6 +183,11 @@ export function snapshotState(engine: Engine): EngineSnapshot {
     const entries = [...taken].sort((a, b) => a[1] - b[1]);
     for (const [clientOrderId, orderId] of entries) clientOrderIds.push(userId, clientOrderId, orderId);
   }
+  const carried: OrderNode[] = [];
+  for (const userId of userIds) for (const order of engine.ledger.accounts.get(userId)!.open) if (order !== null && order.feeCarry !== 0) carried.push(order);
+  carried.sort((a, b) => a.orderId - b.orderId);
+  const feeCarries: number[] = [];
+  for (const order of carried) feeCarries.push(order.orderId, order.feeCarry);
   const snapshot: SnapshotV1 = {
     version: SNAPSHOT_VERSION,
     seq: engine.seq,
@@ -189,6 +197,7 @@ export function snapshotState(engine: Engine): EngineSnapshot {
     books,
     recent,
     clientOrderIds,
+    feeCarries,
   };
   return snapshot as unknown as EngineSnapshot;
 }
@@ -257,6 +266,12 @@ export function restoreState(engine: Engine, data: EngineSnapshot): void {
       (account.clientOrderIds ??= new Map()).set(list[offset + 1] as string, list[offset + 2] as number);
     }
   } else rebuildClientOrderIds(engine);
+  const carries = snapshot.feeCarries ?? [];
+  for (let offset = 0; offset < carries.length; offset += 2) {
+    const order = engine.orders.get(carries[offset]!);
+    if (typeof order !== 'object') throw new Error(`snapshot: fee carry of order ${carries[offset]}, which is not open`);
+    order.feeCarry = carries[offset + 1]!;
+  }
 }
 
 /**

@@ -79,14 +79,15 @@ describe('disagreements the long streams found, fixed in the engine (minimal rep
    *   2. user 2: Limit Sell ETH-KRW 5 lots @ 2,971 ticks (2,971,000 KRW/ETH), GTC
    *   3. Deposit user 1: 14,883 KRW
    *   4. user 1: Market Buy ETH-KRW quoteAmount 14,883, IOC
-   * engine/README "Market buys": "At each maker it buys the largest number of lots n with
-   * n·unit + fee(n·unit) ≤ remaining budget. It stops when the budget cannot buy one more lot";
-   * "Fee rounding: down, per fill". 5 lots in one fill cost 14,855 + 29 = 14,884 > 14,883, so
-   * 4 lots (11,884 + 23 = 11,907); the 2,976 left buys one more lot (2,971 + 5 = 2,976).
-   * Expected: 5 lots, filledQuote 14,855, fees 28, budget spent to the unit.
-   * Was: 4 lots, Filled, 2,976 KRW of the budget handed back.
+   * engine/README "Market buys": "It stops when the budget cannot buy one more lot". With fees
+   * rounded down per fill (then), 5 lots in one fill cost 14,855 + 29 = 14,884 > 14,883, so 4 lots
+   * (11,884 + 23 = 11,907), and the 2,976 left bought a fifth as a fill of its own (2,971 + 5):
+   * the engine stopped after 4, handing 2,976 KRW back, where the documents said 5 lots, fees 28.
+   * Fees are charged on the cumulative fill now (engine/README "Fees"), so the split cannot buy
+   * more: the fifth lot adds 2,971 + (29 − 23) = 2,977 > 2,976, exactly as 5 at once would.
+   * Expected now: 4 lots, Filled, filledQuote 11,884, fees 23, 2,976 KRW handed back.
    */
-  it('a market buy stops only when its budget cannot buy one more lot', () => {
+  it('a market buy stops only when its budget cannot buy one more lot, however its fills are split', () => {
     const commands: Command[] = [
       deposit(2, 'ETH', 500_000),
       { type: 'PlaceOrder', orderId: 2, userId: 2, symbol: 'ETH-KRW', side: 'Sell', orderType: 'Limit', price: 2971, quantity: 5, timeInForce: 'GTC', postOnly: false, stp: 'ExpireTaker', timestamp: at() },
@@ -95,7 +96,8 @@ describe('disagreements the long streams found, fixed in the engine (minimal rep
     ];
     const engine = new Engine(DEFAULT_ENGINE_CONFIG);
     for (const c of commands) engine.apply(c);
-    expect(engine.getOrder(4)).toMatchObject({ status: 'Filled', quantity: 5, filledQuantity: 5, filledQuote: 14_855, feesPaid: 28 });
+    expect(engine.getOrder(4)).toMatchObject({ status: 'Filled', quantity: 4, filledQuantity: 4, filledQuote: 11_884, feesPaid: 23 });
+    expect(engine.balances(1).find((balance) => balance.asset === 'KRW')).toEqual({ asset: 'KRW', available: 2_976, locked: 0 });
     expect(runCommands(commands).notes).toEqual([]);
   });
 

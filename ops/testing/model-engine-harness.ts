@@ -5,7 +5,7 @@
  */
 import { DEFAULT_ENGINE_CONFIG, Engine, TICKER_INTERVAL_MS, type Command, type EngineConfig, type EngineEvent, type FillReport, type OrderStatus, type OrderView, type PlaceOrderCommand, type SelfTradePrevention, type Side, type TickerEvent, type TimeInForce } from '../../engine/index.ts';
 import { KNOWN_DISAGREEMENTS, ModelDriver, type KnownDisagreement } from './model-driver.ts';
-import { fee, type OrderState } from './reference-exchange.ts';
+import type { OrderState } from './reference-exchange.ts';
 import { seededRandom as rng } from '../../sequencer/testing/command-mix.ts';
 
 const CHECK_EVERY = 500;
@@ -223,7 +223,7 @@ export class Checker {
   private fillReport(r: FillReport, isMaker: boolean, quantity: number, expectedFee: bigint, what: string): void {
     this.report(r.orderId, r.userId, r.status, isMaker ? 'maker fill report' : 'taker fill report');
     if (r.isMaker !== isMaker) this.note(`${what}: fill report of order ${r.orderId} isMaker ${r.isMaker}`);
-    if (BigInt(r.fee) !== expectedFee) this.note(`${what}: ${isMaker ? 'maker' : 'taker'} fee ${r.fee}, model ${expectedFee} (fee rounded down per fill)`);
+    if (BigInt(r.fee) !== expectedFee) this.note(`${what}: ${isMaker ? 'maker' : 'taker'} fee ${r.fee}, model ${expectedFee} (fee on the cumulative fill)`);
     const filled = (this.reportedFilled.get(r.orderId) ?? 0) + quantity;
     this.reportedFilled.set(r.orderId, filled);
     this.reportedFees.set(r.orderId, (this.reportedFees.get(r.orderId) ?? 0) + r.fee);
@@ -252,9 +252,8 @@ export class Checker {
     if (String(e.maker.orderId) !== t.makerOrder) problems.push(`maker ${e.maker.orderId} ≠ ${t.makerOrder}`);
     if (String(e.taker.orderId) !== t.takerOrder) problems.push(`taker ${e.taker.orderId} ≠ ${t.takerOrder}`);
     if (problems.length > 0) this.note(`${what}: trade ${e.tradeId} ${e.quantity}@${e.price} maker ${e.maker.orderId} taker ${e.taker.orderId}: ${problems.join('; ')}`);
-    const notional = BigInt(e.quoteQuantity);
-    this.fillReport(e.maker, true, e.quantity, fee(notional, m.makerPpm), what);
-    this.fillReport(e.taker, false, e.quantity, fee(notional, m.takerPpm), what);
+    this.fillReport(e.maker, true, e.quantity, t.makerFee, what);
+    this.fillReport(e.taker, false, e.quantity, t.takerFee, what);
   }
 
   /** The k-th trade the model made during the current command on `symbol`. */

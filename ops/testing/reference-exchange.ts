@@ -107,9 +107,18 @@ export function marketSpec(m: PublishedMarket): MarketSpec {
   };
 }
 
-/** engine/README "Fee rounding: down, per fill". */
+/** The fee on a notional on its own: notional × rate, rounded down. */
 export function fee(notional: bigint, ppm: bigint): bigint {
   return (notional * ppm) / PPM;
+}
+
+/**
+ * engine/README "Fees: charged on the cumulative fill": an order owes floor(Σ notionalᵢ × rateᵢ)
+ * over its fills, and each fill pays what it adds. `feeBase` is that sum in millionths of a minor
+ * unit, `paid` what the order has paid: the fee of one more fill of `notional` at `ppm`.
+ */
+function fillFee(feeBase: bigint, paid: bigint, notional: bigint, ppm: bigint): bigint {
+  return (feeBase + notional * ppm) / PPM - paid;
 }
 
 /** A place-order request as sent over HTTP (strings), the same shape as the PlaceOrder schema. */
@@ -151,6 +160,8 @@ export interface OrderState {
   /** Σ notional of the fills, quote minor units */
   filledQuote: bigint;
   fees: bigint;
+  /** Σ notional × rate of the fills (millionths of a quote minor unit): fees = feeBase / 10^6, rounded down */
+  feeBase: bigint;
   status: OrderStatus;
   rejectReason: string | null;
   /** engine/README's expiry reason when status is Expired (GET /v1/order expire_reason) */
@@ -183,6 +194,9 @@ export interface Trade {
   readonly takerSide: Side;
   readonly makerOrder: string;
   readonly takerOrder: string;
+  /** what each side paid on this fill (quote minor units) */
+  readonly makerFee: bigint;
+  readonly takerFee: bigint;
 }
 
 interface Balance {
@@ -364,10 +378,14 @@ export class ReferenceExchange {
     b.available += amount;
   }
 
-  /** engine/README: limit / stop-limit buy hold = notional + fee(notional, max(maker, taker)). */
-  limitBuyHold(m: MarketSpec, priceTicks: bigint, lots: bigint): bigint {
+  /**
+   * engine/README: a limit / stop-limit buy holds what its remaining lots can still cost at its price:
+   * their notional plus what they can add to the fee due at the larger of the two rates —
+   * notional + fee(notional, max(maker, taker)) for a fresh order.
+   */
+  limitBuyHold(m: MarketSpec, priceTicks: bigint, lots: bigint, o?: OrderState): bigint {
     const notional = priceTicks * lots * m.quotePerTickLot;
-    return notional + fee(notional, m.makerPpm > m.takerPpm ? m.makerPpm : m.takerPpm);
+    return notional + fillFee(o?.feeBase ?? 0n, o?.fees ?? 0n, notional, m.makerPpm > m.takerPpm ? m.makerPpm : m.takerPpm);
   }
 
   private holdAsset(o: OrderState): string {
@@ -423,6 +441,7 @@ export class ReferenceExchange {
       filledLots: 0n,
       filledQuote: 0n,
       fees: 0n,
+      feeBase: 0n,
       status: 'Pending',
       rejectReason: null,
       expireReason: null,
@@ -560,11 +579,14 @@ export class ReferenceExchange {
     return o.req.side === 'Buy' && (o.req.type === 'Market' || o.req.type === 'StopMarket');
   }
 
-  /** Largest n with n·unit + fee(n·unit) ≤ budget (engine/README, market buys). */
-  private affordableLots(budget: bigint, unit: bigint, ppm: bigint): bigint {
+  /**
+   * Largest n with n·unit + (what n lots add to the fee due) ≤ budget, for an order whose fills so
+   * far come to `feeBase` and which paid `paid` (engine/README, market buys).
+   */
+  private affordableLots(budget: bigint, unit: bigint, ppm: bigint, feeBase: bigint, paid: bigint): bigint {
     if (unit <= 0n) return 0n;
     let n = (budget * PPM) / (unit * (PPM + ppm));
-    const cost = (k: bigint) => k * unit + fee(k * unit, ppm);
+    const cost = (k: bigint) => k * unit + fillFee(feeBase, paid, k * unit, ppm);
     while (cost(n + 1n) <= budget) n += 1n;
     while (n > 0n && cost(n) > budget) n -= 1n;
     return n;
@@ -578,6 +600,8 @@ export class ReferenceExchange {
   private fokCanFill(o: OrderState, m: MarketSpec): boolean {
     let need = this.remaining(o) ?? 0n;
     let budget = o.budget;
+    let feeBase = o.feeBase;
+    let paid = o.fees;
     for (const maker of this.sortedOpposite(o)) {
       if (need === 0n) break;
       const price = maker.req.priceTicks ?? 0n;
@@ -586,20 +610,16 @@ export class ReferenceExchange {
         if (o.req.stp === 'ExpireMaker') continue;
         return false;
       }
-      let n = need < maker.lots - maker.filledLots ? need : maker.lots - maker.filledLots;
+      const n = need < maker.lots - maker.filledLots ? need : maker.lots - maker.filledLots;
       if (this.isMarketBuy(o)) {
-        // As execute(): fills at this maker until its lots (or the need) are taken or the budget
-        // cannot buy one more lot (each fill's fee rounded down on its own).
+        // As execute(): the budget must buy all n lots of this maker (what it cannot buy here it
+        // cannot buy anywhere worse).
         const unit = price * m.quotePerTickLot;
-        while (n > 0n) {
-          const can = this.affordableLots(budget, unit, m.takerPpm);
-          if (can === 0n) return false;
-          const k = can < n ? can : n;
-          budget -= k * unit + fee(k * unit, m.takerPpm);
-          need -= k;
-          n -= k;
-        }
-        continue;
+        if (this.affordableLots(budget, unit, m.takerPpm, feeBase, paid) < n) return false;
+        const charged = fillFee(feeBase, paid, n * unit, m.takerPpm);
+        budget -= n * unit + charged;
+        feeBase += n * unit * m.takerPpm;
+        paid += charged;
       }
       need -= n;
     }
@@ -659,7 +679,7 @@ export class ReferenceExchange {
       const makerRem = maker.lots - maker.filledLots;
       let n = rem === null || makerRem < rem ? makerRem : rem;
       if (marketBuy) {
-        const can = this.affordableLots(o.budget, price * m.quotePerTickLot, m.takerPpm);
+        const can = this.affordableLots(o.budget, price * m.quotePerTickLot, m.takerPpm, o.feeBase, o.fees);
         if (can === 0n) {
           this.count(o.req.lots === null ? 'market buy: budget spent (amount only)' : 'market buy: budget spent, quantity open');
           budgetExhausted = true;
@@ -672,7 +692,7 @@ export class ReferenceExchange {
     }
     // engine/README, market buys: a buy whose book ran out as its budget did (what is left cannot
     // buy one more lot even at the price it last paid) was ended by the budget, not the liquidity.
-    if (marketBuy && !budgetExhausted && !takerExpired && lastFillPrice !== undefined && this.affordableLots(o.budget, lastFillPrice * m.quotePerTickLot, m.takerPpm) === 0n) {
+    if (marketBuy && !budgetExhausted && !takerExpired && lastFillPrice !== undefined && this.affordableLots(o.budget, lastFillPrice * m.quotePerTickLot, m.takerPpm, o.feeBase, o.fees) === 0n) {
       budgetExhausted = true;
     }
     const rem = this.remaining(o);
@@ -711,8 +731,10 @@ export class ReferenceExchange {
     const base = lots * m.baseMinorPerLot;
     const buyer = taker.req.side === 'Buy' ? taker : maker;
     const seller = taker.req.side === 'Buy' ? maker : taker;
-    const buyerFee = fee(notional, buyer === taker ? m.takerPpm : m.makerPpm);
-    const sellerFee = fee(notional, seller === taker ? m.takerPpm : m.makerPpm);
+    const buyerPpm = buyer === taker ? m.takerPpm : m.makerPpm;
+    const sellerPpm = seller === taker ? m.takerPpm : m.makerPpm;
+    const buyerFee = fillFee(buyer.feeBase, buyer.fees, notional, buyerPpm);
+    const sellerFee = fillFee(seller.feeBase, seller.fees, notional, sellerPpm);
 
     // Buyer pays notional + fee out of its hold and receives the base.
     const paid = notional + buyerFee;
@@ -723,10 +745,11 @@ export class ReferenceExchange {
     buyer.filledLots += lots;
     buyer.filledQuote += notional;
     buyer.fees += buyerFee;
+    buyer.feeBase += notional * buyerPpm;
     if (this.isMarketBuy(buyer)) buyer.budget -= paid;
     else {
       // "A limit buy's hold is kept at exactly what its remainder can still cost."
-      const keep = this.limitBuyHold(m, buyer.req.priceTicks ?? 0n, (buyer.req.lots ?? 0n) - buyer.filledLots);
+      const keep = this.limitBuyHold(m, buyer.req.priceTicks ?? 0n, (buyer.req.lots ?? 0n) - buyer.filledLots, buyer);
       const free = buyer.hold - keep;
       if (free < 0n) throw new Error('model: limit buy hold below its remainder');
       this.unlock(buyer.user, m.quote, free);
@@ -741,6 +764,7 @@ export class ReferenceExchange {
     seller.filledLots += lots;
     seller.filledQuote += notional;
     seller.fees += sellerFee;
+    seller.feeBase += notional * sellerPpm;
     this.balance(seller.user, m.quote).available += notional - sellerFee;
 
     this.balance(FEE_ACCOUNT, m.quote).available += buyerFee + sellerFee;
@@ -752,7 +776,7 @@ export class ReferenceExchange {
       maker.status = 'Filled';
     } else maker.status = 'PartiallyFilled';
 
-    this.trades.get(m.symbol)?.push({ id: ++this.tradeCount, seq: this.commandSeq, priceTicks, lots, quote: notional, takerSide: taker.req.side, makerOrder: maker.id, takerOrder: taker.id });
+    this.trades.get(m.symbol)?.push({ id: ++this.tradeCount, seq: this.commandSeq, priceTicks, lots, quote: notional, takerSide: taker.req.side, makerOrder: maker.id, takerOrder: taker.id, makerFee: maker === buyer ? buyerFee : sellerFee, takerFee: taker === buyer ? buyerFee : sellerFee });
     this.lastPrice.set(m.symbol, priceTicks);
     this.reached.push(priceTicks);
   }
