@@ -172,10 +172,10 @@ export function orderRoutes(app: Hono<AppEnv>, deps: ApiDeps, views: Views, plac
     const afterText = c.req.query('after_order_id');
     if (afterText !== undefined && !/^\d{1,16}$/.test(afterText)) throw new ApiError('INVALID_QUERY', 'after_order_id must be an order id');
     const after = afterText === undefined ? 0 : Number(afterText);
-    const orders = sequencer.engine.openOrders(c.get('userId'), symbol).filter((order) => order.orderId > after);
-    const page = orders.slice(0, limit);
-    const next = orders.length > limit ? String(page[page.length - 1]!.orderId) : null;
-    return c.json({ orders: page.map((order) => views.order(order)), next_after_order_id: next });
+    // Only the page's views are built (the engine caps open orders per user and market).
+    const page = sequencer.engine.openOrdersPage(c.get('userId'), symbol, after, limit);
+    const next = page.more ? String(page.orders[page.orders.length - 1]!.orderId) : null;
+    return c.json({ orders: page.orders.map((order) => views.order(order)), next_after_order_id: next });
   });
 
   app.get('/v1/balances', (c) => {

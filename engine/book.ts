@@ -182,6 +182,8 @@ export class Book {
     /** ledger asset indexes */
     readonly baseIndex: number,
     readonly quoteIndex: number,
+    /** position in the market config (an account's open-order count per market) */
+    readonly index: number,
   ) {
     this.maxFeePpm = Math.max(market.makerFeePpm, market.takerFeePpm);
   }

@@ -11,7 +11,8 @@ import { isOpenStatus, type OrderNode } from './order.ts';
 import { testConfig } from './test-support.ts';
 import { TICKER_INTERVAL_MS, type Command, type EngineConfig, type EngineEvent, type OrderType, type SelfTradePrevention, type Side, type TimeInForce } from './types.ts';
 
-const CONFIG: EngineConfig = testConfig({}, 50);
+/** 50 remembered orders, at most 6 open orders per user and market (both reached by the streams) */
+const CONFIG: EngineConfig = { ...testConfig({}, 50), maxOpenOrdersPerUserMarket: 6 };
 const SYMBOLS = ['BTC-KRW', 'ETH-KRW'] as const;
 const ASSETS = ['BTC', 'ETH', 'KRW'] as const;
 const USERS = [1, 2, 3, 4];
@@ -186,6 +187,7 @@ function checkInvariants(engine: Engine, supply: number[], now: number): void {
   }
   let openCount = 0;
   let rememberedInIndex = 0;
+  const openPerUserMarket = new Map<string, number>();
   for (const order of engine.orders.values()) {
     if (typeof order === 'number') {
       rememberedInIndex++;
@@ -194,6 +196,8 @@ function checkInvariants(engine: Engine, supply: number[], now: number): void {
     }
     check(order.listed, 'indexed records are open');
     openCount++;
+    const userMarket = `${order.userId}:${engine.books.get(order.symbol)!.index}`;
+    openPerUserMarket.set(userMarket, (openPerUserMarket.get(userMarket) ?? 0) + 1);
     const view = order.view();
     check(view.filledQuantity + view.remainingQuantity === view.quantity, 'filled + remaining = quantity');
     check(order.filled < order.quantity, 'order.filled < order.quantity');
@@ -209,6 +213,10 @@ function checkInvariants(engine: Engine, supply: number[], now: number): void {
   const totals = ASSETS.map(() => 0);
   for (const account of engine.ledger.accounts.values()) {
     listed += account.openCount;
+    account.openByMarket.forEach((count, market) => {
+      check(count === (openPerUserMarket.get(`${account.userId}:${market}`) ?? 0), 'open orders counted per user and market');
+      check(count <= CONFIG.maxOpenOrdersPerUserMarket, 'open orders per user and market within the cap');
+    });
     ASSETS.forEach((_, asset) => {
       const available = account.balances[asset * 2]!;
       const locked = account.balances[asset * 2 + 1]!;
@@ -318,6 +326,7 @@ describe('engine properties', () => {
   it('keeps every invariant after every command', () => {
     let tickers = 0;
     let ticksThatEmitted = 0;
+    let capped = 0;
     fc.assert(
       fc.property(SEQUENCE, (ops) => {
         const engine = new Engine(CONFIG);
@@ -335,6 +344,7 @@ describe('engine properties', () => {
           }
           checkInvariants(engine, supply, command.timestamp);
           if (command.type === 'Tick' && events.length > 0) ticksThatEmitted++;
+          if (events.some((event) => event.type === 'OrderRejected' && event.reason === 'TOO_MANY_OPEN_ORDERS')) capped++;
           for (const book of engine.books.values()) {
             for (const side of [book.bids, book.asks]) {
               for (const level of side.sorted) {
@@ -355,6 +365,7 @@ describe('engine properties', () => {
     );
     expect(tickers).toBeGreaterThan(1000); // 32,011
     expect(ticksThatEmitted).toBeGreaterThan(100); // 479 with seed 20261123
+    expect(capped).toBeGreaterThan(30); // refused at the open-order cap: 72 with seed 20261123
   });
 
   it('replays to identical events and state hash, and snapshot + rest equals the uninterrupted run', () => {

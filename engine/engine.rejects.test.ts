@@ -81,6 +81,14 @@ const cases: [RejectReason, (d: Driver) => void][] = [
       d.sell(1, 10, 2000, { clientOrderId: 'retry-me' });
     },
   ],
+  [
+    'TOO_MANY_OPEN_ORDERS',
+    (d) => {
+      d.deposit(2, 'KRW', 10_000_000);
+      for (let index = 0; index < d.engine.config.maxOpenOrdersPerUserMarket; index++) d.buy(2, 5, 1000);
+      d.buy(2, 5, 1000);
+    },
+  ],
   ['ORDER_NOT_FOUND', (d) => d.cancel(1, 12345)],
   [
     'NOT_ORDER_OWNER',

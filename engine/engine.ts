@@ -108,12 +108,12 @@ export class Engine implements MatchingEngine {
   constructor(readonly config: EngineConfig) {
     primeEventShapes();
     this.timestamp = 0;
-    this.ledger = new Ledger(config.assets);
+    this.ledger = new Ledger(config.assets, config.markets.length);
     for (const market of config.markets) {
       const baseIndex = this.ledger.assetIndex.get(market.base);
       const quoteIndex = this.ledger.assetIndex.get(market.quote);
       if (baseIndex === undefined || quoteIndex === undefined) throw new Error(`market ${market.symbol}: unknown asset`);
-      const book = new Book(market, baseIndex, quoteIndex);
+      const book = new Book(market, baseIndex, quoteIndex, this.bookList.length);
       this.books.set(market.symbol, book);
       this.bookList.push(book);
     }
@@ -180,6 +180,11 @@ export class Engine implements MatchingEngine {
       const original = this.ledger.find(command.userId)?.clientOrderIds?.get(clientOrderId);
       if (original !== undefined) return this.reject('DUPLICATE_CLIENT_ORDER_ID', command, command.orderId, undefined, original);
     }
+    // Bounded per user: an order that could rest (a GTC limit, a stop) needs room under the cap.
+    if (command.stopPrice !== undefined || (command.orderType === 'Limit' && command.timeInForce === 'GTC')) {
+      const open = this.ledger.find(command.userId)?.openByMarket[book!.index] ?? 0;
+      if (open >= this.config.maxOpenOrdersPerUserMarket) return this.rejectOrder('TOO_MANY_OPEN_ORDERS', command);
+    }
     const market = (book as Book).market;
     const isBuy = command.side === 'Buy';
     if (command.postOnly) {
@@ -219,7 +224,7 @@ export class Engine implements MatchingEngine {
     if (clientOrderId !== undefined) this.claimClientOrderId(account, clientOrderId, order.orderId);
     if (command.stopPrice !== undefined) {
       order.status = 'Untriggered';
-      this.list(order);
+      this.list(book!, order);
       book!.stops.add(order);
       this.emit({ type: 'OrderAccepted', seq: ++this.seq, timestamp: this.timestamp, order: order.view() });
     } else {
@@ -393,7 +398,7 @@ export class Engine implements MatchingEngine {
     const side = isBuy ? book.bids : book.asks;
     side.append(taker);
     this.touchLevel(book, isBuy, taker.level!);
-    this.list(taker);
+    this.list(book, taker);
   }
 
   /** FOK pre-check: walks what matching would do, without changing anything. */
@@ -515,7 +520,7 @@ export class Engine implements MatchingEngine {
     for (;;) {
       if (book.stops.size > 0) {
         for (const order of book.stops.takeTriggered(book.lastPrice)) {
-          this.unlist(order);
+          this.unlist(book, order);
           order.status = 'Pending';
           order.updatedAt = this.timestamp;
           this.emit({ type: 'OrderTriggered', seq: ++this.seq, timestamp: this.timestamp, order: order.view() });
@@ -568,14 +573,14 @@ export class Engine implements MatchingEngine {
   }
 
   /** Records an open order under its owner. */
-  private list(order: OrderNode): void {
-    order.account!.addOpen(order);
+  private list(book: Book, order: OrderNode): void {
+    order.account!.addOpen(order, book.index);
     order.listed = true;
   }
 
-  private unlist(order: OrderNode): void {
+  private unlist(book: Book, order: OrderNode): void {
     if (!order.listed) return;
-    order.account!.removeOpen(order);
+    order.account!.removeOpen(order, book.index);
     order.listed = false;
   }
 
@@ -604,7 +609,7 @@ export class Engine implements MatchingEngine {
   /** A finished order: releases what it still holds and moves it to the recent-orders FIFO. */
   private retire(book: Book, order: OrderNode): void {
     if (order.locked > 0) this.release(order, order.isBuy ? book.quoteIndex : book.baseIndex, order.locked);
-    this.unlist(order);
+    this.unlist(book, order);
     this.remember(order);
   }
 
@@ -903,6 +908,19 @@ export class Engine implements MatchingEngine {
     if (account === undefined) return views;
     for (const order of account.open) if (order !== null && (symbol === undefined || order.symbol === symbol)) views.push(order.view());
     return views.sort((a, b) => a.orderId - b.orderId);
+  }
+
+  openOrdersPage(userId: number, symbol: string | undefined, afterOrderId: number, limit: number): { orders: OrderView[]; more: boolean } {
+    const account = this.ledger.accounts.get(userId);
+    if (account === undefined || limit <= 0) return { orders: [], more: false };
+    // The records are sorted, not views built for them: at most maxOpenOrdersPerUserMarket per market.
+    const matching: OrderNode[] = [];
+    for (const order of account.open) if (order !== null && order.orderId > afterOrderId && (symbol === undefined || order.symbol === symbol)) matching.push(order);
+    matching.sort((a, b) => a.orderId - b.orderId);
+    const count = Math.min(limit, matching.length);
+    const orders: OrderView[] = new Array<OrderView>(count);
+    for (let index = 0; index < count; index++) orders[index] = matching[index]!.view();
+    return { orders, more: matching.length > count };
   }
 
   *finishedOrders(): Generator<OrderView> {

@@ -27,20 +27,25 @@ export class Account {
    * still remembers (RecentOrders); created with the user's first client order id
    */
   clientOrderIds: Map<string, number> | null = null;
+  /** open orders per market (Book.index), for the engine's maxOpenOrdersPerUserMarket */
+  readonly openByMarket: number[];
 
   constructor(
     readonly userId: number,
     assetCount: number,
+    marketCount: number,
   ) {
     this.balances = new Array<number>(assetCount * 2).fill(0);
     this.dirtyMarks = new Array<number>(assetCount).fill(-1);
+    this.openByMarket = new Array<number>(marketCount).fill(0);
   }
 
   get openCount(): number {
     return this.open.length - this.freeSlots.length;
   }
 
-  addOpen(order: OrderNode): void {
+  addOpen(order: OrderNode, marketIndex: number): void {
+    this.openByMarket[marketIndex]!++;
     const slot = this.freeSlots.pop();
     if (slot === undefined) {
       order.openSlot = this.open.length;
@@ -51,7 +56,8 @@ export class Account {
     }
   }
 
-  removeOpen(order: OrderNode): void {
+  removeOpen(order: OrderNode, marketIndex: number): void {
+    this.openByMarket[marketIndex]!--;
     const slot = order.openSlot;
     const open = this.open;
     if (slot === open.length - 1) open.pop();
@@ -86,7 +92,10 @@ export class Ledger {
   readonly supply: number[];
   readonly assetIndex = new Map<string, number>();
 
-  constructor(readonly assets: readonly AssetSpec[]) {
+  constructor(
+    readonly assets: readonly AssetSpec[],
+    private readonly marketCount: number,
+  ) {
     this.supply = new Array<number>(assets.length).fill(0);
     assets.forEach((asset, index) => this.assetIndex.set(asset.code, index));
   }
@@ -98,7 +107,7 @@ export class Ledger {
     }
     let account = this.accounts.get(userId);
     if (account === undefined) {
-      account = new Account(userId, this.assets.length);
+      account = new Account(userId, this.assets.length, this.marketCount);
       this.accounts.set(userId, account);
       if (userId < DIRECT_IDS) {
         // Fill the gap so the array stays a plain (non-dictionary) array.

@@ -37,6 +37,8 @@ export interface RawEngineConfig {
   readonly markets: readonly RawMarketConfig[];
   readonly feeAccountId: number;
   readonly recentFinishedLimit: number;
+  /** default 1,000 */
+  readonly maxOpenOrdersPerUserMarket?: number;
 }
 
 /** The default markets. User ids start at 1; account 0 collects the fees. */
@@ -78,6 +80,7 @@ export const DEFAULT_RAW_CONFIG: RawEngineConfig = {
   ],
   feeAccountId: 0,
   recentFinishedLimit: 100_000,
+  maxOpenOrdersPerUserMarket: 1_000,
 };
 
 export class MarketConfigError extends Error {
@@ -193,7 +196,9 @@ export function buildEngineConfig(raw: RawEngineConfig): EngineConfig {
   }
   if (!Number.isSafeInteger(raw.feeAccountId) || raw.feeAccountId < 0) fail('feeAccountId', 'must be a non-negative safe integer');
   if (!Number.isSafeInteger(raw.recentFinishedLimit) || raw.recentFinishedLimit < 0) fail('recentFinishedLimit', 'must be a non-negative safe integer');
-  return { assets: [...assets.values()], markets, feeAccountId: raw.feeAccountId, recentFinishedLimit: raw.recentFinishedLimit };
+  const maxOpenOrdersPerUserMarket = raw.maxOpenOrdersPerUserMarket ?? 1_000;
+  if (!Number.isSafeInteger(maxOpenOrdersPerUserMarket) || maxOpenOrdersPerUserMarket < 1) fail('maxOpenOrdersPerUserMarket', 'must be a positive safe integer');
+  return { assets: [...assets.values()], markets, feeAccountId: raw.feeAccountId, recentFinishedLimit: raw.recentFinishedLimit, maxOpenOrdersPerUserMarket };
 }
 
 /** The default engine config, validated. */

@@ -60,6 +60,7 @@ export const REJECT_CODES = {
   AMEND_BELOW_FILLED: 3007,
   AMEND_NOT_ALLOWED: 3008,
   DUPLICATE_CLIENT_ORDER_ID: 3009,
+  TOO_MANY_OPEN_ORDERS: 3010,
 } as const;
 
 export type RejectReason = keyof typeof REJECT_CODES;
@@ -113,6 +114,7 @@ export const REJECT_MESSAGES: Readonly<Record<RejectReason, string>> = {
   AMEND_BELOW_FILLED: 'amended quantity must stay above the filled quantity',
   AMEND_NOT_ALLOWED: 'a buy by quote amount has no quantity to amend',
   DUPLICATE_CLIENT_ORDER_ID: 'this user already has an order with this client order id (open or among the remembered finished ones)',
+  TOO_MANY_OPEN_ORDERS: 'this user already has as many open orders in this market as allowed (maxOpenOrdersPerUserMarket)',
 };
 
 const WORD_BY_CODE = new Map<number, RejectReason>();

@@ -213,10 +213,10 @@ export function restoreState(engine: Engine, data: EngineSnapshot): void {
     const account = engine.ledger.account(userId!);
     balances.forEach((value, index) => (account.balances[index] = value));
   }
-  const open = (order: OrderNode): void => {
+  const open = (order: OrderNode, marketIndex: number): void => {
     order.account = engine.ledger.account(order.userId);
     engine.orders.set(order.orderId, order);
-    order.account.addOpen(order);
+    order.account.addOpen(order, marketIndex);
     order.listed = true;
   };
   for (const record of snapshot.books) {
@@ -238,7 +238,7 @@ export function restoreState(engine: Engine, data: EngineSnapshot): void {
       for (let offset = 0; offset < list.length; offset += RECORD_FIELDS) {
         const order = decode(list, offset, new OrderNode());
         side.append(order);
-        open(order);
+        open(order, book.index);
       }
     }
     for (const [stops, list] of [
@@ -248,7 +248,7 @@ export function restoreState(engine: Engine, data: EngineSnapshot): void {
       for (let offset = 0; offset < list.length; offset += RECORD_FIELDS) {
         const order = decode(list, offset, new OrderNode());
         stops.push(order);
-        open(order);
+        open(order, book.index);
       }
     }
   }

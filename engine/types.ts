@@ -67,6 +67,11 @@ export interface EngineConfig {
    * order ids stay taken as long as they are kept (open orders' always are)
    */
   readonly recentFinishedLimit: number;
+  /**
+   * open orders (resting or untriggered) one user may have in one market; an order that could rest
+   * (a GTC limit, a stop) beyond it is refused as TOO_MANY_OPEN_ORDERS
+   */
+  readonly maxOpenOrdersPerUserMarket: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -369,6 +374,11 @@ export interface MatchingEngine {
    */
   orderForClientOrderId(userId: number, clientOrderId: string): number | undefined;
   openOrders(userId: number, symbol?: string): OrderView[];
+  /**
+   * At most `limit` of the user's open orders (in `symbol`, or all markets) with ids above
+   * `afterOrderId`, by id; `more` when others follow. Builds only the views it returns.
+   */
+  openOrdersPage(userId: number, symbol: string | undefined, afterOrderId: number, limit: number): { orders: OrderView[]; more: boolean };
   /** Finished orders still answerable by getOrder (the bounded recent-orders memory), oldest first. */
   finishedOrders(): Iterable<OrderView>;
   depth(symbol: string, levels: number): BookDepth;

@@ -64,6 +64,16 @@ describe('engine in process vs the documentation-only reference model', () => {
   }
 });
 
+describe('the same, with a cap of 3 open orders per user and market', () => {
+  it('agrees on a 20000-command stream, seed 7, the cap refusing orders (TOO_MANY_OPEN_ORDERS)', () => {
+    const { checker } = generate(7, 20_000, { ...DEFAULT_ENGINE_CONFIG, maxOpenOrdersPerUserMarket: 3 });
+    const r = checker.result();
+    if (r.notes.length > 0) console.log(`model-engine (cap 3): first mismatch after command #${r.firstBad}\n${r.notes.join('\n')}`);
+    expect(r.notes).toEqual([]);
+    expect(r.rejects['PlaceOrder TOO_MANY_OPEN_ORDERS'] ?? 0).toBeGreaterThan(40); // 85
+  }, 60_000);
+});
+
 // ------------------------------------------------------------------ minimal reproductions
 
 const T = 1_767_225_600_000;

@@ -358,20 +358,31 @@ describe('rate limits', () => {
 
 describe('vulnerabilities the review found, fixed (reproductions asserting the secure behaviour)', () => {
   it(
-    'GET /v1/orders is bounded: a user with 1,100 open orders cannot make the core build an unbounded answer per request',
+    'GET /v1/orders is bounded: a user with 1,100 open orders cannot make the core build an unbounded answer per request, nor open more than 1,000 in one market',
     async () => {
       const carol = await newUser(core, 'sec-carol', { KRW: '10000000' });
       const COUNT = 1_100;
+      // 1,000 in BTC-KRW (the cap per user and market), the rest in ETH-KRW
+      const symbolOf = (index: number) => (index < 1_000 ? 'BTC-KRW' : 'ETH-KRW');
       for (let start = 0; start < COUNT; start += 100) {
         const batch = await Promise.all(
-          Array.from({ length: Math.min(100, COUNT - start) }, (_, index) => signedRaw(core, carol, 'POST', '/v1/order', order({ client_order_id: `sec-open-${start + index}` }))),
+          Array.from({ length: Math.min(100, COUNT - start) }, (_, index) =>
+            signedRaw(core, carol, 'POST', '/v1/order', order({ symbol: symbolOf(start + index), client_order_id: `sec-open-${start + index}` })),
+          ),
         );
         for (const answer of batch) expect(answer.body.order_status).toBe('Pending');
       }
+      // was: unbounded (every open order held funds and memory); now the 1,001st in a market is refused
+      const over = await signedRaw(core, carol, 'POST', '/v1/order', order({ client_order_id: 'sec-open-over' }));
+      expect(over.body.order_status).toBe('Rejected');
+      expect((await signedRaw(core, carol, 'GET', `/v1/order/${over.body.order_id}`)).body).toMatchObject({ status: 'Rejected', reject_reason: 'TOO_MANY_OPEN_ORDERS' });
       const listed = await signedRaw(core, carol, 'GET', '/v1/orders');
       expect(listed.status).toBe(200);
       // was: all 1,100 in one answer (~0.9 KB each; 100,000 open orders → ~90 MB per request); pages of ≤ 1,000 now
-      expect(listed.body.orders.length).toBeLessThanOrEqual(1_000);
+      expect(listed.body.orders.length).toBe(1_000);
+      const rest = await signedRaw(core, carol, 'GET', `/v1/orders?after_order_id=${listed.body.next_after_order_id}`);
+      expect(rest.body.orders.length).toBe(100);
+      expect(rest.body.next_after_order_id).toBeNull();
     },
     60_000,
   );

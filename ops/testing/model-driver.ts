@@ -86,7 +86,7 @@ export class ModelDriver {
     private readonly tolerate: ReadonlySet<KnownDisagreement> = new Set(),
   ) {
     const specs = config.markets.map((m) => marketSpec(publishedMarket(m)));
-    this.model = new ReferenceExchange(specs, options);
+    this.model = new ReferenceExchange(specs, { maxOpenOrdersPerUserMarket: config.maxOpenOrdersPerUserMarket, ...options });
     this.markets = this.model.markets;
   }
 

@@ -216,6 +216,8 @@ export interface ModelOptions {
    * (buy stops lowest first, sell stops highest first); 'last' = nearest to the last trade price.
    */
   readonly nearest: 'market' | 'last';
+  /** engine/README "Open orders per user and market": the cap (default 1,000) */
+  readonly maxOpenOrdersPerUserMarket?: number;
 }
 
 export const DEFAULT_MODEL_OPTIONS: ModelOptions = { triggerCheck: 'final', nearest: 'market' };
@@ -471,6 +473,17 @@ export class ReferenceExchange {
     // balance that cannot buy one lot it is accepted and expires.
     const emptyBudget = req.side === 'Buy' && req.type === 'Market' && req.quoteAmount === null && need === 0n;
     const short = this.balance(user, asset).available < need || emptyBudget;
+    // engine/README "Order of checks": "… duplicate client order id, the open-order cap
+    // (TOO_MANY_OPEN_ORDERS, for an order that could rest: a GTC limit or a stop), post-only …".
+    if ((req.type === 'Limit' && req.tif === 'GTC') || req.type === 'StopLimit' || req.type === 'StopMarket') {
+      const open = [this.bids, this.asks, this.stops].reduce((sum, lists) => sum + (lists.get(req.symbol) ?? []).filter((r) => r.user === user).length, 0);
+      if (open >= (this.options.maxOpenOrdersPerUserMarket ?? 1_000)) {
+        o.status = 'Rejected';
+        o.rejectReason = 'TOO_MANY_OPEN_ORDERS';
+        this.count('rejected TOO_MANY_OPEN_ORDERS');
+        return o;
+      }
+    }
     // engine/README: a market order by quantity must reach the minimum notional at the best price.
     if (req.type === 'Market' && req.lots !== null) {
       const best = this.bestOpposite(o);

@@ -136,6 +136,13 @@ export class ToyEngine implements MatchingEngine {
     return Object.values(this.state.orders).filter((o) => o.userId === userId && o.status === 'Pending' && (symbol === undefined || o.symbol === symbol));
   }
 
+  openOrdersPage(userId: number, symbol: string | undefined, afterOrderId: number, limit: number): { orders: OrderView[]; more: boolean } {
+    const open = this.openOrders(userId, symbol)
+      .filter((o) => o.orderId > afterOrderId)
+      .sort((a, b) => a.orderId - b.orderId);
+    return { orders: open.slice(0, limit), more: open.length > limit };
+  }
+
   depth(symbol: string): BookDepth {
     return { symbol, symbolSeq: 0, bids: [], asks: [] };
   }
