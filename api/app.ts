@@ -11,6 +11,7 @@ import { buildAsyncApi } from './asyncapi.ts';
 import { buildOpenApi } from './openapi.ts';
 import { adminRoutes } from './routes-admin.ts';
 import { marketRoutes } from './routes-market.ts';
+import { historyRoutes } from './routes-history.ts';
 import { createOrderFastPath, type OrderFastPath } from './order-fast-path.ts';
 import { orderPlacer, orderRoutes } from './routes-orders.ts';
 import { Views } from './views.ts';
@@ -95,9 +96,12 @@ export function createApi(deps: ApiDeps): Hono<AppEnv> {
   app.use('/v1/order', signed);
   app.use('/v1/order/*', signed);
   app.use('/v1/orders', signed);
+  app.use('/v1/orders/history', signed);
+  app.use('/v1/fills', signed);
   app.use('/v1/balances', signed);
   orderRoutes(app, deps, views, placeOrder);
   marketRoutes(app, deps, views);
+  historyRoutes(app, deps, views);
 
   app.use('/admin/*', adminOnly(deps.adminToken));
   adminRoutes(app, deps, views);

@@ -3,6 +3,7 @@ import type { EngineConfig, MatchingEngine } from '../engine/index.ts';
 import type { CommandInput, SubmitResult } from '../sequencer/index.ts';
 import type { CredentialStore } from './credentials.ts';
 import type { EventFeed } from './event-feed.ts';
+import type { HistoryPort } from './history-port.ts';
 import type { ApiMetrics } from './metrics.ts';
 import type { RateLimits } from './rate-limit.ts';
 
@@ -32,6 +33,8 @@ export interface ApiDeps {
   readonly probeServices?: () => Promise<Record<string, ServiceState>>;
   /** publisher states and lags for /ready (the mq issue fills it) */
   readonly publishers?: () => Record<string, unknown>;
+  /** PostgreSQL reads (db/history-store.ts): orders no longer in memory, order history, fills, older trades; without it those answer from memory or 503 */
+  readonly history?: HistoryPort;
   /** an extra readiness gate on top of the sequencer's (e.g. indexes rebuilt after recovery) */
   readonly ready?: () => boolean;
   /** extra facts for /ready (e.g. recovery figures) */

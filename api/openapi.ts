@@ -129,8 +129,8 @@ export function buildOpenApi(config: EngineConfig): Record<string, unknown> {
             symbol: { type: 'string' },
             side: { type: 'string' },
             order_type: { type: 'string' },
-            time_in_force: { type: 'string' },
-            post_only: { type: 'boolean' },
+            time_in_force: { type: ['string', 'null'], description: 'null for an order read from PostgreSQL' },
+            post_only: { type: ['boolean', 'null'], description: 'null for an order read from PostgreSQL' },
             price: { type: ['string', 'null'] },
             stop_price: { type: ['string', 'null'] },
             quantity: { type: 'string' },
@@ -153,6 +153,24 @@ export function buildOpenApi(config: EngineConfig): Record<string, unknown> {
             },
             created_at: { type: 'integer' },
             updated_at: { type: 'integer' },
+          },
+        },
+        Fill: {
+          type: 'object',
+          description: 'one of your own Trade execution reports',
+          properties: {
+            seq: { type: 'integer', description: "the execution report's event seq (the after_seq cursor)" },
+            order_id: { type: 'string' },
+            trade_id: { type: 'string' },
+            symbol: { type: 'string' },
+            side: { type: 'string', enum: ['Buy', 'Sell'], description: "your order's side" },
+            price: decimal,
+            quantity: decimal,
+            quote_quantity: { ...decimal, description: 'price × quantity, in the quote asset' },
+            fee: { ...decimal, description: 'charged to you on this fill' },
+            fee_asset: { type: 'string' },
+            is_maker: { type: 'boolean' },
+            timestamp: { type: 'integer' },
           },
         },
         Balances: {
@@ -271,10 +289,16 @@ export function buildOpenApi(config: EngineConfig): Record<string, unknown> {
       },
       '/v1/order/{order_id}': {
         get: {
-          summary: "The order's full current state",
+          summary:
+            "The order's full current state: from the engine while the order is open or among the 100,000 most recently finished, else from PostgreSQL (there `time_in_force`, `post_only`, `stop_price` and `quote_amount` are null: execution reports do not carry them)",
           security: signedSecurity,
           parameters: [orderIdParam],
-          responses: { '200': { description: 'the order', ...json({ $ref: '#/components/schemas/Order' }) }, ...common, '404': err('no such order, or not yours') },
+          responses: {
+            '200': { description: 'the order', ...json({ $ref: '#/components/schemas/Order' }) },
+            ...common,
+            '404': err('no such order, or not yours'),
+            '503': err('not ready, overloaded; or STORE_UNAVAILABLE: the order is not in memory and PostgreSQL is unavailable'),
+          },
         },
         delete: {
           summary: 'Cancel an open order (acknowledged like an order)',
@@ -309,6 +333,55 @@ export function buildOpenApi(config: EngineConfig): Record<string, unknown> {
           },
         },
       },
+      '/v1/orders/history': {
+        get: {
+          summary:
+            'Your finished orders (Filled, Cancelled, Expired, Rejected) from PostgreSQL, oldest first (ascending order_id), in pages of at most `limit` (default 500, maximum 1,000); `next_after_order_id` (null on the last page) is the `after_order_id` of the next page. `start`/`end` (ms, inclusive) select by created_at. Orders appear once the persister has written their final execution report (normally within a second). Orders read from PostgreSQL carry `time_in_force`, `post_only`, `stop_price` and `quote_amount` as null (execution reports do not carry them).',
+          security: signedSecurity,
+          parameters: [
+            { name: 'symbol', in: 'query', required: false, schema: { type: 'string', enum: symbols } },
+            { name: 'start', in: 'query', required: false, schema: { type: 'integer', minimum: 0 }, description: 'ms since the epoch, inclusive' },
+            { name: 'end', in: 'query', required: false, schema: { type: 'integer', minimum: 0 }, description: 'ms since the epoch, inclusive; not before start' },
+            { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 500 } },
+            { name: 'after_order_id', in: 'query', required: false, schema: { type: 'string', pattern: '^\\d{1,16}$' } },
+          ],
+          responses: {
+            '200': {
+              description: 'finished orders',
+              ...json({
+                type: 'object',
+                properties: { orders: { type: 'array', items: { $ref: '#/components/schemas/Order' } }, next_after_order_id: { type: ['string', 'null'] } },
+              }),
+            },
+            ...common,
+            '400': err('UNKNOWN_SYMBOL, INVALID_TIME_RANGE (start/end not ms, or start after end), INVALID_QUERY (limit, after_order_id)'),
+            '503': err('STORE_UNAVAILABLE: PostgreSQL is unavailable (placing and cancelling orders are not affected)'),
+          },
+        },
+      },
+      '/v1/fills': {
+        get: {
+          summary:
+            'Your fills (your Trade execution reports) from PostgreSQL, oldest first (ascending seq), in pages of at most `limit` (default 500, maximum 1,000); `next_after_seq` (null on the last page) is the `after_seq` of the next page. `start`/`end` (ms, inclusive) select by the fill time.',
+          security: signedSecurity,
+          parameters: [
+            { name: 'symbol', in: 'query', required: false, schema: { type: 'string', enum: symbols } },
+            { name: 'start', in: 'query', required: false, schema: { type: 'integer', minimum: 0 } },
+            { name: 'end', in: 'query', required: false, schema: { type: 'integer', minimum: 0 } },
+            { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 500 } },
+            { name: 'after_seq', in: 'query', required: false, schema: { type: 'string', pattern: '^\\d{1,16}$' } },
+          ],
+          responses: {
+            '200': {
+              description: 'fills',
+              ...json({ type: 'object', properties: { fills: { type: 'array', items: { $ref: '#/components/schemas/Fill' } }, next_after_seq: { type: ['string', 'null'] } } }),
+            },
+            ...common,
+            '400': err('UNKNOWN_SYMBOL, INVALID_TIME_RANGE, INVALID_QUERY'),
+            '503': err('STORE_UNAVAILABLE: PostgreSQL is unavailable'),
+          },
+        },
+      },
       '/v1/balances': {
         get: {
           summary: 'Your balances (available, locked, total)',
@@ -325,9 +398,14 @@ export function buildOpenApi(config: EngineConfig): Record<string, unknown> {
       },
       '/v1/trades/{symbol}': {
         get: {
-          summary: 'Recent trades, newest first (bounded: the last 1000 per symbol)',
+          summary:
+            'Recent trades, newest first: from memory (the last 1,000 per symbol), topped up from PostgreSQL when memory holds fewer than `limit` (after a restart it holds only what was replayed since the latest snapshot)',
           parameters: [symbolParam, { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } }],
-          responses: { '200': { description: 'trades', ...json({ $ref: '#/components/schemas/Trades' }) }, '400': err('unknown symbol or bad limit') },
+          responses: {
+            '200': { description: 'trades', ...json({ $ref: '#/components/schemas/Trades' }) },
+            '400': err('unknown symbol or bad limit'),
+            '503': err('STORE_UNAVAILABLE: memory holds fewer than `limit` trades and PostgreSQL is unavailable'),
+          },
         },
       },
       '/v1/ticker/{symbol}': {

@@ -2,6 +2,7 @@ import type { Hono } from 'hono';
 import type { MarketSpec } from '../engine/index.ts';
 import type { ApiDeps, AppEnv } from './context.ts';
 import { ApiError } from './errors.ts';
+import { recentTrades } from './history-reads.ts';
 import type { Views } from './views.ts';
 
 /** A small positive integer query parameter within [1, max], or the default when absent. */
@@ -15,7 +16,7 @@ export function intQuery(value: string | undefined, name: string, fallback: numb
 
 /** Public market data: no signature needed. */
 export function marketRoutes(app: Hono<AppEnv>, deps: ApiDeps, views: Views): void {
-  const { sequencer, feed } = deps;
+  const { sequencer } = deps;
   const now = deps.now ?? Date.now;
   const marketOf = (symbol: string): MarketSpec => views.market(symbol) ?? (() => {
     throw new ApiError('UNKNOWN_SYMBOL', `no market '${symbol}'`);
@@ -29,10 +30,11 @@ export function marketRoutes(app: Hono<AppEnv>, deps: ApiDeps, views: Views): vo
     return c.json(views.depth(sequencer.engine.depth(market.symbol, depth)));
   });
 
-  app.get('/v1/trades/:symbol', (c) => {
+  app.get('/v1/trades/:symbol', async (c) => {
     const market = marketOf(c.req.param('symbol'));
     const limit = intQuery(c.req.query('limit'), 'limit', 100, 1000);
-    return c.json({ symbol: market.symbol, trades: feed.recentTrades(market.symbol, limit).map((trade) => views.trade(market, trade)) });
+    // the in-memory ring, topped up from PostgreSQL when it holds fewer than `limit` (after a restart)
+    return c.json({ symbol: market.symbol, trades: await recentTrades(deps, views, market, limit) });
   });
 
   app.get('/v1/ticker/:symbol', (c) => {

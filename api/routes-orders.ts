@@ -4,6 +4,7 @@ import { parseJsonObject, requireJsonType } from './body.ts';
 import type { SubmitResult } from '../sequencer/index.ts';
 import type { ApiDeps, AppEnv } from './context.ts';
 import { ApiError } from './errors.ts';
+import { storedOrder } from './history-reads.ts';
 import { intQuery } from './routes-market.ts';
 import { orderBodySchema, toPlaceOrder, zodToApiError } from './order-input.ts';
 import type { Views } from './views.ts';
@@ -139,13 +140,16 @@ export function orderRoutes(app: Hono<AppEnv>, deps: ApiDeps, views: Views, plac
     return view && view.userId === userId ? view : undefined;
   };
 
-  app.get('/v1/order/:id', (c) => {
+  app.get('/v1/order/:id', async (c) => {
     const orderId = parseOrderId(c.req.param('id'));
     const userId = c.get('userId');
     const view = ownOrder(userId, orderId);
     if (view) return c.json(views.order(view, feed.rejection(orderId)));
     const rejection = feed.rejection(orderId);
     if (rejection && rejection.userId === userId) return c.json(views.rejectedOrder(orderId, rejection));
+    // Neither open nor in the engine's recent memory: PostgreSQL has it, if the persister wrote it.
+    const stored = await storedOrder(deps, userId, orderId);
+    if (stored) return c.json(stored);
     throw new ApiError('ORDER_NOT_FOUND');
   });
 
