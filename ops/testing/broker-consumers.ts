@@ -116,33 +116,101 @@ export class KafkaCollector extends Collector {
   }
 }
 
+export interface RabbitCollectorOptions {
+  /**
+   * Consume from this named durable queue (created and bound if missing) with manual acks, and
+   * connect and consume again whenever the connection or channel closes — so the collector lives
+   * through `rabbitmqctl stop_app`/`start_app`, which would delete an exclusive queue. close()
+   * deletes the queue.
+   */
+  readonly durableQueue?: string;
+  /** delay between reconnect attempts (default 200 ms) */
+  readonly reconnectMs?: number;
+}
+
 export class RabbitCollector extends Collector {
   #connection: ChannelModel | undefined;
   #channel: Channel | undefined;
+  #closing = false;
+  #reconnecting: Promise<void> | undefined;
+  #target: { url: string; exchange: string; patterns: readonly string[]; options: RabbitCollectorOptions } | undefined;
   readonly routingKeys = new Map<number, string>();
+  /** times the collector connected again after losing its connection (durable queue only) */
+  reconnects = 0;
 
-  async start(url: string, exchange: string, patterns: readonly string[] = ['#']): Promise<this> {
-    this.#connection = await amqp.connect(url);
-    this.#connection.on('error', () => {});
-    const channel = (this.#channel = await this.#connection.createChannel());
-    channel.on('error', () => {});
-    await channel.assertExchange(exchange, 'topic', { durable: true });
-    const { queue } = await channel.assertQueue('', { exclusive: true, durable: false });
-    for (const pattern of patterns) await channel.bindQueue(queue, exchange, pattern);
-    await channel.consume(
-      queue,
-      (message) => {
-        if (!message) return;
-        const before = this.received.length;
-        this.take(message.content.toString());
-        for (let index = before; index < this.received.length; index++) this.routingKeys.set(this.received[index]!.envelope.seq, message.fields.routingKey);
-      },
-      { noAck: true },
-    );
+  async start(url: string, exchange: string, patterns: readonly string[] = ['#'], options: RabbitCollectorOptions = {}): Promise<this> {
+    this.#target = { url, exchange, patterns, options };
+    await this.#connect();
     return this;
   }
 
+  async #connect(): Promise<void> {
+    const { url, exchange, patterns, options } = this.#target!;
+    const durable = options.durableQueue !== undefined;
+    // a frozen broker never answers the handshake: give up on it and try again
+    const connection = durable ? await amqp.connect(url, { timeout: 3_000 }) : await amqp.connect(url);
+    connection.on('error', () => {});
+    try {
+      const channel = await connection.createChannel();
+      channel.on('error', () => {});
+      await channel.assertExchange(exchange, 'topic', { durable: true });
+      const { queue } = durable
+        ? await channel.assertQueue(options.durableQueue!, { durable: true, exclusive: false, autoDelete: false })
+        : await channel.assertQueue('', { exclusive: true, durable: false });
+      for (const pattern of patterns) await channel.bindQueue(queue, exchange, pattern);
+      if (durable) await channel.prefetch(2_000);
+      await channel.consume(
+        queue,
+        (message) => {
+          if (!message) return;
+          const before = this.received.length;
+          this.take(message.content.toString());
+          for (let index = before; index < this.received.length; index++) this.routingKeys.set(this.received[index]!.envelope.seq, message.fields.routingKey);
+          if (durable) channel.ack(message);
+        },
+        { noAck: !durable },
+      );
+      this.#connection = connection;
+      this.#channel = channel;
+      if (durable) {
+        const lost = () => {
+          if (this.#connection !== connection || this.#closing) return;
+          this.#connection = undefined;
+          this.#channel = undefined;
+          void connection.close().catch(() => {});
+          this.#reconnecting ??= this.#reconnect().finally(() => {
+            this.#reconnecting = undefined;
+          });
+        };
+        connection.on('close', lost);
+        channel.on('close', lost);
+      }
+    } catch (error) {
+      void connection.close().catch(() => {});
+      throw error;
+    }
+  }
+
+  async #reconnect(): Promise<void> {
+    const delay = this.#target!.options.reconnectMs ?? 200;
+    while (!this.#closing) {
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      if (this.#closing) return;
+      try {
+        await this.#connect();
+        this.reconnects++;
+        return;
+      } catch {
+        // the broker is not back yet: try again
+      }
+    }
+  }
+
   async close(): Promise<void> {
+    this.#closing = true;
+    await this.#reconnecting;
+    const queue = this.#target?.options.durableQueue;
+    if (queue !== undefined && this.#channel) await this.#channel.deleteQueue(queue).catch(() => {});
     await this.#channel?.close().catch(() => {});
     await this.#connection?.close().catch(() => {});
   }
