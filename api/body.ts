@@ -69,19 +69,24 @@ export function parseJsonObject(text: string): Record<string, unknown> {
  * number again, so the field's validator refuses it where a string belongs (`"client_order_id": 123`
  * is INVALID_FIELD, not the string "123"), and an unknown field is still UNKNOWN_FIELD.
  */
-function restoreNumbers(value: unknown, decimal: boolean): unknown {
+function restoreNumbers(value: unknown, decimal: boolean, depth = 0): unknown {
+  // no field of any body nests; past this depth the value is refused by validation anyway (and a
+  // recursion as deep as the client's nesting would overflow the stack)
+  if (depth > MAX_NESTING) return value;
   if (typeof value === 'string') {
     if (!value.startsWith(NUMBER_MARK)) return value;
     const literal = value.slice(NUMBER_MARK.length);
     return decimal ? literal : Number(literal);
   }
-  if (Array.isArray(value)) return value.map((item) => restoreNumbers(item, false));
+  if (Array.isArray(value)) return value.map((item) => restoreNumbers(item, false, depth + 1));
   if (typeof value === 'object' && value !== null) {
     const object = value as Record<string, unknown>;
-    for (const key of Object.keys(object)) object[key] = restoreNumbers(object[key], false);
+    for (const key of Object.keys(object)) object[key] = restoreNumbers(object[key], false, depth + 1);
   }
   return value;
 }
+
+const MAX_NESTING = 32;
 
 /** the body fields that are decimals: a JSON number or a string, the same rules either way */
 const DECIMAL_FIELDS: ReadonlySet<string> = new Set(['price', 'quantity', 'stop_price', 'quote_amount', 'amount']);
