@@ -124,12 +124,15 @@ export function createApi(deps: ApiDeps): Hono<AppEnv> {
   app.get('/ready', async (c) => {
     const ready = deps.sequencer.ready && (deps.ready?.() ?? true);
     const body = {
-      status: ready ? 'ready' : 'recovering',
+      // degraded: orders are taken, but some broker's feed is behind or down
+      status: ready ? (deps.degraded?.() ? 'degraded' : 'ready') : 'recovering',
       last_seq: ready ? deps.sequencer.lastSeq : null,
       queue: { pending: deps.sequencer.pending, max: deps.sequencer.maxPending },
       recovery: deps.recoveryInfo?.() ?? null,
       services: await services(),
       publishers: deps.publishers?.() ?? {},
+      ...(deps.eventLog ? { event_log: deps.eventLog() } : {}),
+      ...(deps.persister ? { persister: deps.persister() } : {}),
     };
     return c.json(body, ready ? 200 : 503);
   });

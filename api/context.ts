@@ -31,10 +31,16 @@ export interface ApiDeps {
   readonly rateLimits: RateLimits;
   /** broker states for /health and /ready */
   readonly probeServices?: () => Promise<Record<string, ServiceState>>;
-  /** publisher states and lags for /ready (the mq issue fills it) */
+  /** publisher states and lags for /ready */
   readonly publishers?: () => Record<string, unknown>;
   /** PostgreSQL reads (db/history-store.ts): orders no longer in memory, order history, fills, older trades; without it those answer from memory or 503 */
   readonly history?: HistoryPort;
+  /** true when a publisher is not up or far behind: /ready answers `degraded` (still 200) */
+  readonly degraded?: () => boolean;
+  /** the persister's lag for /ready (null while it does not answer) */
+  readonly persister?: () => Record<string, unknown> | null;
+  /** the event log's figures for /ready (last seq, bytes, bound) */
+  readonly eventLog?: () => Record<string, unknown>;
   /** an extra readiness gate on top of the sequencer's (e.g. indexes rebuilt after recovery) */
   readonly ready?: () => boolean;
   /** extra facts for /ready (e.g. recovery figures) */

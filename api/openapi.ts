@@ -255,7 +255,8 @@ export function buildOpenApi(config: EngineConfig): Record<string, unknown> {
           type: 'object',
           properties: {
             request_id: { type: 'string', description: 'the command seq' },
-            status: { const: 'ACCEPTED' },
+            status: { enum: ['APPLIED', 'REJECTED'], description: 'APPLIED (200): the balance moved; REJECTED (409): journaled, refused by the engine, nothing moved' },
+            error: { type: 'string', description: 'REJECTED only: the engine reject reason' },
             message: { type: 'string' },
             outcome: { enum: ['Applied', 'Rejected'] },
             reject_reason: { type: ['string', 'null'] },
@@ -439,7 +440,7 @@ export function buildOpenApi(config: EngineConfig): Record<string, unknown> {
           summary: 'Credit a balance (through the sequencer, acknowledged like an order)',
           security: [{ Admin: [] }],
           requestBody: { required: true, ...json({ $ref: '#/components/schemas/Transfer' }) },
-          responses: { '200': { description: 'sequenced; outcome Applied or Rejected', ...json({ $ref: '#/components/schemas/TransferAck' }) }, '400': err('invalid'), '401': err('admin'), '503': err('not ready or overloaded') },
+          responses: { '200': { description: 'applied (status APPLIED)', ...json({ $ref: '#/components/schemas/TransferAck' }) }, '409': { description: 'journaled but refused by the engine (status REJECTED, e.g. the total supply bound)', ...json({ $ref: '#/components/schemas/TransferAck' }) }, '400': err('invalid'), '401': err('admin'), '503': err('not ready or overloaded') },
         },
       },
       '/admin/withdrawals': {
@@ -447,7 +448,7 @@ export function buildOpenApi(config: EngineConfig): Record<string, unknown> {
           summary: 'Debit an available balance (through the sequencer)',
           security: [{ Admin: [] }],
           requestBody: { required: true, ...json({ $ref: '#/components/schemas/Transfer' }) },
-          responses: { '200': { description: 'sequenced', ...json({ $ref: '#/components/schemas/TransferAck' }) }, '400': err('invalid or INSUFFICIENT_AVAILABLE'), '401': err('admin'), '503': err('not ready or overloaded') },
+          responses: { '200': { description: 'applied (status APPLIED)', ...json({ $ref: '#/components/schemas/TransferAck' }) }, '409': { description: 'journaled but refused by the engine (status REJECTED: the balance was locked by an order in between)', ...json({ $ref: '#/components/schemas/TransferAck' }) }, '400': err('invalid or INSUFFICIENT_AVAILABLE'), '401': err('admin'), '503': err('not ready or overloaded') },
         },
       },
       '/admin/balances/{user_id}': {

@@ -19,6 +19,7 @@ import { CredentialStore } from '../api/credentials.ts';
 import { EventFeed } from '../api/event-feed.ts';
 import { ApiMetrics } from '../api/metrics.ts';
 import { loadOrCreateSecretFile, parseEncryptionKey, SecretBox } from '../api/secret-box.ts';
+import { HistoryStore } from '../db/history-store.ts';
 import { ensureDatabase, migrate } from '../db/migrate.ts';
 import { DEFAULT_ENGINE_CONFIG, Engine, type EngineConfig } from '../engine/index.ts';
 import { createSequencer, ENGINE_FACTORY_MODULE, type RecoveryInfo } from '../sequencer/index.ts';
@@ -62,6 +63,11 @@ export async function startCore(config: Config, options: CoreOptions = {}): Prom
   pool.on('error', (error) => logger.warn({ err: error }, 'idle PostgreSQL client failed'));
   const applied = await migrate(pool);
   if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+  // History reads (orders beyond memory, order history, fills, older trades) on a pool of their own
+  // with short timeouts: a slow or absent PostgreSQL answers 503 there and never holds the order path's pool.
+  const historyPool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 4, connectionTimeoutMillis: 2_000, statement_timeout: 5_000, query_timeout: 10_000 });
+  historyPool.on('error', (error) => logger.warn({ err: error }, 'idle PostgreSQL client (history reads) failed'));
+  const persisterHealth = persisterProbe(`http://${config.PERSISTER_HOST}:${config.PERSISTER_PORT}/health`);
 
   const feed = new EventFeed();
   const metrics = new ApiMetrics();
@@ -159,6 +165,8 @@ export async function startCore(config: Config, options: CoreOptions = {}): Prom
     rateLimits: { ordersPerSecond: config.RATE_LIMIT_ORDERS_PER_SEC, requestsPerMinute: config.RATE_LIMIT_REQUESTS_PER_MIN },
     ...(options.probe === false ? {} : { probeServices: async () => ({ ...(await probeServices(config)) }) }),
     publishers: () => ({ ...eventLog.reports() }),
+    persister: () => persisterHealth(),
+    history: new HistoryStore(historyPool),
     degraded: () => eventLog.degraded(),
     eventLog: () => eventLog.summary(),
     recoveryInfo: () => recovery ?? null,
@@ -205,6 +213,7 @@ export async function startCore(config: Config, options: CoreOptions = {}): Prom
       await journaled.close();
       eventLog.close();
       await pool.end();
+      await historyPool.end();
       logger.info('core stopped');
     })();
     return closing;
@@ -230,6 +239,29 @@ function listen(app: ReturnType<typeof createApi>, hostname: string, port: numbe
     server.once('error', reject);
     server.listen(port, hostname, () => resolve(server));
   });
+}
+
+/**
+ * The persister's own /health (its lag in entries and seconds), for /ready: fetched at most once a
+ * second in the background, so /ready never waits on it; null while it does not answer.
+ */
+function persisterProbe(url: string): () => Record<string, unknown> | null {
+  let last: { at: number; body: Record<string, unknown> | null } = { at: 0, body: null };
+  let inFlight = false;
+  return () => {
+    const now = Date.now();
+    if (!inFlight && now - last.at > 1_000) {
+      inFlight = true;
+      fetch(url, { signal: AbortSignal.timeout(500) })
+        .then((response) => response.json() as Promise<Record<string, unknown>>)
+        .then(
+          (body) => (last = { at: Date.now(), body }),
+          () => (last = { at: Date.now(), body: null }),
+        )
+        .finally(() => (inFlight = false));
+    }
+    return last.body === null ? null : { state: 'up', ...last.body };
+  };
 }
 
 async function generatedSecret(file: string, what: string, logger: Logger): Promise<string> {

@@ -22,6 +22,8 @@ export function xtraderProcesses(config: Config): ProcessSpec[] {
     typescript('core', 'ops/core.ts', { API_HOST: config.API_HOST, API_PORT: String(config.API_PORT) }, CORE_NODE_FLAGS),
     // one process per broker: a hung broker or a busy client library stays in its own process
     ...config.PUBLISHERS.map((broker) => ({ ...typescript(`publisher-${broker}`, 'ops/publisher.ts'), args: [...typescript('', 'ops/publisher.ts').args, broker] })),
+    // Redis stream `executions` → PostgreSQL (its consumers are PERSISTER_CONSUMERS connections in one process)
+    ...(config.PUBLISHERS.includes('redis') ? [typescript('persister', 'ops/persister.ts')] : []),
   ];
 }
 
