@@ -697,7 +697,8 @@ function cpuSnapshot(): CpuSnapshot {
 
 /** % of one core per process, and the machine's busy % (all cores), between two snapshots */
 function cpuBetween(from: CpuSnapshot, to: CpuSnapshot): Record<string, number> {
-  const wall = Math.max(1, to.at - from.at);
+  const wall = to.at - from.at;
+  if (wall < 500) return {}; // too short to say anything (a freeze is one signal)
   const out: Record<string, number> = { machine_busy_pct: round((100 * (to.busy - from.busy)) / Math.max(1, to.total - from.total)) };
   for (const [name, ms] of Object.entries(to.processes)) out[`${name}_pct`] = round((100 * (ms - (from.processes[name] ?? 0))) / wall);
   return out;
