@@ -10,7 +10,6 @@
  * highest rate whose targets held), BENCH_SKIP_BASELINE=1 (no publishers-off phase).
  */
 import hdr from 'hdr-histogram-js';
-import type { Envelope } from '../../mq/envelope.ts';
 import { loadConfig } from '../config.ts';
 import { KafkaCollector, RabbitCollector, RedisStreamCollector, type Received } from '../testing/broker-consumers.ts';
 import { Stack, waitFor, type StackUser } from '../testing/stack.ts';
