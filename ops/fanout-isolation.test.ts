@@ -193,7 +193,7 @@ class Tally {
 
   constructor(
     readonly broker: BrokerName,
-    readonly collector: RedisStreamCollector | KafkaCollector | RabbitCollector,
+    public collector: RedisStreamCollector | KafkaCollector | RabbitCollector,
   ) {}
 
   /** moves what the collector received into the tally (keeps the collector's memory small) */
@@ -416,7 +416,7 @@ class OpenLoad {
     if (request.method === 'DELETE') this.cancels++;
     const done = send(request.method, request.route, request.user, request.body).then(({ status, text }) => {
       const ms = performance.now() - scheduled;
-      if (status !== 200) this.failures.push(`${request.method} ${request.route} ${status} ${text.slice(0, 200)}`);
+      if (status !== 200) this.failures.push(`${request.method} ${request.route} (sent at ${new Date(performance.timeOrigin + scheduled).toISOString()}): ${status} ${text.slice(0, 200)}`);
       else if (request.rests) request.rests.push((JSON.parse(text) as { order_id: string }).order_id);
       this.acks.push({ at: performance.timeOrigin + scheduled, ms });
     });
@@ -563,6 +563,29 @@ async function ensureBookmark(): Promise<void> {
   await redis.client.call('XGROUP', 'CREATE', stack.names.stream, REDIS_BOOKMARK_GROUP, '0', 'MKSTREAM').catch((error: unknown) => {
     if (!/BUSYGROUP/.test(String(error))) throw error;
   });
+}
+
+/**
+ * The RabbitMQ consumer starts on an exclusive, transient queue, as a WebSocket server's would be:
+ * RabbitMQ confirms a persistent message routed only there without writing it to disk. A durable
+ * queue makes every confirm wait for RabbitMQ's fsync, which on this VM's shared disk stalls for
+ * 100–400 ms a few times a minute, and the publisher (one batch in flight) waits with it: the
+ * RabbitMQ delivery p99 would measure the disk. But `rabbitmqctl stop_app` deletes a transient queue,
+ * so before RabbitMQ is stopped the consumer moves to a named durable queue (reconnecting after the
+ * broker returns): the new one is bound before the old one goes, at a quiet moment (no load), so
+ * nothing is missed.
+ */
+let rabbitDurable = false;
+
+async function ensureDurableRabbit(): Promise<void> {
+  if (rabbitDurable) return;
+  await settleAndVerify('before the RabbitMQ consumer moves to a durable queue');
+  const durable = await new RabbitCollector().start(config.AMQP_URL, stack.names.exchange, ['#'], { durableQueue: `${stack.namespace}.isolation-check` });
+  tallies.rabbitmq.absorb();
+  await rabbit.close();
+  tallies.rabbitmq.absorb();
+  tallies.rabbitmq.collector = rabbit = durable;
+  rabbitDurable = true;
 }
 
 /** every publisher confirmed `target`, and every consumer holds everything up to it */
@@ -746,13 +769,21 @@ beforeAll(async () => {
   eventsDir = eventLogDirOf(stack.dataDir);
   report.setup = { data_dir: stack.dataDir, rate_per_s: RATE, cpus: os.cpus().length, load_average: os.loadavg().map((value) => round(value, 2)) };
   cursors = new CursorStore(eventsDir);
-  agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  // idle keep-alive sockets are closed here after 20 s, long before the core's 65 s keepAliveTimeout:
+  // a request written on a socket the server is closing at that moment fails with "socket hang up"
+  agent = new http.Agent({ keepAlive: true, maxSockets: 64, timeout: 20_000 });
   stack.startPersister();
   redis = new RedisStreamCollector(config.REDIS_URL, stack.names.stream);
   await ensureBookmark();
   redis.start();
-  kafka = await new KafkaCollector(config.KAFKA_BROKERS.split(','), `${stack.namespace}-isolation`).start([stack.names.marketData, stack.names.executions]);
-  rabbit = await new RabbitCollector().start(config.AMQP_URL, stack.names.exchange, ['#'], { durableQueue: `${stack.namespace}.isolation-check` });
+  // A member that stops heartbeating (its requests timed out while Kafka was frozen, so kafkajs
+  // restarts the consumer under a new member id) holds up the rejoin for the session timeout: 10 s
+  // here instead of the collector's 30 s default, so the consumer's own recovery fits in the 30 s.
+  kafka = await new KafkaCollector(config.KAFKA_BROKERS.split(','), `${stack.namespace}-isolation`, { sessionTimeout: 10_000, heartbeatInterval: 1_000, rebalanceTimeout: 10_000 }).start([
+    stack.names.marketData,
+    stack.names.executions,
+  ]);
+  rabbit = await new RabbitCollector().start(config.AMQP_URL, stack.names.exchange, ['#']);
   tallies = { redis: new Tally('redis', redis), kafka: new Tally('kafka', kafka), rabbitmq: new Tally('rabbitmq', rabbit) };
   expected = new Expected(eventsDir);
   for (let index = 0; index < 4; index++) users.push(await stack.createUser(`isolation-${index}`));
@@ -765,24 +796,34 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await restoreAll();
-  console.log(`fanout-isolation figures:\n${JSON.stringify(report, null, 1)}`);
-  if (process.env.FANOUT_ISOLATION_REPORT) fs.writeFileSync(process.env.FANOUT_ISOLATION_REPORT, JSON.stringify(report, null, 1));
-  expected?.close();
-  await Promise.all([kafka?.close(), rabbit?.close()]);
-  agent?.destroy();
-  if (stack) {
-    await stack.stop();
-    // the stream of this stack's namespace (its publisher and persister are gone)
-    await redis?.client.del(stack.names.stream).catch(() => {});
+  // whatever fails here, the brokers are restored and the stack's processes stopped
+  try {
+    await restoreAll();
+  } finally {
+    try {
+      console.log(`fanout-isolation figures:\n${JSON.stringify(report, null, 1)}`);
+      if (process.env.FANOUT_ISOLATION_REPORT) fs.writeFileSync(process.env.FANOUT_ISOLATION_REPORT, JSON.stringify(report, null, 1));
+    } catch (error) {
+      console.log(`figures not written: ${String(error)}`);
+    }
+    expected?.close();
+    await Promise.all([kafka?.close(), rabbit?.close()]).catch(() => {});
+    agent?.destroy();
+    try {
+      await stack?.stop();
+    } finally {
+      // the stream of this stack's namespace (its publisher and persister are gone)
+      if (stack) await redis?.client.del(stack.names.stream).catch(() => {});
+      await redis?.close();
+    }
   }
-  await redis?.close();
 }, 120_000);
 
 type Mode = 'stopped' | 'frozen';
 
 async function isolationScenario(broker: BrokerName, mode: Mode): Promise<void> {
   const name = `${broker} ${mode}`;
+  if (broker === 'rabbitmq' && mode === 'stopped') await ensureDurableRabbit();
   const healthy = BROKERS.filter((other) => other !== broker);
   for (const tally of Object.values(tallies)) tally.resetLatencies();
   const duplicatesBefore = Object.fromEntries(BROKERS.map((other) => [other, tallies[other].duplicates]));
@@ -882,6 +923,7 @@ async function isolationScenario(broker: BrokerName, mode: Mode): Promise<void> 
     delivery,
     ready_during_outage: during.map((sample) => `${sample.status}/${sample.states[broker]}`),
     duplicates: Object.fromEntries(BROKERS.map((other) => [other, settled.duplicates[other]! - duplicatesBefore[other]!])),
+    kafka_consumer: kafka.lifecycle.filter((entry) => entry.at >= loadStart).map((entry) => `+${entry.at - loadStart} ms ${entry.event}`),
   };
   report[name] = figures;
   console.log(`${name}: ${JSON.stringify(figures)}`);
@@ -969,6 +1011,7 @@ describe('failure isolation: each broker stopped and frozen while orders flow', 
 
 describe('a long outage', () => {
   it(`RabbitMQ down while ≥ ${LONG_OUTAGE_EVENTS} events are produced: the publisher's memory stays flat, the backlog drains`, async () => {
+    await ensureDurableRabbit();
     // two traders of their own: whatever the scenarios left resting, these start with no open order
     const seller = await stack.createUser('isolation-long-seller');
     const buyer = await stack.createUser('isolation-long-buyer');

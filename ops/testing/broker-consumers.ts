@@ -85,15 +85,33 @@ export class RedisStreamCollector extends Collector {
   }
 }
 
+export interface KafkaCollectorOptions {
+  /** group session timeout (default 30,000 ms): a member that stopped heartbeating holds up a rejoin this long */
+  readonly sessionTimeout?: number;
+  readonly heartbeatInterval?: number;
+  readonly rebalanceTimeout?: number;
+}
+
 export class KafkaCollector extends Collector {
   readonly #consumer: Consumer;
   readonly #kafka: Kafka;
   readonly topics = new Map<number, string>();
+  /** the consumer's crashes and group joins, with their times (kafkajs instrumentation events) */
+  readonly lifecycle: Array<{ at: number; event: string }> = [];
 
-  constructor(brokers: readonly string[], groupId: string) {
+  constructor(brokers: readonly string[], groupId: string, options: KafkaCollectorOptions = {}) {
     super();
     const kafka = (this.#kafka = new Kafka({ clientId: groupId, brokers: [...brokers], logLevel: logLevel.NOTHING, retry: { retries: 50, initialRetryTime: 200, maxRetryTime: 2_000 } }));
-    this.#consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 20, sessionTimeout: 30_000, heartbeatInterval: 3_000 });
+    this.#consumer = kafka.consumer({
+      groupId,
+      maxWaitTimeInMs: 20,
+      sessionTimeout: options.sessionTimeout ?? 30_000,
+      heartbeatInterval: options.heartbeatInterval ?? 3_000,
+      ...(options.rebalanceTimeout !== undefined ? { rebalanceTimeout: options.rebalanceTimeout } : {}),
+    });
+    const { CRASH, GROUP_JOIN } = this.#consumer.events;
+    this.#consumer.on(CRASH, (event) => this.lifecycle.push({ at: Date.now(), event: `crash: ${event.payload.error.message}` }));
+    this.#consumer.on(GROUP_JOIN, (event) => this.lifecycle.push({ at: Date.now(), event: `join after ${event.payload.duration} ms` }));
   }
 
   /** creates the topics first as the publisher would (3 partitions), so subscribing never races it */
