@@ -25,8 +25,9 @@
  *   Execution envelope seq, with the same envelope.
  *
  * Then Redis killed -9 and restarted while the persister (killed -9 first, so it is behind and may
- * hold pending entries) is away: nothing missing or doubled in PostgreSQL. Then a long outage: RabbitMQ stopped while ≥ 200,000 events are produced;
- * the RabbitMQ publisher's RSS (VmRSS of the child, every second) stays flat and the backlog drains.
+ * hold pending entries) is away: nothing missing or doubled in PostgreSQL. Then a long outage:
+ * RabbitMQ stopped while ≥ 200,000 events are produced; the RabbitMQ publisher's RSS (VmRSS of the
+ * child, every second) stays flat and the backlog drains.
  *
  * Latencies: ack = answer time − the request's scheduled send time (open loop: sends follow a fixed
  * timetable and never wait for earlier answers, so a stall shows as latency, not as fewer
@@ -963,31 +964,37 @@ describe('failure isolation: each broker stopped and frozen while orders flow', 
     await checkPostgres('before the Redis crash', 60_000);
     // kill -9: whatever batch it held stays pending in the group (committed or not), on top of what it never read
     await stack.persister!.kill9();
-    const load = new OpenLoad(RATE).start();
-    const timer = setInterval(absorbAll, 250);
+    let persisterBehind: number;
+    const load = new OpenLoad(RATE);
     const t = { crashedAt: 0, returnedAt: 0 };
     try {
-      await sleep(3_000);
-      let restored = false;
+      load.start();
+      const timer = setInterval(absorbAll, 250);
       try {
-        t.crashedAt = Date.now();
-        await crashBroker('redis');
-        await sleep(2_000);
-        await startBroker('redis');
-        restored = true;
-        t.returnedAt = Date.now();
+        await sleep(3_000);
+        let restored = false;
+        try {
+          t.crashedAt = Date.now();
+          await crashBroker('redis');
+          await sleep(2_000);
+          await startBroker('redis');
+          restored = true;
+          t.returnedAt = Date.now();
+        } finally {
+          if (!restored) await restoreAll();
+        }
+        await sleep(3_000);
       } finally {
-        if (!restored) await restoreAll();
+        await load.stop();
+        clearInterval(timer);
       }
-      await sleep(3_000);
+      expected.advance();
+      const { rows } = await stack.pool.query<{ count: string }>('SELECT count(*) AS count FROM executions');
+      persisterBehind = expected.executions.size - Number(rows[0]!.count);
     } finally {
-      await load.stop();
-      clearInterval(timer);
+      // back in any case: the tests after this one need it
+      stack.startPersister();
     }
-    expected.advance();
-    const { rows } = await stack.pool.query<{ count: string }>('SELECT count(*) AS count FROM executions');
-    const persisterBehind = expected.executions.size - Number(rows[0]!.count);
-    stack.startPersister();
     const settled = await settleAndVerify('after the Redis crash');
     const postgres = await checkPostgres('after the Redis crash', 60_000);
     const figures = {
