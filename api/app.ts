@@ -122,6 +122,10 @@ export function createApi(deps: ApiDeps): Hono<AppEnv> {
   });
 
   app.get('/ready', async (c) => {
+    // probed first: a probe of a hung broker takes ~1 s, and the status must describe the same
+    // moment as the publishers listed with it (read after the probe, they could say `retrying`
+    // under a status `ready` read before it)
+    const probed = await services();
     const ready = deps.sequencer.ready && (deps.ready?.() ?? true);
     const body = {
       // degraded: orders are taken, but some broker's feed is behind or down
@@ -129,7 +133,7 @@ export function createApi(deps: ApiDeps): Hono<AppEnv> {
       last_seq: ready ? deps.sequencer.lastSeq : null,
       queue: { pending: deps.sequencer.pending, max: deps.sequencer.maxPending },
       recovery: deps.recoveryInfo?.() ?? null,
-      services: await services(),
+      services: probed,
       publishers: deps.publishers?.() ?? {},
       ...(deps.eventLog ? { event_log: deps.eventLog() } : {}),
       ...(deps.persister ? { persister: deps.persister() } : {}),
