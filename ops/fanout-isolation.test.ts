@@ -945,6 +945,9 @@ async function isolationScenario(broker: BrokerName, mode: Mode): Promise<void> 
     `${name}: /ready shows ${broker}'s publisher retrying or down and the core degraded (${figures.ready_during_outage.join(', ')})`,
   ).toBe(true);
   for (const sample of during) for (const other of healthy) expect(sample.states[other], `${name}: ${other}'s publisher during the outage`).toBe('up');
+  // each /ready answer agrees with itself: a publisher not up makes the status degraded
+  const contradictions = poller.samples.filter((sample) => sample.status === 'ready' && Object.values(sample.states).some((state) => state !== 'up'));
+  expect(contradictions.map((sample) => JSON.stringify(sample.states)), `${name}: /ready answers 'ready' with a publisher not up`).toEqual([]);
   expect(t.caughtUpAt - t.returnedAt).toBeLessThan(CATCH_UP_LIMIT_MS);
 }
 
