@@ -26,6 +26,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_DATABASE_URL, testPool } from '../api/test-support.ts';
+import { readJournalRecords } from '../sequencer/index.ts';
 import { spawnCore, type CoreChild } from './core-child.ts';
 import type { ApiCredentials } from '../api/signed-client.ts';
 
@@ -716,8 +717,10 @@ describe('kill -9 during a burst (SNAPSHOT_EVERY 100)', () => {
     // Seqs are order ids, gap-free: every seq that is not an acknowledged order must be one whose
     // answer the kill cut off — never a 503'd one.
     const ackedIds = new Set(entries.map((entry) => entry.orderId));
+    // a quiet core journals a Tick about a second after the last ticker change (engine Tickers): those seqs are no orders
+    const ticks = new Set(readJournalRecords(crashCore.dataDir, base.last_seq + 1).filter((record) => record.command.type === 'Tick').map((record) => String(record.seq)));
     const others: string[] = [];
-    for (let seq = base.last_seq + 1; seq <= after.last_seq; seq++) if (!ackedIds.has(String(seq))) others.push(String(seq));
+    for (let seq = base.last_seq + 1; seq <= after.last_seq; seq++) if (!ackedIds.has(String(seq)) && !ticks.has(String(seq))) others.push(String(seq));
     expect(others.length, 'unacknowledged seqs are at most the requests in flight at the kill').toBeLessThanOrEqual(unknown.size);
     for (const seq of others) {
       let owner: Json;
