@@ -15,7 +15,14 @@ const nowhere = loadConfig({
 
 describe('probeServices', () => {
   it('reports all four services up when services:up has run', async () => {
-    expect(await probeServices(config)).toEqual({ postgres: 'up', redis: 'up', rabbitmq: 'up', kafka: 'up' });
+    // a probe gives each service 1 s; PostgreSQL can stall longer while another test file's stack
+    // creates or drops its database (CREATE DATABASE checkpoints): ask again a few times
+    let health = await probeServices(config);
+    for (let attempt = 0; attempt < 5 && Object.values(health).some((state) => state !== 'up'); attempt++) {
+      await sleep(1_000);
+      health = await probeServices(config);
+    }
+    expect(health).toEqual({ postgres: 'up', redis: 'up', rabbitmq: 'up', kafka: 'up' });
   });
 
   it('reports each service down when nothing listens', async () => {
