@@ -74,7 +74,6 @@ export class PublishLoop {
   #lastErrorAt: number | null = null;
   #resends = 0;
   #publishedEnvelopes = 0;
-  #publishedMessages = 0;
   #cursorSavedAt = 0;
   #cursorDirty = false;
   #statusTimer: NodeJS.Timeout | undefined;
@@ -137,7 +136,6 @@ export class PublishLoop {
       last_error_at: this.#lastErrorAt,
       resends: this.#resends,
       published_envelopes: this.#publishedEnvelopes,
-      published_messages: this.#publishedMessages,
       rss_bytes: process.memoryUsage.rss(),
       pid: process.pid,
       updated_at: this.#now(),
@@ -246,10 +244,6 @@ export class PublishLoop {
     this.#chains = Object.fromEntries(Object.keys(this.#chains).map((key) => [key, error.heldSeq]));
     this.#cursor = { seq: error.heldSeq, chains: { ...this.#chains } };
     this.#saveCursor(true);
-  }
-
-  countMessages(count: number): void {
-    this.#publishedMessages += count;
   }
 
   #saveCursor(force: boolean): void {

@@ -29,7 +29,6 @@ export interface PublisherStatus {
   /** batches sent again after a failure or a timeout */
   readonly resends: number;
   readonly published_envelopes: number;
-  readonly published_messages: number;
   readonly rss_bytes: number;
   readonly pid: number;
   readonly updated_at: number;

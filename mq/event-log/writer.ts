@@ -222,7 +222,7 @@ export class EventLogWriter {
       fs.fdatasyncSync(fd);
       this.#fd = fd;
       this.#offset = SEGMENT_HEADER_BYTES;
-      this.#lastSeq = this.#lastSeqBefore(last);
+      this.#lastSeq = last.firstSeq - 1;
       return;
     }
     let offset = SEGMENT_HEADER_BYTES;
@@ -242,11 +242,7 @@ export class EventLogWriter {
     }
     this.#fd = fd;
     this.#offset = offset;
-    this.#lastSeq = lastSeq === last.firstSeq - 1 ? this.#lastSeqBefore(last) : lastSeq;
+    this.#lastSeq = lastSeq; // an empty newest segment: the log ends just before it
   }
 
-  /** an empty newest segment: the log's last seq is just before it */
-  #lastSeqBefore(segment: EventSegment): number {
-    return segment.firstSeq - 1;
-  }
 }
