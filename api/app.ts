@@ -12,6 +12,7 @@ import { buildOpenApi } from './openapi.ts';
 import { adminRoutes } from './routes-admin.ts';
 import { marketRoutes } from './routes-market.ts';
 import { historyRoutes } from './routes-history.ts';
+import { candleRoutes } from './routes-candles.ts';
 import { createOrderFastPath, type OrderFastPath } from './order-fast-path.ts';
 import { orderPlacer, orderRoutes } from './routes-orders.ts';
 import { Views } from './views.ts';
@@ -102,6 +103,7 @@ export function createApi(deps: ApiDeps): Hono<AppEnv> {
   orderRoutes(app, deps, views, placeOrder);
   marketRoutes(app, deps, views);
   historyRoutes(app, deps, views);
+  candleRoutes(app, deps, views);
 
   app.use('/admin/*', adminOnly(deps.adminToken));
   adminRoutes(app, deps, views);

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { EngineConfig, MatchingEngine } from '../engine/index.ts';
 import type { CommandInput, SubmitResult } from '../sequencer/index.ts';
+import type { CandlePort } from './candle-port.ts';
 import type { CredentialStore } from './credentials.ts';
 import type { EventFeed } from './event-feed.ts';
 import type { HistoryPort } from './history-port.ts';
@@ -35,6 +36,8 @@ export interface ApiDeps {
   readonly publishers?: () => Record<string, unknown>;
   /** PostgreSQL reads (db/history-store.ts): orders no longer in memory, order history, fills, older trades; without it those answer from memory or 503 */
   readonly history?: HistoryPort;
+  /** candles the market-data service builds (db/candles/candle-store.ts); without it GET /v1/candles answers 503 */
+  readonly candles?: CandlePort;
   /** true when a publisher is not up or far behind: /ready answers `degraded` (still 200) */
   readonly degraded?: () => boolean;
   /** the persister's lag for /ready (null while it does not answer) */

@@ -26,6 +26,7 @@ export const API_ERRORS = {
   INVALID_QUERY: { code: 5009, status: 400, message: 'a query parameter is invalid' },
   UNKNOWN_USER: { code: 5010, status: 400, message: 'no such user' },
   INVALID_TIME_RANGE: { code: 5011, status: 400, message: 'start and end must be ms since the epoch, start not after end' },
+  INVALID_INTERVAL: { code: 5012, status: 400, message: 'interval must be one of 1m, 5m, 15m, 1h, 4h, 1d' },
   // 6xxx: resources and service state
   NOT_FOUND: { code: 6001, status: 404, message: 'no such route' },
   ORDER_NOT_FOUND: { code: 6002, status: 404, message: 'no such order (or not yours)' },

@@ -191,6 +191,36 @@ export function buildOpenApi(config: EngineConfig): Record<string, unknown> {
             asks: { type: 'array', items: { type: 'array', prefixItems: [decimal, decimal] } },
           },
         },
+        Candles: {
+          type: 'object',
+          required: ['symbol', 'interval', 'candles'],
+          properties: {
+            symbol: { type: 'string' },
+            interval: { type: 'string', enum: ['1m', '5m', '15m', '1h', '4h', '1d'] },
+            candles: {
+              type: 'array',
+              description: 'oldest first; intervals without trades are omitted (as Binance klines do): consecutive candles may be more than one interval apart',
+              items: {
+                type: 'object',
+                required: ['open_time', 'close_time', 'open', 'high', 'low', 'close', 'volume', 'quote_volume', 'trades', 'first_trade_id', 'last_trade_id', 'closed'],
+                properties: {
+                  open_time: { type: 'integer', description: 'ms, the interval\'s first ms, aligned to UTC (1d: 00:00 UTC; 4h: 00, 04, … 20 UTC)' },
+                  close_time: { type: 'integer', description: 'ms, the interval\'s last ms: open_time + interval − 1' },
+                  open: { ...decimal, description: 'price of the interval\'s first trade' },
+                  high: decimal,
+                  low: decimal,
+                  close: { ...decimal, description: 'price of the interval\'s last trade so far' },
+                  volume: { ...decimal, description: 'Σ quantity, base asset' },
+                  quote_volume: { ...decimal, description: 'Σ price × quantity, quote asset' },
+                  trades: { type: 'integer', description: 'number of trades' },
+                  first_trade_id: { type: 'string' },
+                  last_trade_id: { type: 'string' },
+                  closed: { type: 'boolean', description: 'false for the candle still being built (its interval has not ended by the server clock): its close, high, low and volumes still move' },
+                },
+              },
+            },
+          },
+        },
         Trades: {
           type: 'object',
           properties: {
@@ -406,6 +436,32 @@ export function buildOpenApi(config: EngineConfig): Record<string, unknown> {
             '200': { description: 'trades', ...json({ $ref: '#/components/schemas/Trades' }) },
             '400': err('unknown symbol or bad limit'),
             '503': err('STORE_UNAVAILABLE: memory holds fewer than `limit` trades and PostgreSQL is unavailable'),
+          },
+        },
+      },
+      '/v1/candles/{symbol}': {
+        get: {
+          summary: 'OHLCV candles (public), oldest first, for charting clients (Binance klines conventions)',
+          description: [
+            'Built by the market-data service from the Kafka `market-data` trade feed: 1-minute candles in PostgreSQL; 5m … 1d are grouped from them in UTC-aligned buckets.',
+            '',
+            '- **Empty intervals are omitted**: an interval without trades has no candle (no flat bar is invented). A chart that wants continuous bars carries the previous close forward itself.',
+            '- **The candle being built** is included with `closed: false`.',
+            '- **Window**: with `start`, the candle containing `start` and the ones after it, up to `limit`, none opening after `end`; without `start`, the latest `limit` candles opening at or before `end` (default: now).',
+            '- Decimals are strings (`Number(candle.open)` for a chart library); `open_time` is ms (lightweight-charts wants seconds: `open_time / 1000`).',
+            '- Candles lag the trades by the service\'s consumer lag (its /metrics: `xtrader_market_data_lag_messages`, `xtrader_market_data_lag_seconds`); while Kafka is down they stop advancing and catch up after.',
+          ].join('\n'),
+          parameters: [
+            symbolParam,
+            { name: 'interval', in: 'query', required: true, schema: { type: 'string', enum: ['1m', '5m', '15m', '1h', '4h', '1d'] } },
+            { name: 'start', in: 'query', schema: { type: 'integer', minimum: 0 }, description: 'ms since the epoch' },
+            { name: 'end', in: 'query', schema: { type: 'integer', minimum: 0 }, description: 'ms since the epoch, not before start' },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 500 } },
+          ],
+          responses: {
+            '200': { description: 'candles', ...json({ $ref: '#/components/schemas/Candles' }) },
+            '400': err('UNKNOWN_SYMBOL, INVALID_INTERVAL (missing or not one of the six), INVALID_TIME_RANGE (start/end not integer ms, or start after end), INVALID_QUERY (limit not 1–1000)'),
+            '503': err('STORE_UNAVAILABLE: PostgreSQL is unavailable'),
           },
         },
       },

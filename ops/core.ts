@@ -19,6 +19,7 @@ import { CredentialStore } from '../api/credentials.ts';
 import { EventFeed } from '../api/event-feed.ts';
 import { ApiMetrics } from '../api/metrics.ts';
 import { loadOrCreateSecretFile, parseEncryptionKey, SecretBox } from '../api/secret-box.ts';
+import { CandleStore } from '../db/candles/candle-store.ts';
 import { HistoryStore } from '../db/history-store.ts';
 import { ensureDatabase, migrate } from '../db/migrate.ts';
 import { DEFAULT_ENGINE_CONFIG, Engine, type EngineConfig } from '../engine/index.ts';
@@ -167,6 +168,8 @@ export async function startCore(config: Config, options: CoreOptions = {}): Prom
     publishers: () => ({ ...eventLog.reports() }),
     persister: () => persisterHealth(),
     history: new HistoryStore(historyPool),
+    // candles (written by the market-data service) are read on the same short-timeout pool
+    candles: new CandleStore(historyPool),
     degraded: () => eventLog.degraded(),
     eventLog: () => eventLog.summary(),
     recoveryInfo: () => recovery ?? null,
