@@ -47,24 +47,41 @@ function newReportArrivals(items: readonly Received[]): Map<string, number> {
   return arrivals;
 }
 
-/** Polls PostgreSQL for new `New` reports, as a reporting job would. */
+/**
+ * Polls PostgreSQL for new `New` reports, as a reporting job would. The persister's consumers
+ * commit side by side, so a row may become visible after rows with higher seqs: besides the
+ * forward poll, a rescan every 250 ms reads again the seqs passed in the last second (a row found
+ * that way is timed when the rescan saw it — late, never early).
+ */
 class PostgresPoller {
   readonly arrivals = new Map<string, number>();
   #lastSeq = 0;
+  /** [time, lastSeq then]: the rescan starts at the lastSeq of a second ago */
+  readonly #marks: [number, number][] = [];
   #running = true;
   #done: Promise<void>;
   constructor(stack: Stack) {
+    const read = async (after: number, through: number) => {
+      const { rows } = await stack.pool.query<{ seq: string; order_id: string }>(
+        "SELECT seq, order_id FROM executions WHERE seq > $1 AND seq <= $2 AND exec_type = 'New' ORDER BY seq LIMIT 20000",
+        [after, through],
+      );
+      const now = Date.now();
+      for (const row of rows) if (!this.arrivals.has(row.order_id)) this.arrivals.set(row.order_id, now);
+      return rows;
+    };
+    let rescannedAt = Date.now();
     this.#done = (async () => {
       while (this.#running) {
         try {
-          const { rows } = await stack.pool.query<{ seq: string; order_id: string }>(
-            "SELECT seq, order_id FROM executions WHERE seq > $1 AND exec_type = 'New' ORDER BY seq LIMIT 20000",
-            [this.#lastSeq],
-          );
+          const rows = await read(this.#lastSeq, Number.MAX_SAFE_INTEGER);
+          for (const row of rows) this.#lastSeq = Math.max(this.#lastSeq, Number(row.seq));
           const now = Date.now();
-          for (const row of rows) {
-            this.#lastSeq = Math.max(this.#lastSeq, Number(row.seq));
-            if (!this.arrivals.has(row.order_id)) this.arrivals.set(row.order_id, now);
+          this.#marks.push([now, this.#lastSeq]);
+          while (this.#marks.length > 1 && this.#marks[1]![0] <= now - 1_000) this.#marks.shift();
+          if (now - rescannedAt >= 250 || !this.#running) {
+            rescannedAt = now;
+            await read(this.#marks[0]?.[1] ?? 0, this.#lastSeq);
           }
         } catch {
           // PostgreSQL busy or restarting: poll again
@@ -72,6 +89,16 @@ class PostgresPoller {
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     })();
+    this.#pool = stack.pool;
+  }
+  readonly #pool: Stack['pool'];
+  /** After the wait: looks the still-missing orders up by id (found now = timed now, late), so only a row that is truly absent counts as lost. */
+  async sweep(orderIds: readonly string[]): Promise<void> {
+    for (let start = 0; start < orderIds.length; start += 5_000) {
+      const { rows } = await this.#pool.query<{ order_id: string }>("SELECT order_id FROM executions WHERE exec_type = 'New' AND order_id = ANY($1::bigint[])", [orderIds.slice(start, start + 5_000)]);
+      const now = Date.now();
+      for (const row of rows) if (!this.arrivals.has(row.order_id)) this.arrivals.set(row.order_id, now);
+    }
   }
   async stop(): Promise<void> {
     this.#running = false;
@@ -131,7 +158,9 @@ async function runRate(stack: Stack, users: readonly StackUser[], rate: number):
   ).catch(() => {});
   const latency = (arrivals: Map<string, number>) => percentiles(measured.filter((ack) => arrivals.has(ack.orderId)).map((ack: Ack) => arrivals.get(ack.orderId)! - ack.ackAt));
   const sets = { redis: newReportArrivals(redis.received), kafka: newReportArrivals(kafka.received), rabbitmq: newReportArrivals(rabbit.received), postgres: postgres.arrivals };
-  const lost = Object.values(sets).reduce((sum, arrivals) => sum + measured.filter((ack) => !arrivals.has(ack.orderId)).length, 0);
+  await postgres.sweep(measured.filter((ack) => !postgres.arrivals.has(ack.orderId)).map((ack) => ack.orderId));
+  const lostAt = Object.fromEntries(Object.entries(sets).map(([name, arrivals]) => [name, measured.filter((ack) => !arrivals.has(ack.orderId)).length]));
+  const lost = Object.values(lostAt).reduce((sum, count) => sum + count, 0);
   const [r, k, q, p] = [latency(sets.redis), latency(sets.kafka), latency(sets.rabbitmq), latency(sets.postgres)];
   await Promise.all([redis.close(), kafka.close(), rabbit.close(), postgres.stop()]);
   const orders = load.ok;
@@ -152,6 +181,7 @@ async function runRate(stack: Stack, users: readonly StackUser[], rate: number):
     postgres_p50_ms: round(p.p50),
     postgres_p99_ms: round(p.p99),
     lost,
+    ...(lost > 0 ? Object.fromEntries(Object.entries(lostAt).map(([name, count]) => [`lost_${name}`, count])) : {}),
     core_cpu_us_per_order: round((cpu.core / orders) * 1e6, 1),
     publisher_cpu_us_per_order: round((cpu.publishers / orders) * 1e6, 1),
     persister_cpu_us_per_order: round((cpu.persister / orders) * 1e6, 1),
