@@ -91,6 +91,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   for (const key of Object.keys(schema.shape)) {
     const value = env[key];
     // An empty variable means "not set" — the default applies.
+  // Market-data service (Kafka `market-data` → candles in PostgreSQL): its consumer group (prefixed by
+  // BROKER_NAMESPACE like the topic), session timeout (how soon a dead member's partitions move), and
+  // /metrics and /health on MARKET_DATA_HOST:MARKET_DATA_PORT.
+  MARKET_DATA_GROUP: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only (1–64)').default('candles'),
+  MARKET_DATA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(10_000),
+  MARKET_DATA_HOST: z.string().min(1).default('127.0.0.1'),
+  MARKET_DATA_PORT: port.default(7011),
     input[key] = value === undefined || value === '' ? undefined : value;
   }
   const parsed = schema.safeParse(input);

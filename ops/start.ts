@@ -24,6 +24,8 @@ export function xtraderProcesses(config: Config): ProcessSpec[] {
     ...config.PUBLISHERS.map((broker) => ({ ...typescript(`publisher-${broker}`, 'ops/publisher.ts'), args: [...typescript('', 'ops/publisher.ts').args, broker] })),
     // Redis stream `executions` → PostgreSQL (its consumers are PERSISTER_CONSUMERS connections in one process)
     ...(config.PUBLISHERS.includes('redis') ? [typescript('persister', 'ops/persister.ts')] : []),
+    // Kafka `market-data` → candles in PostgreSQL (GET /v1/candles)
+    ...(config.PUBLISHERS.includes('kafka') ? [typescript('market-data', 'ops/market-data.ts')] : []),
   ];
 }
 
