@@ -32,6 +32,22 @@ const schema = z.object({
   API_PORT: port.default(7000),
   WS_PORT: port.default(7001),
   WS_PORT_2: port.default(7002),
+  // ws-server: listen host; connections per instance (more: 503 at the upgrade) and authenticated ones per
+  // API key; channels and client frames per second per connection (beyond: error frames); unsent bytes per connection before it is closed 4008; largest client frame (larger: close 1009);
+  // protocol pings; the windows merging trades / book deltas into one frame; the instance's RabbitMQ queue
+  // (default ws-<port>) and its bound in messages (oldest dropped; the hole is repaired from prev_seq chains).
+  WS_HOST: z.string().min(1).default('127.0.0.1'),
+  WS_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(20_000),
+  WS_MAX_CONNECTIONS_PER_KEY: z.coerce.number().int().min(1).default(50),
+  WS_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(1_000).default(50),
+  WS_MAX_FRAMES_PER_SEC: z.coerce.number().int().min(1).default(50),
+  WS_SEND_BUFFER_BYTES: z.coerce.number().int().min(1_024).default(1024 ** 2),
+  WS_MAX_FRAME_BYTES: z.coerce.number().int().min(256).default(16 * 1024),
+  WS_PING_INTERVAL_MS: z.coerce.number().int().min(100).default(15_000),
+  WS_TRADES_WINDOW_MS: z.coerce.number().int().min(0).max(100).default(50),
+  WS_BOOK_WINDOW_MS: z.coerce.number().int().min(0).max(1_000).default(20),
+  WS_INSTANCE: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only (1–64)').optional(),
+  WS_QUEUE_MAX_MESSAGES: z.coerce.number().int().min(100).default(100_000),
   DATA_DIR: z.string().min(1).default(path.join(PROJECT_ROOT, '.data')),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   // 32-byte key sealing API secrets in PostgreSQL (64 hex chars or base64); unset → generated into $DATA_DIR/secret-key.
@@ -76,6 +92,13 @@ const schema = z.object({
   PERSISTER_TRIM_EVERY_MS: z.coerce.number().int().min(0).default(5_000),
   PERSISTER_HOST: z.string().min(1).default('127.0.0.1'),
   PERSISTER_PORT: port.default(7010),
+  // Market-data service (Kafka `market-data` → candles in PostgreSQL): its consumer group (prefixed by
+  // BROKER_NAMESPACE like the topic), session timeout (how soon a dead member's partitions move), and
+  // /metrics and /health on MARKET_DATA_HOST:MARKET_DATA_PORT.
+  MARKET_DATA_GROUP: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only (1–64)').default('candles'),
+  MARKET_DATA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(10_000),
+  MARKET_DATA_HOST: z.string().min(1).default('127.0.0.1'),
+  MARKET_DATA_PORT: port.default(7011),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -91,13 +114,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   for (const key of Object.keys(schema.shape)) {
     const value = env[key];
     // An empty variable means "not set" — the default applies.
-  // Market-data service (Kafka `market-data` → candles in PostgreSQL): its consumer group (prefixed by
-  // BROKER_NAMESPACE like the topic), session timeout (how soon a dead member's partitions move), and
-  // /metrics and /health on MARKET_DATA_HOST:MARKET_DATA_PORT.
-  MARKET_DATA_GROUP: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only (1–64)').default('candles'),
-  MARKET_DATA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(10_000),
-  MARKET_DATA_HOST: z.string().min(1).default('127.0.0.1'),
-  MARKET_DATA_PORT: port.default(7011),
     input[key] = value === undefined || value === '' ? undefined : value;
   }
   const parsed = schema.safeParse(input);

@@ -9,7 +9,6 @@ import { type ProcessSpec, Supervisor } from './supervisor.ts';
 /**
  * The xtrader processes `npm start` runs. Each is a TypeScript entry run by node with the tsx loader
  * (one process per entry, no tsx CLI wrapper in between, so signals reach the process itself).
- * Add ws-server ×2 (WS_PORT, WS_PORT_2) here when it lands.
  */
 export function xtraderProcesses(config: Config): ProcessSpec[] {
   const typescript = (name: string, entry: string, env: NodeJS.ProcessEnv = {}, nodeFlags: readonly string[] = []): ProcessSpec => ({
@@ -26,6 +25,10 @@ export function xtraderProcesses(config: Config): ProcessSpec[] {
     ...(config.PUBLISHERS.includes('redis') ? [typescript('persister', 'ops/persister.ts')] : []),
     // Kafka `market-data` → candles in PostgreSQL (GET /v1/candles)
     ...(config.PUBLISHERS.includes('kafka') ? [typescript('market-data', 'ops/market-data.ts')] : []),
+    // RabbitMQ `market-notifications` → WebSocket clients: two instances side by side, each with its own queue
+    ...(config.PUBLISHERS.includes('rabbitmq')
+      ? [config.WS_PORT, config.WS_PORT_2].map((port, index) => typescript(`ws-server-${index + 1}`, 'ops/ws-server.ts', { WS_PORT: String(port), WS_INSTANCE: `ws-${port}` }))
+      : []),
   ];
 }
 

@@ -1,0 +1,245 @@
+/**
+ * The ws-servers through their public interface, with the real stack (core, publishers, persister,
+ * RabbitMQ, Redis, PostgreSQL) and two ws-server processes, checked by a plain client
+ * (ops/testing/ws-client.ts: its own CRC-32 from zlib, its own book).
+ */
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Stack, waitFor, type StackUser } from './testing/stack.ts';
+import { sortedLevels, WsTestClient, type Frame } from './testing/ws-client.ts';
+
+let stack: Stack;
+let portA: number;
+let portB: number;
+let alice: StackUser;
+let bob: StackUser;
+const clients: WsTestClient[] = [];
+
+const wsUrl = (port: number) => `ws://127.0.0.1:${port}/ws`;
+
+async function connect(port: number, options: { keep?: boolean } = {}): Promise<WsTestClient> {
+  const client = new WsTestClient(wsUrl(port), options);
+  clients.push(client);
+  await client.opened();
+  return client;
+}
+
+function limit(user: StackUser, side: 'Buy' | 'Sell', price: string, quantity: string, extra: Record<string, unknown> = {}) {
+  return stack.order(user, { symbol: 'BTC-KRW', side, order_type: 'Limit', price, quantity, ...extra });
+}
+
+/** the user's execution seqs as PostgreSQL has them (the persister's rows), once it holds `atLeast` */
+async function persistedSeqs(user: StackUser, atLeast: number): Promise<number[]> {
+  let seqs: number[] = [];
+  await waitFor(
+    async () => {
+      const { rows } = await stack.pool.query<{ seq: string }>('SELECT seq FROM executions WHERE user_id = $1 ORDER BY seq', [user.userId]);
+      seqs = rows.map((row) => Number(row.seq));
+      return seqs.length >= atLeast;
+    },
+    20_000,
+    `${atLeast} persisted executions of user ${user.userId}`,
+  );
+  return seqs;
+}
+
+beforeAll(async () => {
+  stack = await Stack.start();
+  stack.startPersister();
+  [portA, portB] = await Promise.all([stack.startWsServer(), stack.startWsServer(undefined, { WS_SEND_BUFFER_BYTES: String(256 * 1024), WS_MAX_FRAMES_PER_SEC: '5000' })]);
+  alice = await stack.createUser('alice');
+  bob = await stack.createUser('bob');
+}, 120_000);
+
+afterAll(async () => {
+  for (const client of clients) client.socket.terminate();
+  await stack?.stop();
+});
+
+describe('ws-server', () => {
+  it('pushes each execution report to its owner on every instance the owner is connected to, and never to anyone else', async () => {
+    const aliceA = await connect(portA);
+    const aliceB = await connect(portB);
+    const bobA = await connect(portA);
+    for (const [client, user] of [
+      [aliceA, alice],
+      [aliceB, alice],
+      [bobA, bob],
+    ] as const) {
+      expect(await client.auth(user)).toMatchObject({ type: 'auth', ok: true });
+      expect(await client.request({ op: 'subscribe', channels: ['executions'] })).toMatchObject({ type: 'subscribed', channels: ['executions'] });
+    }
+    const sell = await limit(bob, 'Sell', '50000000', '0.003');
+    const buy = await limit(alice, 'Buy', '50000000', '0.002');
+    for (const client of [aliceA, aliceB]) {
+      const filled = await client.waitFor((frame) => frame.type === 'Execution' && (frame.execution_report as Frame).order_id === buy && frame.order_status === 'Filled');
+      expect(filled).toMatchObject({ v: 1, type: 'Execution', order_status: 'Filled' });
+      expect(filled).not.toHaveProperty('prev_seq');
+      const reports = client.executions().map((frame) => frame.execution_report as Frame);
+      expect(reports.map((report) => report.exec_type)).toEqual(['New', 'Trade']);
+      expect(reports.every((report) => report.user_id === alice.userId && report.order_id === buy)).toBe(true);
+      expect(reports[1]).toMatchObject({ price: '50000000', quantity: '0.002', filled_quantity: '0.002', is_maker: false });
+    }
+    await bobA.waitFor((frame) => frame.type === 'Execution' && (frame.execution_report as Frame).exec_type === 'Trade');
+    expect(bobA.executions().every((frame) => (frame.execution_report as Frame).user_id === bob.userId && (frame.execution_report as Frame).order_id === sell)).toBe(true);
+    // seqs increase and each report has its own
+    const seqs = aliceA.executions().map((frame) => frame.seq as number);
+    expect(new Set(seqs).size).toBe(seqs.length);
+    expect(aliceB.executions().map((frame) => frame.seq)).toEqual(seqs);
+    await stack.signed(bob, 'DELETE', `/v1/order/${sell}`);
+  });
+
+  it('serves a book snapshot, then deltas that rebuild exactly the REST book, every checksum right', async () => {
+    const watcher = await connect(portA);
+    const other = await connect(portB);
+    for (const client of [watcher, other]) {
+      expect(await client.request({ op: 'subscribe', channels: ['orderbook.BTC-KRW', 'trades.BTC-KRW', 'ticker.BTC-KRW'] })).toMatchObject({ type: 'subscribed' });
+      await client.waitFor((frame) => frame.type === 'OrderBook' && frame.snapshot === true);
+    }
+    const resting: string[] = [];
+    for (let index = 0; index < 30; index++) {
+      resting.push(await limit(alice, 'Buy', `${49_000 + index * 10}000`, `0.00${(index % 5) + 1}`));
+      resting.push(await limit(bob, 'Sell', `${51_000 + index * 10}000`, `0.00${(index % 3) + 1}`));
+    }
+    // some cross, some cancel, one amend of a level's total
+    await stack.order(alice, { symbol: 'BTC-KRW', side: 'Buy', order_type: 'Market', quantity: '0.004' });
+    await stack.order(bob, { symbol: 'BTC-KRW', side: 'Sell', order_type: 'Market', quantity: '0.003' });
+    for (const id of resting.slice(10, 20)) {
+      await stack.signed(alice, 'DELETE', `/v1/order/${id}`);
+      await stack.signed(bob, 'DELETE', `/v1/order/${id}`);
+    }
+    const rest = (await (await fetch(`${stack.url}/v1/orderbook/BTC-KRW?depth=500`)).json()) as { symbol_seq: number; bids: [string, string][]; asks: [string, string][] };
+    for (const client of [watcher, other]) {
+      await waitFor(() => client.books.get('BTC-KRW')?.symbolSeq === rest.symbol_seq, 10_000, `client book at symbol_seq ${rest.symbol_seq}`);
+      const book = client.books.get('BTC-KRW')!;
+      expect(sortedLevels(book.bids, 'bids')).toEqual(rest.bids);
+      expect(sortedLevels(book.asks, 'asks')).toEqual(rest.asks);
+      expect(client.checksumFailures).toBe(0);
+      expect(client.gaps).toBe(0);
+      expect(client.bookUpdates).toBeGreaterThan(5);
+      // trades batched in frames, ticker frames
+      const trades = await client.waitFor((frame) => frame.type === 'Trades');
+      expect(trades).toMatchObject({ symbol: 'BTC-KRW' });
+      expect((trades.trades as Frame[])[0]).toMatchObject({ type: 'Trade', symbol: 'BTC-KRW' });
+      expect((trades.trades as Frame[])[0]).not.toHaveProperty('user_id');
+      await client.waitFor((frame) => frame.type === 'Ticker', 5_000);
+    }
+    // a late subscriber gets the same book at once
+    const late = await connect(portB);
+    await late.request({ op: 'subscribe', channels: ['orderbook.BTC-KRW'] });
+    const snapshot = await late.waitFor((frame) => frame.type === 'OrderBook');
+    expect(snapshot).toMatchObject({ snapshot: true, symbol_seq: rest.symbol_seq, bids: rest.bids, asks: rest.asks });
+    expect(late.checksumFailures).toBe(0);
+  });
+
+  it('resume_from_seq on the other instance: no report missed or repeated across the reconnect, with orders flowing meanwhile', async () => {
+    const first = await connect(portA);
+    await first.auth(alice);
+    await first.request({ op: 'subscribe', channels: ['executions'] });
+    const before = await persistedSeqs(alice, 1);
+    const ids: string[] = [];
+    for (let index = 0; index < 5; index++) ids.push(await limit(alice, 'Buy', `${48_000 + index}000`, '0.001'));
+    await first.waitFor((frame) => frame.type === 'Execution' && (frame.execution_report as Frame).order_id === ids[4]);
+    const seen = first.executions().map((frame) => frame.seq as number);
+    const lastSeen = seen[2]!; // pretend the last two never arrived before the connection broke
+    first.socket.terminate();
+    // orders keep flowing while the client is away and while it reconnects
+    const flowing = (async () => {
+      for (let index = 0; index < 10; index++) ids.push(await limit(alice, 'Buy', `${47_000 + index}000`, '0.001'));
+    })();
+    const second = await connect(portB);
+    await second.auth(alice);
+    expect(await second.request({ op: 'subscribe', channels: ['executions'], resume_from_seq: lastSeen })).toMatchObject({ type: 'subscribed' });
+    await flowing;
+    const all = await persistedSeqs(alice, before.length + ids.length);
+    const expected = all.filter((seq) => seq > lastSeen);
+    await waitFor(() => second.executions().length >= expected.length, 10_000, `${expected.length} executions after the resume`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const got = second.executions().map((frame) => frame.seq as number);
+    expect(got).toEqual(expected);
+    for (const id of ids) await stack.signed(alice, 'DELETE', `/v1/order/${id}`);
+  });
+
+  it('answers every malformed or refused frame with its error code and keeps the connection', async () => {
+    const client = await connect(portA);
+    const cases: [unknown, string][] = [
+      ['not json', 'BAD_FRAME'],
+      ['[1,2]', 'BAD_FRAME'],
+      ['"text"', 'BAD_FRAME'],
+      [{ op: 'dance' }, 'UNKNOWN_OP'],
+      [{ channels: ['executions'] }, 'UNKNOWN_OP'],
+      [{ op: 'subscribe' }, 'BAD_REQUEST'],
+      [{ op: 'subscribe', channels: 'trades.BTC-KRW' }, 'BAD_REQUEST'],
+      [{ op: 'subscribe', channels: [] }, 'BAD_REQUEST'],
+      [{ op: 'subscribe', channels: ['candles.BTC-KRW'] }, 'UNKNOWN_CHANNEL'],
+      [{ op: 'subscribe', channels: ['trades.DOGE-KRW'] }, 'UNKNOWN_SYMBOL'],
+      [{ op: 'subscribe', channels: ['executions'] }, 'AUTH_REQUIRED'],
+      [{ op: 'subscribe', channels: ['executions'], resume_from_seq: -1 }, 'BAD_REQUEST'],
+      [{ op: 'auth', api_key: alice.apiKey }, 'BAD_REQUEST'],
+      [{ op: 'auth', api_key: alice.apiKey, timestamp: Date.now(), signature: 'ab'.repeat(32) }, 'INVALID_SIGNATURE'],
+      [{ op: 'auth', api_key: 'no-such-key', timestamp: Date.now(), signature: 'ab'.repeat(32) }, 'INVALID_API_KEY'],
+      [{ op: 'auth', api_key: alice.apiKey, timestamp: Date.now() - 120_000, signature: 'ab'.repeat(32) }, 'STALE_TIMESTAMP'],
+      [{ op: 'unsubscribe', channels: ['nope'] }, 'UNKNOWN_CHANNEL'],
+    ];
+    for (const [frame, code] of cases) {
+      const from = client.frames.length;
+      client.send(frame);
+      const answer = await client.waitFor((candidate) => candidate.type === 'error', 5_000, `error for ${JSON.stringify(frame)}`, from);
+      expect({ frame, code: answer.code }).toEqual({ frame, code });
+      expect(typeof answer.message).toBe('string');
+    }
+    // the request id is echoed on errors too
+    expect(await client.request({ op: 'subscribe', channels: ['nope.X'] })).toMatchObject({ type: 'error', code: 'UNKNOWN_CHANNEL' });
+    // a replayed auth frame is refused, on this instance and on the other one
+    const timestamp = Date.now();
+    const signed = { op: 'auth', api_key: alice.apiKey, timestamp: String(timestamp), signature: (await import('./testing/ws-client.ts')).signWsAuth(alice, timestamp) };
+    expect(await client.request(signed)).toMatchObject({ type: 'auth', ok: true });
+    const other = await connect(portB);
+    expect(await other.request(signed)).toMatchObject({ type: 'error', code: 'REPLAYED_SIGNATURE' });
+    // still open and answering
+    expect(await client.request({ op: 'ping' })).toMatchObject({ type: 'pong' });
+    expect(client.closeCode).toBeUndefined();
+    // a frame over the size limit closes with 1009
+    client.send(JSON.stringify({ op: 'ping', pad: 'x'.repeat(20_000) }));
+    expect(await client.closed()).toBe(1009);
+  });
+
+  it('cuts off a client that never reads (4008) while one that reads keeps getting its frames', async () => {
+    // deep book: big snapshots
+    const ids: string[] = [];
+    for (let index = 0; index < 150; index++) ids.push(await limit(alice, 'Buy', `${40_000 + index}000`, '0.001'));
+    const reader = await connect(portB);
+    await reader.request({ op: 'subscribe', channels: ['orderbook.BTC-KRW'] });
+    // a raw client: the handshake, then requests, and never a byte read
+    const socket = net.connect(portB, '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    socket.write('GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+    socket.pause();
+    const mask = (text: string) => {
+      const payload = Buffer.from(text);
+      const header = payload.length < 126 ? Buffer.from([0x81, 0x80 | payload.length]) : Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff]);
+      return Buffer.concat([header, Buffer.alloc(4), payload]); // zero mask key
+    };
+    let closedBySever = false;
+    socket.on('close', () => (closedBySever = true));
+    socket.on('error', () => {});
+    const sub = mask('{"op":"subscribe","channels":["orderbook.BTC-KRW"]}');
+    const unsub = mask('{"op":"unsubscribe","channels":["orderbook.BTC-KRW"]}');
+    const metrics = async () => (await (await fetch(`http://127.0.0.1:${portB}/metrics`)).text()).match(/xtrader_ws_slow_clients_closed_total (\d+)/)?.[1];
+    const deadline = Date.now() + 20_000;
+    while (!closedBySever && (await metrics()) === '0' && Date.now() < deadline) {
+      for (let index = 0; index < 400 && !socket.destroyed; index++) socket.write(index % 2 ? unsub : sub);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(await metrics()).toBe('1');
+    // the reader still gets its updates, in time
+    const before = reader.bookUpdates;
+    const start = Date.now();
+    const extra = await limit(alice, 'Buy', '39999000', '0.001');
+    await waitFor(() => reader.bookUpdates > before, 5_000, 'the reading client gets the next delta');
+    expect(Date.now() - start).toBeLessThan(2_000);
+    expect(reader.checksumFailures).toBe(0);
+    socket.destroy();
+    for (const id of [...ids, extra]) await stack.signed(alice, 'DELETE', `/v1/order/${id}`);
+  }, 60_000);
+});
