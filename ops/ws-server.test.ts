@@ -242,4 +242,74 @@ describe('ws-server', () => {
     socket.destroy();
     for (const id of [...ids, extra]) await stack.signed(alice, 'DELETE', `/v1/order/${id}`);
   }, 60_000);
+
+  it('1,000 connections at once: each gets the trade', async () => {
+    const many: WsTestClient[] = [];
+    for (let batch = 0; batch < 10; batch++) {
+      const opened = await Promise.all(Array.from({ length: 100 }, () => connect(portA, { keep: true })));
+      many.push(...opened);
+    }
+    await Promise.all(many.map((client) => client.request({ op: 'subscribe', channels: ['trades.BTC-KRW'] })));
+    const health = (await (await fetch(`http://127.0.0.1:${portA}/health`)).json()) as { connections: number };
+    expect(health.connections).toBeGreaterThanOrEqual(1_000);
+    const sell = await limit(bob, 'Sell', '50500000', '0.001');
+    await stack.order(alice, { symbol: 'BTC-KRW', side: 'Buy', order_type: 'Limit', price: '50500000', quantity: '0.001' });
+    await Promise.all(many.map((client) => client.waitFor((frame) => frame.type === 'Trades' && (frame.trades as Frame[]).some((trade) => trade.price === '50500000'), 15_000, 'the trade')));
+    for (const client of many) client.socket.terminate();
+    expect(sell).toBeTruthy();
+  }, 90_000);
+
+  it('a hole in the RabbitMQ feed is repaired before clients see a wrong book: a fresh snapshot, then right deltas', async () => {
+    const client = await connect(portA);
+    await client.request({ op: 'subscribe', channels: ['orderbook.BTC-KRW'] });
+    await client.waitFor((frame) => frame.type === 'OrderBook' && frame.snapshot === true);
+    const snapshotsBefore = client.frames.filter((frame) => frame.type === 'OrderBook' && frame.snapshot === true).length;
+    const held = client.books.get('BTC-KRW')!.symbolSeq;
+    // a delta that skips symbol_seq held+1, as if a message was lost between the broker and this instance
+    const amqp = await import('amqplib');
+    const connection = await amqp.connect('amqp://guest:guest@127.0.0.1:5672');
+    const channel = await connection.createChannel();
+    const fake = { v: 1, type: 'BookDelta', seq: 10 ** 12, prev_seq: 10 ** 12 - 1, timestamp: Date.now(), symbol: 'BTC-KRW', symbol_seq: held + 2, side: 'Buy', price: '1000', quantity: '123' };
+    channel.publish(stack.names.exchange, 'orderbook.BTC-KRW', Buffer.from(JSON.stringify(fake)));
+    await channel.close();
+    await connection.close();
+    // real changes move the core's symbol_seq past the fake one
+    const ids = [await limit(alice, 'Buy', '30000000', '0.001'), await limit(alice, 'Buy', '30001000', '0.001'), await limit(alice, 'Buy', '30002000', '0.001')];
+    await waitFor(() => client.frames.filter((frame) => frame.type === 'OrderBook' && frame.snapshot === true).length > snapshotsBefore, 10_000, 'a fresh snapshot');
+    const rest = (await (await fetch(`${stack.url}/v1/orderbook/BTC-KRW?depth=500`)).json()) as { symbol_seq: number; bids: [string, string][] };
+    await waitFor(() => client.books.get('BTC-KRW')?.symbolSeq === rest.symbol_seq, 10_000, 'the client book at the REST symbol_seq');
+    expect(sortedLevels(client.books.get('BTC-KRW')!.bids, 'bids')).toEqual(rest.bids);
+    expect(client.books.get('BTC-KRW')!.bids.has('1000')).toBe(false);
+    expect(client.checksumFailures).toBe(0);
+    const health = (await (await fetch(`http://127.0.0.1:${portA}/health`)).json()) as { books: Record<string, { gaps: number; state: string }> };
+    expect(health.books['BTC-KRW']).toMatchObject({ state: 'live' });
+    expect(health.books['BTC-KRW']!.gaps).toBeGreaterThanOrEqual(1);
+    for (const id of ids) await stack.signed(alice, 'DELETE', `/v1/order/${id}`);
+  });
+
+  it('kill -9 of an instance: its clients reconnect after the restart and resume with nothing lost or repeated', async () => {
+    const client = await connect(portA);
+    await client.auth(alice);
+    await client.request({ op: 'subscribe', channels: ['executions'] });
+    const ids: string[] = [];
+    ids.push(await limit(alice, 'Buy', '31000000', '0.001'));
+    await client.waitFor((frame) => frame.type === 'Execution' && (frame.execution_report as Frame).order_id === ids[0]);
+    const before = await persistedSeqs(alice, 1);
+    const lastSeen = Math.max(...client.executions().map((frame) => frame.seq as number));
+    await stack.wsServers.get(portA)!.kill9();
+    expect(await client.closed()).toBe(1006);
+    // orders go on while the instance is down
+    for (let index = 0; index < 8; index++) ids.push(await limit(alice, 'Buy', `${31_001 + index}000`, '0.001'));
+    await stack.startWsServer(portA);
+    const again = await connect(portA);
+    await again.auth(alice);
+    expect(await again.request({ op: 'subscribe', channels: ['executions'], resume_from_seq: lastSeen })).toMatchObject({ type: 'subscribed' });
+    for (let index = 0; index < 4; index++) ids.push(await limit(alice, 'Buy', `${31_100 + index}000`, '0.001'));
+    const all = await persistedSeqs(alice, before.length + ids.length - 1);
+    const expected = all.filter((seq) => seq > lastSeen);
+    await waitFor(() => again.executions().length >= expected.length, 15_000, `${expected.length} executions after the restart`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(again.executions().map((frame) => frame.seq)).toEqual(expected);
+    for (const id of ids) await stack.signed(alice, 'DELETE', `/v1/order/${id}`);
+  }, 60_000);
 });

@@ -1,0 +1,207 @@
+/** The ws-server's protocol logic without sockets or brokers: fake peers, ports and timers. */
+import zlib from 'node:zlib';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { BookFeed, type BookDelta, type DepthSnapshot } from './book-feed.ts';
+import { bookChecksum, crc32 } from './checksum.ts';
+import { Hub, type ExecutionHistory, type Peer, type StoredReport } from './hub.ts';
+import { compareDecimal } from './order-book.ts';
+import { WsError } from './protocol.ts';
+
+describe('checksum and decimal order', () => {
+  it('crc32 is zlib’s', () => {
+    const zlibCrc = (zlib as unknown as { crc32?: (text: string) => number }).crc32;
+    fc.assert(fc.property(fc.string(), (text) => zlibCrc === undefined || crc32(text) === zlibCrc(text)));
+    expect(crc32('50001000:0.5|50002000:1#50000000:0.25')).toBe(2333453259);
+    expect(bookChecksum([['50001000', '0.5'], ['50002000', '1']], [['50000000', '0.25']])).toBe(2333453259);
+  });
+
+  it('compares canonical decimals as numbers', () => {
+    const decimal = fc.tuple(fc.bigInt({ min: 0n, max: 10n ** 12n }), fc.integer({ min: 0, max: 8 })).map(([units, scale]) => {
+      const text = units.toString().padStart(scale + 1, '0');
+      const value = scale === 0 ? text : `${text.slice(0, -scale)}.${text.slice(-scale)}`.replace(/\.?0+$/, '');
+      return value === '' ? '0' : value;
+    });
+    const scaled = (value: string) => {
+      const [int = '0', frac = ''] = value.split('.');
+      return BigInt(int + frac.padEnd(8, '0'));
+    };
+    fc.assert(fc.property(decimal, decimal, (a, b) => Math.sign(compareDecimal(a, b)) === Math.sign(Number(scaled(a) - scaled(b)))));
+  });
+});
+
+class FakeBookOutput {
+  frames: Record<string, unknown>[] = [];
+  resyncs = 0;
+  depthRequests = 0;
+  resynced = () => void this.resyncs++;
+  delta = (frame: string) => void this.frames.push(JSON.parse(frame) as Record<string, unknown>);
+  requestDepth = () => void this.depthRequests++;
+}
+
+const delta = (symbolSeq: number, side: 'Buy' | 'Sell', price: string, quantity: string): BookDelta => ({ symbol_seq: symbolSeq, side, price, quantity });
+
+describe('BookFeed: snapshot and deltas joined on symbol_seq', () => {
+  it('drops buffered deltas the depth already holds and applies the rest', () => {
+    const output = new FakeBookOutput();
+    const feed = new BookFeed('BTC-KRW', output);
+    feed.onDeltas([delta(4, 'Buy', '100', '1'), delta(5, 'Buy', '100', '2'), delta(6, 'Sell', '101', '3')]);
+    feed.onDepth({ symbol_seq: 5, bids: [['100', '2']], asks: [] });
+    expect(feed.state).toBe('live');
+    expect(output.resyncs).toBe(1);
+    expect(feed.book.symbolSeq).toBe(6);
+    expect(feed.book.asks(10)).toEqual([['101', '3']]);
+    feed.onDeltas([delta(6, 'Sell', '101', '3'), delta(7, 'Sell', '101', '0'), delta(8, 'Sell', '102', '1'), delta(9, 'Buy', '99', '5')]);
+    feed.flush();
+    expect(output.frames).toEqual([
+      { type: 'OrderBook', symbol: 'BTC-KRW', prev_symbol_seq: 6, symbol_seq: 9, snapshot: false, bids: [['99', '5']], asks: [['101', '0'], ['102', '1']], checksum: bookChecksum([['102', '1']], [['100', '2'], ['99', '5']]) },
+    ]);
+    const snapshot = JSON.parse(feed.snapshotFrame()) as Record<string, unknown>;
+    expect(snapshot).toMatchObject({ snapshot: true, symbol_seq: 9, bids: [['100', '2'], ['99', '5']], asks: [['102', '1']] });
+  });
+
+  it('asks again when the depth and the buffered deltas leave a hole, and after a hole in the live stream', () => {
+    const output = new FakeBookOutput();
+    const feed = new BookFeed('BTC-KRW', output);
+    feed.onDeltas([delta(8, 'Buy', '100', '1')]);
+    feed.onDepth({ symbol_seq: 5, bids: [], asks: [] });
+    expect(feed.state).toBe('bootstrapping');
+    expect(output.depthRequests).toBe(1);
+    feed.onDepth({ symbol_seq: 8, bids: [['100', '1']], asks: [] });
+    expect(feed.state).toBe('live');
+    feed.onDeltas([delta(10, 'Buy', '100', '4')]); // 9 never came
+    expect(feed.state).toBe('bootstrapping');
+    expect(output.depthRequests).toBe(2);
+    expect(output.frames).toEqual([]);
+    feed.onDepth({ symbol_seq: 10, bids: [['100', '4']], asks: [] });
+    expect(feed.book.bids(10)).toEqual([['100', '4']]);
+    expect(output.resyncs).toBe(2);
+  });
+});
+
+class FakePeer implements Peer {
+  frames: Record<string, unknown>[] = [];
+  send(frame: Buffer | string) {
+    this.frames.push(JSON.parse(frame.toString()) as Record<string, unknown>);
+  }
+  close() {}
+}
+
+function execution(seq: number, userId: number, symbol = 'BTC-KRW', prevSeq = 0) {
+  return { v: 1, type: 'Execution', seq, prev_seq: prevSeq, timestamp: 1, order_status: 'Pending', execution_report: { user_id: String(userId), symbol, order_id: String(seq), exec_type: 'New' } };
+}
+
+function hubWith(history: ExecutionHistory, depth: DepthSnapshot = { symbol_seq: 0, bids: [], asks: [] }) {
+  return new Hub({
+    symbols: ['BTC-KRW', 'ETH-KRW'],
+    auth: {
+      authenticate: async (apiKey) => {
+        if (apiKey === 'bad') throw new WsError('INVALID_API_KEY');
+        return { userId: Number(apiKey.slice(1)), apiKey };
+      },
+    },
+    history,
+    depth: { depth: async () => depth },
+  });
+}
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+describe('Hub', () => {
+  it('sends execution reports to their owner only, without prev_seq', async () => {
+    const hub = hubWith({ after: async () => ({ reports: [], completeThrough: 0 }) });
+    const [one, two] = [new FakePeer(), new FakePeer()];
+    const [s1, s2] = [hub.open(one), hub.open(two)];
+    hub.message(s1, JSON.stringify({ op: 'auth', api_key: 'u1', timestamp: 1, signature: 'x' }));
+    hub.message(s2, JSON.stringify({ op: 'auth', api_key: 'u2', timestamp: 1, signature: 'x' }));
+    await tick();
+    hub.message(s1, JSON.stringify({ op: 'subscribe', channels: ['executions'] }));
+    hub.message(s2, JSON.stringify({ op: 'subscribe', channels: ['executions'] }));
+    await tick();
+    hub.onMessage('execution.BTC-KRW', [execution(10, 1), execution(11, 2, 'BTC-KRW', 10)]);
+    expect(one.frames.filter((frame) => frame.type === 'Execution').map((frame) => frame.seq)).toEqual([10]);
+    expect(two.frames.filter((frame) => frame.type === 'Execution').map((frame) => frame.seq)).toEqual([11]);
+    expect(one.frames.at(-1)).not.toHaveProperty('prev_seq');
+    // a resend is dropped
+    hub.onMessage('execution.BTC-KRW', [execution(10, 1), execution(11, 2, 'BTC-KRW', 10)]);
+    expect(one.frames.filter((frame) => frame.type === 'Execution')).toHaveLength(1);
+  });
+
+  it('resume: history, then what arrived while it was read, each seq once; a report the history had first is not sent again', async () => {
+    let release: (() => void) | undefined;
+    const stored: StoredReport[] = [5, 7, 9].map((seq) => ({ seq, json: JSON.stringify(execution(seq, 1)) }));
+    const hub = hubWith({
+      after: async (_user, after) => {
+        await new Promise<void>((resolve) => (release = resolve));
+        return { reports: stored.filter((report) => report.seq > after), completeThrough: 9 };
+      },
+    });
+    hub.onMessage('execution.BTC-KRW', [execution(5, 1)]); // handled before the client came: only in the history now
+    const peer = new FakePeer();
+    const session = hub.open(peer);
+    hub.message(session, JSON.stringify({ op: 'auth', api_key: 'u1', timestamp: 1, signature: 'x' }));
+    await tick();
+    hub.message(session, JSON.stringify({ op: 'subscribe', channels: ['executions'], resume_from_seq: 4, id: 'r' }));
+    await tick();
+    hub.onMessage('execution.BTC-KRW', [execution(7, 1, 'BTC-KRW', 5)]); // live while the history is read
+    release!();
+    await tick();
+    await tick();
+    const executions = () => peer.frames.filter((frame) => frame.type === 'Execution').map((frame) => frame.seq);
+    expect(peer.frames.find((frame) => frame.type === 'subscribed')).toMatchObject({ id: 'r', channels: ['executions'] });
+    expect(executions()).toEqual([5, 7, 9]);
+    // 9 came from the history before the feed brought it: not twice
+    hub.onMessage('execution.BTC-KRW', [execution(9, 1, 'BTC-KRW', 7), execution(12, 1, 'BTC-KRW', 9)]);
+    expect(executions()).toEqual([5, 7, 9, 12]);
+  });
+
+  it('a hole in an execution chain is filled from the history', async () => {
+    const stored: StoredReport[] = [3, 4].map((seq) => ({ seq, json: JSON.stringify(execution(seq, 1, 'ETH-KRW')) }));
+    const hub = hubWith({ after: async (_user, after) => ({ reports: stored.filter((report) => report.seq > after), completeThrough: 4 }) });
+    const peer = new FakePeer();
+    const session = hub.open(peer);
+    hub.message(session, JSON.stringify({ op: 'auth', api_key: 'u1', timestamp: 1, signature: 'x' }));
+    await tick();
+    hub.message(session, JSON.stringify({ op: 'subscribe', channels: ['executions'] }));
+    await tick();
+    hub.onMessage('execution.ETH-KRW', [execution(2, 1, 'ETH-KRW', 0)]);
+    hub.onMessage('execution.ETH-KRW', [execution(6, 1, 'ETH-KRW', 4)]); // 3 and 4 lost on the way
+    await tick();
+    await tick();
+    expect(peer.frames.filter((frame) => frame.type === 'Execution').map((frame) => frame.seq).sort((a, b) => Number(a) - Number(b))).toEqual([2, 3, 4, 6]);
+    expect(hub.stats.chainGaps).toBe(1);
+  });
+
+  it('a book subscriber gets the snapshot after its answer and then deltas continuing from it', async () => {
+    const hub = hubWith({ after: async () => ({ reports: [], completeThrough: 0 }) }, { symbol_seq: 3, bids: [['100', '1']], asks: [['105', '2']] });
+    hub.bootstrapBooks();
+    await tick();
+    const peer = new FakePeer();
+    const session = hub.open(peer);
+    hub.onMessage('orderbook.BTC-KRW', [{ v: 1, type: 'BookDelta', seq: 20, prev_seq: 0, timestamp: 1, symbol: 'BTC-KRW', symbol_seq: 4, side: 'Buy', price: '101', quantity: '1' }]);
+    hub.message(session, JSON.stringify({ op: 'subscribe', channels: ['orderbook.BTC-KRW'] }));
+    await tick();
+    hub.onMessage('orderbook.BTC-KRW', [{ v: 1, type: 'BookDelta', seq: 21, prev_seq: 20, timestamp: 1, symbol: 'BTC-KRW', symbol_seq: 5, side: 'Sell', price: '105', quantity: '0' }]);
+    hub.flushAll();
+    expect(peer.frames.map((frame) => [frame.type, frame.snapshot, frame.prev_symbol_seq, frame.symbol_seq])).toEqual([
+      ['subscribed', undefined, undefined, undefined],
+      ['OrderBook', true, undefined, 4],
+      ['OrderBook', false, 4, 5],
+    ]);
+  });
+
+  it('refuses bad frames with error codes and rate-limits a flood', async () => {
+    const hub = hubWith({ after: async () => ({ reports: [], completeThrough: 0 }) });
+    const peer = new FakePeer();
+    const session = hub.open(peer);
+    hub.message(session, '{');
+    hub.message(session, JSON.stringify({ op: 'auth', api_key: 'bad', timestamp: 1, signature: 'x', id: 7 }));
+    await tick();
+    expect(peer.frames.map((frame) => [frame.code, frame.id])).toEqual([
+      ['BAD_FRAME', undefined],
+      ['INVALID_API_KEY', 7],
+    ]);
+    for (let index = 0; index < 200; index++) hub.message(session, '{"op":"ping"}');
+    expect(peer.frames.filter((frame) => frame.code === 'RATE_LIMITED').length).toBeGreaterThan(50);
+  });
+});
