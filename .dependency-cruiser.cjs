@@ -35,12 +35,20 @@ module.exports = {
     },
     { name: 'mq-deps', severity: 'error', from: { path: '^mq/' }, to: { path: '^(api|sequencer|ws-server|db|ops)/' } },
     { name: 'ws-server-deps', severity: 'error', from: { path: '^ws-server/' }, to: { path: '^(api|sequencer|db|ops)/' } },
+    {
+      name: 'io-clients-in-adapters-and-ops',
+      comment:
+        'broker, database and socket clients (pg, ioredis, kafkajs, amqplib, ws, node:http/https/net) are imported for their values only by adapter files (*/adapters/*) and ops/; elsewhere a type import of a port is all (README "Layout and rules")',
+      severity: 'error',
+      from: { path: '^(api|sequencer|engine|mq|ws-server|db)/', pathNot: '(/adapters/|\\.test\\.ts$|\\.bench\\.ts$|test-support|/testing/)' },
+      to: { path: '(^|/)node_modules/(pg|ioredis|kafkajs|amqplib|ws)/|^(node:)?(http|https|net)$', dependencyTypesNot: ['type-only'] },
+    },
     { name: 'db-deps', severity: 'error', from: { path: '^db/' }, to: { path: '^(api|sequencer|ws-server|ops)/' } },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    exclude: { path: '^(node_modules|\\.data)' },
+    exclude: { path: '^\\.data' },
   },
 };

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
+import type pg from 'pg';
 
 export const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
 
@@ -21,6 +21,10 @@ export interface Migration {
 export class MigrationError extends Error {
   override name = 'MigrationError';
 }
+
+// The database itself is created by the PostgreSQL adapter (it opens its own connection); the
+// starters that migrate call it first, so it is offered here too.
+export { ensureDatabase } from './adapters/pg-database.ts';
 
 /** Reads `NNN_name.sql` files in version order; refuses gaps and duplicates (append-only history). */
 export async function readMigrations(dir: string = MIGRATIONS_DIR): Promise<Migration[]> {
@@ -93,48 +97,4 @@ export async function migrate(pool: pg.Pool, dir: string = MIGRATIONS_DIR): Prom
     client.release();
   }
   return applied;
-}
-
-/** SQLSTATEs a concurrent CREATE/DROP DATABASE elsewhere in the cluster can raise for a moment. */
-const TRANSIENT_CATALOG_ERRORS = new Set(['55006', 'XX000', '40001', '40P01', '57P03']);
-
-/**
- * Creates the database named in `databaseUrl` when it does not exist (connecting to `postgres`).
- * Test files create and drop their own databases side by side; a catalog conflict with one of
- * them (object in use, tuple concurrently updated) is retried a few times rather than failing.
- */
-export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await ensureDatabaseOnce(databaseUrl);
-    } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (attempt >= 5 || code === undefined || !TRANSIENT_CATALOG_ERRORS.has(code)) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
-    }
-  }
-}
-
-async function ensureDatabaseOnce(databaseUrl: string): Promise<boolean> {
-  const url = new URL(databaseUrl);
-  const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database)) throw new MigrationError(`unsupported database name ${JSON.stringify(database)}`);
-  url.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: url.toString() });
-  await client.connect();
-  try {
-    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-    if (exists.rowCount) return false;
-    try {
-      await client.query(`CREATE DATABASE "${database}"`);
-      return true;
-    } catch (error) {
-      // Another starter created it between our check and CREATE: duplicate_database / unique_violation.
-      const code = (error as { code?: string }).code;
-      if (code === '42P04' || code === '23505') return false;
-      throw error;
-    }
-  } finally {
-    await client.end();
-  }
 }

@@ -2,7 +2,7 @@ import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadOrCreateSecretFile } from './secret-box.ts';
+import { loadOrCreateSecretFile } from './secret-files.ts';
 
 let dir: string | undefined;
 afterEach(async () => {

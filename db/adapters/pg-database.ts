@@ -1,0 +1,49 @@
+/**
+ * PostgreSQL adapter for what needs a connection of its own outside any pool: creating the
+ * database a DATABASE_URL names (connecting to the `postgres` maintenance database).
+ */
+import pg from 'pg';
+
+/** SQLSTATEs a concurrent CREATE/DROP DATABASE elsewhere in the cluster can raise for a moment. */
+const TRANSIENT_CATALOG_ERRORS = new Set(['55006', 'XX000', '40001', '40P01', '57P03']);
+
+/**
+ * Creates the database named in `databaseUrl` when it does not exist (connecting to `postgres`).
+ * Test files create and drop their own databases side by side; a catalog conflict with one of
+ * them (object in use, tuple concurrently updated) is retried a few times rather than failing.
+ */
+export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ensureDatabaseOnce(databaseUrl);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (attempt >= 5 || code === undefined || !TRANSIENT_CATALOG_ERRORS.has(code)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
+  }
+}
+
+async function ensureDatabaseOnce(databaseUrl: string): Promise<boolean> {
+  const url = new URL(databaseUrl);
+  const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database)) throw new Error(`unsupported database name ${JSON.stringify(database)}`);
+  url.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (exists.rowCount) return false;
+    try {
+      await client.query(`CREATE DATABASE "${database}"`);
+      return true;
+    } catch (error) {
+      // Another starter created it between our check and CREATE: duplicate_database / unique_violation.
+      const code = (error as { code?: string }).code;
+      if (code === '42P04' || code === '23505') return false;
+      throw error;
+    }
+  } finally {
+    await client.end();
+  }
+}
