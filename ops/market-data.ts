@@ -12,6 +12,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ISocketFactory } from 'kafkajs';
 import pg from 'pg';
 import { pino, type Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -48,7 +49,12 @@ export function marketDataGroup(config: Pick<Config, 'BROKER_NAMESPACE' | 'MARKE
 
 const START_RETRY_MS = 60_000;
 
-export async function startMarketData(config: Config, logger: Logger): Promise<RunningMarketData> {
+export interface MarketDataOptions {
+  /** Kafka connections through this (tests: an outage of this process's Kafka alone, the shared broker untouched) */
+  readonly kafkaSocketFactory?: ISocketFactory;
+}
+
+export async function startMarketData(config: Config, logger: Logger, options: MarketDataOptions = {}): Promise<RunningMarketData> {
   await retryUntil(START_RETRY_MS, logger, 'PostgreSQL for migrations', async () => {
     await ensureDatabase(config.DATABASE_URL);
     const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 1 });
@@ -125,6 +131,7 @@ export async function startMarketData(config: Config, logger: Logger): Promise<R
     partitions: config.KAFKA_PARTITIONS,
     sessionTimeoutMs: config.MARKET_DATA_SESSION_TIMEOUT_MS,
     handler: handle,
+    ...(options.kafkaSocketFactory ? { socketFactory: options.kafkaSocketFactory } : {}),
     onError: (where, error) => {
       errorsTotal.inc({ where });
       if (Date.now() - lastErrorLog > 1_000) {

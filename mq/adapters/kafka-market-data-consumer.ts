@@ -11,7 +11,7 @@
  * records (one record may carry many envelopes), and in seconds: how old the last record this
  * process committed is, on the partitions that still have records to read.
  */
-import { Kafka, logLevel, type Admin, type EachBatchPayload } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type EachBatchPayload, type ISocketFactory } from 'kafkajs';
 import { ensureTopics } from './kafka-publisher.ts';
 
 export interface MarketDataRecord {
@@ -47,6 +47,8 @@ export interface KafkaMarketDataConsumerOptions {
   readonly sessionTimeoutMs?: number;
   /** bytes fetched per partition and request (bigger batches, fewer transactions) */
   readonly maxBytesPerPartition?: number;
+  /** kafkajs's socket factory (default: plain TCP); tests pass one they can cut to take Kafka away from this consumer alone */
+  readonly socketFactory?: ISocketFactory;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -71,6 +73,7 @@ export class KafkaMarketDataConsumer {
       requestTimeout: 5_000,
       logLevel: logLevel.NOTHING,
       retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 2_000 },
+      ...(options.socketFactory ? { socketFactory: options.socketFactory } : {}),
     });
   }
 
