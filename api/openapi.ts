@@ -1,6 +1,9 @@
 import type { EngineConfig, OrderStatus } from '../engine/index.ts';
 import { rejectDomain } from '../engine/index.ts';
+import { z } from 'zod';
 import { errorCatalogue } from './errors.ts';
+import { orderBodySchema } from './order-input.ts';
+import { transferBody, userBody } from './routes-admin.ts';
 
 /** Order status words (GET /v1/order/{id}); the first three are the seeds' own. */
 export const ORDER_STATUSES: Record<OrderStatus, string> = {
@@ -14,6 +17,18 @@ export const ORDER_STATUSES: Record<OrderStatus, string> = {
 };
 
 const decimal = { type: 'string', pattern: '^\\d+(\\.\\d+)?$', description: 'decimal as a string (requests also accept a JSON number, read by its exact characters; no sign, no exponent)' };
+/** A request body's JSON Schema from the zod schema that validates it (OpenAPI 3.1 is JSON Schema 2020-12). */
+export function requestSchema(schema: z.ZodType): Record<string, unknown> {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;
+  return rest;
+}
+
+/** The one thing zod leaves to the engine config: which symbols exist. */
+function withSymbols(schema: Record<string, unknown>, symbols: readonly string[]): Record<string, unknown> {
+  const properties = schema.properties as Record<string, Record<string, unknown>>;
+  return { ...schema, properties: { ...properties, symbol: { ...properties.symbol, enum: [...symbols] } } };
+}
+
 const errorRef = { $ref: '#/components/schemas/Error' };
 const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
 const err = (description: string) => ({ description, ...json(errorRef) });
@@ -21,8 +36,11 @@ const signedSecurity = [{ ApiKey: [], Timestamp: [], Signature: [] }];
 
 /** Engine reject words the API also answers itself, before anything is sequenced. */
 const ANSWERED_BY_API: Readonly<Record<string, string>> = {
-  ORDER_NOT_FOUND: 'HTTP 404 (GET/DELETE /v1/order/{id}); order reject_reason',
-  ORDER_NOT_OPEN: 'HTTP 400 (DELETE /v1/order/{id} of a finished order); order reject_reason',
+  ORDER_NOT_FOUND: 'HTTP 404 (GET/PATCH/DELETE /v1/order/{id}); order reject_reason',
+  ORDER_NOT_OPEN: 'HTTP 400 (PATCH/DELETE /v1/order/{id} of a finished order); order reject_reason',
+  AMEND_NOT_REDUCING: 'HTTP 400 (PATCH /v1/order/{id}); 409 when the engine refuses it',
+  AMEND_BELOW_FILLED: 'HTTP 400 (PATCH /v1/order/{id}); 409 when the engine refuses it (filled in between)',
+  AMEND_NOT_ALLOWED: 'HTTP 400 (PATCH /v1/order/{id} of a buy by quote amount)',
   INSUFFICIENT_AVAILABLE: 'HTTP 400 (POST /admin/withdrawals beyond the available balance); reject reason',
 };
 
@@ -62,7 +80,7 @@ export function buildOpenApi(config: EngineConfig): Record<string, unknown> {
         '',
         '**Idempotency.** `client_order_id` is unique per user among open and recent orders: a retry with the same id returns the original `order_id` (`duplicate: true`) and places nothing, whatever the rest of the body says.',
         '',
-        '**Rate limits** per API key: orders per second (POST /v1/order, DELETE /v1/order) and signed requests per minute; 429 with `Retry-After`.',
+        '**Rate limits** per API key: orders per second (POST /v1/order, PATCH and DELETE /v1/order/{id}, DELETE /v1/orders — one token for the whole cancel-all) and signed requests per minute; 429 with `Retry-After`.',
         '',
         '**Order statuses**',
         '',
@@ -92,24 +110,8 @@ export function buildOpenApi(config: EngineConfig): Record<string, unknown> {
           properties: { error: { type: 'string', enum: catalogue.map((entry) => entry.error) }, message: { type: 'string' } },
         },
         OrderStatus: { type: 'string', enum: Object.keys(ORDER_STATUSES) },
-        PlaceOrder: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['symbol', 'side', 'order_type'],
-          properties: {
-            symbol: { type: 'string', enum: symbols },
-            side: { type: 'string', enum: ['Buy', 'Sell'] },
-            order_type: { type: 'string', enum: ['Limit', 'Market', 'StopLimit', 'StopMarket'] },
-            price: { ...decimal, description: 'required for Limit/StopLimit, refused for Market/StopMarket; a multiple of tick_size' },
-            quantity: { ...decimal, description: 'a multiple of lot_size; required unless quote_amount is given' },
-            quote_amount: { ...decimal, description: 'Market/StopMarket Buy only: quote to spend' },
-            stop_price: { ...decimal, description: 'required for stop types, refused otherwise' },
-            time_in_force: { type: 'string', enum: ['GTC', 'IOC', 'FOK'], description: 'default GTC (limit) / IOC (market); market orders cannot be GTC' },
-            post_only: { type: 'boolean', description: 'GTC Limit only; rejected by the engine (POST_ONLY_WOULD_TAKE) if it would trade' },
-            client_order_id: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' },
-            self_trade_prevention: { type: 'string', enum: ['ExpireTaker', 'ExpireMaker', 'ExpireBoth'], description: 'default ExpireTaker' },
-          },
-        },
+        // request bodies: generated from the zod schemas that validate them (no drift)
+        PlaceOrder: withSymbols(requestSchema(orderBodySchema), symbols),
         Ack: {
           type: 'object',
           required: ['order_id', 'status', 'message'],
@@ -119,6 +121,48 @@ export function buildOpenApi(config: EngineConfig): Record<string, unknown> {
             message: { type: 'string' },
             order_status: { $ref: '#/components/schemas/OrderStatus' },
             duplicate: { type: 'boolean' },
+          },
+        },
+        Amend: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['quantity'],
+          properties: {
+            quantity: { ...decimal, description: "the order's new total quantity, filled part included: below the current quantity, above the filled quantity, a multiple of lot_size" },
+          },
+        },
+        AmendAck: {
+          type: 'object',
+          required: ['order_id', 'status', 'message'],
+          properties: {
+            order_id: { type: 'string' },
+            status: { const: 'ACCEPTED' },
+            message: { type: 'string' },
+            order_status: { $ref: '#/components/schemas/OrderStatus' },
+            quantity: { type: ['string', 'null'], description: 'the total quantity after the amend' },
+            remaining_quantity: { type: ['string', 'null'] },
+          },
+        },
+        AmendRejected: {
+          type: 'object',
+          required: ['error', 'message', 'order_id', 'status', 'reject_reason'],
+          properties: {
+            error: { type: 'string' },
+            message: { type: 'string' },
+            order_id: { type: 'string' },
+            status: { const: 'REJECTED' },
+            reject_reason: { type: 'string', description: 'the engine\'s reason, e.g. ORDER_NOT_OPEN or AMEND_BELOW_FILLED' },
+            order_status: { oneOf: [{ $ref: '#/components/schemas/OrderStatus' }, { type: 'null' }] },
+          },
+        },
+        CancelAllAck: {
+          type: 'object',
+          required: ['symbol', 'status', 'message', 'cancelled'],
+          properties: {
+            symbol: { type: 'string' },
+            status: { const: 'ACCEPTED' },
+            message: { type: 'string' },
+            cancelled: { type: 'array', items: { type: 'string' }, description: 'ids of the orders cancelled, oldest first' },
           },
         },
         Order: {
@@ -297,11 +341,8 @@ export function buildOpenApi(config: EngineConfig): Record<string, unknown> {
           type: 'object',
           properties: { last_seq: { type: 'integer' }, last_event_seq: { type: 'integer' }, state_hash: { type: 'string' }, pending: { type: 'integer' } },
         },
-        Transfer: {
-          type: 'object',
-          required: ['user_id', 'asset', 'amount'],
-          properties: { user_id: { type: 'string' }, asset: { type: 'string' }, amount: decimal, reference: { type: 'string' } },
-        },
+        Transfer: requestSchema(transferBody),
+        CreateUser: requestSchema(userBody),
       },
     },
     paths: {
@@ -329,6 +370,22 @@ export function buildOpenApi(config: EngineConfig): Record<string, unknown> {
             ...common,
             '404': err('no such order, or not yours'),
             '503': err('not ready, overloaded; or STORE_UNAVAILABLE: the order is not in memory and PostgreSQL is unavailable'),
+          },
+        },
+        patch: {
+          summary:
+            "Amend an open order: reduce its quantity (body `{quantity}`: the new total, filled part included); it keeps its place in the queue (price-time priority) and the freed funds are released. Acknowledged like an order; an `Amended` execution report follows on the WebSocket",
+          security: signedSecurity,
+          parameters: [orderIdParam],
+          requestBody: { required: true, ...json({ $ref: '#/components/schemas/Amend' }) },
+          responses: {
+            '200': { description: 'amend sequenced and applied', ...json({ $ref: '#/components/schemas/AmendAck' }) },
+            ...common,
+            '400': err('AMEND_NOT_REDUCING (not below the current quantity), AMEND_BELOW_FILLED (not above the filled quantity), AMEND_NOT_ALLOWED (a buy by quote amount), ORDER_NOT_OPEN, INVALID_QUANTITY, OFF_LOT, TOO_MANY_DECIMALS, NOT_A_DECIMAL, MISSING_FIELD, UNKNOWN_FIELD, MALFORMED_JSON, INVALID_BODY, INVALID_ORDER_ID'),
+            '404': err('no such order, or not yours'),
+            '409': { description: 'journaled, but the engine refused it: the order filled or was cancelled in between (nothing changed)', ...json({ $ref: '#/components/schemas/AmendRejected' }) },
+            '413': err('body larger than 16 KiB'),
+            '415': err('Content-Type is not application/json'),
           },
         },
         delete: {
@@ -361,6 +418,17 @@ export function buildOpenApi(config: EngineConfig): Record<string, unknown> {
               }),
             },
             ...common,
+          },
+        },
+        delete: {
+          summary:
+            'Cancel all your open orders in one market (untriggered stops included): one cancel per order, submitted together, answered once every cancel is durable and applied. Orders that finished in between are not in `cancelled`; none open answers `cancelled: []`',
+          security: signedSecurity,
+          parameters: [{ name: 'symbol', in: 'query', required: true, schema: { type: 'string', enum: symbols } }],
+          responses: {
+            '200': { description: 'cancels sequenced and applied', ...json({ $ref: '#/components/schemas/CancelAllAck' }) },
+            ...common,
+            '400': err('INVALID_QUERY (symbol missing), UNKNOWN_SYMBOL'),
           },
         },
       },
@@ -487,7 +555,7 @@ export function buildOpenApi(config: EngineConfig): Record<string, unknown> {
         post: {
           summary: 'Create a user with an API key and secret (the secret is shown only here)',
           security: [{ Admin: [] }],
-          requestBody: { required: true, ...json({ type: 'object', required: ['name'], properties: { name: { type: 'string' } } }) },
+          requestBody: { required: true, ...json({ $ref: '#/components/schemas/CreateUser' }) },
           responses: { '201': { description: 'created', ...json({ type: 'object', properties: { user_id: { type: 'string' }, api_key: { type: 'string' }, api_secret: { type: 'string' } } }) }, '400': err('invalid'), '401': err('admin token missing or wrong') },
         },
       },

@@ -4,12 +4,14 @@ import {
   findAsset,
   findMarket,
   isDecimalError,
+  lotsToQuantity,
   priceToTicks,
   quantityToLots,
   type DecimalError,
   type EngineConfig,
   type MarketSpec,
   type OrderType,
+  type OrderView,
   type PlaceOrderCommand,
   type RejectReason,
   validatePlaceOrder,
@@ -21,21 +23,22 @@ const MAX_DECIMAL_LENGTH = 40;
 const PLAIN_DECIMAL = /^\d+(\.\d+)?$/;
 export const CLIENT_ORDER_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 
-const decimalInput = z.union([z.string(), z.number()]);
+/** A decimal as a string (plain digits with an optional fraction, checked by decimalText) or a JSON number read by its exact characters. */
+const decimalInput = z.union([z.string(), z.number()]).describe('decimal as a string (requests also accept a JSON number, read by its exact characters; no sign, no exponent)');
 
 /** The POST /v1/order body (ARCHITECTURE.md); unknown fields are refused so that typos surface. */
 export const orderBodySchema = z.strictObject({
-  symbol: z.string().max(32),
+  symbol: z.string().max(32).describe('a market of GET /v1/markets'),
   side: z.enum(['Buy', 'Sell']),
   order_type: z.enum(['Limit', 'Market', 'StopLimit', 'StopMarket']),
-  price: decimalInput.nullish(),
-  quantity: decimalInput.nullish(),
-  quote_amount: decimalInput.nullish(),
-  stop_price: decimalInput.nullish(),
-  time_in_force: z.enum(['GTC', 'IOC', 'FOK']).optional(),
-  post_only: z.boolean().optional(),
-  client_order_id: z.string().regex(CLIENT_ORDER_ID).optional(),
-  self_trade_prevention: z.enum(['ExpireTaker', 'ExpireMaker', 'ExpireBoth']).optional(),
+  price: decimalInput.nullish().describe('required for Limit/StopLimit, refused for Market/StopMarket; a multiple of tick_size'),
+  quantity: decimalInput.nullish().describe('a multiple of lot_size; required unless quote_amount is given'),
+  quote_amount: decimalInput.nullish().describe('Market/StopMarket Buy only: quote to spend'),
+  stop_price: decimalInput.nullish().describe('required for stop types, refused otherwise'),
+  time_in_force: z.enum(['GTC', 'IOC', 'FOK']).optional().describe('default GTC (limit) / IOC (market); market orders cannot be GTC'),
+  post_only: z.boolean().optional().describe('GTC Limit only; rejected by the engine (POST_ONLY_WOULD_TAKE) if it would trade'),
+  client_order_id: z.string().regex(CLIENT_ORDER_ID).optional().describe('at most one order per id and user: a retry with the same id answers the first order (duplicate: true)'),
+  self_trade_prevention: z.enum(['ExpireTaker', 'ExpireMaker', 'ExpireBoth']).optional().describe('default ExpireTaker'),
 });
 
 export type OrderBody = z.infer<typeof orderBodySchema>;
@@ -171,3 +174,26 @@ function ticks(market: MarketSpec, value: string | number, field: string): numbe
   return result;
 }
 
+
+/** The PATCH /v1/order/{id} body: the order's new total quantity (filled part included). */
+export const amendBodySchema = z.strictObject({ quantity: decimalInput });
+
+export type AmendBody = z.infer<typeof amendBodySchema>;
+
+/**
+ * The new quantity in lots, with the engine's amend rules checked first (engine.amendOrder), so a
+ * refused amend is answered 400 without being journaled: only a reduction, still above what is filled,
+ * and not a buy by quote amount (it has no quantity).
+ */
+export function toNewQuantity(body: AmendBody, order: OrderView, config: EngineConfig): number {
+  const market = findMarket(config, order.symbol);
+  if (!market) throw new Error(`order ${order.orderId} on unknown market ${order.symbol}`);
+  // A by-quote order's quantity is what it bought so far: nothing is left to reduce.
+  if (order.quoteAmount !== undefined && order.remainingQuantity === 0) fail('AMEND_NOT_ALLOWED');
+  const lots = quantityToLots(market, decimalText(body.quantity, 'quantity'));
+  if (isDecimalError(lots)) throw fromDecimalError(lots, 'quantity');
+  positive(lots, 'INVALID_QUANTITY', 'quantity');
+  if (lots >= order.quantity) fail('AMEND_NOT_REDUCING', `quantity must be below the order's current ${lotsToQuantity(market, order.quantity)}`);
+  if (lots <= order.filledQuantity) fail('AMEND_BELOW_FILLED', `quantity must stay above the ${lotsToQuantity(market, order.filledQuantity)} already filled`);
+  return lots;
+}

@@ -7,12 +7,14 @@ import { ApiError } from './errors.ts';
 import { decimalText, zodToApiError } from './order-input.ts';
 import type { Views } from './views.ts';
 
-const userBody = z.strictObject({ name: z.string().min(1).max(200) });
-const transferBody = z.strictObject({
+/** POST /admin/users (also the OpenAPI request schema: api/openapi.ts generates it from this). */
+export const userBody = z.strictObject({ name: z.string().min(1).max(200) });
+/** POST /admin/deposits and /admin/withdrawals. */
+export const transferBody = z.strictObject({
   user_id: z.union([z.number().int().nonnegative(), z.string().regex(/^\d{1,15}$/)]),
-  asset: z.string().max(16),
-  amount: z.union([z.string(), z.number()]),
-  reference: z.string().max(100).optional(),
+  asset: z.string().max(16).describe('an asset of GET /v1/markets'),
+  amount: z.union([z.string(), z.number()]).describe('decimal in the asset\'s units, as a string (a JSON number is read by its exact characters)'),
+  reference: z.string().max(100).optional().describe('free text kept with the transfer'),
 });
 
 /** Admin: users and keys, deposits, withdrawals, and the state facts the crash test compares. */
