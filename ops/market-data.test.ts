@@ -302,6 +302,16 @@ describe('market-data service: Kafka market-data → candles in PostgreSQL', () 
     expect(await candleRows()).toEqual(liveRows);
     expect(await progress()).toEqual(liveProgress);
 
+    // a damaged minute repaired by a ranged backfill of one symbol: only that minute is rebuilt
+    await pool.query('UPDATE candles_1m SET volume = 999, high = 1 WHERE symbol = $1 AND open_time = $2', ['BTC-KRW', T0 + MIN]);
+    const ranged = spawnTs('ops/candles-backfill.ts', ['--symbol', 'BTC-KRW', '--from', String(T0 + MIN + 30_000), '--to', String(T0 + 2 * MIN - 1)], { DATABASE_URL });
+    expect(await new Promise<number | null>((resolve) => ranged.child.once('exit', resolve)), ranged.output()).toBe(0);
+    expect(ranged.output()).toContain('"symbol":"BTC-KRW","trades":1,"candleRows":1,"deletedRows":1,"throughSeq":34');
+    expect(ranged.output()).not.toContain('ETH-KRW');
+    expect(await candleRows()).toEqual(liveRows);
+    const refused = spawnTs('ops/candles-backfill.ts', ['--from', '5', '--to', '5'], { DATABASE_URL });
+    expect(await new Promise<number | null>((resolve) => refused.child.once('exit', resolve))).toBe(1);
+
     // a fresh candle store (nothing applied yet): everything from the trades, progress set so the consumer skips them
     await pool.query('TRUNCATE candles_1m, candle_progress');
     const results = await backfillCandles(pool);
