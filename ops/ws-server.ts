@@ -6,6 +6,7 @@
  * The same port answers GET /health (JSON) and GET /metrics (Prometheus).
  * SIGTERM/SIGINT: clients are closed with 1001, the queue is left to expire.
  */
+import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -15,7 +16,6 @@ import { pino, type Logger } from 'pino';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { CredentialStore } from '../api/credentials.ts';
 import { parseEncryptionKey, SecretBox } from '../api/secret-box.ts';
-import { loadOrCreateSecretFile } from './secret-files.ts';
 import { ExecutionHistoryStore } from '../db/adapters/execution-history.ts';
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from '../engine/index.ts';
 import { brokerNames } from '../mq/envelope.ts';
@@ -38,6 +38,22 @@ export interface WsServerOptions {
   readonly logger?: Logger;
 }
 
+/** The core creates $DATA_DIR/secret-key on its first start; started beside it, wait for it (never create one). */
+async function waitForSecretKey(file: string, logger: Logger): Promise<string> {
+  const deadline = Date.now() + 60_000;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const value = (await readFile(file, 'utf8')).trim();
+      if (value !== '') return value;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    if (Date.now() > deadline) throw new Error(`no ${file} after 60 s: start the core first (it creates it), or set SECRET_ENCRYPTION_KEY`);
+    if (attempt === 0) logger.info({ file }, 'waiting for the core to create the API-secret encryption key');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 /** The core's aggregated book, as REST serves it, for a bootstrap. */
 export function httpDepthSource(coreUrl: string): DepthSource {
   return {
@@ -55,11 +71,7 @@ export async function startWsServer(config: Config, options: WsServerOptions = {
   const names = brokerNames(config.BROKER_NAMESPACE);
   const instance = config.WS_INSTANCE ?? `ws-${config.WS_PORT}`;
 
-  const encryptionKey = parseEncryptionKey(
-    config.SECRET_ENCRYPTION_KEY ?? (await loadOrCreateSecretFile(path.join(config.DATA_DIR, 'secret-key'), () => {
-      throw new Error(`no ${path.join(config.DATA_DIR, 'secret-key')}: start the core first (it creates it), or set SECRET_ENCRYPTION_KEY`);
-    })).value,
-  );
+  const encryptionKey = parseEncryptionKey(config.SECRET_ENCRYPTION_KEY ?? (await waitForSecretKey(path.join(config.DATA_DIR, 'secret-key'), logger)));
   const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 4, connectionTimeoutMillis: 3_000, statement_timeout: 10_000 });
   pool.on('error', (error) => logger.warn({ err: error }, 'idle PostgreSQL client failed'));
   const credentials = new CredentialStore(pool, new SecretBox(encryptionKey), (apiKey, userId) => logger.warn({ apiKey, userId }, 'API key secret does not open with this encryption key'));
