@@ -99,7 +99,8 @@ export class SignedRequestVerifier {
     // The key's rate limit is checked before the signature is recorded: a key refused for its rate
     // must not fill the replay cache every key shares (full, it refuses everyone with 503). The
     // token is taken only after the replay check, so replayed requests cost no quota.
-    const isOrder = method === 'DELETE' || (method === 'POST' && path === '/v1/order');
+    // placing, amending and cancelling draw on the orders-per-second bucket (DELETE /v1/orders: one token)
+    const isOrder = method === 'DELETE' || method === 'PATCH' || (method === 'POST' && path === '/v1/order');
     const decision = this.#limiter.decide(apiKey, isOrder, clock);
     if (!decision.allowed) {
       throw new ApiError('RATE_LIMITED', `${decision.limit === 'orders' ? 'orders per second' : 'requests per minute'} limit exceeded`, {

@@ -107,7 +107,9 @@ export class EventFeed {
   #apply(event: EngineEvent): void {
     switch (event.type) {
       case 'OrderRejected':
-        if (event.orderId !== undefined) {
+        // Only a refused place makes an order Rejected: a refused cancel or amend names an order
+        // that stays what it was (recording it would show a later-forgotten order as Rejected).
+        if (event.orderId !== undefined && event.commandType === 'PlaceOrder') {
           this.#rejections.set(event.orderId, {
             reason: event.reason,
             code: event.code,

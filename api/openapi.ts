@@ -2,7 +2,7 @@ import type { EngineConfig, OrderStatus } from '../engine/index.ts';
 import { rejectDomain } from '../engine/index.ts';
 import { z } from 'zod';
 import { errorCatalogue } from './errors.ts';
-import { orderBodySchema } from './order-input.ts';
+import { amendBodySchema, orderBodySchema } from './order-input.ts';
 import { transferBody, userBody } from './routes-admin.ts';
 
 /** Order status words (GET /v1/order/{id}); the first three are the seeds' own. */
@@ -123,14 +123,7 @@ export function buildOpenApi(config: EngineConfig): Record<string, unknown> {
             duplicate: { type: 'boolean' },
           },
         },
-        Amend: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['quantity'],
-          properties: {
-            quantity: { ...decimal, description: "the order's new total quantity, filled part included: below the current quantity, above the filled quantity, a multiple of lot_size" },
-          },
-        },
+        Amend: requestSchema(amendBodySchema),
         AmendAck: {
           type: 'object',
           required: ['order_id', 'status', 'message'],

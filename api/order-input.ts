@@ -176,7 +176,9 @@ function ticks(market: MarketSpec, value: string | number, field: string): numbe
 
 
 /** The PATCH /v1/order/{id} body: the order's new total quantity (filled part included). */
-export const amendBodySchema = z.strictObject({ quantity: decimalInput });
+export const amendBodySchema = z.strictObject({
+  quantity: decimalInput.describe("the order's new total quantity, filled part included: below the current quantity, above the filled quantity, a multiple of lot_size"),
+});
 
 export type AmendBody = z.infer<typeof amendBodySchema>;
 

@@ -6,7 +6,7 @@ import type { ApiDeps, AppEnv } from './context.ts';
 import { ApiError } from './errors.ts';
 import { storedOrder } from './history-reads.ts';
 import { intQuery } from './routes-market.ts';
-import { orderBodySchema, toPlaceOrder, zodToApiError } from './order-input.ts';
+import { amendBodySchema, orderBodySchema, toNewQuantity, toPlaceOrder, zodToApiError } from './order-input.ts';
 import type { Views } from './views.ts';
 
 const ORDER_ID = /^[1-9]\d{0,15}$/;
@@ -125,7 +125,7 @@ export function orderPlacer(deps: ApiDeps): PlaceOrder {
 
 const MAX_ORDERS_PER_PAGE = 1_000;
 
-/** POST/GET/DELETE /v1/order, GET /v1/orders, GET /v1/balances — all signed, all the caller's own. */
+/** POST/GET/PATCH/DELETE /v1/order, GET/DELETE /v1/orders, GET /v1/balances — all signed, all the caller's own. */
 export function orderRoutes(app: Hono<AppEnv>, deps: ApiDeps, views: Views, placeOrder: PlaceOrder): void {
   const { sequencer, feed, metrics } = deps;
 
@@ -163,6 +163,83 @@ export function orderRoutes(app: Hono<AppEnv>, deps: ApiDeps, views: Views, plac
     await sequencer.submit({ type: 'CancelOrder', orderId, userId });
     metrics.ackSeconds.observe((performance.now() - started) / 1000);
     return c.json({ order_id: String(orderId), status: 'ACCEPTED', message: 'cancel accepted', order_status: statusOf(orderId) ?? null });
+  });
+
+  /**
+   * Amend: reduce an open order's quantity (the new total, filled part included), keeping its
+   * place in the queue. Everything the engine would refuse is answered 400/404 here without being
+   * journaled; an amend the engine still refuses (the order filled or was cancelled in between)
+   * was journaled and changed nothing: 409 with the engine's reason, like an admin transfer.
+   */
+  app.patch('/v1/order/:id', async (c) => {
+    const orderId = parseOrderId(c.req.param('id'));
+    const userId = c.get('userId');
+    requireJsonType(c.req.header('content-type'));
+    const input = parseJsonObject(c.get('body'));
+    const parsed = amendBodySchema.safeParse(input);
+    if (!parsed.success) throw zodToApiError(parsed.error, input);
+    const view = ownOrder(userId, orderId);
+    if (!view) throw new ApiError('ORDER_NOT_FOUND');
+    if (!OPEN.has(view.status)) throw new ApiError('ORDER_NOT_OPEN', `the order is already ${view.status}`);
+    const newQuantity = toNewQuantity(parsed.data, view, deps.engineConfig);
+    const started = performance.now();
+    const result = await sequencer.submit({ type: 'AmendOrder', orderId, userId, newQuantity });
+    metrics.ackSeconds.observe((performance.now() - started) / 1000);
+    const rejected = result.events.find((event) => event.type === 'OrderRejected');
+    if (rejected?.type === 'OrderRejected') {
+      return c.json(
+        {
+          error: rejected.reason,
+          message: `amend rejected by the engine: ${rejected.reason} (journaled as request ${result.seq}; the order is unchanged)`,
+          order_id: String(orderId),
+          status: 'REJECTED',
+          reject_reason: rejected.reason,
+          order_status: statusOf(orderId) ?? null,
+        },
+        409,
+      );
+    }
+    const amended = sequencer.engine.getOrder(orderId);
+    const shown = amended ? views.order(amended) : undefined;
+    return c.json({
+      order_id: String(orderId),
+      status: 'ACCEPTED',
+      message: 'amend accepted',
+      order_status: statusFromEvents(orderId, result.events) ?? statusOf(orderId) ?? null,
+      quantity: shown?.quantity ?? null,
+      remaining_quantity: shown?.remaining_quantity ?? null,
+    });
+  });
+
+  /**
+   * Cancel every open order of the caller in one market: one CancelOrder per order, submitted
+   * together so they share group commits; answered once all are durable and applied. At most
+   * maxOpenOrdersPerUserMarket orders (the engine's cap), so the answer is bounded. Orders that
+   * finished in between (filled while the cancels queued) are simply not in `cancelled`.
+   */
+  app.delete('/v1/orders', async (c) => {
+    const symbol = c.req.query('symbol');
+    if (symbol === undefined || symbol === '') throw new ApiError('INVALID_QUERY', 'symbol is required: DELETE /v1/orders?symbol=SYMBOL');
+    if (!views.market(symbol)) throw new ApiError('UNKNOWN_SYMBOL', `no market '${symbol}'`);
+    const userId = c.get('userId');
+    const open = sequencer.engine.openOrdersPage(userId, symbol, 0, deps.engineConfig.maxOpenOrdersPerUserMarket).orders;
+    const started = performance.now();
+    const results = await Promise.allSettled(open.map((order) => sequencer.submit({ type: 'CancelOrder', orderId: order.orderId, userId })));
+    metrics.ackSeconds.observe((performance.now() - started) / 1000);
+    const failure = results.find((result) => result.status === 'rejected');
+    // overloaded or not ready part-way: the client retries, and the retry lists what is still open
+    if (failure?.status === 'rejected') throw failure.reason;
+    const cancelled: string[] = [];
+    results.forEach((result, index) => {
+      const orderId = open[index]!.orderId;
+      if (result.status === 'fulfilled' && result.value.events.some((event) => event.type === 'OrderCancelled' && event.order.orderId === orderId)) cancelled.push(String(orderId));
+    });
+    return c.json({
+      symbol,
+      status: 'ACCEPTED',
+      message: `${cancelled.length} cancel${cancelled.length === 1 ? '' : 's'} accepted`,
+      cancelled,
+    });
   });
 
   /**
