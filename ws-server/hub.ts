@@ -292,6 +292,10 @@ export class Hub {
     }
     const executions = parsed.find((channel) => channel.kind === 'executions');
     const resumeFrom = request.resume_from_seq;
+    if (executions && resumeFrom !== undefined && session.catchingUp) {
+      this.#send(session, errorFrame(new WsError('BAD_REQUEST', 'a resume of executions is in progress on this connection; wait for its answer'), request.id));
+      return;
+    }
     let replay: ExecutionFrame[] = [];
     if (executions && (resumeFrom !== undefined || !session.channels.has('executions'))) {
       // live reports from now on wait in `catchingUp` until the history has been sent
@@ -476,9 +480,12 @@ export class Hub {
     }
   }
 
-  /** The feed (re)connected: chains start over (its queue may be new), books bootstrap again. */
+  /**
+   * The feed (re)connected. The chains are kept: if the queue survived, its unacknowledged messages
+   * come again and are dropped as repeats; if it did not (a broker restart), the first message of
+   * each routing key shows the hole in its prev_seq and it is repaired. Books bootstrap again anyway.
+   */
   onFeedConnected(): void {
-    this.#chains.clear();
     this.bootstrapBooks();
   }
 
@@ -524,7 +531,7 @@ export class Hub {
           this.#timers.setTimeout(() => {
             this.#bookTimers.delete(symbol);
             feed.flush();
-          }, this.limits.bookWindowMs),
+          }, this.#untilWindowEnds(this.limits.bookWindowMs)),
         );
       }
     }
@@ -538,7 +545,7 @@ export class Hub {
       let pending = this.#trades.get(symbol);
       if (!pending) {
         const created: { envelopes: string[]; timer: unknown } = { envelopes: [], timer: undefined };
-        created.timer = this.#timers.setTimeout(() => this.#flushTrades(symbol), this.limits.tradesWindowMs);
+        created.timer = this.#timers.setTimeout(() => this.#flushTrades(symbol), this.#untilWindowEnds(this.limits.tradesWindowMs));
         this.#trades.set(symbol, (pending = created));
       }
       pending.envelopes.push(clientJson(envelope));
@@ -564,6 +571,15 @@ export class Hub {
       this.books.get(symbol)!.flush();
     }
     this.#bookTimers.clear();
+  }
+
+  /**
+   * Merge windows end on a shared clock grid (multiples of the window since the epoch), not a window
+   * after their first event: a book delta and a trades batch with equal windows leave in the same
+   * turn, and the transport writes them to each socket at once (one syscall, not two).
+   */
+  #untilWindowEnds(windowMs: number): number {
+    return windowMs <= 0 ? 0 : windowMs - (this.#timers.now() % windowMs);
   }
 
   // ---- books ----
