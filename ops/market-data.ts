@@ -8,10 +8,7 @@
  * migrations itself, like the persister. /metrics and /health on MARKET_DATA_HOST:MARKET_DATA_PORT
  * (default 127.0.0.1:7011), with the consumer lag in records and seconds.
  */
-import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ISocketFactory } from 'kafkajs';
 import pg from 'pg';
 import { pino, type Logger } from 'pino';
@@ -21,6 +18,7 @@ import { ensureDatabase, migrate } from '../db/migrate.ts';
 import { KafkaMarketDataConsumer, type ConsumerLag, type MarketDataBatch } from '../mq/adapters/kafka-market-data-consumer.ts';
 import { brokerNames } from '../mq/envelope.ts';
 import { decodeMarketDataRecord, emptyDecoded, SeqChainWatch } from '../mq/market-data/trade-records.ts';
+import { retryUntil, runIfEntry, serveStatus, stopOnSignals } from './process-kit.ts';
 import { loadConfig, type Config } from './config.ts';
 
 export interface MarketDataStats {
@@ -173,7 +171,7 @@ export async function startMarketData(config: Config, logger: Logger, options: M
     },
   });
 
-  const server = await serve(config.MARKET_DATA_HOST, config.MARKET_DATA_PORT, async (route) => {
+  const server = await serveStatus(config.MARKET_DATA_HOST, config.MARKET_DATA_PORT, async (route) => {
     if (route === '/metrics') return { status: 200, type: registry.contentType, body: await registry.metrics() };
     if (route === '/health') {
       const [current, postgres] = await Promise.all([lag(), pool.query('SELECT 1').then(() => 'up' as const, () => 'down' as const)]);
@@ -227,60 +225,11 @@ export async function startMarketData(config: Config, logger: Logger, options: M
   };
 }
 
-type Answer = { status: number; type: string; body: string };
-
-function serve(host: string, port: number, answer: (route: string) => Promise<Answer>): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const server = createServer((request, response) => {
-      const route = (request.url ?? '/').split('?')[0]!;
-      if (request.method !== 'GET') {
-        response.writeHead(405, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: 'METHOD_NOT_ALLOWED', message: 'GET only' }));
-        return;
-      }
-      answer(route).then(
-        ({ status, type, body }) => response.writeHead(status, { 'Content-Type': type }).end(body),
-        (error: unknown) => response.writeHead(500, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: 'INTERNAL', message: String(error) })),
-      );
-    });
-    server.once('error', reject);
-    server.listen(port, host, () => resolve(server));
-  });
-}
-
-async function retryUntil(limitMs: number, logger: Logger, what: string, work: () => Promise<void>): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  for (let delay = 250; ; delay = Math.min(delay * 2, 5_000)) {
-    try {
-      return await work();
-    } catch (error) {
-      if (Date.now() + delay > deadline) throw error;
-      logger.warn({ err: error }, `waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
-  }
-}
-
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = pino({ level: config.LOG_LEVEL, base: { process: 'market-data' } });
   const running = await startMarketData(config, logger);
-  const stop = (signal: string) => {
-    logger.info({ signal }, 'stopping');
-    running.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'stop failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  stopOnSignals(logger, running);
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main().catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  });
-}
+runIfEntry(import.meta.url, main);

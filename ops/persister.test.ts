@@ -258,7 +258,8 @@ describe('the persister, end to end', () => {
       waitFor('the claimed entries to be acknowledged', () => drained(stream)),
     ]);
     slow.close();
-    expect(second.stats().claimed).toBe(run.envelopes.length);
+    // every entry claimed at least once (on a loaded machine one may be claimed again from a slow claimer: 100 ms idle)
+    expect(second.stats().claimed).toBeGreaterThanOrEqual(run.envelopes.length);
     expect(second.stats().executionsInserted).toBe(0);
     expect(await dump()).toEqual(once);
     await expectEqualsEngine(run);

@@ -6,10 +6,7 @@
  * 127.0.0.1:7010): `/metrics` (Prometheus) and `/health` (JSON), for the core's /ready or anyone.
  * SIGTERM/SIGINT: consumers finish the batch they hold (commit, XACK), then the process exits 0.
  */
-import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { pino, type Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -17,6 +14,7 @@ import { RedisExecutionStream } from '../db/adapters/redis-execution-stream.ts';
 import { ensureDatabase, migrate } from '../db/migrate.ts';
 import { Persister, type PersisterLag } from '../db/persister.ts';
 import { brokerNames } from '../mq/envelope.ts';
+import { retryUntil, runIfEntry, serveStatus, stopOnSignals } from './process-kit.ts';
 import { loadConfig, type Config } from './config.ts';
 
 export interface RunningPersister {
@@ -143,7 +141,7 @@ export async function startPersister(config: Config, logger: Logger): Promise<Ru
     },
   });
 
-  const server = await serve(config.PERSISTER_HOST, config.PERSISTER_PORT, async (route) => {
+  const server = await serveStatus(config.PERSISTER_HOST, config.PERSISTER_PORT, async (route) => {
     if (route === '/metrics') return { status: 200, type: registry.contentType, body: await registry.metrics() };
     if (route === '/health') {
       const [current, postgres] = await Promise.all([lag(), pool.query('SELECT 1').then(() => 'up' as const, () => 'down' as const)]);
@@ -194,60 +192,11 @@ export async function startPersister(config: Config, logger: Logger): Promise<Ru
   };
 }
 
-type Answer = { status: number; type: string; body: string };
-
-function serve(host: string, port: number, answer: (route: string) => Promise<Answer>): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const server = createServer((request, response) => {
-      const route = (request.url ?? '/').split('?')[0]!;
-      if (request.method !== 'GET') {
-        response.writeHead(405, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: 'METHOD_NOT_ALLOWED', message: 'GET only' }));
-        return;
-      }
-      answer(route).then(
-        ({ status, type, body }) => response.writeHead(status, { 'Content-Type': type }).end(body),
-        (error: unknown) => response.writeHead(500, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: 'INTERNAL', message: String(error) })),
-      );
-    });
-    server.once('error', reject);
-    server.listen(port, host, () => resolve(server));
-  });
-}
-
-async function retryUntil(limitMs: number, logger: Logger, what: string, work: () => Promise<void>): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  for (let delay = 250; ; delay = Math.min(delay * 2, 5_000)) {
-    try {
-      return await work();
-    } catch (error) {
-      if (Date.now() + delay > deadline) throw error;
-      logger.warn({ err: error }, `waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
-  }
-}
-
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = pino({ level: config.LOG_LEVEL, base: { process: 'persister' } });
   const running = await startPersister(config, logger);
-  const stop = (signal: string) => {
-    logger.info({ signal }, 'stopping');
-    running.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'stop failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  stopOnSignals(logger, running);
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main().catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  });
-}
+runIfEntry(import.meta.url, main);

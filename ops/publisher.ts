@@ -5,8 +5,6 @@
  * from its cursor and writes its status next to the cursor, which the core serves on /ready and
  * /metrics.
  */
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { DEFAULT_ENGINE_CONFIG } from '../engine/index.ts';
 import { brokerNames } from '../mq/envelope.ts';
@@ -17,6 +15,7 @@ import { eventLogDirOf } from '../mq/event-log/segment-format.ts';
 import { PublishLoop } from '../mq/publish-loop.ts';
 import type { BrokerName, BrokerPublisher } from '../mq/publisher.ts';
 import { type Config, loadConfig } from './config.ts';
+import { runIfEntry, stopOnSignals } from './process-kit.ts';
 
 export function brokerPublisher(name: BrokerName, config: Config): BrokerPublisher {
   const names = brokerNames(config.BROKER_NAMESPACE);
@@ -59,20 +58,7 @@ async function main(): Promise<void> {
   });
   loop.start();
   logger.info({ from: loop.confirmedSeq + 1 }, `${name} publisher started`);
-  const stop = (signal: string) => {
-    logger.info({ signal }, 'stopping');
-    loop.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  stopOnSignals(logger, { close: () => loop.stop() });
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main().catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  });
-}
+runIfEntry(import.meta.url, main);

@@ -28,19 +28,31 @@ function limit(user: StackUser, side: 'Buy' | 'Sell', price: string, quantity: s
   return stack.order(user, { symbol: 'BTC-KRW', side, order_type: 'Limit', price, quantity, ...extra });
 }
 
-/** the user's execution seqs as PostgreSQL has them (the persister's rows), once it holds `atLeast` */
-async function persistedSeqs(user: StackUser, atLeast: number): Promise<number[]> {
-  let seqs: number[] = [];
-  await waitFor(
-    async () => {
-      const { rows } = await stack.pool.query<{ seq: string }>('SELECT seq FROM executions WHERE user_id = $1 ORDER BY seq', [user.userId]);
-      seqs = rows.map((row) => Number(row.seq));
-      return seqs.length >= atLeast;
-    },
-    20_000,
-    `${atLeast} persisted executions of user ${user.userId}`,
-  );
-  return seqs;
+/**
+ * Waits until what `client` received after `afterSeq` is exactly the user's execution seqs after it
+ * in PostgreSQL (the persister's rows) — same seqs, same order, each once — and fails with both
+ * lists if that does not happen in time. Both converge on every report; a repeat or a loss never does.
+ */
+async function expectReceivedEqualsPersisted(client: WsTestClient, user: StackUser, afterSeq: number, atLeast: number): Promise<void> {
+  let persisted: number[] = [];
+  let received: number[] = [];
+  try {
+    await waitFor(
+      async () => {
+        const { rows } = await stack.pool.query<{ seq: string }>('SELECT seq FROM executions WHERE user_id = $1 AND seq > $2 ORDER BY seq', [user.userId, afterSeq]);
+        persisted = rows.map((row) => Number(row.seq));
+        received = client.executions().map((frame) => frame.seq as number);
+        return persisted.length >= atLeast && JSON.stringify(received) === JSON.stringify(persisted);
+      },
+      20_000,
+      'the received reports to equal the persisted ones',
+    );
+  } catch {
+    expect(received).toEqual(persisted);
+  }
+  // nothing more trickles in afterwards
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  expect(client.executions().map((frame) => frame.seq)).toEqual(persisted);
 }
 
 beforeAll(async () => {
@@ -136,7 +148,6 @@ describe('ws-server', () => {
     const first = await connect(portA);
     await first.auth(alice);
     await first.request({ op: 'subscribe', channels: ['executions'] });
-    const before = await persistedSeqs(alice, 1);
     const ids: string[] = [];
     for (let index = 0; index < 5; index++) ids.push(await limit(alice, 'Buy', `${48_000 + index}000`, '0.001'));
     await first.waitFor((frame) => frame.type === 'Execution' && (frame.execution_report as Frame).order_id === ids[4]);
@@ -151,12 +162,8 @@ describe('ws-server', () => {
     await second.auth(alice);
     expect(await second.request({ op: 'subscribe', channels: ['executions'], resume_from_seq: lastSeen })).toMatchObject({ type: 'subscribed' });
     await flowing;
-    const all = await persistedSeqs(alice, before.length + ids.length);
-    const expected = all.filter((seq) => seq > lastSeen);
-    await waitFor(() => second.executions().length >= expected.length, 10_000, `${expected.length} executions after the resume`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const got = second.executions().map((frame) => frame.seq as number);
-    expect(got).toEqual(expected);
+    // reports 4 and 5 of the first orders, then the 10 placed meanwhile (one New report each: they rest)
+    await expectReceivedEqualsPersisted(second, alice, lastSeen, 12);
     for (const id of ids) await stack.signed(alice, 'DELETE', `/v1/order/${id}`);
   });
 
@@ -294,7 +301,6 @@ describe('ws-server', () => {
     const ids: string[] = [];
     ids.push(await limit(alice, 'Buy', '31000000', '0.001'));
     await client.waitFor((frame) => frame.type === 'Execution' && (frame.execution_report as Frame).order_id === ids[0]);
-    const before = await persistedSeqs(alice, 1);
     const lastSeen = Math.max(...client.executions().map((frame) => frame.seq as number));
     await stack.wsServers.get(portA)!.kill9();
     expect(await client.closed()).toBe(1006);
@@ -305,11 +311,8 @@ describe('ws-server', () => {
     await again.auth(alice);
     expect(await again.request({ op: 'subscribe', channels: ['executions'], resume_from_seq: lastSeen })).toMatchObject({ type: 'subscribed' });
     for (let index = 0; index < 4; index++) ids.push(await limit(alice, 'Buy', `${31_100 + index}000`, '0.001'));
-    const all = await persistedSeqs(alice, before.length + ids.length - 1);
-    const expected = all.filter((seq) => seq > lastSeen);
-    await waitFor(() => again.executions().length >= expected.length, 15_000, `${expected.length} executions after the restart`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(again.executions().map((frame) => frame.seq)).toEqual(expected);
+    // the 8 placed while it was down and the 4 after: one New report each
+    await expectReceivedEqualsPersisted(again, alice, lastSeen, 12);
     for (const id of ids) await stack.signed(alice, 'DELETE', `/v1/order/${id}`);
   }, 60_000);
 });

@@ -10,7 +10,6 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { pino, type Logger } from 'pino';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
@@ -25,6 +24,7 @@ import { RabbitFeed } from '../ws-server/adapters/rabbit-feed.ts';
 import { WsTransport } from '../ws-server/adapters/ws-transport.ts';
 import { WsAuthenticator } from './ws-auth.ts';
 import { loadConfig, type Config } from './config.ts';
+import { runIfEntry, stopOnSignals } from './process-kit.ts';
 
 export interface RunningWsServer {
   readonly hub: Hub;
@@ -194,24 +194,7 @@ export async function startWsServer(config: Config, options: WsServerOptions = {
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = pino({ level: config.LOG_LEVEL, base: { process: `ws-server-${config.WS_PORT}` } });
-  const server = await startWsServer(config, { logger });
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    server.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  stopOnSignals(logger, await startWsServer(config, { logger }));
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main().catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  });
-}
+runIfEntry(import.meta.url, main);
