@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testSeed } from './testing/seeds.ts';
 import { signedHeaders, type ApiCredentials } from '../api/signed-client.ts';
 import { TEST_DATABASE_URL, testPool } from '../api/test-support.ts';
 import { DEFAULT_ENGINE_CONFIG, Engine } from '../engine/index.ts';
@@ -61,7 +62,7 @@ const keepOpen = {
   client_order_id: 'keep-open',
 };
 let keepOpenId = '';
-const seed = Number(process.env.CRASH_SEED ?? Date.now() % 1_000_000);
+const seed = testSeed('CRASH_SEED', 223019);
 
 async function admin(method: string, route: string, body?: unknown): Promise<Response> {
   return fetch(`${core!.url}${route}`, {

@@ -23,6 +23,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testSeed } from './testing/seeds.ts';
 import { DEFAULT_ENGINE_CONFIG, Engine, type EngineEvent } from '../engine/index.ts';
 import { EnvelopeEncoder, envelopeSymbol, routesOf, type Envelope } from '../mq/envelope.ts';
 import { CursorStore } from '../mq/event-log/cursor-store.ts';
@@ -38,7 +39,7 @@ import { KafkaCollector, RabbitCollector, RedisStreamCollector } from './testing
 import { Stack, waitFor, type StackUser } from './testing/stack.ts';
 
 const config = loadConfig();
-const SEED = Number(process.env.FANOUT_CRASH_SEED ?? Date.now() % 1_000_000);
+const SEED = testSeed('FANOUT_CRASH_SEED', 21);
 const USERS = 4;
 const CLIENTS = 8;
 const PUBLISHERS: readonly BrokerName[] = ['redis', 'kafka', 'rabbitmq'];

@@ -27,6 +27,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testSeed } from './testing/seeds.ts';
 import { TEST_DATABASE_URL, testPool } from '../api/test-support.ts';
 import { spawnCore, type CoreChild } from './core-child.ts';
 import { readJournalRecords } from '../sequencer/index.ts';
@@ -46,7 +47,7 @@ import {
   type Trade,
 } from './testing/reference-exchange.ts';
 
-const SEED = Number(process.env.OUTSIDE_IN_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const SEED = testSeed('OUTSIDE_IN_SEED', 1764547200);
 const COMMANDS = Number(process.env.OUTSIDE_IN_COMMANDS ?? 1500);
 const KILLS = Number(process.env.OUTSIDE_IN_KILLS ?? 2);
 const SNAPSHOT_EVERY = 200;
