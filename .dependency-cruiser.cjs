@@ -43,12 +43,20 @@ module.exports = {
       from: { path: '^(api|sequencer|engine|mq|ws-server|db)/', pathNot: '(/adapters/|\\.test\\.ts$|\\.bench\\.ts$|test-support|/testing/)' },
       to: { path: '(^|/)node_modules/(pg|ioredis|kafkajs|amqplib|ws)/|^(node:)?(http|https|net)$', dependencyTypesNot: ['type-only'] },
     },
+    {
+      name: 'web-is-a-client',
+      comment: 'the trading page (web/src, bundled for the browser) imports only itself and its npm packages: no server folder, no node built-in — it speaks the public contract like any outside client',
+      severity: 'error',
+      from: { path: '^web/src/', pathNot: '\\.test\\.ts$' },
+      to: { pathNot: '^(web/src/|node_modules/(lightweight-charts|fancy-canvas)/)' },
+    },
+    { name: 'server-not-web', severity: 'error', from: { path: '^(api|sequencer|engine|mq|ws-server|db)/' }, to: { path: '^web/' } },
     { name: 'db-deps', severity: 'error', from: { path: '^db/' }, to: { path: '^(api|sequencer|ws-server|ops)/' } },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    exclude: { path: '^\\.data' },
+    exclude: { path: '^(\\.data|web/dist)' },
   },
 };

@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.data/**', 'dist/**', 'ops/kafka/**'] },
+  { ignores: ['node_modules/**', '.data/**', 'dist/**', 'web/dist/**', 'ops/kafka/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   // CommonJS config files (.dependency-cruiser.cjs) run under Node's module wrapper.

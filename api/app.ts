@@ -13,6 +13,7 @@ import { adminRoutes } from './routes-admin.ts';
 import { marketRoutes } from './routes-market.ts';
 import { historyRoutes } from './routes-history.ts';
 import { candleRoutes } from './routes-candles.ts';
+import { webRoutes } from './routes-web.ts';
 import { createOrderFastPath, type OrderFastPath } from './order-fast-path.ts';
 import { orderPlacer, orderRoutes } from './routes-orders.ts';
 import { Views } from './views.ts';
@@ -153,5 +154,6 @@ export function createApi(deps: ApiDeps): Hono<AppEnv> {
   const asyncApi = buildAsyncApi(deps.engineConfig);
   app.get('/asyncapi.json', (c) => c.json(asyncApi));
   app.get('/docs', (c: Context) => c.html(docsPage()));
+  webRoutes(app, deps);
   return app;
 }

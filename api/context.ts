@@ -21,6 +21,23 @@ export interface SequencerPort {
   submit(command: CommandInput): Promise<SubmitResult>;
 }
 
+/** One file of the trading page (web/dist), held in memory. */
+export interface WebAsset {
+  readonly body: Uint8Array;
+  /** the same bytes gzip'ed, answered to clients that accept it */
+  readonly gzip?: Uint8Array;
+  readonly contentType: string;
+  readonly etag: string;
+}
+
+/** The trading page the core serves at `/` (api/routes-web.ts). */
+export interface WebPage {
+  /** by file name: index.html, app.js, app.css (empty when the bundle is not built) */
+  readonly assets: ReadonlyMap<string, WebAsset>;
+  /** WebSocket URLs the page connects to: its /web/config.json and its CSP's connect-src */
+  readonly wsUrls: readonly string[];
+}
+
 export interface ApiDeps {
   readonly sequencer: SequencerPort;
   readonly engineConfig: EngineConfig;
@@ -48,6 +65,8 @@ export interface ApiDeps {
   readonly ready?: () => boolean;
   /** extra facts for /ready (e.g. recovery figures) */
   readonly recoveryInfo?: () => unknown;
+  /** the trading page; without it `/` is 404 */
+  readonly web?: WebPage;
   readonly logger?: Logger;
   /** ms clock; default Date.now */
   readonly now?: () => number;

@@ -48,6 +48,12 @@ const schema = z.object({
   WS_BOOK_WINDOW_MS: z.coerce.number().int().min(0).max(1_000).default(20),
   WS_INSTANCE: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only (1–64)').optional(),
   WS_QUEUE_MAX_MESSAGES: z.coerce.number().int().min(100).default(100_000),
+  // The trading page's WebSocket URLs (comma list; its CSP connect-src allows them). Default: the two
+  // ws-servers above on API_HOST (127.0.0.1 when the API listens on all addresses).
+  WEB_WS_URLS: z
+    .string()
+    .refine((value) => value.split(',').every((url) => /^wss?:\/\/[^\s,]+$/.test(url.trim())), 'must be a comma list of ws:// or wss:// URLs')
+    .optional(),
   DATA_DIR: z.string().min(1).default(path.join(PROJECT_ROOT, '.data')),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   // 32-byte key sealing API secrets in PostgreSQL (64 hex chars or base64); unset → generated into $DATA_DIR/secret-key.
@@ -99,6 +105,12 @@ const schema = z.object({
   MARKET_DATA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(10_000),
   MARKET_DATA_HOST: z.string().min(1).default('127.0.0.1'),
   MARKET_DATA_PORT: port.default(7011),
+  // `npm run demo`: taker orders per second (all takers together), how often the market maker requotes,
+  // how many takers, and the API it drives (default http://API_HOST:API_PORT).
+  DEMO_TAKER_RATE: z.coerce.number().min(0.1).max(100).default(2),
+  DEMO_REQUOTE_MS: z.coerce.number().int().min(200).max(60_000).default(2_000),
+  DEMO_TAKERS: z.coerce.number().int().min(1).max(20).default(3),
+  DEMO_API_URL: url(['http:', 'https:']).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -29,6 +29,7 @@ import type { SequencerPort } from '../api/context.ts';
 import { loadConfig, type Config } from './config.ts';
 import { EventLogService } from './event-log-service.ts';
 import { probeServices } from './service-health.ts';
+import { loadWebPage } from './web-page.ts';
 
 const SHUTDOWN_GRACE_MS = 5_000;
 
@@ -174,6 +175,7 @@ export async function startCore(config: Config, options: CoreOptions = {}): Prom
     degraded: () => eventLog.degraded(),
     eventLog: () => eventLog.summary(),
     recoveryInfo: () => recovery ?? null,
+    web: await loadWebPage(config),
     logger,
   });
 

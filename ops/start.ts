@@ -5,6 +5,7 @@ import { CORE_NODE_FLAGS } from './core-child.ts';
 import { servicesUp } from './services/lifecycle.ts';
 import { ShutdownSignals } from './shutdown-signals.ts';
 import { type ProcessSpec, Supervisor } from './supervisor.ts';
+import { buildWeb, describeBuild } from './web-build.ts';
 
 /**
  * The xtrader processes `npm start` runs. Each is a TypeScript entry run by node with the tsx loader
@@ -37,6 +38,8 @@ async function main(): Promise<void> {
   const logger = pino({ level: config.LOG_LEVEL, base: { process: 'supervisor' } });
 
   await servicesUp(config, (line) => logger.info(line));
+  // the trading page the core serves at / (read by the core when it starts)
+  logger.info(describeBuild(await buildWeb()));
 
   const supervisor = new Supervisor(xtraderProcesses(config), { logger });
   const signals = new ShutdownSignals();
