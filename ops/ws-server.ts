@@ -107,7 +107,10 @@ export async function startWsServer(config: Config, options: WsServerOptions = {
         hub.onFeedConnected();
       },
       onMessage: (routingKey, envelopes) => hub.onMessage(routingKey, envelopes),
-      onDisconnected: (error) => logger.warn({ err: error }, 'RabbitMQ feed down; reconnecting'),
+      onDisconnected: (error) => {
+        hub.onFeedDisconnected();
+        logger.warn({ err: error }, 'RabbitMQ feed down; reconnecting');
+      },
     },
   );
 
@@ -134,6 +137,7 @@ export async function startWsServer(config: Config, options: WsServerOptions = {
   gauge('xtrader_ws_refused_connections_total', 'upgrades refused 503 (connection limit)', () => transport.stats.refusedConnections);
   gauge('xtrader_ws_dead_peers_cut_total', 'connections cut for not answering a ping', () => transport.stats.deadPeersCut);
   gauge('xtrader_ws_resumes_total', 'executions resumes served', () => hub.stats.resumes);
+  gauge('xtrader_ws_execution_sweeps_total', 'history sweeps of executions subscribers after a feed reconnect', () => hub.stats.sweeps);
   gauge('xtrader_ws_resume_failures_total', 'executions resumes refused (history unavailable or too far)', () => hub.stats.resumeFailures);
 
   const health = () => ({

@@ -204,4 +204,32 @@ describe('Hub', () => {
     for (let index = 0; index < 200; index++) hub.message(session, '{"op":"ping"}');
     expect(peer.frames.filter((frame) => frame.code === 'RATE_LIMITED').length).toBeGreaterThan(50);
   });
+
+  it('after a feed reconnect, executions subscribers are swept from the history: what the lost queue held arrives once', async () => {
+    const stored: StoredReport[] = [5, 6, 7].map((seq) => ({ seq, json: JSON.stringify(execution(seq, 1)) }));
+    const soon = { setTimeout: (callback: () => void) => setTimeout(callback, 0), clearTimeout: () => {}, now: () => Date.now() };
+    const hub = new Hub({
+      symbols: ['BTC-KRW'],
+      auth: { authenticate: async (apiKey) => ({ userId: 1, apiKey }) },
+      history: { after: async (_user, after) => ({ reports: stored.filter((report) => report.seq > after), completeThrough: 7 }) },
+      depth: { depth: async () => ({ symbol_seq: 0, bids: [], asks: [] }) },
+      timers: soon,
+    });
+    hub.onMessage('execution.BTC-KRW', [execution(4, 1)]);
+    const peer = new FakePeer();
+    const session = hub.open(peer);
+    hub.message(session, JSON.stringify({ op: 'auth', api_key: 'u1', timestamp: 1, signature: 'x' }));
+    await tick();
+    hub.message(session, JSON.stringify({ op: 'subscribe', channels: ['executions'] }));
+    await tick();
+    hub.onMessage('execution.BTC-KRW', [execution(5, 1, 'BTC-KRW', 4)]);
+    hub.onFeedDisconnected(); // 6 and 7 were in the queue the broker lost; the routing key stays quiet
+    hub.onFeedConnected();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    hub.onMessage('execution.BTC-KRW', [execution(7, 1, 'BTC-KRW', 6)]); // 7 resent by the publisher after all
+    const seqs = peer.frames.filter((frame) => frame.type === 'Execution').map((frame) => frame.seq);
+    expect(seqs).toEqual([5, 6, 7]);
+    expect(hub.stats.sweeps).toBe(3);
+  });
 });
+

@@ -98,6 +98,7 @@ export interface HubStats {
   chainGaps: number;
   resumes: number;
   resumeFailures: number;
+  sweeps: number;
 }
 
 interface ExecutionFrame {
@@ -114,8 +115,10 @@ export class Session {
   readonly channels = new Set<string>();
   /** set while the session's executions are being caught up from the history: live reports wait here */
   catchingUp: ExecutionFrame[] | undefined;
-  /** seqs a resume sent from the history before this instance's feed brought them: skipped when they come */
-  replayedAhead: Set<number> | undefined;
+  /** the execution seqs sent on this connection lately: a report that comes again (live after the history, a sweep) is not sent twice */
+  readonly sentExecutions = new RecentSeqs(RECENT_EXECUTIONS);
+  /** reports after this seq are this session's to get (its resume_from_seq, or what the instance had handled when it subscribed) */
+  executionsFrom = 0;
   #tokens: number;
   #refilledAt: number;
   closed = false;
@@ -137,6 +140,32 @@ export class Session {
   }
 }
 
+/** execution seqs remembered per connection (≥ one resume's worth plus what arrives meanwhile) */
+const RECENT_EXECUTIONS = 16_384;
+
+/** A bounded set of seqs: past `capacity`, the oldest added is forgotten. */
+export class RecentSeqs {
+  readonly #set = new Set<number>();
+  readonly #ring: number[];
+  #next = 0;
+  constructor(readonly capacity: number) {
+    this.#ring = [];
+  }
+  has(seq: number): boolean {
+    return this.#set.has(seq);
+  }
+  add(seq: number): void {
+    if (this.#set.has(seq)) return;
+    if (this.#ring.length < this.capacity) this.#ring.push(seq);
+    else {
+      this.#set.delete(this.#ring[this.#next]!);
+      this.#ring[this.#next] = seq;
+      this.#next = (this.#next + 1) % this.capacity;
+    }
+    this.#set.add(seq);
+  }
+}
+
 const realTimers: HubTimers = {
   setTimeout: (callback, ms) => setTimeout(callback, ms),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
@@ -154,7 +183,7 @@ function clientJson(envelope: Envelope): string {
 export class Hub {
   readonly symbols: ReadonlySet<string>;
   readonly limits: HubLimits;
-  readonly stats: HubStats = { sessions: 0, authenticated: 0, framesSent: 0, executionsPushed: 0, duplicatesDropped: 0, chainGaps: 0, resumes: 0, resumeFailures: 0 };
+  readonly stats: HubStats = { sessions: 0, authenticated: 0, framesSent: 0, executionsPushed: 0, duplicatesDropped: 0, chainGaps: 0, resumes: 0, resumeFailures: 0, sweeps: 0 };
   readonly books = new Map<string, BookFeed>();
   readonly #options: HubOptions;
   readonly #timers: HubTimers;
@@ -168,6 +197,8 @@ export class Hub {
   readonly #chains = new Map<string, number>();
   /** the highest execution seq this instance has handled: a resume waits for the history to reach it */
   #highestExecutionSeq = 0;
+  /** the highest execution seq handled when the feed went down, until the sweeps after its reconnect */
+  #feedLostAtSeq: number | undefined;
   readonly #trades = new Map<string, { envelopes: string[]; timer: unknown }>();
   readonly #bookTimers = new Map<string, unknown>();
   #nextSessionId = 1;
@@ -299,7 +330,10 @@ export class Hub {
     let replay: ExecutionFrame[] = [];
     if (executions && (resumeFrom !== undefined || !session.channels.has('executions'))) {
       // live reports from now on wait in `catchingUp` until the history has been sent
-      if (!session.channels.has('executions')) this.#addExecutionSession(session);
+      if (!session.channels.has('executions')) {
+        this.#addExecutionSession(session);
+        session.executionsFrom = resumeFrom ?? this.#highestExecutionSeq;
+      } else if (resumeFrom !== undefined) session.executionsFrom = Math.min(session.executionsFrom, resumeFrom);
       if (resumeFrom !== undefined) {
         session.catchingUp ??= [];
         try {
@@ -405,13 +439,9 @@ export class Hub {
     for (const frame of replay) all.set(frame.seq, frame);
     for (const frame of waiting) all.set(frame.seq, frame);
     const ordered = [...all.values()].filter((frame) => frame.seq > afterSeq).sort((a, b) => a.seq - b.seq);
-    for (const frame of ordered) {
-      this.#send(session, frame.bytes);
-      this.stats.executionsPushed++;
-      // from the history, not yet through this instance's feed (the RabbitMQ publisher trails the Redis one): it will come, skip it then
-      const handled = this.#chains.get(`execution.${frame.symbol}`) ?? 0;
-      if (frame.seq > handled) (session.replayedAhead ??= new Set()).add(frame.seq);
-    }
+    // one sent from the history before this instance's feed brought it (the RabbitMQ publisher may
+    // trail the Redis one) is skipped when it comes: sentExecutions
+    for (const frame of ordered) this.#sendExecution(session, frame);
   }
 
   /**
@@ -421,19 +451,23 @@ export class Hub {
   async #repairExecutionGap(symbol: string, after: number, through: number): Promise<void> {
     for (const sessions of [...this.#executionSessions.values()]) {
       for (const session of [...sessions]) {
-        if (session.closed) continue;
-        try {
-          const missing = (await this.#history(session.userId!, after, through)).filter((frame) => frame.symbol === symbol && frame.seq <= through);
-          if (session.closed || !session.channels.has('executions')) continue;
-          for (const frame of missing) {
-            if (session.catchingUp) session.catchingUp.push(frame);
-            else {
-              this.#send(session, frame.bytes);
-              this.stats.executionsPushed++;
+        // the history may trail a lot after a broker outage (the Redis publisher and the persister
+        // catching up too): a live session keeps waiting for it, with back-off, for up to 10 minutes
+        const deadline = this.#timers.now() + 600_000;
+        for (let delay = 100; !session.closed && session.channels.has('executions'); delay = Math.min(delay * 2, 2_000)) {
+          try {
+            const missing = (await this.#history(session.userId!, after, through)).filter((frame) => frame.symbol === symbol && frame.seq <= through);
+            if (session.closed || !session.channels.has('executions')) break;
+            for (const frame of missing) {
+              if (session.catchingUp) session.catchingUp.push(frame);
+              else this.#sendExecution(session, frame);
             }
+            break;
+          } catch (error) {
+            this.#options.onError?.('execution gap repair', error);
+            if (this.#timers.now() > deadline) break;
+            await new Promise<void>((resolve) => this.#timers.setTimeout(resolve, delay));
           }
-        } catch (error) {
-          this.#options.onError?.('execution gap repair', error);
         }
       }
     }
@@ -483,10 +517,42 @@ export class Hub {
   /**
    * The feed (re)connected. The chains are kept: if the queue survived, its unacknowledged messages
    * come again and are dropped as repeats; if it did not (a broker restart), the first message of
-   * each routing key shows the hole in its prev_seq and it is repaired. Books bootstrap again anyway.
+   * each routing key shows the hole in its prev_seq and it is repaired. A routing key that stays
+   * quiet shows nothing, so after a reconnect the executions subscribers are also swept from the
+   * history (2, 10 and 30 s later: the Redis publisher and the persister catch up too) for reports
+   * after the last one handled before the feed went down; each is sent once per connection.
+   * Books bootstrap again.
    */
   onFeedConnected(): void {
     this.bootstrapBooks();
+    const from = this.#feedLostAtSeq;
+    this.#feedLostAtSeq = undefined;
+    if (from === undefined) return;
+    for (const delay of [2_000, 10_000, 30_000]) this.#timers.setTimeout(() => void this.#sweepExecutions(from), delay);
+  }
+
+  /** The feed went down (or a connect attempt failed). */
+  onFeedDisconnected(): void {
+    if (this.#highestExecutionSeq > 0) this.#feedLostAtSeq ??= this.#highestExecutionSeq;
+  }
+
+  async #sweepExecutions(after: number): Promise<void> {
+    this.stats.sweeps++;
+    for (const sessions of [...this.#executionSessions.values()]) {
+      for (const session of [...sessions]) {
+        if (session.closed) continue;
+        try {
+          const reports = await this.#history(session.userId!, Math.max(after, session.executionsFrom), 0);
+          if (session.closed || !session.channels.has('executions')) continue;
+          for (const frame of reports) {
+            if (session.catchingUp) session.catchingUp.push(frame);
+            else this.#sendExecution(session, frame);
+          }
+        } catch (error) {
+          this.#options.onError?.('execution sweep after reconnect', error);
+        }
+      }
+    }
   }
 
   #onExecutions(envelopes: readonly Envelope[]): void {
@@ -502,12 +568,7 @@ export class Hub {
           session.catchingUp.push(frame);
           continue;
         }
-        if (session.replayedAhead?.delete(frame.seq)) {
-          if (session.replayedAhead.size === 0) session.replayedAhead = undefined;
-          continue;
-        }
-        this.#send(session, frame.bytes);
-        this.stats.executionsPushed++;
+        this.#sendExecution(session, frame);
       }
     }
   }
@@ -611,6 +672,14 @@ export class Hub {
     const sessions = this.#subscribers.get(channel);
     if (!sessions) return;
     for (const session of sessions) this.#send(session, frame);
+  }
+
+  /** An execution report to its owner's session, once per connection. */
+  #sendExecution(session: Session, frame: ExecutionFrame): void {
+    if (session.sentExecutions.has(frame.seq)) return;
+    session.sentExecutions.add(frame.seq);
+    this.#send(session, frame.bytes);
+    this.stats.executionsPushed++;
   }
 
   #send(session: Session, frame: Buffer | string): void {

@@ -54,10 +54,16 @@ export class RabbitFeed {
 
   async #connect(): Promise<void> {
     if (this.#stopped) return;
+    // a broker still booting may accept the socket and then never answer: give the whole set-up 10 s
+    let pending: ChannelModel | undefined;
+    const setupTimer = setTimeout(() => {
+      const socket = (pending as unknown as { connection?: { stream?: { destroy(error?: Error): void } } } | undefined)?.connection?.stream;
+      socket?.destroy(new Error('RabbitMQ set-up timed out'));
+    }, 10_000);
     try {
       const url = new URL(this.#options.url);
       if (!url.searchParams.has('heartbeat')) url.searchParams.set('heartbeat', String(this.#options.heartbeatSeconds ?? 5));
-      const connection = await amqp.connect(url.toString(), { timeout: 3_000, noDelay: true });
+      const connection = (pending = await amqp.connect(url.toString(), { timeout: 3_000, noDelay: true }));
       connection.on('error', () => {});
       connection.on('close', (error: unknown) => this.#lost(connection, error));
       const channel = await connection.createChannel();
@@ -81,8 +87,11 @@ export class RabbitFeed {
       this.#failures = 0;
       this.#handler.onConnected();
     } catch (error) {
+      if (pending && this.#connection !== pending) void pending.close().catch(() => {});
       this.#handler.onDisconnected(error);
       this.#scheduleRetry();
+    } finally {
+      clearTimeout(setupTimer);
     }
   }
 
@@ -118,7 +127,8 @@ export class RabbitFeed {
     if (this.#stopped) return;
     this.state = 'down';
     this.#failures++;
-    const delay = Math.min(5_000, 100 * 2 ** Math.min(this.#failures, 6)) * (0.5 + Math.random() / 2);
+    // capped at 2 s: while this instance has no queue, what the publisher sends does not reach it
+    const delay = Math.min(2_000, 100 * 2 ** Math.min(this.#failures, 5)) * (0.5 + Math.random() / 2);
     this.#retry = setTimeout(() => void this.#connect(), delay);
   }
 
