@@ -183,10 +183,20 @@ describe('Hub', () => {
     await tick();
     hub.onMessage('orderbook.BTC-KRW', [{ v: 1, type: 'BookDelta', seq: 21, prev_seq: 20, timestamp: 1, symbol: 'BTC-KRW', symbol_seq: 5, side: 'Sell', price: '105', quantity: '0' }]);
     hub.flushAll();
+    // a resubscribe (what a client does after a mismatch) with a change still pending in the window
+    hub.onMessage('orderbook.BTC-KRW', [{ v: 1, type: 'BookDelta', seq: 22, prev_seq: 21, timestamp: 1, symbol: 'BTC-KRW', symbol_seq: 6, side: 'Buy', price: '102', quantity: '1' }]);
+    hub.message(session, JSON.stringify({ op: 'subscribe', channels: ['orderbook.BTC-KRW'] }));
+    await tick();
+    hub.onMessage('orderbook.BTC-KRW', [{ v: 1, type: 'BookDelta', seq: 23, prev_seq: 22, timestamp: 1, symbol: 'BTC-KRW', symbol_seq: 7, side: 'Buy', price: '102', quantity: '0' }]);
+    hub.flushAll();
     expect(peer.frames.map((frame) => [frame.type, frame.snapshot, frame.prev_symbol_seq, frame.symbol_seq])).toEqual([
       ['subscribed', undefined, undefined, undefined],
       ['OrderBook', true, undefined, 4],
       ['OrderBook', false, 4, 5],
+      ['OrderBook', false, 5, 6],
+      ['subscribed', undefined, undefined, undefined],
+      ['OrderBook', true, undefined, 6],
+      ['OrderBook', false, 6, 7],
     ]);
   });
 

@@ -351,7 +351,8 @@ export class Hub {
       }
     }
     // pending book changes go out to the present subscribers first: the newcomer's snapshot includes them
-    for (const channel of parsed) if (channel.kind === 'orderbook' && !session.channels.has(channel.name)) this.books.get(channel.symbol)!.flush();
+    // (a resubscribe too: its fresh snapshot must be where the next delta starts)
+    for (const channel of parsed) if (channel.kind === 'orderbook') this.books.get(channel.symbol)!.flush();
     for (const channel of parsed) {
       if (channel.kind === 'executions' || session.channels.has(channel.name)) continue;
       session.channels.add(channel.name);
