@@ -300,6 +300,19 @@ describe('the trading page in chromium, on the real stack with the demo running'
     await phone.close();
   });
 
+  it('npm run demo stops cleanly on Ctrl-C: the maker\'s orders cancelled, exit 0', async () => {
+    const exited = new Promise<number | null>((resolve) => demo.child.once('exit', (code) => resolve(code)));
+    demo.child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(demo.output()).toMatch(/demo: stopping — cancelling the maker's orders/);
+    expect(demo.output()).toMatch(/demo: stopped after \d+ orders/);
+    // takers send only market and IOC orders, the trader's resting orders were cancelled above: nothing rests
+    for (const symbol of ['BTC-KRW', 'ETH-KRW']) {
+      const book = (await (await fetch(`${stack.url}/v1/orderbook/${symbol}`)).json()) as { bids: unknown[]; asks: unknown[] };
+      expect(book, symbol).toMatchObject({ bids: [], asks: [] });
+    }
+  });
+
   it('never asked for an admin route, and no CSP violation or script error happened', () => {
     expect(requested.filter((url) => url.includes('/admin'))).toEqual([]);
     expect(problems).toEqual([]);

@@ -130,7 +130,9 @@ export async function startPage(): Promise<void> {
       const known = new Set(store.state.trades.map((trade) => trade.trade_id));
       const fresh = trades.filter((trade) => !known.has(trade.trade_id)).sort((a, b) => b.timestamp - a.timestamp);
       if (fresh.length === 0) return;
-      store.set({ trades: [...fresh, ...store.state.trades].slice(0, KEEP_TRADES) });
+      // the header's last price follows every trade (Ticker frames come at most once a second)
+      const ticker = store.state.ticker;
+      store.set({ trades: [...fresh, ...store.state.trades].slice(0, KEEP_TRADES), ...(ticker ? { ticker: { ...ticker, last_price: fresh[0]!.price } } : {}) });
       chart.addTrades(fresh);
     },
     onTicker: (ticker) => {
