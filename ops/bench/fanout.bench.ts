@@ -14,6 +14,7 @@ import { loadConfig } from '../config.ts';
 import { KafkaCollector, RabbitCollector, RedisStreamCollector, type Received } from '../testing/broker-consumers.ts';
 import { Stack, waitFor, type StackUser } from '../testing/stack.ts';
 import { processCpuSeconds, runOpenLoop, type Ack } from './open-loop.ts';
+import { PostgresPoller } from './postgres-poller.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
@@ -47,65 +48,6 @@ function newReportArrivals(items: readonly Received[]): Map<string, number> {
   return arrivals;
 }
 
-/**
- * Polls PostgreSQL for new `New` reports, as a reporting job would. The persister's consumers
- * commit side by side, so a row may become visible after rows with higher seqs: besides the
- * forward poll, a rescan every 250 ms reads again the seqs passed in the last second (a row found
- * that way is timed when the rescan saw it — late, never early).
- */
-class PostgresPoller {
-  readonly arrivals = new Map<string, number>();
-  #lastSeq = 0;
-  /** [time, lastSeq then]: the rescan starts at the lastSeq of a second ago */
-  readonly #marks: [number, number][] = [];
-  #running = true;
-  #done: Promise<void>;
-  constructor(stack: Stack) {
-    const read = async (after: number, through: number) => {
-      const { rows } = await stack.pool.query<{ seq: string; order_id: string }>(
-        "SELECT seq, order_id FROM executions WHERE seq > $1 AND seq <= $2 AND exec_type = 'New' ORDER BY seq LIMIT 20000",
-        [after, through],
-      );
-      const now = Date.now();
-      for (const row of rows) if (!this.arrivals.has(row.order_id)) this.arrivals.set(row.order_id, now);
-      return rows;
-    };
-    let rescannedAt = Date.now();
-    this.#done = (async () => {
-      while (this.#running) {
-        try {
-          const rows = await read(this.#lastSeq, Number.MAX_SAFE_INTEGER);
-          for (const row of rows) this.#lastSeq = Math.max(this.#lastSeq, Number(row.seq));
-          const now = Date.now();
-          this.#marks.push([now, this.#lastSeq]);
-          while (this.#marks.length > 1 && this.#marks[1]![0] <= now - 1_000) this.#marks.shift();
-          if (now - rescannedAt >= 250 || !this.#running) {
-            rescannedAt = now;
-            await read(this.#marks[0]?.[1] ?? 0, this.#lastSeq);
-          }
-        } catch {
-          // PostgreSQL busy or restarting: poll again
-        }
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-    })();
-    this.#pool = stack.pool;
-  }
-  readonly #pool: Stack['pool'];
-  /** After the wait: looks the still-missing orders up by id (found now = timed now, late), so only a row that is truly absent counts as lost. */
-  async sweep(orderIds: readonly string[]): Promise<void> {
-    for (let start = 0; start < orderIds.length; start += 5_000) {
-      const { rows } = await this.#pool.query<{ order_id: string }>("SELECT order_id FROM executions WHERE exec_type = 'New' AND order_id = ANY($1::bigint[])", [orderIds.slice(start, start + 5_000)]);
-      const now = Date.now();
-      for (const row of rows) if (!this.arrivals.has(row.order_id)) this.arrivals.set(row.order_id, now);
-    }
-  }
-  async stop(): Promise<void> {
-    this.#running = false;
-    await this.#done;
-  }
-}
-
 function orderBody(sequence: number): string {
   // buys slightly above sells around a fixed mid: about half the orders trade, the rest rest
   const side = sequence % 2 === 0 ? 'Buy' : 'Sell';
@@ -122,7 +64,7 @@ async function runRate(stack: Stack, users: readonly StackUser[], rate: number):
   const redis = new RedisStreamCollector(config.REDIS_URL, stack.names.stream).start(1);
   const kafka = await new KafkaCollector(config.KAFKA_BROKERS.split(','), `${stack.namespace}-bench-${rate}-${Date.now()}`).start([stack.names.marketData, stack.names.executions]);
   const rabbit = await new RabbitCollector().start(config.AMQP_URL, stack.names.exchange, ['execution.#']);
-  const postgres = new PostgresPoller(stack);
+  const postgres = new PostgresPoller(stack.pool);
   const corePid = stack.core.child.pid!;
   const publisherPids = [...stack.publishers.values()].map((handle) => handle.child.pid!);
   const perPublisher = [...stack.publishers.entries()].map(([name, handle]) => ({ name, pid: handle.child.pid!, before: 0 }));

@@ -1,8 +1,10 @@
 /**
  * An open-loop load generator for signed `POST /v1/order`: requests leave on a fixed timetable
  * (a late answer never delays the next send) over keep-alive HTTP/1.1 connections on raw sockets,
- * each signed before the clock starts. Latency counts from the scheduled send time (no coordinated
- * omission). It keeps each acknowledged order's id and ack time, for delivery latencies downstream.
+ * each signed before the clock starts — or, with `build`, built and signed when it leaves (a cancel of
+ * an order acknowledged meanwhile; no 60 s signature window to fit). Latency counts from the
+ * scheduled send time (no coordinated omission). It keeps each acknowledged order's id and ack time,
+ * for delivery latencies downstream.
  */
 import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
@@ -13,6 +15,25 @@ export interface LoadUser {
   readonly apiSecret: string;
 }
 
+/** A request built at send time (signed then, with a fresh timestamp). */
+export interface LoadRequest {
+  readonly user: LoadUser;
+  readonly method: 'POST' | 'DELETE';
+  /** path with query, e.g. `/v1/order` or `/v1/order/42` */
+  readonly path: string;
+  /** JSON body, '' for none */
+  readonly body: string;
+}
+
+/**
+ * ms on CLOCK_MONOTONIC (process.hrtime): one clock for every process on this machine, so a
+ * consumer in another process can stamp arrivals against the generator's acks (Date.now() is
+ * whole ms; performance.timeOrigin differs between processes by up to ~1 ms).
+ */
+export function monotonicMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
 export interface OpenLoopOptions {
   readonly url: string;
   readonly users: readonly LoadUser[];
@@ -20,8 +41,14 @@ export interface OpenLoopOptions {
   readonly seconds: number;
   readonly warmupSeconds: number;
   readonly connections: number;
-  /** the order body of request `sequence` (a JSON string) */
-  readonly body: (sequence: number) => string;
+  /** the order body of request `sequence` (a JSON string), signed before the clock starts */
+  readonly body?: (sequence: number) => string;
+  /** instead of `body`: request `sequence`, built when a connection takes it */
+  readonly build?: (sequence: number) => LoadRequest;
+  /** ends the run early (no more sends; answers still awaited) */
+  readonly signal?: AbortSignal;
+  /** called with each ack as it arrives (e.g. to cancel that order later through `build`) */
+  readonly onAck?: (ack: Ack) => void;
 }
 
 export interface Ack {
@@ -29,6 +56,11 @@ export interface Ack {
   /** Date.now() when the ack arrived (the clock the broker consumers stamp with) */
   readonly ackAt: number;
   readonly measured: boolean;
+  /** the request's index in the timetable */
+  readonly sequence: number;
+  /** monotonicMs() of the scheduled send and of the ack */
+  readonly scheduledAtMonotonic: number;
+  readonly ackAtMonotonic: number;
 }
 
 export interface OpenLoopResult {
@@ -41,11 +73,16 @@ export interface OpenLoopResult {
   /** Date.now() at the start and end of the measured window */
   readonly measuredFrom: number;
   readonly measuredTo: number;
+  /** every answer other than 200 and every dropped connection: [monotonicMs() of the scheduled send, status (0 = no answer)] */
+  readonly failures: Array<[number, number]>;
+  /** requests scheduled (fewer than rate × time when `signal` ended the run) */
+  readonly scheduled: number;
 }
 
 interface Pending {
   readonly scheduledAt: number;
   readonly measured: boolean;
+  sequence: number;
 }
 
 class Connection {
@@ -95,24 +132,29 @@ class Connection {
 export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
   const { hostname, port } = new URL(options.url);
   const host = hostname === 'localhost' ? '127.0.0.1' : hostname;
-  if (options.warmupSeconds + options.seconds > 50) throw new Error('warm-up + run must be ≤ 50 s (requests are signed before the run, inside the 60 s window)');
-  const total = Math.round(options.rate * (options.warmupSeconds + options.seconds));
+  if (!options.build && options.warmupSeconds + options.seconds > 50) throw new Error('warm-up + run must be ≤ 50 s (requests are signed before the run, inside the 60 s window)');
+  let total = Math.round(options.rate * (options.warmupSeconds + options.seconds));
   const warmupCount = Math.round(options.rate * options.warmupSeconds);
+  const { build, body } = options;
+  if (!build && !body) throw new Error('runOpenLoop needs body or build');
 
-  const timestamp = String(Date.now());
-  const requests: Buffer[] = new Array(total);
-  for (let sequence = 0; sequence < total; sequence++) {
-    const user = options.users[sequence % options.users.length]!;
-    const body = options.body(sequence);
-    const signature = createHmac('sha256', user.apiSecret).update(`${timestamp}POST/v1/order${body}`).digest('hex');
-    requests[sequence] = Buffer.from(
-      `POST /v1/order HTTP/1.1\r\nHost: ${host}:${port}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-        `X-API-KEY: ${user.apiKey}\r\nX-TIMESTAMP: ${timestamp}\r\nX-SIGNATURE: ${signature}\r\n\r\n${body}`,
+  const encode = (request: LoadRequest, timestamp: string) => {
+    const signature = createHmac('sha256', request.user.apiSecret).update(`${timestamp}${request.method}${request.path}${request.body}`).digest('hex');
+    const contentType = request.body === '' ? '' : 'Content-Type: application/json\r\n';
+    return Buffer.from(
+      `${request.method} ${request.path} HTTP/1.1\r\nHost: ${host}:${port}\r\n${contentType}Content-Length: ${Buffer.byteLength(request.body)}\r\n` +
+        `X-API-KEY: ${request.user.apiKey}\r\nX-TIMESTAMP: ${timestamp}\r\nX-SIGNATURE: ${signature}\r\n\r\n${request.body}`,
       'latin1',
     );
-  }
+  };
+  const timestamp = String(Date.now());
+  const requests: Buffer[] = build ? [] : new Array(total);
+  if (!build) for (let sequence = 0; sequence < total; sequence++) requests[sequence] = encode({ user: options.users[sequence % options.users.length]!, method: 'POST', path: '/v1/order', body: body!(sequence) }, timestamp);
+  const requestOf = (sequence: number) => (build ? encode(build(sequence), String(Date.now())) : requests[sequence]!);
+  const toMonotonic = monotonicMs() - performance.now();
+  const failures: Array<[number, number]> = [];
 
-  const latencies = new Float64Array(total - warmupCount);
+  const latencies = new Float64Array(Math.max(0, total - warmupCount));
   let measuredCount = 0;
   const acks: Ack[] = [];
   const statuses: Record<number, number> = {};
@@ -127,8 +169,12 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
   const finished = new Promise<void>((resolve) => {
     finish = resolve;
   });
+  const send = (connection: Connection, pending: Pending) => {
+    pending.sequence = next;
+    connection.send(requestOf(next++), pending);
+  };
   const dispatch = (connection: Connection) => {
-    if (backlogHead < backlog.length) connection.send(requests[next++]!, backlog[backlogHead++]!);
+    if (backlogHead < backlog.length) send(connection, backlog[backlogHead++]!);
     else idle.push(connection);
   };
   const onResponse = (pending: Pending, status: number, body: string, connection: Connection) => {
@@ -137,8 +183,12 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
     statuses[status] = (statuses[status] ?? 0) + 1;
     if (status === 200) {
       const orderId = /"order_id":"(\d+)"/.exec(body)?.[1];
-      if (orderId) acks.push({ orderId, ackAt: Date.now(), measured: pending.measured });
-    }
+      if (orderId) {
+        const ack = { orderId, ackAt: Date.now(), measured: pending.measured, sequence: pending.sequence, scheduledAtMonotonic: pending.scheduledAt + toMonotonic, ackAtMonotonic: now + toMonotonic };
+        acks.push(ack);
+        options.onAck?.(ack);
+      }
+    } else failures.push([pending.scheduledAt + toMonotonic, status]);
     if (pending.measured) {
       latencies[measuredCount++] = now - pending.scheduledAt;
       if (status === 200) ok++;
@@ -150,6 +200,7 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
   const onClose = (pending: Pending | undefined) => {
     if (!pending) return;
     completed++;
+    failures.push([pending.scheduledAt + toMonotonic, 0]);
     if (pending.measured) errors++;
     if (completed === total) finish();
   };
@@ -164,12 +215,16 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
   await new Promise<void>((resolve) => {
     const tick = () => {
       const now = performance.now();
+      if (options.signal?.aborted && scheduled < total) {
+        total = scheduled;
+        if (completed === total) finish();
+      }
       while (scheduled < total && startedAt + scheduled * intervalMs <= now) {
         if (scheduled === warmupCount) measuredFrom = Date.now();
-        const pending = { scheduledAt: startedAt + scheduled * intervalMs, measured: scheduled >= warmupCount };
+        const pending = { scheduledAt: startedAt + scheduled * intervalMs, measured: scheduled >= warmupCount, sequence: -1 };
         scheduled++;
         const connection = idle.pop();
-        if (connection) connection.send(requests[next++]!, pending);
+        if (connection) send(connection, pending);
         else backlog.push(pending);
       }
       // sleep between ticks (~1 ms) instead of spinning: the server needs the other core
@@ -183,7 +238,7 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
   await finished;
   clearTimeout(deadline);
   for (const connection of connections) connection.close();
-  return { latencies: latencies.subarray(0, measuredCount), acks, ok, errors: errors + (total - warmupCount - measuredCount), statuses, measuredFrom, measuredTo };
+  return { latencies: latencies.subarray(0, measuredCount), acks, ok, errors: errors + Math.max(0, total - warmupCount - measuredCount), statuses, measuredFrom, measuredTo, failures, scheduled };
 }
 
 /** CPU seconds (user + system) a process has used, from /proc (Linux). */

@@ -24,8 +24,10 @@ abstract class Collector {
   readonly received: Received[] = [];
   /** raw messages (before splitting arrays) */
   messages = 0;
+  /** the clock arrivals are stamped with (ms; bench:e2e sets the generator's monotonic clock) */
+  clock: () => number = Date.now;
   protected take(text: string): void {
-    const at = Date.now();
+    const at = this.clock();
     this.messages++;
     for (const envelope of envelopesOf(text)) this.received.push({ envelope, at });
   }
