@@ -21,10 +21,10 @@ module.exports = {
     { name: 'sequencer-deps', severity: 'error', from: { path: '^sequencer/' }, to: { path: '^(api|mq|ws-server|db|ops)/' } },
     {
       name: 'api-deps',
-      comment: 'api may use the mq codec (envelope shapes and their JSON Schemas, for /asyncapi.json), not the publishers',
+      comment: 'api may use the mq codec (envelope shapes and their JSON Schemas) and the ws-server protocol schemas (pure, zod only), for /asyncapi.json; not the publishers or servers',
       severity: 'error',
       from: { path: '^api/' },
-      to: { path: '^(mq|ws-server|ops)/', pathNot: '^mq/envelope(-schemas)?\\.ts$' },
+      to: { path: '^(mq|ws-server|ops)/', pathNot: '^(mq/envelope(-schemas)?|ws-server/protocol)\\.ts$' },
     },
     {
       name: 'mq-codec-is-pure',
@@ -35,6 +35,13 @@ module.exports = {
     },
     { name: 'mq-deps', severity: 'error', from: { path: '^mq/' }, to: { path: '^(api|sequencer|ws-server|db|ops)/' } },
     { name: 'ws-server-deps', severity: 'error', from: { path: '^ws-server/' }, to: { path: '^(api|sequencer|db|ops)/' } },
+    {
+      name: 'ws-protocol-is-pure',
+      comment: 'ws-server/protocol.ts, shared with api (for /asyncapi.json), imports zod only',
+      severity: 'error',
+      from: { path: '^ws-server/protocol\\.ts$' },
+      to: { path: '^(?!node_modules/zod/)' },
+    },
     {
       name: 'io-clients-in-adapters-and-ops',
       comment:

@@ -11,6 +11,7 @@ import { routesOf, type Envelope } from '../mq/envelope.ts';
 import { ENVELOPE_SCHEMAS } from '../mq/envelope-schemas.ts';
 import { createApi } from './app.ts';
 import { buildAsyncApi, EXAMPLES } from './asyncapi.ts';
+import { WS_EXAMPLES } from './asyncapi-ws.ts';
 import type { ApiDeps } from './context.ts';
 import { EventFeed } from './event-feed.ts';
 import { ApiMetrics } from './metrics.ts';
@@ -20,7 +21,7 @@ type Doc = {
   servers: Record<string, { host: string; protocol: string; pathname?: string }>;
   channels: Record<string, { address: string; servers: { $ref: string }[]; parameters?: Record<string, { enum: string[] }>; messages: Record<string, { $ref: string }>; bindings?: Record<string, unknown> }>;
   operations: Record<string, { action: string; channel: { $ref: string }; messages: { $ref: string }[] }>;
-  components: { schemas: Record<string, unknown>; messages: Record<string, { payload: Record<string, unknown>; examples: { payload: unknown }[]; bindings?: Record<string, unknown> }> };
+  components: { schemas: Record<string, unknown>; messages: Record<string, { payload: Record<string, unknown>; examples?: { payload: unknown }[]; bindings?: Record<string, unknown> }> };
 };
 
 const doc = buildAsyncApi(DEFAULT_ENGINE_CONFIG) as unknown as Doc;
@@ -62,11 +63,17 @@ describe('the AsyncAPI document', () => {
     expect(problems.join('\n')).toMatch(/version/);
   }, 60_000);
 
-  it('serves the envelope schemas the broker tests validate with, unchanged', () => {
-    expect(doc.components.schemas).toEqual(ENVELOPE_SCHEMAS);
+  it('serves the envelope schemas the broker tests validate with, unchanged (and the WebSocket frames beside them)', () => {
+    const envelopes = Object.fromEntries(Object.entries(doc.components.schemas).filter(([name]) => !name.startsWith('Ws')));
+    expect(envelopes).toEqual(ENVELOPE_SCHEMAS);
+    // the ws frames are the envelopes without prev_seq
+    const execution = ENVELOPE_SCHEMAS.Execution as { properties: Record<string, unknown>; required: string[] };
+    const wsExecution = doc.components.schemas.WsExecution as { properties: Record<string, unknown>; required: string[] };
+    expect(Object.keys(wsExecution.properties).sort()).toEqual(Object.keys(execution.properties).filter((name) => name !== 'prev_seq').sort());
+    expect(wsExecution.required).not.toContain('prev_seq');
   });
 
-  it('has the brokers at their default addresses and the ws-servers (no ws channels yet)', () => {
+  it('has the brokers and the ws-servers at their default addresses', () => {
     expect(Object.fromEntries(Object.entries(doc.servers).map(([name, server]) => [name, `${server.protocol}://${server.host}${server.pathname ?? ''}`]))).toEqual({
       redis: 'redis://127.0.0.1:6380',
       kafka: 'kafka://127.0.0.1:9092',
@@ -75,7 +82,7 @@ describe('the AsyncAPI document', () => {
       ws2: 'ws://127.0.0.1:7002/ws',
     });
     const used = new Set(Object.values(doc.channels).flatMap((channel) => channel.servers.map((server) => server.$ref)));
-    expect([...used].sort()).toEqual(['#/servers/amqp', '#/servers/kafka', '#/servers/redis']);
+    expect([...used].sort()).toEqual(['#/servers/amqp', '#/servers/kafka', '#/servers/redis', '#/servers/ws', '#/servers/ws2']);
   });
 
   it('has the channels of ARCHITECTURE.md "Broker layout", the RabbitMQ ones with a symbol parameter from the engine config', () => {
@@ -88,6 +95,7 @@ describe('the AsyncAPI document', () => {
       'kafka executions',
       'kafka market-data',
       'redis executions',
+      'ws /ws',
     ]);
     for (const channel of Object.values(doc.channels).filter((candidate) => candidate.address.includes('{symbol}'))) {
       expect(channel.parameters?.symbol?.enum).toEqual(['BTC-KRW', 'ETH-KRW']);
@@ -100,13 +108,14 @@ describe('the AsyncAPI document', () => {
     expect((narrow.components.schemas.Trade as { properties: { symbol: { enum: string[] } } }).properties.symbol.enum).toEqual(['BTC-KRW']);
   });
 
-  it('one send operation per channel, with all of its messages', () => {
-    const byChannel = new Map(Object.values(doc.operations).map((operation) => [operation.channel.$ref, operation]));
+  it('one send operation per broker channel, with all of its messages; the WebSocket channel sends and receives', () => {
+    const byChannel = new Map<string, Doc['operations'][string][]>();
+    for (const operation of Object.values(doc.operations)) byChannel.set(operation.channel.$ref, [...(byChannel.get(operation.channel.$ref) ?? []), operation]);
     expect(byChannel.size).toBe(Object.keys(doc.channels).length);
     for (const [name, channel] of Object.entries(doc.channels)) {
-      const operation = byChannel.get(`#/channels/${name}`);
-      expect(operation?.action).toBe('send');
-      expect(operation?.messages.map((message) => message.$ref).sort()).toEqual(Object.keys(channel.messages).map((message) => `#/channels/${name}/messages/${message}`).sort());
+      const operations = byChannel.get(`#/channels/${name}`)!;
+      expect(operations.map((operation) => operation.action).sort(), name).toEqual(name === 'webSocket' ? ['receive', 'send'] : ['send']);
+      expect(operations.flatMap((operation) => operation.messages.map((message) => message.$ref)).sort()).toEqual(Object.keys(channel.messages).map((message) => `#/channels/${name}/messages/${message}`).sort());
     }
   });
 
@@ -118,7 +127,7 @@ describe('the AsyncAPI document', () => {
       const routes = routesOf(example);
       const symbol = 'BTC-KRW';
       const carrying = Object.entries(doc.channels)
-        .filter(([, channel]) => typesOf(channel).has(example.type))
+        .filter(([name, channel]) => name !== 'webSocket' && typesOf(channel).has(example.type))
         .map(([, channel]) => `${channel.servers[0]!.$ref.split('/').pop()} ${channel.address.replace('{symbol}', symbol)}`)
         .sort();
       const expected = [routes.redis ? 'redis executions' : undefined, routes.kafkaTopic && `kafka ${routes.kafkaTopic}`, routes.rabbitRoutingKey && `amqp ${routes.rabbitRoutingKey}`].filter(Boolean).sort();
@@ -143,10 +152,25 @@ describe('the AsyncAPI document', () => {
 
   it('every message example is valid against its payload schema', () => {
     for (const [name, message] of Object.entries(doc.components.messages)) {
-      expect(message.examples.length, name).toBeGreaterThan(0);
+      if (!message.examples) continue;
       const validate = payloadValidator(message.payload);
       for (const example of message.examples) expect(validate(example.payload) ? [] : validate.errors, name).toEqual([]);
     }
+  });
+
+  it('every broker message has an example, and the WebSocket frames of a real run validate', () => {
+    for (const [name, message] of Object.entries(doc.components.messages)) if (!name.startsWith('Ws')) expect(message.examples?.length, name).toBeGreaterThan(0);
+    const validate = (schema: string, frame: unknown) => {
+      const check = payloadValidator({ $ref: `#/components/schemas/${schema}` });
+      return check(frame) ? [] : check.errors;
+    };
+    const { prev_seq: _chain, ...execution } = EXAMPLES.Execution;
+    expect(validate('WsExecution', execution)).toEqual([]);
+    expect(validate('WsOrderBookDelta', { ...WS_EXAMPLES.OrderBookDelta, checksum: -1 })).not.toEqual([]);
+    expect(validate('WsSubscribe', { op: 'subscribe', channels: ['executions'], resume_from_seq: 10, id: 1 })).toEqual([]);
+    expect(validate('WsSubscribe', { op: 'subscribe', channels: [] })).not.toEqual([]);
+    expect(validate('WsAuth', { op: 'auth', api_key: 'xk_1', timestamp: '1700000000000', signature: 'ab' })).toEqual([]);
+    expect(validate('WsError', { type: 'error', code: 'NOT_A_CODE', message: 'x' })).not.toEqual([]);
   });
 
   it('documents prev_seq per routing key, dedupe by seq, the Trade/maker/taker seqs and batches', () => {

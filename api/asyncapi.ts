@@ -8,6 +8,7 @@ import {
   type EnvelopeType,
 } from '../mq/envelope.ts';
 import { buildEnvelopeSchemas, oneOrBatch, type JsonSchema } from '../mq/envelope-schemas.ts';
+import { webSocketPart } from './asyncapi-ws.ts';
 
 /**
  * Default broker and WebSocket addresses (ops/config.ts defaults; REDIS_URL, KAFKA_BROKERS,
@@ -35,7 +36,7 @@ const DESCRIPTION = [
   '',
   '**Batches.** A Kafka record value or a RabbitMQ message body is one envelope or a non-empty JSON array of envelopes of one routing key (Kafka: one key) in `seq` order, each with its own `prev_seq` (in an array, the seq of the one before it). A Redis stream entry holds exactly one envelope.',
   '',
-  '**WebSocket.** The ws-server instances (servers `ws` and `ws2`) push Execution and Ticker frames in these shapes, plus OrderBook and Trades frames; their protocol is described in ARCHITECTURE.md § WebSocket and will be added here with the ws-server.',
+  '**WebSocket.** The ws-server instances (servers `ws` and `ws2`, channel `webSocket` at `/ws`) push Execution and Ticker frames in these shapes without `prev_seq` (it chains broker routing keys, not a client\'s stream: drop repeats by `seq`), Trades frames (the trades of a short window) and OrderBook snapshots and deltas with a CRC-32 checksum; clients send auth, subscribe, unsubscribe and ping frames (ARCHITECTURE.md § WebSocket).',
 ].join('\n');
 
 /** One example of each envelope (the default markets: BTC-KRW, tick 1000 KRW, lot 0.001 BTC). */
@@ -171,6 +172,9 @@ export function buildAsyncApi(config: EngineConfig): Record<string, unknown> {
     bindings: amqpChannel,
   });
 
+  const ws = webSocketPart(schemas, symbols);
+  Object.assign(messages, ws.messages);
+
   const channels = {
     redisExecutions: {
       address: REDIS_STREAM,
@@ -205,9 +209,10 @@ export function buildAsyncApi(config: EngineConfig): Record<string, unknown> {
     rabbitOrderbook: rabbit('orderbook', 'BookDelta', 'Book level changes of the symbol'),
     rabbitTrade: rabbit('trade', 'Trade', 'Public trades of the symbol'),
     rabbitTicker: rabbit('ticker', 'Ticker', 'Market summaries of the symbol'),
+    webSocket: ws.channel,
   };
 
-  const send = (channel: keyof typeof channels, title: string, bindings?: unknown) => ({
+  const send = (channel: Exclude<keyof typeof channels, 'webSocket'>, title: string, bindings?: unknown) => ({
     action: 'send',
     title,
     channel: ref(`#/channels/${channel}`),
@@ -247,9 +252,10 @@ export function buildAsyncApi(config: EngineConfig): Record<string, unknown> {
       publishRabbitOrderbook: send('rabbitOrderbook', `Publish orderbook.{symbol} on ${RABBIT_EXCHANGE}`),
       publishRabbitTrade: send('rabbitTrade', `Publish trade.{symbol} on ${RABBIT_EXCHANGE}`),
       publishRabbitTicker: send('rabbitTicker', `Publish ticker.{symbol} on ${RABBIT_EXCHANGE}`),
+      ...ws.operations,
     },
     components: {
-      schemas: schemas satisfies Record<EnvelopeType, JsonSchema>,
+      schemas: { ...(schemas satisfies Record<EnvelopeType, JsonSchema>), ...ws.schemas },
       messages,
     },
   };

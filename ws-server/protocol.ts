@@ -2,6 +2,7 @@
  * Client → server frames of ARCHITECTURE.md "WebSocket", parsed and checked without sockets.
  * Every refusal is an error frame `{"type":"error","code","message","id"?}` with one of the stable
  * codes below; the connection stays open (only a frame over the size limit closes it, with 1009).
+ * Pure (zod only): api/asyncapi.ts describes the protocol from it.
  */
 import { z } from 'zod';
 
@@ -59,7 +60,9 @@ export type SubscribeRequest = z.infer<typeof subscribeFrame>;
 export type UnsubscribeRequest = z.infer<typeof unsubscribeFrame>;
 export type ClientRequest = AuthRequest | SubscribeRequest | UnsubscribeRequest | z.infer<typeof pingFrame>;
 
-const SCHEMAS = { auth: authFrame, subscribe: subscribeFrame, unsubscribe: unsubscribeFrame, ping: pingFrame } as const;
+/** The client frames' zod schemas (also the AsyncAPI document's, generated from these). */
+export const CLIENT_FRAME_SCHEMAS = { auth: authFrame, subscribe: subscribeFrame, unsubscribe: unsubscribeFrame, ping: pingFrame } as const;
+const SCHEMAS = CLIENT_FRAME_SCHEMAS;
 
 export type ParseResult = { ok: true; request: ClientRequest } | { ok: false; error: WsError; id?: string | number };
 
