@@ -20,17 +20,23 @@
  *
  * Knobs: BENCH_RATE (2000), BENCH_SECONDS (20), BENCH_WARMUP_SECONDS (3), BENCH_USERS (32),
  * BENCH_CONNECTIONS (64), BENCH_SWEEP_RATES ("250,500,750,1000,1500,2000,3000"),
- * BENCH_SWEEP_SECONDS (10), BENCH_CHAOS_BROKERS ("redis,kafka,rabbitmq"),
+ * BENCH_SWEEP_SECONDS (10), BENCH_SWEEP_PREWARM_SECONDS (10, unmeasured, at the first rate), BENCH_CHAOS_BROKERS ("redis,kafka,rabbitmq"),
  * BENCH_CHAOS_OUTAGE_SECONDS (10), BENCH_CHAOS_BASELINE_SECONDS (15), BENCH_CHAOS_RECOVERY_SECONDS
- * (20), BENCH_PLOT (docs/bench-e2e-chaos.png), BENCH_CPU_PROF (a directory: --cpu-prof for the core).
+ * (20), BENCH_PLOT (docs/bench-e2e-chaos.png), BENCH_CPU_PROF (a directory: --cpu-prof for the core),
+ * BENCH_FANOUT_NICE (an experiment: nice value for publishers, persister, market-data, ws-servers),
+ * BENCH_SERVICES_DATA_DIR (--chaos: the DATA_DIR holding the brokers' pid files), BENCH_VERBOSE=1.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import hdr from 'hdr-histogram-js';
 import { loadConfig, PROJECT_ROOT, type Config } from '../config.ts';
-import { probeRabbitmq } from '../service-health.ts';
+import { probeKafka, probeRabbitmq, probeRedis } from '../service-health.ts';
+import { runCommand } from '../services/command.ts';
+import { ensureKafka } from '../services/kafka.ts';
+import { ensureRabbitmq } from '../services/rabbitmq.ts';
+import { ensureRedis } from '../services/redis.ts';
 import { freePort } from '../core-child.ts';
 import { brokerPid, restoreAll, startBroker, stopBroker, type Broker } from '../testing/broker-control.ts';
 import { spawnTs, Stack, type ChildHandle, type StackUser } from '../testing/stack.ts';
@@ -47,6 +53,7 @@ const USERS = Number(env.BENCH_USERS ?? 32);
 const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 64);
 const SWEEP_RATES = (env.BENCH_SWEEP_RATES ?? '250,500,750,1000,1500,2000,3000').split(',').map(Number);
 const SWEEP_SECONDS = Number(env.BENCH_SWEEP_SECONDS ?? 10);
+const SWEEP_PREWARM_SECONDS = Number(env.BENCH_SWEEP_PREWARM_SECONDS ?? 10);
 const CHAOS_BROKERS = (env.BENCH_CHAOS_BROKERS ?? 'redis,kafka,rabbitmq').split(',') as Broker[];
 const OUTAGE_SECONDS = Number(env.BENCH_CHAOS_OUTAGE_SECONDS ?? 10);
 const BASELINE_SECONDS = Number(env.BENCH_CHAOS_BASELINE_SECONDS ?? 15);
@@ -55,9 +62,18 @@ const PLOT = path.resolve(PROJECT_ROOT, env.BENCH_PLOT ?? 'docs/bench-e2e-chaos.
 const ACK_P99_LIMIT_MS = 10;
 /**
  * The brokers' pid files live under the DATA_DIR of whoever started them (services:up, npm start,
- * npm test — possibly another clone): --chaos stops and starts them through those files.
+ * npm test — possibly another clone): BENCH_SERVICES_DATA_DIR, else the directory above the running
+ * Redis's working directory (services:up starts it in $DATA_DIR/redis), else this project's.
  */
-const SERVICES_CONFIG: Config = { ...loadConfig(), ...(env.BENCH_SERVICES_DATA_DIR ? { DATA_DIR: path.resolve(env.BENCH_SERVICES_DATA_DIR) } : {}) };
+let SERVICES_CONFIG: Config = loadConfig();
+
+async function findServicesConfig(): Promise<Config> {
+  const config = loadConfig();
+  if (env.BENCH_SERVICES_DATA_DIR) return { ...config, DATA_DIR: path.resolve(env.BENCH_SERVICES_DATA_DIR) };
+  const [redis] = (await brokerProcesses(await allProcesses(), config)).redis;
+  const cwd = redis === undefined ? undefined : await readlink(`/proc/${redis}/cwd`).catch(() => undefined);
+  return cwd !== undefined && path.basename(cwd) === 'redis' ? { ...config, DATA_DIR: path.dirname(cwd) } : config;
+}
 const MID_TICKS = 50_000;
 
 const round = (value: number, digits = 2) => (Number.isFinite(value) ? Math.round(value * 10 ** digits) / 10 ** digits : null);
@@ -249,14 +265,11 @@ async function runPhase(context: Context, rate: number, seconds: number, options
   const { stack, users, observers } = context;
   const mix = new OrderMix(users, `${rate}x${Date.now().toString(36)}`);
   const stateBefore = await stack.adminState();
-  let startSample: CpuSample | undefined;
+  // CPU from the first send until every feed holds every report: all the work these requests caused,
+  // also when a saturated stack finishes it long after the last send
+  const startSample = await cpuSample(await context.groups());
   const controller = new AbortController();
   const startedAt = monotonicMs();
-  const warmupTimer = setTimeout(() => {
-    void context.groups().then(async (groups) => {
-      startSample = await cpuSample(groups);
-    });
-  }, WARMUP_SECONDS * 1000);
   const chaos = options.chaos?.(controller, startedAt);
   const loadPromise = runOpenLoop({
     url: stack.url,
@@ -270,10 +283,7 @@ async function runPhase(context: Context, rate: number, seconds: number, options
     signal: controller.signal,
   });
   const [load] = await Promise.all([loadPromise, chaos]);
-  clearTimeout(warmupTimer);
-  const endSample = await cpuSample(await context.groups());
   const measuredSeconds = (load.measuredTo - load.measuredFrom) / 1000;
-  const stateAfter = await stack.adminState();
 
   // every acknowledged request's report, at every listener
   const news = load.acks.filter((ack) => mix.plans[ack.sequence]?.kind !== 'cancel').map((ack) => ack.orderId);
@@ -285,7 +295,24 @@ async function runPhase(context: Context, rate: number, seconds: number, options
     const dumped = await observers.dump();
     for (const feed of FEEDS) arrivalsOf(dumped[feed], arrivals[feed]);
   }
+  const endSample = await cpuSample(await context.groups());
+  const stateAfter = await stack.adminState();
+  // BENCH_VERBOSE=1: what the ws-servers say about their feed (holes repaired, sweeps, slow clients)
+  const wsHealth =
+    env.BENCH_VERBOSE === '1'
+      ? await Promise.all(
+          [...stack.wsServers.keys()].map((port) =>
+            fetch(`http://127.0.0.1:${port}/metrics`).then(
+              async (response) => (await response.text()).split('\n').filter((metric) => /^xtrader_ws_(feed_gaps|execution_sweeps|slow_clients_closed|feed_duplicates|dead_peers_cut|feed_up|resume_failures)/.test(metric)),
+              (error: unknown) => String(error),
+            ),
+          ),
+        )
+      : [];
   const measured = load.acks.filter((ack) => ack.measured);
+  // requests answered 200 per second, from the first measured send to the last measured ack
+  const firstSend = Math.min(...measured.map((ack) => ack.scheduledAtMonotonic));
+  const lastAck = Math.max(...measured.map((ack) => ack.ackAtMonotonic));
   const deliveryLatency = (feed: Feed) =>
     percentiles(
       (function* () {
@@ -321,7 +348,7 @@ async function runPhase(context: Context, rate: number, seconds: number, options
     if (awaited) console.error(`--- kafka consumer: ${awaited.kafkaLifecycle.join('; ')}\n--- websocket clients: ${awaited.wsEvents.join('; ')}`);
   }
   const orders = load.ok;
-  const cpu = cpuPerOrder(startSample, endSample, orders);
+  const cpu = cpuPerOrder(startSample, endSample, load.acks.length, rate);
   const latencyFields = observers
     ? Object.fromEntries(
         FEEDS.flatMap((feed) => {
@@ -338,7 +365,7 @@ async function runPhase(context: Context, rate: number, seconds: number, options
   const line: Record<string, unknown> = {
     ...(options.label ? { phase: options.label } : {}),
     offered_per_sec: rate,
-    achieved_per_sec: round(orders / measuredSeconds, 1),
+    achieved_per_sec: round(orders / ((lastAck - firstSend) / 1000), 1),
     measured_seconds: round(measuredSeconds, 1),
     ack_p50_ms: round(ack.p50, 3),
     ack_p99_ms: round(ack.p99, 3),
@@ -353,6 +380,7 @@ async function runPhase(context: Context, rate: number, seconds: number, options
     ...cpu,
     ...(awaited && awaited.wsReconnects > 0 ? { ws_reconnects: awaited.wsReconnects } : {}),
     load_average: os.loadavg().map((value) => round(value, 2)),
+    ...(env.BENCH_VERBOSE === '1' ? { ws_health: wsHealth } : {}),
   };
   return { line, load, mix, delivery: { arrivals: Object.fromEntries(FEEDS.map((feed) => [feed, mergeArrivals(arrivals[feed], load, mix)])) as Record<Feed, Map<string, number>> }, startedAt };
 }
@@ -372,8 +400,9 @@ function arrivalOf(delivery: Delivery, feed: Feed, ack: Ack, mix: OrderMix): num
   return delivery.arrivals[feed].get(mix.plans[ack.sequence]?.kind === 'cancel' ? `${ack.orderId}:c` : ack.orderId);
 }
 
-function cpuPerOrder(start: CpuSample | undefined, end: CpuSample, orders: number): Record<string, unknown> {
-  if (!start || orders === 0) return {};
+/** CPU per acknowledged request (orders and cancels), per process, over the phase */
+function cpuPerOrder(start: CpuSample, end: CpuSample, orders: number, rate: number): Record<string, unknown> {
+  if (orders === 0) return {};
   const seconds = (end.at - start.at) / 1000;
   const used = cpuDelta(start, end);
   const perOrder: Record<string, number | null> = {};
@@ -388,10 +417,14 @@ function cpuPerOrder(start: CpuSample | undefined, end: CpuSample, orders: numbe
   const other = Math.max(0, used.machine! - accounted);
   perOrder.other_processes = round((other / orders) * 1e6, 1);
   cores.other_processes = round(other / seconds, 3);
-  // the capacity model: cores each process would need at 10× this rate, if its cost per order held
-  const atTenfold = Object.fromEntries(Object.entries(perOrder).map(([name, us]) => [name, us === null ? null : round((us * orders * 10) / seconds / 1e6, 2)]));
+  // the exchange itself: every process above but the bench's own (load generator, listeners)
+  const exchange = accounted - (used.load_generator ?? 0) - (used.listeners ?? 0);
+  perOrder.exchange_total = round((exchange / orders) * 1e6, 1);
+  cores.exchange_total = round(exchange / seconds, 3);
+  // the capacity model: cores each process would need at 10× the offered rate, if its cost per order held
+  const atTenfold = Object.fromEntries(Object.entries(perOrder).map(([name, us]) => [name, us === null ? null : round((us * rate * 10) / 1e6, 2)]));
   const [busiest] = Object.entries(cores)
-    .filter(([name]) => name !== 'machine' && name !== 'other_processes')
+    .filter(([name]) => !['machine', 'other_processes', 'exchange_total'].includes(name))
     .sort((a, b) => (b[1] ?? 0) - (a[1] ?? 0));
   return { cpu_us_per_order: perOrder, cpu_cores: cores, cores_at_10x: atTenfold, busiest_process: busiest?.[0] };
 }
@@ -429,6 +462,7 @@ async function chaosDriver(outages: Outage[], controller: AbortController, start
       if (interrupted.signal.aborted) return;
       const outage: Outage = { broker, stopIssued: monotonicMs() };
       outages.push(outage);
+      touched.add(broker);
       console.error(`chaos: stopping ${broker}`);
       await (chaosStep = stopBroker(broker, SERVICES_CONFIG));
       outage.stopped = monotonicMs();
@@ -525,8 +559,8 @@ function chaosPlot(result: PhaseResult, outages: readonly Outage[], rate: number
 // ---------------------------------------------------------------------------------------------
 
 /** the broker processes, found by name and command line (whoever started them) */
-async function brokerProcesses(table: Map<number, ProcEntry>): Promise<Record<Broker, number[]>> {
-  const redisPort = new URL(SERVICES_CONFIG.REDIS_URL).port || '6379';
+async function brokerProcesses(table: Map<number, ProcEntry>, config: Config = SERVICES_CONFIG): Promise<Record<Broker, number[]>> {
+  const redisPort = new URL(config.REDIS_URL).port || '6379';
   return {
     redis: await pidsOf(table, 'redis-server', `:${redisPort}`),
     kafka: await pidsOf(table, 'java', 'kafka.Kafka'),
@@ -551,9 +585,42 @@ async function chaosPreflight(): Promise<void> {
   }
 }
 
+function brokerAnswers(broker: Broker): Promise<boolean> {
+  const probe = broker === 'redis' ? probeRedis(SERVICES_CONFIG.REDIS_URL, 2_000) : broker === 'kafka' ? probeKafka(SERVICES_CONFIG.KAFKA_BROKERS, 5_000) : probeRabbitmq(SERVICES_CONFIG.AMQP_URL, 2_000);
+  return probe.then(
+    () => true,
+    () => false,
+  );
+}
+
+/** the brokers the chaos driver has stopped at least once */
+const touched = new Set<Broker>();
+
+/**
+ * After restoreAll: any broker this run stopped that still does not answer is started by the
+ * services' own start-up (services:up's code, on the services' DATA_DIR) — the bench never leaves a
+ * shared broker down, even when broker-control's restart failed.
+ */
+async function ensureRestored(): Promise<void> {
+  for (const broker of touched) {
+    for (let attempt = 0; attempt < 30 && !(await brokerAnswers(broker)); attempt++) {
+      if (attempt === 0) console.error(`bench:e2e: ${broker} does not answer after restoreAll; starting it with the services' start-up`);
+      const services = { config: SERVICES_CONFIG, say: (line: string) => console.error(line) };
+      try {
+        if (broker === 'redis') await ensureRedis(services);
+        else if (broker === 'kafka') await ensureKafka(services);
+        else await ensureRabbitmq(services).then(() => runCommand('rabbitmqctl', ['start_app'], { timeoutMs: 90_000 }));
+      } catch (error) {
+        console.error(`bench:e2e: starting ${broker} failed:`, error);
+        await sleep(2_000);
+      }
+    }
+  }
+}
+
 /** after a stop: is the broker really away? */
 async function brokerIsDown(broker: Broker): Promise<boolean> {
-  if (broker === 'rabbitmq') return probeRabbitmq(SERVICES_CONFIG.AMQP_URL, 2_000).then(() => false, () => true);
+  if (broker === 'rabbitmq') return !(await brokerAnswers('rabbitmq'));
   return (await brokerProcesses(await allProcesses()))[broker].length === 0;
 }
 
@@ -577,6 +644,7 @@ async function main(): Promise<void> {
     // a broker stop or start in flight finishes first, so the restore sees its outcome
     await chaosStep.catch(() => {});
     await restoreAll(SERVICES_CONFIG).catch((error: unknown) => console.error('restoring the brokers failed:', error));
+    await ensureRestored();
     await observers?.stop().catch(() => {});
     await marketData?.stop().catch(() => {});
     await stack?.stop().catch((error: unknown) => console.error('stopping the stack failed:', error));
@@ -589,6 +657,7 @@ async function main(): Promise<void> {
     });
   }
   try {
+    SERVICES_CONFIG = await findServicesConfig();
     if (mode === 'chaos') await chaosPreflight();
     stack = await Stack.start({ env: { LOG_LEVEL: 'warn' }, ...(cpuProf ? { coreNodeArgs: cpuProf } : {}) });
     const theStack = stack;
@@ -626,6 +695,10 @@ async function main(): Promise<void> {
       return named;
     };
     const context: Context = { stack, users, observers, groups, logs: processes };
+    if (env.BENCH_FANOUT_NICE) {
+      // an experiment, not the default: the downstream processes below the core's CPU priority
+      for (const handle of Object.values(processes())) if (handle) os.setPriority(handle.child.pid!, Number(env.BENCH_FANOUT_NICE));
+    }
     await sleep(1_000);
 
     if (mode === 'run') {
@@ -645,6 +718,9 @@ async function main(): Promise<void> {
         }
         return { lines, held };
       };
+      // a fresh stack's first seconds run cold (JIT, connection pools): an unmeasured warm-up, so the
+      // first step is not penalised against the core-alone steps, which run on warm processes
+      await runPhase(context, SWEEP_RATES[0]!, SWEEP_PREWARM_SECONDS, { label: 'prewarm' });
       const full = await steps('full', true);
       // the fan-out off: the core alone takes the same steps
       fanoutOn = false;
@@ -676,10 +752,17 @@ async function main(): Promise<void> {
     } else {
       const outages: Outage[] = [];
       const result = await runPhase(context, RATE, 0, { chaos: (controller, startedAt) => chaosDriver(outages, controller, startedAt) });
-      await restoreAll(SERVICES_CONFIG);
-      const png = chaosPlot(result, outages, RATE);
-      await writeFile(PLOT, png);
-      console.log(JSON.stringify({ mode: 'chaos', ...result.line, ...chaosFigures(result, outages), plot: path.relative(PROJECT_ROOT, PLOT), load_average_before: loadBefore, machine: machine() }));
+      await restoreAll(SERVICES_CONFIG).catch((error: unknown) => console.error('restoring the brokers failed:', error));
+      await ensureRestored();
+      let plot: string;
+      try {
+        await mkdir(path.dirname(PLOT), { recursive: true });
+        await writeFile(PLOT, chaosPlot(result, outages, RATE));
+        plot = path.relative(PROJECT_ROOT, PLOT);
+      } catch (error) {
+        plot = `not written: ${String(error)}`;
+      }
+      console.log(JSON.stringify({ mode: 'chaos', ...result.line, ...chaosFigures(result, outages), plot, load_average_before: loadBefore, machine: machine() }));
     }
   } finally {
     await shutdown();
