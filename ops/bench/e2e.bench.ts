@@ -602,8 +602,16 @@ const touched = new Set<Broker>();
  * shared broker down, even when broker-control's restart failed.
  */
 async function ensureRestored(): Promise<void> {
+  const deadline = Date.now() + 180_000;
   for (const broker of touched) {
-    for (let attempt = 0; attempt < 30 && !(await brokerAnswers(broker)); attempt++) {
+    for (let attempt = 0; Date.now() < deadline && !(await brokerAnswers(broker)); attempt++) {
+      const pids = (await brokerProcesses(await allProcesses()))[broker];
+      if (await anyFrozen(pids)) {
+        // SIGSTOPped by someone else (a failure test beside this bench): theirs to thaw
+        if (attempt === 0) console.error(`bench:e2e: ${broker} (pid ${pids.join(',')}) is frozen by another process; waiting for it to be thawed`);
+        await sleep(2_000);
+        continue;
+      }
       if (attempt === 0) console.error(`bench:e2e: ${broker} does not answer after restoreAll; starting it with the services' start-up`);
       const services = { config: SERVICES_CONFIG, say: (line: string) => console.error(line) };
       try {
@@ -611,11 +619,21 @@ async function ensureRestored(): Promise<void> {
         else if (broker === 'kafka') await ensureKafka(services);
         else await ensureRabbitmq(services).then(() => runCommand('rabbitmqctl', ['start_app'], { timeoutMs: 90_000 }));
       } catch (error) {
-        console.error(`bench:e2e: starting ${broker} failed:`, error);
+        console.error(`bench:e2e: starting ${broker} failed: ${String(error).slice(0, 300)}`);
         await sleep(2_000);
       }
     }
+    if (!(await brokerAnswers(broker))) console.error(`bench:e2e: ${broker} STILL DOES NOT ANSWER — start it by hand (npm run services:up)`);
   }
+}
+
+/** state T: stopped by a signal */
+async function anyFrozen(pids: readonly number[]): Promise<boolean> {
+  for (const pid of pids) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('T')) return true;
+  }
+  return false;
 }
 
 /** after a stop: is the broker really away? */
