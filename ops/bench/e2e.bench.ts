@@ -43,7 +43,7 @@ import { spawnTs, Stack, type ChildHandle, type StackUser } from '../testing/sta
 import { EXEC_TYPES, FEEDS, type Feed, type ObserverReply, type ObserverRequest } from './e2e-observers.ts';
 import { monotonicMs, runOpenLoop, type Ack, type LoadRequest, type OpenLoopResult } from './open-loop.ts';
 import { plotLatency, type Series } from './png-plot.ts';
-import { allProcesses, cpuDelta, cpuSample, pidsOf, type CpuGroups, type CpuSample, type ProcEntry } from './proc-cpu.ts';
+import { allProcesses, commandLine, cpuDelta, cpuSample, pidsOf, type CpuGroups, type CpuSample, type ProcEntry } from './proc-cpu.ts';
 
 const env = process.env;
 const RATE = Number(env.BENCH_RATE ?? 2000);
@@ -568,6 +568,12 @@ async function brokerProcesses(table: Map<number, ProcEntry>, config: Config = S
   };
 }
 
+/** a backend or autovacuum worker names its database in its title; the server's own processes do not */
+function isOurPostgres(title: string, database: string): boolean {
+  const perDatabase = /\(\d+\)|autovacuum worker/.test(title);
+  return !perDatabase || title.split(' ').includes(database);
+}
+
 /** --chaos stops brokers through their pid files: refuse to start when they are not the running brokers */
 async function chaosPreflight(): Promise<void> {
   const running = await brokerProcesses(await allProcesses());
@@ -699,6 +705,7 @@ async function main(): Promise<void> {
       market_data: theMarketData,
       ...Object.fromEntries([...theStack.wsServers.entries()].map(([port, handle]) => [`ws_server_${port}`, handle])),
     });
+    const database = new URL(stack.databaseUrl).pathname.slice(1);
     const groups = async (): Promise<CpuGroups> => {
       const table = await allProcesses();
       const named: CpuGroups = { core: { pids: [theStack.core.child.pid!], withChildren: true } };
@@ -707,7 +714,11 @@ async function main(): Promise<void> {
       named.redis_server = { pids: brokers.redis };
       named.rabbitmq_beam = { pids: brokers.rabbitmq };
       named.kafka_java = { pids: brokers.kafka };
-      named.postgres = { pids: [...table.values()].filter((entry) => entry.comm === 'postgres').map((entry) => entry.pid), reapedOf: [...table.values()].filter((entry) => entry.comm === 'postgres' && table.get(entry.ppid)?.comm !== 'postgres').map((entry) => entry.pid) };
+      // this stack's backends (their title names its database) and the shared server processes
+      // (postmaster, WAL writer, checkpointer…); other sessions' backends count as other_processes
+      const postgres = [...table.values()].filter((entry) => entry.comm === 'postgres');
+      const titles = await Promise.all(postgres.map((entry) => commandLine(entry.pid)));
+      named.postgres = { pids: postgres.filter((_, index) => isOurPostgres(titles[index]!, database)).map((entry) => entry.pid) };
       named.load_generator = { pids: [process.pid] };
       if (fanoutOn) named.listeners = { pids: [theObservers.pid] };
       return named;
