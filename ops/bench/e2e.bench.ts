@@ -615,6 +615,7 @@ async function ensureRestored(): Promise<void> {
       if (await anyFrozen(pids)) {
         // SIGSTOPped by someone else (a failure test beside this bench): theirs to thaw
         if (attempt === 0) console.error(`bench:e2e: ${broker} (pid ${pids.join(',')}) is frozen by another process; waiting for it to be thawed`);
+        if (interrupted.signal.aborted) break; // not ours to thaw: do not hold a Ctrl-C for it
         await sleep(2_000);
         continue;
       }
@@ -661,18 +662,18 @@ async function main(): Promise<void> {
   let stack: Stack | undefined;
   let observers: Observers | undefined;
   let marketData: ChildHandle | undefined;
-  let stopped = false;
-  const shutdown = async () => {
-    if (stopped) return;
-    stopped = true;
-    // a broker stop or start in flight finishes first, so the restore sees its outcome
-    await chaosStep.catch(() => {});
-    await restoreAll(SERVICES_CONFIG).catch((error: unknown) => console.error('restoring the brokers failed:', error));
-    await ensureRestored();
-    await observers?.stop().catch(() => {});
-    await marketData?.stop().catch(() => {});
-    await stack?.stop().catch((error: unknown) => console.error('stopping the stack failed:', error));
-  };
+  let stopping: Promise<void> | undefined;
+  // once: a signal arriving while the finally is already cleaning up waits for that same cleanup
+  const shutdown = () =>
+    (stopping ??= (async () => {
+      // a broker stop or start in flight finishes first, so the restore sees its outcome
+      await chaosStep.catch(() => {});
+      await restoreAll(SERVICES_CONFIG).catch((error: unknown) => console.error('restoring the brokers failed:', error));
+      await ensureRestored();
+      await observers?.stop().catch(() => {});
+      await marketData?.stop().catch(() => {});
+      await stack?.stop().catch((error: unknown) => console.error('stopping the stack failed:', error));
+    })());
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       console.error(`bench:e2e: ${signal} — restoring the brokers and stopping the stack`);
