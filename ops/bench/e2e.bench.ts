@@ -225,8 +225,13 @@ class Observers {
 // ---------------------------------------------------------------------------------------------
 // One phase: load at `rate`, then the wait for every feed, then the figures
 
+/** min or max of a long list (a spread of 100,000s of arguments overflows the stack) */
+function extreme(values: readonly number[], pick: (a: number, b: number) => number): number {
+  return values.reduce((best, value) => pick(best, value), values[0] ?? Number.NaN);
+}
+
 interface Delivery {
-  /** request sequence → arrival per feed (monotonic ms), NaN when absent */
+  /** order id (+ ":c" for a cancel) → first arrival per feed (monotonic ms) */
   readonly arrivals: Record<Feed, Map<string, number>>;
 }
 
@@ -311,8 +316,8 @@ async function runPhase(context: Context, rate: number, seconds: number, options
       : [];
   const measured = load.acks.filter((ack) => ack.measured);
   // requests answered 200 per second, from the first measured send to the last measured ack
-  const firstSend = Math.min(...measured.map((ack) => ack.scheduledAtMonotonic));
-  const lastAck = Math.max(...measured.map((ack) => ack.ackAtMonotonic));
+  const firstSend = extreme(measured.map((ack) => ack.scheduledAtMonotonic), Math.min);
+  const lastAck = extreme(measured.map((ack) => ack.ackAtMonotonic), Math.max);
   const deliveryLatency = (feed: Feed) =>
     percentiles(
       (function* () {
@@ -336,7 +341,7 @@ async function runPhase(context: Context, rate: number, seconds: number, options
       lostByFeed[feed] = missing.size;
       // when the lost ones were acknowledged (s into the run), to line them up with outages
       const times = [...missing].map((id) => ackOf.get(id)?.ackAtMonotonic).filter((at): at is number => at !== undefined).map((at) => (at - startedAt) / 1000);
-      if (times.length > 0) lostWhen[feed] = [round(Math.min(...times), 1), round(Math.max(...times), 1)];
+      if (times.length > 0) lostWhen[feed] = [round(extreme(times, Math.min), 1), round(extreme(times, Math.max), 1)];
       for (const id of missing) lostOrders.add(id);
       duplicates += counters.duplicatesAfterDedupe;
       redelivered += counters.redelivered;
@@ -546,7 +551,7 @@ function chaosPlot(result: PhaseResult, outages: readonly Outage[], rate: number
     color: colors[name]!,
     points: (buckets.get(name) ?? []).flatMap((values, index) => (values?.length ? [[((index + 0.5) * window) / 1000, percentiles(values).p99] as const] : [])),
   }));
-  const end = Math.max(...load.acks.map((ack) => ack.scheduledAtMonotonic), startedAt) - startedAt;
+  const end = extreme([startedAt, ...load.acks.map((ack) => ack.scheduledAtMonotonic)], Math.max) - startedAt;
   return plotLatency({
     title: `BENCH:E2E --CHAOS  ${rate} ORDERS/S`,
     subtitle: `P99 PER 0.5 S OF ACK (SEND -> ANSWER) AND ACK -> REPORT ON THE WEBSOCKET, IN KAFKA, IN POSTGRESQL. ${new Date().toISOString().slice(0, 16)} UTC, ${os.cpus().length} CORES`,
