@@ -378,7 +378,14 @@ async function runPhase(context: Context, rate: number, seconds: number, options
     ack_max_ms: round(ack.max, 3),
     ...latencyFields,
     errors: load.errors,
-    ...(load.errors > 0 ? { error_statuses: Object.fromEntries(Object.entries(load.statuses).filter(([status]) => status !== '200')) } : {}),
+    ...(load.errors > 0
+      ? {
+          error_statuses: Object.fromEntries(Object.entries(load.statuses).filter(([status]) => status !== '200')),
+          // [s into the run, status (0 = the connection closed with the request in flight)]
+          first_failures: load.failures.slice(0, 10).map(([at, status]) => [round((at - startedAt) / 1000, 1), status]),
+        }
+      : {}),
+    ...(load.reconnects > 0 ? { http_reconnects: load.reconnects } : {}),
     ...(observers ? { lost: lostOrders.size, ...(lostOrders.size > 0 ? { lost_by_feed: lostByFeed, lost_acked_between_s: lostWhen } : {}), duplicates_after_dedupe: duplicates, redelivered_dropped: redelivered } : {}),
     mix: { ...mix.counts, ...(observers ? { reports: Object.fromEntries(EXEC_TYPES.map((type, code) => [type, execTypes[code] ?? 0]).filter(([, count]) => count !== 0)) } : {}) },
     events_per_order: round((stateAfter.last_event_seq - stateBefore.last_event_seq) / Math.max(1, load.acks.length), 2),

@@ -77,6 +77,8 @@ export interface OpenLoopResult {
   readonly failures: Array<[number, number]>;
   /** requests scheduled (fewer than rate × time when `signal` ended the run) */
   readonly scheduled: number;
+  /** connections the server closed, replaced by new ones */
+  readonly reconnects: number;
 }
 
 interface Pending {
@@ -93,12 +95,12 @@ class Connection {
     host: string,
     port: number,
     private readonly onResponse: (pending: Pending, status: number, body: string, connection: Connection) => void,
-    private readonly onClose: (pending: Pending | undefined) => void,
+    private readonly onClose: (pending: Pending | undefined, connection: Connection) => void,
   ) {
     this.#socket = net.connect({ host, port, noDelay: true });
     this.#socket.on('data', (chunk) => this.#read(chunk));
     this.#socket.on('error', () => {});
-    this.#socket.on('close', () => this.onClose(this.#inFlight));
+    this.#socket.on('close', () => this.onClose(this.#inFlight, this));
   }
 
   send(request: Buffer, pending: Pending): void {
@@ -197,14 +199,26 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
     if (completed === total) finish();
     dispatch(connection);
   };
-  const onClose = (pending: Pending | undefined) => {
+  let ended = false;
+  let reconnects = 0;
+  const onClose = (pending: Pending | undefined, connection: Connection) => {
+    // a connection the server closed (its keep-alive timeout ends one left idle — the idle list is
+    // LIFO — or a restart) must not be handed a request again: a fresh one takes its place
+    const index = idle.indexOf(connection);
+    if (index >= 0) idle.splice(index, 1);
+    if (!ended) {
+      reconnects++;
+      const replacement = new Connection(host, Number(port), onResponse, onClose);
+      connections.push(replacement);
+      dispatch(replacement);
+    }
     if (!pending) return;
     completed++;
     failures.push([pending.scheduledAt + toMonotonic, 0]);
     if (pending.measured) errors++;
     if (completed === total) finish();
   };
-  const connections = Array.from({ length: options.connections }, () => new Connection(host, Number(port), onResponse, onClose));
+  const connections: Connection[] = Array.from({ length: options.connections }, () => new Connection(host, Number(port), onResponse, onClose));
   await new Promise((resolve) => setTimeout(resolve, 200));
   idle.push(...connections);
 
@@ -237,8 +251,9 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
   const deadline = setTimeout(finish, 30_000);
   await finished;
   clearTimeout(deadline);
+  ended = true;
   for (const connection of connections) connection.close();
-  return { latencies: latencies.subarray(0, measuredCount), acks, ok, errors: errors + Math.max(0, total - warmupCount - measuredCount), statuses, measuredFrom, measuredTo, failures, scheduled };
+  return { latencies: latencies.subarray(0, measuredCount), acks, ok, errors: errors + Math.max(0, total - warmupCount - measuredCount), statuses, measuredFrom, measuredTo, failures, scheduled, reconnects };
 }
 
 /** CPU seconds (user + system) a process has used, from /proc (Linux). */
