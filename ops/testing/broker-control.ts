@@ -91,6 +91,8 @@ export async function thaw(broker: Broker, config: Config = loadConfig()): Promi
 async function rememberLaunch(broker: 'redis' | 'kafka', config: Config): Promise<number> {
   if (broker === 'redis') {
     const { pid, settings } = await redisFacts(config);
+    // a Redis whose directory was deleted under it answers dir "" (getcwd fails): start the project's own then
+    if (!settings.dir) return pid;
     relaunch.set('redis', async () => {
       await mkdir(settings.dir!, { recursive: true });
       const args = ['--port', settings.port!, '--bind', settings.bind!.split(' ')[0]!, '--dir', settings.dir!, '--appendonly', settings.appendonly!, '--appendfsync', settings.appendfsync!, '--save', '', '--daemonize', 'yes'];
