@@ -276,7 +276,10 @@ describe('ws-server', () => {
     const amqp = await import('amqplib');
     const connection = await amqp.connect('amqp://guest:guest@127.0.0.1:5672');
     const channel = await connection.createChannel();
-    const fake = { v: 1, type: 'BookDelta', seq: 10 ** 12, prev_seq: 10 ** 12 - 1, timestamp: Date.now(), symbol: 'BTC-KRW', symbol_seq: held + 2, side: 'Buy', price: '1000', quantity: '123' };
+    // its seq is the next event's (a seq far ahead would make the instance drop every later real
+    // message of the routing key as a repeat: a realistic hole has a real seq)
+    const next = (await stack.adminState()).last_event_seq + 1;
+    const fake = { v: 1, type: 'BookDelta', seq: next, prev_seq: next - 1, timestamp: Date.now(), symbol: 'BTC-KRW', symbol_seq: held + 2, side: 'Buy', price: '1000', quantity: '123' };
     channel.publish(stack.names.exchange, 'orderbook.BTC-KRW', Buffer.from(JSON.stringify(fake)));
     await channel.close();
     await connection.close();

@@ -72,8 +72,9 @@ export class BookFeed {
       const held = this.book.symbolSeq;
       if (delta.symbol_seq <= held) continue; // already applied (a resend)
       if (delta.symbol_seq !== held + 1) {
+        // not kept: the depth asked for now is taken after the core applied this delta (REST is
+        // ahead of the feed), so it holds it — and a bogus delta never reaches the book
         this.#gap();
-        this.#buffer.push(delta);
         continue;
       }
       this.#apply(delta);
