@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { runIfEntry, stopOnSignals } from './process-kit.ts';
 import { createServer, type Server } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import pg from 'pg';
@@ -282,18 +282,7 @@ async function main(): Promise<void> {
   const logger = pino({ level: config.LOG_LEVEL, base: { process: 'core' } });
   const core = await startCore(config, { logger, onSequencerFailure: () => process.exit(1) });
   if (!config.ADMIN_TOKEN) logger.info({ file: path.join(config.DATA_DIR, 'admin-token') }, 'admin token location (ADMIN_TOKEN unset)');
-  const stop = (signal: string) => {
-    logger.info({ signal }, 'shutting down');
-    core.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  stopOnSignals(logger, core);
   try {
     await core.ready;
   } catch (error) {
@@ -302,9 +291,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main().catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  });
-}
+runIfEntry(import.meta.url, main);

@@ -18,7 +18,7 @@ import { ensureDatabase, migrate } from '../db/migrate.ts';
 import { KafkaMarketDataConsumer, type ConsumerLag, type MarketDataBatch } from '../mq/adapters/kafka-market-data-consumer.ts';
 import { brokerNames } from '../mq/envelope.ts';
 import { decodeMarketDataRecord, emptyDecoded, SeqChainWatch } from '../mq/market-data/trade-records.ts';
-import { retryUntil, runIfEntry, serveStatus, stopOnSignals } from './process-kit.ts';
+import { closeStatusServer, retryUntil, runIfEntry, serveStatus, stopOnSignals } from './process-kit.ts';
 import { loadConfig, type Config } from './config.ts';
 
 export interface MarketDataStats {
@@ -213,10 +213,7 @@ export async function startMarketData(config: Config, logger: Logger, options: M
     close() {
       closing ??= (async () => {
         await consumer.stop();
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
+        await closeStatusServer(server);
         await pool.end();
         logger.info(stats, 'market-data service stopped');
       })();

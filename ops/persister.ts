@@ -14,7 +14,7 @@ import { RedisExecutionStream } from '../db/adapters/redis-execution-stream.ts';
 import { ensureDatabase, migrate } from '../db/migrate.ts';
 import { Persister, type PersisterLag } from '../db/persister.ts';
 import { brokerNames } from '../mq/envelope.ts';
-import { retryUntil, runIfEntry, serveStatus, stopOnSignals } from './process-kit.ts';
+import { closeStatusServer, retryUntil, runIfEntry, serveStatus, stopOnSignals } from './process-kit.ts';
 import { loadConfig, type Config } from './config.ts';
 
 export interface RunningPersister {
@@ -179,10 +179,7 @@ export async function startPersister(config: Config, logger: Logger): Promise<Ru
     close() {
       closing ??= (async () => {
         await persister.stop();
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
+        await closeStatusServer(server);
         await stream.close();
         await pool.end();
         logger.info(persister.stats(), 'persister stopped');

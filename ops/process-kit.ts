@@ -29,6 +29,14 @@ export function serveStatus(host: string, port: number, answer: (route: string) 
   });
 }
 
+/** Closes a status server, cutting its keep-alive connections (a scraper's would hold it open). */
+export function closeStatusServer(server: Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
 /** Retries `work` with doubling delays (250 ms … 5 s) until it succeeds or `limitMs` has passed. */
 export async function retryUntil(limitMs: number, logger: Logger, what: string, work: () => Promise<void>): Promise<void> {
   const deadline = Date.now() + limitMs;
