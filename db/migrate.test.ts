@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDatabase, migrate, MigrationError, readMigrations } from './migrate.ts';
+import { dropDatabase, ensureDatabase, migrate, MigrationError, readMigrations } from './migrate.ts';
 
 const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/xtrader';
 const databaseName = `xtrader_migrate_test_${process.pid}`;
@@ -25,12 +25,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await pool?.end();
-  const url = new URL(ADMIN_URL);
-  url.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: url.toString() });
-  await client.connect();
-  await client.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`);
-  await client.end();
+  await dropDatabase(testUrl);
 });
 
 describe('migrate', () => {

@@ -24,7 +24,7 @@ export class MigrationError extends Error {
 
 // The database itself is created by the PostgreSQL adapter (it opens its own connection); the
 // starters that migrate call it first, so it is offered here too.
-export { ensureDatabase } from './adapters/pg-database.ts';
+export { dropDatabase, ensureDatabase } from './adapters/pg-database.ts';
 
 /** Reads `NNN_name.sql` files in version order; refuses gaps and duplicates (append-only history). */
 export async function readMigrations(dir: string = MIGRATIONS_DIR): Promise<Migration[]> {

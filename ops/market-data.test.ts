@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { json, startTestApi, testPool, TEST_DATABASE_URL, type TestApi } from '../api/test-support.ts';
 import { backfillCandles, IncompleteTradesError } from '../db/candles/candle-backfill.ts';
 import { CandleStore } from '../db/candles/candle-store.ts';
-import { ensureDatabase, migrate } from '../db/migrate.ts';
+import { dropDatabase, ensureDatabase, migrate } from '../db/migrate.ts';
 import { ensureTopics } from '../mq/adapters/kafka-publisher.ts';
 import { brokerNames } from '../mq/envelope.ts';
 import { freePort } from './core-child.ts';
@@ -228,10 +228,7 @@ afterAll(async () => {
   await admin.disconnect();
   await pool?.end();
   await credentialsPool?.end();
-  const maintenance = new pg.Client({ connectionString: DATABASE_URL.replace(/\/[^/]+$/, '/postgres') });
-  await maintenance.connect();
-  await maintenance.query(`DROP DATABASE IF EXISTS "${new URL(DATABASE_URL).pathname.slice(1)}" WITH (FORCE)`);
-  await maintenance.end();
+  await dropDatabase(DATABASE_URL);
 }, 60_000);
 
 describe('market-data service: Kafka market-data → candles in PostgreSQL', () => {

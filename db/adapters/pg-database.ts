@@ -1,6 +1,6 @@
 /**
- * PostgreSQL adapter for what needs a connection of its own outside any pool: creating the
- * database a DATABASE_URL names (connecting to the `postgres` maintenance database).
+ * PostgreSQL adapter for what needs a connection of its own outside any pool: creating and
+ * dropping the database a DATABASE_URL names (connecting to the `postgres` maintenance database).
  */
 import pg from 'pg';
 
@@ -24,18 +24,44 @@ export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
   }
 }
 
-async function ensureDatabaseOnce(databaseUrl: string): Promise<boolean> {
+/**
+ * Drops the database named in `databaseUrl` if it exists, closing its connections first (WITH
+ * FORCE) — for tests and benches that made a database of their own. Retried like ensureDatabase.
+ */
+export async function dropDatabase(databaseUrl: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const { identifier, client } = await maintenanceClient(databaseUrl);
+    try {
+      await client.query(`DROP DATABASE IF EXISTS ${identifier} WITH (FORCE)`);
+      return;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (attempt >= 5 || code === undefined || !TRANSIENT_CATALOG_ERRORS.has(code)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    } finally {
+      await client.end();
+    }
+  }
+}
+
+/** The database name of `databaseUrl`, quoted for SQL, and a connected client on `postgres`. */
+async function maintenanceClient(databaseUrl: string): Promise<{ database: string; identifier: string; client: pg.Client }> {
   const url = new URL(databaseUrl);
   const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database)) throw new Error(`unsupported database name ${JSON.stringify(database)}`);
+  if (database === '') throw new Error(`no database named in ${url.host}`);
   url.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: url.toString() });
+  const client = new pg.Client({ connectionString: url.toString(), connectionTimeoutMillis: 5_000 });
   await client.connect();
+  return { database, identifier: pg.escapeIdentifier(database), client };
+}
+
+async function ensureDatabaseOnce(databaseUrl: string): Promise<boolean> {
+  const { database, identifier, client } = await maintenanceClient(databaseUrl);
   try {
     const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
     if (exists.rowCount) return false;
     try {
-      await client.query(`CREATE DATABASE "${database}"`);
+      await client.query(`CREATE DATABASE ${identifier}`);
       return true;
     } catch (error) {
       // Another starter created it between our check and CREATE: duplicate_database / unique_violation.

@@ -1,5 +1,5 @@
 import { readdir } from 'node:fs/promises';
-import pg from 'pg';
+import { ensureDatabase } from '../../db/adapters/pg-database.ts';
 import { probePostgres } from '../service-health.ts';
 import { commandExists, runCommand } from './command.ts';
 import { clearStarted, type EnsureResult, LOCAL_HOSTS, markStarted, type ServiceContext, wasStartedByProject } from './context.ts';
@@ -52,27 +52,8 @@ export async function ensurePostgres({ config, say }: ServiceContext): Promise<E
     outcome = 'started';
   }
   const database = databaseName(config.DATABASE_URL);
-  const created = await createDatabaseIfMissing(serverUrl, database);
+  const created = await ensureDatabase(config.DATABASE_URL);
   return { service: SERVICE, outcome, detail: `database ${database}${created ? ' created' : ''}` };
-}
-
-async function createDatabaseIfMissing(serverUrl: string, database: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: serverUrl, connectionTimeoutMillis: 5_000 });
-  await client.connect();
-  try {
-    const existing = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-    if (existing.rowCount) return false;
-    try {
-      await client.query(`CREATE DATABASE ${pg.escapeIdentifier(database)}`);
-      return true;
-    } catch (error) {
-      // 42P04 duplicate_database: a concurrent services:up created it first.
-      if ((error as { code?: string }).code === '42P04') return false;
-      throw error;
-    }
-  } finally {
-    await client.end();
-  }
 }
 
 /** Stops the cluster only when services:up started it (marker file); the machine's own stays up. */
