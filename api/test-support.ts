@@ -12,7 +12,10 @@ import { CredentialStore } from './credentials.ts';
 import { EventFeed } from './event-feed.ts';
 import { ApiMetrics } from './metrics.ts';
 import { SecretBox } from './secret-box.ts';
-import { signedHeaders, type ApiCredentials } from './signed-client.ts';
+import type { ApiCredentials } from './signed-client.ts';
+import { TestClient, type EngineState, type TestUser } from './test-client.ts';
+
+export { json } from './test-client.ts';
 
 export const TEST_DATABASE_URL = (() => {
   const url = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/xtrader');
@@ -33,11 +36,13 @@ export interface TestApi {
   readonly app: ReturnType<typeof createApi>;
   readonly sequencer: Sequencer<Engine>;
   readonly dataDir: string;
+  /** the shared test client (api/test-client.ts) on this app; the four below are its methods */
+  readonly client: TestClient;
   close(): Promise<void>;
   admin(method: string, route: string, body?: unknown): Promise<Response>;
   signed(user: ApiCredentials, method: string, route: string, body?: unknown, timestamp?: number): Promise<Response>;
-  createUser(name: string, deposits?: Record<string, string>): Promise<ApiCredentials & { userId: string }>;
-  state(): Promise<{ last_seq: number; state_hash: string }>;
+  createUser(name: string, deposits?: Record<string, string>): Promise<TestUser>;
+  state(): Promise<EngineState>;
 }
 
 export async function startTestApi(pool: pg.Pool, overrides: Partial<ApiDeps> = {}, options: { open?: boolean; maxPending?: number } = {}): Promise<TestApi> {
@@ -62,33 +67,17 @@ export async function startTestApi(pool: pg.Pool, overrides: Partial<ApiDeps> = 
     probeServices: async () => ({ postgres: 'up' }),
     ...overrides,
   });
-  const admin = async (method: string, route: string, body?: unknown) =>
-    app.request(route, {
-      method,
-      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-  const signed = async (user: ApiCredentials, method: string, route: string, body?: unknown, timestamp?: number) => {
-    const text = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
-    return app.request(route, { method, headers: signedHeaders(user, method, route, text, timestamp), ...(text !== '' ? { body: text } : {}) });
-  };
+  // the app in process: requests go straight to Hono, no socket
+  const client = new TestClient((route, init) => Promise.resolve(app.request(route, init)), ADMIN_TOKEN);
   return {
     app,
     sequencer,
     dataDir,
-    admin,
-    signed,
-    async createUser(name, deposits = {}) {
-      const created = await json(await admin('POST', '/admin/users', { name }));
-      for (const [asset, amount] of Object.entries(deposits)) {
-        const response = await admin('POST', '/admin/deposits', { user_id: created.user_id, asset, amount });
-        if (response.status !== 200) throw new Error(`deposit failed: ${await response.text()}`);
-      }
-      return { userId: created.user_id, apiKey: created.api_key, apiSecret: created.api_secret };
-    },
-    async state() {
-      return json(await admin('GET', '/admin/state'));
-    },
+    client,
+    admin: (method, route, body) => client.admin(method, route, body),
+    signed: (user, method, route, body, timestamp) => client.signed(user, method, route, body, timestamp),
+    createUser: (name, deposits = {}) => client.createUser(name, deposits),
+    state: () => client.state(),
     async close() {
       if (sequencer.ready) await sequencer.close();
       await rm(dataDir, { recursive: true, force: true });
@@ -96,6 +85,3 @@ export async function startTestApi(pool: pg.Pool, overrides: Partial<ApiDeps> = 
   };
 }
 
-/** A response body as loosely typed JSON, for assertions. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const json = (response: Response): Promise<any> => response.json();

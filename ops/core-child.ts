@@ -42,11 +42,24 @@ export async function freePort(): Promise<number> {
 /** V8 flags the core runs with: a 64 MiB young generation cuts its scavenges ≈40 % under load. */
 export const CORE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64'];
 
-export async function spawnCore(options: SpawnCoreOptions): Promise<CoreChild> {
-  const port = options.port ?? (await freePort());
-  const child = spawn(process.execPath, [...CORE_NODE_FLAGS, ...(options.nodeArgs ?? []), '--import', 'tsx', path.join(PROJECT_ROOT, 'ops/core.ts')], {
+/** A node child process running one of the project's TypeScript entries, its output kept for failure messages. */
+export interface ChildHandle {
+  readonly child: ChildProcess;
+  /** the last 20,000 characters it wrote to stdout/stderr */
+  output(): string;
+  /** resolves with the exit code when it has exited */
+  readonly exited: Promise<number | null>;
+  /** a real SIGKILL: nothing is flushed */
+  kill9(): Promise<void>;
+  /** SIGTERM, then SIGKILL if it has not exited within 10 s */
+  stop(): Promise<void>;
+}
+
+/** Runs `entry` (relative to the project root) with tsx; LOG_LEVEL warn unless `env` says otherwise. */
+export function spawnTs(entry: string, args: readonly string[], env: Record<string, string>, nodeArgs: readonly string[] = []): ChildHandle {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(PROJECT_ROOT, entry), ...args], {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...options.env, DATA_DIR: options.dataDir, API_HOST: '127.0.0.1', API_PORT: String(port) },
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -56,6 +69,28 @@ export async function spawnCore(options: SpawnCoreOptions): Promise<CoreChild> {
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  return {
+    child,
+    output: () => output,
+    exited,
+    async kill9() {
+      if (alive()) child.kill('SIGKILL');
+      await exited;
+    },
+    async stop() {
+      if (alive()) child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+      if (alive()) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+export async function spawnCore(options: SpawnCoreOptions): Promise<CoreChild> {
+  const port = options.port ?? (await freePort());
+  const handle = spawnTs('ops/core.ts', [], { ...options.env, DATA_DIR: options.dataDir, API_HOST: '127.0.0.1', API_PORT: String(port) }, [...CORE_NODE_FLAGS, ...(options.nodeArgs ?? [])]);
+  const { child, exited, output } = handle;
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
   let exitedEarly = false;
@@ -63,10 +98,10 @@ export async function spawnCore(options: SpawnCoreOptions): Promise<CoreChild> {
     exitedEarly = true;
   });
   for (;;) {
-    if (exitedEarly) throw new Error(`core exited before it was ready:\n${output}`);
+    if (exitedEarly) throw new Error(`core exited before it was ready:\n${output()}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`core not ready within the timeout:\n${output}`);
+      throw new Error(`core not ready within the timeout:\n${output()}`);
     }
     try {
       const response = await fetch(`${url}/ready`);
@@ -82,11 +117,8 @@ export async function spawnCore(options: SpawnCoreOptions): Promise<CoreChild> {
     port,
     dataDir: options.dataDir,
     child,
-    output: () => output,
-    async kill9() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
-    },
+    output,
+    kill9: handle.kill9,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       return exited;

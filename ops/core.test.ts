@@ -1,74 +1,41 @@
 /** The real core process over real HTTP: every route, chunked bodies, generated secrets, clean SIGTERM. */
-import { stat, readFile, mkdtemp, rm } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signedHeaders, type ApiCredentials } from '../api/signed-client.ts';
-import { TEST_DATABASE_URL, testPool } from '../api/test-support.ts';
-import { spawnCore, type CoreChild } from './core-child.ts';
+import { answerOf, type Answer, type TestUser } from '../api/test-client.ts';
+import { TestCore } from './testing/test-core.ts';
 
-let dataDir: string;
-let core: CoreChild;
-let adminToken: string;
-let alice: ApiCredentials & { userId: string };
-let bob: ApiCredentials & { userId: string };
+// No ADMIN_TOKEN and no SECRET_ENCRYPTION_KEY: both are generated into DATA_DIR (the harness reads the token there).
+const GENERATED_SECRETS = { ADMIN_TOKEN: '', SECRET_ENCRYPTION_KEY: '' };
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
+let harness: TestCore;
+let alice: TestUser;
+let bob: TestUser;
 
-async function call(method: string, route: string, options: { body?: unknown; headers?: Record<string, string> } = {}): Promise<{ status: number; body: Json; headers: Headers }> {
-  const text = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
-  const response = await fetch(`${core.url}${route}`, { method, headers: options.headers ?? {}, ...(text !== undefined ? { body: text } : {}) });
-  const raw = await response.text();
-  let body: Json = raw;
-  try {
-    body = JSON.parse(raw);
-  } catch {
-    // not JSON (metrics, docs)
-  }
-  return { status: response.status, body, headers: response.headers };
+async function call(method: string, route: string, options: { body?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
+  return answerOf(await fetch(`${harness.url}${route}`, { method, headers: options.headers ?? {}, ...(options.body !== undefined ? { body: options.body } : {}) }));
 }
 
-const admin = (method: string, route: string, body?: unknown) =>
-  call(method, route, { body, headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' } });
-
-const signed = (user: ApiCredentials, method: string, route: string, body?: unknown) => {
-  const text = body === undefined ? '' : JSON.stringify(body);
-  return call(method, route, { ...(text ? { body: text } : {}), headers: signedHeaders(user, method, route, text) });
-};
-
-async function newUser(name: string): Promise<ApiCredentials & { userId: string }> {
-  const created = await admin('POST', '/admin/users', { name });
-  expect(created.status).toBe(201);
-  for (const [asset, amount] of [
-    ['KRW', '1000000000'],
-    ['BTC', '10'],
-  ]) {
-    expect((await admin('POST', '/admin/deposits', { user_id: created.body.user_id, asset, amount })).status).toBe(200);
-  }
-  return { userId: created.body.user_id, apiKey: created.body.api_key, apiSecret: created.body.api_secret };
-}
+const admin = async (method: string, route: string, body?: unknown) => answerOf(await harness.client.admin(method, route, body));
+const signed = async (user: ApiCredentials, method: string, route: string, body?: unknown) => answerOf(await harness.client.signed(user, method, route, body));
+const newUser = (name: string) => harness.client.createUser(name, { KRW: '1000000000', BTC: '10' });
 
 beforeAll(async () => {
-  await (await testPool()).end();
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'xtrader-core-'));
-  // No ADMIN_TOKEN and no SECRET_ENCRYPTION_KEY: both are generated into DATA_DIR.
-  core = await spawnCore({ dataDir, env: { DATABASE_URL: TEST_DATABASE_URL, ADMIN_TOKEN: '', SECRET_ENCRYPTION_KEY: '' } });
-  adminToken = (await readFile(path.join(dataDir, 'admin-token'), 'utf8')).trim();
+  harness = await TestCore.start({ name: 'core', env: GENERATED_SECRETS });
   alice = await newUser('alice');
   bob = await newUser('bob');
 }, 90_000);
 
 afterAll(async () => {
-  await core?.kill9();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await harness?.close();
 });
 
 describe('core process over HTTP', () => {
   it('generates the admin token and encryption key into DATA_DIR with mode 600', async () => {
-    expect(adminToken).toMatch(/^[0-9a-f]{64}$/);
-    for (const file of ['admin-token', 'secret-key']) expect((await stat(path.join(dataDir, file))).mode & 0o777).toBe(0o600);
+    expect(harness.adminToken).toMatch(/^[0-9a-f]{64}$/);
+    for (const file of ['admin-token', 'secret-key']) expect((await stat(path.join(harness.dataDir, file))).mode & 0o777).toBe(0o600);
     expect((await call('GET', '/admin/state', { headers: { Authorization: 'Bearer wrong-token-wrong-token' } })).status).toBe(401);
   });
 
@@ -127,7 +94,7 @@ describe('core process over HTTP', () => {
     const route = '/v1/orders?symbol=BTC-KRW&note="raw"';
     const status = await new Promise<number>((resolve, reject) => {
       // http.request sends the path as given; fetch() would percent-encode the quotes first.
-      const request = http.request(`${core.url}/`, { method: 'GET', path: route, headers: signedHeaders(alice, 'GET', route) }, (response) => {
+      const request = http.request(`${harness.url}/`, { method: 'GET', path: route, headers: signedHeaders(alice, 'GET', route) }, (response) => {
         response.resume();
         resolve(response.statusCode ?? 0);
       });
@@ -139,7 +106,7 @@ describe('core process over HTTP', () => {
 
   it('refuses a chunked body over 16 KiB with 413 and keeps serving', async () => {
     const status = await new Promise<number>((resolve, reject) => {
-      const request = http.request(`${core.url}/v1/order`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' } }, (response) => {
+      const request = http.request(`${harness.url}/v1/order`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' } }, (response) => {
         response.resume();
         resolve(response.statusCode ?? 0);
       });
@@ -153,17 +120,11 @@ describe('core process over HTTP', () => {
 
   it('stops cleanly on SIGTERM and recovers the same state on restart', async () => {
     // a quiet core journals one Tick about a second after the last trade changed a ticker: let it pass first
-    let before = await admin('GET', '/admin/state');
-    for (let settled = false; !settled; ) {
-      await new Promise((resolve) => setTimeout(resolve, 1_300));
-      const again = await admin('GET', '/admin/state');
-      settled = again.body.last_seq === before.body.last_seq;
-      before = again;
-    }
-    expect(await core.stop()).toBe(0);
-    core = await spawnCore({ dataDir, port: core.port, env: { DATABASE_URL: TEST_DATABASE_URL, ADMIN_TOKEN: '', SECRET_ENCRYPTION_KEY: '' } });
+    const before = await harness.client.settledState();
+    expect(await harness.stop()).toBe(0);
+    await harness.restart();
     const after = await admin('GET', '/admin/state');
-    expect(after.body).toMatchObject({ last_seq: before.body.last_seq, state_hash: before.body.state_hash });
+    expect(after.body).toMatchObject({ last_seq: before.last_seq, state_hash: before.state_hash });
     expect((await call('GET', '/ready')).body.recovery.replayedCommands).toBeGreaterThan(0);
     // Keys still verify after the restart: the secret is decrypted from PostgreSQL with the kept key.
     expect((await signed(alice, 'GET', '/v1/balances')).status).toBe(200);

@@ -23,6 +23,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomOrder } from './testing/order-mix.ts';
 import { testSeed } from './testing/seeds.ts';
 import { DEFAULT_ENGINE_CONFIG, Engine, type EngineEvent } from '../engine/index.ts';
 import { EnvelopeEncoder, envelopeSymbol, routesOf, type Envelope } from '../mq/envelope.ts';
@@ -83,16 +84,6 @@ let replayed: EngineEvent[] | undefined;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-function orderFor(next: () => number, client: number, round: number, sequence: number): Record<string, unknown> {
-  const side = next() < 0.5 ? 'Buy' : 'Sell';
-  const symbol = next() < 0.75 ? 'BTC-KRW' : 'ETH-KRW';
-  const mid = symbol === 'BTC-KRW' ? 50_000 : 3_000; // in 1,000-KRW ticks
-  const clientOrderId = `f${client}-${SEED}-${round}-${sequence}`;
-  if (next() < 0.1) return { symbol, side, order_type: 'Market', quantity: '0.01', client_order_id: clientOrderId };
-  const ticks = mid + Math.floor(next() * 21) - 10;
-  return { symbol, side, order_type: 'Limit', price: `${ticks}000`, quantity: `0.0${1 + Math.floor(next() * 9)}`, client_order_id: clientOrderId };
-}
-
 /** A 503 (the services are shared with other test files: a slow key lookup, a full queue) is not this test's subject: back off, go on. */
 async function overloaded(): Promise<void> {
   figures.overloaded++;
@@ -120,7 +111,8 @@ async function client(index: number, round: number, stop: { stopped: boolean }):
       else expect(status, 'a cancel is refused only because the order already finished').toBe(400);
       continue;
     }
-    const body = orderFor(next, index, round, sequence);
+    // unique per client, round and sequence: a repeated id would be (rightly) answered as a retry
+    const body = randomOrder(next, `f${index}-${SEED}-${round}-${sequence}`, 0.75);
     let status: number;
     let answer: { order_id?: string; duplicate?: boolean } = {};
     try {

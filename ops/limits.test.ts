@@ -18,37 +18,18 @@
  * pipelined requests without reading the answers grew the core's heap by hundreds of MiB per
  * connection, with no bound on connections — 24 of them killed the core (out of memory).
  */
-import { createHmac } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_DATABASE_URL, testPool } from '../api/test-support.ts';
+import { signedHeaders } from '../api/signed-client.ts';
+import type { TestUser as User } from '../api/test-client.ts';
 import { readJournalRecords } from '../sequencer/index.ts';
-import { spawnCore, type CoreChild } from './core-child.ts';
-import type { ApiCredentials } from '../api/signed-client.ts';
+import { TEST_ADMIN_TOKEN as ADMIN_TOKEN, TestCore } from './testing/test-core.ts';
 
-const ADMIN_TOKEN = 'limits-test-admin-token-0123456789';
-const BASE_ENV = {
-  ADMIN_TOKEN,
-  SECRET_ENCRYPTION_KEY: '5a'.repeat(32),
-  DATABASE_URL: TEST_DATABASE_URL,
-  RATE_LIMIT_ORDERS_PER_SEC: '1000000',
-  RATE_LIMIT_REQUESTS_PER_MIN: '100000000',
-};
 const MAX_PENDING = 50;
 /** Every request must be answered within this (no hang). */
 const ANSWER_BOUND_MS = 20_000;
-const DEPOSITS = [
-  ['KRW', '100000000000'],
-  ['BTC', '1000'],
-  ['ETH', '1000'],
-] as const;
 
-/** A test user: the signing credentials plus the id the admin API gave it. */
-type User = ApiCredentials & { readonly userId: string };
 interface Answer {
   /** HTTP status; 0 = connection error, -1 = no answer within the bound */
   readonly status: number;
@@ -58,20 +39,6 @@ interface Answer {
 }
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
-
-function sign(secret: string, timestamp: string, method: string, pathWithQuery: string, body: string): string {
-  return createHmac('sha256', secret).update(timestamp + method + pathWithQuery + body).digest('hex');
-}
-
-function signedHeaders(user: User, method: string, pathWithQuery: string, body = '', timestamp = Date.now()): Record<string, string> {
-  const stamp = String(timestamp);
-  return {
-    'X-API-KEY': user.apiKey,
-    'X-TIMESTAMP': stamp,
-    'X-SIGNATURE': sign(user.apiSecret, stamp, method, pathWithQuery, body),
-    ...(body !== '' ? { 'Content-Type': 'application/json' } : {}),
-  };
-}
 
 /** One HTTP/1.1 request on a keep-alive agent; never rejects. */
 function send(agent: http.Agent, port: number, method: string, route: string, headers: Record<string, string>, body?: string | Buffer, boundMs = ANSWER_BOUND_MS): Promise<Answer> {
@@ -123,41 +90,39 @@ function percentile(values: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? Number.NaN;
 }
 
-/** Decimal string → integer units of 10^-8 (every asset compared in the same unit). */
-function units(decimal: string): bigint {
-  const [whole = '0', fraction = ''] = decimal.split('.');
-  return BigInt(whole + fraction.padEnd(8, '0'));
-}
-
-/** A core child with its own DATA_DIR, funded users and small helpers. */
+/**
+ * A core (the shared harness, ops/testing/test-core.ts) with funded users, driven over this
+ * file's own node:http transport: every answer is timed and bounded, and the agent is the test's.
+ */
 class Harness {
-  core!: CoreChild;
-  readonly users: User[] = [];
-  readonly deposited: Record<string, bigint> = {};
+  #core: TestCore | undefined;
   readonly agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  dataDir = '';
 
-  async start(env: Record<string, string>, userCount: number, port?: number): Promise<void> {
-    if (!this.dataDir) this.dataDir = await mkdtemp(path.join(os.tmpdir(), 'xtrader-limits-'));
-    this.core = await spawnCore({ dataDir: this.dataDir, env: { ...BASE_ENV, ...env }, ...(port !== undefined ? { port } : {}) });
-    for (let index = this.users.length; index < userCount; index++) {
-      const created = parse((await this.admin('POST', '/admin/users', { name: `limits-${index}` })).text) as Record<string, string>;
-      const user = { userId: created.user_id!, apiKey: created.api_key!, apiSecret: created.api_secret! };
-      this.users.push(user);
-      for (const [asset, amount] of DEPOSITS) {
-        const answer = await this.admin('POST', '/admin/deposits', { user_id: user.userId, asset, amount });
-        expect(answer.status, answer.text).toBe(200);
-        this.deposited[asset] = (this.deposited[asset] ?? 0n) + units(amount);
-      }
-    }
+  async start(env: Record<string, string>, userCount: number): Promise<void> {
+    this.#core = await TestCore.start({ name: 'limits', env });
+    await this.#core.client.createUsers('limits', userCount);
+  }
+
+  /** kill -9 (if it still runs) and start again on the same DATA_DIR and port */
+  async restart(): Promise<void> {
+    await this.core.restart();
+  }
+
+  get core(): TestCore {
+    if (!this.#core) throw new Error('not started');
+    return this.#core;
+  }
+
+  get users(): readonly User[] {
+    return this.core.client.users;
+  }
+
+  get dataDir(): string {
+    return this.core.dataDir;
   }
 
   get port(): number {
     return this.core.port;
-  }
-
-  admin(method: string, route: string, body?: unknown): Promise<Answer> {
-    return send(this.agent, this.port, method, route, { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' }, body === undefined ? undefined : JSON.stringify(body));
   }
 
   signed(user: User, method: string, route: string, body?: unknown, agent: http.Agent = this.agent): Promise<Answer> {
@@ -165,22 +130,13 @@ class Harness {
     return send(agent, this.port, method, route, signedHeaders(user, method, route, text), text === '' ? undefined : text);
   }
 
-  async state(): Promise<{ last_seq: number; state_hash: string; pending: number }> {
-    return parse((await this.admin('GET', '/admin/state')).text);
+  state(): Promise<{ last_seq: number; state_hash: string; pending: number }> {
+    return this.core.client.state();
   }
 
-  /**
-   * The state once the core is quiet: a market whose figures changed gets its Ticker from a
-   * journaled Tick about a second after the last command, so right after orders the state is not
-   * yet final — the same last_seq 1.5 s apart is.
-   */
-  async settledState(): Promise<{ last_seq: number; state_hash: string; pending: number }> {
-    for (let previous = await this.state(); ; ) {
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
-      const now = await this.state();
-      if (now.last_seq === previous.last_seq && now.pending === 0) return now;
-      previous = now;
-    }
+  /** the state once the core is quiet (no Tick still due) */
+  settledState(): Promise<{ last_seq: number; state_hash: string; pending: number }> {
+    return this.core.client.settledState();
   }
 
   async rssMiB(): Promise<number> {
@@ -188,19 +144,10 @@ class Harness {
     return Number(/^process_resident_memory_bytes (\d+)/m.exec(text)?.[1]) / 2 ** 20;
   }
 
-  /** Sum of every account's totals (fee account 0 included), in 10^-8 units. */
-  async balanceTotals(): Promise<Record<string, bigint>> {
-    const totals: Record<string, bigint> = {};
-    for (const userId of ['0', ...this.users.map((user) => user.userId)]) {
-      const answer = parse((await this.admin('GET', `/admin/balances/${userId}`)).text) as { balances: Array<{ asset: string; total: string }> };
-      for (const balance of answer.balances) totals[balance.asset] = (totals[balance.asset] ?? 0n) + units(balance.total);
-    }
-    return totals;
-  }
-
+  /** every account's totals (fee account 0 included) = what was deposited */
   async expectConserved(): Promise<void> {
-    const totals = await this.balanceTotals();
-    for (const [asset, amount] of Object.entries(this.deposited)) expect(totals[asset] ?? 0n, `asset ${asset} conserved`).toBe(amount);
+    const { expected, actual } = await this.core.client.conservation();
+    expect(actual, 'every asset conserved').toEqual(expected);
   }
 
   /** Latencies (ms) of `count` sequential GETs on a fresh connection of their own. */
@@ -218,8 +165,7 @@ class Harness {
 
   async close(): Promise<void> {
     this.agent.destroy();
-    await this.core?.kill9();
-    if (this.dataDir) await rm(this.dataDir, { recursive: true, force: true });
+    await this.#core?.close();
   }
 }
 
@@ -259,7 +205,6 @@ async function rawExchange(port: number, data: string | Buffer, waitMs: number, 
 const queueCore = new Harness();
 
 beforeAll(async () => {
-  await (await testPool()).end(); // database and migrations in place before the children start
   await queueCore.start({ SEQUENCER_MAX_PENDING: String(MAX_PENDING) }, 4);
 }, 120_000);
 
@@ -710,7 +655,7 @@ describe('kill -9 during a burst (SNAPSHOT_EVERY 100)', () => {
     agent.destroy();
     crashCore.agent.destroy();
 
-    await crashCore.start(CRASH_ENV, 4, port);
+    await crashCore.restart();
     const ready = parse((await send(new http.Agent(), port, 'GET', '/ready', {})).text);
     const after = await crashCore.state();
     console.log(

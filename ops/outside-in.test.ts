@@ -23,13 +23,12 @@
  * the command log is written to $TMPDIR/outside-in-<seed>.json when a check fails.
  */
 import crypto from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testSeed } from './testing/seeds.ts';
-import { TEST_DATABASE_URL, testPool } from '../api/test-support.ts';
-import { spawnCore, type CoreChild } from './core-child.ts';
+import { TEST_ADMIN_TOKEN as ADMIN_TOKEN, TestCore } from './testing/test-core.ts';
 import { readJournalRecords } from '../sequencer/index.ts';
 import { seededRandom as rng } from '../sequencer/testing/command-mix.ts';
 import {
@@ -51,13 +50,9 @@ const SEED = testSeed('OUTSIDE_IN_SEED', 1764547200);
 const COMMANDS = Number(process.env.OUTSIDE_IN_COMMANDS ?? 1500);
 const KILLS = Number(process.env.OUTSIDE_IN_KILLS ?? 2);
 const SNAPSHOT_EVERY = 200;
-const ADMIN_TOKEN = 'outside-in-admin-token-0123456789';
+// The core process and its environment are the shared harness's (ops/testing/test-core.ts); the
+// client, its signing and its users are this file's own, written from the documents.
 const ENV = {
-  ADMIN_TOKEN,
-  SECRET_ENCRYPTION_KEY: 'ef'.repeat(32),
-  DATABASE_URL: TEST_DATABASE_URL,
-  RATE_LIMIT_ORDERS_PER_SEC: '100000',
-  RATE_LIMIT_REQUESTS_PER_MIN: '10000000',
   // Low, so a restart loads a snapshot and replays the journal after it (README configuration table).
   SNAPSHOT_EVERY: String(SNAPSHOT_EVERY),
 };
@@ -146,9 +141,7 @@ interface RestartFacts {
   readonly restartMs: number;
 }
 
-let dataDir = '';
-let core: CoreChild | undefined;
-let port = 0;
+let core: TestCore | undefined;
 let client: Client;
 let model: ReferenceExchange;
 let markets: MarketSpec[] = [];
@@ -195,7 +188,7 @@ function note(kind: string, text: string): void {
  */
 function skipTicks(upTo: bigint): void {
   if (upTo <= expectedSeq) return;
-  for (const record of readJournalRecords(dataDir, Number(expectedSeq + 1n))) {
+  for (const record of readJournalRecords(core!.dataDir, Number(expectedSeq + 1n))) {
     if (BigInt(record.seq) > upTo || record.command.type !== 'Tick') break;
     expectedSeq = BigInt(record.seq);
     counts.ticks++;
@@ -539,11 +532,11 @@ async function crashAndRestart(k: number, atCommand: number): Promise<void> {
     ),
   );
   if (killDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, killDelayMs));
-  await core?.kill9();
+  await core!.kill9();
   const answers = await Promise.all(sent);
   const started = performance.now();
-  core = await spawnCore({ dataDir, port, env: ENV });
-  client = new Client(core.url);
+  await core!.restart();
+  client = new Client(core!.url);
   const restartMs = performance.now() - started;
   phase = `after restart ${k + 1}`;
   const ready = (await client.get('/ready')).body ?? {};
@@ -553,7 +546,7 @@ async function crashAndRestart(k: number, atCommand: number): Promise<void> {
   // at most the three in-flight orders (and the core's Ticks, before, between or after them).
   const ticks = new Set<bigint>();
   if (lastSeq > expectedSeq) {
-    for (const record of readJournalRecords(dataDir, Number(expectedSeq + 1n))) if (record.command.type === 'Tick' && BigInt(record.seq) <= lastSeq) ticks.add(BigInt(record.seq));
+    for (const record of readJournalRecords(core!.dataDir, Number(expectedSeq + 1n))) if (record.command.type === 'Tick' && BigInt(record.seq) <= lastSeq) ticks.add(BigInt(record.seq));
   }
   if (lastSeq < expectedSeq || lastSeq > expectedSeq + 3n + BigInt(ticks.size)) note('restart', `last_seq ${lastSeq} after the restart; model ${expectedSeq} acknowledged + at most 3 in flight + ${ticks.size} Ticks`);
   // (What the core journaled after recovery can only be its own Ticks.)
@@ -920,10 +913,7 @@ async function checkEndpoints(): Promise<void> {
 
 beforeAll(async () => {
   console.log(`outside-in: seed ${SEED} (OUTSIDE_IN_SEED=${SEED} to replay), ${COMMANDS} commands`);
-  await (await testPool()).end();
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'xtrader-outside-in-'));
-  core = await spawnCore({ dataDir, env: ENV });
-  port = core.port;
+  core = await TestCore.start({ name: 'outside-in', env: ENV });
   client = new Client(core.url);
 
   const published = await client.get('/v1/markets');
@@ -982,8 +972,7 @@ beforeAll(async () => {
 }, 150_000);
 
 afterAll(async () => {
-  await core?.kill9();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await core?.close();
 });
 
 describe(`outside-in: the real server against the documented model (seed ${SEED})`, () => {
@@ -1041,15 +1030,13 @@ describe(`outside-in: the real server against the documented model (seed ${SEED}
  * server is fixed) plus a KNOWN_DISAGREEMENTS entry; fixed ones stay as plain tests.
  */
 describe('documented behaviour of market buys by amount (reproductions of fixed disagreements)', () => {
-  let reproCore: CoreChild | undefined;
-  let reproDir = '';
+  let reproCore: TestCore | undefined;
   let repro: Client;
   let seller: User;
   let buyer: User;
 
   beforeAll(async () => {
-    reproDir = await mkdtemp(path.join(os.tmpdir(), 'xtrader-outside-in-repro-'));
-    reproCore = await spawnCore({ dataDir: reproDir, env: ENV });
+    reproCore = await TestCore.start({ name: 'outside-in-repro', env: ENV });
     repro = new Client(reproCore.url);
     const make = async (name: string): Promise<User> => {
       const created = await repro.admin('POST', '/admin/users', { name });
@@ -1068,8 +1055,7 @@ describe('documented behaviour of market buys by amount (reproductions of fixed 
   }, 60_000);
 
   afterAll(async () => {
-    await reproCore?.kill9();
-    if (reproDir) await rm(reproDir, { recursive: true, force: true });
+    await reproCore?.close();
   });
 
   const place = async (user: User, req: PlaceRequest) => {
@@ -1125,8 +1111,7 @@ describe('documented behaviour of market buys by amount (reproductions of fixed 
  */
 describe('client_order_id across a restart from a snapshot (reproduction of a fixed disagreement)', () => {
   const env = { ...ENV, SNAPSHOT_EVERY: '10' };
-  let reproCore: CoreChild | undefined;
-  let reproDir = '';
+  let reproCore: TestCore | undefined;
   let repro: Client;
   let user: User;
   const finished = JSON.stringify({ symbol: 'BTC-KRW', side: 'Buy', order_type: 'Limit', price: '50000000', quantity: '0.001', time_in_force: 'IOC', client_order_id: 'finished-1' });
@@ -1134,8 +1119,7 @@ describe('client_order_id across a restart from a snapshot (reproduction of a fi
   const acks: Record<string, Json> = {};
 
   beforeAll(async () => {
-    reproDir = await mkdtemp(path.join(os.tmpdir(), 'xtrader-outside-in-cid-'));
-    reproCore = await spawnCore({ dataDir: reproDir, env });
+    reproCore = await TestCore.start({ name: 'outside-in-cid', env });
     repro = new Client(reproCore.url);
     const created = await repro.admin('POST', '/admin/users', { name: 'repro-cid' });
     user = { id: String(created.body.user_id), key: String(created.body.api_key), secret: String(created.body.api_secret) };
@@ -1158,9 +1142,7 @@ describe('client_order_id across a restart from a snapshot (reproduction of a fi
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     acks.finishedRetryBefore = (await repro.signed(user, 'POST', '/v1/order', finished)).body;
-    const reproPort = reproCore.port;
-    await reproCore.kill9();
-    reproCore = await spawnCore({ dataDir: reproDir, port: reproPort, env });
+    await reproCore.restart();
     repro = new Client(reproCore.url);
     const recovery = (await repro.get('/ready')).body?.recovery;
     // The reproduction needs both orders and the trade inside the snapshot.
@@ -1168,8 +1150,7 @@ describe('client_order_id across a restart from a snapshot (reproduction of a fi
   }, 60_000);
 
   afterAll(async () => {
-    await reproCore?.kill9();
-    if (reproDir) await rm(reproDir, { recursive: true, force: true });
+    await reproCore?.close();
   });
 
   it('after the restart the ticker still shows the last trade price and its 24 h figures (engine state, engine/README "Events")', async () => {

@@ -10,24 +10,17 @@
  * the shared replay cache) are fixed and plain tests now. The other tests are attacks the server
  * resists, kept so that they stay resisted.
  */
-import { createHmac } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApi, TEST_DATABASE_URL, testPool, type TestApi } from '../api/test-support.ts';
+import { signRequest as sign } from '../api/signature.ts';
+import type { TestUser as User } from '../api/test-client.ts';
+import { startTestApi, testPool, type TestApi } from '../api/test-support.ts';
 import { DEFAULT_ENGINE_CONFIG, Engine } from '../engine/index.ts';
-import { spawnCore, type CoreChild } from './core-child.ts';
-import type { ApiCredentials } from '../api/signed-client.ts';
+import { TEST_ADMIN_TOKEN as ADMIN_TOKEN, TEST_SECRET_ENCRYPTION_KEY as ENCRYPTION_KEY, TestCore } from './testing/test-core.ts';
 
-const ADMIN_TOKEN = 'security-test-admin-token-0123456789';
-const ENCRYPTION_KEY = '3c'.repeat(32);
-const BASE_ENV = { ADMIN_TOKEN, SECRET_ENCRYPTION_KEY: ENCRYPTION_KEY, DATABASE_URL: TEST_DATABASE_URL, LOG_LEVEL: 'trace' };
-
-/** A test user: the signing credentials plus the id the admin API gave it. */
-type User = ApiCredentials & { readonly userId: string };
+// trace: every secret a log line could carry is written, and the test looks for it there
+const LOGGED = { LOG_LEVEL: 'trace' };
 
 interface Answer {
   readonly status: number;
@@ -36,9 +29,6 @@ interface Answer {
   readonly body: any;
   readonly ms: number;
 }
-
-const sign = (secret: string, timestamp: string, method: string, target: string, body: string): string =>
-  createHmac('sha256', secret).update(timestamp + method + target + body).digest('hex');
 
 function decodeChunked(text: string): string {
   let out = '';
@@ -106,34 +96,21 @@ function signedHeadersFor(user: User, method: string, target: string, body: stri
   };
 }
 
-const signedRaw = (core: CoreChild, user: User, method: string, target: string, body = '', options: SignOptions = {}): Promise<Answer> =>
+const signedRaw = (core: TestCore, user: User, method: string, target: string, body = '', options: SignOptions = {}): Promise<Answer> =>
   raw(core.port, method, target, signedHeadersFor(user, method, target, body, options), body);
 
-const adminRaw = (core: CoreChild, method: string, target: string, body?: unknown): Promise<Answer> =>
+const adminRaw = (core: TestCore, method: string, target: string, body?: unknown): Promise<Answer> =>
   raw(core.port, method, target, { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' }, body === undefined ? '' : JSON.stringify(body));
 
-async function newUser(core: CoreChild, name: string, deposits: Record<string, string> = {}): Promise<User> {
-  const created = await adminRaw(core, 'POST', '/admin/users', { name });
-  expect(created.status).toBe(201);
-  for (const [asset, amount] of Object.entries(deposits)) {
-    const deposit = await adminRaw(core, 'POST', '/admin/deposits', { user_id: created.body.user_id, asset, amount });
-    expect(deposit.status, deposit.text).toBe(200);
-  }
-  return { userId: created.body.user_id, apiKey: created.body.api_key, apiSecret: created.body.api_secret };
-}
+const newUser = (core: TestCore, name: string, deposits: Record<string, string> = {}): Promise<User> => core.client.createUser(name, deposits);
 
-async function balance(core: CoreChild, userId: string, asset: string): Promise<{ available: string; locked: string }> {
-  const answer = await adminRaw(core, 'GET', `/admin/balances/${userId}`);
-  expect(answer.status).toBe(200);
-  return (answer.body.balances as Array<{ asset: string; available: string; locked: string }>).find((entry) => entry.asset === asset)!;
-}
+const balance = (core: TestCore, userId: string, asset: string) => core.client.balance(userId, asset);
 
-const stateOf = async (core: CoreChild): Promise<{ last_seq: number; state_hash: string }> => (await adminRaw(core, 'GET', '/admin/state')).body;
+const stateOf = (core: TestCore) => core.client.state();
 
-let core: CoreChild;
+let core: TestCore;
 /** a second core with tiny rate limits */
-let strict: CoreChild;
-const dataDirs: string[] = [];
+let strict: TestCore;
 let alice: User;
 let bob: User;
 
@@ -141,12 +118,9 @@ const order = (fields: Record<string, unknown>): string =>
   JSON.stringify({ symbol: 'BTC-KRW', side: 'Buy', order_type: 'Limit', price: '1000', quantity: '5', ...fields });
 
 beforeAll(async () => {
-  await (await testPool()).end();
-  const [dirA, dirB] = await Promise.all([mkdtemp(path.join(os.tmpdir(), 'xtrader-security-')), mkdtemp(path.join(os.tmpdir(), 'xtrader-security-strict-'))]);
-  dataDirs.push(dirA!, dirB!);
   [core, strict] = await Promise.all([
-    spawnCore({ dataDir: dirA!, env: { ...BASE_ENV, RATE_LIMIT_ORDERS_PER_SEC: '1000000', RATE_LIMIT_REQUESTS_PER_MIN: '100000000' } }),
-    spawnCore({ dataDir: dirB!, env: { ...BASE_ENV, LOG_LEVEL: 'warn', RATE_LIMIT_ORDERS_PER_SEC: '2', RATE_LIMIT_REQUESTS_PER_MIN: '100000' } }),
+    TestCore.start({ name: 'security', env: LOGGED }),
+    TestCore.start({ name: 'security-strict', env: { RATE_LIMIT_ORDERS_PER_SEC: '2', RATE_LIMIT_REQUESTS_PER_MIN: '100000' } }),
   ]);
   [alice, bob] = await Promise.all([
     newUser(core, 'sec-alice', { KRW: '100000000', BTC: '10', ETH: '10' }),
@@ -155,8 +129,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all([core?.kill9(), strict?.kill9()]);
-  await Promise.all(dataDirs.map((dir) => rm(dir, { recursive: true, force: true })));
+  await Promise.all([core?.close(), strict?.close()]);
 });
 
 describe('signature: what is signed is what is routed', () => {
@@ -341,7 +314,7 @@ describe('secrets', () => {
     await signedRaw(core, alice, 'GET', '/v1/balances', '', { timestamp, signature });
     await signedRaw(core, alice, 'GET', '/v1/balances', '', { timestamp, signature }); // replayed: an error answer
     const pages = await Promise.all(['/health', '/ready', '/metrics', '/openapi.json', '/docs', '/nope'].map((route) => raw(core.port, 'GET', route)));
-    const text = pages.map((page) => page.text).join('\n') + core.output();
+    const text = pages.map((page) => page.text).join('\n') + core.core.output();
     for (const secret of [ADMIN_TOKEN, alice.apiSecret, bob.apiSecret, ENCRYPTION_KEY, signature]) expect(text).not.toContain(secret);
   });
 });

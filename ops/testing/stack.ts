@@ -2,63 +2,28 @@
  * The fan-out stack as `npm start` runs it, for tests and benches: a core child process and one
  * publisher process per broker, on a temp DATA_DIR and a broker namespace of their own (so test
  * files share the real brokers without seeing each other's streams, topics and exchanges).
- * Helpers: admin and signed requests, funded users, and a kill -9 / restart of any process.
+ * The core's environment and client are the shared harness's (ops/testing/test-core.ts,
+ * api/test-client.ts); here: the processes, and a kill -9 / restart of any of them.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { signedHeaders, type ApiCredentials } from '../../api/signed-client.ts';
 import pg from 'pg';
+import type { ApiCredentials } from '../../api/signed-client.ts';
+import { TestClient, type EngineState, type TestUser } from '../../api/test-client.ts';
 import { TEST_DATABASE_URL } from '../../api/test-support.ts';
-import { ensureDatabase, migrate } from '../../db/migrate.ts';
+import { dropDatabase, ensureDatabase, migrate } from '../../db/migrate.ts';
 import { brokerNames } from '../../mq/envelope.ts';
 import type { BrokerName } from '../../mq/publisher.ts';
-import { PROJECT_ROOT } from '../config.ts';
-import { freePort, spawnCore, type CoreChild } from '../core-child.ts';
+import { freePort, spawnCore, spawnTs, type ChildHandle, type CoreChild } from '../core-child.ts';
 
-export const STACK_ADMIN_TOKEN = 'stack-test-admin-token-0123456789';
+export { spawnTs, type ChildHandle } from '../core-child.ts';
+import { testCoreEnv } from './test-core.ts';
 
-export interface StackUser extends ApiCredentials {
-  readonly userId: string;
-}
+export type StackUser = TestUser;
 
-export interface ChildHandle {
-  readonly child: ChildProcess;
-  output(): string;
-  kill9(): Promise<void>;
-  stop(): Promise<void>;
-}
-
-export function spawnTs(entry: string, args: readonly string[], env: Record<string, string>, nodeArgs: readonly string[] = []): ChildHandle {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(PROJECT_ROOT, entry), ...args], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-20_000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const alive = () => child.exitCode === null && child.signalCode === null;
-  return {
-    child,
-    output: () => output,
-    async kill9() {
-      if (alive()) child.kill('SIGKILL');
-      await exited;
-    },
-    async stop() {
-      if (alive()) child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
-      if (alive()) child.kill('SIGKILL');
-      await exited;
-    },
-  };
-}
+/** What a stack's users get unless a test says otherwise. */
+const STACK_DEPOSITS = { KRW: '1000000000000', BTC: '1000', ETH: '1000' };
 
 export interface StackOptions {
   readonly publishers?: readonly BrokerName[];
@@ -75,6 +40,8 @@ export class Stack {
   readonly publishers = new Map<BrokerName, ChildHandle>();
   readonly #options: StackOptions;
   readonly databaseUrl: string;
+  /** the shared test client on this stack's core (the same port across restarts) */
+  readonly client: TestClient;
   #pool: pg.Pool | undefined;
 
   private constructor(
@@ -90,19 +57,16 @@ export class Stack {
     const database = new URL(TEST_DATABASE_URL);
     database.pathname = `/xtrader_${this.namespace.toLowerCase()}`;
     this.databaseUrl = database.toString();
-    this.env = {
-      ADMIN_TOKEN: STACK_ADMIN_TOKEN,
-      SECRET_ENCRYPTION_KEY: 'ab'.repeat(32),
+    this.env = testCoreEnv({
       DATABASE_URL: this.databaseUrl,
-      RATE_LIMIT_ORDERS_PER_SEC: '100000',
-      RATE_LIMIT_REQUESTS_PER_MIN: '10000000',
       BROKER_NAMESPACE: this.namespace,
       PUBLISHERS: (options.publishers ?? ['redis', 'kafka', 'rabbitmq']).join(','),
       DATA_DIR: dataDir,
       // the persister's /metrics and /health: a port per stack, so test files can run side by side
       PERSISTER_PORT: String(persisterPort),
       ...options.env,
-    };
+    });
+    this.client = TestClient.overHttp(`http://127.0.0.1:${port}`, this.env.ADMIN_TOKEN!);
   }
 
   static async start(options: StackOptions = {}): Promise<Stack> {
@@ -136,43 +100,29 @@ export class Stack {
     return handle;
   }
 
-  async admin(method: string, route: string, body?: unknown): Promise<Response> {
-    return fetch(`${this.url}${route}`, {
-      method,
-      headers: { Authorization: `Bearer ${STACK_ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
+  admin(method: string, route: string, body?: unknown): Promise<Response> {
+    return this.client.admin(method, route, body);
   }
 
-  async signed(user: ApiCredentials, method: string, route: string, body?: unknown): Promise<Response> {
-    const text = body === undefined ? '' : JSON.stringify(body);
-    return fetch(`${this.url}${route}`, { method, headers: signedHeaders(user, method, route, text), ...(text ? { body: text } : {}) });
+  signed(user: ApiCredentials, method: string, route: string, body?: unknown): Promise<Response> {
+    return this.client.signed(user, method, route, body);
   }
 
-  async createUser(name: string, deposits: Record<string, string> = { KRW: '1000000000000', BTC: '1000', ETH: '1000' }): Promise<StackUser> {
-    const created = (await (await this.admin('POST', '/admin/users', { name })).json()) as Record<string, string>;
-    const user = { userId: created.user_id!, apiKey: created.api_key!, apiSecret: created.api_secret! };
-    for (const [asset, amount] of Object.entries(deposits)) {
-      const response = await this.admin('POST', '/admin/deposits', { user_id: user.userId, asset, amount });
-      if (response.status !== 200) throw new Error(`deposit ${asset}: ${response.status} ${await response.text()}`);
-    }
-    return user;
+  createUser(name: string, deposits: Record<string, string> = STACK_DEPOSITS): Promise<StackUser> {
+    return this.client.createUser(name, deposits);
   }
 
   /** POST /v1/order; resolves with the order id (throws unless 200) */
-  async order(user: ApiCredentials, body: Record<string, unknown>): Promise<string> {
-    const response = await this.signed(user, 'POST', '/v1/order', body);
-    const answer = (await response.json()) as Record<string, string>;
-    if (response.status !== 200) throw new Error(`order ${response.status}: ${JSON.stringify(answer)}`);
-    return answer.order_id!;
+  order(user: ApiCredentials, body: Record<string, unknown>): Promise<string> {
+    return this.client.order(user, body);
   }
 
   async ready(): Promise<Record<string, unknown>> {
     return (await (await fetch(`${this.url}/ready`)).json()) as Record<string, unknown>;
   }
 
-  async adminState(): Promise<{ last_seq: number; last_event_seq: number; state_hash: string }> {
-    return (await (await this.admin('GET', '/admin/state')).json()) as { last_seq: number; last_event_seq: number; state_hash: string };
+  adminState(): Promise<EngineState> {
+    return this.client.state();
   }
 
   /** the persister process (Redis stream → this stack's database) */
@@ -207,16 +157,7 @@ export class Stack {
     await this.core?.stop();
     await this.#pool?.end();
     await rm(this.dataDir, { recursive: true, force: true });
-    // drop the database (nobody is connected any more)
-    const maintenance = new URL(this.databaseUrl);
-    maintenance.pathname = '/postgres';
-    const admin = new pg.Client({ connectionString: maintenance.toString() });
-    await admin.connect();
-    try {
-      await admin.query(`DROP DATABASE IF EXISTS "${new URL(this.databaseUrl).pathname.slice(1)}" WITH (FORCE)`);
-    } finally {
-      await admin.end();
-    }
+    await dropDatabase(this.databaseUrl);
   }
 }
 
