@@ -106,7 +106,7 @@ export function webSocketPart(envelopeSchemas: Readonly<Record<string, JsonSchem
     address: '/ws',
     title: 'WebSocket /ws',
     description:
-      'Each ws-server binds its own RabbitMQ queue and pushes to its clients; a user may be connected to several instances. Client frames are JSON text frames; a frame over the size limit closes the connection with 1009, a client whose send buffer passes its bound is closed with 4008. Protocol-level pings drop dead peers.',
+      'Each ws-server binds its own RabbitMQ queue and pushes to its clients; a user may be connected to several instances. Client frames are JSON text frames; a frame over the size limit closes the connection with 1009, a client whose send buffer passes its bound is closed with 4008, and one for which more live execution reports arrive during a resume than the instance holds (WS_MAX_CATCH_UP_REPORTS) is closed with 1013 (reconnect and resume from the last seq). Protocol-level pings drop dead peers.',
     servers: [ref('#/servers/ws'), ref('#/servers/ws2')],
     messages: Object.fromEntries([...Object.keys(received), ...Object.keys(sent)].map((name) => [name, ref(`#/components/messages/${name}`)])),
   };

@@ -43,6 +43,7 @@ const schema = z.object({
   WS_MAX_FRAMES_PER_SEC: z.coerce.number().int().min(1).default(50),
   WS_SEND_BUFFER_BYTES: z.coerce.number().int().min(1_024).default(1024 ** 2),
   WS_MAX_FRAME_BYTES: z.coerce.number().int().min(256).default(16 * 1024),
+  WS_MAX_CATCH_UP_REPORTS: z.coerce.number().int().min(1).default(10_000),
   WS_PING_INTERVAL_MS: z.coerce.number().int().min(100).default(15_000),
   WS_TRADES_WINDOW_MS: z.coerce.number().int().min(0).max(100).default(50),
   WS_BOOK_WINDOW_MS: z.coerce.number().int().min(0).max(1_000).default(20),

@@ -90,6 +90,7 @@ export async function startWsServer(config: Config, options: WsServerOptions = {
       framesPerSecond: config.WS_MAX_FRAMES_PER_SEC,
       tradesWindowMs: config.WS_TRADES_WINDOW_MS,
       bookWindowMs: config.WS_BOOK_WINDOW_MS,
+      maxCatchUpReports: config.WS_MAX_CATCH_UP_REPORTS,
     },
     onError: (where, error) => {
       if (Date.now() - lastErrorLog > 1_000) {
@@ -137,6 +138,7 @@ export async function startWsServer(config: Config, options: WsServerOptions = {
   gauge('xtrader_ws_refused_connections_total', 'upgrades refused 503 (connection limit)', () => transport.stats.refusedConnections);
   gauge('xtrader_ws_dead_peers_cut_total', 'connections cut for not answering a ping', () => transport.stats.deadPeersCut);
   gauge('xtrader_ws_resumes_total', 'executions resumes served', () => hub.stats.resumes);
+  gauge('xtrader_ws_catch_up_overflows_total', 'connections closed 1013: more live reports during their resume than WS_MAX_CATCH_UP_REPORTS', () => hub.stats.catchUpOverflows);
   gauge('xtrader_ws_execution_sweeps_total', 'history sweeps of executions subscribers after a feed reconnect', () => hub.stats.sweeps);
   gauge('xtrader_ws_resume_failures_total', 'executions resumes refused (history unavailable or too far)', () => hub.stats.resumeFailures);
 

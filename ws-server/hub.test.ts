@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BookFeed, type BookDelta, type DepthSnapshot } from './book-feed.ts';
 import { bookChecksum, crc32 } from './checksum.ts';
-import { Hub, type ExecutionHistory, type Peer, type StoredReport } from './hub.ts';
+import { Hub, type ExecutionHistory, type HubLimits, type Peer, type StoredReport } from './hub.ts';
 import { compareDecimal } from './order-book.ts';
 import { WsError } from './protocol.ts';
 
@@ -81,18 +81,22 @@ describe('BookFeed: snapshot and deltas joined on symbol_seq', () => {
 
 class FakePeer implements Peer {
   frames: Record<string, unknown>[] = [];
+  closed: { code: number; reason: string } | undefined;
   send(frame: Buffer | string) {
     this.frames.push(JSON.parse(frame.toString()) as Record<string, unknown>);
   }
-  close() {}
+  close(code: number, reason: string) {
+    this.closed = { code, reason };
+  }
 }
 
 function execution(seq: number, userId: number, symbol = 'BTC-KRW', prevSeq = 0) {
   return { v: 1, type: 'Execution', seq, prev_seq: prevSeq, timestamp: 1, order_status: 'Pending', execution_report: { user_id: String(userId), symbol, order_id: String(seq), exec_type: 'New' } };
 }
 
-function hubWith(history: ExecutionHistory, depth: DepthSnapshot = { symbol_seq: 0, bids: [], asks: [] }) {
+function hubWith(history: ExecutionHistory, depth: DepthSnapshot = { symbol_seq: 0, bids: [], asks: [] }, limits: Partial<HubLimits> = {}) {
   return new Hub({
+    limits,
     symbols: ['BTC-KRW', 'ETH-KRW'],
     auth: {
       authenticate: async (apiKey) => {
@@ -153,6 +157,42 @@ describe('Hub', () => {
     // 9 came from the history before the feed brought it: not twice
     hub.onMessage('execution.BTC-KRW', [execution(9, 1, 'BTC-KRW', 7), execution(12, 1, 'BTC-KRW', 9)]);
     expect(executions()).toEqual([5, 7, 9, 12]);
+  });
+
+  it('a connection whose resume is outrun by its own live reports is closed 1013 at maxCatchUpReports, holding no more', async () => {
+    let release: (() => void) | undefined;
+    const hub = hubWith(
+      {
+        after: async () => {
+          await new Promise<void>((resolve) => (release = resolve));
+          return { reports: [], completeThrough: 1_000 };
+        },
+      },
+      undefined,
+      { maxCatchUpReports: 3 },
+    );
+    const [busy, other] = [new FakePeer(), new FakePeer()];
+    const [session, otherSession] = [hub.open(busy), hub.open(other)];
+    hub.message(session, JSON.stringify({ op: 'auth', api_key: 'u1', timestamp: 1, signature: 'x' }));
+    hub.message(otherSession, JSON.stringify({ op: 'auth', api_key: 'u2', timestamp: 1, signature: 'x' }));
+    await tick();
+    hub.message(otherSession, JSON.stringify({ op: 'subscribe', channels: ['executions'] }));
+    hub.message(session, JSON.stringify({ op: 'subscribe', channels: ['executions'], resume_from_seq: 0, id: 'r' }));
+    await tick();
+    for (let seq = 1; seq <= 3; seq++) hub.onMessage('execution.BTC-KRW', [execution(seq, 1, 'BTC-KRW', seq - 1)]);
+    expect(busy.closed, 'three held: the bound is not yet passed').toBeUndefined();
+    expect(session.catchingUp).toHaveLength(3);
+    hub.onMessage('execution.BTC-KRW', [execution(4, 1, 'BTC-KRW', 3), execution(5, 2, 'BTC-KRW', 0)]);
+    expect(busy.closed).toMatchObject({ code: 1013, reason: expect.stringContaining('resume from your last seq') });
+    expect(session.closed).toBe(true);
+    expect(session.catchingUp).toBeUndefined();
+    expect(hub.stats.catchUpOverflows).toBe(1);
+    // the other user's live report went out as usual, and the history's late answer sends nothing to the closed one
+    expect(other.frames.filter((frame) => frame.type === 'Execution').map((frame) => frame.seq)).toEqual([5]);
+    release!();
+    await tick();
+    await tick();
+    expect(busy.frames.filter((frame) => frame.type === 'Execution' || frame.type === 'subscribed')).toEqual([]);
   });
 
   it('a hole in an execution chain is filled from the history', async () => {

@@ -63,6 +63,11 @@ export interface HubLimits {
   readonly maxResumeReports: number;
   /** how long a resume waits for the history to reach what this instance has already pushed */
   readonly resumeWaitMs: number;
+  /**
+   * live execution reports one connection may hold while its resume reads the history; one more
+   * closes it with 1013 (try again later: reconnect and resume from the last seq it has)
+   */
+  readonly maxCatchUpReports: number;
   /** the window that merges trades into one `Trades` frame (≤ 100 ms) */
   readonly tradesWindowMs: number;
   /** the window that merges book deltas into one `OrderBook` frame */
@@ -75,6 +80,7 @@ export const DEFAULT_LIMITS: HubLimits = {
   framesPerSecond: 50,
   maxResumeReports: 10_000,
   resumeWaitMs: 10_000,
+  maxCatchUpReports: 10_000,
   tradesWindowMs: 50,
   bookWindowMs: 20,
 };
@@ -98,6 +104,8 @@ export interface HubStats {
   chainGaps: number;
   resumes: number;
   resumeFailures: number;
+  /** connections closed (1013) because more live reports arrived during their resume than maxCatchUpReports */
+  catchUpOverflows: number;
   sweeps: number;
 }
 
@@ -183,7 +191,7 @@ function clientJson(envelope: Envelope): string {
 export class Hub {
   readonly symbols: ReadonlySet<string>;
   readonly limits: HubLimits;
-  readonly stats: HubStats = { sessions: 0, authenticated: 0, framesSent: 0, executionsPushed: 0, duplicatesDropped: 0, chainGaps: 0, resumes: 0, resumeFailures: 0, sweeps: 0 };
+  readonly stats: HubStats = { sessions: 0, authenticated: 0, framesSent: 0, executionsPushed: 0, duplicatesDropped: 0, chainGaps: 0, resumes: 0, resumeFailures: 0, catchUpOverflows: 0, sweeps: 0 };
   readonly books = new Map<string, BookFeed>();
   readonly #options: HubOptions;
   readonly #timers: HubTimers;
@@ -432,6 +440,22 @@ export class Hub {
     }
   }
 
+  /**
+   * Keeps a live report for a connection whose resume is reading the history — up to
+   * maxCatchUpReports of them: then the connection is closed (1013), so that no client, however
+   * busy its account, makes this instance hold an unbounded list while its history is slow.
+   */
+  #holdForCatchUp(session: Session, frame: ExecutionFrame): void {
+    if (session.closed || !session.catchingUp) return;
+    if (session.catchingUp.length >= this.limits.maxCatchUpReports) {
+      this.stats.catchUpOverflows++;
+      session.peer.close(1013, 'too many execution reports during the resume: reconnect and resume from your last seq');
+      this.close(session);
+      return;
+    }
+    session.catchingUp.push(frame);
+  }
+
   /** Sends the history, then what arrived live meanwhile: each seq after `afterSeq` once, in seq order. */
   #finishCatchUp(session: Session, afterSeq: number, replay: readonly ExecutionFrame[]): void {
     const waiting = session.catchingUp ?? [];
@@ -460,7 +484,7 @@ export class Hub {
             const missing = (await this.#history(session.userId!, after, through)).filter((frame) => frame.symbol === symbol && frame.seq <= through);
             if (session.closed || !session.channels.has('executions')) break;
             for (const frame of missing) {
-              if (session.catchingUp) session.catchingUp.push(frame);
+              if (session.catchingUp) this.#holdForCatchUp(session, frame);
               else this.#sendExecution(session, frame);
             }
             break;
@@ -546,7 +570,7 @@ export class Hub {
           const reports = await this.#history(session.userId!, Math.max(after, session.executionsFrom), 0);
           if (session.closed || !session.channels.has('executions')) continue;
           for (const frame of reports) {
-            if (session.catchingUp) session.catchingUp.push(frame);
+            if (session.catchingUp) this.#holdForCatchUp(session, frame);
             else this.#sendExecution(session, frame);
           }
         } catch (error) {
@@ -566,7 +590,7 @@ export class Hub {
       const frame: ExecutionFrame = { seq: envelope.seq, symbol: String(report?.symbol), bytes: Buffer.from(clientJson(envelope)) };
       for (const session of sessions) {
         if (session.catchingUp) {
-          session.catchingUp.push(frame);
+          this.#holdForCatchUp(session, frame);
           continue;
         }
         this.#sendExecution(session, frame);
