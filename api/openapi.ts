@@ -186,7 +186,7 @@ export function buildOpenApi(config: EngineConfig): Record<string, unknown> {
             expire_reason: {
               type: ['string', 'null'],
               enum: ['IOC', 'FOK', 'MarketNoLiquidity', 'SelfTradePrevention', 'QuoteAmountExhausted', null],
-              description: 'set when status is Expired: IOC/FOK (time in force), MarketNoLiquidity (a market order ran out of book), SelfTradePrevention, QuoteAmountExhausted (a market buy whose budget could not buy another lot)',
+              description: 'set when status is Expired: IOC/FOK (time in force), MarketNoLiquidity (a market order ran out of book), SelfTradePrevention, QuoteAmountExhausted (a buy by quote amount that could not afford one lot, or a market buy by quantity whose balance ran out before the quantity; a buy by amount that spent its budget having bought something is Filled)',
             },
             created_at: { type: 'integer' },
             updated_at: { type: 'integer' },

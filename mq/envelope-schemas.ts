@@ -71,7 +71,7 @@ export const EXEC_TYPES: Readonly<Record<ExecType, string>> = {
   New: "the order's first report: accepted (Pending, or Untriggered for a stop), even when it fills at once",
   Trade: 'a fill: price and quantity are the fill\'s, fee is this fill\'s, trade_id names the public Trade',
   Cancelled: 'cancelled by its owner',
-  Expired: 'IOC/FOK remainder, market order without liquidity, self-trade prevention or a spent quote budget',
+  Expired: 'IOC/FOK remainder, market order without liquidity, self-trade prevention, or a buy that could not pay for (more) lots (expire_reason says which)',
   Rejected: "the engine refused the order: its only report",
   Triggered: "a stop order's stop price was reached; it now works as a Limit/Market order",
   Amended: 'quantity reduced, queue priority kept',
@@ -82,7 +82,7 @@ export const EXPIRE_REASONS: Readonly<Record<ExpiryReason, string>> = {
   FOK: 'fill-or-kill that could not fill completely',
   MarketNoLiquidity: 'market order with nothing (more) to trade against',
   SelfTradePrevention: 'would have traded with its owner\'s own order',
-  QuoteAmountExhausted: 'market buy by quote amount whose budget is spent',
+  QuoteAmountExhausted: 'a buy by quote amount that could not afford one lot (bought nothing), or a market buy by quantity whose balance ran out before the quantity (a buy by amount that spent its budget having bought something is Filled)',
 };
 
 /** The order status each exec_type can leave an order in (ARCHITECTURE.md "Messages"); absent = any. */
@@ -142,7 +142,7 @@ export function buildEnvelopeSchemas(config: EngineConfig): Readonly<Record<Enve
     order_price: nullable(positive("the order's limit price; null for market orders")),
     order_quantity: decimal("the order's quantity after amends (a market buy by quote amount: the quantity bought so far)"),
     filled_quantity: decimal('cumulative'),
-    remaining_quantity: decimal('still open; "0" when the order is done'),
+    remaining_quantity: decimal('order_quantity − filled_quantity: while the order is open, what is still open; on its final report, what it did not fill (so "0" when Filled, the unfilled rest when Cancelled, Expired or Rejected); a buy by quote amount alone: "0" (its quantity is what it bought)'),
     avg_price: nullable(positive('cumulative traded quote / filled_quantity, 2 more decimals than the tick has, cut off; null before the first fill')),
     fee: decimal('charged by this report (Trade only; otherwise "0")'),
     fee_asset: { ...asset, description: "the market's quote asset" },

@@ -167,6 +167,52 @@ describe('ws-server', () => {
     for (const id of ids) await stack.signed(alice, 'DELETE', `/v1/order/${id}`);
   });
 
+  it('execution reports of two symbols arrive in seq order, so a resume from the highest seq seen misses none', async () => {
+    const base = (await stack.adminState()).last_event_seq;
+    const whole = await connect(portA);
+    await whole.auth(alice);
+    await whole.request({ op: 'subscribe', channels: ['executions'] });
+    // a client that breaks off in the middle of the burst, and resumes on the other instance from the highest seq it saw
+    const cut = await connect(portA);
+    await cut.auth(alice);
+    await cut.request({ op: 'subscribe', channels: ['executions'] });
+    const CUT_AFTER = 25;
+    let cutSeqs: number[] = [];
+    cut.onFrame = (frame) => {
+      if (frame.type !== 'Execution' || cutSeqs.length > 0) return;
+      const seen = cut.executions();
+      if (seen.length >= CUT_AFTER) {
+        cutSeqs = seen.map((entry) => entry.seq as number);
+        cut.socket.terminate();
+      }
+    };
+    // 80 resting orders at once, alternating symbols: the publisher's batches hold both
+    const ORDERS = 80;
+    await Promise.all(
+      Array.from({ length: ORDERS }, (_, index) =>
+        index % 2 === 0
+          ? stack.order(alice, { symbol: 'BTC-KRW', side: 'Buy', order_type: 'Limit', price: `${20_000 + index}000`, quantity: '0.001' })
+          : stack.order(alice, { symbol: 'ETH-KRW', side: 'Buy', order_type: 'Limit', price: `${1_000 + index}000`, quantity: '0.01' }),
+      ),
+    );
+    await waitFor(() => whole.executions().filter((frame) => (frame.seq as number) > base).length >= ORDERS, 20_000, `${ORDERS} New reports`);
+    const seqs = whole.executions().map((frame) => frame.seq as number).filter((seq) => seq > base);
+    expect(seqs, 'one connection gets its reports in seq order across symbols').toEqual([...seqs].sort((a, b) => a - b));
+    expect(new Set(whole.executions().filter((frame) => (frame.seq as number) > base).map((frame) => (frame.execution_report as Frame).symbol))).toEqual(new Set(['BTC-KRW', 'ETH-KRW']));
+
+    await waitFor(() => cutSeqs.length > 0, 10_000, 'the cut client to break off');
+    const resumeFrom = Math.max(...cutSeqs);
+    const resumed = await connect(portB);
+    await resumed.auth(alice);
+    await resumed.request({ op: 'subscribe', channels: ['executions'], resume_from_seq: resumeFrom });
+    await waitFor(() => resumed.executions().length >= seqs.filter((seq) => seq > resumeFrom).length, 20_000, 'the resumed reports');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const together = [...cutSeqs, ...resumed.executions().map((frame) => frame.seq as number)].filter((seq) => seq > base);
+    expect(together, 'cut + resumed = every report, each once, in order').toEqual(seqs);
+    await stack.signed(alice, 'DELETE', '/v1/orders?symbol=BTC-KRW');
+    await stack.signed(alice, 'DELETE', '/v1/orders?symbol=ETH-KRW');
+  });
+
   it('answers every malformed or refused frame with its error code and keeps the connection', async () => {
     const client = await connect(portA);
     const cases: [unknown, string][] = [

@@ -1,13 +1,14 @@
 /**
  * RabbitMQ adapter (amqplib): durable topic exchange `market-notifications`, routing keys
  * `execution.{SYMBOL}`, `orderbook.{SYMBOL}`, `trade.{SYMBOL}`, `ticker.{SYMBOL}`; a confirm
- * channel, persistent messages, one waitForConfirms per batch. RabbitMQ is the slowest broker here
- * (~25k persistent msg/s with batched confirms, BASELINES.md), so the envelopes of one batch that
- * share a routing key travel as one message: a JSON array in seq order (a single envelope travels
- * as itself). prev_seq chains per routing key.
+ * channel, persistent messages, one waitForConfirms per batch. The envelopes of one batch that
+ * share a routing key travel as one message (a JSON array in seq order; a single envelope travels
+ * as itself), execution reports across symbols in seq order (mq/rabbit-messages.ts). prev_seq
+ * chains per routing key.
  */
 import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { RABBIT_EXCHANGE, routesOf, type Envelope } from '../envelope.ts';
+import { rabbitMessages } from '../rabbit-messages.ts';
 import type { BrokerPublisher } from '../publisher.ts';
 
 export interface RabbitPublisherOptions {
@@ -42,28 +43,17 @@ export class RabbitPublisher implements BrokerPublisher {
   async publish(envelopes: readonly Envelope[]): Promise<void> {
     const channel = await this.#connected();
     const limit = this.#options.maxEnvelopesPerMessage ?? 500;
-    // group by routing key, keeping seq order within each group (and first-appearance order between groups)
-    const groups = new Map<string, Envelope[]>();
-    for (const envelope of envelopes) {
-      const key = routesOf(envelope).rabbitRoutingKey!;
-      let group = groups.get(key);
-      if (!group) groups.set(key, (group = []));
-      group.push(envelope);
-    }
-    for (const [key, group] of groups) {
-      for (let start = 0; start < group.length; start += limit) {
-        const part = group.slice(start, start + limit);
-        const body = Buffer.from(JSON.stringify(part.length === 1 ? part[0] : part));
-        const flowing = channel.publish(this.#exchange, key, body, {
-          persistent: true,
-          contentType: 'application/json',
-          // the first envelope's seq: a consumer can drop a repeated message without parsing it
-          messageId: String(part[0]!.seq),
-          timestamp: Math.floor(part[0]!.timestamp / 1000),
-        });
-        this.messages++;
-        if (!flowing) await new Promise<void>((resolve) => channel.once('drain', () => resolve()));
-      }
+    for (const { routingKey, envelopes: part } of rabbitMessages(envelopes, limit)) {
+      const body = Buffer.from(JSON.stringify(part.length === 1 ? part[0] : part));
+      const flowing = channel.publish(this.#exchange, routingKey, body, {
+        persistent: true,
+        contentType: 'application/json',
+        // the first envelope's seq: a consumer can drop a repeated message without parsing it
+        messageId: String(part[0]!.seq),
+        timestamp: Math.floor(part[0]!.timestamp / 1000),
+      });
+      this.messages++;
+      if (!flowing) await new Promise<void>((resolve) => channel.once('drain', () => resolve()));
     }
     await channel.waitForConfirms();
   }
