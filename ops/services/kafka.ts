@@ -15,8 +15,11 @@ const KAFKA_DIR = path.join(PROJECT_ROOT, 'ops', 'kafka');
 const POM = path.join(KAFKA_DIR, 'pom.xml');
 /** The broker's classpath, copied from Maven Central (via ~/.m2) by `mvn dependency:copy-dependencies`. */
 export const KAFKA_LIB = path.join(KAFKA_DIR, 'lib');
-/** Written last, holding the pom's hash: a lib folder without it (or with another hash) is stale. */
-const LIB_STAMP = path.join(KAFKA_LIB, '.pom.sha256');
+/** Kafka's command-line tools (console consumer …): a classpath of their own, so the broker's is never rewritten under it. */
+const TOOLS_POM = path.join(KAFKA_DIR, 'tools', 'pom.xml');
+export const KAFKA_TOOLS_LIB = path.join(KAFKA_DIR, 'tools', 'lib');
+/** The log4j2 configuration the broker and the tools run with (console only, no log files). */
+export const KAFKA_LOG4J2 = path.join(KAFKA_DIR, 'log4j2.properties');
 const BROKER_MAIN = 'kafka.Kafka';
 const JVM_OPTIONS = ['-Xms256m', '-Xmx512m', '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true'];
 
@@ -26,6 +29,8 @@ const JVM_OPTIONS = ['-Xms256m', '-Xmx512m', '-XX:+UseG1GC', '-XX:MaxGCPauseMill
  * lives in its meta.properties), PID file $DATA_DIR/kafka.pid, log $DATA_DIR/kafka.log.
  */
 export async function ensureKafka({ config, say }: ServiceContext): Promise<EnsureResult> {
+  // the command-line tools' classpath (npm run kafka): a hash compare once assembled; never fatal to the broker's start
+  await ensureKafkaToolsClasspath(say).catch((error: unknown) => say(`kafka: command-line tools not assembled (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); npm run kafka will try again`));
   if (await answers(config.KAFKA_BROKERS)) return { service: SERVICE, outcome: 'already running', detail: config.KAFKA_BROKERS };
 
   const [host = '', portText = ''] = (config.KAFKA_BROKERS.split(',')[0] ?? '').trim().split(':');
@@ -40,13 +45,13 @@ export async function ensureKafka({ config, say }: ServiceContext): Promise<Ensu
       if (await acceptsConnections(listenHost, busy)) throw new ServiceStartError(SERVICE, `${listenHost}:${busy} is taken by another program that is not a Kafka broker answering KAFKA_BROKERS`);
     }
     if (!(await commandExists('java'))) throw new ServiceStartError(SERVICE, 'java is not installed (Kafka 4.1 needs JDK 17+)');
-    await ensureClasspath(say);
+    await ensureClasspath(POM, KAFKA_LIB, say);
     const properties = await ensureStorage(config, listenHost, port, logFile, say);
     say(`kafka: starting broker on ${listenHost}:${port} (controller ${port + 1})`);
     const log = await open(logFile, 'a');
     const broker = spawn(
       'java',
-      [...JVM_OPTIONS, `-Dlog4j2.configurationFile=${path.join(KAFKA_DIR, 'log4j2.properties')}`, '-cp', `${KAFKA_LIB}/*`, BROKER_MAIN, properties],
+      [...JVM_OPTIONS, `-Dlog4j2.configurationFile=${KAFKA_LOG4J2}`, '-cp', `${KAFKA_LIB}/*`, BROKER_MAIN, properties],
       { detached: true, stdio: ['ignore', log.fd, log.fd] },
     );
     await log.close();
@@ -70,17 +75,28 @@ function answers(brokers: string): Promise<boolean> {
   );
 }
 
-/** Runs Maven only when ops/kafka/lib is missing or was made from another pom; otherwise no network at all. */
-async function ensureClasspath(say: (line: string) => void): Promise<void> {
-  const pomHash = createHash('sha256').update(await readFile(POM)).digest('hex');
-  const stamp = await readFile(LIB_STAMP, 'utf8').catch(() => '');
+/** The command-line tools' classpath (ops/kafka/tools/lib), assembled from Maven Central on first use. */
+export async function ensureKafkaToolsClasspath(say: (line: string) => void): Promise<string> {
+  await ensureClasspath(TOOLS_POM, KAFKA_TOOLS_LIB, say);
+  return KAFKA_TOOLS_LIB;
+}
+
+/**
+ * Runs Maven only when `lib` is missing or was made from another pom; otherwise no network at all.
+ * The pom's hash is written last into `lib/.pom.sha256`: a folder without it (or with another) is stale.
+ */
+async function ensureClasspath(pom: string, lib: string, say: (line: string) => void): Promise<void> {
+  const stampFile = path.join(lib, '.pom.sha256');
+  const pomHash = createHash('sha256').update(await readFile(pom)).digest('hex');
+  const stamp = await readFile(stampFile, 'utf8').catch(() => '');
   if (stamp.trim() === pomHash) return;
-  if (!(await commandExists('mvn'))) throw new ServiceStartError(SERVICE, 'ops/kafka/lib is missing and Maven (mvn) is not installed to assemble it');
-  say('kafka: assembling the broker classpath from Maven Central into ops/kafka/lib (first run only)');
-  await rm(KAFKA_LIB, { recursive: true, force: true });
-  const mvn = await runCommand('mvn', ['-B', '-q', '-f', POM, 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${KAFKA_LIB}`]);
+  const where = path.relative(PROJECT_ROOT, lib);
+  if (!(await commandExists('mvn'))) throw new ServiceStartError(SERVICE, `${where} is missing and Maven (mvn) is not installed to assemble it`);
+  say(`kafka: assembling ${where} from Maven Central (first run only)`);
+  await rm(lib, { recursive: true, force: true });
+  const mvn = await runCommand('mvn', ['-B', '-q', '-f', pom, 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${lib}`]);
   if (mvn.code !== 0) throw new ServiceStartError(SERVICE, `mvn dependency:copy-dependencies failed (exit ${mvn.code}):\n${mvn.output.trim().slice(-1500)}`);
-  await writeFile(LIB_STAMP, `${pomHash}\n`);
+  await writeFile(stampFile, `${pomHash}\n`);
 }
 
 /** Renders server.properties every start (cheap, keeps paths right) and formats the storage once. */
