@@ -18,6 +18,7 @@ import type { BrokerName } from '../../mq/publisher.ts';
 import { freePort, spawnCore, spawnTs, type ChildHandle, type CoreChild } from '../core-child.ts';
 
 export { spawnTs, type ChildHandle } from '../core-child.ts';
+import { removeBrokerNamespace } from './broker-namespace.ts';
 import { testCoreEnv } from './test-core.ts';
 
 export type StackUser = TestUser;
@@ -158,6 +159,8 @@ export class Stack {
     await this.#pool?.end();
     await rm(this.dataDir, { recursive: true, force: true });
     await dropDatabase(this.databaseUrl);
+    // a shared broker should not collect every run's streams, topics and exchanges
+    if (this.namespace !== '') await removeBrokerNamespace(this.names);
   }
 }
 
