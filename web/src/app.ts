@@ -16,9 +16,12 @@ import { mountOrderEntry } from './panels/order-entry.ts';
 import { mountTrades } from './panels/trades.ts';
 import { Store } from './store.ts';
 import type { Ack, Balance, Candle, ExecutionFrame, Fill, Market, Order, Ticker, Trade } from './types.ts';
+import { FeedFreshness } from './freshness.ts';
 import { WsFeed } from './ws-feed.ts';
 
 const KEEP_TRADES = 100;
+/** how often the live book is compared with REST's (a stalled server is left after one to two of these) */
+const FRESHNESS_CHECK_MS = 5_000;
 const KEEP_EXECUTIONS = 300;
 const KEEP_ROWS = 200;
 const DAY_MS = 86_400_000;
@@ -273,6 +276,31 @@ export async function startPage(): Promise<void> {
 
   feed.setSymbol(store.state.symbol);
   feed.start();
+  // a server whose own feed stalled still looks connected: compare its book with REST's now and then
+  const freshness = new FeedFreshness();
+  let freshSymbol = store.state.symbol;
+  let lastStaleToast = 0;
+  setInterval(() => {
+    const symbol = store.state.symbol;
+    if (symbol !== freshSymbol || store.state.connection !== 'live') {
+      freshSymbol = symbol;
+      freshness.reset();
+      return;
+    }
+    void (api.get(`/v1/orderbook/${encodeURIComponent(symbol)}?depth=1`) as Promise<{ symbol_seq: number }>).then(
+      (rest) => {
+        if (symbol !== store.state.symbol || store.state.connection !== 'live') return;
+        if (!freshness.check(rest.symbol_seq, feed.bookSeq)) return;
+        freshness.reset();
+        if (Date.now() - lastStaleToast > 60_000) {
+          lastStaleToast = Date.now();
+          toast('The live feed fell behind the exchange; switching to another server.', 'error');
+        }
+        feed.switchServer();
+      },
+      () => {},
+    );
+  }, FRESHNESS_CHECK_MS);
   await loadMarket().catch(() => toast('Market data could not be loaded; retrying with the live feed.', 'error'));
   document.body.dataset.ready = 'true';
 }

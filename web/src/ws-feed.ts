@@ -33,6 +33,8 @@ export class WsFeed {
   #resyncs = 0;
   #signer: Signer | undefined;
   #lastExecutionSeq: number | undefined;
+  /** seqs of the reports handled lately: a repeat is dropped by its seq, not by being ≤ the highest (a report filled in from the server's history after a feed hole comes after later ones) */
+  readonly #seenExecutions = new RecentSeqs(10_000);
   #stopped = false;
   #requestId = 0;
   #pinger: ReturnType<typeof setInterval> | undefined;
@@ -57,10 +59,21 @@ export class WsFeed {
     this.#send({ op: 'subscribe', channels: channelsOf(symbol) });
   }
 
+  /** the live book's symbol_seq (−1 while it is not synced) */
+  get bookSeq(): number {
+    return this.#book?.symbolSeq ?? -1;
+  }
+
+  /** Leaves this server for the next one (its feed fell behind): the usual reconnect, resume included. */
+  switchServer(): void {
+    this.#socket?.close(1000, 'feed behind the exchange');
+  }
+
   /** Logs the connection in (and in again after every reconnect); undefined logs out by reconnecting. */
   setSigner(signer: Signer | undefined): void {
     this.#signer = signer;
     this.#lastExecutionSeq = undefined;
+    this.#seenExecutions.clear();
     if (signer) void this.#auth();
     else this.#socket?.close(1000, 'logged out');
   }
@@ -121,7 +134,7 @@ export class WsFeed {
         return this.handlers.onTicker(frame as unknown as Ticker);
       case 'Execution': {
         const execution = frame as unknown as ExecutionFrame;
-        if (this.#lastExecutionSeq !== undefined && execution.seq <= this.#lastExecutionSeq) return; // a repeat
+        if (!this.#seenExecutions.add(execution.seq)) return; // a repeat
         this.#lastExecutionSeq = Math.max(this.#lastExecutionSeq ?? 0, execution.seq);
         return this.handlers.onExecution(execution);
       }
@@ -169,4 +182,34 @@ export class WsFeed {
 
 function channelsOf(symbol: string): string[] {
   return [`orderbook.${symbol}`, `trades.${symbol}`, `ticker.${symbol}`];
+}
+
+/** The last `capacity` seqs seen, for dropping repeats in O(1) with bounded memory. */
+export class RecentSeqs {
+  readonly #set = new Set<number>();
+  readonly #order: number[] = [];
+  #head = 0;
+
+  constructor(private readonly capacity: number) {}
+
+  /** false when `seq` was seen already */
+  add(seq: number): boolean {
+    if (this.#set.has(seq)) return false;
+    this.#set.add(seq);
+    this.#order.push(seq);
+    if (this.#order.length - this.#head > this.capacity) {
+      this.#set.delete(this.#order[this.#head++]!);
+      if (this.#head > this.capacity) {
+        this.#order.splice(0, this.#head);
+        this.#head = 0;
+      }
+    }
+    return true;
+  }
+
+  clear(): void {
+    this.#set.clear();
+    this.#order.length = 0;
+    this.#head = 0;
+  }
 }
