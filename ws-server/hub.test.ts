@@ -206,10 +206,34 @@ describe('Hub', () => {
     await tick();
     hub.onMessage('execution.ETH-KRW', [execution(2, 1, 'ETH-KRW', 0)]);
     hub.onMessage('execution.ETH-KRW', [execution(6, 1, 'ETH-KRW', 4)]); // 3 and 4 lost on the way
+    hub.onMessage('execution.BTC-KRW', [execution(7, 1, 'BTC-KRW', 0)]); // live while the hole is read
     await tick();
     await tick();
-    expect(peer.frames.filter((frame) => frame.type === 'Execution').map((frame) => frame.seq).sort((a, b) => Number(a) - Number(b))).toEqual([2, 3, 4, 6]);
+    // in seq order: the reports after the hole waited for the missing ones
+    expect(peer.frames.filter((frame) => frame.type === 'Execution').map((frame) => frame.seq)).toEqual([2, 3, 4, 6, 7]);
     expect(hub.stats.chainGaps).toBe(1);
+  });
+
+  it('a hole the history cannot fill within 2 s: the held live reports go out, the missing ones follow when it can', async () => {
+    let complete = false;
+    const stored: StoredReport[] = [3, 4].map((seq) => ({ seq, json: JSON.stringify(execution(seq, 1, 'ETH-KRW')) }));
+    const hub = hubWith({ after: async (_user, after) => ({ reports: complete ? stored.filter((report) => report.seq > after) : [], completeThrough: complete ? 4 : 2 }) });
+    const peer = new FakePeer();
+    const session = hub.open(peer);
+    hub.message(session, JSON.stringify({ op: 'auth', api_key: 'u1', timestamp: 1, signature: 'x' }));
+    await tick();
+    hub.message(session, JSON.stringify({ op: 'subscribe', channels: ['executions'] }));
+    await tick();
+    hub.onMessage('execution.ETH-KRW', [execution(2, 1, 'ETH-KRW', 0)]);
+    hub.onMessage('execution.ETH-KRW', [execution(6, 1, 'ETH-KRW', 4)]);
+    const seqs = () => peer.frames.filter((frame) => frame.type === 'Execution').map((frame) => frame.seq);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(seqs(), 'held while the history is read').toEqual([2]);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(seqs(), 'released after the hold').toEqual([2, 6]);
+    complete = true;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(seqs(), 'then the missing ones, each once').toEqual([2, 6, 3, 4]);
   });
 
   it('a book subscriber gets the snapshot after its answer and then deltas continuing from it', async () => {

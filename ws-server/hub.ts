@@ -74,6 +74,11 @@ export interface HubLimits {
   readonly bookWindowMs: number;
 }
 
+/** how long live execution reports wait for a chain hole to be filled from the history before they go out anyway */
+const REPAIR_HOLD_MS = 2_000;
+/** history reads at once while live reports are held for a repair */
+const REPAIR_CONCURRENCY = 16;
+
 export const DEFAULT_LIMITS: HubLimits = {
   maxSubscriptions: 50,
   maxConnectionsPerKey: 50,
@@ -419,8 +424,8 @@ export class Hub {
    * RabbitMQ one by a few ms; during a Redis outage the resume gives up after resumeWaitMs).
    * Together with the reports that arrive live meanwhile (kept in `catchingUp`), nothing is missed.
    */
-  async #history(userId: number, afterSeq: number, needed: number): Promise<ExecutionFrame[]> {
-    const deadline = this.#timers.now() + this.limits.resumeWaitMs;
+  async #history(userId: number, afterSeq: number, needed: number, waitMs = this.limits.resumeWaitMs): Promise<ExecutionFrame[]> {
+    const deadline = this.#timers.now() + waitMs;
     for (;;) {
       const answer = await this.#options.history.after(userId, afterSeq, this.limits.maxResumeReports + 1);
       if (answer.reports.length > this.limits.maxResumeReports) {
@@ -456,6 +461,14 @@ export class Hub {
     session.catchingUp.push(frame);
   }
 
+  /** Ends a hold for repair: the held live reports and the repaired ones, merged in seq order. */
+  #releaseHeld(session: Session, repaired: readonly ExecutionFrame[]): void {
+    const waiting = session.catchingUp;
+    if (!waiting || session.closed || !session.channels.has('executions')) return;
+    session.catchingUp = undefined;
+    for (const frame of [...repaired, ...waiting].sort((a, b) => a.seq - b.seq)) this.#sendExecution(session, frame);
+  }
+
   /** Sends the history, then what arrived live meanwhile: each seq after `afterSeq` once, in seq order. */
   #finishCatchUp(session: Session, afterSeq: number, replay: readonly ExecutionFrame[]): void {
     const waiting = session.catchingUp ?? [];
@@ -471,11 +484,50 @@ export class Hub {
 
   /**
    * A hole in the chain `execution.{symbol}`: the reports with seq in (after, through] never came.
-   * Each executions subscriber gets its own from the history once it holds them.
+   * Called before the frames that showed the hole are delivered: every executions subscriber's live
+   * reports are held (the resume list, bounded the same way) while its missing ones are read from
+   * the history, then both go out in seq order — so a client's reports stay in seq order and its
+   * highest seq stays a safe resume point. If the history cannot fill the hole within
+   * REPAIR_HOLD_MS (the Redis publisher or the persister behind after an outage), the held reports
+   * go out and the missing ones follow when the history has them (out of order: the one exception).
    */
-  async #repairExecutionGap(symbol: string, after: number, through: number): Promise<void> {
+  #holdForRepair(symbol: string, after: number, through: number): void {
+    const held: Session[] = [];
+    for (const sessions of this.#executionSessions.values()) {
+      for (const session of sessions) {
+        if (session.closed || session.catchingUp) continue; // a resume in progress merges the repair into its own list
+        session.catchingUp = [];
+        held.push(session);
+      }
+    }
+    void this.#repairExecutionGap(symbol, after, through, new Set(held));
+  }
+
+  async #repairExecutionGap(symbol: string, after: number, through: number, held: ReadonlySet<Session>): Promise<void> {
+    // first the held sessions — their live reports wait for this: one history read per user, a few users at a time
+    const repaired = new Set<Session>();
+    const heldByUser = new Map<number, Session[]>();
+    for (const session of held) heldByUser.set(session.userId!, [...(heldByUser.get(session.userId!) ?? []), session]);
+    const users = [...heldByUser];
+    const worker = async (): Promise<void> => {
+      for (let next = users.shift(); next; next = users.shift()) {
+        const [userId, sessions] = next;
+        try {
+          const missing = (await this.#history(userId, after, through, REPAIR_HOLD_MS)).filter((frame) => frame.symbol === symbol && frame.seq <= through);
+          for (const session of sessions) {
+            this.#releaseHeld(session, missing);
+            repaired.add(session);
+          }
+        } catch (error) {
+          this.#options.onError?.('execution gap repair', error);
+          for (const session of sessions) this.#releaseHeld(session, []); // live reports wait no longer; the hole is filled below when the history has it
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(REPAIR_CONCURRENCY, users.length) }, worker));
     for (const sessions of [...this.#executionSessions.values()]) {
       for (const session of [...sessions]) {
+        if (repaired.has(session)) continue;
         // the history may trail a lot after a broker outage (the Redis publisher and the persister
         // catching up too): a live session keeps waiting for it, with back-off, for up to 10 minutes
         const deadline = this.#timers.now() + 600_000;
@@ -523,8 +575,9 @@ export class Hub {
     const kind = routingKey.slice(0, dot);
     switch (kind) {
       case 'execution':
+        // the hold first: the frames that showed the hole must not overtake the missing ones
+        if (gap) this.#holdForRepair(routingKey.slice(dot + 1), gap.after, gap.through);
         this.#onExecutions(fresh);
-        if (gap) void this.#repairExecutionGap(routingKey.slice(dot + 1), gap.after, gap.through);
         return;
       case 'orderbook':
         // a hole here shows as a symbol_seq gap in the BookFeed, which bootstraps again

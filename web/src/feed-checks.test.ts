@@ -1,7 +1,7 @@
-/** The page's repeat filter for execution reports (web/src/ws-feed.ts). */
+/** The page's repeat filter for execution reports and its stale-feed check (used by web/src/ws-feed.ts and app.ts). */
 import { describe, expect, it } from 'vitest';
 import { FeedFreshness } from './freshness.ts';
-import { RecentSeqs } from './ws-feed.ts';
+import { RecentSeqs } from './recent-seqs.ts';
 
 describe('RecentSeqs', () => {
   it('drops a repeat by its seq, but not an older report that comes late (history repair after a feed hole)', () => {
