@@ -47,7 +47,8 @@ async function main(): Promise<void> {
     const verdict = signals.receive(Date.now());
     if (verdict === 'ignore') return; // the same Ctrl-C, delivered twice (see shutdown-signals.ts)
     if (verdict === 'exit-now') {
-      logger.warn({ signal }, 'second signal: exiting without waiting');
+      logger.warn({ signal }, 'second signal: killing every process (SIGKILL) and exiting without waiting');
+      supervisor.killAll();
       process.exit(130);
     }
     logger.info({ signal }, 'stopping all processes');

@@ -65,6 +65,18 @@ export class Supervisor {
     await Promise.all(this.processes.map((supervised) => this.stopOne(supervised)));
   }
 
+  /**
+   * SIGKILL to every child's process group, at once, without waiting (a second Ctrl-C: the user
+   * will not wait for a clean stop, but no child may be left running on its own). Nothing restarts.
+   */
+  killAll(): void {
+    this.stopping = true;
+    for (const supervised of this.processes) {
+      if (supervised.restartTimer) clearTimeout(supervised.restartTimer);
+      if (supervised.child?.pid !== undefined) signalGroup(supervised.child.pid, 'SIGKILL');
+    }
+  }
+
   private spawn(supervised: Supervised): void {
     const { spec } = supervised;
     const child = spawn(spec.command, spec.args, { env: spec.env ?? process.env, stdio: this.options.stdio, detached: true });

@@ -10,6 +10,14 @@
  * without the last second of entries it had confirmed. After every (re)connect the adapter reads
  * the stream's last-generated-id; if it is behind what this publisher sent, it asks the loop to
  * resend from there (RewindRequired).
+ *
+ * The other way round is refused: a stream that already holds seqs beyond everything this
+ * publisher is sending belongs to another exchange — another DATA_DIR whose journal started again
+ * at seq 1 on the same brokers and namespace. Its "duplicates" would be this exchange's events
+ * dropped in silence (the persister, the history and the resume would never see them), so the
+ * publish fails with ForeignStreamError, says so in /ready, and is retried until an operator gives
+ * this exchange its own BROKER_NAMESPACE or removes the stream. (A resend after a crash never holds
+ * more than the batch being resent: it re-reads the log from its cursor.)
  */
 import { Redis } from 'ioredis';
 import { REDIS_STREAM, type Envelope } from '../envelope.ts';
@@ -32,6 +40,17 @@ for i = 1, #ARGV, 2 do
   end
 end
 return duplicates`;
+
+/** The stream holds seqs this exchange never sent: it is another exchange's (see the file comment). */
+export class ForeignStreamError extends Error {
+  constructor(stream: string, held: number, sending: number) {
+    super(
+      `stream ${stream} already holds seqs up to ${held}, beyond this exchange's ${sending}: it belongs to another exchange (another DATA_DIR on the same brokers) — ` +
+        'give this one its own BROKER_NAMESPACE (and DATABASE_URL), or delete the stream if that exchange is gone; nothing is published until then',
+    );
+    this.name = 'ForeignStreamError';
+  }
+}
 
 type BatchingRedis = Redis & { xaddBatch(stream: string, ...args: string[]): Promise<number> };
 
@@ -60,6 +79,8 @@ export class RedisPublisher implements BrokerPublisher {
       const held = await this.#lastGeneratedSeq(client);
       const expected = envelopes[0]!.prev_seq;
       if (held < expected) throw new RewindRequired(held, `stream ${this.#stream} ends at seq ${held} but ${expected} was confirmed (Redis lost data)`);
+      const sending = envelopes[envelopes.length - 1]!.seq;
+      if (held > sending) throw new ForeignStreamError(this.#stream, held, sending);
       this.#checkHeld = false;
     }
     const args: string[] = new Array(envelopes.length * 2);
