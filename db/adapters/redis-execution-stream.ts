@@ -19,14 +19,27 @@ export interface RedisExecutionStreamOptions {
 
 type RawEntry = [id: string, fields: string[] | null];
 
-/** A lazily (re)connected client: after a failure the next command opens a new connection. */
+/**
+ * A lazily (re)connected client: after a failure the next command opens a new connection. Callers
+ * that ask while it is connecting share that attempt (handing out the client before it is ready
+ * failed their commands at once: the offline queue is off — the persister logged a warning on
+ * every start).
+ */
 class Connection {
   #client: Redis | undefined;
+  #connecting: Promise<Redis> | undefined;
 
   constructor(private readonly options: RedisExecutionStreamOptions) {}
 
-  async client(): Promise<Redis> {
-    if (this.#client) return this.#client;
+  client(): Promise<Redis> {
+    if (this.#client) return Promise.resolve(this.#client);
+    this.#connecting ??= this.#open().finally(() => {
+      this.#connecting = undefined;
+    });
+    return this.#connecting;
+  }
+
+  async #open(): Promise<Redis> {
     const client = new Redis(this.options.url, {
       lazyConnect: true,
       // RESP2: the stream replies below are parsed in their RESP2 shapes (RESP3 makes XREADGROUP a map)
@@ -41,13 +54,13 @@ class Connection {
     client.on('close', () => {
       if (this.#client === client) this.#client = undefined;
     });
-    this.#client = client;
     try {
       await client.connect();
     } catch (error) {
-      this.close();
+      client.disconnect(false);
       throw error;
     }
+    this.#client = client;
     return client;
   }
 
