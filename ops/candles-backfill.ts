@@ -46,9 +46,17 @@ export async function runBackfill(databaseUrl: string, options: BackfillOptions,
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { symbol: { type: 'string', multiple: true }, from: { type: 'string' }, to: { type: 'string' } },
+    options: { symbol: { type: 'string', multiple: true }, from: { type: 'string' }, to: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     strict: true,
   });
+  if (values.help) {
+    process.stdout.write(
+      'npm run candles:backfill -- [--symbol BTC-KRW]... [--from MS] [--to MS]\n' +
+        '  rebuilds 1-minute candles from the trades in PostgreSQL (DATABASE_URL); every symbol and all time by default;\n' +
+        '  safe while the market-data service runs; one JSON line per symbol\n',
+    );
+    return;
+  }
   const from = msArgument(values.from, 'from');
   const to = msArgument(values.to, 'to');
   if (from !== undefined && to !== undefined && from >= to) throw new Error('--from must be before --to');

@@ -45,7 +45,7 @@ export async function ensureKafka({ config, say }: ServiceContext): Promise<Ensu
       if (await acceptsConnections(listenHost, busy)) throw new ServiceStartError(SERVICE, `${listenHost}:${busy} is taken by another program that is not a Kafka broker answering KAFKA_BROKERS`);
     }
     if (!(await commandExists('java'))) throw new ServiceStartError(SERVICE, 'java is not installed (Kafka 4.1 needs JDK 17+)');
-    await ensureClasspath(POM, KAFKA_LIB, say);
+    await ensureClasspath(POM, KAFKA_LIB, say, 'the broker classpath');
     const properties = await ensureStorage(config, listenHost, port, logFile, say);
     say(`kafka: starting broker on ${listenHost}:${port} (controller ${port + 1})`);
     const log = await open(logFile, 'a');
@@ -77,7 +77,7 @@ function answers(brokers: string): Promise<boolean> {
 
 /** The command-line tools' classpath (ops/kafka/tools/lib), assembled from Maven Central on first use. */
 export async function ensureKafkaToolsClasspath(say: (line: string) => void): Promise<string> {
-  await ensureClasspath(TOOLS_POM, KAFKA_TOOLS_LIB, say);
+  await ensureClasspath(TOOLS_POM, KAFKA_TOOLS_LIB, say, "Kafka's command-line tools (npm run kafka)");
   return KAFKA_TOOLS_LIB;
 }
 
@@ -85,14 +85,14 @@ export async function ensureKafkaToolsClasspath(say: (line: string) => void): Pr
  * Runs Maven only when `lib` is missing or was made from another pom; otherwise no network at all.
  * The pom's hash is written last into `lib/.pom.sha256`: a folder without it (or with another) is stale.
  */
-async function ensureClasspath(pom: string, lib: string, say: (line: string) => void): Promise<void> {
+async function ensureClasspath(pom: string, lib: string, say: (line: string) => void, what: string): Promise<void> {
   const stampFile = path.join(lib, '.pom.sha256');
   const pomHash = createHash('sha256').update(await readFile(pom)).digest('hex');
   const stamp = await readFile(stampFile, 'utf8').catch(() => '');
   if (stamp.trim() === pomHash) return;
   const where = path.relative(PROJECT_ROOT, lib);
   if (!(await commandExists('mvn'))) throw new ServiceStartError(SERVICE, `${where} is missing and Maven (mvn) is not installed to assemble it`);
-  say(`kafka: assembling ${where} from Maven Central (first run only)`);
+  say(`kafka: assembling ${what} into ${where} from Maven Central (first run only)`);
   await rm(lib, { recursive: true, force: true });
   const mvn = await runCommand('mvn', ['-B', '-q', '-f', pom, 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${lib}`]);
   if (mvn.code !== 0) throw new ServiceStartError(SERVICE, `mvn dependency:copy-dependencies failed (exit ${mvn.code}):\n${mvn.output.trim().slice(-1500)}`);
