@@ -78,6 +78,9 @@ describe('ws-server across a RabbitMQ restart', () => {
       console.log('ready:', JSON.stringify((await stack.ready()).publishers));
     });
     expect({ received: received.length, persisted: persisted.length, missing: persisted.filter((seq) => !received.includes(seq)).slice(0, 10) }).toEqual({ received: persisted.length, persisted: persisted.length, missing: [] });
+    // …and on the socket in seq order: what the sweep after the reconnect found came before the live reports that waited for it
+    const arrival = client.executions().map((frame) => frame.seq as number);
+    expect(arrival.filter((seq, index) => index > 0 && seq < arrival[index - 1]!), 'reports that arrived after a higher seq').toEqual([]);
     expect(new Set(client.executions().map((frame) => frame.seq)).size).toBe(client.executions().length);
     // the book: equal to REST at the same symbol_seq, every checksum right
     const rest = (await (await fetch(`${stack.url}/v1/orderbook/BTC-KRW?depth=500`)).json()) as { symbol_seq: number; bids: [string, string][]; asks: [string, string][] };

@@ -305,5 +305,32 @@ describe('Hub', () => {
     expect(seqs).toEqual([5, 6, 7]);
     expect(hub.stats.sweeps).toBe(3);
   });
+
+  it('live reports after a feed reconnect wait for the first sweep, so what it finds still comes first, in seq order', async () => {
+    const stored: StoredReport[] = [5, 6, 7, 8].map((seq) => ({ seq, json: JSON.stringify(execution(seq, 1, seq === 8 ? 'ETH-KRW' : 'BTC-KRW')) }));
+    const soon = { setTimeout: (callback: () => void) => setTimeout(callback, 0), clearTimeout: () => {}, now: () => Date.now() };
+    const hub = new Hub({
+      symbols: ['BTC-KRW', 'ETH-KRW'],
+      auth: { authenticate: async (apiKey) => ({ userId: 1, apiKey }) },
+      history: { after: async (_user, after) => ({ reports: stored.filter((report) => report.seq > after), completeThrough: 8 }) },
+      depth: { depth: async () => ({ symbol_seq: 0, bids: [], asks: [] }) },
+      timers: soon,
+    });
+    hub.onMessage('execution.BTC-KRW', [execution(4, 1)]);
+    const peer = new FakePeer();
+    const session = hub.open(peer);
+    hub.message(session, JSON.stringify({ op: 'auth', api_key: 'u1', timestamp: 1, signature: 'x' }));
+    await tick();
+    hub.message(session, JSON.stringify({ op: 'subscribe', channels: ['executions'] }));
+    await tick();
+    hub.onMessage('execution.BTC-KRW', [execution(5, 1, 'BTC-KRW', 4)]);
+    hub.onFeedDisconnected(); // 6 and 7 (BTC-KRW) were in the queue the broker lost, and that routing key stays quiet
+    hub.onFeedConnected();
+    hub.onMessage('execution.ETH-KRW', [execution(8, 1, 'ETH-KRW', 0)]); // live on the new queue before the sweep: no hole shows
+    const seqs = () => peer.frames.filter((frame) => frame.type === 'Execution').map((frame) => frame.seq);
+    expect(seqs(), '8 waits for the sweep').toEqual([5]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(seqs()).toEqual([5, 6, 7, 8]);
+  });
 });
 

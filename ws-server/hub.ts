@@ -76,6 +76,8 @@ export interface HubLimits {
 
 /** how long live execution reports wait for a chain hole to be filled from the history before they go out anyway */
 const REPAIR_HOLD_MS = 2_000;
+/** after a feed reconnect, how long live execution reports wait before the first sweep of the history */
+const SWEEP_HOLD_MS = 2_000;
 /** history reads at once while live reports are held for a repair */
 const REPAIR_CONCURRENCY = 16;
 
@@ -492,20 +494,30 @@ export class Hub {
    * go out and the missing ones follow when the history has them (out of order: the one exception).
    */
   #holdForRepair(symbol: string, after: number, through: number): void {
-    const held: Session[] = [];
-    for (const sessions of this.#executionSessions.values()) {
-      for (const session of sessions) {
-        if (session.closed || session.catchingUp) continue; // a resume in progress merges the repair into its own list
-        session.catchingUp = [];
-        held.push(session);
-      }
-    }
-    void this.#repairExecutionGap(symbol, after, through, new Set(held));
+    void this.#repairExecutionGap(symbol, after, through, this.#holdAll());
   }
 
-  async #repairExecutionGap(symbol: string, after: number, through: number, held: ReadonlySet<Session>): Promise<void> {
-    // first the held sessions — their live reports wait for this: one history read per user, a few users at a time
-    const repaired = new Set<Session>();
+  /** Every executions subscriber's live reports wait in its resume list from now on (one already resuming keeps its own). */
+  #holdAll(): Set<Session> {
+    const held = new Set<Session>();
+    for (const sessions of this.#executionSessions.values()) {
+      for (const session of sessions) {
+        if (session.closed || session.catchingUp) continue; // a resume in progress merges what is found into its own list
+        session.catchingUp = [];
+        held.add(session);
+      }
+    }
+    return held;
+  }
+
+  /**
+   * Fills the held sessions from the history, one read per user (`read`), 16 users at a time, and
+   * releases each: its held live reports and what the read found, merged in seq order. A read that
+   * fails (the history not there within its wait) releases the held reports alone. Resolves with
+   * the sessions that were filled.
+   */
+  async #fillHeld(held: ReadonlySet<Session>, what: string, read: (userId: number, sessions: readonly Session[]) => Promise<ExecutionFrame[]>): Promise<Set<Session>> {
+    const filled = new Set<Session>();
     const heldByUser = new Map<number, Session[]>();
     for (const session of held) heldByUser.set(session.userId!, [...(heldByUser.get(session.userId!) ?? []), session]);
     const users = [...heldByUser];
@@ -513,18 +525,26 @@ export class Hub {
       for (let next = users.shift(); next; next = users.shift()) {
         const [userId, sessions] = next;
         try {
-          const missing = (await this.#history(userId, after, through, REPAIR_HOLD_MS)).filter((frame) => frame.symbol === symbol && frame.seq <= through);
+          const found = await read(userId, sessions);
           for (const session of sessions) {
-            this.#releaseHeld(session, missing);
-            repaired.add(session);
+            this.#releaseHeld(session, found.filter((frame) => frame.seq > session.executionsFrom));
+            filled.add(session);
           }
         } catch (error) {
-          this.#options.onError?.('execution gap repair', error);
-          for (const session of sessions) this.#releaseHeld(session, []); // live reports wait no longer; the hole is filled below when the history has it
+          this.#options.onError?.(what, error);
+          for (const session of sessions) this.#releaseHeld(session, []); // live reports wait no longer
         }
       }
     };
     await Promise.all(Array.from({ length: Math.min(REPAIR_CONCURRENCY, users.length) }, worker));
+    return filled;
+  }
+
+  async #repairExecutionGap(symbol: string, after: number, through: number, held: ReadonlySet<Session>): Promise<void> {
+    // first the held sessions — their live reports wait for this
+    const repaired = await this.#fillHeld(held, 'execution gap repair', async (userId) =>
+      (await this.#history(userId, after, through, REPAIR_HOLD_MS)).filter((frame) => frame.symbol === symbol && frame.seq <= through),
+    );
     for (const sessions of [...this.#executionSessions.values()]) {
       for (const session of [...sessions]) {
         if (repaired.has(session)) continue;
@@ -606,7 +626,22 @@ export class Hub {
     const from = this.#feedLostAtSeq;
     this.#feedLostAtSeq = undefined;
     if (from === undefined) return;
-    for (const delay of [2_000, 10_000, 30_000]) this.#timers.setTimeout(() => void this.#sweepExecutions(from), delay);
+    // What the publisher sent while this instance had no queue bound never comes on the feed. The
+    // live reports wait while the first sweep reads it from the history (2 s on, once the Redis
+    // publisher and the persister have it), so each client still gets its reports in seq order;
+    // the later sweeps catch what the history held only later (and send it when found).
+    const held = this.#holdAll();
+    this.#timers.setTimeout(() => void this.#sweepHeld(from, held), SWEEP_HOLD_MS);
+    for (const delay of [10_000, 30_000]) this.#timers.setTimeout(() => void this.#sweepExecutions(from), delay);
+  }
+
+  async #sweepHeld(after: number, held: ReadonlySet<Session>): Promise<void> {
+    const needed = this.#highestExecutionSeq;
+    const filled = await this.#fillHeld(held, 'execution sweep after reconnect', (userId, sessions) =>
+      this.#history(userId, Math.max(after, Math.min(...sessions.map((session) => session.executionsFrom))), needed, REPAIR_HOLD_MS),
+    );
+    // the sessions that joined meanwhile or could not be filled: the plain sweep
+    await this.#sweepExecutions(after, filled);
   }
 
   /** The feed went down (or a connect attempt failed). */
@@ -614,11 +649,11 @@ export class Hub {
     if (this.#highestExecutionSeq > 0) this.#feedLostAtSeq ??= this.#highestExecutionSeq;
   }
 
-  async #sweepExecutions(after: number): Promise<void> {
+  async #sweepExecutions(after: number, skip: ReadonlySet<Session> = new Set()): Promise<void> {
     this.stats.sweeps++;
     for (const sessions of [...this.#executionSessions.values()]) {
       for (const session of [...sessions]) {
-        if (session.closed) continue;
+        if (session.closed || skip.has(session)) continue;
         try {
           const reports = await this.#history(session.userId!, Math.max(after, session.executionsFrom), 0);
           if (session.closed || !session.channels.has('executions')) continue;
