@@ -11,6 +11,7 @@ import { brokerNames } from '../mq/envelope.ts';
 import { KafkaPublisher } from '../mq/adapters/kafka-publisher.ts';
 import { RabbitPublisher } from '../mq/adapters/rabbitmq-publisher.ts';
 import { RedisPublisher } from '../mq/adapters/redis-publisher.ts';
+import { lastLoggedSeq } from '../mq/event-log/reader.ts';
 import { eventLogDirOf } from '../mq/event-log/segment-format.ts';
 import { PublishLoop } from '../mq/publish-loop.ts';
 import type { BrokerName, BrokerPublisher } from '../mq/publisher.ts';
@@ -21,7 +22,7 @@ export function brokerPublisher(name: BrokerName, config: Config): BrokerPublish
   const names = brokerNames(config.BROKER_NAMESPACE);
   switch (name) {
     case 'redis':
-      return new RedisPublisher({ url: config.REDIS_URL, stream: names.stream, commandTimeoutMs: config.PUBLISH_TIMEOUT_MS });
+      return new RedisPublisher({ url: config.REDIS_URL, stream: names.stream, commandTimeoutMs: config.PUBLISH_TIMEOUT_MS, logEnd: () => lastLoggedSeq(eventLogDirOf(config.DATA_DIR)) });
     case 'kafka':
       return new KafkaPublisher({
         brokers: config.KAFKA_BROKERS.split(',').map((broker) => broker.trim()),

@@ -11,13 +11,16 @@
  * the stream's last-generated-id; if it is behind what this publisher sent, it asks the loop to
  * resend from there (RewindRequired).
  *
- * The other way round is refused: a stream that already holds seqs beyond everything this
- * publisher is sending belongs to another exchange — another DATA_DIR whose journal started again
- * at seq 1 on the same brokers and namespace. Its "duplicates" would be this exchange's events
- * dropped in silence (the persister, the history and the resume would never see them), so the
- * publish fails with ForeignStreamError, says so in /ready, and is retried until an operator gives
- * this exchange its own BROKER_NAMESPACE or removes the stream. (A resend after a crash never holds
- * more than the batch being resent: it re-reads the log from its cursor.)
+ * The other way round is refused: a stream that holds seqs beyond the batch being sent may be a
+ * resend after a crash (the cursor is saved at most every 50 ms, so several confirmed batches can
+ * be sent again) — or another exchange's: another DATA_DIR whose journal started again at seq 1 on
+ * the same brokers and namespace, whose "duplicates" would be this exchange's events dropped in
+ * silence. Told apart by the entry at this batch's first seq: the same JSON is a resend (encoding
+ * is deterministic); another JSON is another exchange's. When that entry is gone (the persister
+ * trims what it has committed), a stream ahead of everything this exchange's event log holds
+ * (`logEnd`) is another exchange's. Then the publish fails with ForeignStreamError, /ready says
+ * so, and it is retried until an operator gives this exchange its own BROKER_NAMESPACE or removes
+ * the stream.
  */
 import { Redis } from 'ioredis';
 import { REDIS_STREAM, type Envelope } from '../envelope.ts';
@@ -28,6 +31,8 @@ export interface RedisPublisherOptions {
   readonly url: string;
   readonly stream?: string;
   readonly commandTimeoutMs?: number;
+  /** the last seq this exchange's event log holds (ops/publisher.ts reads it from the log) */
+  readonly logEnd?: () => number;
 }
 
 /** KEYS[1] = stream; ARGV = id, envelope, id, envelope, …; returns the number of duplicates skipped */
@@ -45,7 +50,7 @@ return duplicates`;
 export class ForeignStreamError extends Error {
   constructor(stream: string, held: number, sending: number) {
     super(
-      `stream ${stream} already holds seqs up to ${held}, beyond this exchange's ${sending}: it belongs to another exchange (another DATA_DIR on the same brokers) — ` +
+      `stream ${stream} already holds seqs up to ${held}, and not this exchange's (whose log ends at ${sending}): it belongs to another exchange (another DATA_DIR on the same brokers) — ` +
         'give this one its own BROKER_NAMESPACE (and DATABASE_URL), or delete the stream if that exchange is gone; nothing is published until then',
     );
     this.name = 'ForeignStreamError';
@@ -80,7 +85,7 @@ export class RedisPublisher implements BrokerPublisher {
       const expected = envelopes[0]!.prev_seq;
       if (held < expected) throw new RewindRequired(held, `stream ${this.#stream} ends at seq ${held} but ${expected} was confirmed (Redis lost data)`);
       const sending = envelopes[envelopes.length - 1]!.seq;
-      if (held > sending) throw new ForeignStreamError(this.#stream, held, sending);
+      if (held > sending && (await this.#heldByAnother(client, envelopes[0]!, held))) throw new ForeignStreamError(this.#stream, held, this.#options.logEnd?.() ?? sending);
       this.#checkHeld = false;
     }
     const args: string[] = new Array(envelopes.length * 2);
@@ -132,6 +137,14 @@ export class RedisPublisher implements BrokerPublisher {
       throw error;
     }
     return client as BatchingRedis;
+  }
+
+  /** true when the stream's entries beyond this batch are not this exchange's (see the file comment) */
+  async #heldByAnother(client: Redis, first: Envelope, held: number): Promise<boolean> {
+    const entries = (await client.xrange(this.#stream, `${first.seq}-0`, `${first.seq}-0`)) as Array<[string, string[]]>;
+    const stored = entries[0]?.[1];
+    if (stored) return stored[1] !== JSON.stringify(first);
+    return this.#options.logEnd !== undefined && held > this.#options.logEnd();
   }
 
   async #lastGeneratedSeq(client: Redis): Promise<number> {

@@ -178,3 +178,19 @@ export class EventLogReader {
     this.#segment = undefined;
   }
 }
+
+/**
+ * The last seq the event log in `dir` holds (0 when empty), read from its newest segment — for a
+ * publisher that must tell a broker's data from another exchange's (mq/adapters/redis-publisher.ts).
+ */
+export function lastLoggedSeq(dir: string): number {
+  const newest = listEventSegments(dir).at(-1);
+  if (!newest) return 0;
+  const reader = new EventLogReader(dir, newest.firstSeq);
+  try {
+    while (reader.read(10_000).records.length > 0);
+    return reader.readThrough;
+  } finally {
+    reader.close();
+  }
+}
