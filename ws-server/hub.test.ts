@@ -214,6 +214,32 @@ describe('Hub', () => {
     expect(hub.stats.chainGaps).toBe(1);
   });
 
+  it('a hold that was overtaken by an unsubscribe and a resume does not release the resume\'s list: still in seq order', async () => {
+    const calls: Array<{ after: number; resolve: (answer: { reports: StoredReport[]; completeThrough: number }) => void }> = [];
+    const stored = (from: number, to: number): StoredReport[] => Array.from({ length: to - from + 1 }, (_, index) => ({ seq: from + index, json: JSON.stringify(execution(from + index, 1)) }));
+    const hub = hubWith({ after: (_user, after) => new Promise((resolve) => calls.push({ after, resolve })) });
+    hub.onMessage('execution.BTC-KRW', [execution(10, 1)]); // handled before the client came
+    const peer = new FakePeer();
+    const session = hub.open(peer);
+    hub.message(session, JSON.stringify({ op: 'auth', api_key: 'u1', timestamp: 1, signature: 'x' }));
+    await tick();
+    hub.message(session, JSON.stringify({ op: 'subscribe', channels: ['executions'] }));
+    await tick();
+    hub.onMessage('execution.BTC-KRW', [execution(13, 1, 'BTC-KRW', 12)]); // 11 and 12 lost: a hold, the repair reads
+    await tick();
+    hub.message(session, JSON.stringify({ op: 'unsubscribe', channels: ['executions'] }));
+    hub.message(session, JSON.stringify({ op: 'subscribe', channels: ['executions'], resume_from_seq: 5 }));
+    await tick();
+    expect(calls.map((call) => call.after)).toEqual([10, 5]); // the repair's read, then the resume's
+    calls[0]!.resolve({ reports: stored(11, 12), completeThrough: 13 }); // the repair answers first
+    await tick();
+    hub.onMessage('execution.BTC-KRW', [execution(14, 1, 'BTC-KRW', 13)]);
+    calls[1]!.resolve({ reports: stored(6, 13), completeThrough: 14 });
+    await tick();
+    await tick();
+    expect(peer.frames.filter((frame) => frame.type === 'Execution').map((frame) => frame.seq)).toEqual([6, 7, 8, 9, 10, 11, 12, 13, 14]);
+  });
+
   it('a hole the history cannot fill within 2 s: the held live reports go out, the missing ones follow when it can', async () => {
     let complete = false;
     const stored: StoredReport[] = [3, 4].map((seq) => ({ seq, json: JSON.stringify(execution(seq, 1, 'ETH-KRW')) }));

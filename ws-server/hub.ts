@@ -454,6 +454,8 @@ export class Hub {
    */
   #holdForCatchUp(session: Session, frame: ExecutionFrame): void {
     if (session.closed || !session.catchingUp) return;
+    // a report already on the socket (a sweep or a repair reading the history again) is not held, and not counted
+    if (session.sentExecutions.has(frame.seq)) return;
     if (session.catchingUp.length >= this.limits.maxCatchUpReports) {
       this.stats.catchUpOverflows++;
       session.peer.close(1013, 'too many execution reports during the resume: reconnect and resume from your last seq');
@@ -463,12 +465,23 @@ export class Hub {
     session.catchingUp.push(frame);
   }
 
-  /** Ends a hold for repair: the held live reports and the repaired ones, merged in seq order. */
-  #releaseHeld(session: Session, repaired: readonly ExecutionFrame[]): void {
-    const waiting = session.catchingUp;
-    if (!waiting || session.closed || !session.channels.has('executions')) return;
+  /**
+   * Ends a hold: the held live reports and the repaired ones, merged in seq order — if the session
+   * still holds the list this hold created. One unsubscribed and subscribed again meanwhile holds
+   * another (a resume's, or another hold's): the repaired reports join that one, which its owner
+   * releases in order; with none, they go out as they are.
+   */
+  #releaseHeld(session: Session, list: ExecutionFrame[], repaired: readonly ExecutionFrame[]): void {
+    if (session.closed || !session.channels.has('executions')) return;
+    if (session.catchingUp !== list) {
+      for (const frame of repaired) {
+        if (session.catchingUp) this.#holdForCatchUp(session, frame);
+        else this.#sendExecution(session, frame);
+      }
+      return;
+    }
     session.catchingUp = undefined;
-    for (const frame of [...repaired, ...waiting].sort((a, b) => a.seq - b.seq)) this.#sendExecution(session, frame);
+    for (const frame of [...repaired, ...list].sort((a, b) => a.seq - b.seq)) this.#sendExecution(session, frame);
   }
 
   /** Sends the history, then what arrived live meanwhile: each seq after `afterSeq` once, in seq order. */
@@ -497,14 +510,18 @@ export class Hub {
     void this.#repairExecutionGap(symbol, after, through, this.#holdAll());
   }
 
-  /** Every executions subscriber's live reports wait in its resume list from now on (one already resuming keeps its own). */
-  #holdAll(): Set<Session> {
-    const held = new Set<Session>();
+  /**
+   * Every executions subscriber's live reports wait in a list of their own from now on (one already
+   * resuming or held keeps its list). Returns each held session with the list this hold created.
+   */
+  #holdAll(): Map<Session, ExecutionFrame[]> {
+    const held = new Map<Session, ExecutionFrame[]>();
     for (const sessions of this.#executionSessions.values()) {
       for (const session of sessions) {
-        if (session.closed || session.catchingUp) continue; // a resume in progress merges what is found into its own list
-        session.catchingUp = [];
-        held.add(session);
+        if (session.closed || session.catchingUp) continue; // a resume or hold in progress: what is found joins its list
+        const list: ExecutionFrame[] = [];
+        session.catchingUp = list;
+        held.set(session, list);
       }
     }
     return held;
@@ -516,10 +533,10 @@ export class Hub {
    * fails (the history not there within its wait) releases the held reports alone. Resolves with
    * the sessions that were filled.
    */
-  async #fillHeld(held: ReadonlySet<Session>, what: string, read: (userId: number, sessions: readonly Session[]) => Promise<ExecutionFrame[]>): Promise<Set<Session>> {
+  async #fillHeld(held: ReadonlyMap<Session, ExecutionFrame[]>, what: string, read: (userId: number, sessions: readonly Session[]) => Promise<ExecutionFrame[]>): Promise<Set<Session>> {
     const filled = new Set<Session>();
     const heldByUser = new Map<number, Session[]>();
-    for (const session of held) heldByUser.set(session.userId!, [...(heldByUser.get(session.userId!) ?? []), session]);
+    for (const session of held.keys()) heldByUser.set(session.userId!, [...(heldByUser.get(session.userId!) ?? []), session]);
     const users = [...heldByUser];
     const worker = async (): Promise<void> => {
       for (let next = users.shift(); next; next = users.shift()) {
@@ -527,12 +544,12 @@ export class Hub {
         try {
           const found = await read(userId, sessions);
           for (const session of sessions) {
-            this.#releaseHeld(session, found.filter((frame) => frame.seq > session.executionsFrom));
+            this.#releaseHeld(session, held.get(session)!, found.filter((frame) => frame.seq > session.executionsFrom));
             filled.add(session);
           }
         } catch (error) {
           this.#options.onError?.(what, error);
-          for (const session of sessions) this.#releaseHeld(session, []); // live reports wait no longer
+          for (const session of sessions) this.#releaseHeld(session, held.get(session)!, []); // live reports wait no longer
         }
       }
     };
@@ -540,7 +557,7 @@ export class Hub {
     return filled;
   }
 
-  async #repairExecutionGap(symbol: string, after: number, through: number, held: ReadonlySet<Session>): Promise<void> {
+  async #repairExecutionGap(symbol: string, after: number, through: number, held: ReadonlyMap<Session, ExecutionFrame[]>): Promise<void> {
     // first the held sessions — their live reports wait for this
     const repaired = await this.#fillHeld(held, 'execution gap repair', async (userId) =>
       (await this.#history(userId, after, through, REPAIR_HOLD_MS)).filter((frame) => frame.symbol === symbol && frame.seq <= through),
@@ -635,7 +652,7 @@ export class Hub {
     for (const delay of [10_000, 30_000]) this.#timers.setTimeout(() => void this.#sweepExecutions(from), delay);
   }
 
-  async #sweepHeld(after: number, held: ReadonlySet<Session>): Promise<void> {
+  async #sweepHeld(after: number, held: ReadonlyMap<Session, ExecutionFrame[]>): Promise<void> {
     const needed = this.#highestExecutionSeq;
     const filled = await this.#fillHeld(held, 'execution sweep after reconnect', (userId, sessions) =>
       this.#history(userId, Math.max(after, Math.min(...sessions.map((session) => session.executionsFrom))), needed, REPAIR_HOLD_MS),

@@ -15,8 +15,8 @@
  * resend after a crash (the cursor is saved at most every 50 ms, so several confirmed batches can
  * be sent again) — or another exchange's: another DATA_DIR whose journal started again at seq 1 on
  * the same brokers and namespace, whose "duplicates" would be this exchange's events dropped in
- * silence. Told apart by the entry at this batch's first seq: the same JSON is a resend (encoding
- * is deterministic); another JSON is another exchange's. When that entry is gone (the persister
+ * silence. Told apart by the entry at this batch's first seq: the same event (type and engine
+ * timestamp) is a resend; another is another exchange's. When that entry is gone (the persister
  * trims what it has committed), a stream ahead of everything this exchange's event log holds
  * (`logEnd`) is another exchange's. Then the publish fails with ForeignStreamError, /ready says
  * so, and it is retried until an operator gives this exchange its own BROKER_NAMESPACE or removes
@@ -142,8 +142,17 @@ export class RedisPublisher implements BrokerPublisher {
   /** true when the stream's entries beyond this batch are not this exchange's (see the file comment) */
   async #heldByAnother(client: Redis, first: Envelope, held: number): Promise<boolean> {
     const entries = (await client.xrange(this.#stream, `${first.seq}-0`, `${first.seq}-0`)) as Array<[string, string[]]>;
-    const stored = entries[0]?.[1];
-    if (stored) return stored[1] !== JSON.stringify(first);
+    const stored = entries[0]?.[1]?.[1];
+    if (stored !== undefined) {
+      // the same event: same type and engine timestamp at that seq (fields a later build may encode differently are not compared)
+      let entry: { type?: unknown; seq?: unknown; timestamp?: unknown } = {};
+      try {
+        entry = JSON.parse(stored) as typeof entry;
+      } catch {
+        return true;
+      }
+      return entry.type !== first.type || entry.seq !== first.seq || entry.timestamp !== first.timestamp;
+    }
     return this.#options.logEnd !== undefined && held > this.#options.logEnd();
   }
 

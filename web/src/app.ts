@@ -280,6 +280,7 @@ export async function startPage(): Promise<void> {
   const freshness = new FeedFreshness();
   let freshSymbol = store.state.symbol;
   let lastStaleToast = 0;
+  let lastSwitch = 0;
   setInterval(() => {
     const symbol = store.state.symbol;
     if (symbol !== freshSymbol || store.state.connection !== 'live') {
@@ -292,10 +293,18 @@ export async function startPage(): Promise<void> {
         if (symbol !== store.state.symbol || store.state.connection !== 'live') return;
         if (!freshness.check(rest.symbol_seq, feed.bookSeq)) return;
         freshness.reset();
-        if (Date.now() - lastStaleToast > 60_000) {
-          lastStaleToast = Date.now();
-          toast('The live feed fell behind the exchange; switching to another server.', 'error');
+        // one switch per minute at most: when every server is behind (RabbitMQ or its publisher
+        // catching up), hopping between them only adds reconnects
+        if (Date.now() - lastSwitch < 60_000) {
+          if (Date.now() - lastStaleToast > 60_000) {
+            lastStaleToast = Date.now();
+            toast('The live feed is behind the exchange on every server; it catches up by itself.', 'error');
+          }
+          return;
         }
+        lastSwitch = Date.now();
+        lastStaleToast = lastSwitch;
+        toast('The live feed fell behind the exchange; switching to another server.', 'error');
         feed.switchServer();
       },
       () => {},
