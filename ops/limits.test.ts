@@ -258,11 +258,13 @@ describe('sequencer queue full (SEQUENCER_MAX_PENDING 50)', () => {
 
     // Order ids are gap-free journal seqs: exactly one seq per 200, none for a 503.
     const after = await harness.state();
-    expect(after.last_seq).toBe(before.last_seq + okIndexes.length);
+    // (besides the core's own Ticks: resting orders move the best bid/ask, and a Ticker falls due a second later)
+    const tickSeqs = new Set(readJournalRecords(harness.dataDir, before.last_seq + 1).filter((record) => record.command.type === 'Tick').map((record) => String(record.seq)));
+    expect(after.last_seq).toBe(before.last_seq + okIndexes.length + tickSeqs.size);
     expect(after.pending).toBe(0);
     const depthMetric = /^xtrader_sequencer_queue_depth (\d+)/m.exec((await send(harness.agent, harness.port, 'GET', '/metrics', {})).text)?.[1];
     console.log(`after the burst: /admin/state pending ${after.pending}, /metrics xtrader_sequencer_queue_depth ${depthMetric} (read when scraped)`);
-    for (let seq = before.last_seq + 1; seq <= after.last_seq; seq++) expect(ids.has(String(seq)), `seq ${seq} is an acknowledged order`).toBe(true);
+    for (let seq = before.last_seq + 1; seq <= after.last_seq; seq++) if (!tickSeqs.has(String(seq))) expect(ids.has(String(seq)), `seq ${seq} is an acknowledged order`).toBe(true);
 
     // Every 200 exists with what was sent.
     const checks = new Map<number, Answer>();
@@ -292,7 +294,11 @@ describe('sequencer queue full (SEQUENCER_MAX_PENDING 50)', () => {
       expect(retry.status, retry.text).toBe(200);
       expect(parse(retry.text).duplicate, `retry of 503'd burst-${index} is placed now`).toBeUndefined();
     }
-    expect((await harness.state()).last_seq).toBe(after.last_seq + retried.length);
+    // one journaled command per retry — besides the core's own Ticks (a Ticker falls due about a
+    // second after the burst's trades; one landed among the retries in a fresh-clone run)
+    const since = readJournalRecords(harness.dataDir, after.last_seq + 1).filter((record) => record.command.type !== 'Tick');
+    expect(since.length).toBe(retried.length);
+    expect((await harness.state()).last_seq).toBeGreaterThanOrEqual(after.last_seq + retried.length);
   }, 60_000);
 });
 
