@@ -111,6 +111,40 @@ function hubWith(history: ExecutionHistory, depth: DepthSnapshot = { symbol_seq:
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 
+/** A connection of user 1 (key `u1`), authenticated and subscribed to its executions. */
+async function executionsSubscriber(hub: Hub): Promise<{ peer: FakePeer; session: ReturnType<Hub['open']> }> {
+  const peer = new FakePeer();
+  const session = hub.open(peer);
+  hub.message(session, JSON.stringify({ op: 'auth', api_key: 'u1', timestamp: 1, signature: 'x' }));
+  await tick();
+  hub.message(session, JSON.stringify({ op: 'subscribe', channels: ['executions'] }));
+  await tick();
+  return { peer, session };
+}
+
+
+/**
+ * A hub with immediate timers and a subscriber of user 1 who got reports 4 (before subscribing)
+ * and 5; then the feed drops and comes back (what the lost queue held is only in the history).
+ */
+async function reconnectedHub(stored: StoredReport[], completeThrough: number) {
+  const soon = { setTimeout: (callback: () => void) => setTimeout(callback, 0), clearTimeout: () => {}, now: () => Date.now() };
+  const hub = new Hub({
+    symbols: ['BTC-KRW', 'ETH-KRW'],
+    auth: { authenticate: async (apiKey) => ({ userId: 1, apiKey }) },
+    history: { after: async (_user, after) => ({ reports: stored.filter((report) => report.seq > after), completeThrough }) },
+    depth: { depth: async () => ({ symbol_seq: 0, bids: [], asks: [] }) },
+    timers: soon,
+  });
+  hub.onMessage('execution.BTC-KRW', [execution(4, 1)]);
+  const { peer } = await executionsSubscriber(hub);
+  hub.onMessage('execution.BTC-KRW', [execution(5, 1, 'BTC-KRW', 4)]);
+  hub.onFeedDisconnected();
+  hub.onFeedConnected();
+  return { hub, seqs: () => peer.frames.filter((frame) => frame.type === 'Execution').map((frame) => frame.seq) };
+}
+
+
 describe('Hub', () => {
   it('sends execution reports to their owner only, without prev_seq', async () => {
     const hub = hubWith({ after: async () => ({ reports: [], completeThrough: 0 }) });
@@ -198,12 +232,7 @@ describe('Hub', () => {
   it('a hole in an execution chain is filled from the history', async () => {
     const stored: StoredReport[] = [3, 4].map((seq) => ({ seq, json: JSON.stringify(execution(seq, 1, 'ETH-KRW')) }));
     const hub = hubWith({ after: async (_user, after) => ({ reports: stored.filter((report) => report.seq > after), completeThrough: 4 }) });
-    const peer = new FakePeer();
-    const session = hub.open(peer);
-    hub.message(session, JSON.stringify({ op: 'auth', api_key: 'u1', timestamp: 1, signature: 'x' }));
-    await tick();
-    hub.message(session, JSON.stringify({ op: 'subscribe', channels: ['executions'] }));
-    await tick();
+    const { peer } = await executionsSubscriber(hub);
     hub.onMessage('execution.ETH-KRW', [execution(2, 1, 'ETH-KRW', 0)]);
     hub.onMessage('execution.ETH-KRW', [execution(6, 1, 'ETH-KRW', 4)]); // 3 and 4 lost on the way
     hub.onMessage('execution.BTC-KRW', [execution(7, 1, 'BTC-KRW', 0)]); // live while the hole is read
@@ -219,12 +248,7 @@ describe('Hub', () => {
     const stored = (from: number, to: number): StoredReport[] => Array.from({ length: to - from + 1 }, (_, index) => ({ seq: from + index, json: JSON.stringify(execution(from + index, 1)) }));
     const hub = hubWith({ after: (_user, after) => new Promise((resolve) => calls.push({ after, resolve })) });
     hub.onMessage('execution.BTC-KRW', [execution(10, 1)]); // handled before the client came
-    const peer = new FakePeer();
-    const session = hub.open(peer);
-    hub.message(session, JSON.stringify({ op: 'auth', api_key: 'u1', timestamp: 1, signature: 'x' }));
-    await tick();
-    hub.message(session, JSON.stringify({ op: 'subscribe', channels: ['executions'] }));
-    await tick();
+    const { peer, session } = await executionsSubscriber(hub);
     hub.onMessage('execution.BTC-KRW', [execution(13, 1, 'BTC-KRW', 12)]); // 11 and 12 lost: a hold, the repair reads
     await tick();
     hub.message(session, JSON.stringify({ op: 'unsubscribe', channels: ['executions'] }));
@@ -244,12 +268,7 @@ describe('Hub', () => {
     let complete = false;
     const stored: StoredReport[] = [3, 4].map((seq) => ({ seq, json: JSON.stringify(execution(seq, 1, 'ETH-KRW')) }));
     const hub = hubWith({ after: async (_user, after) => ({ reports: complete ? stored.filter((report) => report.seq > after) : [], completeThrough: complete ? 4 : 2 }) });
-    const peer = new FakePeer();
-    const session = hub.open(peer);
-    hub.message(session, JSON.stringify({ op: 'auth', api_key: 'u1', timestamp: 1, signature: 'x' }));
-    await tick();
-    hub.message(session, JSON.stringify({ op: 'subscribe', channels: ['executions'] }));
-    await tick();
+    const { peer } = await executionsSubscriber(hub);
     hub.onMessage('execution.ETH-KRW', [execution(2, 1, 'ETH-KRW', 0)]);
     hub.onMessage('execution.ETH-KRW', [execution(6, 1, 'ETH-KRW', 4)]);
     const seqs = () => peer.frames.filter((frame) => frame.type === 'Execution').map((frame) => frame.seq);
@@ -306,54 +325,19 @@ describe('Hub', () => {
   });
 
   it('after a feed reconnect, executions subscribers are swept from the history: what the lost queue held arrives once', async () => {
-    const stored: StoredReport[] = [5, 6, 7].map((seq) => ({ seq, json: JSON.stringify(execution(seq, 1)) }));
-    const soon = { setTimeout: (callback: () => void) => setTimeout(callback, 0), clearTimeout: () => {}, now: () => Date.now() };
-    const hub = new Hub({
-      symbols: ['BTC-KRW'],
-      auth: { authenticate: async (apiKey) => ({ userId: 1, apiKey }) },
-      history: { after: async (_user, after) => ({ reports: stored.filter((report) => report.seq > after), completeThrough: 7 }) },
-      depth: { depth: async () => ({ symbol_seq: 0, bids: [], asks: [] }) },
-      timers: soon,
-    });
-    hub.onMessage('execution.BTC-KRW', [execution(4, 1)]);
-    const peer = new FakePeer();
-    const session = hub.open(peer);
-    hub.message(session, JSON.stringify({ op: 'auth', api_key: 'u1', timestamp: 1, signature: 'x' }));
-    await tick();
-    hub.message(session, JSON.stringify({ op: 'subscribe', channels: ['executions'] }));
-    await tick();
-    hub.onMessage('execution.BTC-KRW', [execution(5, 1, 'BTC-KRW', 4)]);
-    hub.onFeedDisconnected(); // 6 and 7 were in the queue the broker lost; the routing key stays quiet
-    hub.onFeedConnected();
+    // 6 and 7 were in the queue the broker lost; the routing key stays quiet
+    const { hub, seqs } = await reconnectedHub([5, 6, 7].map((seq) => ({ seq, json: JSON.stringify(execution(seq, 1)) })), 7);
     await new Promise((resolve) => setTimeout(resolve, 20));
     hub.onMessage('execution.BTC-KRW', [execution(7, 1, 'BTC-KRW', 6)]); // 7 resent by the publisher after all
-    const seqs = peer.frames.filter((frame) => frame.type === 'Execution').map((frame) => frame.seq);
-    expect(seqs).toEqual([5, 6, 7]);
+    expect(seqs()).toEqual([5, 6, 7]);
     expect(hub.stats.sweeps).toBe(3);
   });
 
   it('live reports after a feed reconnect wait for the first sweep, so what it finds still comes first, in seq order', async () => {
-    const stored: StoredReport[] = [5, 6, 7, 8].map((seq) => ({ seq, json: JSON.stringify(execution(seq, 1, seq === 8 ? 'ETH-KRW' : 'BTC-KRW')) }));
-    const soon = { setTimeout: (callback: () => void) => setTimeout(callback, 0), clearTimeout: () => {}, now: () => Date.now() };
-    const hub = new Hub({
-      symbols: ['BTC-KRW', 'ETH-KRW'],
-      auth: { authenticate: async (apiKey) => ({ userId: 1, apiKey }) },
-      history: { after: async (_user, after) => ({ reports: stored.filter((report) => report.seq > after), completeThrough: 8 }) },
-      depth: { depth: async () => ({ symbol_seq: 0, bids: [], asks: [] }) },
-      timers: soon,
-    });
-    hub.onMessage('execution.BTC-KRW', [execution(4, 1)]);
-    const peer = new FakePeer();
-    const session = hub.open(peer);
-    hub.message(session, JSON.stringify({ op: 'auth', api_key: 'u1', timestamp: 1, signature: 'x' }));
-    await tick();
-    hub.message(session, JSON.stringify({ op: 'subscribe', channels: ['executions'] }));
-    await tick();
-    hub.onMessage('execution.BTC-KRW', [execution(5, 1, 'BTC-KRW', 4)]);
-    hub.onFeedDisconnected(); // 6 and 7 (BTC-KRW) were in the queue the broker lost, and that routing key stays quiet
-    hub.onFeedConnected();
+    // 6 and 7 (BTC-KRW) were in the queue the broker lost, and that routing key stays quiet
+    const stored = [5, 6, 7, 8].map((seq) => ({ seq, json: JSON.stringify(execution(seq, 1, seq === 8 ? 'ETH-KRW' : 'BTC-KRW')) }));
+    const { hub, seqs } = await reconnectedHub(stored, 8);
     hub.onMessage('execution.ETH-KRW', [execution(8, 1, 'ETH-KRW', 0)]); // live on the new queue before the sweep: no hole shows
-    const seqs = () => peer.frames.filter((frame) => frame.type === 'Execution').map((frame) => frame.seq);
     expect(seqs(), '8 waits for the sweep').toEqual([5]);
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(seqs()).toEqual([5, 6, 7, 8]);
