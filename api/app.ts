@@ -58,22 +58,22 @@ export function errorAnswer(deps: ApiDeps, error: unknown, method: string, path:
   return { status: 500, headers: {}, body: new ApiError('INTERNAL').body() };
 }
 
-const fastPaths = new WeakMap<Hono<AppEnv>, OrderFastPath>();
-
-/**
- * The POST /v1/order fast path of an app made by createApi: a node:http handler that answers the
- * common case (Content-Length body, plain header values) exactly as the app would, without the
- * Hono and adapter layers; it returns false, touching nothing, for anything else.
- */
-export function orderFastPath(app: Hono<AppEnv>): OrderFastPath | undefined {
-  return fastPaths.get(app);
+/** What createApi builds: the app, and the fast path that shares its verifier and order placer. */
+export interface Api {
+  /** the HTTP API as a Hono app that never listens: ops/core.ts serves it with @hono/node-server, tests call `app.request()` */
+  readonly app: Hono<AppEnv>;
+  /**
+   * POST /v1/order as a node:http handler for the server to try before the app: it answers the
+   * common case (Content-Length body, plain header values) exactly as the app would, without the
+   * Hono and adapter layers, and returns false, touching nothing, for anything else. It must serve
+   * beside this very app: the two share the replay cache of signatures and the in-flight
+   * client_order_ids.
+   */
+  readonly orderFastPath: OrderFastPath;
 }
 
-/**
- * The HTTP API as a Hono app that never listens: ops/core.ts serves it with @hono/node-server,
- * tests call `app.request()`. Routes and shapes: ARCHITECTURE.md § HTTP API and /openapi.json.
- */
-export function createApi(deps: ApiDeps): Hono<AppEnv> {
+/** The HTTP API. Routes and shapes: ARCHITECTURE.md § HTTP API and /openapi.json. */
+export function createApi(deps: ApiDeps): Api {
   const app = new Hono<AppEnv>();
   const views = new Views(deps.engineConfig);
   const now = deps.now ?? Date.now;
@@ -93,7 +93,7 @@ export function createApi(deps: ApiDeps): Hono<AppEnv> {
   // Signed, per-user routes.
   const verifier = new SignedRequestVerifier(deps);
   const placeOrder = orderPlacer(deps);
-  fastPaths.set(app, createOrderFastPath(verifier, placeOrder, (error, method, path) => errorAnswer(deps, error, method, path)));
+  const orderFastPath = createOrderFastPath(verifier, placeOrder, (error, method, path) => errorAnswer(deps, error, method, path));
   const signed = signedRequests(verifier);
   app.use('/v1/order', signed);
   app.use('/v1/order/*', signed);
@@ -155,5 +155,5 @@ export function createApi(deps: ApiDeps): Hono<AppEnv> {
   app.get('/asyncapi.json', (c) => c.json(asyncApi));
   app.get('/docs', (c: Context) => c.html(docsPage()));
   webRoutes(app, deps);
-  return app;
+  return { app, orderFastPath };
 }

@@ -191,7 +191,7 @@ describe('GET /asyncapi.json', () => {
     adminToken: 'test-admin-token-0123456789',
     rateLimits: { ordersPerSecond: 10, requestsPerMinute: 100 },
   } as unknown as ApiDeps;
-  const app = createApi(stubs);
+  const { app } = createApi(stubs);
 
   it('serves the document without authentication, next to /openapi.json', async () => {
     const response = await app.request('/asyncapi.json');

@@ -60,7 +60,7 @@ beforeAll(async () => {
 
 /** A second app on api's sequencer (same users and keys) whose engine read misses every client_order_id. */
 function blindApi(): Pick<TestApi, 'signed'> {
-  const app = createApi({
+  const { app } = createApi({
     sequencer: withoutClientOrderIds(api.sequencer),
     engineConfig: DEFAULT_ENGINE_CONFIG,
     credentials: new CredentialStore(pool, new SecretBox(Buffer.alloc(32, 7))),

@@ -10,7 +10,6 @@ import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { orderFastPath } from './app.ts';
 import { signRequest } from './signature.ts';
 import { startTestApi, testPool, type TestApi } from './test-support.ts';
 
@@ -34,7 +33,7 @@ const sides: Side[] = [];
 async function side(fast: boolean, overrides: Parameters<typeof startTestApi>[1] = {}): Promise<Side> {
   const api = await startTestApi(pool, overrides);
   const hono = getRequestListener(api.app.fetch);
-  const fastPath = orderFastPath(api.app)!;
+  const fastPath = api.orderFastPath;
   const state = { fastHandled: 0 };
   const server = createServer((incoming: IncomingMessage, outgoing: ServerResponse) => {
     if (fast && fastPath(incoming, outgoing)) {

@@ -6,7 +6,7 @@ import pg from 'pg';
 import { ensureDatabase, migrate } from '../db/migrate.ts';
 import { DEFAULT_ENGINE_CONFIG, Engine } from '../engine/index.ts';
 import { createSequencer, type Sequencer } from '../sequencer/index.ts';
-import { createApi } from './app.ts';
+import { createApi, type Api } from './app.ts';
 import type { ApiDeps } from './context.ts';
 import { CredentialStore } from './credentials.ts';
 import { EventFeed } from './event-feed.ts';
@@ -33,7 +33,9 @@ export async function testPool(): Promise<pg.Pool> {
 }
 
 export interface TestApi {
-  readonly app: ReturnType<typeof createApi>;
+  readonly app: Api['app'];
+  /** the app's POST /v1/order fast path (api/order-fast-path.test.ts serves it in front of the app) */
+  readonly orderFastPath: Api['orderFastPath'];
   readonly sequencer: Sequencer<Engine>;
   readonly dataDir: string;
   /** the shared test client (api/test-client.ts) on this app; the four below are its methods */
@@ -56,7 +58,7 @@ export async function startTestApi(pool: pg.Pool, overrides: Partial<ApiDeps> = 
     ...(options.maxPending !== undefined ? { maxPending: options.maxPending } : {}),
   });
   if (options.open !== false) await sequencer.open();
-  const app = createApi({
+  const { app, orderFastPath } = createApi({
     sequencer,
     engineConfig: DEFAULT_ENGINE_CONFIG,
     credentials: new CredentialStore(pool, new SecretBox(Buffer.alloc(32, 7))),
@@ -71,6 +73,7 @@ export async function startTestApi(pool: pg.Pool, overrides: Partial<ApiDeps> = 
   const client = new TestClient((route, init) => Promise.resolve(app.request(route, init)), ADMIN_TOKEN);
   return {
     app,
+    orderFastPath,
     sequencer,
     dataDir,
     client,

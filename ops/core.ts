@@ -13,7 +13,7 @@ import { createServer, type Server } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import pg from 'pg';
 import { pino, type Logger } from 'pino';
-import { createApi, orderFastPath } from '../api/app.ts';
+import { createApi, type Api } from '../api/app.ts';
 import { admitRequests } from './http-limits.ts';
 import { CredentialStore } from '../api/credentials.ts';
 import { EventFeed } from '../api/event-feed.ts';
@@ -157,7 +157,7 @@ export async function startCore(config: Config, options: CoreOptions = {}): Prom
     logger.warn({ apiKey, userId }, 'API key exists but its secret does not open with this SECRET_ENCRYPTION_KEY / secret-key file: answered 401 INVALID_API_KEY'),
   );
   let recovered = false;
-  const app = createApi({
+  const api = createApi({
     sequencer,
     engineConfig,
     credentials,
@@ -179,7 +179,7 @@ export async function startCore(config: Config, options: CoreOptions = {}): Prom
     logger,
   });
 
-  const server = await listen(app, config.API_HOST, config.API_PORT);
+  const server = await listen(api, config.API_HOST, config.API_PORT);
   const address = server.address() as AddressInfo;
   const url = `http://${config.API_HOST}:${address.port}`;
   logger.info({ url }, 'core listening; recovering');
@@ -229,16 +229,15 @@ export async function startCore(config: Config, options: CoreOptions = {}): Prom
 
 /**
  * Serves the app as @hono/node-server's serve() would (same listener, same server options), with the
- * app's POST /v1/order fast path in front: it answers the common order request itself and leaves
+ * API's POST /v1/order fast path in front: it answers the common order request itself and leaves
  * everything else to the app.
  */
-function listen(app: ReturnType<typeof createApi>, hostname: string, port: number): Promise<Server> {
+function listen({ app, orderFastPath }: Api, hostname: string, port: number): Promise<Server> {
   const honoListener = getRequestListener(app.fetch, { hostname });
-  const fast = orderFastPath(app);
   return new Promise((resolve, reject) => {
     const server = createServer({ keepAliveTimeout: 65_000 } as Parameters<typeof createServer>[0], (incoming, outgoing) => {
       if (!admission.admit(incoming, outgoing)) return;
-      if (fast?.(incoming, outgoing)) return;
+      if (orderFastPath(incoming, outgoing)) return;
       void honoListener(incoming, outgoing);
     });
     const admission = admitRequests(server);
