@@ -1,11 +1,9 @@
 import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { SequencerError } from '../sequencer/index.ts';
 import { adminOnly, SignedRequestVerifier, signedRequests } from './auth.ts';
 import { limitBody } from './body.ts';
-import { StoreUnavailableError } from './credentials.ts';
 import type { ApiDeps, AppEnv } from './context.ts';
-import { ApiError, type ErrorWord } from './errors.ts';
+import { ApiError, apiErrorOfKind } from './errors.ts';
 import { docsPage } from './docs-page.ts';
 import { buildAsyncApi } from './asyncapi.ts';
 import { buildOpenApi } from './openapi.ts';
@@ -18,25 +16,11 @@ import { createOrderFastPath, type OrderFastPath } from './order-fast-path.ts';
 import { orderPlacer, orderRoutes } from './routes-orders.ts';
 import { Views } from './views.ts';
 
-const SEQUENCER_WORDS: Record<string, ErrorWord> = {
-  SEQUENCER_OVERLOADED: 'OVERLOADED',
-  SEQUENCER_NOT_READY: 'NOT_READY',
-  SEQUENCER_CLOSED: 'NOT_READY',
-  SEQUENCER_FAILED: 'OUTCOME_UNKNOWN',
-  INVALID_COMMAND: 'INVALID_COMMAND',
-};
-
 /** Maps anything thrown in a handler to `{error, message}`; only a real bug becomes a 500. */
 function toApiError(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
-  if (error instanceof SequencerError) {
-    const word = SEQUENCER_WORDS[error.code] ?? 'NOT_READY';
-    // A full queue drains within moments: say when to come back, as a 429 does.
-    return new ApiError(word, error.message, word === 'OVERLOADED' ? { 'Retry-After': '1' } : {});
-  }
   if (error instanceof HTTPException && error.status === 413) return new ApiError('BODY_TOO_LARGE');
-  if (error instanceof StoreUnavailableError) return new ApiError('STORE_UNAVAILABLE');
-  return undefined;
+  return apiErrorOfKind(error);
 }
 
 /** What the error handler answers for `error`: status, extra headers, `{error, message}` body. */

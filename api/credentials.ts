@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
+import type { ErrorKind } from '../sequencer/index.ts';
 import type { SecretBox } from './secret-box.ts';
 
 export interface ApiCredential {
@@ -17,6 +18,7 @@ export interface NewUser {
 /** PostgreSQL could not be reached or failed: the API answers 503 (never 500) and nothing changed. */
 export class StoreUnavailableError extends Error {
   override name = 'StoreUnavailableError';
+  readonly kind: ErrorKind = 'unavailable';
 }
 
 async function guarded<T>(work: () => Promise<T>): Promise<T> {

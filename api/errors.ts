@@ -1,4 +1,5 @@
 import { REJECT_CODES, REJECT_MESSAGES, type RejectReason } from '../engine/reject-codes.ts';
+import type { ErrorKind } from '../sequencer/index.ts';
 
 /**
  * Error words the API answers with, `{error, message}`, beside the engine's own reject words
@@ -66,6 +67,30 @@ export class ApiError extends Error {
   body(): ErrorBody {
     return { error: this.word, message: this.message };
   }
+}
+
+/**
+ * The one mapping of error kinds (sequencer/errors.ts) to answers, whoever raised the error: the
+ * word fixes the status (API_ERRORS; INVALID_COMMAND is the engine's 400 word). `ownMessage`: the
+ * error's own message is answered (the sequencer's and the event log's say what is full or failed);
+ * otherwise the word's catalogue message (a store error's would show PostgreSQL's text).
+ */
+const ANSWER_BY_KIND: Readonly<Record<ErrorKind, { word: ErrorWord; ownMessage: boolean; headers?: Readonly<Record<string, string>> }>> = {
+  // A full queue or event log drains within moments: say when to come back, as a 429 does.
+  overloaded: { word: 'OVERLOADED', ownMessage: true, headers: { 'Retry-After': '1' } },
+  not_ready: { word: 'NOT_READY', ownMessage: true },
+  outcome_unknown: { word: 'OUTCOME_UNKNOWN', ownMessage: true },
+  invalid_command: { word: 'INVALID_COMMAND', ownMessage: true },
+  unavailable: { word: 'STORE_UNAVAILABLE', ownMessage: false },
+};
+
+/** The answer to an error that says its kind (any Error with a `kind` of ErrorKind); undefined for any other. */
+export function apiErrorOfKind(error: unknown): ApiError | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const kind = (error as { kind?: unknown }).kind;
+  if (typeof kind !== 'string' || !Object.hasOwn(ANSWER_BY_KIND, kind)) return undefined;
+  const answer = ANSWER_BY_KIND[kind as ErrorKind];
+  return new ApiError(answer.word, answer.ownMessage ? error.message : undefined, { ...answer.headers });
 }
 
 /** All error words with HTTP status, number and default message (for OpenAPI and the uniqueness test). */

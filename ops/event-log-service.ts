@@ -8,7 +8,7 @@ import type { MatchingEngine } from '../engine/index.ts';
 import { CursorStore, type PublisherStatus } from '../mq/event-log/cursor-store.ts';
 import { eventLogDirOf } from '../mq/event-log/segment-format.ts';
 import { EventLogWriter } from '../mq/event-log/writer.ts';
-import { SequencerOverloadedError } from '../sequencer/index.ts';
+import type { ErrorKind } from '../sequencer/index.ts';
 
 export interface EventLogServiceOptions {
   readonly dataDir: string;
@@ -26,10 +26,12 @@ const RETENTION_GRACE_MS = 60_000;
 /** a status file older than this: the publisher process is not running */
 const STATUS_STALE_MS = 5_000;
 
-export class EventLogFullError extends SequencerOverloadedError {
+/** The log reached its disk bound: new commands are refused, as when the sequencer's queue is full, until the publishers catch up. */
+export class EventLogFullError extends Error {
+  override name = 'EventLogFullError';
+  readonly kind: ErrorKind = 'overloaded';
   constructor(bytes: number, max: number) {
-    super(0);
-    this.message = `the event log holds ${bytes} bytes (bound ${max}): publishers are far behind; retry later`;
+    super(`the event log holds ${bytes} bytes (bound ${max}): publishers are far behind; retry later`);
   }
 }
 

@@ -1,12 +1,26 @@
-/** Every error the sequencer hands to callers carries a stable `code` (the API maps codes to HTTP statuses). */
+/**
+ * What a refusal means to whoever asked, whichever part raised it (the sequencer, the core's event
+ * log, the user store). The API answers each kind one way (api/errors.ts, ANSWER_BY_KIND); an error
+ * says its kind in a `kind` field and needs no common base class for it.
+ * - `overloaded`: a bound is reached (queue, event log); nothing changed, retry shortly
+ * - `not_ready`: recovering, closed, or could not open; nothing changed
+ * - `outcome_unknown`: the journal failed; the command may or may not be recorded
+ * - `invalid_command`: the command cannot be journaled (a caller bug); nothing changed
+ * - `unavailable`: a store the request needs cannot be reached; nothing changed
+ */
+export type ErrorKind = 'overloaded' | 'not_ready' | 'outcome_unknown' | 'invalid_command' | 'unavailable';
+
+/** Every error the sequencer hands to callers carries a stable `code` (which error) and a `kind` (what it means to the caller). */
 export abstract class SequencerError extends Error {
   abstract readonly code: string;
+  abstract readonly kind: ErrorKind;
 }
 
 /** The bounded queue is full (`maxPending` commands queued or being written): answer 503, retry later. No state changed. */
 export class SequencerOverloadedError extends SequencerError {
   override name = 'SequencerOverloadedError';
   readonly code = 'SEQUENCER_OVERLOADED';
+  readonly kind = 'overloaded';
   constructor(readonly maxPending: number) {
     super(`sequencer queue is full (${maxPending} commands pending)`);
   }
@@ -16,6 +30,7 @@ export class SequencerOverloadedError extends SequencerError {
 export class SequencerNotReadyError extends SequencerError {
   override name = 'SequencerNotReadyError';
   readonly code = 'SEQUENCER_NOT_READY';
+  readonly kind = 'not_ready';
   constructor(message = 'sequencer is not ready (recovery not finished)') {
     super(message);
   }
@@ -25,6 +40,7 @@ export class SequencerNotReadyError extends SequencerError {
 export class SequencerClosedError extends SequencerError {
   override name = 'SequencerClosedError';
   readonly code = 'SEQUENCER_CLOSED';
+  readonly kind = 'not_ready';
   constructor() {
     super('sequencer is closed');
   }
@@ -38,6 +54,7 @@ export class SequencerClosedError extends SequencerError {
 export class SequencerFailedError extends SequencerError {
   override name = 'SequencerFailedError';
   readonly code = 'SEQUENCER_FAILED';
+  readonly kind = 'outcome_unknown';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }
@@ -47,12 +64,14 @@ export class SequencerFailedError extends SequencerError {
 export class InvalidCommandError extends SequencerError {
   override name = 'InvalidCommandError';
   readonly code = 'INVALID_COMMAND';
+  readonly kind = 'invalid_command';
 }
 
 /** The journal or a snapshot set is damaged in a way recovery must not guess about; the message says which file and where. */
 export class JournalCorruptError extends SequencerError {
   override name = 'JournalCorruptError';
   readonly code = 'JOURNAL_CORRUPT';
+  readonly kind = 'not_ready';
   constructor(
     message: string,
     readonly file: string,
@@ -66,6 +85,7 @@ export class JournalCorruptError extends SequencerError {
 export class DataDirLockedError extends SequencerError {
   override name = 'DataDirLockedError';
   readonly code = 'DATA_DIR_LOCKED';
+  readonly kind = 'not_ready';
   constructor(
     readonly dataDir: string,
     readonly ownerPid: number,

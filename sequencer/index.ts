@@ -13,6 +13,7 @@ export {
   JournalCorruptError,
   DataDirLockedError,
 } from './errors.ts';
+export type { ErrorKind } from './errors.ts';
 export type {
   CommandInput,
   SubmitResult,
