@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { EngineConfig, MatchingEngine } from '../engine/index.ts';
-import type { CommandInput, SubmitResult } from '../sequencer/index.ts';
+import type { EngineConfig } from '../engine/index.ts';
+import type { CommandInput, EngineQueries, SubmitResult } from '../sequencer/index.ts';
 import type { CandlePort } from './candle-port.ts';
 import type { CredentialStore } from './credentials.ts';
 import type { EventFeed } from './event-feed.ts';
@@ -13,8 +13,8 @@ export type ServiceState = 'up' | 'down';
 /** What the API needs from the sequencer (a `Sequencer` from sequencer/ fits). */
 export interface SequencerPort {
   readonly ready: boolean;
-  /** read-only queries only; throws SequencerNotReadyError before recovery finished */
-  readonly engine: MatchingEngine;
+  /** the engine's read side (no apply, no mutation); throws SequencerNotReadyError before recovery finished */
+  readonly queries: EngineQueries;
   readonly lastSeq: number;
   readonly pending: number;
   readonly maxPending: number;

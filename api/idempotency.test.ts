@@ -6,7 +6,8 @@
  */
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_ENGINE_CONFIG, type MatchingEngine } from '../engine/index.ts';
+import { DEFAULT_ENGINE_CONFIG } from '../engine/index.ts';
+import type { EngineQueries } from '../sequencer/index.ts';
 import { createApi } from './app.ts';
 import type { SequencerPort } from './context.ts';
 import { CredentialStore } from './credentials.ts';
@@ -23,9 +24,9 @@ let alice: ApiCredentials & { userId: string };
 
 const limitBuy = { symbol: 'BTC-KRW', side: 'Buy', order_type: 'Limit', price: '40000000', quantity: '0.01' };
 
-/** The same sequencer and engine, except that the engine seems to know no client_order_id. */
+/** The same sequencer and engine, except that the engine's queries seem to know no client_order_id. */
 function withoutClientOrderIds(sequencer: SequencerPort): SequencerPort {
-  const engine = (target: MatchingEngine): MatchingEngine =>
+  const blind = (target: EngineQueries): EngineQueries =>
     new Proxy(target, {
       get: (object, property) => {
         if (property === 'orderForClientOrderId') return () => undefined;
@@ -37,8 +38,8 @@ function withoutClientOrderIds(sequencer: SequencerPort): SequencerPort {
     get ready() {
       return sequencer.ready;
     },
-    get engine() {
-      return engine(sequencer.engine);
+    get queries() {
+      return blind(sequencer.queries);
     },
     get lastSeq() {
       return sequencer.lastSeq;

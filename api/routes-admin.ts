@@ -50,7 +50,7 @@ export function adminRoutes(app: Hono<AppEnv>, deps: ApiDeps, views: Views): voi
         throw new ApiError('UNKNOWN_USER', `no user ${userId}`);
       }
       if (kind === 'Withdraw') {
-        const balance = sequencer.engine.balances(userId).find((entry) => entry.asset === asset.code);
+        const balance = sequencer.queries.balances(userId).find((entry) => entry.asset === asset.code);
         if ((balance?.available ?? 0) < amount) throw new ApiError('INSUFFICIENT_AVAILABLE');
       }
       const result = await sequencer.submit({
@@ -61,7 +61,7 @@ export function adminRoutes(app: Hono<AppEnv>, deps: ApiDeps, views: Views): voi
         ...(body.reference !== undefined ? { reference: body.reference } : {}),
       });
       const rejected = result.events.find((event) => event.type === 'OrderRejected');
-      const balance = sequencer.engine.balances(userId).find((entry) => entry.asset === asset.code);
+      const balance = sequencer.queries.balances(userId).find((entry) => entry.asset === asset.code);
       const what = kind === 'Deposit' ? 'deposit' : 'withdrawal';
       const balances = views.balances(balance ? [balance] : []);
       if (rejected?.type === 'OrderRejected') {
@@ -90,16 +90,16 @@ export function adminRoutes(app: Hono<AppEnv>, deps: ApiDeps, views: Views): voi
     if (userId !== deps.engineConfig.feeAccountId && !(await credentials.userExists(userId))) {
       throw new ApiError('USER_NOT_FOUND', `no user ${text}`);
     }
-    return c.json({ user_id: text, balances: views.balances(sequencer.engine.balances(Number(text))) });
+    return c.json({ user_id: text, balances: views.balances(sequencer.queries.balances(Number(text))) });
   });
 
   /** What replay checks compare: equal states ⇔ equal hashes. */
   app.get('/admin/state', (c) => {
-    const engine = sequencer.engine;
+    const queries = sequencer.queries;
     return c.json({
       last_seq: sequencer.lastSeq,
-      last_event_seq: engine.lastEventSeq(),
-      state_hash: engine.stateHash(),
+      last_event_seq: queries.lastEventSeq(),
+      state_hash: queries.stateHash(),
       pending: sequencer.pending,
     });
   });

@@ -27,7 +27,7 @@ export function marketRoutes(app: Hono<AppEnv>, deps: ApiDeps, views: Views): vo
   app.get('/v1/orderbook/:symbol', (c) => {
     const market = marketOf(c.req.param('symbol'));
     const depth = intQuery(c.req.query('depth'), 'depth', 20, 500);
-    return c.json(views.depth(sequencer.engine.depth(market.symbol, depth)));
+    return c.json(views.depth(sequencer.queries.depth(market.symbol, depth)));
   });
 
   app.get('/v1/trades/:symbol', async (c) => {
@@ -40,10 +40,10 @@ export function marketRoutes(app: Hono<AppEnv>, deps: ApiDeps, views: Views): vo
   app.get('/v1/ticker/:symbol', (c) => {
     const market = marketOf(c.req.param('symbol'));
     const clock = now();
-    const engine = sequencer.engine;
+    const queries = sequencer.queries;
     // All engine state, so it survives restarts whole: the 24 h figures from the engine's minute
     // buckets (the window ending now), the last price (stops trigger on it) and the best bid / ask.
-    const figures = engine.ticker(market.symbol, clock) ?? { symbol: market.symbol, volume24h: 0, quoteVolume24h: 0 };
-    return c.json(views.ticker(market, figures, engine.bestBidAsk(market.symbol), clock));
+    const figures = queries.ticker(market.symbol, clock) ?? { symbol: market.symbol, volume24h: 0, quoteVolume24h: 0 };
+    return c.json(views.ticker(market, figures, queries.bestBidAsk(market.symbol), clock));
   });
 }

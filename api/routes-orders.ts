@@ -66,7 +66,7 @@ export function orderPlacer(deps: ApiDeps): PlaceOrder {
   const inFlight = new Map<string, Promise<SubmitResult>>();
 
   const statusOf = (orderId: number): OrderStatus | 'Rejected' | undefined =>
-    sequencer.engine.getOrder(orderId)?.status ?? (feed.rejection(orderId) ? 'Rejected' : undefined);
+    sequencer.queries.getOrder(orderId)?.status ?? (feed.rejection(orderId) ? 'Rejected' : undefined);
 
   const acknowledgement = (orderId: number, events: readonly EngineEvent[]) => ({
     order_id: String(orderId),
@@ -98,7 +98,7 @@ export function orderPlacer(deps: ApiDeps): PlaceOrder {
       // engine owns which ids are taken (open orders and the finished ones it remembers, restored
       // with it after a restart) and refuses a duplicate itself: this read only saves the journal.
       const pending = inFlight.get(key);
-      const known = sequencer.engine.orderForClientOrderId(userId, clientOrderId);
+      const known = sequencer.queries.orderForClientOrderId(userId, clientOrderId);
       const existing = known ?? (pending ? originalOf(await pending) : undefined);
       if (existing !== undefined) return duplicateAnswer(existing);
       const started = performance.now();
@@ -130,13 +130,13 @@ export function orderRoutes(app: Hono<AppEnv>, deps: ApiDeps, views: Views, plac
   const { sequencer, feed, metrics } = deps;
 
   const statusOf = (orderId: number): OrderStatus | 'Rejected' | undefined =>
-    sequencer.engine.getOrder(orderId)?.status ?? (feed.rejection(orderId) ? 'Rejected' : undefined);
+    sequencer.queries.getOrder(orderId)?.status ?? (feed.rejection(orderId) ? 'Rejected' : undefined);
 
   app.post('/v1/order', async (c) => c.json(await placeOrder(c.get('userId'), c.req.header('content-type'), c.get('body'))));
 
   /** The caller's own order, or 404 — another user's order is indistinguishable from none. */
   const ownOrder = (userId: number, orderId: number): OrderView | undefined => {
-    const view = sequencer.engine.getOrder(orderId);
+    const view = sequencer.queries.getOrder(orderId);
     return view && view.userId === userId ? view : undefined;
   };
 
@@ -199,7 +199,7 @@ export function orderRoutes(app: Hono<AppEnv>, deps: ApiDeps, views: Views, plac
         409,
       );
     }
-    const amended = sequencer.engine.getOrder(orderId);
+    const amended = sequencer.queries.getOrder(orderId);
     const shown = amended ? views.order(amended) : undefined;
     return c.json({
       order_id: String(orderId),
@@ -222,7 +222,7 @@ export function orderRoutes(app: Hono<AppEnv>, deps: ApiDeps, views: Views, plac
     if (symbol === undefined || symbol === '') throw new ApiError('INVALID_QUERY', 'symbol is required: DELETE /v1/orders?symbol=SYMBOL');
     if (!views.market(symbol)) throw new ApiError('UNKNOWN_SYMBOL', `no market '${symbol}'`);
     const userId = c.get('userId');
-    const open = sequencer.engine.openOrdersPage(userId, symbol, 0, deps.engineConfig.maxOpenOrdersPerUserMarket).orders;
+    const open = sequencer.queries.openOrdersPage(userId, symbol, 0, deps.engineConfig.maxOpenOrdersPerUserMarket).orders;
     const started = performance.now();
     const results = await Promise.allSettled(open.map((order) => sequencer.submit({ type: 'CancelOrder', orderId: order.orderId, userId })));
     metrics.ackSeconds.observe((performance.now() - started) / 1000);
@@ -254,12 +254,12 @@ export function orderRoutes(app: Hono<AppEnv>, deps: ApiDeps, views: Views, plac
     if (afterText !== undefined && !/^\d{1,16}$/.test(afterText)) throw new ApiError('INVALID_QUERY', 'after_order_id must be an order id');
     const after = afterText === undefined ? 0 : Number(afterText);
     // Only the page's views are built (the engine caps open orders per user and market).
-    const page = sequencer.engine.openOrdersPage(c.get('userId'), symbol, after, limit);
+    const page = sequencer.queries.openOrdersPage(c.get('userId'), symbol, after, limit);
     const next = page.more ? String(page.orders[page.orders.length - 1]!.orderId) : null;
     return c.json({ orders: page.orders.map((order) => views.order(order)), next_after_order_id: next });
   });
 
   app.get('/v1/balances', (c) => {
-    return c.json({ balances: views.balances(sequencer.engine.balances(c.get('userId'))) });
+    return c.json({ balances: views.balances(sequencer.queries.balances(c.get('userId'))) });
   });
 }

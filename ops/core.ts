@@ -122,8 +122,8 @@ export async function startCore(config: Config, options: CoreOptions = {}): Prom
     get ready() {
       return journaled.ready;
     },
-    get engine() {
-      return journaled.engine;
+    get queries() {
+      return journaled.queries;
     },
     get lastSeq() {
       return journaled.lastSeq;

@@ -24,5 +24,6 @@ export type {
   EngineFactory,
   SequencerOptions,
   Sequencer,
+  EngineQueries,
   JournalRecord,
 } from './types.ts';

@@ -180,6 +180,7 @@ describe('sequencer', () => {
     expect(sequencer.ready).toBe(false);
     await expect(sequencer.submit(command(0))).rejects.toBeInstanceOf(SequencerNotReadyError);
     expect(() => sequencer.engine).toThrow(SequencerNotReadyError);
+    expect(() => sequencer.queries).toThrow(SequencerNotReadyError);
     await sequencer.open();
     expect(sequencer.ready).toBe(true);
     const queued = Array.from({ length: 50 }, (_, i) => sequencer.submit(command(i)));

@@ -25,7 +25,7 @@ import { acquireLock } from './lock.ts';
 import { journalDirOf, recover, snapshotDirOf } from './recovery.ts';
 import { listSnapshots, removeTemporaryFiles, writeSnapshot } from './snapshots.ts';
 import type { SnapshotReply, SnapshotRequest } from './snapshot-process.ts';
-import type { CommandInput, EventSink, Sequencer, SequencerObserver, SequencerOptions, SubmitResult } from './types.ts';
+import type { CommandInput, EngineQueries, EventSink, Sequencer, SequencerObserver, SequencerOptions, SubmitResult } from './types.ts';
 
 interface Entry {
   readonly seq: number;
@@ -103,6 +103,10 @@ class JournaledSequencer<E extends MatchingEngine> implements Sequencer<E> {
   get engine(): E {
     if (!this.currentEngine || this.state === 'opening') throw new SequencerNotReadyError();
     return this.currentEngine;
+  }
+
+  get queries(): EngineQueries {
+    return this.engine;
   }
 
   get lastSeq(): number {

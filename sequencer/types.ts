@@ -1,13 +1,18 @@
 import type {
   AmendOrderCommand,
+  BalanceView,
+  BookDepth,
+  BookLevel,
   CancelOrderCommand,
   Command,
   DepositCommand,
   EngineEvent,
   EngineSnapshot,
   MatchingEngine,
+  OrderView,
   PlaceOrderCommand,
   TickCommand,
+  TickerFigures,
   WithdrawCommand,
 } from '../engine/types.ts';
 
@@ -126,6 +131,25 @@ export interface SequencerOptions<E extends MatchingEngine> extends EngineFactor
   readonly beforeSnapshot?: () => void;
 }
 
+/**
+ * The engine's read side, for the API: the engine's own query methods by their own names and
+ * signatures (any MatchingEngine is one), and nothing that applies a command or changes state.
+ */
+export interface EngineQueries {
+  getOrder(orderId: number): OrderView | undefined;
+  /** an open order's, or a finished one's still remembered: a PlaceOrder with it is refused as DUPLICATE_CLIENT_ORDER_ID */
+  orderForClientOrderId(userId: number, clientOrderId: string): number | undefined;
+  /** at most `limit` open orders with ids above `afterOrderId`, by id; `more` when others follow */
+  openOrdersPage(userId: number, symbol: string | undefined, afterOrderId: number, limit: number): { orders: OrderView[]; more: boolean };
+  depth(symbol: string, levels: number): BookDepth;
+  bestBidAsk(symbol: string): { bid?: BookLevel; ask?: BookLevel };
+  balances(userId: number): BalanceView[];
+  /** 24 h figures of the window ending at `now` (ms); undefined for an unknown symbol */
+  ticker(symbol: string, now: number): TickerFigures | undefined;
+  lastEventSeq(): number;
+  stateHash(): string;
+}
+
 export interface Sequencer<E extends MatchingEngine = MatchingEngine> {
   /** Recovers (snapshot + journal replay); resolves when ready. Rejects with JournalCorruptError on a damaged journal. */
   open(): Promise<void>;
@@ -136,6 +160,8 @@ export interface Sequencer<E extends MatchingEngine = MatchingEngine> {
    * recovery finished. It reflects every command whose ack has been released.
    */
   readonly engine: E;
+  /** The same engine typed as its read side only (what the API is given); throws SequencerNotReadyError likewise. */
+  readonly queries: EngineQueries;
   /** seq of the last command applied to the engine (0 = none) */
   readonly lastSeq: number;
   /** commands queued or being written */
