@@ -3,7 +3,7 @@ import { CredentialStore } from './credentials.ts';
 import { SecretBox } from './secret-box.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCatalogue } from './errors.ts';
-import { ORDER_STATUSES } from './openapi.ts';
+import { ORDER_STATUSES } from './openapi-shared.ts';
 import { signedHeaders, type ApiCredentials } from './signed-client.ts';
 import { ADMIN_TOKEN, json, startTestApi, testPool, type TestApi } from './test-support.ts';
 
