@@ -13,6 +13,7 @@
 import { checkFrame, FRAME_HEADER_BYTES, FrameDamage, frameEnd, readU32 } from '../lib/segment-log/record-frame.ts';
 import {
   allZero,
+  coveredSegmentCount,
   headerProblem,
   listSegments as listLogSegments,
   SEGMENT_HEADER_BYTES,
@@ -25,7 +26,7 @@ import { decodePayload, JOURNAL_FORMAT_VERSION, JOURNAL_FRAMING, PayloadError } 
 import { JournalCorruptError } from './errors.ts';
 import type { JournalRecord } from './types.ts';
 
-export { SEGMENT_HEADER_BYTES, type SegmentFile };
+export { coveredSegmentCount, SEGMENT_HEADER_BYTES, type SegmentFile };
 export { fsyncDirectory } from '../lib/segment-log/segment-writer.ts';
 
 export const JOURNAL_SEGMENT_FORMAT: SegmentFormat = {
