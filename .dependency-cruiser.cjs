@@ -18,6 +18,13 @@ module.exports = {
       from: { path: '^engine/', pathNot: '\\.(test|bench)\\.ts$' },
       to: { pathNot: '^engine/' },
     },
+    {
+      name: 'lib-is-generic',
+      comment: 'lib/ (segment log, CRC-32, back-off) knows no domain: node built-ins and its own files only, no layer, no package',
+      severity: 'error',
+      from: { path: '^lib/', pathNot: '\\.test\\.ts$' },
+      to: { pathNot: '^lib/', dependencyTypesNot: ['core'] },
+    },
     { name: 'sequencer-deps', severity: 'error', from: { path: '^sequencer/' }, to: { path: '^(api|mq|ws-server|db|ops)/' } },
     {
       name: 'api-deps',

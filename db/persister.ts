@@ -15,6 +15,7 @@
  * neither drops entries nor reads new ones meanwhile. A periodic task trims the stream below what
  * every group of the stream has acknowledged.
  */
+import { backoffDelay, type BackoffPolicy } from '../lib/backoff.ts';
 import { batchRows, type BatchRows } from './execution-rows.ts';
 import { trimThreshold, type ExecutionStream, type StreamConsumer, type StreamEntry } from './execution-stream.ts';
 import { isDataError, writeBatch, type Queryable, type WriteOutcome } from './execution-writer.ts';
@@ -54,7 +55,8 @@ export interface PersisterOptions {
   readonly claimEveryMs?: number;
   /** how often the stream is trimmed (default 5,000 ms; 0 = never) */
   readonly trimEveryMs?: number;
-  readonly retry?: { readonly initialMs?: number; readonly maxMs?: number };
+  /** back-off between retries (default 100 ms doubling to 5,000 ms); `random` in [0, 1) jitters it (default Math.random) */
+  readonly retry?: { readonly initialMs?: number; readonly maxMs?: number; readonly random?: () => number };
   readonly observer?: PersisterObserver;
   /** ms clock (default Date.now) */
   readonly now?: () => number;
@@ -110,8 +112,7 @@ interface ConsumerState {
 
 export class Persister {
   readonly #options: Required<Omit<PersisterOptions, 'observer' | 'retry'>> & Pick<PersisterOptions, 'observer'>;
-  readonly #retryInitialMs: number;
-  readonly #retryMaxMs: number;
+  readonly #retry: BackoffPolicy;
   readonly #consumers: ConsumerState[] = [];
   #loops: Promise<void>[] = [];
   #stopping = false;
@@ -132,8 +133,9 @@ export class Persister {
       now: Date.now,
       ...options,
     };
-    this.#retryInitialMs = options.retry?.initialMs ?? 100;
-    this.#retryMaxMs = options.retry?.maxMs ?? 5_000;
+    // jitter in the upper half: consumers that failed together do not retry together
+    const { initialMs = 100, maxMs = 5_000, random } = options.retry ?? {};
+    this.#retry = { initialMs, maxMs, maxExponent: 20, ...(random ? { random } : {}) };
     if (!Number.isInteger(this.#options.consumers) || this.#options.consumers < 1) throw new Error('consumers must be an integer ≥ 1');
   }
 
@@ -420,9 +422,7 @@ export class Persister {
   }
 
   #backoff(failures: number): number {
-    const capped = Math.min(this.#retryMaxMs, this.#retryInitialMs * 2 ** Math.min(failures - 1, 20));
-    // full jitter in the upper half: consumers that failed together do not retry together
-    return capped / 2 + Math.random() * (capped / 2);
+    return backoffDelay(failures - 1, this.#retry);
   }
 
   /** Sleeps, cut short by stop(). */

@@ -15,7 +15,8 @@ import { CursorStore, type Cursor, type PublisherStatus } from './event-log/curs
 import { EventLogReader, type LogRecord } from './event-log/reader.ts';
 import type { BrokerPublisher } from './publisher.ts';
 import { PublisherLifecycle } from './publisher-state.ts';
-import { backoffDelay, RewindRequired, withTimeout } from './retry.ts';
+import { backoffDelay } from '../lib/backoff.ts';
+import { RewindRequired, withTimeout } from './retry.ts';
 
 export interface PublishLoopOptions {
   readonly eventLogDir: string;
@@ -200,7 +201,7 @@ export class PublishLoop {
   async #send(batch: Batch): Promise<void> {
     this.#inFlight = batch;
     const timeoutMs = this.#options.publishTimeoutMs ?? 5_000;
-    const backoff = { initialMs: 50, maxMs: 5_000, ...this.#options.backoff, ...(this.#options.random ? { random: this.#options.random } : {}) };
+    const backoff = { initialMs: 50, maxMs: 5_000, round: true, ...this.#options.backoff, ...(this.#options.random ? { random: this.#options.random } : {}) };
     try {
       for (let attempt = 0; batch.generation === this.#generation; attempt++) {
         try {

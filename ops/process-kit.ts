@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
+import { Backoff, systemClock, type Clock } from '../lib/backoff.ts';
 
 export type StatusAnswer = { status: number; type: string; body: string };
 
@@ -38,15 +39,17 @@ export function closeStatusServer(server: Server): Promise<void> {
 }
 
 /** Retries `work` with doubling delays (250 ms … 5 s) until it succeeds or `limitMs` has passed. */
-export async function retryUntil(limitMs: number, logger: Logger, what: string, work: () => Promise<void>): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  for (let delay = 250; ; delay = Math.min(delay * 2, 5_000)) {
+export async function retryUntil(limitMs: number, logger: Logger, what: string, work: () => Promise<void>, clock: Clock = systemClock): Promise<void> {
+  const deadline = clock.now() + limitMs;
+  const backoff = new Backoff({ initialMs: 250, maxMs: 5_000, jitter: 'none' }, clock);
+  for (;;) {
     try {
       return await work();
     } catch (error) {
-      if (Date.now() + delay > deadline) throw error;
+      const delay = backoff.next();
+      if (clock.now() + delay > deadline) throw error;
       logger.warn({ err: error }, `waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      await clock.sleep(delay);
     }
   }
 }

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Logger } from 'pino';
+import { backoffDelay } from '../lib/backoff.ts';
 
 /** One long-running xtrader process (core, a ws-server, the persister…). */
 export interface ProcessSpec {
@@ -112,7 +113,12 @@ export class Supervisor {
     if (this.stopping) return;
 
     supervised.consecutiveFailures = uptimeMs >= this.options.stableAfterMs ? 1 : supervised.consecutiveFailures + 1;
-    const delayMs = Math.min(this.options.maxBackoffMs, this.options.initialBackoffMs * 2 ** (supervised.consecutiveFailures - 1));
+    const delayMs = backoffDelay(supervised.consecutiveFailures - 1, {
+      initialMs: this.options.initialBackoffMs,
+      maxMs: this.options.maxBackoffMs,
+      jitter: 'none',
+      maxExponent: Infinity,
+    });
     this.options.logger.warn(
       { child: name, code, signal, uptimeMs, delayMs, consecutiveFailures: supervised.consecutiveFailures },
       `${name} exited (${signal ?? `code ${code}`}) after ${uptimeMs} ms; restarting in ${delayMs} ms`,

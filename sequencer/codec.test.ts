@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Command } from '../engine/types.ts';
 import { canonicalCommand, decodePayload, RecordWriter, RECORD_HEADER_BYTES } from './codec.ts';
-import { crc32 } from './crc32.ts';
+import { crc32 } from '../lib/crc32.ts';
 import { InvalidCommandError } from './errors.ts';
 
 function encode(seq: number, command: Command): Buffer {

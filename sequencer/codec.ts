@@ -26,14 +26,16 @@ import type {
   Side,
   TimeInForce,
 } from '../engine/types.ts';
-import { crc32 } from './crc32.ts';
+import { FRAME_HEADER_BYTES, sealFrame, type RecordFraming } from '../lib/segment-log/record-frame.ts';
 import { InvalidCommandError } from './errors.ts';
 import type { JournalRecord } from './types.ts';
 
 export const JOURNAL_FORMAT_VERSION = 1;
-export const RECORD_HEADER_BYTES = 8;
+export const RECORD_HEADER_BYTES = FRAME_HEADER_BYTES;
 /** Commands are small (the API caps bodies at 16 KiB); anything longer is damage, not data. */
 export const MAX_PAYLOAD_BYTES = 1 << 20;
+/** the length counts the whole payload, which holds at least seq, timestamp and the type byte */
+export const JOURNAL_FRAMING: RecordFraming = { uncountedBodyBytes: 0, minLength: 17, maxLength: MAX_PAYLOAD_BYTES };
 const MAX_STRING_BYTES = 0xffff;
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -302,9 +304,7 @@ export class RecordWriter {
       case 'Tick':
         break;
     }
-    const payloadStart = start + RECORD_HEADER_BYTES;
-    this.view.setUint32(start, this.length - payloadStart, true);
-    this.view.setUint32(start + 4, crc32(this.buffer, payloadStart, this.length), true);
+    sealFrame(this.buffer, start, this.length, JOURNAL_FRAMING);
   }
 }
 

@@ -10,50 +10,44 @@
  * past the end of the file, or nothing but zero bytes from it to the end. Any other bad record
  * (more data after it, or in an older segment) is corruption, and recovery refuses to guess.
  */
+import { checkFrame, FRAME_HEADER_BYTES, FrameDamage, frameEnd, readU32 } from '../lib/segment-log/record-frame.ts';
+import {
+  allZero,
+  coveredSegmentCount,
+  headerProblem,
+  listSegments as listLogSegments,
+  SEGMENT_HEADER_BYTES,
+  type SegmentFile,
+  type SegmentFormat,
+} from '../lib/segment-log/segment-files.ts';
+import { SegmentWriter as LogSegmentWriter } from '../lib/segment-log/segment-writer.ts';
 import fs from 'node:fs';
-import path from 'node:path';
-import { decodePayload, JOURNAL_FORMAT_VERSION, MAX_PAYLOAD_BYTES, PayloadError, RECORD_HEADER_BYTES } from './codec.ts';
-import { crc32 } from './crc32.ts';
+import { decodePayload, JOURNAL_FORMAT_VERSION, JOURNAL_FRAMING, PayloadError } from './codec.ts';
 import { JournalCorruptError } from './errors.ts';
 import type { JournalRecord } from './types.ts';
 
-export const SEGMENT_HEADER_BYTES = 16;
-const MAGIC = 0x4a525458; // "XTRJ" read as u32 LE
-const SEGMENT_NAME = /^segment-(\d{16})\.journal$/;
+export { coveredSegmentCount, SEGMENT_HEADER_BYTES, type SegmentFile };
+export { fsyncDirectory } from '../lib/segment-log/segment-writer.ts';
 
-export interface SegmentFile {
-  readonly firstSeq: number;
-  readonly file: string;
-}
-
-export function segmentFileName(firstSeq: number): string {
-  return `segment-${String(firstSeq).padStart(16, '0')}.journal`;
-}
+export const JOURNAL_SEGMENT_FORMAT: SegmentFormat = {
+  prefix: 'segment-',
+  suffix: '.journal',
+  magic: 0x4a525458, // "XTRJ" read as u32 LE
+  version: JOURNAL_FORMAT_VERSION,
+};
 
 /** Segment files in `journalDir`, by first seq ascending. */
 export function listSegments(journalDir: string): SegmentFile[] {
-  let names: string[];
-  try {
-    names = fs.readdirSync(journalDir);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-  const segments: SegmentFile[] = [];
-  for (const name of names) {
-    const match = SEGMENT_NAME.exec(name);
-    if (match) segments.push({ firstSeq: Number(match[1]), file: path.join(journalDir, name) });
-  }
-  return segments.sort((a, b) => a.firstSeq - b.firstSeq);
+  return listLogSegments(JOURNAL_SEGMENT_FORMAT, journalDir);
 }
 
-export function segmentHeader(firstSeq: number): Buffer {
-  const header = Buffer.alloc(SEGMENT_HEADER_BYTES);
-  header.writeUInt32LE(MAGIC, 0);
-  header.writeUInt32LE(JOURNAL_FORMAT_VERSION, 4);
-  header.writeDoubleLE(firstSeq, 8);
-  return header;
-}
+/** The journal's open segment: the log's segment writer bound to the journal's format. */
+export type SegmentWriter = LogSegmentWriter;
+export const SegmentWriter = {
+  create: (journalDir: string, firstSeq: number): SegmentWriter => LogSegmentWriter.create(JOURNAL_SEGMENT_FORMAT, journalDir, firstSeq),
+  reopen: (journalDir: string, segment: SegmentFile, validEnd: number, headerTorn: boolean): SegmentWriter =>
+    LogSegmentWriter.reopen(JOURNAL_SEGMENT_FORMAT, journalDir, segment, validEnd, headerTorn),
+};
 
 export interface TornTail {
   readonly file: string;
@@ -86,9 +80,19 @@ export interface ScanOptions {
   readonly visit: (record: JournalRecord) => void;
 }
 
-function allZero(bytes: Uint8Array, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) if (bytes[i] !== 0) return false;
-  return true;
+/** the reason a bad record is reported with, and where it claims to end (see `damaged`) */
+function frameDamage(damage: FrameDamage, bytes: Buffer, at: number): [reason: string, recordEnd: number] {
+  const size = bytes.length;
+  switch (damage) {
+    case FrameDamage.ShortHeader:
+      return ['incomplete record header', size];
+    case FrameDamage.BadLength:
+      return [`impossible record length ${readU32(bytes, at)}`, frameEnd(bytes, at, JOURNAL_FRAMING)];
+    case FrameDamage.ShortBody:
+      return ['incomplete record payload', frameEnd(bytes, at, JOURNAL_FRAMING)];
+    case FrameDamage.BadChecksum:
+      return ['record checksum mismatch', frameEnd(bytes, at, JOURNAL_FRAMING)];
+  }
 }
 
 /**
@@ -121,25 +125,24 @@ export class SegmentScanner {
   }
 
   private checkHeader(): void {
-    const { bytes, view, segment } = this;
+    const { bytes, segment } = this;
     const { file, firstSeq } = segment;
     if (bytes.length < SEGMENT_HEADER_BYTES || allZero(bytes, 0, bytes.length)) {
       if (!this.options.isLast) throw new JournalCorruptError('segment header missing in a closed segment', file, 0);
       this.result = { lastSeq: firstSeq - 1, lastTimestamp: 0, validEnd: 0, headerTorn: true, stopped: false };
       return;
     }
-    if (view.getUint32(0, true) !== MAGIC) throw new JournalCorruptError('not a journal segment (bad magic)', file, 0);
-    const version = view.getUint32(4, true);
-    if (version !== JOURNAL_FORMAT_VERSION) throw new JournalCorruptError(`unsupported journal format version ${version}`, file, 4);
-    const headerSeq = view.getFloat64(8, true);
-    if (headerSeq !== firstSeq) throw new JournalCorruptError(`header first seq ${headerSeq} does not match the file name`, file, 8);
+    const problem = headerProblem(JOURNAL_SEGMENT_FORMAT, bytes, firstSeq);
+    if (problem?.kind === 'magic' || problem?.kind === 'short') throw new JournalCorruptError('not a journal segment (bad magic)', file, 0);
+    if (problem?.kind === 'version') throw new JournalCorruptError(`unsupported journal format version ${problem.version}`, file, 4);
+    if (problem?.kind === 'first-seq') throw new JournalCorruptError(`header first seq ${problem.firstSeq} does not match the file name`, file, 8);
   }
 
   /** where a bad record at `this.at` claims to end decides between torn tail and corruption */
   private damaged(reason: string, recordEnd: number): SegmentScan {
     const { bytes, at } = this;
     const size = bytes.length;
-    const tornShape = size - at < RECORD_HEADER_BYTES || recordEnd >= size || allZero(bytes, at, size);
+    const tornShape = size - at < FRAME_HEADER_BYTES || recordEnd >= size || allZero(bytes, at, size);
     if (this.options.isLast && tornShape) {
       return {
         lastSeq: this.expected - 1,
@@ -166,26 +169,12 @@ export class SegmentScanner {
     try {
       while (at < size) {
         if (done === maxRecords) return false;
-        if (size - at < RECORD_HEADER_BYTES) {
-          this.result = this.damaged('incomplete record header', size);
+        const payloadEnd = checkFrame(bytes, at, size, JOURNAL_FRAMING);
+        if (payloadEnd < 0) {
+          this.result = this.damaged(...frameDamage(payloadEnd as FrameDamage, bytes, at));
           return true;
         }
-        const length = view.getUint32(at, true);
-        const payloadStart = at + RECORD_HEADER_BYTES;
-        const payloadEnd = payloadStart + length;
-        // a payload holds at least seq, timestamp and the type byte
-        if (length < 17 || length > MAX_PAYLOAD_BYTES) {
-          this.result = this.damaged(`impossible record length ${length}`, payloadEnd);
-          return true;
-        }
-        if (payloadEnd > size) {
-          this.result = this.damaged('incomplete record payload', payloadEnd);
-          return true;
-        }
-        if (crc32(bytes, payloadStart, payloadEnd) !== view.getUint32(at + 4, true)) {
-          this.result = this.damaged('record checksum mismatch', payloadEnd);
-          return true;
-        }
+        const payloadStart = at + FRAME_HEADER_BYTES;
         const seq = view.getFloat64(payloadStart, true);
         if (seq !== expected) throw new JournalCorruptError(`record seq ${seq} where seq ${expected} was expected`, file, at);
         if (seq > toSeq) {
@@ -228,96 +217,4 @@ export function scanSegment(segment: SegmentFile, options: ScanOptions): Segment
   const scanner = new SegmentScanner(segment, options);
   scanner.step(Infinity);
   return scanner.scan;
-}
-
-export function fsyncDirectory(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-/**
- * The open segment being appended to. One writer; `write` is synchronous (into the page cache, a
- * few µs for a batch), `sync` is an async fdatasync on the libuv pool so the event loop keeps
- * accepting the next batch meanwhile.
- */
-export class SegmentWriter {
-  private constructor(
-    readonly journalDir: string,
-    readonly firstSeq: number,
-    readonly file: string,
-    private fd: number,
-    /** bytes in the file, header included */
-    public size: number,
-  ) {}
-
-  /** Creates a new segment whose first record will be `firstSeq` (header written and synced). */
-  static create(journalDir: string, firstSeq: number): SegmentWriter {
-    const file = path.join(journalDir, segmentFileName(firstSeq));
-    const fd = fs.openSync(file, 'wx');
-    try {
-      const header = segmentHeader(firstSeq);
-      writeFully(fd, header, 0);
-      fs.fdatasyncSync(fd);
-      fsyncDirectory(journalDir);
-    } catch (error) {
-      fs.closeSync(fd);
-      throw error;
-    }
-    return new SegmentWriter(journalDir, firstSeq, file, fd, SEGMENT_HEADER_BYTES);
-  }
-
-  /**
-   * Reopens the newest segment for appending after recovery scanned it: truncates anything after
-   * `validEnd` (a torn tail) and rewrites a torn header.
-   */
-  static reopen(journalDir: string, segment: SegmentFile, validEnd: number, headerTorn: boolean): SegmentWriter {
-    const fd = fs.openSync(segment.file, 'r+');
-    try {
-      if (headerTorn) {
-        fs.ftruncateSync(fd, 0);
-        writeFully(fd, segmentHeader(segment.firstSeq), 0);
-        validEnd = SEGMENT_HEADER_BYTES;
-      } else if (fs.fstatSync(fd).size !== validEnd) {
-        fs.ftruncateSync(fd, validEnd);
-      }
-      fs.fdatasyncSync(fd);
-    } catch (error) {
-      fs.closeSync(fd);
-      throw error;
-    }
-    return new SegmentWriter(journalDir, segment.firstSeq, segment.file, fd, validEnd);
-  }
-
-  write(bytes: Uint8Array): void {
-    writeFully(this.fd, bytes, this.size);
-    this.size += bytes.length;
-  }
-
-  sync(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      fs.fdatasync(this.fd, (error) => (error ? reject(error) : resolve()));
-    });
-  }
-
-  syncNow(): void {
-    fs.fdatasyncSync(this.fd);
-  }
-
-  close(): void {
-    if (this.fd < 0) return;
-    const fd = this.fd;
-    this.fd = -1;
-    fs.closeSync(fd);
-  }
-}
-
-function writeFully(fd: number, bytes: Uint8Array, position: number): void {
-  let written = 0;
-  while (written < bytes.length) {
-    written += fs.writeSync(fd, bytes, written, bytes.length - written, position + written);
-  }
 }

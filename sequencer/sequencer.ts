@@ -20,7 +20,7 @@ import {
   SequencerNotReadyError,
   SequencerOverloadedError,
 } from './errors.ts';
-import { listSegments, SegmentWriter, fsyncDirectory } from './journal.ts';
+import { coveredSegmentCount, listSegments, SegmentWriter, fsyncDirectory } from './journal.ts';
 import { acquireLock } from './lock.ts';
 import { journalDirOf, recover, snapshotDirOf } from './recovery.ts';
 import { listSnapshots, removeTemporaryFiles, writeSnapshot } from './snapshots.ts';
@@ -404,15 +404,10 @@ class JournaledSequencer<E extends MatchingEngine> implements Sequencer<E> {
       const oldestKept = kept[kept.length - 1];
       if (!oldestKept || this.options.keepJournal) return;
       const segments = listSegments(this.journalDir);
-      let removed = 0;
-      for (let i = 0; i + 1 < segments.length; i++) {
-        // segment i holds seqs [first_i, first_{i+1} − 1]: covered when that ends at or before the snapshot
-        if (segments[i + 1]!.firstSeq <= oldestKept.seq + 1 && segments[i]!.file !== this.writer!.file) {
-          fs.rmSync(segments[i]!.file, { force: true });
-          removed++;
-        }
-      }
-      if (removed > 0) fsyncDirectory(this.journalDir);
+      // the segments whose every seq is at or before the snapshot (never the one being appended to)
+      const covered = segments.slice(0, coveredSegmentCount(segments, oldestKept.seq)).filter((segment) => segment.file !== this.writer!.file);
+      for (const segment of covered) fs.rmSync(segment.file, { force: true });
+      if (covered.length > 0) fsyncDirectory(this.journalDir);
       if (snapshots.length > kept.length) fsyncDirectory(this.snapshotDir);
     } catch (error) {
       this.observer.onWarning?.(`journal retention failed: ${(error as Error).message}`);

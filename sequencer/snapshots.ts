@@ -10,8 +10,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { EngineSnapshot } from '../engine/types.ts';
-import { crc32 } from './crc32.ts';
-import { fsyncDirectory } from './journal.ts';
+import { crc32 } from '../lib/crc32.ts';
+import { fsyncDirectory } from '../lib/segment-log/segment-writer.ts';
 
 const SNAPSHOT_NAME = /^snapshot-(\d{16})\.json$/;
 const FORMAT = 'xtrader-snapshot';

@@ -10,8 +10,12 @@
  * a new bootstrap; clients see nothing from the book until it is whole again, and then a fresh
  * snapshot. Deltas are merged per short window into one client frame (the level's final total).
  */
+import { backoffDelay } from '../lib/backoff.ts';
 import { bookChecksum, CHECKSUM_LEVELS } from './checksum.ts';
 import { OrderBook, type BookSide } from './order-book.ts';
+
+/** a failed bootstrap asks for the depth again after 100 ms, doubling up to 2 s */
+const BOOTSTRAP_RETRY = { initialMs: 50, maxMs: 2_000, jitter: 'none', maxExponent: 6 } as const;
 
 export interface DepthSnapshot {
   readonly symbol_seq: number;
@@ -92,7 +96,7 @@ export class BookFeed {
         // a hole between the depth and the buffered deltas: ask again (the stream cannot fill it)
         this.#failedBootstraps++;
         this.#buffer = pending.filter((later) => later.symbol_seq > expected);
-        this.#output.requestDepth(Math.min(2_000, 50 * 2 ** Math.min(this.#failedBootstraps, 6)));
+        this.#output.requestDepth(backoffDelay(this.#failedBootstraps, BOOTSTRAP_RETRY));
         return;
       }
       expected++;
@@ -110,7 +114,7 @@ export class BookFeed {
   /** The depth request failed (core down): try again with back-off. */
   onDepthFailed(): void {
     this.#failedBootstraps++;
-    this.#output.requestDepth(Math.min(2_000, 50 * 2 ** Math.min(this.#failedBootstraps, 6)));
+    this.#output.requestDepth(backoffDelay(this.#failedBootstraps, BOOTSTRAP_RETRY));
   }
 
   /** Start over (the feed reconnected to a queue that may have lost messages). */

@@ -1,23 +1,12 @@
 /**
  * The order-book checksum of ARCHITECTURE.md "WebSocket": CRC-32 (IEEE 802.3, zlib's `crc32`) of
  * `ask:qty|ask:qty…#bid:qty|…` over the top 10 levels of each side, best first, decimals exactly as
- * sent. Table-driven here (node's zlib.crc32 exists only from 20.15); the test compares with zlib.
+ * sent. The CRC itself is lib/crc32.ts, the server's one; the test compares with zlib.
  */
-const TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
+import { crc32 as crc32OfBytes } from '../lib/crc32.ts';
 
 export function crc32(text: string): number {
-  const bytes = Buffer.from(text, 'utf8');
-  let crc = 0xffffffff;
-  for (let index = 0; index < bytes.length; index++) crc = TABLE[(crc ^ bytes[index]!) & 0xff]! ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
+  return crc32OfBytes(Buffer.from(text, 'utf8'));
 }
 
 export type Level = readonly [price: string, quantity: string];

@@ -12,6 +12,7 @@
  * process committed is, on the partitions that still have records to read.
  */
 import { Kafka, logLevel, type Admin, type EachBatchPayload, type ISocketFactory } from 'kafkajs';
+import { Backoff } from '../../lib/backoff.ts';
 import { ensureTopics } from './kafka-publisher.ts';
 
 export interface MarketDataRecord {
@@ -94,7 +95,8 @@ export class KafkaMarketDataConsumer {
   }
 
   async #run(): Promise<void> {
-    for (let delay = 250; !this.#stopping; delay = Math.min(delay * 2, 5_000)) {
+    const backoff = new Backoff({ initialMs: 250, maxMs: 5_000, jitter: 'none' });
+    while (!this.#stopping) {
       const consumer = this.#kafka.consumer({
         groupId: this.#options.groupId,
         sessionTimeout: this.#options.sessionTimeoutMs ?? 10_000,
@@ -121,21 +123,22 @@ export class KafkaMarketDataConsumer {
         await consumer.connect();
         await consumer.subscribe({ topics: [this.#options.topic], fromBeginning: true });
         await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.#eachBatch(payload) });
-        delay = 250;
+        backoff.succeeded();
         await gaveUp;
       } catch (error) {
         this.#state = 'retrying';
         this.#options.onError?.('connect', error);
       }
       await consumer.disconnect().catch(() => {});
-      if (!this.#stopping) await sleep(delay);
+      if (!this.#stopping) await sleep(backoff.next());
     }
   }
 
   async #eachBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0) return;
     const records = batch.messages.map((message) => ({ value: message.value?.toString('utf8') ?? '', timestamp: Number(message.timestamp) }));
-    for (let delay = 100; ; delay = Math.min(delay * 2, 5_000)) {
+    const backoff = new Backoff({ initialMs: 100, maxMs: 5_000, jitter: 'none' });
+    for (;;) {
       // stopping, or the partition was taken away (rebalance): leave the batch unresolved, it is read again
       if (!isRunning() || isStale() || this.#stopping) return;
       try {
@@ -143,7 +146,7 @@ export class KafkaMarketDataConsumer {
         break;
       } catch (error) {
         this.#options.onError?.('handler', error);
-        await sleep(delay);
+        await sleep(backoff.next());
         await heartbeat().catch(() => {});
       }
     }

@@ -11,71 +11,47 @@
  * torn; the writer cuts it at the first record that does not check, and the deterministic replay
  * of the journal writes the lost records again, byte for byte.
  */
-import zlib from 'node:zlib';
-import fs from 'node:fs';
 import path from 'node:path';
+import { checkFrame, FRAME_HEADER_BYTES, FrameDamage, readU32, sealFrame, type RecordFraming } from '../../lib/segment-log/record-frame.ts';
+import { headerProblem, listSegments, SEGMENT_HEADER_BYTES, type SegmentFile, type SegmentFormat } from '../../lib/segment-log/segment-files.ts';
 
+export { SEGMENT_HEADER_BYTES };
 export const EVENT_LOG_FORMAT_VERSION = 1;
-export const SEGMENT_HEADER_BYTES = 16;
-export const RECORD_HEADER_BYTES = 24;
+export const RECORD_HEADER_BYTES = FRAME_HEADER_BYTES + 16;
 /** an engine event is well under 2 KiB; anything larger is damage, not a record */
 export const MAX_RECORD_PAYLOAD = 1 << 20;
-const MAGIC = 0x4c455458; // "XTEL" read as u32 LE
-const SEGMENT_NAME = /^events-(\d{16})\.log$/;
 
-export interface EventSegment {
-  readonly firstSeq: number;
-  readonly file: string;
-}
+export const EVENT_SEGMENT_FORMAT: SegmentFormat = {
+  prefix: 'events-',
+  suffix: '.log',
+  magic: 0x4c455458, // "XTEL" read as u32 LE
+  version: EVENT_LOG_FORMAT_VERSION,
+  fileMode: 0o600,
+  replaceOnCreate: true,
+};
+/** the length counts the payload only, not the two seqs in front of it */
+export const EVENT_FRAMING: RecordFraming = { uncountedBodyBytes: 16, minLength: 1, maxLength: MAX_RECORD_PAYLOAD };
+
+export type EventSegment = SegmentFile;
 
 export const eventLogDirOf = (dataDir: string): string => path.join(dataDir, 'events');
 
-export function segmentFileName(firstSeq: number): string {
-  return `events-${String(firstSeq).padStart(16, '0')}.log`;
-}
-
 /** Segments in `dir`, by first seq ascending. */
 export function listEventSegments(dir: string): EventSegment[] {
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-  const segments: EventSegment[] = [];
-  for (const name of names) {
-    const match = SEGMENT_NAME.exec(name);
-    if (match) segments.push({ firstSeq: Number(match[1]), file: path.join(dir, name) });
-  }
-  return segments.sort((a, b) => a.firstSeq - b.firstSeq);
-}
-
-export function segmentHeader(firstSeq: number): Buffer {
-  const header = Buffer.alloc(SEGMENT_HEADER_BYTES);
-  header.writeUInt32LE(MAGIC, 0);
-  header.writeUInt32LE(EVENT_LOG_FORMAT_VERSION, 4);
-  header.writeDoubleLE(firstSeq, 8);
-  return header;
+  return listSegments(EVENT_SEGMENT_FORMAT, dir);
 }
 
 export function checkSegmentHeader(bytes: Buffer, segment: EventSegment): boolean {
-  return (
-    bytes.length >= SEGMENT_HEADER_BYTES &&
-    bytes.readUInt32LE(0) === MAGIC &&
-    bytes.readUInt32LE(4) === EVENT_LOG_FORMAT_VERSION &&
-    bytes.readDoubleLE(8) === segment.firstSeq
-  );
+  return headerProblem(EVENT_SEGMENT_FORMAT, bytes, segment.firstSeq) === undefined;
 }
 
 /** Writes one framed record into `target` at `offset`; returns the offset after it. */
 export function writeRecord(target: Buffer, offset: number, firstSeq: number, lastSeq: number, payload: Buffer): number {
-  target.writeUInt32LE(payload.length, offset);
   target.writeDoubleLE(firstSeq, offset + 8);
   target.writeDoubleLE(lastSeq, offset + 16);
   payload.copy(target, offset + RECORD_HEADER_BYTES);
   const end = offset + RECORD_HEADER_BYTES + payload.length;
-  target.writeUInt32LE(zlib.crc32(target.subarray(offset + 8, end)), offset + 4);
+  sealFrame(target, offset, end, EVENT_FRAMING);
   return end;
 }
 
@@ -86,15 +62,14 @@ export type RecordCheck =
   /** all bytes are there but they do not check (torn write, or damage) */
   | { readonly kind: 'bad'; readonly reason: string };
 
+const INCOMPLETE: RecordCheck = { kind: 'incomplete' };
+
 /** Reads the record starting at `offset` of `bytes` (which hold the file's bytes up to `available`). */
 export function checkRecord(bytes: Buffer, offset: number, available: number): RecordCheck {
-  if (available - offset < RECORD_HEADER_BYTES) return { kind: 'incomplete' };
-  const length = bytes.readUInt32LE(offset);
-  if (length === 0 || length > MAX_RECORD_PAYLOAD) return { kind: 'bad', reason: `payload length ${length}` };
-  const end = offset + RECORD_HEADER_BYTES + length;
-  if (end > available) return { kind: 'incomplete' };
-  const crc = bytes.readUInt32LE(offset + 4);
-  if (zlib.crc32(bytes.subarray(offset + 8, end)) !== crc) return { kind: 'bad', reason: 'CRC mismatch' };
+  const end = checkFrame(bytes, offset, available, EVENT_FRAMING);
+  if (end === FrameDamage.ShortHeader || end === FrameDamage.ShortBody) return INCOMPLETE;
+  if (end === FrameDamage.BadLength) return { kind: 'bad', reason: `payload length ${readU32(bytes, offset)}` };
+  if (end === FrameDamage.BadChecksum) return { kind: 'bad', reason: 'CRC mismatch' };
   const firstSeq = bytes.readDoubleLE(offset + 8);
   const lastSeq = bytes.readDoubleLE(offset + 16);
   if (!(Number.isSafeInteger(firstSeq) && Number.isSafeInteger(lastSeq) && firstSeq >= 1 && lastSeq >= firstSeq)) {

@@ -8,17 +8,16 @@
  * the journal then offers every event again and append() keeps only those after that seq.
  */
 import fs from 'node:fs';
-import path from 'node:path';
+import { allZero, coveredSegmentCount, SEGMENT_HEADER_BYTES } from '../../lib/segment-log/segment-files.ts';
+import { SegmentWriter } from '../../lib/segment-log/segment-writer.ts';
 import type { EngineEvent } from '../../engine/index.ts';
 import {
   checkRecord,
   checkSegmentHeader,
+  EVENT_SEGMENT_FORMAT,
   EventLogCorruptError,
   listEventSegments,
   RECORD_HEADER_BYTES,
-  SEGMENT_HEADER_BYTES,
-  segmentFileName,
-  segmentHeader,
   writeRecord,
   type EventSegment,
 } from './segment-format.ts';
@@ -44,8 +43,8 @@ export class EventLogWriter {
   #segments: EventSegment[];
   /** bytes of every segment but the current one */
   #closedBytes = 0;
-  #fd: number | undefined;
-  #offset = 0;
+  /** the newest segment, being appended to */
+  #segment: SegmentWriter | undefined;
   #lastSeq = 0;
   #unsynced = false;
   #syncing = false;
@@ -80,7 +79,7 @@ export class EventLogWriter {
   }
 
   get sizeBytes(): number {
-    return this.#closedBytes + this.#offset;
+    return this.#closedBytes + (this.#segment?.size ?? 0);
   }
 
   get segmentCount(): number {
@@ -99,7 +98,7 @@ export class EventLogWriter {
       if (this.#lastSeq > 0 && event.seq !== this.#lastSeq + 1) {
         this.#warn(`event log: seq ${event.seq} follows ${this.#lastSeq} (events ${this.#lastSeq + 1}..${event.seq - 1} are not in the log)`);
       }
-      if (this.#fd === undefined || this.#offset + bytes >= this.#segmentMaxBytes) {
+      if (this.#segment === undefined || this.#segment.size + bytes >= this.#segmentMaxBytes) {
         if (bytes > 0) this.#writeOut(scratch, bytes);
         bytes = 0;
         this.#startSegment(event.seq);
@@ -122,9 +121,9 @@ export class EventLogWriter {
   /** fdatasync now, on this thread (before a snapshot; at close). */
   syncNow(): void {
     // a background fdatasync in flight may have started before the last write: sync again here
-    if (this.#fd !== undefined && (this.#unsynced || this.#syncing)) {
+    if (this.#segment !== undefined && (this.#unsynced || this.#syncing)) {
       this.#unsynced = false;
-      fs.fdatasyncSync(this.#fd);
+      this.#segment.syncNow();
     }
   }
 
@@ -134,7 +133,7 @@ export class EventLogWriter {
    */
   retain(confirmedSeq: number): number {
     let removed = 0;
-    while (this.#segments.length > 1 && this.#segments[1]!.firstSeq <= confirmedSeq + 1) {
+    for (let covered = coveredSegmentCount(this.#segments, confirmedSeq); covered > 0; covered--) {
       const old = this.#segments.shift()!;
       try {
         this.#closedBytes -= fs.statSync(old.file).size;
@@ -152,57 +151,45 @@ export class EventLogWriter {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
-    if (this.#fd !== undefined) {
+    if (this.#segment !== undefined) {
       try {
         this.syncNow();
       } finally {
-        fs.closeSync(this.#fd);
-        this.#fd = undefined;
+        this.#segment.close();
+        this.#segment = undefined;
       }
     }
   }
 
   #writeOut(buffer: Buffer, length: number): void {
-    let written = 0;
-    while (written < length) {
-      written += fs.writeSync(this.#fd!, buffer, written, length - written, this.#offset + written);
-    }
-    this.#offset += length;
+    this.#segment!.write(buffer, length);
     this.#unsynced = true;
   }
 
   #startSegment(firstSeq: number): void {
-    if (this.#fd !== undefined) {
+    if (this.#segment !== undefined) {
       this.syncNow();
-      fs.closeSync(this.#fd);
-      this.#closedBytes += this.#offset;
+      this.#segment.close();
+      this.#closedBytes += this.#segment.size;
     }
-    const segment = { firstSeq, file: path.join(this.dir, segmentFileName(firstSeq)) };
-    const fd = fs.openSync(segment.file, 'w', 0o600);
-    fs.writeSync(fd, segmentHeader(firstSeq));
-    fs.fdatasyncSync(fd);
-    this.#fd = fd;
-    this.#offset = SEGMENT_HEADER_BYTES;
-    this.#segments.push(segment);
-    const dirFd = fs.openSync(this.dir, 'r');
-    try {
-      fs.fsyncSync(dirFd);
-    } finally {
-      fs.closeSync(dirFd);
-    }
+    this.#segment = SegmentWriter.create(EVENT_SEGMENT_FORMAT, this.dir, firstSeq);
+    this.#segments.push({ firstSeq, file: this.#segment.file });
   }
 
   #syncInBackground(): void {
-    if (this.#fd === undefined || !this.#unsynced || this.#syncing) return;
+    if (this.#segment === undefined || !this.#unsynced || this.#syncing) return;
     this.#unsynced = false;
     this.#syncing = true;
-    fs.fdatasync(this.#fd, (error) => {
-      this.#syncing = false;
-      if (error) {
+    this.#segment.sync().then(
+      () => {
+        this.#syncing = false;
+      },
+      (error: Error) => {
+        this.#syncing = false;
         this.#unsynced = true;
         this.#warn(`event log fdatasync failed: ${error.message}`);
-      }
-    });
+      },
+    );
   }
 
   /** Finds where the newest segment's valid records end, cuts anything after, and continues there. */
@@ -212,16 +199,12 @@ export class EventLogWriter {
     if (!last) return;
     const bytes = fs.readFileSync(last.file);
     if (!checkSegmentHeader(bytes, last)) {
-      if (bytes.length >= SEGMENT_HEADER_BYTES && bytes.subarray(0, SEGMENT_HEADER_BYTES).some((byte) => byte !== 0)) {
+      if (bytes.length >= SEGMENT_HEADER_BYTES && !allZero(bytes, 0, SEGMENT_HEADER_BYTES)) {
         throw new EventLogCorruptError('bad segment header', last.file, 0);
       }
       // created but its header never reached the disk: start it again
       this.#warn(`event log: ${last.file} has a torn header; rewritten`);
-      const fd = fs.openSync(last.file, 'w', 0o600);
-      fs.writeSync(fd, segmentHeader(last.firstSeq));
-      fs.fdatasyncSync(fd);
-      this.#fd = fd;
-      this.#offset = SEGMENT_HEADER_BYTES;
+      this.#segment = SegmentWriter.reopen(EVENT_SEGMENT_FORMAT, this.dir, last, 0, true);
       this.#lastSeq = last.firstSeq - 1;
       return;
     }
@@ -234,15 +217,10 @@ export class EventLogWriter {
       lastSeq = check.lastSeq;
       offset = check.end;
     }
-    const fd = fs.openSync(last.file, 'r+');
     if (offset < bytes.length) {
       this.#warn(`event log: torn tail in ${last.file} at byte ${offset} (${bytes.length - offset} bytes cut; replay writes them again)`);
-      fs.ftruncateSync(fd, offset);
-      fs.fdatasyncSync(fd);
     }
-    this.#fd = fd;
-    this.#offset = offset;
+    this.#segment = SegmentWriter.reopen(EVENT_SEGMENT_FORMAT, this.dir, last, offset, false);
     this.#lastSeq = lastSeq; // an empty newest segment: the log ends just before it
   }
-
 }

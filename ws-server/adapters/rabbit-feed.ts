@@ -11,6 +11,7 @@
  * messages in memory and never fsyncs them, so this queue adds nothing to the publisher's confirms.
  */
 import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
+import { backoffDelay } from '../../lib/backoff.ts';
 
 export interface RabbitFeedOptions {
   readonly url: string;
@@ -128,7 +129,7 @@ export class RabbitFeed {
     this.state = 'down';
     this.#failures++;
     // capped at 2 s: while this instance has no queue, what the publisher sends does not reach it
-    const delay = Math.min(2_000, 100 * 2 ** Math.min(this.#failures, 5)) * (0.5 + Math.random() / 2);
+    const delay = backoffDelay(this.#failures, { initialMs: 100, maxMs: 2_000, maxExponent: 5 });
     this.#retry = setTimeout(() => void this.#connect(), delay);
   }
 
