@@ -10,11 +10,11 @@
  * figures changed and whose last Ticker is at least TICKER_INTERVAL_MS old (market order).
  */
 import { affordableLots, buyLockOf, carryAfter, feeOf } from './arithmetic.ts';
-import { Book, type BookSide, type PriceLevel } from './book.ts';
+import { Book, type BookSide, type PriceLevel } from './matching/book.ts';
 import { Account, Ledger } from './ledger.ts';
-import { OrderIndex } from './order-index.ts';
-import { OrderNode } from './order.ts';
-import { EXPIRY_REASONS, RecentOrders } from './recent-orders.ts';
+import { OrderIndex } from './matching/order-index.ts';
+import { OrderNode } from './matching/order.ts';
+import { EXPIRY_REASONS, RecentOrders } from './matching/recent-orders.ts';
 import { REJECT_CODES, type RejectReason } from './reject-codes.ts';
 import { restoreState, snapshotState } from './snapshot.ts';
 import { hashSnapshot } from './state-hash.ts';

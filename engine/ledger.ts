@@ -6,7 +6,7 @@
  * Bound: each asset's supply (deposits − withdrawals) is kept ≤ 2^53 − 1 by refusing deposits
  * beyond it; every balance is a part of that supply, so all sums here are exact integers.
  */
-import type { OrderNode } from './order.ts';
+import type { OrderNode } from './matching/order.ts';
 import type { AssetSpec } from './types.ts';
 
 export class Account {

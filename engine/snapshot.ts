@@ -4,10 +4,10 @@
  * by user id, finished orders oldest first), so that equal states give equal snapshots and
  * restoring then applying the remaining commands repeats the uninterrupted run event for event.
  */
-import type { BookSide } from './book.ts';
+import type { BookSide } from './matching/book.ts';
 import type { Engine } from './engine.ts';
-import { OrderNode } from './order.ts';
-import { ORDER_TYPES, SIDES, STATUSES, STP_MODES, TIMES_IN_FORCE } from './recent-orders.ts';
+import { OrderNode } from './matching/order.ts';
+import { ORDER_TYPES, SIDES, STATUSES, STP_MODES, TIMES_IN_FORCE } from './matching/recent-orders.ts';
 import type { EngineSnapshot } from './types.ts';
 
 /**

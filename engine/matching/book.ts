@@ -9,7 +9,7 @@
  */
 import type { OrderNode } from './order.ts';
 import { TickerWindow } from './ticker.ts';
-import type { MarketSpec } from './types.ts';
+import type { MarketSpec } from '../types.ts';
 
 export class PriceLevel {
   price = 0;
