@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Engine } from './engine.ts';
 import { buildEngineConfig, DEFAULT_ENGINE_CONFIG, DEFAULT_RAW_CONFIG } from './markets.ts';
-import { OrderNode } from './order.ts';
+import { OrderNode } from './matching/order.ts';
 import { REJECT_CODES } from './reject-codes.ts';
 import { Driver, LOT, testConfig } from './test-support.ts';
 import type { EngineConfig, EngineSnapshot } from './types.ts';

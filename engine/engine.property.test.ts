@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Engine } from './engine.ts';
-import { isOpenStatus, type OrderNode } from './order.ts';
+import { isOpenStatus, type OrderNode } from './matching/order.ts';
 import { testConfig } from './test-support.ts';
 import { TICKER_INTERVAL_MS, type Command, type EngineConfig, type EngineEvent, type OrderType, type SelfTradePrevention, type Side, type TimeInForce } from './types.ts';
 

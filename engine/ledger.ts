@@ -1,12 +1,13 @@
 /**
- * Balances per user and asset, available and locked, in minor units. The ledger owns every
- * movement of funds: lock before matching, settle fills, release leftovers (STYLE §11).
- * Assets are addressed by index (their position in the config) on the hot path.
+ * One account per user: its spot balances per asset, available and locked, in minor units (moved
+ * only by the spot ledger, spot/spot-ledger.ts), and what matching keeps per user — the open-order
+ * list, the open-order count per market, the client order ids taken. Assets are addressed by index
+ * (their position in the config) on the hot path.
  *
  * Bound: each asset's supply (deposits − withdrawals) is kept ≤ 2^53 − 1 by refusing deposits
  * beyond it; every balance is a part of that supply, so all sums here are exact integers.
  */
-import type { OrderNode } from './order.ts';
+import type { OrderNode } from './matching/order.ts';
 import type { AssetSpec } from './types.ts';
 
 export class Account {

@@ -4,11 +4,28 @@
  * by user id, finished orders oldest first), so that equal states give equal snapshots and
  * restoring then applying the remaining commands repeats the uninterrupted run event for event.
  */
-import type { BookSide } from './book.ts';
-import type { Engine } from './engine.ts';
-import { OrderNode } from './order.ts';
-import { ORDER_TYPES, SIDES, STATUSES, STP_MODES, TIMES_IN_FORCE } from './recent-orders.ts';
+import type { CommandEvents } from './command-events.ts';
+import type { Ledger } from './ledger.ts';
+import type { Book, BookSide } from './matching/book.ts';
+import type { Matcher } from './matching/matcher.ts';
+import type { OrderLifecycle } from './matching/order-lifecycle.ts';
+import { OrderNode } from './matching/order.ts';
+import { ORDER_TYPES, SIDES, STATUSES, STP_MODES, TIMES_IN_FORCE } from './matching/recent-orders.ts';
 import type { EngineSnapshot } from './types.ts';
+
+/** Where the snapshot's parts live: the modules Engine wires together (engine.ts). */
+export interface EngineState {
+  /** the event seq */
+  readonly events: CommandEvents;
+  /** the trade id counter */
+  readonly matcher: Matcher;
+  /** accounts (spot balances, open-order lists, client order ids) and each asset's supply */
+  readonly ledger: Ledger;
+  /** books by symbol, in market-config order */
+  readonly books: ReadonlyMap<string, Book>;
+  /** the order index and the remembered finished orders */
+  readonly lifecycle: OrderLifecycle;
+}
 
 /**
  * 2: flat order lists; 3: the status field also carries the expiry reason (bits 3–5); 4: ticker
@@ -147,15 +164,15 @@ function encodeAll(orders: readonly OrderNode[]): OrderList {
   return list;
 }
 
-export function snapshotState(engine: Engine): EngineSnapshot {
+export function snapshotState(state: EngineState): EngineSnapshot {
   const accounts: number[][] = [];
-  const userIds = [...engine.ledger.accounts.keys()].sort((a, b) => a - b);
+  const userIds = [...state.ledger.accounts.keys()].sort((a, b) => a - b);
   for (const userId of userIds) {
-    const account = engine.ledger.accounts.get(userId)!;
+    const account = state.ledger.accounts.get(userId)!;
     if (!account.isEmpty()) accounts.push([userId, ...account.balances]);
   }
   const books: BookRecord[] = [];
-  for (const book of engine.books.values()) {
+  for (const book of state.books.values()) {
     books.push({
       symbol: book.market.symbol,
       symbolSeq: book.symbolSeq,
@@ -174,25 +191,25 @@ export function snapshotState(engine: Engine): EngineSnapshot {
     });
   }
   const recent: OrderList = [];
-  for (const slot of engine.recent.slots()) engine.recent.appendRecord(slot, recent);
+  for (const slot of state.lifecycle.recent.slots()) state.lifecycle.recent.appendRecord(slot, recent);
   const clientOrderIds: (number | string)[] = [];
   for (const userId of userIds) {
-    const taken = engine.ledger.accounts.get(userId)!.clientOrderIds;
+    const taken = state.ledger.accounts.get(userId)!.clientOrderIds;
     if (taken === null || taken.size === 0) continue;
     // Canonical order (a Map iterates in insertion order, which a restored engine need not share).
     const entries = [...taken].sort((a, b) => a[1] - b[1]);
     for (const [clientOrderId, orderId] of entries) clientOrderIds.push(userId, clientOrderId, orderId);
   }
   const carried: OrderNode[] = [];
-  for (const userId of userIds) for (const order of engine.ledger.accounts.get(userId)!.open) if (order !== null && order.feeCarry !== 0) carried.push(order);
+  for (const userId of userIds) for (const order of state.ledger.accounts.get(userId)!.open) if (order !== null && order.feeCarry !== 0) carried.push(order);
   carried.sort((a, b) => a.orderId - b.orderId);
   const feeCarries: number[] = [];
   for (const order of carried) feeCarries.push(order.orderId, order.feeCarry);
   const snapshot: SnapshotV1 = {
     version: SNAPSHOT_VERSION,
-    seq: engine.seq,
-    tradeSeq: engine.tradeSeq,
-    supply: [...engine.ledger.supply],
+    seq: state.events.seq,
+    tradeSeq: state.matcher.tradeSeq,
+    supply: [...state.ledger.supply],
     accounts,
     books,
     recent,
@@ -203,24 +220,24 @@ export function snapshotState(engine: Engine): EngineSnapshot {
 }
 
 /** Fills a freshly constructed engine from a snapshot taken with the same config. */
-export function restoreState(engine: Engine, data: EngineSnapshot): void {
+export function restoreState(state: EngineState, data: EngineSnapshot): void {
   if (!READABLE_VERSIONS.includes(data.version)) throw new Error(`unsupported engine snapshot version ${String(data.version)}`);
   const snapshot = data as unknown as SnapshotV1;
-  engine.seq = snapshot.seq;
-  engine.tradeSeq = snapshot.tradeSeq;
-  snapshot.supply.forEach((value, index) => (engine.ledger.supply[index] = value));
+  state.events.seq = snapshot.seq;
+  state.matcher.tradeSeq = snapshot.tradeSeq;
+  snapshot.supply.forEach((value, index) => (state.ledger.supply[index] = value));
   for (const [userId, ...balances] of snapshot.accounts) {
-    const account = engine.ledger.account(userId!);
+    const account = state.ledger.account(userId!);
     balances.forEach((value, index) => (account.balances[index] = value));
   }
   const open = (order: OrderNode, marketIndex: number): void => {
-    order.account = engine.ledger.account(order.userId);
-    engine.orders.set(order.orderId, order);
+    order.account = state.ledger.account(order.userId);
+    state.lifecycle.orders.set(order.orderId, order);
     order.account.addOpen(order, marketIndex);
     order.listed = true;
   };
   for (const record of snapshot.books) {
-    const book = engine.books.get(record.symbol);
+    const book = state.books.get(record.symbol);
     if (book === undefined) throw new Error(`snapshot has unknown market ${record.symbol}`);
     book.symbolSeq = record.symbolSeq;
     book.lastPrice = record.lastPrice;
@@ -255,20 +272,20 @@ export function restoreState(engine: Engine, data: EngineSnapshot): void {
   const scratch = new OrderNode();
   for (let offset = 0; offset < snapshot.recent.length; offset += RECORD_FIELDS) {
     const order = decode(snapshot.recent, offset, scratch);
-    const slot = engine.recent.push(order);
-    if (engine.recent.lastEvictedId >= 0) engine.orders.forget(engine.recent.lastEvictedId);
-    if (slot >= 0) engine.orders.set(order.orderId, slot);
+    const slot = state.lifecycle.recent.push(order);
+    if (state.lifecycle.recent.lastEvictedId >= 0) state.lifecycle.orders.forget(state.lifecycle.recent.lastEvictedId);
+    if (slot >= 0) state.lifecycle.orders.set(order.orderId, slot);
   }
   if (snapshot.clientOrderIds !== undefined) {
     const list = snapshot.clientOrderIds;
     for (let offset = 0; offset < list.length; offset += 3) {
-      const account = engine.ledger.account(list[offset] as number);
+      const account = state.ledger.account(list[offset] as number);
       (account.clientOrderIds ??= new Map()).set(list[offset + 1] as string, list[offset + 2] as number);
     }
-  } else rebuildClientOrderIds(engine);
+  } else rebuildClientOrderIds(state);
   const carries = snapshot.feeCarries ?? [];
   for (let offset = 0; offset < carries.length; offset += 2) {
-    const order = engine.orders.get(carries[offset]!);
+    const order = state.lifecycle.orders.get(carries[offset]!);
     if (typeof order !== 'object') throw new Error(`snapshot: fee carry of order ${carries[offset]}, which is not open`);
     order.feeCarry = carries[offset + 1]!;
   }
@@ -279,18 +296,18 @@ export function restoreState(engine: Engine, data: EngineSnapshot): void {
  * — the remembered finished ones oldest first, then the open ones, so an open order wins over a
  * finished one and a newer over an older (the API's index could let a duplicate in).
  */
-function rebuildClientOrderIds(engine: Engine): void {
+function rebuildClientOrderIds(state: EngineState): void {
   const take = (userId: number, clientOrderId: string | undefined, orderId: number): void => {
     if (typeof clientOrderId !== 'string') return;
-    const account = engine.ledger.account(userId);
+    const account = state.ledger.account(userId);
     (account.clientOrderIds ??= new Map()).set(clientOrderId, orderId);
   };
-  for (const slot of engine.recent.slots()) {
-    const view = engine.recent.view(slot);
+  for (const slot of state.lifecycle.recent.slots()) {
+    const view = state.lifecycle.recent.view(slot);
     take(view.userId, view.clientOrderId, view.orderId);
   }
   const open: OrderNode[] = [];
-  for (const account of engine.ledger.accounts.values()) for (const order of account.open) if (order !== null) open.push(order);
+  for (const account of state.ledger.accounts.values()) for (const order of account.open) if (order !== null) open.push(order);
   open.sort((a, b) => a.orderId - b.orderId);
   for (const order of open) take(order.userId, order.clientOrderId, order.orderId);
 }

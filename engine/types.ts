@@ -351,19 +351,11 @@ export interface BalanceView {
 export type EngineSnapshot = { readonly version: number } & Record<string, unknown>;
 
 /**
- * What the rest of xtrader may call on the engine (implemented by `Engine` in engine/engine.ts,
- * `Engine.restore(config, snapshot)` rebuilds one). Single-threaded, synchronous, deterministic.
+ * Read-only views of the engine's state, answered between commands (copies: callers never see
+ * engine internals). Implemented by `Engine` (engine/queries.ts); the API reads the engine through
+ * this type alone.
  */
-export interface MatchingEngine {
-  /** Applies one command and returns the events it caused, in order (never throws on bad input: rejects are events). */
-  apply(command: Command): EngineEvent[];
-  snapshot(): EngineSnapshot;
-  /** Hash over books, orders, ledger and counters: equal states ⇔ equal hashes (for replay checks). */
-  stateHash(): string;
-  /** seq of the last event emitted (0 before any); after a Trade, its taker report's seq. */
-  lastEventSeq(): number;
-  /** symbols whose changed figures still wait for their Ticker (a Tick command at a later second emits them) */
-  pendingTickers(): number;
+export interface EngineQueries {
   /** the symbol's ticker figures now (24 h window ending at `now`, ms), as a Ticker would carry them; undefined for an unknown symbol */
   ticker(symbol: string, now: number): TickerFigures | undefined;
   getOrder(orderId: number): OrderView | undefined;
@@ -379,11 +371,27 @@ export interface MatchingEngine {
    * `afterOrderId`, by id; `more` when others follow. Builds only the views it returns.
    */
   openOrdersPage(userId: number, symbol: string | undefined, afterOrderId: number, limit: number): { orders: OrderView[]; more: boolean };
-  /** Finished orders still answerable by getOrder (the bounded recent-orders memory), oldest first. */
-  finishedOrders(): Iterable<OrderView>;
   depth(symbol: string, levels: number): BookDepth;
   bestBidAsk(symbol: string): { bid?: BookLevel; ask?: BookLevel };
   balances(userId: number): BalanceView[];
   lastTradePrice(symbol: string): number | undefined;
   markets(): readonly MarketSpec[];
+}
+
+/**
+ * What the rest of xtrader may call on the engine (implemented by `Engine` in engine/engine.ts,
+ * `Engine.restore(config, snapshot)` rebuilds one). Single-threaded, synchronous, deterministic.
+ */
+export interface MatchingEngine extends EngineQueries {
+  /** Applies one command and returns the events it caused, in order (never throws on bad input: rejects are events). */
+  apply(command: Command): EngineEvent[];
+  snapshot(): EngineSnapshot;
+  /** Hash over books, orders, ledger and counters: equal states ⇔ equal hashes (for replay checks). */
+  stateHash(): string;
+  /** seq of the last event emitted (0 before any); after a Trade, its taker report's seq. */
+  lastEventSeq(): number;
+  /** symbols whose changed figures still wait for their Ticker (a Tick command at a later second emits them) */
+  pendingTickers(): number;
+  /** Finished orders still answerable by getOrder (the bounded recent-orders memory), oldest first. */
+  finishedOrders(): Iterable<OrderView>;
 }

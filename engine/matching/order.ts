@@ -3,10 +3,10 @@
  * into its owner's open-order list, so cancel, fill and removal are O(1) without allocation.
  * Callers only ever see OrderView copies.
  */
-import type { OrderStatus, OrderType, OrderView, SelfTradePrevention, Side, TimeInForce } from './types.ts';
+import type { OrderStatus, OrderType, OrderView, SelfTradePrevention, Side, TimeInForce } from '../types.ts';
 import type { PriceLevel } from './book.ts';
-import type { Account } from './ledger.ts';
-import { rejectReason } from './reject-codes.ts';
+import type { Account } from '../ledger.ts';
+import { rejectReason } from '../reject-codes.ts';
 import { EXPIRY_REASONS } from './recent-orders.ts';
 
 export class OrderNode {

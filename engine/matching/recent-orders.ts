@@ -8,8 +8,8 @@
  * instead of touching a long-cold object. The engine's OrderIndex maps a remembered id to its slot.
  */
 import type { OrderNode } from './order.ts';
-import { rejectReason } from './reject-codes.ts';
-import type { ExpiryReason, OrderStatus, OrderType, OrderView, SelfTradePrevention, Side, TimeInForce } from './types.ts';
+import { rejectReason } from '../reject-codes.ts';
+import type { ExpiryReason, OrderStatus, OrderType, OrderView, SelfTradePrevention, Side, TimeInForce } from '../types.ts';
 
 export const SIDES: readonly Side[] = ['Buy', 'Sell'];
 export const ORDER_TYPES: readonly OrderType[] = ['Limit', 'Market', 'StopLimit', 'StopMarket'];

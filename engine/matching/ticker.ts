@@ -8,7 +8,7 @@
  * a trade counts in its minute, so the window's edge moves a minute at a time (as the API's event
  * feed did). Rows of minutes older than that are stale and overwritten when their slot comes round.
  */
-import type { TickerFigures } from './types.ts';
+import type { TickerFigures } from '../types.ts';
 
 export const MINUTES_PER_DAY = 1440;
 const MS_PER_MINUTE = 60_000;

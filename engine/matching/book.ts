@@ -7,9 +7,10 @@
  * in close to the end. A Map finds a level by price. Within a level, orders form an intrusive
  * doubly-linked FIFO list through OrderNode.prev/next, so cancel-by-id is O(1).
  */
+import type { Settlement } from '../settlement.ts';
+import type { MarketSpec } from '../types.ts';
 import type { OrderNode } from './order.ts';
 import { TickerWindow } from './ticker.ts';
-import type { MarketSpec } from './types.ts';
 
 export class PriceLevel {
   price = 0;
@@ -184,6 +185,8 @@ export class Book {
     readonly quoteIndex: number,
     /** position in the market config (an account's open-order count per market) */
     readonly index: number,
+    /** how this market's orders hold funds and its fills settle (chosen by market kind) */
+    readonly settlement: Settlement,
   ) {
     this.maxFeePpm = Math.max(market.makerFeePpm, market.takerFeePpm);
   }

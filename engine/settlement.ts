@@ -1,0 +1,46 @@
+/**
+ * The settlement port: how a market's orders and fills move money (STYLE.md §11, §25). Matching
+ * decides who trades how many lots at which price and what fee each order owes; a settlement
+ * holds funds for an order before it matches, moves them on each fill (both sides and the fees),
+ * and releases what is left once the order no longer needs it.
+ *
+ * Each book carries its market's settlement (Book.settlement), chosen once when the engine is
+ * built: matching calls through it and never asks what kind of market it runs. Spot markets
+ * settle in spot balances (spot/spot-ledger.ts); a perpetual market's settlement would move a
+ * position and a futures wallet instead, beside it.
+ *
+ * Units: lots, ticks and minor units as everywhere in the engine; an order's `locked` is what it
+ * still holds, in the units its settlement chose.
+ */
+import type { Account } from './ledger.ts';
+import type { Book } from './matching/book.ts';
+import type { OrderNode } from './matching/order.ts';
+import type { RejectReason } from './reject-codes.ts';
+import type { PlaceOrderCommand } from './types.ts';
+
+export interface Settlement {
+  /**
+   * Takes from `account` what the new order can cost at most, before it matches: the amount held
+   * (> 0, the order's `locked`), or why it cannot be taken — then nothing has changed.
+   */
+  hold(book: Book, account: Account, command: PlaceOrderCommand): number | RejectReason;
+
+  /**
+   * Whether the taker's fills are bounded by what it holds, fees at the taker rate included (a
+   * spot market buy spends its hold): matching then takes only the lots its `locked` still pays for.
+   */
+  spendsHold(taker: OrderNode): boolean;
+
+  /**
+   * Moves the money of one trade of `lots` worth `notional` quote minor units between maker and
+   * taker, each paying its fee (already added to the order's feesPaid) to the fee account.
+   * Called after both orders' fill figures are updated.
+   */
+  settleFill(book: Book, maker: OrderNode, taker: OrderNode, lots: number, notional: number, makerFee: number, takerFee: number): void;
+
+  /** An open order's quantity was cut by `reduction` lots (amend): releases what it no longer needs. */
+  releaseReduced(book: Book, order: OrderNode, reduction: number): void;
+
+  /** A finished order (filled, cancelled, expired) gives back everything it still holds. */
+  releaseRest(book: Book, order: OrderNode): void;
+}
