@@ -7,6 +7,7 @@ import type {
   Command,
   DepositCommand,
   EngineEvent,
+  EngineQueries as EngineReadPort,
   EngineSnapshot,
   MatchingEngine,
   OrderView,
@@ -132,23 +133,10 @@ export interface SequencerOptions<E extends MatchingEngine> extends EngineFactor
 }
 
 /**
- * The engine's read side, for the API: the engine's own query methods by their own names and
- * signatures (any MatchingEngine is one), and nothing that applies a command or changes state.
+ * The engine's read side, for the API: the engine's own query port (engine/types.ts) plus the two
+ * figures /ready and /admin read — nothing that applies a command or changes state.
  */
-export interface EngineQueries {
-  getOrder(orderId: number): OrderView | undefined;
-  /** an open order's, or a finished one's still remembered: a PlaceOrder with it is refused as DUPLICATE_CLIENT_ORDER_ID */
-  orderForClientOrderId(userId: number, clientOrderId: string): number | undefined;
-  /** at most `limit` open orders with ids above `afterOrderId`, by id; `more` when others follow */
-  openOrdersPage(userId: number, symbol: string | undefined, afterOrderId: number, limit: number): { orders: OrderView[]; more: boolean };
-  depth(symbol: string, levels: number): BookDepth;
-  bestBidAsk(symbol: string): { bid?: BookLevel; ask?: BookLevel };
-  balances(userId: number): BalanceView[];
-  /** 24 h figures of the window ending at `now` (ms); undefined for an unknown symbol */
-  ticker(symbol: string, now: number): TickerFigures | undefined;
-  lastEventSeq(): number;
-  stateHash(): string;
-}
+export type EngineQueries = EngineReadPort & Pick<MatchingEngine, 'lastEventSeq' | 'stateHash'>;
 
 export interface Sequencer<E extends MatchingEngine = MatchingEngine> {
   /** Recovers (snapshot + journal replay); resolves when ready. Rejects with JournalCorruptError on a damaged journal. */
