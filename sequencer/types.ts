@@ -1,8 +1,5 @@
 import type {
   AmendOrderCommand,
-  BalanceView,
-  BookDepth,
-  BookLevel,
   CancelOrderCommand,
   Command,
   DepositCommand,
@@ -10,10 +7,8 @@ import type {
   EngineQueries as EngineReadPort,
   EngineSnapshot,
   MatchingEngine,
-  OrderView,
   PlaceOrderCommand,
   TickCommand,
-  TickerFigures,
   WithdrawCommand,
 } from '../engine/types.ts';
 
