@@ -5,8 +5,8 @@
  * Trades batches, order book snapshots and deltas with their CRC-32, answers and error frames).
  */
 import { z } from 'zod';
-import type { JsonSchema } from '../mq/envelope-schemas.ts';
-import { CLIENT_FRAME_SCHEMAS, WS_ERROR_CODES } from '../ws-server/protocol.ts';
+import type { JsonSchema } from '../contract/envelope-schemas.ts';
+import { CLIENT_FRAME_SCHEMAS, WS_ERROR_CODES } from '../contract/ws-frames.ts';
 
 const ref = (path: string) => ({ $ref: path });
 const schemaRef = (name: string) => ref(`#/components/schemas/${name}`);

@@ -7,8 +7,9 @@ import { DiagnosticSeverity, Parser, type Diagnostic, type Input } from '@asynca
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { buildEngineConfig, DEFAULT_ENGINE_CONFIG, DEFAULT_RAW_CONFIG, type MatchingEngine } from '../engine/index.ts';
-import { routesOf, type Envelope } from '../mq/envelope.ts';
-import { ENVELOPE_SCHEMAS } from '../mq/envelope-schemas.ts';
+import type { Envelope } from '../contract/envelopes.ts';
+import { routesOf } from '../contract/broker-routes.ts';
+import { ENVELOPE_SCHEMAS } from '../contract/envelope-schemas.ts';
 import { createApi } from './app.ts';
 import { buildAsyncApi, EXAMPLES } from './asyncapi.ts';
 import { WS_EXAMPLES } from './asyncapi-ws.ts';

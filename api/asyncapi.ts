@@ -1,13 +1,7 @@
 import type { EngineConfig } from '../engine/index.ts';
-import {
-  KAFKA_TOPIC_EXECUTIONS,
-  KAFKA_TOPIC_MARKET_DATA,
-  RABBIT_EXCHANGE,
-  REDIS_GROUP,
-  REDIS_STREAM,
-  type EnvelopeType,
-} from '../mq/envelope.ts';
-import { buildEnvelopeSchemas, oneOrBatch, type JsonSchema } from '../mq/envelope-schemas.ts';
+import type { EnvelopeType } from '../contract/envelopes.ts';
+import { KAFKA_TOPIC_EXECUTIONS, KAFKA_TOPIC_MARKET_DATA, RABBIT_EXCHANGE, REDIS_GROUP, REDIS_STREAM } from '../contract/broker-routes.ts';
+import { buildEnvelopeSchemas, oneOrBatch, type JsonSchema } from '../contract/envelope-schemas.ts';
 import { webSocketPart } from './asyncapi-ws.ts';
 
 /**

@@ -4,7 +4,7 @@
  * dead letter of its own instead of failing the whole batch; types the persister does not keep
  * (BookDelta, Ticker) are skipped.
  */
-import type { EnvelopeType } from '../mq/envelope.ts';
+import type { EnvelopeType } from '../contract/envelopes.ts';
 import type { StreamEntry } from './execution-stream.ts';
 
 export interface ExecutionColumns {

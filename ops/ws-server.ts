@@ -17,7 +17,7 @@ import { CredentialStore } from '../api/credentials.ts';
 import { parseEncryptionKey, SecretBox } from '../api/secret-box.ts';
 import { ExecutionHistoryStore } from '../db/adapters/execution-history.ts';
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from '../engine/index.ts';
-import { brokerNames } from '../mq/envelope.ts';
+import { brokerNames } from '../contract/broker-routes.ts';
 import type { DepthSnapshot } from '../ws-server/book-feed.ts';
 import { Hub, type DepthSource } from '../ws-server/hub.ts';
 import { RabbitFeed } from '../ws-server/adapters/rabbit-feed.ts';

@@ -10,7 +10,7 @@
  * a new bootstrap; clients see nothing from the book until it is whole again, and then a fresh
  * snapshot. Deltas are merged per short window into one client frame (the level's final total).
  */
-import { bookChecksum, CHECKSUM_LEVELS } from './checksum.ts';
+import { bookChecksum, CHECKSUM_LEVELS } from '../contract/book-checksum.ts';
 import { OrderBook, type BookSide } from './order-book.ts';
 
 export interface DepthSnapshot {

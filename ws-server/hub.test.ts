@@ -3,10 +3,10 @@ import zlib from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BookFeed, type BookDelta, type DepthSnapshot } from './book-feed.ts';
-import { bookChecksum, crc32 } from './checksum.ts';
+import { bookChecksum, crc32 } from '../contract/book-checksum.ts';
 import { Hub, type ExecutionHistory, type HubLimits, type Peer, type StoredReport } from './hub.ts';
-import { compareDecimal } from './order-book.ts';
-import { WsError } from './protocol.ts';
+import { compareDecimal } from '../contract/decimal-text.ts';
+import { WsError } from '../contract/ws-frames.ts';
 
 describe('checksum and decimal order', () => {
   it('crc32 is zlib’s', () => {

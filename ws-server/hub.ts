@@ -10,7 +10,7 @@
  * is bootstrapped again, each executions subscriber is caught up from the history.
  */
 import { BookFeed, type BookDelta, type DepthSnapshot } from './book-feed.ts';
-import { errorFrame, parseChannel, parseClientFrame, WsError, type AuthRequest, type Channel, type SubscribeRequest, type UnsubscribeRequest } from './protocol.ts';
+import { errorFrame, parseChannel, parseClientFrame, WsError, type AuthRequest, type Channel, type SubscribeRequest, type UnsubscribeRequest } from '../contract/ws-frames.ts';
 
 /** What the hub needs of a connection. `send` never blocks; the transport enforces the send-buffer bound. */
 export interface Peer {

@@ -4,7 +4,7 @@
  * counted and skipped. A value that is not JSON, or an element that is not a well-formed envelope,
  * is counted as invalid and skipped: one bad record must not stop the feed.
  */
-import type { TradeEnvelope } from '../envelope.ts';
+import type { TradeEnvelope } from '../../contract/envelopes.ts';
 
 export interface DecodedRecords {
   readonly trades: TradeEnvelope[];

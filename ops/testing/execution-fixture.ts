@@ -7,7 +7,9 @@
  */
 import type { Redis } from 'ioredis';
 import { DEFAULT_ENGINE_CONFIG, Engine, type Command, type EngineConfig, type OrderType, type PlaceOrderCommand, type Side, type TimeInForce } from '../../engine/index.ts';
-import { EnvelopeEncoder, routesOf, type Envelope } from '../../mq/envelope.ts';
+import { EnvelopeEncoder } from '../../contract/envelope-encoder.ts';
+import type { Envelope } from '../../contract/envelopes.ts';
+import { routesOf } from '../../contract/broker-routes.ts';
 import { seededRandom } from '../../sequencer/testing/command-mix.ts';
 
 export interface EngineRun {
