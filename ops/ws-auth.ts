@@ -9,7 +9,7 @@
 import { Redis } from 'ioredis';
 import type { CredentialStore } from '../api/credentials.ts';
 import { ReplayCache, signatureMatches } from '../api/signature.ts';
-import type { AuthenticatedKey, Authenticator } from '../ws-server/hub.ts';
+import type { AuthenticatedKey, Authenticator } from '../ws-server/ports.ts';
 import { WsError } from '../contract/ws-frames.ts';
 
 export interface WsAuthOptions {

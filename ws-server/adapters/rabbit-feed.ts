@@ -11,6 +11,7 @@
  * messages in memory and never fsyncs them, so this queue adds nothing to the publisher's confirms.
  */
 import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
+import type { Envelope } from '../../contract/envelopes.ts';
 
 export interface RabbitFeedOptions {
   readonly url: string;
@@ -22,7 +23,8 @@ export interface RabbitFeedOptions {
   readonly heartbeatSeconds?: number;
 }
 
-export type FeedEnvelope = Record<string, unknown> & { type: string; seq: number; prev_seq?: number };
+/** As the contract types it; the JSON is parsed, not validated (the hub tolerates a malformed one). */
+export type FeedEnvelope = Envelope;
 
 export interface FeedHandler {
   onConnected(): void;
