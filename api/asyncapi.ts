@@ -88,7 +88,7 @@ export const EXAMPLES = {
 
 /**
  * The AsyncAPI 3.0 description served at /asyncapi.json: servers, channels, send operations and the
- * envelope schemas of mq/envelope-schemas.ts (the same objects the broker tests validate with).
+ * envelope schemas of contract/envelope-schemas.ts (the same objects the broker tests validate with).
  */
 export function buildAsyncApi(config: EngineConfig): Record<string, unknown> {
   const symbols = config.markets.map((market) => market.symbol);

@@ -1,5 +1,5 @@
 /**
- * The ws-server's Authenticator (ws-server/hub.ts): the same check as a signed HTTP request
+ * The ws-server's Authenticator (ws-server/ports.ts): the same check as a signed HTTP request
  * (api/auth.ts) over the message timestamp + "GET" + "/ws" — key known (api/credentials.ts,
  * PostgreSQL, cached), hex HMAC-SHA256 right, timestamp within the window — and replays refused
  * across every ws-server instance: a signature is claimed in Redis (SET NX PX, twice the window).

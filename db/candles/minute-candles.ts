@@ -10,7 +10,7 @@ import { addExact, compareExact, formatExact, parseExact, type Exact } from '../
 
 export const MINUTE_MS = 60_000;
 
-/** The fields of a Trade envelope (mq/envelope.ts) that candles use. */
+/** The fields of a Trade envelope (contract/envelopes.ts) that candles use. */
 export interface CandleTrade {
   readonly seq: number;
   readonly timestamp: number;

@@ -1,6 +1,6 @@
 /**
  * A seeded run of the real engine whose events become the Redis stream's envelopes, as the Redis
- * publisher writes them (mq/envelope.ts EnvelopeEncoder, only what routesOf sends to Redis, prev_seq
+ * publisher writes them (contract/envelope-encoder.ts EnvelopeEncoder, only what routesOf sends to Redis, prev_seq
  * chained) — for the persister's tests and benchmark. The command mix reaches every execution type:
  * fills, partial fills, cancels, amends, IOC/FOK expiries, post-only and funds rejections, stops
  * triggered, market orders without liquidity.
