@@ -44,7 +44,8 @@ export interface Exact {
   readonly scale: number;
 }
 
-const DECIMAL = /^(\d+)(?:\.(\d+))?$/;
+/** What the API and the candles accept as a decimal: digits with an optional fraction; no sign, exponent or spaces (leading and trailing zeros allowed). */
+export const PLAIN_DECIMAL = /^(\d+)(?:\.(\d+))?$/;
 const POWERS: bigint[] = [1n];
 const power = (exponent: number): bigint => {
   while (POWERS.length <= exponent) POWERS.push(POWERS[POWERS.length - 1]! * 10n);
@@ -52,12 +53,12 @@ const power = (exponent: number): bigint => {
 };
 
 export function isDecimalText(text: unknown): text is string {
-  return typeof text === 'string' && text.length <= 64 && DECIMAL.test(text);
+  return typeof text === 'string' && text.length <= 64 && PLAIN_DECIMAL.test(text);
 }
 
 /** Throws on anything but a plain non-negative decimal (`"50000000"`, `"0.002"`). */
 export function parseExact(text: string): Exact {
-  const match = DECIMAL.exec(text);
+  const match = PLAIN_DECIMAL.exec(text);
   if (!match) throw new RangeError(`not a plain decimal: ${JSON.stringify(text)}`);
   const fraction = match[2] ?? '';
   return { units: BigInt(match[1]! + fraction), scale: fraction.length };
