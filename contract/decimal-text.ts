@@ -17,6 +17,14 @@ export const POSITIVE_DECIMAL_PATTERN = '^([1-9][0-9]*(\\.[0-9]*[1-9])?|0\\.[0-9
 export const ID_PATTERN = '^[1-9][0-9]*$';
 export const USER_ID_PATTERN = '^(0|[1-9][0-9]*)$';
 
+/**
+ * What a consumer accepts as a decimal in an envelope read from a broker (the persister, the candle
+ * builder): plain digits with an optional fraction, at most 40 on each side. Tolerant on purpose:
+ * the canonical form is the publishers' to keep (DECIMAL_PATTERN, checked by the schema tests); the
+ * bound keeps what reaches SQL or a bigint small.
+ */
+export const RECEIVED_DECIMAL = /^\d{1,40}(\.\d{1,40})?$/;
+
 /** `numeric` text (PostgreSQL: the scale of a sum or product may add trailing zeros) → canonical decimal: no trailing fractional zeros, no lone point. */
 export function canonicalDecimal(value: string): string {
   if (!value.includes('.')) return value;
