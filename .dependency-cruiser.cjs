@@ -49,7 +49,7 @@ module.exports = {
       comment: 'the trading page (web/src, bundled for the browser) imports only itself and its npm packages: no server folder, no node built-in — it speaks the public contract like any outside client',
       severity: 'error',
       from: { path: '^web/src/', pathNot: '\\.test\\.ts$' },
-      to: { pathNot: '^(web/src/|node_modules/(lightweight-charts|fancy-canvas)/)' },
+      to: { pathNot: '^web/src/|(^|/)node_modules/(lightweight-charts|fancy-canvas)/' },
     },
     { name: 'server-not-web', severity: 'error', from: { path: '^(api|contract|sequencer|engine|mq|ws-server|db)/' }, to: { path: '^web/' } },
     { name: 'db-deps', severity: 'error', from: { path: '^db/' }, to: { path: '^(api|sequencer|ws-server|ops)/' } },
