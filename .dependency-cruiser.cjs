@@ -1,4 +1,4 @@
-/** One-way imports (STYLE.md §8): engine → nothing; contract → engine, zod; sequencer → engine;
+/** One-way imports (STYLE.md §8): engine → nothing; contract → engine, zod, lib/crc32; sequencer → engine;
  *  api → sequencer, engine, contract; mq, ws-server, db → contract and engine; ops → everything.
  *  contract/ is the wire contract (envelopes and their schemas, broker routes, WebSocket frames, the
  *  book checksum, decimal/ID text, the ports api, db and ws-server share): pure, so every server layer
