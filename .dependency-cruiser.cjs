@@ -1,7 +1,8 @@
-/** One-way imports (STYLE.md §8): engine → nothing; sequencer → engine; api → sequencer, engine;
- *  mq → engine types; ws-server, db → mq codec and engine types; ops → everything.
- *  The mq codec (mq/envelope.ts, mq/envelope-schemas.ts: pure, engine imports only) is also open to
- *  api, which serves its description at /asyncapi.json. */
+/** One-way imports (STYLE.md §8): engine → nothing; contract → engine, zod, lib/crc32; sequencer → engine;
+ *  api → sequencer, engine, contract; mq, ws-server, db → contract and engine; ops → everything.
+ *  contract/ is the wire contract (envelopes and their schemas, broker routes, WebSocket frames, the
+ *  book checksum, decimal/ID text, the ports api, db and ws-server share): pure, so every server layer
+ *  may import it and none needs an exception to reach another's files. */
 module.exports = {
   forbidden: [
     {
@@ -25,30 +26,24 @@ module.exports = {
       from: { path: '^lib/', pathNot: '\\.test\\.ts$' },
       to: { pathNot: '^lib/', dependencyTypesNot: ['core'] },
     },
-    { name: 'sequencer-deps', severity: 'error', from: { path: '^sequencer/' }, to: { path: '^(api|mq|ws-server|db|ops)/' } },
+    { name: 'sequencer-deps', severity: 'error', from: { path: '^sequencer/' }, to: { path: '^(api|contract|mq|ws-server|db|ops)/' } },
     {
-      name: 'api-deps',
-      comment: 'api may use the mq codec (envelope shapes and their JSON Schemas) and the ws-server protocol schemas (pure, zod only), for /asyncapi.json; not the publishers or servers',
+      name: 'contract-is-pure',
+      comment:
+        'the wire contract, shared by api, mq, ws-server and db, imports only itself, the engine (pure), zod and the one CRC-32 (lib/crc32.ts, for the book checksum): no other layer, no broker client, no I/O (its tests may use their tools)',
       severity: 'error',
-      from: { path: '^api/' },
-      to: { path: '^(mq|ws-server|ops)/', pathNot: '^(mq/envelope(-schemas)?|ws-server/protocol)\\.ts$' },
+      from: { path: '^contract/', pathNot: '\\.test(-support)?\\.ts$' },
+      to: { pathNot: '^(contract|engine)/|^lib/crc32\\.ts$|(^|/)node_modules/zod/' },
     },
     {
-      name: 'mq-codec-is-pure',
-      comment: 'the mq codec, shared with api, ws-server and db, imports only the engine and itself: no broker client, no I/O',
+      name: 'api-deps',
+      comment: 'api serves /asyncapi.json from contract/, not from the publishers or servers',
       severity: 'error',
-      from: { path: '^mq/envelope(-schemas)?\\.ts$' },
-      to: { pathNot: '^(engine/|mq/envelope(-schemas)?\\.ts$)' },
+      from: { path: '^api/' },
+      to: { path: '^(mq|ws-server|ops)/' },
     },
     { name: 'mq-deps', severity: 'error', from: { path: '^mq/' }, to: { path: '^(api|sequencer|ws-server|db|ops)/' } },
     { name: 'ws-server-deps', severity: 'error', from: { path: '^ws-server/' }, to: { path: '^(api|sequencer|db|ops)/' } },
-    {
-      name: 'ws-protocol-is-pure',
-      comment: 'ws-server/protocol.ts, shared with api (for /asyncapi.json), imports zod only',
-      severity: 'error',
-      from: { path: '^ws-server/protocol\\.ts$' },
-      to: { path: '^(?!node_modules/zod/)' },
-    },
     {
       name: 'io-clients-in-adapters-and-ops',
       comment:
@@ -62,9 +57,9 @@ module.exports = {
       comment: 'the trading page (web/src, bundled for the browser) imports only itself and its npm packages: no server folder, no node built-in — it speaks the public contract like any outside client',
       severity: 'error',
       from: { path: '^web/src/', pathNot: '\\.test\\.ts$' },
-      to: { pathNot: '^(web/src/|node_modules/(lightweight-charts|fancy-canvas)/)' },
+      to: { pathNot: '^web/src/|(^|/)node_modules/(lightweight-charts|fancy-canvas)/' },
     },
-    { name: 'server-not-web', severity: 'error', from: { path: '^(api|sequencer|engine|mq|ws-server|db)/' }, to: { path: '^web/' } },
+    { name: 'server-not-web', severity: 'error', from: { path: '^(api|contract|sequencer|engine|mq|ws-server|db)/' }, to: { path: '^web/' } },
     { name: 'db-deps', severity: 'error', from: { path: '^db/' }, to: { path: '^(api|sequencer|ws-server|ops)/' } },
   ],
   options: {

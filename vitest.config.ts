@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['{api,sequencer,engine,mq,ws-server,db,ops,web,lib}/**/*.test.ts'],
+    include: ['{api,contract,sequencer,engine,mq,ws-server,db,ops,web,lib}/**/*.test.ts'],
     // Integration tests share real services and a 2-core machine: keep files in few workers.
     maxWorkers: 2,
     // fixed seeds for randomized tests unless TEST_RANDOM_SEEDS=1 (ops/testing/seeds.ts)

@@ -1,12 +1,12 @@
 /**
  * The WebSocket part of /asyncapi.json: the ws-servers' channel `/ws` (servers `ws`, `ws2`), the
- * frames a client sends (their schemas generated from ws-server/protocol.ts's zod schemas, which
+ * frames a client sends (their schemas generated from contract/ws-frames.ts's zod schemas, which
  * validate them) and the frames it receives (Execution and Ticker envelopes without `prev_seq`,
  * Trades batches, order book snapshots and deltas with their CRC-32, answers and error frames).
  */
 import { z } from 'zod';
-import type { JsonSchema } from '../mq/envelope-schemas.ts';
-import { CLIENT_FRAME_SCHEMAS, WS_ERROR_CODES } from '../ws-server/protocol.ts';
+import type { JsonSchema } from '../contract/envelope-schemas.ts';
+import { CLIENT_FRAME_SCHEMAS, WS_ERROR_CODES } from '../contract/ws-frames.ts';
 
 const ref = (path: string) => ({ $ref: path });
 const schemaRef = (name: string) => ref(`#/components/schemas/${name}`);

@@ -1,14 +1,15 @@
 /**
  * /asyncapi.json: a valid AsyncAPI 3.0 document by the official parser (@asyncapi/parser, offline),
- * true to mq/envelope.ts's routes and to the schemas broker tests use, its examples valid, served by
+ * true to contract/broker-routes.ts's routes and to the schemas broker tests use, its examples valid, served by
  * the app next to /openapi.json. Unit tier: the app is built with stubs, no PostgreSQL.
  */
 import { DiagnosticSeverity, Parser, type Diagnostic, type Input } from '@asyncapi/parser';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { buildEngineConfig, DEFAULT_ENGINE_CONFIG, DEFAULT_RAW_CONFIG, type MatchingEngine } from '../engine/index.ts';
-import { routesOf, type Envelope } from '../mq/envelope.ts';
-import { ENVELOPE_SCHEMAS } from '../mq/envelope-schemas.ts';
+import type { Envelope } from '../contract/envelopes.ts';
+import { routesOf } from '../contract/broker-routes.ts';
+import { ENVELOPE_SCHEMAS } from '../contract/envelope-schemas.ts';
 import { createApi } from './app.ts';
 import { buildAsyncApi, EXAMPLES } from './asyncapi.ts';
 import { WS_EXAMPLES } from './asyncapi-ws.ts';
@@ -119,7 +120,7 @@ describe('the AsyncAPI document', () => {
     }
   });
 
-  it('sends each envelope type exactly where routesOf (mq/envelope.ts) sends it', () => {
+  it('sends each envelope type exactly where routesOf (contract/broker-routes.ts) sends it', () => {
     /** the envelope types a channel's messages can carry, read from their payload schemas */
     const typesOf = (channel: Doc['channels'][string]) =>
       new Set(Object.values(channel.messages).flatMap((message) => JSON.stringify(resolve<{ payload: unknown }>(message.$ref).payload).match(/#\/components\/schemas\/\w+/g) ?? []).map((ref) => ref.split('/').pop()));

@@ -1,13 +1,7 @@
 import type { EngineConfig } from '../engine/index.ts';
-import {
-  KAFKA_TOPIC_EXECUTIONS,
-  KAFKA_TOPIC_MARKET_DATA,
-  RABBIT_EXCHANGE,
-  REDIS_GROUP,
-  REDIS_STREAM,
-  type EnvelopeType,
-} from '../mq/envelope.ts';
-import { buildEnvelopeSchemas, oneOrBatch, type JsonSchema } from '../mq/envelope-schemas.ts';
+import type { EnvelopeType } from '../contract/envelopes.ts';
+import { KAFKA_TOPIC_EXECUTIONS, KAFKA_TOPIC_MARKET_DATA, RABBIT_EXCHANGE, REDIS_GROUP, REDIS_STREAM } from '../contract/broker-routes.ts';
+import { buildEnvelopeSchemas, oneOrBatch, type JsonSchema } from '../contract/envelope-schemas.ts';
 import { webSocketPart } from './asyncapi-ws.ts';
 
 /**
@@ -94,7 +88,7 @@ export const EXAMPLES = {
 
 /**
  * The AsyncAPI 3.0 description served at /asyncapi.json: servers, channels, send operations and the
- * envelope schemas of mq/envelope-schemas.ts (the same objects the broker tests validate with).
+ * envelope schemas of contract/envelope-schemas.ts (the same objects the broker tests validate with).
  */
 export function buildAsyncApi(config: EngineConfig): Record<string, unknown> {
   const symbols = config.markets.map((market) => market.symbol);

@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
 import type { EngineConfig } from '../engine/index.ts';
 import type { CommandInput, EngineQueries, SubmitResult } from '../sequencer/index.ts';
-import type { CandlePort } from './candle-port.ts';
+import type { CandlePort } from '../contract/ports/candles.ts';
 import type { CredentialStore } from './credentials.ts';
 import type { EventFeed } from './event-feed.ts';
-import type { HistoryPort } from './history-port.ts';
+import type { HistoryPort } from '../contract/ports/history.ts';
 import type { ApiMetrics } from './metrics.ts';
 import type { RateLimits } from './rate-limit.ts';
 

@@ -6,7 +6,7 @@
 import type { MarketSpec } from '../engine/index.ts';
 import type { ApiDeps } from './context.ts';
 import { ApiError } from './errors.ts';
-import type { HistoryPort, StoredFill, StoredOrder, StoredTrade } from './history-port.ts';
+import type { HistoryPort, StoredFill, StoredOrder, StoredTrade } from '../contract/ports/history.ts';
 import type { Views } from './views.ts';
 
 /** The same fields, in the same order, as Views.order() for an order the engine holds. */

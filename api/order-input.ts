@@ -16,11 +16,11 @@ import {
   type RejectReason,
   validatePlaceOrder,
 } from '../engine/index.ts';
+import { PLAIN_DECIMAL } from '../contract/decimal-text.ts';
 import { ApiError, type ErrorWord } from './errors.ts';
 
 /** Longest decimal text accepted; anything longer is "absurdly long" (OUT_OF_BOUNDS) before parsing. */
 const MAX_DECIMAL_LENGTH = 40;
-const PLAIN_DECIMAL = /^\d+(\.\d+)?$/;
 export const CLIENT_ORDER_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 /** A decimal as a string (plain digits with an optional fraction, checked by decimalText) or a JSON number read by its exact characters. */

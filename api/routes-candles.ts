@@ -5,7 +5,7 @@
  * be building: `closed: false` until its interval has ended by the server clock.
  */
 import type { Hono } from 'hono';
-import type { CandlePort } from './candle-port.ts';
+import type { CandlePort } from '../contract/ports/candles.ts';
 import type { ApiDeps, AppEnv } from './context.ts';
 import { ApiError } from './errors.ts';
 import { intQuery } from './routes-market.ts';

@@ -7,7 +7,7 @@
 import type { Hono } from 'hono';
 import type { ApiDeps, AppEnv } from './context.ts';
 import { ApiError } from './errors.ts';
-import type { HistoryQuery } from './history-port.ts';
+import type { HistoryQuery } from '../contract/ports/history.ts';
 import { fromHistory, storedFillView, storedOrderView } from './history-reads.ts';
 import { intQuery } from './routes-market.ts';
 import type { Views } from './views.ts';

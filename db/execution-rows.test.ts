@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ExecutionEnvelope } from '../mq/envelope.ts';
+import type { ExecutionEnvelope } from '../contract/envelopes.ts';
 import { batchRows } from './execution-rows.ts';
 import { compareStreamIds, nextStreamId, trimThreshold, type GroupProgress } from './execution-stream.ts';
 

@@ -4,7 +4,8 @@
  * dead letter of its own instead of failing the whole batch; types the persister does not keep
  * (BookDelta, Ticker) are skipped.
  */
-import type { EnvelopeType } from '../mq/envelope.ts';
+import { RECEIVED_DECIMAL } from '../contract/decimal-text.ts';
+import type { EnvelopeType } from '../contract/envelopes.ts';
 import type { StreamEntry } from './execution-stream.ts';
 
 export interface ExecutionColumns {
@@ -91,7 +92,6 @@ export interface BatchRows {
 
 class EnvelopeError extends Error {}
 
-const DECIMAL = /^\d{1,40}(\.\d{1,40})?$/;
 const ID = /^\d{1,16}$/;
 const SIDES = new Set(['Buy', 'Sell']);
 const EXEC_TYPES = new Set(['New', 'Trade', 'Cancelled', 'Expired', 'Rejected', 'Triggered', 'Amended']);
@@ -119,14 +119,14 @@ function optionalText(object: Json, name: string): string | null {
 
 function decimal(object: Json, name: string): string {
   const value = field(object, name);
-  if (typeof value !== 'string' || !DECIMAL.test(value)) throw new EnvelopeError(`${name} must be a decimal string`);
+  if (typeof value !== 'string' || !RECEIVED_DECIMAL.test(value)) throw new EnvelopeError(`${name} must be a decimal string`);
   return value;
 }
 
 function optionalDecimal(object: Json, name: string): string | null {
   const value = object[name];
   if (value === undefined || value === null) return null;
-  if (typeof value !== 'string' || !DECIMAL.test(value)) throw new EnvelopeError(`${name} must be a decimal string or null`);
+  if (typeof value !== 'string' || !RECEIVED_DECIMAL.test(value)) throw new EnvelopeError(`${name} must be a decimal string or null`);
   return value;
 }
 

@@ -1,21 +1,16 @@
 /**
- * The API's reads of what the persister wrote (implements api/history-port.ts's HistoryPort, by
- * shape: db/ does not import api/). Decimal columns come back as PostgreSQL prints `numeric` (the
+ * The API's reads of what the persister wrote (implements the HistoryPort of
+ * contract/ports/history.ts). Decimal columns come back as PostgreSQL prints `numeric` (the
  * scale of a sum or product may add trailing zeros) and leave here in the API's canonical form.
  * At most `maxInFlight` queries at once: beyond, a read fails at once (the API answers 503) instead
  * of queueing behind a flood on the pool.
  */
 import type pg from 'pg';
+import { canonicalDecimal } from '../contract/decimal-text.ts';
+import type { HistoryPort, HistoryQuery } from '../contract/ports/history.ts';
 
 export class HistoryUnavailableError extends Error {
   override name = 'HistoryUnavailableError';
-}
-
-/** `numeric` text → canonical decimal: no trailing fractional zeros, no lone point. */
-export function canonicalDecimal(value: string): string {
-  if (!value.includes('.')) return value;
-  const trimmed = value.replace(/0+$/, '');
-  return trimmed.endsWith('.') ? trimmed.slice(0, -1) : trimmed;
 }
 
 const decimalOrNull = (value: string | null): string | null => (value === null ? null : canonicalDecimal(value));
@@ -80,17 +75,8 @@ function order(row: OrderRow) {
   };
 }
 
-export interface HistoryQueryInput {
-  readonly userId: number;
-  readonly symbol?: string;
-  readonly start?: number;
-  readonly end?: number;
-  readonly after?: number;
-  readonly limit: number;
-}
-
 /** `WHERE` clauses and parameters shared by the paged reads. */
-function filters(query: HistoryQueryInput, column: { time: string; cursor: string }): { where: string; values: unknown[] } {
+function filters(query: HistoryQuery, column: { time: string; cursor: string }): { where: string; values: unknown[] } {
   const values: unknown[] = [query.userId];
   const clauses = ['user_id = $1'];
   const add = (clause: string, value: unknown) => {
@@ -105,7 +91,7 @@ function filters(query: HistoryQueryInput, column: { time: string; cursor: strin
   return { where: clauses.join(' AND '), values };
 }
 
-export class HistoryStore {
+export class HistoryStore implements HistoryPort {
   readonly #pool: Pick<pg.Pool, 'query'>;
   readonly #maxInFlight: number;
   #inFlight = 0;
@@ -120,13 +106,13 @@ export class HistoryStore {
     return result[0] ? order(result[0]) : undefined;
   }
 
-  async finishedOrders(query: HistoryQueryInput) {
+  async finishedOrders(query: HistoryQuery) {
     const { where, values } = filters(query, { time: 'created_at', cursor: 'order_id' });
     const rows = await this.#query<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM orders WHERE ${where} AND ${FINISHED} ORDER BY order_id LIMIT $${values.length}`, values);
     return rows.map(order);
   }
 
-  async fills(query: HistoryQueryInput) {
+  async fills(query: HistoryQuery) {
     const { where, values } = filters(query, { time: 'timestamp', cursor: 'seq' });
     const rows = await this.#query<{
       seq: string;

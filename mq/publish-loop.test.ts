@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_ENGINE_CONFIG } from '../engine/index.ts';
-import type { Envelope } from './envelope.ts';
+import type { Envelope } from '../contract/envelopes.ts';
 import { CursorStore } from './event-log/cursor-store.ts';
 import { EventLogWriter } from './event-log/writer.ts';
 import { PublishLoop } from './publish-loop.ts';

@@ -10,7 +10,8 @@
  */
 import PQueue from 'p-queue';
 import type { EngineConfig } from '../engine/index.ts';
-import { EnvelopeEncoder, type Envelope } from './envelope.ts';
+import { EnvelopeEncoder } from '../contract/envelope-encoder.ts';
+import type { Envelope } from '../contract/envelopes.ts';
 import { CursorStore, type Cursor, type PublisherStatus } from './event-log/cursor-store.ts';
 import { EventLogReader, type LogRecord } from './event-log/reader.ts';
 import type { BrokerPublisher } from './publisher.ts';

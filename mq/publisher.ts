@@ -3,7 +3,7 @@
  * cursor and the state live in publish-loop.ts and wrap any adapter the same way.
  */
 import type { EngineEvent } from '../engine/index.ts';
-import type { Envelope } from './envelope.ts';
+import type { Envelope } from '../contract/envelopes.ts';
 
 export type BrokerName = 'redis' | 'kafka' | 'rabbitmq';
 

@@ -1,7 +1,8 @@
 /** The RabbitMQ batching rule (mq/rabbit-messages.ts), on generated batches. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { routesOf, type Envelope } from './envelope.ts';
+import type { Envelope } from '../contract/envelopes.ts';
+import { routesOf } from '../contract/broker-routes.ts';
 import { rabbitMessages } from './rabbit-messages.ts';
 
 const SYMBOLS = ['BTC-KRW', 'ETH-KRW', 'XRP-KRW'] as const;

@@ -13,7 +13,8 @@
  * RabbitMQ keeps publish order.) Book, trade and ticker envelopes have one message per key per batch
  * — their consumers need order per key only.
  */
-import { routesOf, type Envelope } from './envelope.ts';
+import type { Envelope } from '../contract/envelopes.ts';
+import { routesOf } from '../contract/broker-routes.ts';
 
 export interface RabbitMessage {
   readonly routingKey: string;

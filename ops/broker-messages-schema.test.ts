@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTopics } from '../mq/adapters/kafka-publisher.ts';
-import { validateBody, validateRedisEntry } from '../mq/envelope-schemas.test-support.ts';
+import { validateBody, validateRedisEntry } from '../contract/envelope-schemas.test-support.ts';
 import { loadConfig } from './config.ts';
 import { Stack, waitFor, type StackUser } from './testing/stack.ts';
 

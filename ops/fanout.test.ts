@@ -5,7 +5,7 @@
  * prev_seq per routing key, equal as a set to what the engine emitted.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Envelope, ExecutionEnvelope } from '../mq/envelope.ts';
+import type { Envelope, ExecutionEnvelope } from '../contract/envelopes.ts';
 import { loadConfig } from './config.ts';
 import { KafkaCollector, RabbitCollector, RedisStreamCollector } from './testing/broker-consumers.ts';
 import { Stack, waitFor, type StackUser } from './testing/stack.ts';

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validateBody } from '../mq/envelope-schemas.test-support.ts';
+import { validateBody } from '../contract/envelope-schemas.test-support.ts';
 import { PROJECT_ROOT } from './config.ts';
 import { Stack, waitFor } from './testing/stack.ts';
 

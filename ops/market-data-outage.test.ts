@@ -16,7 +16,7 @@ import { json, startTestApi, testPool, TEST_DATABASE_URL, type TestApi } from '.
 import { CandleStore } from '../db/candles/candle-store.ts';
 import { dropDatabase, ensureDatabase, migrate } from '../db/migrate.ts';
 import { ensureTopics } from '../mq/adapters/kafka-publisher.ts';
-import { brokerNames } from '../mq/envelope.ts';
+import { brokerNames } from '../contract/broker-routes.ts';
 import { loadConfig } from './config.ts';
 import { freePort } from './core-child.ts';
 import { startMarketData, type RunningMarketData } from './market-data.ts';

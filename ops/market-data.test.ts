@@ -14,7 +14,7 @@ import { backfillCandles, IncompleteTradesError } from '../db/candles/candle-bac
 import { CandleStore } from '../db/candles/candle-store.ts';
 import { dropDatabase, ensureDatabase, migrate } from '../db/migrate.ts';
 import { ensureTopics } from '../mq/adapters/kafka-publisher.ts';
-import { brokerNames } from '../mq/envelope.ts';
+import { brokerNames } from '../contract/broker-routes.ts';
 import { freePort } from './core-child.ts';
 import { spawnTs, waitFor, type ChildHandle } from './testing/stack.ts';
 

@@ -16,7 +16,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { CandleWriter } from '../db/candles/candle-writer.ts';
 import { ensureDatabase, migrate } from '../db/migrate.ts';
 import { KafkaMarketDataConsumer, type ConsumerLag, type MarketDataBatch } from '../mq/adapters/kafka-market-data-consumer.ts';
-import { brokerNames } from '../mq/envelope.ts';
+import { brokerNames } from '../contract/broker-routes.ts';
 import { decodeMarketDataRecord, emptyDecoded, SeqChainWatch } from '../mq/market-data/trade-records.ts';
 import { closeStatusServer, retryUntil, runIfEntry, serveStatus, stopOnSignals } from './process-kit.ts';
 import { loadConfig, type Config } from './config.ts';

@@ -13,7 +13,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { RedisExecutionStream } from '../db/adapters/redis-execution-stream.ts';
 import { ensureDatabase, migrate } from '../db/migrate.ts';
 import { Persister, type PersisterLag } from '../db/persister.ts';
-import { brokerNames } from '../mq/envelope.ts';
+import { brokerNames } from '../contract/broker-routes.ts';
 import { closeStatusServer, retryUntil, runIfEntry, serveStatus, stopOnSignals } from './process-kit.ts';
 import { loadConfig, type Config } from './config.ts';
 

@@ -7,7 +7,7 @@
  */
 import { pino } from 'pino';
 import { DEFAULT_ENGINE_CONFIG } from '../engine/index.ts';
-import { brokerNames } from '../mq/envelope.ts';
+import { brokerNames } from '../contract/broker-routes.ts';
 import { KafkaPublisher } from '../mq/adapters/kafka-publisher.ts';
 import { RabbitPublisher } from '../mq/adapters/rabbitmq-publisher.ts';
 import { RedisPublisher } from '../mq/adapters/redis-publisher.ts';

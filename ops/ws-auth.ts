@@ -1,5 +1,5 @@
 /**
- * The ws-server's Authenticator (ws-server/hub.ts): the same check as a signed HTTP request
+ * The ws-server's Authenticator (ws-server/ports.ts): the same check as a signed HTTP request
  * (api/auth.ts) over the message timestamp + "GET" + "/ws" — key known (api/credentials.ts,
  * PostgreSQL, cached), hex HMAC-SHA256 right, timestamp within the window — and replays refused
  * across every ws-server instance: a signature is claimed in Redis (SET NX PX, twice the window).
@@ -9,8 +9,8 @@
 import { Redis } from 'ioredis';
 import type { CredentialStore } from '../api/credentials.ts';
 import { ReplayCache, signatureMatches } from '../api/signature.ts';
-import type { AuthenticatedKey, Authenticator } from '../ws-server/hub.ts';
-import { WsError } from '../ws-server/protocol.ts';
+import type { AuthenticatedKey, Authenticator } from '../ws-server/ports.ts';
+import { WsError } from '../contract/ws-frames.ts';
 
 export interface WsAuthOptions {
   readonly credentials: CredentialStore;

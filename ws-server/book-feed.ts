@@ -11,7 +11,7 @@
  * snapshot. Deltas are merged per short window into one client frame (the level's final total).
  */
 import { backoffDelay } from '../lib/backoff.ts';
-import { bookChecksum, CHECKSUM_LEVELS } from './checksum.ts';
+import { bookChecksum, CHECKSUM_LEVELS } from '../contract/book-checksum.ts';
 import { OrderBook, type BookSide } from './order-book.ts';
 
 /** a failed bootstrap asks for the depth again after 100 ms, doubling up to 2 s */

@@ -3,10 +3,14 @@ import zlib from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BookFeed, type BookDelta, type DepthSnapshot } from './book-feed.ts';
-import { bookChecksum, crc32 } from './checksum.ts';
-import { Hub, type ExecutionHistory, type HubLimits, type Peer, type StoredReport } from './hub.ts';
-import { compareDecimal } from './order-book.ts';
-import { WsError } from './protocol.ts';
+import { bookChecksum, crc32 } from '../contract/book-checksum.ts';
+import type { Envelope, ExecutionReport } from '../contract/envelopes.ts';
+import type { ExecutionHistory, StoredReport } from '../contract/ports/execution-history.ts';
+import { Hub } from './hub.ts';
+import type { HubLimits } from './hub-context.ts';
+import type { Peer } from './ports.ts';
+import { compareDecimal } from '../contract/decimal-text.ts';
+import { WsError } from '../contract/ws-frames.ts';
 
 describe('checksum and decimal order', () => {
   it('crc32 is zlib’s', () => {
@@ -90,8 +94,10 @@ class FakePeer implements Peer {
   }
 }
 
-function execution(seq: number, userId: number, symbol = 'BTC-KRW', prevSeq = 0) {
-  return { v: 1, type: 'Execution', seq, prev_seq: prevSeq, timestamp: 1, order_status: 'Pending', execution_report: { user_id: String(userId), symbol, order_id: String(seq), exec_type: 'New' } };
+/** A partial Execution envelope: the hub reads only the report's user_id and symbol. */
+function execution(seq: number, userId: number, symbol = 'BTC-KRW', prevSeq = 0): Envelope {
+  const report = { user_id: String(userId), symbol, order_id: String(seq), exec_type: 'New' } as unknown as ExecutionReport;
+  return { v: 1, type: 'Execution', seq, prev_seq: prevSeq, timestamp: 1, order_status: 'Pending', execution_report: report };
 }
 
 function hubWith(history: ExecutionHistory, depth: DepthSnapshot = { symbol_seq: 0, bids: [], asks: [] }, limits: Partial<HubLimits> = {}) {

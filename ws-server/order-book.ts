@@ -3,23 +3,10 @@
  * total quantity per side, prices as the canonical decimal strings of the wire (compared as
  * numbers, never as floats). Pure; the instance holds one per symbol.
  */
-import { CHECKSUM_LEVELS, bookChecksum, type Level } from './checksum.ts';
+import { CHECKSUM_LEVELS, bookChecksum, type Level } from '../contract/book-checksum.ts';
+import { compareDecimal } from '../contract/decimal-text.ts';
 
 export type BookSide = 'Buy' | 'Sell';
-
-/** Compares two canonical non-negative decimal strings ("50000000", "0.002") as numbers. */
-export function compareDecimal(a: string, b: string): number {
-  const dotA = a.indexOf('.');
-  const dotB = b.indexOf('.');
-  const intA = dotA < 0 ? a : a.slice(0, dotA);
-  const intB = dotB < 0 ? b : b.slice(0, dotB);
-  if (intA.length !== intB.length) return intA.length - intB.length;
-  if (intA !== intB) return intA < intB ? -1 : 1;
-  const fracA = dotA < 0 ? '' : a.slice(dotA + 1);
-  const fracB = dotB < 0 ? '' : b.slice(dotB + 1);
-  if (fracA === fracB) return 0;
-  return fracA < fracB ? -1 : 1; // no trailing zeros: plain string order is numeric order
-}
 
 /** One side: a price → quantity map and the prices sorted best first (bids descending, asks ascending). */
 class SideLevels {

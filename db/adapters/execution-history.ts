@@ -1,7 +1,7 @@
 /**
- * A user's execution reports after a seq, for a WebSocket `resume_from_seq` (ws-server/hub.ts
- * ExecutionHistory port): PostgreSQL (what the persister has written) and the Redis stream
- * `executions` (what it has not written yet). Imports pg and ioredis, so it lives with the adapters.
+ * A user's execution reports after a seq, for a WebSocket `resume_from_seq` (the ExecutionHistory
+ * port of contract/ports/execution-history.ts): PostgreSQL (what the persister has written) and the
+ * Redis stream `executions` (what it has not written yet). Imports pg and ioredis, so it lives with the adapters.
  *
  * Completeness: the Redis publisher appends in seq order, so every report with seq ≤ the stream's
  * last-generated-id is in the stream, or was persisted and trimmed from it. The stream is read
@@ -10,11 +10,7 @@
  */
 import { Redis } from 'ioredis';
 import type pg from 'pg';
-
-export interface StoredExecution {
-  readonly seq: number;
-  readonly json: string;
-}
+import type { ExecutionHistory, StoredReport } from '../../contract/ports/execution-history.ts';
 
 export interface ExecutionHistoryOptions {
   readonly pool: pg.Pool;
@@ -30,7 +26,7 @@ export class ExecutionHistoryUnavailableError extends Error {
 
 type RawEntry = [id: string, fields: string[] | null];
 
-export class ExecutionHistoryStore {
+export class ExecutionHistoryStore implements ExecutionHistory {
   readonly #options: ExecutionHistoryOptions;
   #redis: Redis | undefined;
 
@@ -38,7 +34,7 @@ export class ExecutionHistoryStore {
     this.#options = options;
   }
 
-  async after(userId: number, afterSeq: number, limit: number): Promise<{ reports: StoredExecution[]; completeThrough: number }> {
+  async after(userId: number, afterSeq: number, limit: number): Promise<{ reports: StoredReport[]; completeThrough: number }> {
     const redis = this.#client();
     const stream = this.#options.stream;
     let completeThrough = 0;

@@ -6,7 +6,7 @@
  * consumer's connection after a failure.
  */
 import { Redis } from 'ioredis';
-import { REDIS_GROUP, REDIS_STREAM } from '../../mq/envelope.ts';
+import { REDIS_GROUP, REDIS_STREAM } from '../../contract/broker-routes.ts';
 import type { ExecutionStream, GroupProgress, StreamConsumer, StreamEntry } from '../execution-stream.ts';
 
 export interface RedisExecutionStreamOptions {

@@ -1,7 +1,6 @@
 /**
- * The API's candle reads (implements api/candle-port.ts's CandlePort, by shape: db/ does not import
- * api/). 1-minute rows are read as they are; a larger interval groups the 1-minute rows by UTC
- * bucket (`open_time - open_time % interval`: the epoch is a UTC midnight, so 1h, 4h and 1d buckets
+ * The API's candle reads (implements the CandlePort of contract/ports/candles.ts). 1-minute rows
+ * are read as they are; a larger interval groups the 1-minute rows by UTC bucket (`open_time - open_time % interval`: the epoch is a UTC midnight, so 1h, 4h and 1d buckets
  * start on UTC hours and days). Buckets without any trade have no row and are not returned.
  *
  * `limit` counts candles, as Binance's klines do. At most limit × (interval / 1 min) minute rows can
@@ -9,32 +8,9 @@
  * `limit` buckets are whole, and the index (symbol, open_time) bounds the work.
  */
 import type pg from 'pg';
-import { canonicalDecimal } from '../history-store.ts';
+import { canonicalDecimal } from '../../contract/decimal-text.ts';
+import type { CandlePort, CandleRead, StoredCandle } from '../../contract/ports/candles.ts';
 import { MINUTE_MS } from './minute-candles.ts';
-
-export interface CandleRead {
-  readonly symbol: string;
-  /** a multiple of one minute that divides a day */
-  readonly intervalMs: number;
-  /** ms: the candle containing it and later ones, oldest first */
-  readonly start?: number;
-  /** ms: candles opening at or before it */
-  readonly end?: number;
-  readonly limit: number;
-}
-
-export interface StoredCandle {
-  readonly openTime: number;
-  readonly open: string;
-  readonly high: string;
-  readonly low: string;
-  readonly close: string;
-  readonly volume: string;
-  readonly quoteVolume: string;
-  readonly trades: number;
-  readonly firstTradeId: string;
-  readonly lastTradeId: string;
-}
 
 interface Row {
   open_time: string;
@@ -60,7 +36,7 @@ const grouped = (intervalMs: number, rows: string, direction: 'ASC' | 'DESC', li
   FROM (${rows}) AS minutes
   GROUP BY 1 ORDER BY 1 ${direction} LIMIT ${limitParameter}`;
 
-export class CandleStore {
+export class CandleStore implements CandlePort {
   readonly #pool: Pick<pg.Pool, 'query'>;
 
   constructor(pool: Pick<pg.Pool, 'query'>) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addExact, compareExact, formatExact, parseExact } from './exact-decimal.ts';
+import { addExact, compareExact, formatExact, parseExact } from '../../contract/decimal-text.ts';
 import { aggregateMinutes, minuteOf, type CandleTrade } from './minute-candles.ts';
 
 const T0 = Date.UTC(2025, 0, 1); // a UTC midnight

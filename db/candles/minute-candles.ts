@@ -6,11 +6,11 @@
  * (high/low by comparison, volumes and counts added, open kept, close replaced), which is right
  * because every trade applied later has a higher seq than every trade already in the row.
  */
-import { addExact, compareExact, formatExact, parseExact, type Exact } from './exact-decimal.ts';
+import { addExact, compareExact, formatExact, parseExact, type Exact } from '../../contract/decimal-text.ts';
 
 export const MINUTE_MS = 60_000;
 
-/** The fields of a Trade envelope (mq/envelope.ts) that candles use. */
+/** The fields of a Trade envelope (contract/envelopes.ts) that candles use. */
 export interface CandleTrade {
   readonly seq: number;
   readonly timestamp: number;

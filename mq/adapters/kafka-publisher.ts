@@ -10,7 +10,8 @@
  * kafkajs is in maintenance mode: it stays behind this file (KAFKA.md) so a move is cheap.
  */
 import { Kafka, logLevel, type Producer } from 'kafkajs';
-import { envelopeSymbol, KAFKA_TOPIC_EXECUTIONS, KAFKA_TOPIC_MARKET_DATA, type Envelope } from '../envelope.ts';
+import { envelopeSymbol, type Envelope } from '../../contract/envelopes.ts';
+import { KAFKA_TOPIC_EXECUTIONS, KAFKA_TOPIC_MARKET_DATA } from '../../contract/broker-routes.ts';
 import type { BrokerPublisher } from '../publisher.ts';
 
 export interface KafkaPublisherOptions {

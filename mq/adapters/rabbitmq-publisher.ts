@@ -7,7 +7,8 @@
  * chains per routing key.
  */
 import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
-import { RABBIT_EXCHANGE, routesOf, type Envelope } from '../envelope.ts';
+import type { Envelope } from '../../contract/envelopes.ts';
+import { RABBIT_EXCHANGE, routesOf } from '../../contract/broker-routes.ts';
 import { rabbitMessages } from '../rabbit-messages.ts';
 import type { BrokerPublisher } from '../publisher.ts';
 

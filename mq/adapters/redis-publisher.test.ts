@@ -1,7 +1,7 @@
 /** The Redis adapter against a real Redis: resends are duplicates, another exchange's stream is refused. */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Envelope } from '../envelope.ts';
+import type { Envelope } from '../../contract/envelopes.ts';
 import { ForeignStreamError, RedisPublisher } from './redis-publisher.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6380';

@@ -23,7 +23,8 @@
  * the stream.
  */
 import { Redis } from 'ioredis';
-import { REDIS_STREAM, type Envelope } from '../envelope.ts';
+import type { Envelope } from '../../contract/envelopes.ts';
+import { REDIS_STREAM } from '../../contract/broker-routes.ts';
 import type { BrokerPublisher } from '../publisher.ts';
 import { RewindRequired } from '../retry.ts';
 

@@ -4,7 +4,8 @@
  * counted and skipped. A value that is not JSON, or an element that is not a well-formed envelope,
  * is counted as invalid and skipped: one bad record must not stop the feed.
  */
-import type { TradeEnvelope } from '../envelope.ts';
+import { RECEIVED_DECIMAL } from '../../contract/decimal-text.ts';
+import type { TradeEnvelope } from '../../contract/envelopes.ts';
 
 export interface DecodedRecords {
   readonly trades: TradeEnvelope[];
@@ -14,7 +15,6 @@ export interface DecodedRecords {
   invalid: number;
 }
 
-const DECIMAL = /^\d{1,40}(\.\d{1,40})?$/;
 const ID = /^\d{1,20}$/;
 
 const isSeq = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
@@ -29,11 +29,11 @@ function isTrade(value: Record<string, unknown>): boolean {
     typeof value.trade_id === 'string' &&
     ID.test(value.trade_id) &&
     typeof value.price === 'string' &&
-    DECIMAL.test(value.price) &&
+    RECEIVED_DECIMAL.test(value.price) &&
     typeof value.quantity === 'string' &&
-    DECIMAL.test(value.quantity) &&
+    RECEIVED_DECIMAL.test(value.quantity) &&
     typeof value.quote_quantity === 'string' &&
-    DECIMAL.test(value.quote_quantity)
+    RECEIVED_DECIMAL.test(value.quote_quantity)
   );
 }
 

@@ -25,7 +25,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { ensureDatabase, migrate } from '../../db/migrate.ts';
 import { ensureTopics } from '../../mq/adapters/kafka-publisher.ts';
-import { brokerNames } from '../../mq/envelope.ts';
+import { brokerNames } from '../../contract/broker-routes.ts';
 import { freePort, spawnCore } from '../core-child.ts';
 import { spawnTs } from '../testing/stack.ts';
 

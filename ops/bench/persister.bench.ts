@@ -13,7 +13,7 @@
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { ensureDatabase, migrate } from '../../db/migrate.ts';
-import { brokerNames } from '../../mq/envelope.ts';
+import { brokerNames } from '../../contract/broker-routes.ts';
 import { freePort } from '../core-child.ts';
 import { addToStream, engineRun } from '../testing/execution-fixture.ts';
 import { spawnTs } from '../testing/stack.ts';

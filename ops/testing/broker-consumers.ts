@@ -7,7 +7,7 @@ import amqp, { type Channel, type ChannelModel } from 'amqplib';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { ensureTopics } from '../../mq/adapters/kafka-publisher.ts';
-import type { Envelope } from '../../mq/envelope.ts';
+import type { Envelope } from '../../contract/envelopes.ts';
 
 export interface Received {
   readonly envelope: Envelope;

@@ -7,7 +7,7 @@
 import amqp from 'amqplib';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
-import type { brokerNames } from '../../mq/envelope.ts';
+import type { brokerNames } from '../../contract/broker-routes.ts';
 import { loadConfig } from '../config.ts';
 
 export async function removeBrokerNamespace(names: ReturnType<typeof brokerNames>): Promise<void> {

@@ -1,13 +1,15 @@
 /**
  * A seeded run of the real engine whose events become the Redis stream's envelopes, as the Redis
- * publisher writes them (mq/envelope.ts EnvelopeEncoder, only what routesOf sends to Redis, prev_seq
+ * publisher writes them (contract/envelope-encoder.ts EnvelopeEncoder, only what routesOf sends to Redis, prev_seq
  * chained) — for the persister's tests and benchmark. The command mix reaches every execution type:
  * fills, partial fills, cancels, amends, IOC/FOK expiries, post-only and funds rejections, stops
  * triggered, market orders without liquidity.
  */
 import type { Redis } from 'ioredis';
 import { DEFAULT_ENGINE_CONFIG, Engine, type Command, type EngineConfig, type OrderType, type PlaceOrderCommand, type Side, type TimeInForce } from '../../engine/index.ts';
-import { EnvelopeEncoder, routesOf, type Envelope } from '../../mq/envelope.ts';
+import { EnvelopeEncoder } from '../../contract/envelope-encoder.ts';
+import type { Envelope } from '../../contract/envelopes.ts';
+import { routesOf } from '../../contract/broker-routes.ts';
 import { seededRandom } from '../../sequencer/testing/command-mix.ts';
 
 export interface EngineRun {

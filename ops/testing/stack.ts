@@ -13,7 +13,7 @@ import type { ApiCredentials } from '../../api/signed-client.ts';
 import { TestClient, type EngineState, type TestUser } from '../../api/test-client.ts';
 import { TEST_DATABASE_URL } from '../../api/test-support.ts';
 import { dropDatabase, ensureDatabase, migrate } from '../../db/migrate.ts';
-import { brokerNames } from '../../mq/envelope.ts';
+import { brokerNames } from '../../contract/broker-routes.ts';
 import type { BrokerName } from '../../mq/publisher.ts';
 import { freePort, spawnCore, spawnTs, type ChildHandle, type CoreChild } from '../core-child.ts';
 

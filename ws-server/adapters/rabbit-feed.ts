@@ -12,6 +12,7 @@
  */
 import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
 import { backoffDelay } from '../../lib/backoff.ts';
+import type { Envelope } from '../../contract/envelopes.ts';
 
 export interface RabbitFeedOptions {
   readonly url: string;
@@ -23,7 +24,8 @@ export interface RabbitFeedOptions {
   readonly heartbeatSeconds?: number;
 }
 
-export type FeedEnvelope = Record<string, unknown> & { type: string; seq: number; prev_seq?: number };
+/** As the contract types it; the JSON is parsed, not validated (the hub tolerates a malformed one). */
+export type FeedEnvelope = Envelope;
 
 export interface FeedHandler {
   onConnected(): void;

@@ -14,7 +14,9 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
-import type { Hub, Peer, Session } from '../hub.ts';
+import type { Hub } from '../hub.ts';
+import type { Peer } from '../ports.ts';
+import type { Session } from '../session.ts';
 
 export interface WsTransportOptions {
   readonly path?: string;

@@ -1,6 +1,5 @@
 /**
- * Engine events → the wire envelopes of ARCHITECTURE.md "Messages" (Kafka values, RabbitMQ
- * bodies, Redis stream entries, WebSocket frames). Pure: engine units in, decimal strings out.
+ * Engine events → the wire envelopes of envelopes.ts. Pure: engine units in, decimal strings out.
  *
  * One envelope per seq: a Trade event (seq S) becomes the public Trade (S), the maker's Execution
  * (S + 1) and the taker's (S + 2); every other event becomes at most one envelope with its own seq.
@@ -19,109 +18,10 @@ import {
   type EngineEvent,
   type FillReport,
   type MarketSpec,
-  type OrderStatus,
   type OrderView,
-  type Side,
   type TradeEvent,
 } from '../engine/index.ts';
-
-export const ENVELOPE_VERSION = 1;
-
-export type ExecType = 'New' | 'Trade' | 'Cancelled' | 'Expired' | 'Rejected' | 'Triggered' | 'Amended';
-
-export interface ExecutionReport {
-  readonly order_id: string;
-  readonly client_order_id: string | null;
-  readonly user_id: string;
-  readonly symbol: string;
-  readonly side: Side;
-  readonly order_type: string;
-  readonly exec_type: ExecType;
-  /** a Trade report: the fill's price and quantity; otherwise null and "0" */
-  readonly price: string | null;
-  readonly quantity: string;
-  readonly order_price: string | null;
-  readonly order_quantity: string;
-  readonly filled_quantity: string;
-  readonly remaining_quantity: string;
-  readonly avg_price: string | null;
-  readonly fee: string;
-  readonly fee_asset: string;
-  readonly is_maker: boolean | null;
-  readonly trade_id: string | null;
-  readonly reject_reason: string | null;
-  readonly expire_reason: string | null;
-}
-
-interface Base {
-  readonly v: 1;
-  readonly seq: number;
-  /** seq of the previous envelope under the same routing key (Kafka: topic + key; Redis: the stream); 0 for the first. Set per broker by its publisher. */
-  prev_seq: number;
-  readonly timestamp: number;
-}
-
-export interface ExecutionEnvelope extends Base {
-  readonly type: 'Execution';
-  readonly order_status: OrderStatus;
-  readonly execution_report: ExecutionReport;
-}
-
-export interface TradeEnvelope extends Base {
-  readonly type: 'Trade';
-  readonly symbol: string;
-  readonly trade_id: string;
-  readonly price: string;
-  readonly quantity: string;
-  readonly quote_quantity: string;
-  readonly taker_side: Side;
-}
-
-export interface BookDeltaEnvelope extends Base {
-  readonly type: 'BookDelta';
-  readonly symbol: string;
-  readonly symbol_seq: number;
-  readonly side: Side;
-  readonly price: string;
-  /** the level's new total; "0" removes it */
-  readonly quantity: string;
-}
-
-export interface TickerEnvelope extends Base {
-  readonly type: 'Ticker';
-  readonly symbol: string;
-  readonly last_price: string | null;
-  readonly best_bid: string | null;
-  readonly best_ask: string | null;
-  readonly open_24h: string | null;
-  readonly high_24h: string | null;
-  readonly low_24h: string | null;
-  readonly volume_24h: string;
-  readonly quote_volume_24h: string;
-}
-
-export interface BalanceChangedEnvelope extends Base {
-  readonly type: 'BalanceChanged';
-  readonly user_id: string;
-  readonly asset: string;
-  readonly available: string;
-  readonly locked: string;
-}
-
-export type Envelope = ExecutionEnvelope | TradeEnvelope | BookDeltaEnvelope | TickerEnvelope | BalanceChangedEnvelope;
-export type EnvelopeType = Envelope['type'];
-
-/** The symbol an envelope belongs to (Kafka key, RabbitMQ routing key suffix); undefined for balances. */
-export function envelopeSymbol(envelope: Envelope): string | undefined {
-  switch (envelope.type) {
-    case 'Execution':
-      return envelope.execution_report.symbol;
-    case 'BalanceChanged':
-      return undefined;
-    default:
-      return envelope.symbol;
-  }
-}
+import type { Envelope, ExecType, ExecutionEnvelope } from './envelopes.ts';
 
 /** Converts engine events to envelopes with the market specs of one engine configuration. */
 export class EnvelopeEncoder {
@@ -318,48 +218,4 @@ export class EnvelopeEncoder {
       },
     };
   }
-}
-
-/** Where an envelope goes on each broker (ARCHITECTURE.md "Broker layout"). */
-export interface Routes {
-  /** stream `executions`: what PostgreSQL needs (execution reports, trades, balance changes) */
-  readonly redis: boolean;
-  /** Kafka topic, keyed by symbol */
-  readonly kafkaTopic: 'market-data' | 'executions' | undefined;
-  /** RabbitMQ routing key on `market-notifications` */
-  readonly rabbitRoutingKey: string | undefined;
-}
-
-export const REDIS_STREAM = 'executions';
-export const REDIS_GROUP = 'execution_processors';
-export const KAFKA_TOPIC_MARKET_DATA = 'market-data';
-export const KAFKA_TOPIC_EXECUTIONS = 'executions';
-export const RABBIT_EXCHANGE = 'market-notifications';
-
-export function routesOf(envelope: Envelope): Routes {
-  switch (envelope.type) {
-    case 'Execution':
-      return { redis: true, kafkaTopic: KAFKA_TOPIC_EXECUTIONS, rabbitRoutingKey: `execution.${envelope.execution_report.symbol}` };
-    case 'Trade':
-      return { redis: true, kafkaTopic: KAFKA_TOPIC_MARKET_DATA, rabbitRoutingKey: `trade.${envelope.symbol}` };
-    case 'BookDelta':
-      return { redis: false, kafkaTopic: KAFKA_TOPIC_MARKET_DATA, rabbitRoutingKey: `orderbook.${envelope.symbol}` };
-    case 'Ticker':
-      return { redis: false, kafkaTopic: KAFKA_TOPIC_MARKET_DATA, rabbitRoutingKey: `ticker.${envelope.symbol}` };
-    case 'BalanceChanged':
-      return { redis: true, kafkaTopic: undefined, rabbitRoutingKey: undefined };
-  }
-}
-
-
-/** The broker-side names under an optional namespace (tests share one broker; production uses none). */
-export function brokerNames(namespace = ''): { stream: string; group: string; marketData: string; executions: string; exchange: string } {
-  const name = (base: string) => (namespace === '' ? base : `${namespace}.${base}`);
-  return {
-    stream: name(REDIS_STREAM),
-    group: REDIS_GROUP,
-    marketData: name(KAFKA_TOPIC_MARKET_DATA),
-    executions: name(KAFKA_TOPIC_EXECUTIONS),
-    exchange: name(RABBIT_EXCHANGE),
-  };
 }

@@ -15,8 +15,11 @@ import {
   type Side,
   type TimeInForce,
 } from '../engine/index.ts';
-import { EnvelopeEncoder, envelopeSymbol, routesOf, type Envelope, type EnvelopeType, type ExecType, type ExecutionEnvelope } from './envelope.ts';
-import { DECIMAL_PATTERN, ENVELOPE_SCHEMAS, EXEC_TYPES } from './envelope-schemas.ts';
+import { EnvelopeEncoder } from './envelope-encoder.ts';
+import { envelopeSymbol, type Envelope, type EnvelopeType, type ExecType, type ExecutionEnvelope } from './envelopes.ts';
+import { routesOf } from './broker-routes.ts';
+import { DECIMAL_PATTERN } from './decimal-text.ts';
+import { ENVELOPE_SCHEMAS, EXEC_TYPES } from './envelope-schemas.ts';
 import { validateBody, validateEnvelope, validateRedisEntry } from './envelope-schemas.test-support.ts';
 
 const BTC = 'BTC-KRW';

@@ -1,6 +1,6 @@
 /**
- * What the API reads from PostgreSQL once the persister has written it (db/history-store.ts
- * implements it): orders the engine no longer remembers, finished orders, a user's fills, and
+ * What the API reads from PostgreSQL once the persister has written it (api/ uses the port,
+ * db/history-store.ts implements it): orders the engine no longer remembers, finished orders, a user's fills, and
  * trades older than the in-memory ring. Values are wire-ready: decimals as canonical strings in the
  * API's units, ids as decimal strings, times in ms. Any failure rejects; the routes answer 503
  * STORE_UNAVAILABLE.

@@ -1,13 +1,14 @@
 /**
- * What GET /v1/candles reads (db/candles/candle-store.ts implements it): candles built by the
- * market-data service from the Kafka trade feed, 1-minute rows in PostgreSQL, larger intervals
- * grouped from them by UTC bucket. Values are wire-ready: canonical decimal strings, ids as decimal
+ * What GET /v1/candles reads (api/ uses the port, db/candles/candle-store.ts implements it):
+ * candles built by the market-data service from the Kafka trade feed, 1-minute rows in PostgreSQL,
+ * larger intervals grouped from them by UTC bucket. Values are wire-ready: canonical decimal strings, ids as decimal
  * strings, times in ms. Buckets without trades are absent. Any failure rejects (the route answers
  * 503 STORE_UNAVAILABLE).
  */
 
 export interface CandleRead {
   readonly symbol: string;
+  /** a multiple of one minute that divides a day */
   readonly intervalMs: number;
   /** the candle containing this ms and later ones, oldest first, up to `limit` */
   readonly start?: number;

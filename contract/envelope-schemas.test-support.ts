@@ -8,7 +8,8 @@
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from '../engine/index.ts';
-import { envelopeSymbol, routesOf, type Envelope, type EnvelopeType } from './envelope.ts';
+import { envelopeSymbol, type Envelope, type EnvelopeType } from './envelopes.ts';
+import { routesOf } from './broker-routes.ts';
 import { buildEnvelopeSchemas } from './envelope-schemas.ts';
 
 type Validators = Readonly<Record<EnvelopeType, ValidateFunction>>;

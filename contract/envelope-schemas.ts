@@ -1,16 +1,14 @@
 /**
  * JSON Schemas (draft-07, the base of AsyncAPI 3.0's schema format) of the wire envelopes typed in
- * envelope.ts — one per envelope type, each self-contained (no $ref), `additionalProperties: false`
+ * envelopes.ts — one per envelope type, each self-contained (no $ref), `additionalProperties: false`
  * and every field required (nullable fields are `["string", "null"]`). /asyncapi.json serves them
  * as its components.schemas; broker tests validate what they read from Redis, Kafka and RabbitMQ
  * with them (envelope-schemas.test-support.ts).
  *
  * The field lists are `Record<keyof …Envelope, …>`: adding, renaming or dropping a field in
- * envelope.ts without doing the same here is a compile error, and so is a new Side, OrderType,
- * OrderStatus, ExecType or ExpiryReason left out of an enum.
- *
- * Pure (imports only the engine and envelope.ts): api/ may import this module and envelope.ts as
- * the "mq codec" (see .dependency-cruiser.cjs).
+ * envelopes.ts without doing the same here is a compile error, and so is a new Side, OrderType,
+ * OrderStatus, ExecType or ExpiryReason left out of an enum — and so is a new envelope type without
+ * its schema (`buildEnvelopeSchemas` returns a `Record<EnvelopeType, …>`).
  */
 import {
   DEFAULT_ENGINE_CONFIG,
@@ -31,17 +29,11 @@ import type {
   ExecutionReport,
   TickerEnvelope,
   TradeEnvelope,
-} from './envelope.ts';
+} from './envelopes.ts';
+import { DECIMAL_PATTERN, ID_PATTERN, POSITIVE_DECIMAL_PATTERN, USER_ID_PATTERN } from './decimal-text.ts';
 
 export type JsonSchema = { readonly [keyword: string]: unknown };
 
-/** A decimal string in canonical form: no sign, no exponent, no leading or trailing zeros ("0", "50000000", "0.002"). */
-export const DECIMAL_PATTERN = '^(0|[1-9][0-9]*)(\\.[0-9]*[1-9])?$';
-/** The same, greater than zero (prices, a trade's quantity). */
-export const POSITIVE_DECIMAL_PATTERN = '^([1-9][0-9]*(\\.[0-9]*[1-9])?|0\\.[0-9]*[1-9])$';
-/** Ids are decimal strings; user 0 is the fee account. */
-const ID_PATTERN = '^[1-9][0-9]*$';
-const USER_ID_PATTERN = '^(0|[1-9][0-9]*)$';
 /** What POST /v1/order accepts as client_order_id (api/order-input.ts CLIENT_ORDER_ID). */
 const CLIENT_ORDER_ID_PATTERN = '^[A-Za-z0-9_.:-]{1,64}$';
 

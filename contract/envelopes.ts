@@ -1,0 +1,109 @@
+/**
+ * The wire envelopes of ARCHITECTURE.md "Messages" (Kafka values, RabbitMQ bodies, Redis stream
+ * entries, WebSocket frames): one interface per envelope type, decimals as canonical strings
+ * (decimal-text.ts), ids as decimal strings. Their JSON Schemas are envelope-schemas.ts, where each
+ * goes on each broker is broker-routes.ts, how engine events become them is envelope-encoder.ts.
+ *
+ * A new message type (the futures messages of ARCHITECTURE.md "Perpetual futures") is one interface
+ * here added to `Envelope`; the compiler then asks for its schema (envelope-schemas.ts), its routes
+ * (broker-routes.ts `routesOf`) and its symbol (`envelopeSymbol` below).
+ */
+import type { OrderStatus, Side } from '../engine/index.ts';
+
+export const ENVELOPE_VERSION = 1;
+
+export type ExecType = 'New' | 'Trade' | 'Cancelled' | 'Expired' | 'Rejected' | 'Triggered' | 'Amended';
+
+export interface ExecutionReport {
+  readonly order_id: string;
+  readonly client_order_id: string | null;
+  readonly user_id: string;
+  readonly symbol: string;
+  readonly side: Side;
+  readonly order_type: string;
+  readonly exec_type: ExecType;
+  /** a Trade report: the fill's price and quantity; otherwise null and "0" */
+  readonly price: string | null;
+  readonly quantity: string;
+  readonly order_price: string | null;
+  readonly order_quantity: string;
+  readonly filled_quantity: string;
+  readonly remaining_quantity: string;
+  readonly avg_price: string | null;
+  readonly fee: string;
+  readonly fee_asset: string;
+  readonly is_maker: boolean | null;
+  readonly trade_id: string | null;
+  readonly reject_reason: string | null;
+  readonly expire_reason: string | null;
+}
+
+interface Base {
+  readonly v: 1;
+  readonly seq: number;
+  /** seq of the previous envelope under the same routing key (Kafka: topic + key; Redis: the stream); 0 for the first. Set per broker by its publisher. */
+  prev_seq: number;
+  readonly timestamp: number;
+}
+
+export interface ExecutionEnvelope extends Base {
+  readonly type: 'Execution';
+  readonly order_status: OrderStatus;
+  readonly execution_report: ExecutionReport;
+}
+
+export interface TradeEnvelope extends Base {
+  readonly type: 'Trade';
+  readonly symbol: string;
+  readonly trade_id: string;
+  readonly price: string;
+  readonly quantity: string;
+  readonly quote_quantity: string;
+  readonly taker_side: Side;
+}
+
+export interface BookDeltaEnvelope extends Base {
+  readonly type: 'BookDelta';
+  readonly symbol: string;
+  readonly symbol_seq: number;
+  readonly side: Side;
+  readonly price: string;
+  /** the level's new total; "0" removes it */
+  readonly quantity: string;
+}
+
+export interface TickerEnvelope extends Base {
+  readonly type: 'Ticker';
+  readonly symbol: string;
+  readonly last_price: string | null;
+  readonly best_bid: string | null;
+  readonly best_ask: string | null;
+  readonly open_24h: string | null;
+  readonly high_24h: string | null;
+  readonly low_24h: string | null;
+  readonly volume_24h: string;
+  readonly quote_volume_24h: string;
+}
+
+export interface BalanceChangedEnvelope extends Base {
+  readonly type: 'BalanceChanged';
+  readonly user_id: string;
+  readonly asset: string;
+  readonly available: string;
+  readonly locked: string;
+}
+
+export type Envelope = ExecutionEnvelope | TradeEnvelope | BookDeltaEnvelope | TickerEnvelope | BalanceChangedEnvelope;
+export type EnvelopeType = Envelope['type'];
+
+/** The symbol an envelope belongs to (Kafka key, RabbitMQ routing key suffix); undefined for balances. */
+export function envelopeSymbol(envelope: Envelope): string | undefined {
+  switch (envelope.type) {
+    case 'Execution':
+      return envelope.execution_report.symbol;
+    case 'BalanceChanged':
+      return undefined;
+    default:
+      return envelope.symbol;
+  }
+}
