@@ -1,0 +1,173 @@
+/**
+ * Test-only reference model of perpetual positions and futures wallets (issue 18 "Invariants": a
+ * model written independently, plain BigInt, the contract's formulas, no code shared with the
+ * engine). It imports nothing: the BTC-KRW-PERP risk table and every formula below are written out
+ * again from ARCHITECTURE.md "Perpetual futures", in a different shape from engine/perp (a side
+ * plus unsigned magnitudes instead of signed size and cost), so a slip in one is unlikely to be
+ * repeated in the other.
+ *
+ * Scope: one-way mode, one market with one tick × one lot = `krwPerTickLot` KRW, fills and
+ * transfers. Funding and liquidation are later work.
+ */
+
+type Side = 'long' | 'short';
+
+interface ReferenceLeg {
+  side: Side;
+  lots: bigint; // > 0
+  costMagnitude: bigint; // |Σ fill price × quantity|, KRW
+}
+
+export interface ReferenceAccount {
+  wallet: bigint;
+  leg: ReferenceLeg | undefined; // undefined when flat
+  isolatedMargin: bigint; // 0 for cross
+  realizedPnl: bigint; // Σ realized, gross
+  feesPaid: bigint;
+}
+
+export interface ReferenceFill {
+  readonly userId: number;
+  readonly orderId: number;
+  readonly side: 'buy' | 'sell';
+  readonly lots: bigint; // > 0
+  readonly priceTicks: bigint;
+  readonly feePpm: bigint;
+}
+
+/** The contract's table: [notional up to (KRW, inclusive; null = above), MMR in 1e-8, cum KRW]. */
+const CONTRACT_BTC_TIERS: ReadonlyArray<readonly [bigint | null, bigint, bigint]> = [
+  [250_000_000n, 400_000n, 0n], // 0.40 %
+  [1_000_000_000n, 500_000n, 250_000n], // 0.50 %
+  [5_000_000_000n, 1_000_000n, 5_250_000n], // 1.00 %
+  [null, 2_500_000n, 80_250_000n], // 2.50 %
+];
+
+export class ReferencePositions {
+  readonly accounts = new Map<number, ReferenceAccount>();
+  /** per order: Σ notional filled so far, for the cumulative fee rule */
+  private readonly orderNotional = new Map<number, bigint>();
+  feeAccount = 0n;
+  transfersNet = 0n;
+
+  constructor(
+    private readonly krwPerTickLot: bigint,
+    /** leverage for the isolated margin of each user; users not listed are cross */
+    private readonly isolatedLeverage: ReadonlyMap<number, bigint>,
+  ) {}
+
+  account(userId: number): ReferenceAccount {
+    let account = this.accounts.get(userId);
+    if (account === undefined) {
+      account = { wallet: 0n, leg: undefined, isolatedMargin: 0n, realizedPnl: 0n, feesPaid: 0n };
+      this.accounts.set(userId, account);
+    }
+    return account;
+  }
+
+  transfer(userId: number, amount: bigint): void {
+    this.account(userId).wallet += amount;
+    this.transfersNet += amount;
+  }
+
+  fill(fill: ReferenceFill): void {
+    const account = this.account(fill.userId);
+    const value = fill.lots * fill.priceTicks * this.krwPerTickLot;
+
+    // fee: what the order owes after this fill less what it owed before (floor each time)
+    const before = this.orderNotional.get(fill.orderId) ?? 0n;
+    const after = before + value;
+    this.orderNotional.set(fill.orderId, after);
+    const fee = (after * fill.feePpm) / 1_000_000n - (before * fill.feePpm) / 1_000_000n; // all ≥ 0: `/` is floor
+    account.wallet -= fee;
+    account.feesPaid += fee;
+    this.feeAccount += fee;
+
+    const fillSide: Side = fill.side === 'buy' ? 'long' : 'short';
+    const leverage = this.isolatedLeverage.get(fill.userId);
+    const leg = account.leg;
+    if (leg === undefined || leg.side === fillSide) {
+      this.open(account, fillSide, fill.lots, value, leverage);
+      return;
+    }
+    const closing = fill.lots < leg.lots ? fill.lots : leg.lots;
+    // removed cost: trunc(cost × closed / |size|); on magnitudes truncation is the floor
+    const removed = (leg.costMagnitude * closing) / leg.lots;
+    const closedValue = closing * fill.priceTicks * this.krwPerTickLot;
+    // a long sells what it bought: proceeds − cost; a short buys back what it sold: cost − outlay
+    const realized = leg.side === 'long' ? closedValue - removed : removed - closedValue;
+    account.wallet += realized;
+    account.realizedPnl += realized;
+    if (leverage !== undefined) account.isolatedMargin -= (account.isolatedMargin * closing) / leg.lots;
+    leg.lots -= closing;
+    leg.costMagnitude -= removed;
+    if (leg.lots === 0n) {
+      if (leg.costMagnitude !== 0n || account.isolatedMargin !== 0n) throw new Error('reference: a closed leg kept cost or margin');
+      account.leg = undefined;
+    }
+    const rest = fill.lots - closing;
+    if (rest > 0n) this.open(account, fillSide, rest, rest * fill.priceTicks * this.krwPerTickLot, leverage);
+  }
+
+  private open(account: ReferenceAccount, side: Side, lots: bigint, value: bigint, leverage: bigint | undefined): void {
+    if (account.leg === undefined) account.leg = { side, lots: 0n, costMagnitude: 0n };
+    account.leg.lots += lots;
+    account.leg.costMagnitude += value;
+    // isolated margin: this fill's notional / leverage, rounded up
+    if (leverage !== undefined) account.isolatedMargin += (value + leverage - 1n) / leverage;
+  }
+
+  /** signed size in lots (long > 0) */
+  size(userId: number): bigint {
+    const leg = this.account(userId).leg;
+    if (leg === undefined) return 0n;
+    return leg.side === 'long' ? leg.lots : -leg.lots;
+  }
+
+  /** signed cost in KRW (long > 0) */
+  cost(userId: number): bigint {
+    const leg = this.account(userId).leg;
+    if (leg === undefined) return 0n;
+    return leg.side === 'long' ? leg.costMagnitude : -leg.costMagnitude;
+  }
+
+  /** long: value at mark − cost; short: cost − value at mark */
+  unrealizedPnl(userId: number, markTicks: bigint): bigint {
+    const leg = this.account(userId).leg;
+    if (leg === undefined) return 0n;
+    const value = leg.lots * markTicks * this.krwPerTickLot;
+    return leg.side === 'long' ? value - leg.costMagnitude : leg.costMagnitude - value;
+  }
+
+  /** cost / size rounded to the nearest tick, halves up */
+  entryPrice(userId: number): bigint | undefined {
+    const leg = this.account(userId).leg;
+    if (leg === undefined) return undefined;
+    const perTick = leg.lots * this.krwPerTickLot;
+    const whole = leg.costMagnitude / perTick;
+    const remainder = leg.costMagnitude - whole * perTick;
+    return remainder * 2n >= perTick ? whole + 1n : whole;
+  }
+
+  notional(userId: number, markTicks: bigint): bigint {
+    const leg = this.account(userId).leg;
+    return leg === undefined ? 0n : leg.lots * markTicks * this.krwPerTickLot;
+  }
+
+  /** MM = notional × MMR − cum, rounded up, at the tier whose bound the notional is within */
+  maintenanceMargin(userId: number, markTicks: bigint): bigint {
+    return referenceMaintenanceMargin(this.notional(userId, markTicks));
+  }
+}
+
+/** The contract's MM of a BTC-KRW-PERP notional (KRW), its own tier walk. */
+export function referenceMaintenanceMargin(notional: bigint): bigint {
+  for (const [upTo, rate, cum] of CONTRACT_BTC_TIERS) {
+    if (upTo !== null && notional > upTo) continue;
+    const product = notional * rate;
+    const roundedUp = product / 100_000_000n + (product % 100_000_000n === 0n ? 0n : 1n);
+    const mm = roundedUp - cum;
+    return mm > 0n ? mm : 0n;
+  }
+  throw new Error('unreachable: the last tier is open-ended');
+}
