@@ -1,13 +1,15 @@
 /**
  * The pure rules against the independent reference model (testing/reference-positions.ts) over
- * random streams of transfers and trades between three users in one-way mode — opens, grows,
- * partial reduces, full closes and flips — compared after every command: size, cost, entry price,
- * wallet, isolated margin, realized PnL, fees, and PnL and MM at a random mark. Plus the issue 18
- * invariants the stream can check on its own: Σ sizes = 0, and
- * Σ wallets + fee account − Σ cost = Σ transfers in − out, exactly.
+ * random streams of transfers, trades between three users in one-way mode — opens, grows, partial
+ * reduces, full closes and flips — and funding settlements, compared after every command: size,
+ * cost, entry price, wallet, isolated margin, realized PnL, fees, and PnL and MM at a random mark.
+ * Plus the invariants the stream can check on its own (issue 18): Σ sizes = 0, and exactly
+ * Σ wallets + fee account + insurance fund − Σ cost = Σ transfers in − out; funding never takes
+ * from the insurance fund.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { fundingPaymentKrw } from './funding-rules.ts';
 import { cumulativeFeeDueKrw, isolatedMarginForOpeningKrw, isolatedMarginRelease, maintenanceMarginForNotionalKrw, notionalKrw } from './margin-rules.ts';
 import { BTC_KRW_PERP as btc } from './perp-market.ts';
 import { FLAT_POSITION, type PositionAmounts, applyFill, entryPriceTicks, unrealizedPnlKrw } from './position-rules.ts';
@@ -25,11 +27,13 @@ interface UnderTest {
 
 type Command =
   | { kind: 'transfer'; userId: number; amount: bigint }
+  | { kind: 'funding'; markTicks: number; rate1e8: bigint }
   | { kind: 'trade'; buyer: number; seller: number; lots: number; priceTicks: number; buyerIsMaker: boolean; newBuyerOrder: boolean; newSellerOrder: boolean; markTicks: number };
 
 const user = fc.constantFrom(...USERS);
 const command: fc.Arbitrary<Command> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('transfer' as const), userId: user, amount: fc.bigInt({ min: -(10n ** 12n), max: 10n ** 13n }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('funding' as const), markTicks: fc.integer({ min: 1, max: 1_000_000 }), rate1e8: fc.bigInt({ min: -300_000n, max: 300_000n }) }) },
   {
     weight: 6,
     arbitrary: fc
@@ -50,7 +54,7 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 );
 
 describe('engine/perp rules agree with the reference model', () => {
-  it('over random fill and transfer streams (one-way mode, cross and isolated users)', () => {
+  it('over random streams of fills, transfers and funding (one-way mode, cross and isolated users)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 50 }), fc.integer({ min: 1, max: 50 }), fc.array(command, { minLength: 1, maxLength: 60 }), (leverage1, leverage3, commands) => {
         const isolatedLeverage = new Map<number, number>([
@@ -63,6 +67,7 @@ describe('engine/perp rules agree with the reference model', () => {
         const orderNotional = new Map<number, bigint>();
         let nextOrderId = 1;
         let feeAccount = 0n;
+        let insuranceFund = 0n;
         let transfersNet = 0n;
 
         const fillUnderTest = (userId: number, orderId: number, signedLots: number, priceTicks: number, feePpm: number): void => {
@@ -94,6 +99,18 @@ describe('engine/perp rules agree with the reference model', () => {
             reference.transfer(step.userId, step.amount);
             underTest.get(step.userId)!.wallet += step.amount;
             transfersNet += step.amount;
+          } else if (step.kind === 'funding') {
+            mark = step.markTicks;
+            reference.fund(BigInt(step.markTicks), step.rate1e8);
+            const fundBefore = insuranceFund;
+            for (const id of USERS) {
+              const account = underTest.get(id)!;
+              const payment = fundingPaymentKrw(account.position.sizeLots, step.markTicks, step.rate1e8, btc);
+              account.wallet += payment;
+              if (isolatedLeverage.has(id)) account.isolatedMargin += payment;
+              insuranceFund -= payment;
+            }
+            expect(insuranceFund).toBeGreaterThanOrEqual(fundBefore);
           } else {
             mark = step.markTicks;
             const buyerOrder = orderFor(step.buyer, step.newBuyerOrder);
@@ -142,8 +159,8 @@ describe('engine/perp rules agree with the reference model', () => {
             wallets += mine.wallet;
           }
           expect(sizes).toBe(0);
-          expect(wallets + feeAccount - costs).toBe(transfersNet);
-          expect(reference.feeAccount).toBe(feeAccount);
+          expect(wallets + feeAccount + insuranceFund - costs).toBe(transfersNet);
+          expect([reference.feeAccount, reference.insuranceFund]).toEqual([feeAccount, insuranceFund]);
         }
       }),
       { numRuns: 300 },

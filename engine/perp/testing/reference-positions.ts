@@ -6,8 +6,8 @@
  * plus unsigned magnitudes instead of signed size and cost), so a slip in one is unlikely to be
  * repeated in the other.
  *
- * Scope: one-way mode, one market with one tick × one lot = `krwPerTickLot` KRW, fills and
- * transfers. Funding and liquidation are later work.
+ * Scope: one-way mode, one market with one tick × one lot = `krwPerTickLot` KRW: fills, transfers
+ * and funding payments. Liquidation is later work (issue 19).
  */
 
 type Side = 'long' | 'short';
@@ -48,6 +48,7 @@ export class ReferencePositions {
   /** per order: Σ notional filled so far, for the cumulative fee rule */
   private readonly orderNotional = new Map<number, bigint>();
   feeAccount = 0n;
+  insuranceFund = 0n;
   transfersNet = 0n;
 
   constructor(
@@ -107,6 +108,27 @@ export class ReferencePositions {
     }
     const rest = fill.lots - closing;
     if (rest > 0n) this.open(account, fillSide, rest, rest * fill.priceTicks * this.krwPerTickLot, leverage);
+  }
+
+  /**
+   * Funding at rate F (1e-8) and the mark: every position pays |size| × mark × F, longs to shorts
+   * when F > 0; the payer's share rounded up, the receiver's down, the rest to the insurance fund.
+   * An isolated position's payment moves its isolated margin too.
+   */
+  fund(markTicks: bigint, rate1e8: bigint): void {
+    for (const [userId, account] of this.accounts) {
+      const leg = account.leg;
+      if (leg === undefined || rate1e8 === 0n) continue;
+      const magnitude = leg.lots * markTicks * this.krwPerTickLot * (rate1e8 < 0n ? -rate1e8 : rate1e8);
+      const longsPay = rate1e8 > 0n;
+      const pays = (leg.side === 'long') === longsPay;
+      const whole = magnitude / 100_000_000n;
+      const exact = whole * 100_000_000n === magnitude;
+      const change = pays ? -(exact ? whole : whole + 1n) : whole;
+      account.wallet += change;
+      this.insuranceFund -= change;
+      if (this.isolatedLeverage.has(userId)) account.isolatedMargin += change;
+    }
   }
 
   private open(account: ReferenceAccount, side: Side, lots: bigint, value: bigint, leverage: bigint | undefined): void {
