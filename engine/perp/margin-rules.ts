@@ -72,8 +72,8 @@ export function availableBalanceKrw(walletKrw: bigint, crossMarginBalance: bigin
 }
 
 /** Whether a margin balance is liquidatable: balance ≤ its MM (the contract's test, "≤"). */
-export function isBelowMaintenance(marginBalanceKrw: bigint, maintenanceMarginKrwValue: bigint): boolean {
-  return marginBalanceKrw <= maintenanceMarginKrwValue;
+export function isBelowMaintenance(marginBalanceKrw: bigint, maintenanceKrw: bigint): boolean {
+  return marginBalanceKrw <= maintenanceKrw;
 }
 
 /** Isolated margin a fill adds when it opens or grows an isolated position: its notional / leverage, up. */
@@ -82,8 +82,8 @@ export function isolatedMarginForOpeningKrw(openedLots: number, fillTicks: numbe
 }
 
 /** Isolated margin a reducing fill releases: the same fraction as the size it closes, truncated (the rest stays in the position). */
-export function isolatedMarginRelease(isolatedMarginKrwValue: bigint, sizeLots: number, closedLots: number): bigint {
-  return truncDiv(isolatedMarginKrwValue * BigInt(closedLots), absBig(BigInt(sizeLots)));
+export function isolatedMarginRelease(isolatedMarginKrw: bigint, sizeLots: number, closedLots: number): bigint {
+  return truncDiv(isolatedMarginKrw * BigInt(closedLots), absBig(BigInt(sizeLots)));
 }
 
 /**
@@ -91,7 +91,7 @@ export function isolatedMarginRelease(isolatedMarginKrwValue: bigint, sizeLots: 
  * margin at the mark, counting losses but not unrealized profit (profit is not money yet). 0 when
  * nothing can go; never more than the margin itself.
  */
-export function isolatedMarginRemovableKrw(isolatedMarginKrwValue: bigint, unrealizedPnlKrw: bigint, initialMarginAtMarkKrw: bigint): bigint {
-  const headroom = isolatedMarginKrwValue + minBig(unrealizedPnlKrw, 0n) - initialMarginAtMarkKrw;
-  return minBig(maxBig(headroom, 0n), isolatedMarginKrwValue);
+export function isolatedMarginRemovableKrw(isolatedMarginKrw: bigint, unrealizedPnlKrw: bigint, initialMarginAtMarkKrw: bigint): bigint {
+  const headroom = isolatedMarginKrw + minBig(unrealizedPnlKrw, 0n) - initialMarginAtMarkKrw;
+  return minBig(maxBig(headroom, 0n), isolatedMarginKrw);
 }

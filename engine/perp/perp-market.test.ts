@@ -69,6 +69,10 @@ describe('perpMarketSpecProblems', () => {
     expect(perpMarketSpecProblems(tooHigh)).toContain('tier 1: MMR must be below 1 / maxLeverage');
   });
 
+  it('catches order limits past the matching engine integer bound (10^9 ticks × 10^7 lots = 10^16 KRW)', () => {
+    expect(perpMarketSpecProblems({ ...BTC_KRW_PERP, maxQuantity: 10_000_000 })).toEqual(['maxPrice × maxQuantity × quotePerTickLot (+ fee) exceeds 2^53 − 1']);
+  });
+
   it('catches a quotePerTickLot that is not tick × lot (1,000 KRW × 0.0001 BTC = 0.1 KRW)', () => {
     expect(perpMarketSpecProblems({ ...BTC_KRW_PERP, lotSize: '0.0001' })[0]).toMatch(/quotePerTickLot/);
   });

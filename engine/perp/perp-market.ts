@@ -163,6 +163,10 @@ export function perpMarketSpecProblems(market: PerpMarketSpec): string[] {
     }
   }
   if (market.quote !== market.settlementAsset) problems.push('a linear perpetual settles in its quote asset');
+  // the shared matching code's integer bound (engine/README.md "Integer bounds"): its largest order's notional + fee is a safe integer
+  const maxOrderNotional = BigInt(market.maxPrice) * BigInt(market.maxQuantity) * BigInt(market.quotePerTickLot);
+  const maxFeePpm = BigInt(Math.max(market.makerFeePpm, market.takerFeePpm));
+  if (maxOrderNotional + (maxOrderNotional * maxFeePpm + 999_999n) / 1_000_000n > BigInt(Number.MAX_SAFE_INTEGER)) problems.push('maxPrice × maxQuantity × quotePerTickLot (+ fee) exceeds 2^53 − 1');
   if (!Number.isSafeInteger(market.fundingIntervalMs) || market.fundingIntervalMs <= 0) problems.push('fundingIntervalMs must be a positive integer');
   for (const [field, ppm] of [
     ['makerFeePpm', market.makerFeePpm],
