@@ -2,7 +2,8 @@
  * The pure rules against the independent reference model (testing/reference-positions.ts) over
  * random streams of transfers, trades between three users in one-way mode — opens, grows, partial
  * reduces, full closes and flips — and funding settlements, compared after every command: size,
- * cost, entry price, wallet, isolated margin, realized PnL, fees, and PnL and MM at a random mark.
+ * cost, entry price, wallet, isolated margin, realized PnL, fees, PnL and MM at a random mark,
+ * bankruptcy and liquidation prices.
  * Plus the invariants the stream can check on its own (issue 18): Σ sizes = 0, and exactly
  * Σ wallets + fee account + insurance fund − Σ cost = Σ transfers in − out; funding never takes
  * from the insurance fund.
@@ -12,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { fundingPaymentKrw } from './funding-rules.ts';
 import { cumulativeFeeDueKrw, isolatedMarginForOpeningKrw, isolatedMarginRelease, maintenanceMarginForNotionalKrw, notionalKrw } from './margin-rules.ts';
 import { BTC_KRW_PERP as btc } from './perp-market.ts';
+import { bankruptcyPriceTicks, crossLiquidationPriceTicks, liquidationPriceTicks } from './liquidation-prices.ts';
 import { FLAT_POSITION, type PositionAmounts, applyFill, entryPriceTicks, unrealizedPnlKrw } from './position-rules.ts';
 import { ReferencePositions } from './testing/reference-positions.ts';
 
@@ -154,6 +156,16 @@ describe('engine/perp rules agree with the reference model', () => {
               maintenanceMargin: reference.maintenanceMargin(id, BigInt(mark)),
             });
             if (mine.position.sizeLots === 0) expect(mine.isolatedMargin).toBe(0n);
+            else {
+              // an isolated position owns its margin; user 2 is cross and alone in its account (no isolated margins, no other MM)
+              const isolated = isolatedLeverage.has(id);
+              const owned = isolated ? mine.isolatedMargin : mine.wallet;
+              const liquidation = isolated
+                ? liquidationPriceTicks(mine.position, owned, btc)
+                : crossLiquidationPriceTicks(mine.position, mine.wallet + unrealizedPnlKrw(mine.position, mark, btc), mark, 0n, btc);
+              const expected = reference.thresholds(id)!;
+              expect({ bankruptcy: BigInt(bankruptcyPriceTicks(mine.position, owned, btc)!), liquidation: liquidation === undefined ? undefined : BigInt(liquidation) }).toEqual(expected);
+            }
             sizes += mine.position.sizeLots;
             costs += mine.position.costKrw;
             wallets += mine.wallet;

@@ -180,6 +180,18 @@ export class ReferencePositions {
   maintenanceMargin(userId: number, markTicks: bigint): bigint {
     return referenceMaintenanceMargin(this.notional(userId, markTicks));
   }
+
+  /** bankruptcy and liquidation prices: an isolated leg owns its isolated margin; a cross account's only leg owns the wallet */
+  thresholds(userId: number): { bankruptcy: bigint; liquidation: bigint | undefined } | undefined {
+    const account = this.account(userId);
+    const leg = account.leg;
+    if (leg === undefined) return undefined;
+    const margin = this.isolatedLeverage.has(userId) ? account.isolatedMargin : account.wallet;
+    return {
+      bankruptcy: referenceBankruptcyPrice(leg.side, leg.lots, leg.costMagnitude, margin, this.krwPerTickLot),
+      liquidation: referenceLiquidationPrice(leg.side, leg.lots, leg.costMagnitude, margin, this.krwPerTickLot),
+    };
+  }
 }
 
 /** The contract's MM of a BTC-KRW-PERP notional (KRW), its own tier walk. */
@@ -192,4 +204,49 @@ export function referenceMaintenanceMargin(notional: bigint): bigint {
     return mm > 0n ? mm : 0n;
   }
   throw new Error('unreachable: the last tier is open-ended');
+}
+
+/**
+ * Bankruptcy price of a leg owning `margin` KRW besides its PnL: where margin + PnL = 0, in whole
+ * ticks — a long's rounded up, a short's down (the fund never pays at it), never below 0.
+ */
+export function referenceBankruptcyPrice(side: Side, lots: bigint, costMagnitude: bigint, margin: bigint, krwPerTickLot: bigint): bigint {
+  const perTick = lots * krwPerTickLot;
+  if (side === 'long') {
+    const owed = costMagnitude - margin; // the sale must bring this much back
+    if (owed <= 0n) return 0n;
+    return owed % perTick === 0n ? owed / perTick : owed / perTick + 1n;
+  }
+  const ceiling = margin + costMagnitude; // the buy-back may cost at most this much
+  if (ceiling < 0n) return 0n;
+  return ceiling / perTick;
+}
+
+/**
+ * Liquidation price of a leg owning `margin`: the highest (long) / lowest (short) mark in ticks at
+ * which margin + PnL ≤ MM. Solved in closed form per tier — notional N with margin + PnL(N) =
+ * N × MMR − cum, e.g. a long's N = (cost − margin − cum) / (1 − MMR) (Binance's formula) — then
+ * settled on whole ticks by looking at the few ticks around each tier's solution, since MM's
+ * rounding moves the threshold by less than a tick or two. Undefined for a long no mark liquidates.
+ */
+export function referenceLiquidationPrice(side: Side, lots: bigint, costMagnitude: bigint, margin: bigint, krwPerTickLot: bigint): bigint | undefined {
+  const perTick = lots * krwPerTickLot;
+  const liquidatable = (ticks: bigint): boolean => {
+    const value = perTick * ticks;
+    const equity = side === 'long' ? margin + value - costMagnitude : margin + costMagnitude - value;
+    return equity <= referenceMaintenanceMargin(value);
+  };
+  if (side === 'long' && !liquidatable(0n)) return undefined;
+  if (side === 'short' && liquidatable(0n)) return 0n;
+  const isEdge = (ticks: bigint): boolean =>
+    ticks >= 0n && (side === 'long' ? liquidatable(ticks) && !liquidatable(ticks + 1n) : liquidatable(ticks) && (ticks === 0n || !liquidatable(ticks - 1n)));
+  for (const [, rate, cum] of CONTRACT_BTC_TIERS) {
+    const notional =
+      side === 'long'
+        ? ((costMagnitude - margin - cum) * 100_000_000n) / (100_000_000n - rate)
+        : ((margin + costMagnitude + cum) * 100_000_000n) / (100_000_000n + rate);
+    const around = notional / perTick;
+    for (let offset = -3n; offset <= 3n; offset++) if (isEdge(around + offset)) return around + offset;
+  }
+  throw new Error('reference: no tier solution lands on the threshold');
 }
