@@ -4,7 +4,7 @@
  * engine's state, and the balance totals a conservation check compares with what it paid in.
  *
  * Signing is api/signed-client.ts's (the README's "Signing" rule, what a client library does).
- * ops/outside-in.test.ts signs on its own on purpose: it is written from the documents alone.
+ * ops/outside-in.int.test.ts signs on its own on purpose: it is written from the documents alone.
  * Tests that must put bytes on the wire that fetch would not (raw request targets, pipelining,
  * trickled heads) keep their own transport and take users and headers from here.
  */

@@ -1,7 +1,7 @@
 /**
  * An independent reference model of xtrader's matching and ledger, written from the public
  * documentation only (ARCHITECTURE.md, README.md, engine/README.md and the served OpenAPI
- * document) — never from engine/ or api/ source. ops/outside-in.test.ts drives the real server
+ * document) — never from engine/ or api/ source. ops/outside-in.int.test.ts drives the real server
  * over HTTP and compares it with this model.
  *
  * Units (engine/README "Units"): prices are integer ticks, quantities integer lots, amounts integer
@@ -176,7 +176,7 @@ export interface OrderState {
   arrival: number;
   /** another reject reason the documents allow just as well (their order of checks is not given) */
   altRejectReason: string | null;
-  /** documented situations this order went through (see ops/outside-in.test.ts KNOWN_DISAGREEMENTS) */
+  /** documented situations this order went through (see ops/outside-in.int.test.ts KNOWN_DISAGREEMENTS) */
   readonly flags: Set<string>;
 }
 
