@@ -35,6 +35,9 @@ export default defineConfig({
           exclude: [...configDefaults.exclude, '**/*.int.test.ts', '**/*.isolation.test.ts'],
           env: DEAD_SERVICES,
           setupFiles: ['ops/testing/unit-guard.ts'],
+          // CPU-bound property tests (engine.property's replay took 30 s on the shared 2-core machine at load 15):
+          // here a timeout would only say the machine is busy; a hung test is still stopped.
+          testTimeout: 120_000,
         },
       },
       {
