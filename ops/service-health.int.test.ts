@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from './config.ts';
@@ -23,33 +22,6 @@ describe('probeServices', () => {
       health = await probeServices(config);
     }
     expect(health).toEqual({ postgres: 'up', redis: 'up', rabbitmq: 'up', kafka: 'up' });
-  });
-
-  it('reports each service down when nothing listens', async () => {
-    expect(await probeServices(nowhere)).toEqual({ postgres: 'down', redis: 'down', rabbitmq: 'down', kafka: 'down' });
-  });
-
-  it('answers within 1.5 s when every service accepts the connection and then never replies', async () => {
-    const accepted: net.Socket[] = [];
-    const silent = net.createServer((socket) => accepted.push(socket));
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const { port } = silent.address() as net.AddressInfo;
-    try {
-      const started = performance.now();
-      const health = await probeServices(
-        loadConfig({
-          DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/xtrader`,
-          REDIS_URL: `redis://127.0.0.1:${port}`,
-          AMQP_URL: `amqp://guest:guest@127.0.0.1:${port}`,
-          KAFKA_BROKERS: `127.0.0.1:${port}`,
-        }),
-      );
-      expect(health).toEqual({ postgres: 'down', redis: 'down', rabbitmq: 'down', kafka: 'down' });
-      expect(performance.now() - started).toBeLessThan(1_500);
-    } finally {
-      accepted.forEach((socket) => socket.destroy());
-      await new Promise((resolve) => silent.close(resolve));
-    }
   });
 
   it('leaves no sockets or timers behind after repeated probes', async () => {

@@ -1,0 +1,42 @@
+/** probeServices without any service: refused and silent ports (the probe against the running services: service-health.int.test.ts). */
+import net from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from './config.ts';
+import { probeServices } from './service-health.ts';
+
+// Port 9 (discard) is closed on this machine; connection refused arrives at once.
+const nowhere = loadConfig({
+  DATABASE_URL: 'postgres://postgres@127.0.0.1:9/xtrader',
+  REDIS_URL: 'redis://127.0.0.1:9',
+  AMQP_URL: 'amqp://guest:guest@127.0.0.1:9',
+  KAFKA_BROKERS: '127.0.0.1:9',
+});
+
+describe('probeServices', () => {
+  it('reports each service down when nothing listens', async () => {
+    expect(await probeServices(nowhere)).toEqual({ postgres: 'down', redis: 'down', rabbitmq: 'down', kafka: 'down' });
+  });
+
+  it('answers within 1.5 s when every service accepts the connection and then never replies', async () => {
+    const accepted: net.Socket[] = [];
+    const silent = net.createServer((socket) => accepted.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as net.AddressInfo;
+    try {
+      const started = performance.now();
+      const health = await probeServices(
+        loadConfig({
+          DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/xtrader`,
+          REDIS_URL: `redis://127.0.0.1:${port}`,
+          AMQP_URL: `amqp://guest:guest@127.0.0.1:${port}`,
+          KAFKA_BROKERS: `127.0.0.1:${port}`,
+        }),
+      );
+      expect(health).toEqual({ postgres: 'down', redis: 'down', rabbitmq: 'down', kafka: 'down' });
+      expect(performance.now() - started).toBeLessThan(1_500);
+    } finally {
+      accepted.forEach((socket) => socket.destroy());
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+});
