@@ -1,5 +1,5 @@
 /**
- * Token buckets per API key, in the memory of the single core process (documented in README § API;
+ * Token buckets per API key, in the memory of the single core process (documented in docs/api.md "Rate limits";
  * a Redis-backed limiter is the option when several API processes share keys). Each key has two
  * buckets: orders per second (POST /v1/order and DELETE /v1/order/{id}) and requests per minute
  * (every signed request). Idle keys are swept so memory stays bounded by active keys.

@@ -3,8 +3,8 @@
  * over HTTP (`fetch` to a core child, ops tests): admin calls, signed calls, funded users, the
  * engine's state, and the balance totals a conservation check compares with what it paid in.
  *
- * Signing is api/signed-client.ts's (the README's "Signing" rule, what a client library does).
- * ops/outside-in.test.ts signs on its own on purpose: it is written from the documents alone.
+ * Signing is api/signed-client.ts's (docs/api.md's "Signing" rule, what a client library does).
+ * ops/outside-in.int.test.ts signs on its own on purpose: it is written from the documents alone.
  * Tests that must put bytes on the wire that fetch would not (raw request targets, pipelining,
  * trickled heads) keep their own transport and take users and headers from here.
  */

@@ -1,6 +1,6 @@
 /**
  * The publish loop around an in-memory broker double (pure code: the real brokers are exercised
- * in ops/fanout.test.ts): order and prev_seq chains, cursor and restart, retries with back-off and
+ * in ops/fanout.int.test.ts): order and prev_seq chains, cursor and restart, retries with back-off and
  * the state table, a hung publish cut by the timeout, and a rewind when the broker lost data.
  */
 import fs from 'node:fs';

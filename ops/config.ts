@@ -17,7 +17,7 @@ const url = (schemes: readonly string[]) =>
 
 /**
  * Every environment variable xtrader reads, with the defaults that `npm run services:up` starts.
- * Keep this table in step with the README's configuration table.
+ * Keep this table in step with docs/operations.md's configuration table (and README.md's short one).
  */
 const schema = z.object({
   DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/xtrader'),

@@ -5,7 +5,7 @@
  * a drifting mid price with DELETE /v1/orders + POST /v1/order) and the takers (small market and IOC
  * orders at DEMO_TAKER_RATE per second). It prints the page's URL and the demo trader's key and
  * secret. Ctrl-C stops the loops, cancels the maker's orders and exits 0 (a second Ctrl-C: at once).
- * It is a client like any other: public REST only, signed like the README's example.
+ * It is a client like any other: public REST only, signed like docs/api.md's example session.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';

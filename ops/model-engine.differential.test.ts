@@ -1,7 +1,7 @@
 /**
  * The engine, in process, against the documentation-only reference model
  * (ops/testing/reference-exchange.ts through ops/testing/model-driver.ts) — the same model
- * ops/outside-in.test.ts runs over HTTP, here with long seeded random streams (tens of thousands of
+ * ops/outside-in.int.test.ts runs over HTTP, here with long seeded random streams (tens of thousands of
  * commands per seed) that HTTP runs are too slow for.
  *
  * After every command: the engine's reject word (OrderRejected) against the model's, the command's

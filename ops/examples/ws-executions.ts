@@ -1,5 +1,5 @@
 /**
- * Example client (README "WebSocket"): places one order over REST and prints its execution reports
+ * Example client (docs/api.md "WebSocket"): places one order over REST and prints its execution reports
  * as they arrive on the WebSocket. Run against a running stack:
  *   KEY=xk_… SECRET=… node --import tsx ops/examples/ws-executions.ts
  * (API_URL defaults to http://127.0.0.1:7000, WS_URL to ws://127.0.0.1:7001/ws.)

@@ -1,10 +1,10 @@
 /**
  * An independent reference model of xtrader's matching and ledger, written from the public
  * documentation only (ARCHITECTURE.md, README.md, engine/README.md and the served OpenAPI
- * document) — never from engine/ or api/ source. ops/outside-in.test.ts drives the real server
+ * document) — never from engine/ or api/ source. ops/outside-in.int.test.ts drives the real server
  * over HTTP and compares it with this model.
  *
- * Units (engine/README "Units"): prices are integer ticks, quantities integer lots, amounts integer
+ * Units (engine/docs/api.md "Units"): prices are integer ticks, quantities integer lots, amounts integer
  * minor units of their asset. Everything here is bigint: no floating point touches money.
  *
  * Where the documents are silent or ambiguous the choice made is marked "ASSUMPTION" below.
@@ -113,7 +113,7 @@ export function fee(notional: bigint, ppm: bigint): bigint {
 }
 
 /**
- * engine/README "Fees: charged on the cumulative fill": an order owes floor(Σ notionalᵢ × rateᵢ)
+ * engine/docs/api.md "Fees: charged on the cumulative fill": an order owes floor(Σ notionalᵢ × rateᵢ)
  * over its fills, and each fill pays what it adds. `feeBase` is that sum in millionths of a minor
  * unit, `paid` what the order has paid: the fee of one more fill of `notional` at `ppm`.
  */
@@ -133,7 +133,7 @@ export interface PlaceRequest {
   time_in_force?: string;
   post_only?: boolean;
   self_trade_prevention?: string;
-  /** README "Idempotency"; not part of the model's matching (the test tracks it) */
+  /** docs/api.md "Idempotency"; not part of the model's matching (the test tracks it) */
   client_order_id?: string;
 }
 
@@ -176,13 +176,13 @@ export interface OrderState {
   arrival: number;
   /** another reject reason the documents allow just as well (their order of checks is not given) */
   altRejectReason: string | null;
-  /** documented situations this order went through (see ops/outside-in.test.ts KNOWN_DISAGREEMENTS) */
+  /** documented situations this order went through (see ops/outside-in.int.test.ts KNOWN_DISAGREEMENTS) */
   readonly flags: Set<string>;
 }
 
 export interface Trade {
   /**
-   * ASSUMPTION (engine/README "trade ids are gap-free"; one counter for the whole engine, not per
+   * ASSUMPTION (engine/docs/api.md "trade ids are gap-free"; one counter for the whole engine, not per
    * symbol, first id 1): the model numbers trades 1, 2, 3… in execution order across markets.
    */
   readonly id: bigint;
@@ -206,7 +206,7 @@ interface Balance {
 
 export interface ModelOptions {
   /**
-   * ASSUMPTION (engine/README "buy stops fire when last ≥ stop, sell stops when last ≤ stop"):
+   * ASSUMPTION (engine/docs/api.md "buy stops fire when last ≥ stop, sell stops when last ≤ stop"):
    * 'final' compares each waiting stop with the last trade price once the running order has
    * finished; 'anyTrade' fires a stop that any trade of the running order reached.
    */
@@ -216,13 +216,13 @@ export interface ModelOptions {
    * (buy stops lowest first, sell stops highest first); 'last' = nearest to the last trade price.
    */
   readonly nearest: 'market' | 'last';
-  /** engine/README "Open orders per user and market": the cap (default 1,000) */
+  /** engine/docs/api.md "Open orders per user and market": the cap (default 1,000) */
   readonly maxOpenOrdersPerUserMarket?: number;
 }
 
 export const DEFAULT_MODEL_OPTIONS: ModelOptions = { triggerCheck: 'final', nearest: 'market' };
 
-/** Stateless validation, engine/README reject codes 1xxx and the README "Validation" classes. */
+/** Stateless validation, engine/README reject codes 1xxx and the docs/api.md "Validation" classes. */
 export function validate(markets: ReadonlyMap<string, MarketSpec>, r: PlaceRequest): { error: string } | { order: ParsedOrder } {
   const m = markets.get(r.symbol);
   if (!m) return { error: 'UNKNOWN_SYMBOL' };
@@ -273,7 +273,7 @@ export function validate(markets: ReadonlyMap<string, MarketSpec>, r: PlaceReque
     if (!(isMarket && side === 'Buy')) return { error: 'QUOTE_AMOUNT_NOT_ALLOWED' };
     const q = decimalToUnits(r.quote_amount, qd);
     if (q === null) return { error: 'TOO_MANY_DECIMALS' };
-    // ASSUMPTION (README "notional below minimum"): a quote amount below the minimum notional is refused.
+    // ASSUMPTION (docs/api.md "notional below minimum"): a quote amount below the minimum notional is refused.
     if (q > 0n && q < m.minNotional) return { error: 'NOTIONAL_BELOW_MIN' };
     quoteAmount = q;
   }
@@ -310,7 +310,7 @@ export class ReferenceExchange {
   /** journal seq of the command being applied (0 when the caller does not say) */
   private commandSeq = 0n;
   /**
-   * Book deltas per symbol (GET /v1/orderbook symbol_seq). engine/README "Events": each command emits
+   * Book deltas per symbol (GET /v1/orderbook symbol_seq). engine/docs/api.md "Events": each command emits
    * "one BookDelta per touched price level with its final total (per-symbol gap-free symbolSeq)".
    * ASSUMPTION: a level is touched when an order is added to it, filled on it or removed from it
    * (cancel, self-trade expiry, last fill); stops waiting in the stop book touch no level; the
@@ -354,7 +354,7 @@ export class ReferenceExchange {
     this.balance(user, asset).available += amount;
   }
 
-  /** README: withdrawals debit the available balance (INSUFFICIENT_AVAILABLE otherwise). */
+  /** docs/api.md: withdrawals debit the available balance (INSUFFICIENT_AVAILABLE otherwise). */
   withdraw(user: string, asset: string, amount: bigint): 'Applied' | 'INSUFFICIENT_AVAILABLE' {
     const b = this.balance(user, asset);
     if (b.available < amount) return 'INSUFFICIENT_AVAILABLE';
@@ -473,7 +473,7 @@ export class ReferenceExchange {
     // balance that cannot buy one lot it is accepted and expires.
     const emptyBudget = req.side === 'Buy' && req.type === 'Market' && req.quoteAmount === null && need === 0n;
     const short = this.balance(user, asset).available < need || emptyBudget;
-    // engine/README "Order of checks": "… duplicate client order id, the open-order cap
+    // engine/docs/api.md "Order of checks": "… duplicate client order id, the open-order cap
     // (TOO_MANY_OPEN_ORDERS, for an order that could rest: a GTC limit or a stop), post-only …".
     if ((req.type === 'Limit' && req.tif === 'GTC') || req.type === 'StopLimit' || req.type === 'StopMarket') {
       const open = [this.bids, this.asks, this.stops].reduce((sum, lists) => sum + (lists.get(req.symbol) ?? []).filter((r) => r.user === user).length, 0);
@@ -494,7 +494,7 @@ export class ReferenceExchange {
         return o;
       }
     }
-    // engine/README "Order of checks": "… duplicate id, post-only would take (POST_ONLY_WOULD_TAKE),
+    // engine/docs/api.md "Order of checks": "… duplicate id, post-only would take (POST_ONLY_WOULD_TAKE),
     // then funds (INSUFFICIENT_FUNDS) — so a post-only order that would cross and lacks funds is
     // refused as POST_ONLY_WOULD_TAKE". (The older reading, funds first, stays the alternative.)
     if (req.postOnly) {
@@ -861,7 +861,7 @@ export class ReferenceExchange {
   }
 
   /**
-   * What the trades projection holds (README "Projections": trades come from the sequencer's event
+   * What the trades projection holds (docs/api.md "Projections": trades come from the sequencer's event
    * sink, bounded: 1,000 trades per symbol; after a restart they hold what was replayed since the
    * latest snapshot): the trades produced by commands with seq > `afterSeq` (the latest restart's
    * snapshot seq; 0 before any restart). The ticker's 24 h figures are engine state (engine/README

@@ -5,7 +5,7 @@
  * down are acknowledged as usual, the candles stop where they were and are still served, the
  * service's /health says Kafka is down; once the broker is back the Kafka publisher sends what it
  * kept in the event log and the candles end up exactly those of every trade the core lists, each
- * counted once. (ops/market-data-outage.test.ts is the same story in the suite, with the service's
+ * counted once. (ops/market-data-outage.int.test.ts is the same story in the suite, with the service's
  * own connections cut instead, so the shared broker stays up for the other files.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

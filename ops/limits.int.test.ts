@@ -1,5 +1,5 @@
 /**
- * Outside-in, adversarial check of the running core's limits (README "Validation", "Rate limits",
+ * Outside-in, adversarial check of the running core's limits (docs/api.md "Validation", "Rate limits",
  * "Signing", configuration table; ARCHITECTURE.md "sequencer … Bounded"). A real core process
  * (ops/core-child.ts) is driven only over TCP/HTTP by clients written here (node:http, node:net,
  * node:crypto for the HMAC signatures):

@@ -53,7 +53,7 @@ const SNAPSHOT_EVERY = 200;
 // The core process and its environment are the shared harness's (ops/testing/test-core.ts); the
 // client, its signing and its users are this file's own, written from the documents.
 const ENV = {
-  // Low, so a restart loads a snapshot and replays the journal after it (README configuration table).
+  // Low, so a restart loads a snapshot and replays the journal after it (docs/operations.md configuration table).
   SNAPSHOT_EVERY: String(SNAPSHOT_EVERY),
 };
 
@@ -109,7 +109,7 @@ class Client {
     return this.call(method, route, { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body === undefined ? undefined : JSON.stringify(body));
   }
 
-  /** HMAC-SHA256(secret, timestamp + METHOD + path_with_query + body), hex (README "Signing"). */
+  /** HMAC-SHA256(secret, timestamp + METHOD + path_with_query + body), hex (docs/api.md "Signing"). */
   signed(user: User, method: string, route: string, bodyText = '', at = Date.now()) {
     const timestamp = String(at);
     const signature = crypto.createHmac('sha256', user.secret).update(timestamp + method + route + bodyText).digest('hex');
@@ -166,7 +166,7 @@ const mismatches: Record<string, string[]> = {
 };
 let runMs = 0;
 let ordersCompared = 0;
-/** journal seq of the last acknowledged command (README: "Order ids are the order's journal seq"; gap-free) */
+/** journal seq of the last acknowledged command (docs/api.md: "Order ids are the order's journal seq"; gap-free) */
 let expectedSeq = 0n;
 /** snapshot seq the latest restart recovered from: the trades projection starts after it (the ticker is engine state) */
 let projectionFloor = 0n;
@@ -182,7 +182,7 @@ function note(kind: string, text: string): void {
 }
 
 /**
- * Journal seqs the core took for its own Tick commands (engine/README "Events": a Ticker that waits
+ * Journal seqs the core took for its own Tick commands (engine/docs/api.md "Events": a Ticker that waits
  * in a quiet market goes out with a Tick, journaled like any command) right after the model's last
  * seq, up to `upTo`: the model counts them in, as no client command has them. Read from the journal.
  */
@@ -225,7 +225,7 @@ function* commandStream(random: () => number): Generator<
     ['ETH-KRW', 3_000],
   ]);
   const stp = () => (random() < 0.55 ? {} : { self_trade_prevention: pick(['ExpireTaker', 'ExpireMaker', 'ExpireBoth']) });
-  // README "Idempotency": 1–64 of A–Z a–z 0–9 _ - . :
+  // docs/api.md "Idempotency": 1–64 of A–Z a–z 0–9 _ - . :
   const withId = (req: PlaceRequest, i: number): PlaceRequest => (random() < 0.3 ? { ...req, client_order_id: `oi-${SEED}:${i}` } : req);
   for (let i = 0; i < COMMANDS; i++) {
     const m = pick(markets);
@@ -342,7 +342,7 @@ function* commandStream(random: () => number): Generator<
   }
 }
 
-/** JSON body, some decimals sent as JSON numbers (README: "a number is read by the exact characters sent"). */
+/** JSON body, some decimals sent as JSON numbers (docs/api.md: "a number is read by the exact characters sent"). */
 function bodyText(req: PlaceRequest, numbers: boolean): string {
   let text = JSON.stringify(req);
   if (numbers) for (const field of ['price', 'quantity']) text = text.replace(new RegExp(`"${field}":"([0-9.]+)"`), `"${field}":$1`);
@@ -379,7 +379,7 @@ async function runStream(): Promise<void> {
         continue;
       }
       if (original !== undefined) {
-        // README "Idempotency": "a retry returns the original order_id with duplicate: true and places
+        // docs/api.md "Idempotency": "a retry returns the original order_id with duplicate: true and places
         // nothing, whatever the rest of the body says". ASSUMPTION: its order_status is the original
         // order's current status.
         counts.retries++;
@@ -410,7 +410,7 @@ async function runStream(): Promise<void> {
       log.push({ i, kind: 'place', user: command.user.id, body: text, status: answer.status, answer: answer.body, expected: order.status });
       if (answer.body.order_status !== order.status && !knownFor(order, 'ack order_status') && !knownFor(order, 'status')) note('acks', `#${i} order ${order.id} ${text}: ack order_status ${answer.body.order_status}, model ${order.status}`);
     } else if (command.kind === 'burst') {
-      // README "Idempotency": "Concurrent retries wait on the first one's ack (an in-flight map), so
+      // docs/api.md "Idempotency": "Concurrent retries wait on the first one's ack (an in-flight map), so
       // exactly one order is sequenced."
       counts.bursts++;
       const text = JSON.stringify(command.req);
@@ -645,7 +645,7 @@ async function crashAndRestart(k: number, atCommand: number): Promise<void> {
 /**
  * Right after a restart, retries of client_order_ids whose orders were placed before the snapshot
  * the core recovered from (an open one and finished ones, when there are): no process memory of
- * them survived the kill, only the recovered engine state. README "Idempotency": each answers the
+ * them survived the kill, only the recovered engine state. docs/api.md "Idempotency": each answers the
  * original order with duplicate: true and places nothing — nothing is journaled either.
  */
 async function retryFromSnapshot(snapshotSeq: bigint): Promise<void> {
@@ -786,7 +786,7 @@ async function compareOpenOrdersAndTickers(): Promise<void> {
     const qd = ASSET_DECIMALS[m.quote] ?? 0;
     const bd = ASSET_DECIMALS[m.base] ?? 0;
     const book = model.book(m.symbol, 1);
-    // The ticker is engine state, 24 h figures included (engine/README "Events": Ticker), so it
+    // The ticker is engine state, 24 h figures included (engine/docs/api.md "Events": Ticker), so it
     // survives restarts whole: every trade of the run counts (the run lies inside one 24 h window).
     const p = model.projection(m.symbol, 0n);
     // Prices in ticks, quantities in lots; undefined = null expected.
@@ -894,7 +894,7 @@ async function checkEndpoints(): Promise<void> {
     const answer = await client.get(route);
     if (badWord(answer, 'UNKNOWN_SYMBOL')) note('endpoints', `GET ${route}: expected 400 UNKNOWN_SYMBOL, got ${answer.status} ${JSON.stringify(answer.body)}`);
   }
-  // engine/README "Default markets" table; decimals compared by value.
+  // engine/docs/api.md "Default markets" table; decimals compared by value.
   const table: Record<string, Record<string, string>> = {
     'BTC-KRW': { base: 'BTC', quote: 'KRW', fee_asset: 'KRW', tick_size: '1000', lot_size: '0.001', min_price: '1000', max_price: '1000000000000', min_quantity: '0.001', max_quantity: '1000', min_notional: '5000', maker_fee_rate: '0.001', taker_fee_rate: '0.002' },
     'ETH-KRW': { base: 'ETH', quote: 'KRW', fee_asset: 'KRW', tick_size: '1000', lot_size: '0.001', min_price: '1000', max_price: '100000000000', min_quantity: '0.001', max_quantity: '10000', min_notional: '5000', maker_fee_rate: '0.001', taker_fee_rate: '0.002' },
@@ -944,7 +944,7 @@ beforeAll(async () => {
     ] as const) {
       const answer = await client.admin('POST', '/admin/deposits', { user_id: user.id, asset, amount: unitsToDecimal(amount, ASSET_DECIMALS[asset] ?? 0) });
       if (answer.status !== 200 || answer.body?.outcome !== 'Applied') throw new Error(`deposit: ${answer.status} ${JSON.stringify(answer.body)}`);
-      // ASSUMPTION: the first command on a fresh DATA_DIR is seq 1 (README: "full replay from seq 1").
+      // ASSUMPTION: the first command on a fresh DATA_DIR is seq 1 (docs/operations.md: "full replay from seq 1").
       sequenced('set-up deposit', answer.body.request_id);
       model.deposit(user.id, asset, amount);
     }
@@ -1068,7 +1068,7 @@ describe('documented behaviour of market buys by amount (reproductions of fixed 
   // AMOUNT_BUY_FILLED_BY_BUDGET. 1 ETH-KRW lot at 3,000,000 costs 3,000 + 6 taker fee; 6,500 buys 2 lots
   // (6,012) and cannot buy a third: the buy ends Filled. Was: ack order_status "PartiallyFilled" (the
   // last execution report said so), GET /v1/order "Filled".
-  it('the ack of a market buy by amount that ends Filled says Filled (README: order_status once applied)', async () => {
+  it('the ack of a market buy by amount that ends Filled says Filled (docs/api.md: order_status once applied)', async () => {
     await place(seller, { symbol: 'ETH-KRW', side: 'Sell', order_type: 'Limit', price: '3000000', quantity: '0.01' });
     const { ack, view } = await place(buyer, { symbol: 'ETH-KRW', side: 'Buy', order_type: 'Market', quote_amount: '6500' });
     expect(view).toMatchObject({ status: 'Filled', quantity: '0.002', filled_quantity: '0.002', filled_quote: '6000', fees: '12' });
@@ -1104,7 +1104,7 @@ describe('documented behaviour of market buys by amount (reproductions of fixed 
  * retry of "finished-1" answered `{"order_id":"16","message":"order accepted","order_status":"Expired"}`:
  * a second order was placed, though GET /v1/order/2 still showed client_order_id "finished-1" (fixed:
  * the ids are engine state now, in the snapshot).
- * README "Idempotency": "unique per user among open orders and the most recent 100,000 finished
+ * docs/api.md "Idempotency": "unique per user among open orders and the most recent 100,000 finished
  * ones … A retry returns the original order_id with duplicate: true … so no restart (kill -9
  * included) forgets one." (and "OUTCOME_UNKNOWN — retry with the same client_order_id" relies on it
  * across the restart that follows).
@@ -1135,7 +1135,7 @@ describe('client_order_id across a restart from a snapshot (reproduction of a fi
     acks.trade = (await repro.signed(user, 'POST', '/v1/order', JSON.stringify({ symbol: 'ETH-KRW', side: 'Buy', order_type: 'Limit', price: '3000000', quantity: '0.01' }))).body;
     acks.tickerBefore = (await repro.get('/v1/ticker/ETH-KRW')).body;
     for (let k = 0; k < 12; k++) await repro.admin('POST', '/admin/deposits', { user_id: user.id, asset: 'BTC', amount: '0.1' });
-    // Snapshots are written in the background: wait for one (README metric xtrader_snapshots_total).
+    // Snapshots are written in the background: wait for one (docs/operations.md metric xtrader_snapshots_total).
     for (let t = 0; t < 100; t++) {
       const metrics = String((await repro.get('/metrics')).body);
       if (/^xtrader_snapshots_total(\{[^}]*\})? [1-9]/m.test(metrics)) break;
@@ -1153,7 +1153,7 @@ describe('client_order_id across a restart from a snapshot (reproduction of a fi
     await reproCore?.close();
   });
 
-  it('after the restart the ticker still shows the last trade price and its 24 h figures (engine state, engine/README "Events")', async () => {
+  it('after the restart the ticker still shows the last trade price and its 24 h figures (engine state, engine/docs/api.md "Events")', async () => {
     expect(acks.trade).toMatchObject({ order_status: 'Filled' });
     expect(acks.tickerBefore).toMatchObject({ last_price: '3000000', volume_24h: '0.01' });
     const ticker = (await repro.get('/v1/ticker/ETH-KRW')).body;
@@ -1171,7 +1171,7 @@ describe('client_order_id across a restart from a snapshot (reproduction of a fi
     expect(answer.body).toMatchObject({ order_id: acks.open.order_id, duplicate: true, order_status: 'Pending' });
   });
 
-  it('after the restart a retry of the finished order placed before the snapshot is a duplicate (README "Idempotency")', async () => {
+  it('after the restart a retry of the finished order placed before the snapshot is a duplicate (docs/api.md "Idempotency")', async () => {
     const answer = await repro.signed(user, 'POST', '/v1/order', finished);
     expect(answer.body).toMatchObject({ order_id: '2', duplicate: true, order_status: 'Expired' });
   });

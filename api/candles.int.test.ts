@@ -3,7 +3,7 @@
  * on a database of this file's own (xtrader_test_candles), with 1-minute rows written directly:
  * the window rules (start, end, limit counting candles, UTC buckets, gaps omitted, `closed`) and
  * every bad parameter answered 400 with its error word. The rows' way in from Kafka is
- * ops/market-data.test.ts.
+ * ops/market-data.int.test.ts.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
