@@ -27,6 +27,9 @@ export const API_ERRORS = {
   UNKNOWN_USER: { code: 5010, status: 400, message: 'no such user' },
   INVALID_TIME_RANGE: { code: 5011, status: 400, message: 'start and end must be ms since the epoch, start not after end' },
   INVALID_INTERVAL: { code: 5012, status: 400, message: 'interval must be one of 1m, 5m, 15m, 1h, 4h, 1d' },
+  DUPLICATE_KEY: { code: 5013, status: 400, message: 'a key appears twice in one JSON object' },
+  UNSUPPORTED_CHARSET: { code: 5014, status: 415, message: 'Content-Type charset must be utf-8 (or absent)' },
+  FEE_ACCOUNT_DEPOSIT: { code: 5015, status: 400, message: 'the fee account (user 0) takes no deposits: it holds only the fees the engine charged' },
   // 6xxx: resources and service state
   NOT_FOUND: { code: 6001, status: 404, message: 'no such route' },
   ORDER_NOT_FOUND: { code: 6002, status: 404, message: 'no such order (or not yours)' },
