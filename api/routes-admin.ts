@@ -9,9 +9,12 @@ import type { Views } from './views.ts';
 
 /** POST /admin/users (also the OpenAPI request schema: api/openapi.ts generates it from this). */
 export const userBody = z.strictObject({ name: z.string().min(1).max(200) });
-/** POST /admin/deposits and /admin/withdrawals. */
+/**
+ * POST /admin/deposits and /admin/withdrawals. `user_id` is a JSON integer only: a string is
+ * INVALID_FIELD, as a wrongly typed field of any public body is (`"client_order_id": 123`).
+ */
 export const transferBody = z.strictObject({
-  user_id: z.union([z.number().int().nonnegative(), z.string().regex(/^\d{1,15}$/)]),
+  user_id: z.number().int().nonnegative().max(999_999_999_999_999).describe('the user id as a JSON integer (the user_id of POST /admin/users, unquoted)'),
   asset: z.string().max(16).describe('an asset of GET /v1/markets'),
   amount: z.union([z.string(), z.number()]).describe('decimal in the asset\'s units, as a string (a JSON number is read by its exact characters)'),
   reference: z.string().max(100).optional().describe('free text kept with the transfer'),
@@ -40,7 +43,10 @@ export function adminRoutes(app: Hono<AppEnv>, deps: ApiDeps, views: Views): voi
   for (const kind of ['Deposit', 'Withdraw'] as const) {
     app.post(kind === 'Deposit' ? '/admin/deposits' : '/admin/withdrawals', async (c) => {
       const body = parse(transferBody, await readJson(c));
-      const userId = Number(body.user_id);
+      const userId = body.user_id;
+      // The fee account holds what the engine charged, nothing else: money paid in there would be
+      // indistinguishable from fee income. Taking fees out (a withdrawal) stays an operator action.
+      if (kind === 'Deposit' && userId === deps.engineConfig.feeAccountId) throw new ApiError('FEE_ACCOUNT_DEPOSIT');
       const asset = findAsset(deps.engineConfig, body.asset);
       if (!asset) throw new ApiError('UNKNOWN_ASSET', `no asset '${body.asset}'`);
       const amount = amountToMinor(asset, decimalText(body.amount, 'amount'));

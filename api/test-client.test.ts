@@ -44,7 +44,7 @@ describe('TestClient conservation', () => {
     const response = await api.app.request('/admin/deposits', {
       method: 'POST',
       headers: { Authorization: `Bearer ${client.adminToken}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ user_id: buyer!.userId, asset: 'BTC', amount: '0.5' }),
+      body: JSON.stringify({ user_id: Number(buyer!.userId), asset: 'BTC', amount: '0.5' }),
     });
     expect(response.status).toBe(200);
     const broken = await client.conservation();

@@ -457,7 +457,7 @@ async function runStream(): Promise<void> {
     } else {
       const route = command.kind === 'deposit' ? '/admin/deposits' : '/admin/withdrawals';
       const amount = unitsToDecimal(command.amount, ASSET_DECIMALS[command.asset] ?? 0);
-      const answer = await client.admin('POST', route, { user_id: command.user.id, asset: command.asset, amount });
+      const answer = await client.admin('POST', route, { user_id: Number(command.user.id), asset: command.asset, amount });
       log.push({ i, kind: command.kind, user: command.user.id, asset: command.asset, amount, answer: answer.body });
       // OpenAPI TransferAck: request_id is the command seq.
       if (answer.status === 200) sequenced(`#${i} ${command.kind}`, answer.body?.request_id);
@@ -942,7 +942,7 @@ beforeAll(async () => {
       ['BTC', btc],
       ['ETH', eth],
     ] as const) {
-      const answer = await client.admin('POST', '/admin/deposits', { user_id: user.id, asset, amount: unitsToDecimal(amount, ASSET_DECIMALS[asset] ?? 0) });
+      const answer = await client.admin('POST', '/admin/deposits', { user_id: Number(user.id), asset, amount: unitsToDecimal(amount, ASSET_DECIMALS[asset] ?? 0) });
       if (answer.status !== 200 || answer.body?.outcome !== 'Applied') throw new Error(`deposit: ${answer.status} ${JSON.stringify(answer.body)}`);
       // ASSUMPTION: the first command on a fresh DATA_DIR is seq 1 (README: "full replay from seq 1").
       sequenced('set-up deposit', answer.body.request_id);
@@ -1046,7 +1046,7 @@ describe('documented behaviour of market buys by amount (reproductions of fixed 
         ['BTC', '1'],
         ['ETH', '10'],
       ]) {
-        await repro.admin('POST', '/admin/deposits', { user_id: user.id, asset, amount });
+        await repro.admin('POST', '/admin/deposits', { user_id: Number(user.id), asset, amount });
       }
       return user;
     };
@@ -1123,18 +1123,18 @@ describe('client_order_id across a restart from a snapshot (reproduction of a fi
     repro = new Client(reproCore.url);
     const created = await repro.admin('POST', '/admin/users', { name: 'repro-cid' });
     user = { id: String(created.body.user_id), key: String(created.body.api_key), secret: String(created.body.api_secret) };
-    await repro.admin('POST', '/admin/deposits', { user_id: user.id, asset: 'KRW', amount: '1000000' });
+    await repro.admin('POST', '/admin/deposits', { user_id: Number(user.id), asset: 'KRW', amount: '1000000' });
     acks.finished = (await repro.signed(user, 'POST', '/v1/order', finished)).body;
     acks.open = (await repro.signed(user, 'POST', '/v1/order', open)).body;
     // One trade on ETH-KRW before the snapshot (seq 4–6), none after it: after the restart the
     // ticker's last price can only come from recovered engine state, not from replayed trades.
     const createdSeller = await repro.admin('POST', '/admin/users', { name: 'repro-cid-seller' });
     const seller = { id: String(createdSeller.body.user_id), key: String(createdSeller.body.api_key), secret: String(createdSeller.body.api_secret) };
-    await repro.admin('POST', '/admin/deposits', { user_id: seller.id, asset: 'ETH', amount: '1' });
+    await repro.admin('POST', '/admin/deposits', { user_id: Number(seller.id), asset: 'ETH', amount: '1' });
     await repro.signed(seller, 'POST', '/v1/order', JSON.stringify({ symbol: 'ETH-KRW', side: 'Sell', order_type: 'Limit', price: '3000000', quantity: '0.01' }));
     acks.trade = (await repro.signed(user, 'POST', '/v1/order', JSON.stringify({ symbol: 'ETH-KRW', side: 'Buy', order_type: 'Limit', price: '3000000', quantity: '0.01' }))).body;
     acks.tickerBefore = (await repro.get('/v1/ticker/ETH-KRW')).body;
-    for (let k = 0; k < 12; k++) await repro.admin('POST', '/admin/deposits', { user_id: user.id, asset: 'BTC', amount: '0.1' });
+    for (let k = 0; k < 12; k++) await repro.admin('POST', '/admin/deposits', { user_id: Number(user.id), asset: 'BTC', amount: '0.1' });
     // Snapshots are written in the background: wait for one (README metric xtrader_snapshots_total).
     for (let t = 0; t < 100; t++) {
       const metrics = String((await repro.get('/metrics')).body);

@@ -210,7 +210,7 @@ describe('admin routes', () => {
       expect(answer.text, target).not.toContain('state_hash');
     }
     const before = await balance(core, alice.userId, 'KRW');
-    const body = JSON.stringify({ user_id: alice.userId, asset: 'KRW', amount: '1000000' });
+    const body = JSON.stringify({ user_id: Number(alice.userId), asset: 'KRW', amount: '1000000' });
     for (const headers of <Array<Record<string, string>>>[{}, { Authorization: 'Bearer ' }, { Authorization: `Bearer ${ADMIN_TOKEN.slice(0, -1)}` }, { Authorization: `Basic ${ADMIN_TOKEN}` }, { Authorization: `Bearer ${ADMIN_TOKEN} ` + 'x' }]) {
       const answer = await raw(core.port, 'POST', '/admin/deposits', { 'Content-Type': 'application/json', ...headers }, body);
       expect(answer.status).toBe(401);
@@ -282,10 +282,10 @@ describe('input handling', () => {
   it('admin money routes refuse negative, zero, exponent and overflowing amounts', async () => {
     const before = await stateOf(core);
     for (const amount of ['-1', '0', '1e3', '-0', '0x10', '9007199254740992', 1e21, '1.5']) {
-      const answer = await adminRaw(core, 'POST', '/admin/deposits', { user_id: alice.userId, asset: 'KRW', amount });
+      const answer = await adminRaw(core, 'POST', '/admin/deposits', { user_id: Number(alice.userId), asset: 'KRW', amount });
       expect(answer.status, String(amount)).toBe(400);
     }
-    const withdraw = await adminRaw(core, 'POST', '/admin/withdrawals', { user_id: alice.userId, asset: 'KRW', amount: '1000000000000' });
+    const withdraw = await adminRaw(core, 'POST', '/admin/withdrawals', { user_id: Number(alice.userId), asset: 'KRW', amount: '1000000000000' });
     expect(withdraw.body.error).toBe('INSUFFICIENT_AVAILABLE');
     expect(await stateOf(core)).toEqual(before);
   });

@@ -337,8 +337,8 @@ async function main(): Promise<void> {
     for (let index = 0; index < USERS; index++) {
       const created = await adminPost(url, '/admin/users', { name: `bench-${index}` });
       const user = { userId: created.user_id!, apiKey: created.api_key!, apiSecret: created.api_secret! };
-      await adminPost(url, '/admin/deposits', { user_id: user.userId, asset: 'KRW', amount: '1000000000000' });
-      await adminPost(url, '/admin/deposits', { user_id: user.userId, asset: 'BTC', amount: '100000' });
+      await adminPost(url, '/admin/deposits', { user_id: Number(user.userId), asset: 'KRW', amount: '1000000000000' });
+      await adminPost(url, '/admin/deposits', { user_id: Number(user.userId), asset: 'BTC', amount: '100000' });
       users.push(user);
     }
     const result = await runLoad(url, users);
