@@ -74,7 +74,7 @@ export function buildOpenApi(config: EngineConfig): Record<string, unknown> {
       description: [
         'Spot exchange API. An order is answered `200 {order_id, status: "ACCEPTED"}` as soon as it is durable in the journal (fsync) and applied by the engine; matching outcome is read with GET /v1/order/{order_id}.',
         '',
-        '**Signing.** Headers `X-API-KEY`, `X-TIMESTAMP` (ms since the epoch) and `X-SIGNATURE` = hex HMAC-SHA256(api_secret, timestamp + METHOD + path_with_query + body). The timestamp must be within 60 s of the server clock; a signature already used inside that window is refused (401 REPLAYED_SIGNATURE) — sign every request afresh.',
+        '**Signing.** Headers `X-API-KEY`, `X-TIMESTAMP` (ms since the epoch) and `X-SIGNATURE` = hex HMAC-SHA256(api_secret, timestamp + METHOD + path_with_query + body). The timestamp must be within 60 s of the server clock; a signature already used inside that window is refused (401 REPLAYED_SIGNATURE) — sign every request afresh. Two requests with the same method, path and body signed in the same millisecond have the same signature and are one request to the server: the second is REPLAYED_SIGNATURE; give each its own timestamp or a distinct client_order_id.',
         '',
         '**Decimals** are strings in responses; requests accept strings or JSON numbers, a number being read by the exact characters sent (never via a float) under the same rules as a string. More significant decimals than the asset has (trailing zeros do not count; KRW has 0, BTC and ETH 8) is 400 TOO_MANY_DECIMALS; within that but not a multiple of the tick or lot is OFF_TICK / OFF_LOT. Times are integer ms since the epoch. Ids are decimal strings.',
         '',
@@ -348,7 +348,7 @@ export function buildOpenApi(config: EngineConfig): Record<string, unknown> {
             '200': { description: 'sequenced', ...json({ $ref: '#/components/schemas/Ack' }) },
             ...common,
             '413': err('body larger than 16 KiB'),
-            '415': err('Content-Type is not application/json'),
+            '415': err('UNSUPPORTED_MEDIA_TYPE: Content-Type is not application/json; UNSUPPORTED_CHARSET: a charset other than utf-8'),
           },
         },
       },
@@ -374,11 +374,11 @@ export function buildOpenApi(config: EngineConfig): Record<string, unknown> {
           responses: {
             '200': { description: 'amend sequenced and applied', ...json({ $ref: '#/components/schemas/AmendAck' }) },
             ...common,
-            '400': err('AMEND_NOT_REDUCING (not below the current quantity), AMEND_BELOW_FILLED (not above the filled quantity), AMEND_NOT_ALLOWED (a buy by quote amount), ORDER_NOT_OPEN, INVALID_QUANTITY, OFF_LOT, TOO_MANY_DECIMALS, NOT_A_DECIMAL, MISSING_FIELD, UNKNOWN_FIELD, MALFORMED_JSON, INVALID_BODY, INVALID_ORDER_ID'),
+            '400': err('AMEND_NOT_REDUCING (not below the current quantity), AMEND_BELOW_FILLED (not above the filled quantity), AMEND_NOT_ALLOWED (a buy by quote amount), ORDER_NOT_OPEN, INVALID_QUANTITY, OFF_LOT, TOO_MANY_DECIMALS, NOT_A_DECIMAL, MISSING_FIELD, UNKNOWN_FIELD, MALFORMED_JSON, DUPLICATE_KEY, INVALID_BODY, INVALID_ORDER_ID'),
             '404': err('no such order, or not yours'),
             '409': { description: 'journaled, but the engine refused it: the order filled or was cancelled in between (nothing changed)', ...json({ $ref: '#/components/schemas/AmendRejected' }) },
             '413': err('body larger than 16 KiB'),
-            '415': err('Content-Type is not application/json'),
+            '415': err('UNSUPPORTED_MEDIA_TYPE: Content-Type is not application/json; UNSUPPORTED_CHARSET: a charset other than utf-8'),
           },
         },
         delete: {
@@ -557,7 +557,7 @@ export function buildOpenApi(config: EngineConfig): Record<string, unknown> {
           summary: 'Credit a balance (through the sequencer, acknowledged like an order)',
           security: [{ Admin: [] }],
           requestBody: { required: true, ...json({ $ref: '#/components/schemas/Transfer' }) },
-          responses: { '200': { description: 'applied (status APPLIED)', ...json({ $ref: '#/components/schemas/TransferAck' }) }, '409': { description: 'journaled but refused by the engine (status REJECTED, e.g. the total supply bound)', ...json({ $ref: '#/components/schemas/TransferAck' }) }, '400': err('invalid'), '401': err('admin'), '503': err('not ready or overloaded') },
+          responses: { '200': { description: 'applied (status APPLIED)', ...json({ $ref: '#/components/schemas/TransferAck' }) }, '409': { description: 'journaled but refused by the engine (status REJECTED, e.g. the total supply bound)', ...json({ $ref: '#/components/schemas/TransferAck' }) }, '400': err('invalid (user_id must be a JSON integer: INVALID_FIELD), DUPLICATE_KEY, or FEE_ACCOUNT_DEPOSIT (user 0, the fee account, takes no deposits)'), '401': err('admin'), '503': err('not ready or overloaded') },
         },
       },
       '/admin/withdrawals': {
