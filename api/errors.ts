@@ -15,6 +15,7 @@ export const API_ERRORS = {
   REPLAYED_SIGNATURE: { code: 4006, status: 401, message: 'this signature was already used; sign every request afresh' },
   ADMIN_UNAUTHORIZED: { code: 4007, status: 401, message: 'Authorization: Bearer <admin token> required' },
   RATE_LIMITED: { code: 4029, status: 429, message: 'rate limit exceeded; retry after the Retry-After seconds' },
+  TOO_MANY_CONNECTIONS: { code: 4030, status: 429, message: 'this client address holds as many connections as it may (HTTP_MAX_CONNECTIONS_PER_CLIENT); reuse them' },
   // 5xxx: request shape
   MALFORMED_JSON: { code: 5001, status: 400, message: 'body is not valid JSON' },
   UNSUPPORTED_MEDIA_TYPE: { code: 5002, status: 415, message: 'Content-Type must be application/json' },

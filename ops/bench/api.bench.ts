@@ -326,6 +326,8 @@ async function main(): Promise<void> {
         ADMIN_TOKEN,
         LOG_LEVEL: 'warn',
         RATE_LIMIT_ORDERS_PER_SEC: '10000000',
+        // every bench connection comes from one address
+        HTTP_MAX_CONNECTIONS_PER_CLIENT: '0',
         RATE_LIMIT_REQUESTS_PER_MIN: '1000000000',
         ...(process.env.BENCH_CORE_ENV ? (JSON.parse(process.env.BENCH_CORE_ENV) as Record<string, string>) : {}),
       },
