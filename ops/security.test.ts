@@ -271,12 +271,12 @@ describe('input handling', () => {
     expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
   });
 
-  it('duplicate JSON keys: the last one wins, for validation and execution alike (one parse)', async () => {
+  it('duplicate JSON keys: refused with 400 DUPLICATE_KEY, nothing placed (issue 22: the last one used to win)', async () => {
+    const before = await stateOf(core);
     const body = '{"symbol":"BTC-KRW","side":"Buy","order_type":"Limit","price":"1000","quantity":"900","quantity":"5","client_order_id":"sec-dup-keys"}';
     const placed = await signedRaw(core, alice, 'POST', '/v1/order', body);
-    expect(placed.status).toBe(200);
-    const view = await signedRaw(core, alice, 'GET', `/v1/order/${placed.body.order_id}`);
-    expect(view.body.quantity).toBe('5');
+    expect([placed.status, placed.body.error]).toEqual([400, 'DUPLICATE_KEY']);
+    expect(await stateOf(core)).toEqual(before);
   });
 
   it('admin money routes refuse negative, zero, exponent and overflowing amounts', async () => {
