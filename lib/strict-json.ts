@@ -7,11 +7,12 @@
  * every reader agrees on.
  *
  * JSON.parse still does the parsing (native, and it validates everything). Then a count settles
- * most texts at once: every key of the text is followed by a colon, so if the text holds no more
+ * almost every text: every key of the text is followed by a colon, so if the text holds no more
  * colons than the parsed value holds keys, no key collapsed into another (colons = pairs written +
- * colons inside strings ≥ pairs written ≥ keys kept, equal only when nothing collapsed). Only a
- * text with a colon inside a string (a time in a client_order_id) or a real duplicate gets the
- * second pass, which reads only strings and brackets — no values built, no recursion.
+ * colons inside strings ≥ pairs written ≥ keys kept, equal only when nothing collapsed); colons
+ * inside strings are counted out of the parsed strings (duplicateKeyOf). Only a real duplicate or
+ * a text with escapes and colons gets the second pass, which reads only strings and brackets — no
+ * values built, no recursion.
  * Pure: no imports.
  */
 
@@ -40,30 +41,67 @@ export function parseStrictJson(text: string): unknown {
  * full scan only when that count cannot tell.
  */
 export function duplicateKeyOf(text: string, parsed: unknown): DuplicateKeyError | undefined {
-  let colons = 0;
-  for (let at = text.indexOf(':'); at >= 0; at = text.indexOf(':', at + 1)) colons++;
-  if (colons === 0 || colons === keyCount(parsed)) return undefined;
+  const colons = colonsIn(text);
+  if (colons === 0) return undefined;
+  const keys = keyCount(parsed);
+  if (colons === keys) return undefined;
+  // Colons inside strings (a time in a client_order_id): take out those the parsed strings still
+  // hold. Colons of a value that a repeated key overwrote are gone from it, so the count can only
+  // come out higher, never equal, when something collapsed — unless an escape (\u003a) put a colon
+  // into a parsed string that the text does not show: then only the scan can tell.
+  if (!text.includes('\\u') && colons - colonsInStrings(parsed) === keys) return undefined;
   return findDuplicateKey(text);
 }
 
-/** Keys of every object in `value` (no recursion: the nesting is the client's). */
+function colonsIn(text: string): number {
+  let colons = 0;
+  for (let at = text.indexOf(':'); at >= 0; at = text.indexOf(':', at + 1)) colons++;
+  return colons;
+}
+
+/** Keys of every object in `value`. No recursion (the nesting is the client's), and no allocation for a flat object. */
 function keyCount(value: unknown): number {
-  if (typeof value !== 'object' || value === null) return 0;
   let count = 0;
-  const pending: object[] = [value];
-  while (pending.length > 0) {
-    const next = pending.pop()!;
+  let pending: object[] | undefined;
+  let next = typeof value === 'object' && value !== null ? value : undefined;
+  while (next !== undefined) {
     if (Array.isArray(next)) {
-      for (const item of next) if (typeof item === 'object' && item !== null) pending.push(item);
-      continue;
+      for (const item of next) if (typeof item === 'object' && item !== null) (pending ??= []).push(item);
+    } else {
+      for (const key in next) {
+        count++;
+        const item = (next as Record<string, unknown>)[key];
+        if (typeof item === 'object' && item !== null) (pending ??= []).push(item);
+      }
     }
-    for (const key in next) {
-      count++;
-      const item = (next as Record<string, unknown>)[key];
-      if (typeof item === 'object' && item !== null) pending.push(item);
-    }
+    next = pending?.pop();
   }
   return count;
+}
+
+/** Colons in every key and string of `value` (walked as keyCount walks it). */
+function colonsInStrings(value: unknown): number {
+  if (typeof value === 'string') return colonsIn(value);
+  let colons = 0;
+  let pending: object[] | undefined;
+  let next = typeof value === 'object' && value !== null ? value : undefined;
+  while (next !== undefined) {
+    if (Array.isArray(next)) {
+      for (const item of next) {
+        if (typeof item === 'string') colons += colonsIn(item);
+        else if (typeof item === 'object' && item !== null) (pending ??= []).push(item);
+      }
+    } else {
+      for (const key in next) {
+        colons += colonsIn(key);
+        const item = (next as Record<string, unknown>)[key];
+        if (typeof item === 'string') colons += colonsIn(item);
+        else if (typeof item === 'object' && item !== null) (pending ??= []).push(item);
+      }
+    }
+    next = pending?.pop();
+  }
+  return colons;
 }
 
 /** Objects with more keys than this switch from a list to a Set (a list is faster for the small ones every request has). */
