@@ -125,7 +125,8 @@ async function configuredServer(overrides: Partial<HttpServerSettings>) {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   servers.push({ server });
   const refusals = async () => Number(/^xtrader_http_connections_refused_total (\d+)/m.exec(await registry.metrics())?.[1] ?? 'NaN');
-  return { server, port: (server.address() as net.AddressInfo).port, configured, refusals };
+  const busiest = async () => Number(/^xtrader_http_connections_busiest_client (\d+)/m.exec(await registry.metrics())?.[1] ?? 'NaN');
+  return { server, port: (server.address() as net.AddressInfo).port, configured, refusals, busiest };
 }
 
 describe('configureHttpServer', () => {
@@ -138,6 +139,7 @@ describe('configureHttpServer', () => {
     expect(refused.received()).toMatch(/^HTTP\/1\.1 429 /);
     expect(JSON.parse(refused.received().slice(refused.received().indexOf('\r\n\r\n') + 4))).toMatchObject({ error: 'TOO_MANY_CONNECTIONS' });
     expect(await s.refusals()).toBe(1);
+    expect(await s.busiest()).toBe(3);
     // another loopback address has a cap of its own
     const other = await connect(s.port, '127.0.0.2');
     other.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');

@@ -26,7 +26,7 @@
 import { isIPv6 } from 'node:net';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { ApiError } from '../api/errors.ts';
 
 export interface HttpLimits {
@@ -155,6 +155,16 @@ export function configureHttpServer(server: Server, settings: HttpServerSettings
     registers: registry ? [registry] : [],
   });
   const perClient = new Map<string, number>();
+  new Gauge({
+    name: 'xtrader_http_connections_busiest_client',
+    help: 'open connections of the client address holding the most (how close the busiest client is to HTTP_MAX_CONNECTIONS_PER_CLIENT)',
+    registers: registry ? [registry] : [],
+    collect() {
+      let most = 0;
+      for (const open of perClient.values()) if (open > most) most = open;
+      this.set(most);
+    },
+  });
   const cap = settings.maxConnectionsPerClient;
   if (cap > 0) {
     server.on('connection', (socket: Socket) => {
