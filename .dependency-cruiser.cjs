@@ -1,4 +1,4 @@
-/** One-way imports (STYLE.md §8): engine → nothing; contract → engine, zod, lib/crc32; sequencer → engine;
+/** One-way imports (STYLE.md §8): engine → nothing; contract → engine, zod, lib/crc32, lib/strict-json; sequencer → engine;
  *  api → sequencer, engine, contract; mq, ws-server, db → contract and engine; ops → everything.
  *  contract/ is the wire contract (envelopes and their schemas, broker routes, WebSocket frames, the
  *  book checksum, decimal/ID text, the ports api, db and ws-server share): pure, so every server layer
@@ -30,10 +30,10 @@ module.exports = {
     {
       name: 'contract-is-pure',
       comment:
-        'the wire contract, shared by api, mq, ws-server and db, imports only itself, the engine (pure), zod and the one CRC-32 (lib/crc32.ts, for the book checksum): no other layer, no broker client, no I/O (its tests may use their tools)',
+        'the wire contract, shared by api, mq, ws-server and db, imports only itself, the engine (pure), zod, the one CRC-32 (lib/crc32.ts, for the book checksum) and the strict JSON parse (lib/strict-json.ts, for client frames): no other layer, no broker client, no I/O (its tests may use their tools)',
       severity: 'error',
       from: { path: '^contract/', pathNot: '\\.test(-support)?\\.ts$' },
-      to: { pathNot: '^(contract|engine)/|^lib/crc32\\.ts$|(^|/)node_modules/zod/' },
+      to: { pathNot: '^(contract|engine)/|^lib/(crc32|strict-json)\\.ts$|(^|/)node_modules/zod/' },
     },
     {
       name: 'api-deps',

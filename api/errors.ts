@@ -16,6 +16,7 @@ export const API_ERRORS = {
   REPLAYED_SIGNATURE: { code: 4006, status: 401, message: 'this signature was already used; sign every request afresh' },
   ADMIN_UNAUTHORIZED: { code: 4007, status: 401, message: 'Authorization: Bearer <admin token> required' },
   RATE_LIMITED: { code: 4029, status: 429, message: 'rate limit exceeded; retry after the Retry-After seconds' },
+  TOO_MANY_CONNECTIONS: { code: 4030, status: 429, message: 'this client address holds as many connections as it may (HTTP_MAX_CONNECTIONS_PER_CLIENT); reuse them' },
   // 5xxx: request shape
   MALFORMED_JSON: { code: 5001, status: 400, message: 'body is not valid JSON' },
   UNSUPPORTED_MEDIA_TYPE: { code: 5002, status: 415, message: 'Content-Type must be application/json' },
@@ -28,6 +29,9 @@ export const API_ERRORS = {
   UNKNOWN_USER: { code: 5010, status: 400, message: 'no such user' },
   INVALID_TIME_RANGE: { code: 5011, status: 400, message: 'start and end must be ms since the epoch, start not after end' },
   INVALID_INTERVAL: { code: 5012, status: 400, message: 'interval must be one of 1m, 5m, 15m, 1h, 4h, 1d' },
+  DUPLICATE_KEY: { code: 5013, status: 400, message: 'a key appears twice in one JSON object' },
+  UNSUPPORTED_CHARSET: { code: 5014, status: 415, message: 'Content-Type charset must be utf-8 (or absent)' },
+  FEE_ACCOUNT_DEPOSIT: { code: 5015, status: 400, message: 'the fee account (user 0) takes no deposits: it holds only the fees the engine charged' },
   // 6xxx: resources and service state
   NOT_FOUND: { code: 6001, status: 404, message: 'no such route' },
   ORDER_NOT_FOUND: { code: 6002, status: 404, message: 'no such order (or not yours)' },

@@ -16,7 +16,7 @@ export function adminPaths(): Record<string, unknown> {
         summary: 'Credit a balance (through the sequencer, acknowledged like an order)',
         security: [{ Admin: [] }],
         requestBody: { required: true, ...json({ $ref: '#/components/schemas/Transfer' }) },
-        responses: { '200': { description: 'applied (status APPLIED)', ...json({ $ref: '#/components/schemas/TransferAck' }) }, '409': { description: 'journaled but refused by the engine (status REJECTED, e.g. the total supply bound)', ...json({ $ref: '#/components/schemas/TransferAck' }) }, '400': err('invalid'), '401': err('admin'), '503': err('not ready or overloaded') },
+        responses: { '200': { description: 'applied (status APPLIED)', ...json({ $ref: '#/components/schemas/TransferAck' }) }, '409': { description: 'journaled but refused by the engine (status REJECTED, e.g. the total supply bound)', ...json({ $ref: '#/components/schemas/TransferAck' }) }, '400': err('invalid (user_id neither a JSON integer nor a canonical decimal-string id: INVALID_FIELD), DUPLICATE_KEY, or FEE_ACCOUNT_DEPOSIT (user 0, the fee account, takes no deposits)'), '401': err('admin'), '503': err('not ready or overloaded') },
       },
     },
     '/admin/withdrawals': {

@@ -28,7 +28,7 @@ export function apiDescription(catalogue: ReturnType<typeof errorCatalogue>): st
   return [
     'Spot exchange API. An order is answered `200 {order_id, status: "ACCEPTED"}` as soon as it is durable in the journal (fsync) and applied by the engine; matching outcome is read with GET /v1/order/{order_id}.',
     '',
-    '**Signing.** Headers `X-API-KEY`, `X-TIMESTAMP` (ms since the epoch) and `X-SIGNATURE` = hex HMAC-SHA256(api_secret, timestamp + METHOD + path_with_query + body). The timestamp must be within 60 s of the server clock; a signature already used inside that window is refused (401 REPLAYED_SIGNATURE) — sign every request afresh.',
+    '**Signing.** Headers `X-API-KEY`, `X-TIMESTAMP` (ms since the epoch) and `X-SIGNATURE` = hex HMAC-SHA256(api_secret, timestamp + METHOD + path_with_query + body). The timestamp must be within 60 s of the server clock; a signature already used inside that window is refused (401 REPLAYED_SIGNATURE) — sign every request afresh. Two requests with the same method, path and body signed in the same millisecond have the same signature and are one request to the server: the second is REPLAYED_SIGNATURE; give each its own timestamp or a distinct client_order_id.',
     '',
     '**Decimals** are strings in responses; requests accept strings or JSON numbers, a number being read by the exact characters sent (never via a float) under the same rules as a string. More significant decimals than the asset has (trailing zeros do not count; KRW has 0, BTC and ETH 8) is 400 TOO_MANY_DECIMALS; within that but not a multiple of the tick or lot is OFF_TICK / OFF_LOT. Times are integer ms since the epoch. Ids are decimal strings.',
     '',

@@ -12,7 +12,7 @@ export function orderPaths({ symbols, orderIdParam, common }: PathContext): Reco
           '200': { description: 'sequenced', ...json({ $ref: '#/components/schemas/Ack' }) },
           ...common,
           '413': err('body larger than 16 KiB'),
-          '415': err('Content-Type is not application/json'),
+          '415': err('UNSUPPORTED_MEDIA_TYPE: Content-Type is not application/json; UNSUPPORTED_CHARSET: a charset other than utf-8'),
         },
       },
     },
@@ -38,11 +38,11 @@ export function orderPaths({ symbols, orderIdParam, common }: PathContext): Reco
         responses: {
           '200': { description: 'amend sequenced and applied', ...json({ $ref: '#/components/schemas/AmendAck' }) },
           ...common,
-          '400': err('AMEND_NOT_REDUCING (not below the current quantity), AMEND_BELOW_FILLED (not above the filled quantity), AMEND_NOT_ALLOWED (a buy by quote amount), ORDER_NOT_OPEN, INVALID_QUANTITY, OFF_LOT, TOO_MANY_DECIMALS, NOT_A_DECIMAL, MISSING_FIELD, UNKNOWN_FIELD, MALFORMED_JSON, INVALID_BODY, INVALID_ORDER_ID'),
+          '400': err('AMEND_NOT_REDUCING (not below the current quantity), AMEND_BELOW_FILLED (not above the filled quantity), AMEND_NOT_ALLOWED (a buy by quote amount), ORDER_NOT_OPEN, INVALID_QUANTITY, OFF_LOT, TOO_MANY_DECIMALS, NOT_A_DECIMAL, MISSING_FIELD, UNKNOWN_FIELD, MALFORMED_JSON, DUPLICATE_KEY, INVALID_BODY, INVALID_ORDER_ID'),
           '404': err('no such order, or not yours'),
           '409': { description: 'journaled, but the engine refused it: the order filled or was cancelled in between (nothing changed)', ...json({ $ref: '#/components/schemas/AmendRejected' }) },
           '413': err('body larger than 16 KiB'),
-          '415': err('Content-Type is not application/json'),
+          '415': err('UNSUPPORTED_MEDIA_TYPE: Content-Type is not application/json; UNSUPPORTED_CHARSET: a charset other than utf-8'),
         },
       },
       delete: {

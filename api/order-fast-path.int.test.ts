@@ -181,6 +181,21 @@ describe('POST /v1/order fast path', () => {
       [{ body: limit({ quantity: undefined }) }, 400, ''],
       [{ body: limit({ client_order_id: 'bad id!' }) }, 400, 'INVALID_CLIENT_ORDER_ID'],
       [{ body: `${limit().slice(0, -1)},"client_order_id":"é"}` }, 400, 'INVALID_CLIENT_ORDER_ID'],
+      // a repeated key is refused whichever value would have won (issue 22: the second "quantity" was placed)
+      [{ body: `${limit().slice(0, -1)},"quantity":"500"}` }, 400, 'DUPLICATE_KEY'],
+      [{ body: `${limit({ side: 'Buy' }).slice(0, -1)},"\\u0073ide":"Sell"}` }, 400, 'DUPLICATE_KEY'],
+      [{ body: `${limit({ client_order_id: 'a:1' }).slice(0, -1)},"price":"1"}` }, 400, 'DUPLICATE_KEY'],
+      [{ body: limit({ client_order_id: 'a:b:c' }) }, 200, ''],
+      // charset: utf-8 in any case, quoted or not, or none; anything else 415
+      // (distinct bodies: the same body signed in the same millisecond would be one request, REPLAYED_SIGNATURE)
+      [{ body: limit({ client_order_id: 'cs-1' }), contentType: 'application/json; charset=UTF-8' }, 200, ''],
+      [{ body: limit({ client_order_id: 'cs-2' }), contentType: 'application/json;charset="utf-8"' }, 200, ''],
+      [{ body: limit({ client_order_id: 'cs-3' }), contentType: 'Application/JSON ; Charset=Utf-8' }, 200, ''],
+      [{ body: limit(), contentType: 'application/json; charset=utf-16' }, 415, 'UNSUPPORTED_CHARSET'],
+      [{ body: limit(), contentType: 'application/json; charset=latin1' }, 415, 'UNSUPPORTED_CHARSET'],
+      [{ body: limit(), contentType: 'application/json; charset=utf-8; charset=latin1' }, 415, 'UNSUPPORTED_CHARSET'],
+      [{ body: limit(), contentType: 'application/json; charset=' }, 415, 'UNSUPPORTED_CHARSET'],
+      [{ body: limit(), contentType: 'application/jsonx' }, 415, 'UNSUPPORTED_MEDIA_TYPE'],
     ];
     for (const [request, status, word] of refusals) {
       const answer = await same(fastSide, appSide, request, true);

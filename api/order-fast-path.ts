@@ -3,7 +3,7 @@
  * core's traffic, and per request those layers (Request/Response objects, Context, the middleware
  * chain and its promises) cost as much CPU as the API's own checks. The fast path runs the very
  * same steps as the app — the Content-Length limit, SignedRequestVerifier, the shared PlaceOrder
- * and the shared error mapping — so answers are identical (api/order-fast-path.test.ts compares
+ * and the shared error mapping — so answers are identical (api/order-fast-path.int.test.ts compares
  * both paths request by request). It takes only requests whose transport details are unremarkable:
  * `POST /v1/order` exactly, a plain Host, a Content-Length within the limit, no Transfer-Encoding,
  * and header values the adapter would pass through unchanged; everything else returns false

@@ -9,9 +9,16 @@ import type { Views } from './views.ts';
 
 /** POST /admin/users (also the OpenAPI request schema: api/openapi.ts generates it from this). */
 export const userBody = z.strictObject({ name: z.string().min(1).max(200) });
-/** POST /admin/deposits and /admin/withdrawals. */
+/**
+ * POST /admin/deposits and /admin/withdrawals. `user_id` is a JSON integer, or the id exactly as
+ * POST /admin/users answers it (a canonical decimal string: ids are decimal strings on this API, so
+ * a client passing back what it was given must work). Anything else — "01", " 1", "1.0", 1.5, true,
+ * a negative — is INVALID_FIELD, and two spellings never name two users.
+ */
 export const transferBody = z.strictObject({
-  user_id: z.union([z.number().int().nonnegative(), z.string().regex(/^\d{1,15}$/)]),
+  user_id: z
+    .union([z.number().int().nonnegative().max(999_999_999_999_999), z.string().regex(/^(0|[1-9]\d{0,14})$/).transform(Number)])
+    .describe('the user id: a JSON integer, or the decimal string POST /admin/users answered (canonical: no sign, no leading zero)'),
   asset: z.string().max(16).describe('an asset of GET /v1/markets'),
   amount: z.union([z.string(), z.number()]).describe('decimal in the asset\'s units, as a string (a JSON number is read by its exact characters)'),
   reference: z.string().max(100).optional().describe('free text kept with the transfer'),
@@ -40,7 +47,10 @@ export function adminRoutes(app: Hono<AppEnv>, deps: ApiDeps, views: Views): voi
   for (const kind of ['Deposit', 'Withdraw'] as const) {
     app.post(kind === 'Deposit' ? '/admin/deposits' : '/admin/withdrawals', async (c) => {
       const body = parse(transferBody, await readJson(c));
-      const userId = Number(body.user_id);
+      const userId = body.user_id;
+      // The fee account holds what the engine charged, nothing else: money paid in there would be
+      // indistinguishable from fee income. Taking fees out (a withdrawal) stays an operator action.
+      if (kind === 'Deposit' && userId === deps.engineConfig.feeAccountId) throw new ApiError('FEE_ACCOUNT_DEPOSIT');
       const asset = findAsset(deps.engineConfig, body.asset);
       if (!asset) throw new ApiError('UNKNOWN_ASSET', `no asset '${body.asset}'`);
       const amount = amountToMinor(asset, decimalText(body.amount, 'amount'));

@@ -244,7 +244,7 @@ export function orderRoutes(app: Hono<AppEnv>, deps: ApiDeps, views: Views, plac
 
   /**
    * Oldest first, at most `limit` (1–1,000, default 1,000) per answer; `next_after_order_id` pages on
-   * (the answer size is bounded whatever the number of open orders — ops/security.test.ts).
+   * (the answer size is bounded whatever the number of open orders — ops/security.int.test.ts).
    */
   app.get('/v1/orders', (c) => {
     const symbol = c.req.query('symbol');

@@ -119,7 +119,7 @@ export class TestClient {
   }
 
   async #move(route: string, userId: string, asset: string, amount: string, sign: bigint): Promise<void> {
-    const response = await this.admin('POST', route, { user_id: userId, asset, amount });
+    const response = await this.admin('POST', route, { user_id: Number(userId), asset, amount });
     if (response.status !== 200) throw new Error(`${route} ${asset} ${amount}: ${response.status} ${await response.text()}`);
     await response.arrayBuffer();
     this.paidIn.set(asset, (this.paidIn.get(asset) ?? 0n) + sign * units(amount));

@@ -34,7 +34,7 @@ export async function testPool(): Promise<pg.Pool> {
 
 export interface TestApi {
   readonly app: Api['app'];
-  /** the app's POST /v1/order fast path (api/order-fast-path.test.ts serves it in front of the app) */
+  /** the app's POST /v1/order fast path (api/order-fast-path.int.test.ts serves it in front of the app) */
   readonly orderFastPath: Api['orderFastPath'];
   readonly sequencer: Sequencer<Engine>;
   readonly dataDir: string;

@@ -2,12 +2,14 @@
  * Client → server frames of ARCHITECTURE.md "WebSocket", parsed and checked without sockets.
  * Every refusal is an error frame `{"type":"error","code","message","id"?}` with one of the stable
  * codes below; the connection stays open (only a frame over the size limit closes it, with 1009).
- * Pure (zod only): api/asyncapi.ts describes the protocol from it.
+ * Pure (zod and lib/strict-json.ts only): api/asyncapi.ts describes the protocol from it.
  */
 import { z } from 'zod';
+import { DuplicateKeyError, parseStrictJson } from '../lib/strict-json.ts';
 
 export const WS_ERROR_CODES = {
   BAD_FRAME: 'not a JSON object (text frames of JSON only)',
+  DUPLICATE_KEY: 'a key appears twice in one JSON object',
   UNKNOWN_OP: 'op is not one of auth, subscribe, unsubscribe, ping',
   BAD_REQUEST: 'a field is missing or has the wrong type',
   UNKNOWN_CHANNEL: 'channel is not executions, orderbook.{SYMBOL}, trades.{SYMBOL} or ticker.{SYMBOL}',
@@ -69,9 +71,9 @@ export type ParseResult = { ok: true; request: ClientRequest } | { ok: false; er
 export function parseClientFrame(text: string): ParseResult {
   let value: unknown;
   try {
-    value = JSON.parse(text);
-  } catch {
-    return { ok: false, error: new WsError('BAD_FRAME') };
+    value = parseStrictJson(text);
+  } catch (error) {
+    return { ok: false, error: error instanceof DuplicateKeyError ? new WsError('DUPLICATE_KEY', error.message) : new WsError('BAD_FRAME') };
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, error: new WsError('BAD_FRAME') };
   const record = value as Record<string, unknown>;

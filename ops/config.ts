@@ -62,6 +62,12 @@ const schema = z.object({
     .string()
     .refine((value) => /^[0-9a-fA-F]{64}$/.test(value) || Buffer.from(value, 'base64').length === 32, 'must be 32 bytes as 64 hex characters or base64')
     .optional(),
+  // The HTTP API's server (ops/http-limits.ts): a request head must arrive within HTTP_HEADERS_TIMEOUT_MS and
+  // a whole request within HTTP_REQUEST_TIMEOUT_MS (else 408, closed); open connections per client address
+  // (IPv6: per /64; 0 = no cap), one more answered 429 TOO_MANY_CONNECTIONS and closed.
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(300_000).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(30_000),
+  HTTP_MAX_CONNECTIONS_PER_CLIENT: z.coerce.number().int().min(0).default(256),
   // Per API key, in the core's memory: orders (place + cancel) per second, signed requests per minute.
   RATE_LIMIT_ORDERS_PER_SEC: z.coerce.number().int().min(1).default(200),
   RATE_LIMIT_REQUESTS_PER_MIN: z.coerce.number().int().min(1).default(12_000),

@@ -13,8 +13,9 @@ import { createServer, type Server } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import pg from 'pg';
 import { pino, type Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { createApi, type Api } from '../api/app.ts';
-import { admitRequests } from './http-limits.ts';
+import { configureHttpServer, HTTP_SERVER_SETTINGS, type HttpServerSettings } from './http-limits.ts';
 import { CredentialStore } from '../api/credentials.ts';
 import { EventFeed } from '../api/event-feed.ts';
 import { ApiMetrics } from '../api/metrics.ts';
@@ -179,7 +180,12 @@ export async function startCore(config: Config, options: CoreOptions = {}): Prom
     logger,
   });
 
-  const server = await listen(api, config.API_HOST, config.API_PORT);
+  const server = await listen(api, config.API_HOST, config.API_PORT, {
+    ...HTTP_SERVER_SETTINGS,
+    headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
+    maxConnectionsPerClient: config.HTTP_MAX_CONNECTIONS_PER_CLIENT,
+  }, metrics.registry);
   const address = server.address() as AddressInfo;
   const url = `http://${config.API_HOST}:${address.port}`;
   logger.info({ url }, 'core listening; recovering');
@@ -228,19 +234,19 @@ export async function startCore(config: Config, options: CoreOptions = {}): Prom
 }
 
 /**
- * Serves the app as @hono/node-server's serve() would (same listener, same server options), with the
- * API's POST /v1/order fast path in front: it answers the common order request itself and leaves
- * everything else to the app.
+ * Serves the app as @hono/node-server's serve() would (same listener), with the API's POST /v1/order
+ * fast path in front: it answers the common order request itself and leaves everything else to the
+ * app. Timeouts and connection caps: ops/http-limits.ts configureHttpServer().
  */
-function listen({ app, orderFastPath }: Api, hostname: string, port: number): Promise<Server> {
+function listen({ app, orderFastPath }: Api, hostname: string, port: number, settings: HttpServerSettings, registry: Registry): Promise<Server> {
   const honoListener = getRequestListener(app.fetch, { hostname });
   return new Promise((resolve, reject) => {
-    const server = createServer({ keepAliveTimeout: 65_000 } as Parameters<typeof createServer>[0], (incoming, outgoing) => {
+    const server = createServer((incoming, outgoing) => {
       if (!admission.admit(incoming, outgoing)) return;
       if (orderFastPath(incoming, outgoing)) return;
       void honoListener(incoming, outgoing);
     });
-    const admission = admitRequests(server);
+    const admission = configureHttpServer(server, settings, registry);
     server.once('error', reject);
     server.listen(port, hostname, () => resolve(server));
   });

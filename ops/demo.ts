@@ -90,7 +90,7 @@ async function waitForReady(): Promise<void> {
 async function createUser(token: string, name: string, funds: Record<string, string>): Promise<DemoUser> {
   const created = await admin(token, 'POST', '/admin/users', { name });
   const user: DemoUser = { name, userId: String(created.user_id), apiKey: String(created.api_key), apiSecret: String(created.api_secret), lastTimestamp: 0 };
-  for (const [asset, amount] of Object.entries(funds)) await admin(token, 'POST', '/admin/deposits', { user_id: user.userId, asset, amount });
+  for (const [asset, amount] of Object.entries(funds)) await admin(token, 'POST', '/admin/deposits', { user_id: Number(user.userId), asset, amount });
   return user;
 }
 

@@ -192,7 +192,7 @@ async function stepToSnapshot(): Promise<number | undefined> {
   for (let step = 0; step < 3 * SNAPSHOT_EVERY && Date.now() < deadline; step++) {
     // the sequencer asks for the next one SNAPSHOT_EVERY commands after the last it asked for
     const predicted = Math.max(newest(), recovered) + SNAPSHOT_EVERY;
-    const response = await stack.admin('POST', '/admin/deposits', { user_id: users[step % users.length]!.userId, asset: 'KRW', amount: '1' });
+    const response = await stack.admin('POST', '/admin/deposits', { user_id: Number(users[step % users.length]!.userId), asset: 'KRW', amount: '1' });
     expect(response.status).toBe(200);
     await response.arrayBuffer();
     const { last_seq: lastSeq } = await stack.adminState();

@@ -382,7 +382,7 @@ describe('a flood of bad input', () => {
           method: 'POST',
           route: '/admin/deposits',
           headers: { Authorization: 'Bearer not-the-admin-token-000000', 'Content-Type': 'application/json' },
-          body: JSON.stringify({ user_id: user.userId, asset: 'KRW', amount: '1000' }),
+          body: JSON.stringify({ user_id: Number(user.userId), asset: 'KRW', amount: '1000' }),
         }),
       },
       { name: 'no credentials', expect: [401, 'MISSING_CREDENTIALS'], make: () => ({ method: 'POST', route: '/v1/order', headers: { 'Content-Type': 'application/json' }, body: validOrder }) },
@@ -409,7 +409,7 @@ describe('a flood of bad input', () => {
           method: 'POST',
           route: '/admin/deposits',
           headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
-          body: JSON.stringify({ user_id: '999999999', asset: 'KRW', amount: '1000' }),
+          body: JSON.stringify({ user_id: 999999999, asset: 'KRW', amount: '1000' }),
         }),
       },
     ];

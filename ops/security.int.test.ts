@@ -210,7 +210,7 @@ describe('admin routes', () => {
       expect(answer.text, target).not.toContain('state_hash');
     }
     const before = await balance(core, alice.userId, 'KRW');
-    const body = JSON.stringify({ user_id: alice.userId, asset: 'KRW', amount: '1000000' });
+    const body = JSON.stringify({ user_id: Number(alice.userId), asset: 'KRW', amount: '1000000' });
     for (const headers of <Array<Record<string, string>>>[{}, { Authorization: 'Bearer ' }, { Authorization: `Bearer ${ADMIN_TOKEN.slice(0, -1)}` }, { Authorization: `Basic ${ADMIN_TOKEN}` }, { Authorization: `Bearer ${ADMIN_TOKEN} ` + 'x' }]) {
       const answer = await raw(core.port, 'POST', '/admin/deposits', { 'Content-Type': 'application/json', ...headers }, body);
       expect(answer.status).toBe(401);
@@ -271,21 +271,21 @@ describe('input handling', () => {
     expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
   });
 
-  it('duplicate JSON keys: the last one wins, for validation and execution alike (one parse)', async () => {
+  it('duplicate JSON keys: refused with 400 DUPLICATE_KEY, nothing placed (issue 22: the last one used to win)', async () => {
+    const before = await stateOf(core);
     const body = '{"symbol":"BTC-KRW","side":"Buy","order_type":"Limit","price":"1000","quantity":"900","quantity":"5","client_order_id":"sec-dup-keys"}';
     const placed = await signedRaw(core, alice, 'POST', '/v1/order', body);
-    expect(placed.status).toBe(200);
-    const view = await signedRaw(core, alice, 'GET', `/v1/order/${placed.body.order_id}`);
-    expect(view.body.quantity).toBe('5');
+    expect([placed.status, placed.body.error]).toEqual([400, 'DUPLICATE_KEY']);
+    expect(await stateOf(core)).toEqual(before);
   });
 
   it('admin money routes refuse negative, zero, exponent and overflowing amounts', async () => {
     const before = await stateOf(core);
     for (const amount of ['-1', '0', '1e3', '-0', '0x10', '9007199254740992', 1e21, '1.5']) {
-      const answer = await adminRaw(core, 'POST', '/admin/deposits', { user_id: alice.userId, asset: 'KRW', amount });
+      const answer = await adminRaw(core, 'POST', '/admin/deposits', { user_id: Number(alice.userId), asset: 'KRW', amount });
       expect(answer.status, String(amount)).toBe(400);
     }
-    const withdraw = await adminRaw(core, 'POST', '/admin/withdrawals', { user_id: alice.userId, asset: 'KRW', amount: '1000000000000' });
+    const withdraw = await adminRaw(core, 'POST', '/admin/withdrawals', { user_id: Number(alice.userId), asset: 'KRW', amount: '1000000000000' });
     expect(withdraw.body.error).toBe('INSUFFICIENT_AVAILABLE');
     expect(await stateOf(core)).toEqual(before);
   });

@@ -69,7 +69,7 @@ export class OrderCommands {
     }
     // A market order by quantity has a value only against the book: at the best price now it must
     // reach the minimum notional, as a limit order must at its price. (Below it, a whole order's fee
-    // rounds down to little or nothing — ops/security.test.ts.)
+    // rounds down to little or nothing — ops/security.int.test.ts.)
     if (command.orderType === 'Market' && command.quantity !== undefined) {
       const best = (isBuy ? book!.asks : book!.bids).best();
       if (best !== undefined && best.price * command.quantity * market.quotePerTickLot < market.minNotional) {

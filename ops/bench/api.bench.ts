@@ -326,6 +326,8 @@ async function main(): Promise<void> {
         ADMIN_TOKEN,
         LOG_LEVEL: 'warn',
         RATE_LIMIT_ORDERS_PER_SEC: '10000000',
+        // every bench connection comes from one address
+        HTTP_MAX_CONNECTIONS_PER_CLIENT: '0',
         RATE_LIMIT_REQUESTS_PER_MIN: '1000000000',
         ...(process.env.BENCH_CORE_ENV ? (JSON.parse(process.env.BENCH_CORE_ENV) as Record<string, string>) : {}),
       },
@@ -337,8 +339,8 @@ async function main(): Promise<void> {
     for (let index = 0; index < USERS; index++) {
       const created = await adminPost(url, '/admin/users', { name: `bench-${index}` });
       const user = { userId: created.user_id!, apiKey: created.api_key!, apiSecret: created.api_secret! };
-      await adminPost(url, '/admin/deposits', { user_id: user.userId, asset: 'KRW', amount: '1000000000000' });
-      await adminPost(url, '/admin/deposits', { user_id: user.userId, asset: 'BTC', amount: '100000' });
+      await adminPost(url, '/admin/deposits', { user_id: Number(user.userId), asset: 'KRW', amount: '1000000000000' });
+      await adminPost(url, '/admin/deposits', { user_id: Number(user.userId), asset: 'BTC', amount: '100000' });
       users.push(user);
     }
     const result = await runLoad(url, users);
