@@ -11,6 +11,7 @@ const WORDS: Readonly<Record<string, string>> = {
   STALE_TIMESTAMP: "Your computer's clock is more than a minute away from the exchange's — set it right and log in again.",
   REPLAYED_SIGNATURE: 'That request was already sent once; please try again.',
   RATE_LIMITED: 'Too many requests — wait a moment and try again.',
+  TOO_MANY_CONNECTIONS: 'Too many connections from your address — close some and try again.',
   // service state
   OVERLOADED: 'The exchange is busy right now — try again in a moment.',
   NOT_READY: 'The exchange is starting up — try again in a moment.',
@@ -20,6 +21,8 @@ const WORDS: Readonly<Record<string, string>> = {
   // request shape
   MALFORMED_JSON: 'The request was malformed.',
   UNSUPPORTED_MEDIA_TYPE: 'The request was malformed.',
+  UNSUPPORTED_CHARSET: 'The request was malformed.',
+  DUPLICATE_KEY: 'The request named a field twice.',
   BODY_TOO_LARGE: 'The request was too large.',
   INVALID_BODY: 'The request was malformed.',
   UNKNOWN_FIELD: 'The request had a field the exchange does not know.',
