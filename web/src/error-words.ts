@@ -11,7 +11,6 @@ const WORDS: Readonly<Record<string, string>> = {
   STALE_TIMESTAMP: "Your computer's clock is more than a minute away from the exchange's — set it right and log in again.",
   REPLAYED_SIGNATURE: 'That request was already sent once; please try again.',
   RATE_LIMITED: 'Too many requests — wait a moment and try again.',
-  TOO_MANY_CONNECTIONS: 'Too many connections from your address — close some and try again.',
   // service state
   OVERLOADED: 'The exchange is busy right now — try again in a moment.',
   NOT_READY: 'The exchange is starting up — try again in a moment.',
