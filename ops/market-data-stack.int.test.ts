@@ -118,7 +118,10 @@ describe('candles through the real stack', () => {
     expect((await candles('1m')).map(({ closed: _closed, ...candle }) => candle)).toEqual(expected);
     const [day] = await candles('1d');
     expect(day).toMatchObject({ trades: 6, volume: '0.152', first_trade_id: trades[0]!.trade_id, last_trade_id: trades.at(-1)!.trade_id, closed: false });
-    const eth = (await (await fetch(`${stack.url}/v1/candles/ETH-KRW?interval=1h`)).json()) as { candles: Candle[] };
+    // the ETH trade came last: its candle may still be on its way (the wait above counts BTC's)
+    const ethCandles = async () => ((await (await fetch(`${stack.url}/v1/candles/ETH-KRW?interval=1h`)).json()) as { candles: Candle[] }).candles;
+    await waitFor(async () => (await ethCandles()).length > 0, 30_000, 'the ETH-KRW candle');
+    const eth = { candles: await ethCandles() };
     expect(eth.candles).toMatchObject([{ open: '3000000', close: '3000000', volume: '0.5', quote_volume: '1500000', trades: 1 }]);
 
     const live = await allIntervals();
