@@ -33,6 +33,16 @@ export function monotonicMs(): number {
   return Number(process.hrtime.bigint()) / 1e6;
 }
 
+/**
+ * A signed-order body for the fan-out benches: buys slightly above sells around a fixed mid, so
+ * about half the orders trade and the rest rest. `client_order_id` is `<prefix><sequence>x<pid>`.
+ */
+export function crossingOrderBody(sequence: number, symbol: string, clientOrderIdPrefix: string): string {
+  const side = sequence % 2 === 0 ? 'Buy' : 'Sell';
+  const ticks = 50_000 + (side === 'Buy' ? 1 : -1) * ((sequence * 7) % 11) - (side === 'Buy' ? 3 : -3);
+  return `{"symbol":"${symbol}","side":"${side}","order_type":"Limit","price":"${ticks}000","quantity":"0.001","client_order_id":"${clientOrderIdPrefix}${sequence}x${process.pid}"}`;
+}
+
 export interface OpenLoopOptions {
   readonly url: string;
   readonly users: readonly LoadUser[];
