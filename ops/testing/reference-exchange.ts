@@ -9,6 +9,7 @@
  *
  * Where the documents are silent or ambiguous the choice made is marked "ASSUMPTION" below.
  */
+import type { Market } from '../../web/src/types.ts';
 
 export type Side = 'Buy' | 'Sell';
 export type OrderType = 'Limit' | 'Market' | 'StopLimit' | 'StopMarket';
@@ -40,21 +41,8 @@ export interface MarketSpec {
   readonly takerPpm: bigint;
 }
 
-/** The markets of the engine/README table, from the published /v1/markets shape. */
-export interface PublishedMarket {
-  symbol: string;
-  base: string;
-  quote: string;
-  tick_size: string;
-  lot_size: string;
-  min_price: string;
-  max_price: string;
-  min_quantity: string;
-  max_quantity: string;
-  min_notional: string;
-  maker_fee_rate: string;
-  taker_fee_rate: string;
-}
+/** The markets of the engine/README table, from the published /v1/markets shape (the trading page's, an outside client too). */
+export type PublishedMarket = Market;
 
 /** Exact decimal string → integer count of `10^-decimals` units; null when not representable. */
 export function decimalToUnits(text: string, decimals: number): bigint | null {
