@@ -142,3 +142,14 @@ export function runServiceIfEntry(moduleUrl: string, name: string, start: (confi
     stopOnSignals(logger, await start(config, logger));
   });
 }
+
+/** Runs a one-shot script's `main`, then exits: 0 when it resolved (clients left open must not keep node running), 1 when it failed. */
+export function runThenExit(main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}

@@ -9,6 +9,7 @@
  * BENCH_CONNECTIONS (64), BENCH_RATES="1000,2000,3000" (a sweep: one line per rate, then the
  * highest rate whose targets held), BENCH_SKIP_BASELINE=1 (no publishers-off phase).
  */
+import { runThenExit } from '../process-kit.ts';
 import { loadConfig } from '../config.ts';
 import { KafkaCollector, RabbitCollector, RedisStreamCollector, type Received } from '../testing/broker-consumers.ts';
 import { Stack, waitFor, type StackUser } from '../testing/stack.ts';
@@ -163,10 +164,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runThenExit(main);

@@ -24,6 +24,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runThenExit } from '../process-kit.ts';
 import { loadConfig } from '../config.ts';
 import { RabbitCollector } from '../testing/broker-consumers.ts';
 import { Stack, spawnTs, waitFor, type StackUser } from '../testing/stack.ts';
@@ -279,10 +280,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runThenExit(main);
