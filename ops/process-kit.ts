@@ -1,6 +1,7 @@
 /**
  * What every xtrader process entry (persister, market-data, ws-server, publishers) shares: the
- * small GET-only status server (/metrics, /health), retrying a start-up dependency with back-off,
+ * small GET-only status server (/metrics, /health), retrying a start-up dependency with back-off
+ * (the migrations of a process that writes PostgreSQL), a cache for scraped figures, closing once,
  * and "run until SIGTERM/SIGINT, then close and exit 0".
  */
 import { createServer, type Server } from 'node:http';
