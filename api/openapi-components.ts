@@ -4,6 +4,21 @@ import { amendBodySchema, orderBodySchema } from './order-input.ts';
 import { decimal, ORDER_STATUSES, requestSchema, withSymbols } from './openapi-shared.ts';
 import { transferBody, userBody } from './routes-admin.ts';
 
+/** The answer to an accepted order command (place, amend): its common fields, then `extra`. */
+function acceptedAck(extra: Record<string, unknown>): Record<string, unknown> {
+  return {
+    type: 'object',
+    required: ['order_id', 'status', 'message'],
+    properties: {
+      order_id: { type: 'string' },
+      status: { const: 'ACCEPTED' },
+      message: { type: 'string' },
+      order_status: { $ref: '#/components/schemas/OrderStatus' },
+      ...extra,
+    },
+  };
+}
+
 export function apiComponents(catalogue: ReturnType<typeof errorCatalogue>, symbols: readonly string[]): Record<string, unknown> {
   return {
     securitySchemes: {
@@ -21,30 +36,12 @@ export function apiComponents(catalogue: ReturnType<typeof errorCatalogue>, symb
       OrderStatus: { type: 'string', enum: Object.keys(ORDER_STATUSES) },
       // request bodies: generated from the zod schemas that validate them (no drift)
       PlaceOrder: withSymbols(requestSchema(orderBodySchema), symbols),
-      Ack: {
-        type: 'object',
-        required: ['order_id', 'status', 'message'],
-        properties: {
-          order_id: { type: 'string' },
-          status: { const: 'ACCEPTED' },
-          message: { type: 'string' },
-          order_status: { $ref: '#/components/schemas/OrderStatus' },
-          duplicate: { type: 'boolean' },
-        },
-      },
+      Ack: acceptedAck({ duplicate: { type: 'boolean' } }),
       Amend: requestSchema(amendBodySchema),
-      AmendAck: {
-        type: 'object',
-        required: ['order_id', 'status', 'message'],
-        properties: {
-          order_id: { type: 'string' },
-          status: { const: 'ACCEPTED' },
-          message: { type: 'string' },
-          order_status: { $ref: '#/components/schemas/OrderStatus' },
-          quantity: { type: ['string', 'null'], description: 'the total quantity after the amend' },
-          remaining_quantity: { type: ['string', 'null'] },
-        },
-      },
+      AmendAck: acceptedAck({
+        quantity: { type: ['string', 'null'], description: 'the total quantity after the amend' },
+        remaining_quantity: { type: ['string', 'null'] },
+      }),
       AmendRejected: {
         type: 'object',
         required: ['error', 'message', 'order_id', 'status', 'reject_reason'],

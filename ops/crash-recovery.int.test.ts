@@ -6,7 +6,7 @@
  * stateHash equals a fresh offline replay of the whole journal.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomOrder } from './testing/order-mix.ts';
+import { pickOrderToCancel, randomOrder, statusUnlessKilled } from './testing/order-mix.ts';
 import { testSeed } from './testing/seeds.ts';
 import type { TestUser } from '../api/test-client.ts';
 import { DEFAULT_ENGINE_CONFIG, Engine } from '../engine/index.ts';
@@ -58,16 +58,10 @@ async function client(index: number, round: number, stop: { stopped: boolean }):
   const next = random(seed * 31 + index * 1009 + round);
   const mine: string[] = [];
   for (let sequence = 0; !stop.stopped; sequence++) {
-    if (mine.length > 0 && next() < 0.15) {
-      const orderId = mine.splice(Math.floor(next() * mine.length), 1)[0]!;
-      let status: number;
-      try {
-        const response = await signed(user, 'DELETE', `/v1/order/${orderId}`);
-        status = response.status;
-        await response.arrayBuffer();
-      } catch {
-        return; // the core was killed mid-request: the cancel's outcome is unknown, and that is allowed
-      }
+    const orderId = pickOrderToCancel(next, mine);
+    if (orderId !== undefined) {
+      const status = await statusUnlessKilled(() => signed(user, 'DELETE', `/v1/order/${orderId}`));
+      if (status === undefined) return; // the core was killed mid-request: the cancel's outcome is unknown, and that is allowed
       if (status === 200) ackedCancels.add(orderId);
       else expect(status, 'a cancel is refused only because the order already finished').toBe(400);
       continue;

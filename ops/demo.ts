@@ -11,18 +11,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { signedHeaders, type ApiCredentials } from '../api/signed-client.ts';
 import { addSteps, compareDecimal, decimalsOf, fromScaled, toScaled } from '../web/src/decimal.ts';
+import type { Market } from '../web/src/types.ts';
 import { loadConfig } from './config.ts';
-
-interface Market {
-  symbol: string;
-  base: string;
-  quote: string;
-  tick_size: string;
-  lot_size: string;
-  min_price: string;
-  min_quantity: string;
-  min_notional: string;
-}
 
 interface DemoUser extends ApiCredentials {
   readonly name: string;

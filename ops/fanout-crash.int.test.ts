@@ -23,7 +23,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomOrder } from './testing/order-mix.ts';
+import { pickOrderToCancel, randomOrder, statusUnlessKilled } from './testing/order-mix.ts';
 import { testSeed } from './testing/seeds.ts';
 import { DEFAULT_ENGINE_CONFIG, Engine, type EngineEvent } from '../engine/index.ts';
 import { EnvelopeEncoder } from '../contract/envelope-encoder.ts';
@@ -98,16 +98,10 @@ async function client(index: number, round: number, stop: { stopped: boolean }):
   const next = random(SEED * 31 + index * 1009 + round);
   const mine: string[] = [];
   for (let sequence = 0; !stop.stopped; sequence++) {
-    if (mine.length > 0 && next() < 0.15) {
-      const orderId = mine.splice(Math.floor(next() * mine.length), 1)[0]!;
-      let status: number;
-      try {
-        const response = await stack.signed(user, 'DELETE', `/v1/order/${orderId}`);
-        status = response.status;
-        await response.arrayBuffer();
-      } catch {
-        return; // the core was killed mid-request
-      }
+    const orderId = pickOrderToCancel(next, mine);
+    if (orderId !== undefined) {
+      const status = await statusUnlessKilled(() => stack.signed(user, 'DELETE', `/v1/order/${orderId}`));
+      if (status === undefined) return; // the core was killed mid-request
       if (status === 200) figures.cancels++;
       else if (status === 503) await overloaded();
       else expect(status, 'a cancel is refused only because the order already finished').toBe(400);

@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from './core-child.ts';
 import { spawnTs, Stack, waitFor, type ChildHandle, type StackUser } from './testing/stack.ts';
+import type { Candle as PageCandle } from '../web/src/types.ts';
 
 let stack: Stack;
 let marketData: ChildHandle;
@@ -21,18 +22,12 @@ interface Trade {
   quote_quantity: string;
   timestamp: number;
 }
-interface Candle {
-  open_time: number;
-  open: string;
-  high: string;
-  low: string;
-  close: string;
-  volume: string;
+/** GET /v1/candles: the trading page's fields and the rest */
+interface Candle extends PageCandle {
   quote_volume: string;
   trades: number;
   first_trade_id: string;
   last_trade_id: string;
-  closed: boolean;
 }
 
 const INTERVALS = ['1m', '5m', '15m', '1h', '4h', '1d'];

@@ -8,18 +8,16 @@
  * migrations itself, like the persister. /metrics and /health on MARKET_DATA_HOST:MARKET_DATA_PORT
  * (default 127.0.0.1:7011), with the consumer lag in records and seconds.
  */
-import type { AddressInfo } from 'node:net';
 import type { ISocketFactory } from 'kafkajs';
 import pg from 'pg';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { CandleWriter } from '../db/candles/candle-writer.ts';
-import { ensureDatabase, migrate } from '../db/migrate.ts';
 import { KafkaMarketDataConsumer, type ConsumerLag, type MarketDataBatch } from '../mq/adapters/kafka-market-data-consumer.ts';
 import { brokerNames } from '../contract/broker-routes.ts';
 import { decodeMarketDataRecord, emptyDecoded, SeqChainWatch } from '../mq/market-data/trade-records.ts';
-import { closeStatusServer, retryUntil, runIfEntry, serveStatus, stopOnSignals } from './process-kit.ts';
-import { loadConfig, type Config } from './config.ts';
+import { cachedFor, closeOnce, closeStatusServer, migrateOnStart, runServiceIfEntry, serveMetricsAndHealth } from './process-kit.ts';
+import type { Config } from './config.ts';
 
 export interface MarketDataStats {
   batches: number;
@@ -53,16 +51,7 @@ export interface MarketDataOptions {
 }
 
 export async function startMarketData(config: Config, logger: Logger, options: MarketDataOptions = {}): Promise<RunningMarketData> {
-  await retryUntil(START_RETRY_MS, logger, 'PostgreSQL for migrations', async () => {
-    await ensureDatabase(config.DATABASE_URL);
-    const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 1 });
-    try {
-      const applied = await migrate(pool);
-      if (applied.length > 0) logger.info({ applied }, 'migrations applied');
-    } finally {
-      await pool.end();
-    }
-  });
+  await migrateOnStart(config.DATABASE_URL, logger, START_RETRY_MS);
   // batches are handled one at a time (one partition at a time): one connection, one spare for /health
   const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 2, connectionTimeoutMillis: 5_000, query_timeout: 30_000 });
   pool.on('error', (error) => logger.warn({ err: error }, 'idle PostgreSQL client failed'));
@@ -139,12 +128,7 @@ export async function startMarketData(config: Config, logger: Logger, options: M
     },
   });
 
-  let lagCache: { at: number; lag: Promise<ConsumerLag | undefined> } | undefined;
-  const lag = (): Promise<ConsumerLag | undefined> => {
-    const now = Date.now();
-    if (!lagCache || now - lagCache.at > 1_000) lagCache = { at: now, lag: consumer.lag() };
-    return lagCache.lag;
-  };
+  const lag = cachedFor(1_000, (): Promise<ConsumerLag | undefined> => consumer.lag());
   new Gauge({
     name: 'xtrader_market_data_lag_messages',
     help: 'Kafka records of the topic the group has not committed yet (-1: Kafka unreachable)',
@@ -171,62 +155,44 @@ export async function startMarketData(config: Config, logger: Logger, options: M
     },
   });
 
-  const server = await serveStatus(config.MARKET_DATA_HOST, config.MARKET_DATA_PORT, async (route) => {
-    if (route === '/metrics') return { status: 200, type: registry.contentType, body: await registry.metrics() };
-    if (route === '/health') {
-      const [current, postgres] = await Promise.all([lag(), pool.query('SELECT 1').then(() => 'up' as const, () => 'down' as const)]);
-      const kafka = current ? 'up' : 'down';
-      const body = {
-        status: kafka === 'up' && postgres === 'up' && consumer.state === 'running' ? 'ok' : 'degraded',
-        services: { kafka, postgres },
-        consumer: consumer.state,
-        topic,
-        group: groupId,
-        lag_messages: current?.messages ?? null,
-        lag_seconds: current?.seconds ?? null,
-        partitions: current?.partitions ?? null,
-        batches: stats.batches,
-        records: stats.records,
-        trades_applied: stats.tradesApplied,
-        duplicates: stats.duplicates,
-        skipped: { not_trade: stats.others, invalid: stats.invalid },
-        seq_gaps: stats.gaps,
-        first_applied_at: stats.firstAppliedAt,
-        last_applied_at: stats.lastAppliedAt,
-        last_applied_seq: Object.fromEntries(progress),
-      };
-      return { status: 200, type: 'application/json', body: JSON.stringify(body) };
-    }
-    return { status: 404, type: 'application/json', body: JSON.stringify({ error: 'NOT_FOUND', message: 'GET /metrics or /health' }) };
+  const { server, url } = await serveMetricsAndHealth(config.MARKET_DATA_HOST, config.MARKET_DATA_PORT, registry, async () => {
+    const [current, postgres] = await Promise.all([lag(), pool.query('SELECT 1').then(() => 'up' as const, () => 'down' as const)]);
+    const kafka = current ? 'up' : 'down';
+    return {
+      status: kafka === 'up' && postgres === 'up' && consumer.state === 'running' ? 'ok' : 'degraded',
+      services: { kafka, postgres },
+      consumer: consumer.state,
+      topic,
+      group: groupId,
+      lag_messages: current?.messages ?? null,
+      lag_seconds: current?.seconds ?? null,
+      partitions: current?.partitions ?? null,
+      batches: stats.batches,
+      records: stats.records,
+      trades_applied: stats.tradesApplied,
+      duplicates: stats.duplicates,
+      skipped: { not_trade: stats.others, invalid: stats.invalid },
+      seq_gaps: stats.gaps,
+      first_applied_at: stats.firstAppliedAt,
+      last_applied_at: stats.lastAppliedAt,
+      last_applied_seq: Object.fromEntries(progress),
+    };
   });
-  const address = server.address() as AddressInfo;
-  const url = `http://${config.MARKET_DATA_HOST}:${address.port}`;
 
   consumer.start();
   logger.info({ url, topic, group: groupId }, 'market-data service started');
 
-  let closing: Promise<void> | undefined;
   return {
     url,
     consumer,
     stats: () => ({ ...stats }),
-    close() {
-      closing ??= (async () => {
-        await consumer.stop();
-        await closeStatusServer(server);
-        await pool.end();
-        logger.info(stats, 'market-data service stopped');
-      })();
-      return closing;
-    },
+    close: closeOnce(async () => {
+      await consumer.stop();
+      await closeStatusServer(server);
+      await pool.end();
+      logger.info(stats, 'market-data service stopped');
+    }),
   };
 }
 
-async function main(): Promise<void> {
-  const config = loadConfig();
-  const logger = pino({ level: config.LOG_LEVEL, base: { process: 'market-data' } });
-  const running = await startMarketData(config, logger);
-  stopOnSignals(logger, running);
-}
-
-runIfEntry(import.meta.url, main);
+runServiceIfEntry(import.meta.url, 'market-data', startMarketData);

@@ -6,16 +6,14 @@
  * 127.0.0.1:7010): `/metrics` (Prometheus) and `/health` (JSON), for the core's /ready or anyone.
  * SIGTERM/SIGINT: consumers finish the batch they hold (commit, XACK), then the process exits 0.
  */
-import type { AddressInfo } from 'node:net';
 import pg from 'pg';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { RedisExecutionStream } from '../db/adapters/redis-execution-stream.ts';
-import { ensureDatabase, migrate } from '../db/migrate.ts';
 import { Persister, type PersisterLag } from '../db/persister.ts';
 import { brokerNames } from '../contract/broker-routes.ts';
-import { closeStatusServer, retryUntil, runIfEntry, serveStatus, stopOnSignals } from './process-kit.ts';
-import { loadConfig, type Config } from './config.ts';
+import { cachedFor, closeOnce, closeStatusServer, migrateOnStart, runServiceIfEntry, serveMetricsAndHealth } from './process-kit.ts';
+import type { Config } from './config.ts';
 
 export interface RunningPersister {
   readonly persister: Persister;
@@ -28,16 +26,7 @@ export interface RunningPersister {
 const START_RETRY_MS = 60_000;
 
 export async function startPersister(config: Config, logger: Logger): Promise<RunningPersister> {
-  await retryUntil(START_RETRY_MS, logger, 'PostgreSQL for migrations', async () => {
-    await ensureDatabase(config.DATABASE_URL);
-    const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 1 });
-    try {
-      const applied = await migrate(pool);
-      if (applied.length > 0) logger.info({ applied }, 'migrations applied');
-    } finally {
-      await pool.end();
-    }
-  });
+  await migrateOnStart(config.DATABASE_URL, logger, START_RETRY_MS);
 
   const pool = new pg.Pool({
     connectionString: config.DATABASE_URL,
@@ -102,12 +91,7 @@ export async function startPersister(config: Config, logger: Logger): Promise<Ru
   });
 
   // Lag is read from Redis when scraped, at most once a second.
-  let lagCache: { at: number; lag: Promise<PersisterLag | undefined> } | undefined;
-  const lag = (): Promise<PersisterLag | undefined> => {
-    const now = Date.now();
-    if (!lagCache || now - lagCache.at > 1_000) lagCache = { at: now, lag: persister.lag().catch(() => undefined) };
-    return lagCache.lag;
-  };
+  const lag = cachedFor(1_000, (): Promise<PersisterLag | undefined> => persister.lag().catch(() => undefined));
   new Gauge({
     name: 'xtrader_persister_pending_entries',
     help: 'entries delivered to a consumer and not yet committed + acknowledged (-1: Redis unreachable)',
@@ -141,59 +125,41 @@ export async function startPersister(config: Config, logger: Logger): Promise<Ru
     },
   });
 
-  const server = await serveStatus(config.PERSISTER_HOST, config.PERSISTER_PORT, async (route) => {
-    if (route === '/metrics') return { status: 200, type: registry.contentType, body: await registry.metrics() };
-    if (route === '/health') {
-      const [current, postgres] = await Promise.all([lag(), pool.query('SELECT 1').then(() => 'up' as const, () => 'down' as const)]);
-      const stats = persister.stats();
-      const redis = current ? 'up' : 'down';
-      const body = {
-        status: redis === 'up' && postgres === 'up' ? 'ok' : 'degraded',
-        services: { redis, postgres },
-        stream: names.stream,
-        group: names.group,
-        pending: current?.pending ?? null,
-        undelivered: current?.undelivered ?? null,
-        seconds_behind: current?.secondsBehind ?? null,
-        last_committed_seq: stats.lastCommittedSeq,
-        entries: stats.entries,
-        dead_letters: stats.deadLetters,
-        claimed: stats.claimed,
-        trimmed: stats.trimmed,
-        consumers: stats.consumers.map((consumer) => ({ name: consumer.name, state: consumer.state, batches: consumer.batches, entries: consumer.entries, last_error: consumer.lastError ?? null })),
-      };
-      return { status: 200, type: 'application/json', body: JSON.stringify(body) };
-    }
-    return { status: 404, type: 'application/json', body: JSON.stringify({ error: 'NOT_FOUND', message: 'GET /metrics or /health' }) };
+  const { server, url } = await serveMetricsAndHealth(config.PERSISTER_HOST, config.PERSISTER_PORT, registry, async () => {
+    const [current, postgres] = await Promise.all([lag(), pool.query('SELECT 1').then(() => 'up' as const, () => 'down' as const)]);
+    const stats = persister.stats();
+    const redis = current ? 'up' : 'down';
+    return {
+      status: redis === 'up' && postgres === 'up' ? 'ok' : 'degraded',
+      services: { redis, postgres },
+      stream: names.stream,
+      group: names.group,
+      pending: current?.pending ?? null,
+      undelivered: current?.undelivered ?? null,
+      seconds_behind: current?.secondsBehind ?? null,
+      last_committed_seq: stats.lastCommittedSeq,
+      entries: stats.entries,
+      dead_letters: stats.deadLetters,
+      claimed: stats.claimed,
+      trimmed: stats.trimmed,
+      consumers: stats.consumers.map((consumer) => ({ name: consumer.name, state: consumer.state, batches: consumer.batches, entries: consumer.entries, last_error: consumer.lastError ?? null })),
+    };
   });
-  const address = server.address() as AddressInfo;
-  const url = `http://${config.PERSISTER_HOST}:${address.port}`;
 
   persister.start();
   logger.info({ url, stream: names.stream, group: names.group, consumers: config.PERSISTER_CONSUMERS }, 'persister started');
 
-  let closing: Promise<void> | undefined;
   return {
     persister,
     url,
-    close() {
-      closing ??= (async () => {
-        await persister.stop();
-        await closeStatusServer(server);
-        await stream.close();
-        await pool.end();
-        logger.info(persister.stats(), 'persister stopped');
-      })();
-      return closing;
-    },
+    close: closeOnce(async () => {
+      await persister.stop();
+      await closeStatusServer(server);
+      await stream.close();
+      await pool.end();
+      logger.info(persister.stats(), 'persister stopped');
+    }),
   };
 }
 
-async function main(): Promise<void> {
-  const config = loadConfig();
-  const logger = pino({ level: config.LOG_LEVEL, base: { process: 'persister' } });
-  const running = await startPersister(config, logger);
-  stopOnSignals(logger, running);
-}
-
-runIfEntry(import.meta.url, main);
+runServiceIfEntry(import.meta.url, 'persister', startPersister);

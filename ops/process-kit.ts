@@ -1,13 +1,19 @@
 /**
  * What every xtrader process entry (persister, market-data, ws-server, publishers) shares: the
- * small GET-only status server (/metrics, /health), retrying a start-up dependency with back-off,
+ * small GET-only status server (/metrics, /health), retrying a start-up dependency with back-off
+ * (the migrations of a process that writes PostgreSQL), a cache for scraped figures, closing once,
  * and "run until SIGTERM/SIGINT, then close and exit 0".
  */
 import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Logger } from 'pino';
+import pg from 'pg';
+import { pino, type Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { ensureDatabase, migrate } from '../db/migrate.ts';
 import { Backoff, systemClock, type Clock } from '../lib/backoff.ts';
+import { loadConfig, type Config } from './config.ts';
 
 export type StatusAnswer = { status: number; type: string; body: string };
 
@@ -28,6 +34,20 @@ export function serveStatus(host: string, port: number, answer: (route: string) 
     server.once('error', reject);
     server.listen(port, host, () => resolve(server));
   });
+}
+
+/**
+ * The status server of a process that answers `GET /metrics` from `registry` and `GET /health`
+ * with the JSON of `health()`; anything else 404. Resolves with the server and its http://host:port.
+ */
+export async function serveMetricsAndHealth(host: string, port: number, registry: Registry, health: () => Promise<unknown>): Promise<{ server: Server; url: string }> {
+  const server = await serveStatus(host, port, async (route) => {
+    if (route === '/metrics') return { status: 200, type: registry.contentType, body: await registry.metrics() };
+    if (route === '/health') return { status: 200, type: 'application/json', body: JSON.stringify(await health()) };
+    return { status: 404, type: 'application/json', body: JSON.stringify({ error: 'NOT_FOUND', message: 'GET /metrics or /health' }) };
+  });
+  const address = server.address() as AddressInfo;
+  return { server, url: `http://${host}:${address.port}` };
 }
 
 /** Closes a status server, cutting its keep-alive connections (a scraper's would hold it open). */
@@ -54,6 +74,39 @@ export async function retryUntil(limitMs: number, logger: Logger, what: string, 
   }
 }
 
+/**
+ * Creates the database if missing and applies the migrations (under their advisory lock), waiting
+ * up to `limitMs` for PostgreSQL: a process that writes there may start before or after the core.
+ */
+export async function migrateOnStart(databaseUrl: string, logger: Logger, limitMs: number): Promise<void> {
+  await retryUntil(limitMs, logger, 'PostgreSQL for migrations', async () => {
+    await ensureDatabase(databaseUrl);
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+    try {
+      const applied = await migrate(pool);
+      if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+    } finally {
+      await pool.end();
+    }
+  });
+}
+
+/** `read`, called at most once per `maxAgeMs`: a scrape of several gauges asks the broker once. */
+export function cachedFor<T>(maxAgeMs: number, read: () => Promise<T>): () => Promise<T> {
+  let cache: { at: number; value: Promise<T> } | undefined;
+  return () => {
+    const now = Date.now();
+    if (!cache || now - cache.at > maxAgeMs) cache = { at: now, value: read() };
+    return cache.value;
+  };
+}
+
+/** `close` run once: later calls get the first call's promise. */
+export function closeOnce(close: () => Promise<void>): () => Promise<void> {
+  let closing: Promise<void> | undefined;
+  return () => (closing ??= close());
+}
+
 /** Closes `running` on the first SIGTERM/SIGINT and exits 0 (1 when closing fails). */
 export function stopOnSignals(logger: Logger, running: { close(): Promise<void> }): void {
   const stop = (signal: string) => {
@@ -77,4 +130,27 @@ export function runIfEntry(moduleUrl: string, main: () => Promise<void>): void {
     console.error(error);
     process.exit(1);
   });
+}
+
+/**
+ * The entry of a service process: when `moduleUrl` is the file node was started with, loads the
+ * config, starts the service with a logger tagged `process: name`, and closes it on SIGTERM/SIGINT.
+ */
+export function runServiceIfEntry(moduleUrl: string, name: string, start: (config: Config, logger: Logger) => Promise<{ close(): Promise<void> }>): void {
+  runIfEntry(moduleUrl, async () => {
+    const config = loadConfig();
+    const logger = pino({ level: config.LOG_LEVEL, base: { process: name } });
+    stopOnSignals(logger, await start(config, logger));
+  });
+}
+
+/** Runs a one-shot script's `main`, then exits: 0 when it resolved (clients left open must not keep node running), 1 when it failed. */
+export function runThenExit(main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
 }

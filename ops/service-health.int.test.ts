@@ -2,15 +2,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from './config.ts';
 import { probeServices } from './service-health.ts';
+import { allServicesAt } from './testing/services-at.ts';
 
 const config = loadConfig();
 // Port 9 (discard) is closed on this machine; connection refused arrives at once.
-const nowhere = loadConfig({
-  DATABASE_URL: 'postgres://postgres@127.0.0.1:9/xtrader',
-  REDIS_URL: 'redis://127.0.0.1:9',
-  AMQP_URL: 'amqp://guest:guest@127.0.0.1:9',
-  KAFKA_BROKERS: '127.0.0.1:9',
-});
+const nowhere = allServicesAt(9);
 
 describe('probeServices', () => {
   it('reports all four services up when services:up has run', async () => {

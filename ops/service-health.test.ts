@@ -1,16 +1,11 @@
 /** probeServices without any service: refused and silent ports (the probe against the running services: service-health.int.test.ts). */
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from './config.ts';
 import { probeServices } from './service-health.ts';
+import { allServicesAt } from './testing/services-at.ts';
 
 // Port 9 (discard) is closed on this machine; connection refused arrives at once.
-const nowhere = loadConfig({
-  DATABASE_URL: 'postgres://postgres@127.0.0.1:9/xtrader',
-  REDIS_URL: 'redis://127.0.0.1:9',
-  AMQP_URL: 'amqp://guest:guest@127.0.0.1:9',
-  KAFKA_BROKERS: '127.0.0.1:9',
-});
+const nowhere = allServicesAt(9);
 
 describe('probeServices', () => {
   it('reports each service down when nothing listens', async () => {
@@ -24,14 +19,7 @@ describe('probeServices', () => {
     const { port } = silent.address() as net.AddressInfo;
     try {
       const started = performance.now();
-      const health = await probeServices(
-        loadConfig({
-          DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/xtrader`,
-          REDIS_URL: `redis://127.0.0.1:${port}`,
-          AMQP_URL: `amqp://guest:guest@127.0.0.1:${port}`,
-          KAFKA_BROKERS: `127.0.0.1:${port}`,
-        }),
-      );
+      const health = await probeServices(allServicesAt(port));
       expect(health).toEqual({ postgres: 'down', redis: 'down', rabbitmq: 'down', kafka: 'down' });
       expect(performance.now() - started).toBeLessThan(1_500);
     } finally {

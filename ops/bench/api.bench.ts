@@ -15,12 +15,11 @@
  * Prints ONE JSON line.
  */
 import { spawn } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnCore, type CoreChild } from '../core-child.ts';
+import { encodeSignedRequest, RawHttpConnection } from './raw-http.ts';
 
 const RATE = Number(process.env.BENCH_RATE ?? 30_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
@@ -43,54 +42,7 @@ interface Pending {
 /** body of the first non-200 answer, for BENCH_VERBOSE */
 let firstErrorBody: string | undefined;
 
-/** One keep-alive HTTP/1.1 connection with at most one request in flight. */
-class Connection {
-  readonly #socket: net.Socket;
-  #buffer: Buffer = Buffer.alloc(0);
-  #inFlight: Pending | undefined;
-  constructor(
-    host: string,
-    port: number,
-    private readonly onResponse: (pending: Pending, status: number, connection: Connection) => void,
-    private readonly onClose: (connection: Connection, pending: Pending | undefined) => void,
-  ) {
-    this.#socket = net.connect({ host, port, noDelay: true });
-    this.#socket.on('data', (chunk) => this.#read(chunk));
-    this.#socket.on('error', () => {});
-    this.#socket.on('close', () => this.onClose(this, this.#inFlight));
-  }
-
-  get idle(): boolean {
-    return this.#inFlight === undefined && !this.#socket.destroyed;
-  }
-
-  send(request: Buffer, pending: Pending): void {
-    this.#inFlight = pending;
-    this.#socket.write(request);
-  }
-
-  close(): void {
-    this.#socket.destroy();
-  }
-
-  #read(chunk: Buffer): void {
-    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
-    for (;;) {
-      const headerEnd = this.#buffer.indexOf('\r\n\r\n');
-      if (headerEnd < 0) return;
-      const head = this.#buffer.toString('latin1', 0, headerEnd);
-      const status = Number(head.slice(9, 12));
-      const lengthMatch = /\r\ncontent-length: *(\d+)/i.exec(head);
-      const total = headerEnd + 4 + (lengthMatch ? Number(lengthMatch[1]) : 0);
-      if (this.#buffer.length < total) return;
-      if (status !== 200 && firstErrorBody === undefined) firstErrorBody = this.#buffer.toString('utf8', headerEnd + 4, total);
-      this.#buffer = this.#buffer.subarray(total);
-      const pending = this.#inFlight;
-      this.#inFlight = undefined;
-      if (pending) this.onResponse(pending, status, this);
-    }
-  }
-}
+type Connection = RawHttpConnection<Pending>;
 
 async function adminPost(url: string, route: string, body: unknown): Promise<Record<string, string>> {
   const response = await fetch(`${url}${route}`, {
@@ -151,12 +103,7 @@ async function runLoad(url: string, users: readonly User[]): Promise<Record<stri
       // Buys slightly above sells around a fixed mid: most orders trade, the book stays shallow.
       const ticks = 50_000 + (side === 'Buy' ? 1 : -1) * (sequence % 5);
       const body = `{"symbol":"BTC-KRW","side":"${side}","order_type":"Limit","price":"${ticks}000","quantity":"0.01","client_order_id":"b${sequence}"}`;
-      const signature = createHmac('sha256', user.apiSecret).update(`${timestamp}POST/v1/order${body}`).digest('hex');
-      const request = Buffer.from(
-        `POST /v1/order HTTP/1.1\r\nHost: ${host}:${port}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-          `X-API-KEY: ${user.apiKey}\r\nX-TIMESTAMP: ${timestamp}\r\nX-SIGNATURE: ${signature}\r\n\r\n${body}`,
-        'latin1',
-      );
+      const request = encodeSignedRequest(host, port, { apiKey: user.apiKey, apiSecret: user.apiSecret, method: 'POST', path: '/v1/order', body }, timestamp);
       parts.push(request);
       offsets[sequence] = size;
       size += request.length;
@@ -189,8 +136,9 @@ async function runLoad(url: string, users: readonly User[]): Promise<Record<stri
       idle.push(connection);
     }
   };
-  const onResponse = (pending: Pending, status: number, connection: Connection) => {
+  const onResponse = (pending: Pending, status: number, body: Buffer, connection: Connection) => {
     const now = performance.now();
+    if (status !== 200 && firstErrorBody === undefined) firstErrorBody = body.toString('utf8');
     completed++;
     answered++;
     statuses.set(status, (statuses.get(status) ?? 0) + 1);
@@ -206,7 +154,7 @@ async function runLoad(url: string, users: readonly User[]): Promise<Record<stri
     if (completed === total) finish();
     dispatch(connection);
   };
-  const onClose = (_connection: Connection, pending: Pending | undefined) => {
+  const onClose = (pending: Pending | undefined) => {
     if (pending) {
       completed++;
       if (pending.measured) errors++;
@@ -215,7 +163,7 @@ async function runLoad(url: string, users: readonly User[]): Promise<Record<stri
   };
   const cpuBefore = await serverCpuSeconds(url);
   const clientCpuBefore = process.cpuUsage();
-  const connections = Array.from({ length: CONNECTIONS }, () => new Connection(host, Number(port), onResponse, onClose));
+  const connections = Array.from({ length: CONNECTIONS }, () => new RawHttpConnection(host, Number(port), onResponse, onClose));
   await new Promise((resolve) => setTimeout(resolve, 200));
   idle.push(...connections);
 

@@ -26,6 +26,7 @@ import pg from 'pg';
 import { ensureDatabase, migrate } from '../../db/migrate.ts';
 import { ensureTopics } from '../../mq/adapters/kafka-publisher.ts';
 import { brokerNames } from '../../contract/broker-routes.ts';
+import { seededRandom as random } from '../../sequencer/testing/command-mix.ts';
 import { freePort, spawnCore } from '../core-child.ts';
 import { spawnTs } from '../testing/stack.ts';
 
@@ -41,18 +42,6 @@ const DATABASE_URL = (() => {
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 const D0 = Date.UTC(2026, 0, 5);
-
-/** deterministic: the same trades every run */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 interface Generated {
   records: Array<{ key: string; value: string }>;

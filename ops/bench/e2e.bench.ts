@@ -31,6 +31,7 @@ import { mkdir, mkdtemp, readFile, readlink, rm, writeFile } from 'node:fs/promi
 import os from 'node:os';
 import path from 'node:path';
 import hdr from 'hdr-histogram-js';
+import { runThenExit } from '../process-kit.ts';
 import { loadConfig, PROJECT_ROOT, type Config } from '../config.ts';
 import { probeKafka, probeRabbitmq, probeRedis } from '../service-health.ts';
 import { runCommand } from '../services/command.ts';
@@ -811,10 +812,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runThenExit(main);

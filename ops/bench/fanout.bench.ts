@@ -9,11 +9,12 @@
  * BENCH_CONNECTIONS (64), BENCH_RATES="1000,2000,3000" (a sweep: one line per rate, then the
  * highest rate whose targets held), BENCH_SKIP_BASELINE=1 (no publishers-off phase).
  */
-import hdr from 'hdr-histogram-js';
+import { runThenExit } from '../process-kit.ts';
 import { loadConfig } from '../config.ts';
 import { KafkaCollector, RabbitCollector, RedisStreamCollector, type Received } from '../testing/broker-consumers.ts';
 import { Stack, waitFor, type StackUser } from '../testing/stack.ts';
-import { processCpuSeconds, runOpenLoop, type Ack } from './open-loop.ts';
+import { crossingOrderBody, processCpuSeconds, runOpenLoop, type Ack } from './open-loop.ts';
+import { percentiles, round } from './latency-stats.ts';
 import { PostgresPoller } from './postgres-poller.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
@@ -22,20 +23,6 @@ const USERS = Number(process.env.BENCH_USERS ?? 16);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const RATES = (process.env.BENCH_RATES ?? process.env.BENCH_RATE ?? '2000').split(',').map(Number);
 const TARGETS = { brokerP99Ms: 50, postgresP99Ms: 500, cpuRatio: 1.15 };
-
-const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
-
-function percentiles(values: Iterable<number>): { p50: number; p99: number; count: number } {
-  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
-  let count = 0;
-  for (const value of values) {
-    histogram.recordValue(Math.max(1, Math.round(value * 1000))); // µs
-    count++;
-  }
-  const result = { p50: histogram.getValueAtPercentile(50) / 1000, p99: histogram.getValueAtPercentile(99) / 1000, count };
-  histogram.destroy();
-  return result;
-}
 
 /** order id → first arrival of its `New` report at one consumer */
 function newReportArrivals(items: readonly Received[]): Map<string, number> {
@@ -46,13 +33,6 @@ function newReportArrivals(items: readonly Received[]): Map<string, number> {
     if (!arrivals.has(id)) arrivals.set(id, at);
   }
   return arrivals;
-}
-
-function orderBody(sequence: number): string {
-  // buys slightly above sells around a fixed mid: about half the orders trade, the rest rest
-  const side = sequence % 2 === 0 ? 'Buy' : 'Sell';
-  const ticks = 50_000 + (side === 'Buy' ? 1 : -1) * ((sequence * 7) % 11) - (side === 'Buy' ? 3 : -3);
-  return `{"symbol":"BTC-KRW","side":"${side}","order_type":"Limit","price":"${ticks}000","quantity":"0.001","client_order_id":"f${sequence}x${process.pid}"}`;
 }
 
 function cpuOf(pids: readonly number[]): number {
@@ -82,7 +62,7 @@ async function runRate(stack: Stack, users: readonly StackUser[], rate: number):
     startSample = sample();
     markPublishers();
   }, WARMUP_SECONDS * 1000);
-  const load = await runOpenLoop({ url: stack.url, users, rate, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, body: (sequence) => orderBody(sequence + rate * 1_000_000) });
+  const load = await runOpenLoop({ url: stack.url, users, rate, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, body: (sequence) => crossingOrderBody(sequence + rate * 1_000_000, 'BTC-KRW', 'f') });
   clearTimeout(timer);
   const endSample = sample();
   const publisherSplit = Object.fromEntries(perPublisher.map((publisher) => [`publisher_${publisher.name}_cpu_us_per_order`, (processCpuSeconds(publisher.pid) - publisher.before)]));
@@ -137,7 +117,7 @@ async function coreAlone(stack: Stack, users: readonly StackUser[], rate: number
   const timer = setTimeout(() => {
     before = processCpuSeconds(corePid);
   }, WARMUP_SECONDS * 1000);
-  const load = await runOpenLoop({ url: stack.url, users, rate, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, body: (sequence) => orderBody(sequence + rate * 1_000_000 + 500_000) });
+  const load = await runOpenLoop({ url: stack.url, users, rate, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, body: (sequence) => crossingOrderBody(sequence + rate * 1_000_000 + 500_000, 'BTC-KRW', 'f') });
   clearTimeout(timer);
   return round(((processCpuSeconds(corePid) - before) / load.ok) * 1e6, 1);
 }
@@ -184,10 +164,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runThenExit(main);

@@ -6,9 +6,8 @@
  * scheduled send time (no coordinated omission). It keeps each acknowledged order's id and ack time,
  * for delivery latencies downstream.
  */
-import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
+import { encodeSignedRequest, RawHttpConnection } from './raw-http.ts';
 
 export interface LoadUser {
   readonly apiKey: string;
@@ -32,6 +31,16 @@ export interface LoadRequest {
  */
 export function monotonicMs(): number {
   return Number(process.hrtime.bigint()) / 1e6;
+}
+
+/**
+ * A signed-order body for the fan-out benches: buys slightly above sells around a fixed mid, so
+ * about half the orders trade and the rest rest. `client_order_id` is `<prefix><sequence>x<pid>`.
+ */
+export function crossingOrderBody(sequence: number, symbol: string, clientOrderIdPrefix: string): string {
+  const side = sequence % 2 === 0 ? 'Buy' : 'Sell';
+  const ticks = 50_000 + (side === 'Buy' ? 1 : -1) * ((sequence * 7) % 11) - (side === 'Buy' ? 3 : -3);
+  return `{"symbol":"${symbol}","side":"${side}","order_type":"Limit","price":"${ticks}000","quantity":"0.001","client_order_id":"${clientOrderIdPrefix}${sequence}x${process.pid}"}`;
 }
 
 export interface OpenLoopOptions {
@@ -87,49 +96,7 @@ interface Pending {
   sequence: number;
 }
 
-class Connection {
-  readonly #socket: net.Socket;
-  #buffer: Buffer = Buffer.alloc(0);
-  #inFlight: Pending | undefined;
-  constructor(
-    host: string,
-    port: number,
-    private readonly onResponse: (pending: Pending, status: number, body: string, connection: Connection) => void,
-    private readonly onClose: (pending: Pending | undefined, connection: Connection) => void,
-  ) {
-    this.#socket = net.connect({ host, port, noDelay: true });
-    this.#socket.on('data', (chunk) => this.#read(chunk));
-    this.#socket.on('error', () => {});
-    this.#socket.on('close', () => this.onClose(this.#inFlight, this));
-  }
-
-  send(request: Buffer, pending: Pending): void {
-    this.#inFlight = pending;
-    this.#socket.write(request);
-  }
-
-  close(): void {
-    this.#socket.destroy();
-  }
-
-  #read(chunk: Buffer): void {
-    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
-    for (;;) {
-      const headerEnd = this.#buffer.indexOf('\r\n\r\n');
-      if (headerEnd < 0) return;
-      const head = this.#buffer.toString('latin1', 0, headerEnd);
-      const status = Number(head.slice(9, 12));
-      const lengthMatch = /\r\ncontent-length: *(\d+)/i.exec(head);
-      const total = headerEnd + 4 + (lengthMatch ? Number(lengthMatch[1]) : 0);
-      if (this.#buffer.length < total) return;
-      const body = this.#buffer.toString('utf8', headerEnd + 4, total);
-      this.#buffer = this.#buffer.subarray(total);
-      const pending = this.#inFlight;
-      this.#inFlight = undefined;
-      if (pending) this.onResponse(pending, status, body, this);
-    }
-  }
-}
+type Connection = RawHttpConnection<Pending>;
 
 export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
   const { hostname, port } = new URL(options.url);
@@ -140,15 +107,7 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
   const { build, body } = options;
   if (!build && !body) throw new Error('runOpenLoop needs body or build');
 
-  const encode = (request: LoadRequest, timestamp: string) => {
-    const signature = createHmac('sha256', request.user.apiSecret).update(`${timestamp}${request.method}${request.path}${request.body}`).digest('hex');
-    const contentType = request.body === '' ? '' : 'Content-Type: application/json\r\n';
-    return Buffer.from(
-      `${request.method} ${request.path} HTTP/1.1\r\nHost: ${host}:${port}\r\n${contentType}Content-Length: ${Buffer.byteLength(request.body)}\r\n` +
-        `X-API-KEY: ${request.user.apiKey}\r\nX-TIMESTAMP: ${timestamp}\r\nX-SIGNATURE: ${signature}\r\n\r\n${request.body}`,
-      'latin1',
-    );
-  };
+  const encode = (request: LoadRequest, timestamp: string) => encodeSignedRequest(host, port, { apiKey: request.user.apiKey, apiSecret: request.user.apiSecret, method: request.method, path: request.path, body: request.body }, timestamp);
   const timestamp = String(Date.now());
   const requests: Buffer[] = build ? [] : new Array(total);
   if (!build) for (let sequence = 0; sequence < total; sequence++) requests[sequence] = encode({ user: options.users[sequence % options.users.length]!, method: 'POST', path: '/v1/order', body: body!(sequence) }, timestamp);
@@ -179,12 +138,12 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
     if (backlogHead < backlog.length) send(connection, backlog[backlogHead++]!);
     else idle.push(connection);
   };
-  const onResponse = (pending: Pending, status: number, body: string, connection: Connection) => {
+  const onResponse = (pending: Pending, status: number, body: Buffer, connection: Connection) => {
     const now = performance.now();
     completed++;
     statuses[status] = (statuses[status] ?? 0) + 1;
     if (status === 200) {
-      const orderId = /"order_id":"(\d+)"/.exec(body)?.[1];
+      const orderId = /"order_id":"(\d+)"/.exec(body.toString('utf8'))?.[1];
       if (orderId) {
         const ack = { orderId, ackAt: Date.now(), measured: pending.measured, sequence: pending.sequence, scheduledAtMonotonic: pending.scheduledAt + toMonotonic, ackAtMonotonic: now + toMonotonic };
         acks.push(ack);
@@ -208,7 +167,7 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
     if (index >= 0) idle.splice(index, 1);
     if (!ended) {
       reconnects++;
-      const replacement = new Connection(host, Number(port), onResponse, onClose);
+      const replacement = new RawHttpConnection(host, Number(port), onResponse, onClose);
       connections.push(replacement);
       dispatch(replacement);
     }
@@ -218,7 +177,7 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
     if (pending.measured) errors++;
     if (completed === total) finish();
   };
-  const connections: Connection[] = Array.from({ length: options.connections }, () => new Connection(host, Number(port), onResponse, onClose));
+  const connections: Connection[] = Array.from({ length: options.connections }, () => new RawHttpConnection(host, Number(port), onResponse, onClose));
   await new Promise((resolve) => setTimeout(resolve, 200));
   idle.push(...connections);
 

@@ -12,9 +12,8 @@
  *   trade frames for gap-free `trade_id`s (first id = last one seen + 1), read from the bytes;
  * - authenticated ones also on `executions`: each `New` report's arrival time, by order id.
  */
-import { createHmac } from 'node:crypto';
 import WebSocket from 'ws';
-import { checksumOf } from '../testing/ws-client.ts';
+import { applyLevelChanges, checksumOf, signWsAuth } from '../testing/ws-client.ts';
 
 export interface ClientSpec {
   readonly index: number;
@@ -155,14 +154,7 @@ class LoadClient {
       book.asks = new Map(levels(frame.asks));
     } else {
       if (book.symbolSeq !== undefined && frame.prev_symbol_seq !== book.symbolSeq) this.stats.bookGaps++;
-      for (const [price, quantity] of levels(frame.bids)) {
-        if (quantity === '0') book.bids.delete(price);
-        else book.bids.set(price, quantity);
-      }
-      for (const [price, quantity] of levels(frame.asks)) {
-        if (quantity === '0') book.asks.delete(price);
-        else book.asks.set(price, quantity);
-      }
+      applyLevelChanges(book, frame);
     }
     book.symbolSeq = frame.symbol_seq as number;
     this.stats.verifiedBookUpdates++;
@@ -227,7 +219,7 @@ async function connectAll(url: string, symbol: string, specs: readonly ClientSpe
       // STORE_UNAVAILABLE says "retry shortly" (a cold credential cache under 100 concurrent auths): a client retries
       for (let attempt = 1; ; attempt++) {
         const timestamp = freshTimestamp(spec.credentials.apiKey);
-        const signature = createHmac('sha256', spec.credentials.apiSecret).update(`${timestamp}GET/ws`).digest('hex');
+        const signature = signWsAuth(spec.credentials, timestamp);
         try {
           await client.request({ op: 'auth', api_key: spec.credentials.apiKey, timestamp, signature });
           break;

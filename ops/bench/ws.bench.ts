@@ -24,11 +24,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import hdr from 'hdr-histogram-js';
+import { runThenExit } from '../process-kit.ts';
 import { loadConfig } from '../config.ts';
 import { RabbitCollector } from '../testing/broker-consumers.ts';
 import { Stack, spawnTs, waitFor, type StackUser } from '../testing/stack.ts';
-import { processCpuSeconds, runOpenLoop } from './open-loop.ts';
+import { crossingOrderBody, processCpuSeconds, runOpenLoop } from './open-loop.ts';
+import { percentiles, round } from './latency-stats.ts';
 import type { ClientSpec, ClientsReport, ParentMessage } from './ws-load-clients.ts';
 
 const CONNECTION_COUNTS = (process.env.BENCH_WS_CONNECTIONS ?? '5000,10000').split(',').map(Number);
@@ -41,27 +42,6 @@ const USERS = 50;
 const CONNECTIONS_PER_USER = 20;
 const SYMBOL = 'BTC-KRW';
 const TARGETS = { executionP99Ms: 50, tradeP99Ms: 150 };
-
-const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
-
-function percentiles(values: Iterable<number>): { p50: number; p99: number; count: number } {
-  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
-  let count = 0;
-  for (const value of values) {
-    histogram.recordValue(Math.max(1, Math.round(value * 1000))); // µs
-    count++;
-  }
-  const result = { p50: histogram.getValueAtPercentile(50) / 1000, p99: histogram.getValueAtPercentile(99) / 1000, count };
-  histogram.destroy();
-  return result;
-}
-
-function orderBody(sequence: number): string {
-  // buys slightly above sells around a fixed mid: about half the orders trade, the rest rest
-  const side = sequence % 2 === 0 ? 'Buy' : 'Sell';
-  const ticks = 50_000 + (side === 'Buy' ? 1 : -1) * ((sequence * 7) % 11) - (side === 'Buy' ? 3 : -3);
-  return `{"symbol":"${SYMBOL}","side":"${side}","order_type":"Limit","price":"${ticks}000","quantity":"0.001","client_order_id":"w${sequence}x${process.pid}"}`;
-}
 
 function rssMb(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -137,7 +117,7 @@ async function runConnections(stack: Stack, wsUrl: string, wsPid: number, users:
     seconds: SECONDS,
     warmupSeconds: WARMUP_SECONDS,
     connections: 32,
-    body: (sequence) => orderBody(sequence + connections * 1_000),
+    body: (sequence) => crossingOrderBody(sequence + connections * 1_000, SYMBOL, 'w'),
   });
   clearTimeout(warmup);
   await Promise.all(processes.map((process) => process.ask({ type: 'stop' }, 'stopped')));
@@ -300,10 +280,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runThenExit(main);

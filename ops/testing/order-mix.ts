@@ -12,3 +12,23 @@ export function randomOrder(next: () => number, clientOrderId: string, btcShare:
   const ticks = mid + Math.floor(next() * 21) - 10;
   return { symbol, side, order_type: 'Limit', price: `${ticks}000`, quantity: `0.0${1 + Math.floor(next() * 9)}`, client_order_id: clientOrderId };
 }
+
+/**
+ * The crash tests' clients cancel one of their own open orders (taken out of `open`) with
+ * probability 0.15, drawn from `next` only when there is one to cancel.
+ */
+export function pickOrderToCancel(next: () => number, open: string[]): string | undefined {
+  if (open.length === 0 || next() >= 0.15) return undefined;
+  return open.splice(Math.floor(next() * open.length), 1)[0]!;
+}
+
+/** The status of an answer read to its end, or undefined when the process was killed mid-request. */
+export async function statusUnlessKilled(request: () => Promise<Response>): Promise<number | undefined> {
+  try {
+    const response = await request();
+    await response.arrayBuffer();
+    return response.status;
+  } catch {
+    return undefined;
+  }
+}

@@ -9,6 +9,7 @@
  *
  * Where the documents are silent or ambiguous the choice made is marked "ASSUMPTION" below.
  */
+import type { Market } from '../../web/src/types.ts';
 
 export type Side = 'Buy' | 'Sell';
 export type OrderType = 'Limit' | 'Market' | 'StopLimit' | 'StopMarket';
@@ -40,21 +41,8 @@ export interface MarketSpec {
   readonly takerPpm: bigint;
 }
 
-/** The markets of the engine/README table, from the published /v1/markets shape. */
-export interface PublishedMarket {
-  symbol: string;
-  base: string;
-  quote: string;
-  tick_size: string;
-  lot_size: string;
-  min_price: string;
-  max_price: string;
-  min_quantity: string;
-  max_quantity: string;
-  min_notional: string;
-  maker_fee_rate: string;
-  taker_fee_rate: string;
-}
+/** The markets of the engine/README table, from the published /v1/markets shape (the trading page's, an outside client too). */
+export type PublishedMarket = Market;
 
 /** Exact decimal string → integer count of `10^-decimals` units; null when not representable. */
 export function decimalToUnits(text: string, decimals: number): bigint | null {
@@ -755,10 +743,7 @@ export class ReferenceExchange {
     if (bq.locked < paid || buyer.hold < paid) throw new Error('model: buyer hold short');
     bq.locked -= paid;
     buyer.hold -= paid;
-    buyer.filledLots += lots;
-    buyer.filledQuote += notional;
-    buyer.fees += buyerFee;
-    buyer.feeBase += notional * buyerPpm;
+    this.addFill(buyer, lots, notional, buyerFee, buyerPpm);
     if (this.isMarketBuy(buyer)) buyer.budget -= paid;
     else {
       // "A limit buy's hold is kept at exactly what its remainder can still cost."
@@ -774,10 +759,7 @@ export class ReferenceExchange {
     const sb = this.balance(seller.user, m.base);
     sb.locked -= base;
     seller.hold -= base;
-    seller.filledLots += lots;
-    seller.filledQuote += notional;
-    seller.fees += sellerFee;
-    seller.feeBase += notional * sellerPpm;
+    this.addFill(seller, lots, notional, sellerFee, sellerPpm);
     this.balance(seller.user, m.quote).available += notional - sellerFee;
 
     this.balance(FEE_ACCOUNT, m.quote).available += buyerFee + sellerFee;
@@ -792,6 +774,14 @@ export class ReferenceExchange {
     this.trades.get(m.symbol)?.push({ id: ++this.tradeCount, seq: this.commandSeq, priceTicks, lots, quote: notional, takerSide: taker.req.side, makerOrder: maker.id, takerOrder: taker.id, makerFee: maker === buyer ? buyerFee : sellerFee, takerFee: taker === buyer ? buyerFee : sellerFee });
     this.lastPrice.set(m.symbol, priceTicks);
     this.reached.push(priceTicks);
+  }
+
+  /** One side's running totals after a fill: lots, quote notional, fee and the fee base (notional × rate) it was charged on. */
+  private addFill(o: OrderState, lots: bigint, notional: bigint, fee: bigint, ppm: bigint): void {
+    o.filledLots += lots;
+    o.filledQuote += notional;
+    o.fees += fee;
+    o.feeBase += notional * ppm;
   }
 
   // ---------------------------------------------------------------- stops

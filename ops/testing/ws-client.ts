@@ -53,6 +53,16 @@ export function checksumOf(bids: Map<string, string>, asks: Map<string, string>)
   return crc32(`${text(sortedLevels(asks, 'asks'))}#${text(sortedLevels(bids, 'bids'))}`);
 }
 
+/** A book delta frame's level changes applied to `book` (quantity "0" removes the level). */
+export function applyLevelChanges(book: { bids: Map<string, string>; asks: Map<string, string> }, frame: Record<string, unknown>): void {
+  for (const side of ['bids', 'asks'] as const) {
+    for (const [price, quantity] of frame[side] as [string, string][]) {
+      if (quantity === '0') book[side].delete(price);
+      else book[side].set(price, quantity);
+    }
+  }
+}
+
 export class WsTestClient {
   readonly frames: Frame[] = [];
   readonly books = new Map<string, ClientBook>();
@@ -140,14 +150,7 @@ export class WsTestClient {
         this.books.delete(symbol);
         return;
       }
-      for (const [price, quantity] of levels(frame.bids)) {
-        if (quantity === '0') book.bids.delete(price);
-        else book.bids.set(price, quantity);
-      }
-      for (const [price, quantity] of levels(frame.asks)) {
-        if (quantity === '0') book.asks.delete(price);
-        else book.asks.set(price, quantity);
-      }
+      applyLevelChanges(book, frame);
       book.symbolSeq = frame.symbol_seq as number;
     }
     this.bookUpdates++;
