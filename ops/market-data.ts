@@ -16,7 +16,8 @@ import { CandleWriter } from '../db/candles/candle-writer.ts';
 import { KafkaMarketDataConsumer, type ConsumerLag, type MarketDataBatch } from '../mq/adapters/kafka-market-data-consumer.ts';
 import { brokerNames } from '../contract/broker-routes.ts';
 import { decodeMarketDataRecord, emptyDecoded, SeqChainWatch } from '../mq/market-data/trade-records.ts';
-import { cachedFor, closeOnce, closeStatusServer, migrateOnStart, runServiceIfEntry, serveMetricsAndHealth } from './process-kit.ts';
+import { migrateOnStart } from './migrate-on-start.ts';
+import { cachedFor, closeOnce, closeStatusServer, runServiceIfEntry, serveMetricsAndHealth } from './process-kit.ts';
 import type { Config } from './config.ts';
 
 export interface MarketDataStats {

@@ -12,7 +12,8 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { RedisExecutionStream } from '../db/adapters/redis-execution-stream.ts';
 import { Persister, type PersisterLag } from '../db/persister.ts';
 import { brokerNames } from '../contract/broker-routes.ts';
-import { cachedFor, closeOnce, closeStatusServer, migrateOnStart, runServiceIfEntry, serveMetricsAndHealth } from './process-kit.ts';
+import { migrateOnStart } from './migrate-on-start.ts';
+import { cachedFor, closeOnce, closeStatusServer, runServiceIfEntry, serveMetricsAndHealth } from './process-kit.ts';
 import type { Config } from './config.ts';
 
 export interface RunningPersister {

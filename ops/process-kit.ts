@@ -8,10 +8,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { ensureDatabase, migrate } from '../db/migrate.ts';
 import { Backoff, systemClock, type Clock } from '../lib/backoff.ts';
 import { loadConfig, type Config } from './config.ts';
 
@@ -72,23 +70,6 @@ export async function retryUntil(limitMs: number, logger: Logger, what: string, 
       await clock.sleep(delay);
     }
   }
-}
-
-/**
- * Creates the database if missing and applies the migrations (under their advisory lock), waiting
- * up to `limitMs` for PostgreSQL: a process that writes there may start before or after the core.
- */
-export async function migrateOnStart(databaseUrl: string, logger: Logger, limitMs: number): Promise<void> {
-  await retryUntil(limitMs, logger, 'PostgreSQL for migrations', async () => {
-    await ensureDatabase(databaseUrl);
-    const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
-    try {
-      const applied = await migrate(pool);
-      if (applied.length > 0) logger.info({ applied }, 'migrations applied');
-    } finally {
-      await pool.end();
-    }
-  });
 }
 
 /** `read`, called at most once per `maxAgeMs`: a scrape of several gauges asks the broker once. */
