@@ -36,7 +36,11 @@ import type {
   EngineConfig,
   EngineEvent,
   EngineSnapshot,
+  FuturesAccountView,
+  LeverageSettingView,
   MarketSpec,
+  MarkPriceView,
+  PositionView,
   MatchingEngine,
   OrderView,
   TickerFigures,
@@ -210,5 +214,23 @@ export class Engine implements MatchingEngine, EngineState {
 
   markets(): readonly MarketSpec[] {
     return this.views.markets();
+  }
+
+  // Futures queries (perpetual markets come with issue 18's futures ledger)
+
+  futuresAccount(_userId: number, _asset = 'KRW'): FuturesAccountView | undefined {
+    return undefined;
+  }
+
+  futuresPositions(_userId: number, _symbol?: string): PositionView[] {
+    return [];
+  }
+
+  leverageSettings(_userId: number, _symbol: string): LeverageSettingView {
+    return { leverage: 20, marginType: 'CROSS' };
+  }
+
+  markPrice(_symbol: string): MarkPriceView | undefined {
+    return undefined;
   }
 }

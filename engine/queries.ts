@@ -9,7 +9,10 @@ import type { OrderLifecycle } from './matching/order-lifecycle.ts';
 import type { OrderNode } from './matching/order.ts';
 import type { BalanceView, BookDepth, BookLevel, EngineConfig, EngineQueries, MarketSpec, OrderView, TickerFigures } from './types.ts';
 
-export class EngineViews implements EngineQueries {
+/** The futures queries are answered by the futures ledger's views (perp/futures-views.ts). */
+export type SpotQueries = Omit<EngineQueries, 'futuresAccount' | 'futuresPositions' | 'leverageSettings' | 'markPrice'>;
+
+export class EngineViews implements SpotQueries {
   constructor(
     private readonly config: EngineConfig,
     private readonly books: ReadonlyMap<string, Book>,

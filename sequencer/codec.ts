@@ -5,13 +5,25 @@
  * Payload:          f64 seq, f64 timestamp, u8 commandType, then the command's fields:
  *   PlaceOrder (1):  f64 orderId, f64 userId, str symbol, u8 side, u8 orderType, u8 timeInForce,
  *                    u8 stp, u8 flags, [f64 price] [f64 stopPrice] [f64 quantity] [f64 quoteAmount]
- *                    [str clientOrderId]  — flags: bit0 postOnly, bits1–5 presence of the optionals in that order
+ *                    [str clientOrderId] [u8 futures]  — flags: bit0 postOnly, bits1–5 presence of the
+ *                    optionals in that order, bit6 "futures byte present" (perpetual fields; bit 7
+ *                    stays 0): futures bit0 reduceOnly, bits1–2 positionSide (0 absent, 1 BOTH,
+ *                    2 LONG, 3 SHORT). A record without bit 6 decodes exactly as before it existed.
  *   CancelOrder (2): f64 orderId, f64 userId
  *   AmendOrder (3):  f64 orderId, f64 userId, f64 newQuantity
  *   Deposit (4), Withdraw (5): f64 userId, str asset, f64 amount, u8 flags (bit0: reference present), [str reference]
  *   Tick (6):        nothing (the timestamp is all it has) — added later within version 1: every
  *                    older record decodes as before; a reader from before it refuses a Tick record
  *                    as an unknown type code (PayloadError), so it cannot replay a newer journal
+ *   Futures commands (issue 18; added within version 1 like Tick: older records decode as before,
+ *   an older reader refuses these type codes):
+ *   FuturesTransfer (7):      f64 userId, str asset, f64 amount, u8 direction (0 SpotToFutures, 1 FuturesToSpot)
+ *   SetPositionMode (8):      f64 userId, u8 hedge (0/1)
+ *   SetLeverage (9):          f64 userId, str symbol, f64 leverage
+ *   SetMarginType (10):       f64 userId, str symbol, u8 marginType (0 CROSS, 1 ISOLATED)
+ *   AdjustIsolatedMargin (11): f64 userId, str symbol, u8 positionSide (0 BOTH, 1 LONG, 2 SHORT),
+ *                             f64 amount, u8 action (0 Add, 1 Remove)
+ *   SetIndexPrices (12):      u16 count, then count × (str symbol, str source, f64 price)
  *   str = u16 byteLength + UTF-8 bytes
  *
  * Numbers are float64: every numeric field is a safe integer (checked on encode), which float64
@@ -20,8 +32,11 @@
  */
 import type {
   Command,
+  IndexPriceInput,
+  MarginType,
   OrderType,
   PlaceOrderCommand,
+  PositionSide,
   SelfTradePrevention,
   Side,
   TimeInForce,
@@ -40,11 +55,29 @@ const MAX_STRING_BYTES = 0xffff;
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-const TYPE_CODE = { PlaceOrder: 1, CancelOrder: 2, AmendOrder: 3, Deposit: 4, Withdraw: 5, Tick: 6 } as const;
+const TYPE_CODE = {
+  PlaceOrder: 1,
+  CancelOrder: 2,
+  AmendOrder: 3,
+  Deposit: 4,
+  Withdraw: 5,
+  Tick: 6,
+  FuturesTransfer: 7,
+  SetPositionMode: 8,
+  SetLeverage: 9,
+  SetMarginType: 10,
+  AdjustIsolatedMargin: 11,
+  SetIndexPrices: 12,
+} as const;
 const SIDES: readonly Side[] = ['Buy', 'Sell'];
 const ORDER_TYPES: readonly OrderType[] = ['Limit', 'Market', 'StopLimit', 'StopMarket'];
 const TIME_IN_FORCE: readonly TimeInForce[] = ['GTC', 'IOC', 'FOK'];
 const STP: readonly SelfTradePrevention[] = ['ExpireTaker', 'ExpireMaker', 'ExpireBoth'];
+const POSITION_SIDES: readonly PositionSide[] = ['BOTH', 'LONG', 'SHORT'];
+const MARGIN_TYPES: readonly MarginType[] = ['CROSS', 'ISOLATED'];
+const TRANSFER_DIRECTIONS = ['SpotToFutures', 'FuturesToSpot'] as const;
+const MARGIN_ACTIONS = ['Add', 'Remove'] as const;
+const MAX_INDEX_PRICES = 0xffff;
 
 const FLAG_POST_ONLY = 1;
 const FLAG_PRICE = 2;
@@ -52,6 +85,8 @@ const FLAG_STOP_PRICE = 4;
 const FLAG_QUANTITY = 8;
 const FLAG_QUOTE_AMOUNT = 16;
 const FLAG_CLIENT_ORDER_ID = 32;
+const FLAG_FUTURES = 64;
+const FUTURES_REDUCE_ONLY = 1;
 const FLAG_REFERENCE = 1;
 
 function enumIndex<T>(values: readonly T[], value: T, field: string): number {
@@ -106,6 +141,8 @@ export function stampCommand(command: DistributiveOmit<Command, 'timestamp'>, or
       enumIndex(TIME_IN_FORCE, command.timeInForce, 'timeInForce');
       enumIndex(STP, command.stp, 'stp');
       if (typeof command.postOnly !== 'boolean') throw new InvalidCommandError('postOnly must be a boolean');
+      if (command.reduceOnly !== undefined && typeof command.reduceOnly !== 'boolean') throw new InvalidCommandError('reduceOnly must be a boolean');
+      if (command.positionSide !== undefined) enumIndex(POSITION_SIDES, command.positionSide, 'positionSide');
       return placeOrder(
         timestamp,
         checkInteger(orderId, 'orderId'),
@@ -121,6 +158,9 @@ export function stampCommand(command: DistributiveOmit<Command, 'timestamp'>, or
         checkOptionalInteger(command.quantity, 'quantity'),
         checkOptionalInteger(command.quoteAmount, 'quoteAmount'),
         checkOptionalString(command.clientOrderId, 'clientOrderId'),
+        // canonical: with any futures field present reduceOnly is explicit (the futures byte always says it)
+        command.reduceOnly ?? (command.positionSide !== undefined ? false : undefined),
+        command.positionSide,
       );
     }
     case 'CancelOrder':
@@ -150,6 +190,55 @@ export function stampCommand(command: DistributiveOmit<Command, 'timestamp'>, or
       );
     case 'Tick':
       return { type: 'Tick', timestamp };
+    case 'FuturesTransfer':
+      enumIndex(TRANSFER_DIRECTIONS, command.direction, 'direction');
+      return {
+        type: 'FuturesTransfer',
+        timestamp,
+        userId: checkInteger(command.userId, 'userId'),
+        asset: checkString(command.asset, 'asset'),
+        amount: checkInteger(command.amount, 'amount'),
+        direction: command.direction,
+      };
+    case 'SetPositionMode':
+      if (typeof command.hedge !== 'boolean') throw new InvalidCommandError('hedge must be a boolean');
+      return { type: 'SetPositionMode', timestamp, userId: checkInteger(command.userId, 'userId'), hedge: command.hedge };
+    case 'SetLeverage':
+      return {
+        type: 'SetLeverage',
+        timestamp,
+        userId: checkInteger(command.userId, 'userId'),
+        symbol: checkString(command.symbol, 'symbol'),
+        leverage: checkInteger(command.leverage, 'leverage'),
+      };
+    case 'SetMarginType':
+      enumIndex(MARGIN_TYPES, command.marginType, 'marginType');
+      return { type: 'SetMarginType', timestamp, userId: checkInteger(command.userId, 'userId'), symbol: checkString(command.symbol, 'symbol'), marginType: command.marginType };
+    case 'AdjustIsolatedMargin':
+      enumIndex(POSITION_SIDES, command.positionSide, 'positionSide');
+      enumIndex(MARGIN_ACTIONS, command.action, 'action');
+      return {
+        type: 'AdjustIsolatedMargin',
+        timestamp,
+        userId: checkInteger(command.userId, 'userId'),
+        symbol: checkString(command.symbol, 'symbol'),
+        positionSide: command.positionSide,
+        amount: checkInteger(command.amount, 'amount'),
+        action: command.action,
+      };
+    case 'SetIndexPrices': {
+      const prices = command.prices;
+      if (!Array.isArray(prices) || prices.length > MAX_INDEX_PRICES) throw new InvalidCommandError(`prices must be an array of at most ${MAX_INDEX_PRICES}`);
+      return {
+        type: 'SetIndexPrices',
+        timestamp,
+        prices: prices.map((entry: IndexPriceInput, index: number) => ({
+          symbol: checkString(entry?.symbol, `prices[${index}].symbol`),
+          source: checkString(entry?.source, `prices[${index}].source`),
+          price: checkInteger(entry?.price, `prices[${index}].price`),
+        })),
+      };
+    }
     default:
       throw new InvalidCommandError(`unknown command type ${JSON.stringify((command as { type?: unknown }).type)}`);
   }
@@ -170,6 +259,8 @@ function placeOrder(
   quantity: number | undefined,
   quoteAmount: number | undefined,
   clientOrderId: string | undefined,
+  reduceOnly?: boolean,
+  positionSide?: PositionSide,
 ): PlaceOrderCommand {
   const command: { -readonly [K in keyof PlaceOrderCommand]: PlaceOrderCommand[K] } = {
     type: 'PlaceOrder',
@@ -188,6 +279,8 @@ function placeOrder(
   if (quantity !== undefined) command.quantity = quantity;
   if (quoteAmount !== undefined) command.quoteAmount = quoteAmount;
   if (clientOrderId !== undefined) command.clientOrderId = clientOrderId;
+  if (reduceOnly !== undefined) command.reduceOnly = reduceOnly;
+  if (positionSide !== undefined) command.positionSide = positionSide;
   return command;
 }
 
@@ -275,12 +368,18 @@ export class RecordWriter {
         if (command.quantity !== undefined) flags |= FLAG_QUANTITY;
         if (command.quoteAmount !== undefined) flags |= FLAG_QUOTE_AMOUNT;
         if (command.clientOrderId !== undefined) flags |= FLAG_CLIENT_ORDER_ID;
+        const hasFutures = command.reduceOnly !== undefined || command.positionSide !== undefined;
+        if (hasFutures) flags |= FLAG_FUTURES;
         this.u8(flags);
         if (command.price !== undefined) this.f64(command.price);
         if (command.stopPrice !== undefined) this.f64(command.stopPrice);
         if (command.quantity !== undefined) this.f64(command.quantity);
         if (command.quoteAmount !== undefined) this.f64(command.quoteAmount);
         if (command.clientOrderId !== undefined) this.str(command.clientOrderId);
+        if (hasFutures) {
+          this.ensure(1);
+          this.u8(futuresByte(command.reduceOnly, command.positionSide));
+        }
         break;
       }
       case 'CancelOrder':
@@ -303,6 +402,50 @@ export class RecordWriter {
         break;
       case 'Tick':
         break;
+      case 'FuturesTransfer':
+        this.f64(command.userId);
+        this.str(command.asset);
+        this.ensure(9);
+        this.f64(command.amount);
+        this.u8(TRANSFER_DIRECTIONS.indexOf(command.direction));
+        break;
+      case 'SetPositionMode':
+        this.f64(command.userId);
+        this.u8(command.hedge ? 1 : 0);
+        break;
+      case 'SetLeverage':
+        this.f64(command.userId);
+        this.str(command.symbol);
+        this.ensure(8);
+        this.f64(command.leverage);
+        break;
+      case 'SetMarginType':
+        this.f64(command.userId);
+        this.str(command.symbol);
+        this.ensure(1);
+        this.u8(MARGIN_TYPES.indexOf(command.marginType));
+        break;
+      case 'AdjustIsolatedMargin':
+        this.f64(command.userId);
+        this.str(command.symbol);
+        this.ensure(10);
+        this.u8(POSITION_SIDES.indexOf(command.positionSide));
+        this.f64(command.amount);
+        this.u8(MARGIN_ACTIONS.indexOf(command.action));
+        break;
+      case 'SetIndexPrices': {
+        const prices = command.prices;
+        this.ensure(2);
+        this.view.setUint16(this.length, prices.length, true);
+        this.length += 2;
+        for (const entry of prices) {
+          this.str(entry.symbol);
+          this.str(entry.source);
+          this.ensure(8);
+          this.f64(entry.price);
+        }
+        break;
+      }
     }
     sealFrame(this.buffer, start, this.length, JOURNAL_FRAMING);
   }
@@ -381,7 +524,16 @@ export function decodePayload(bytes: Uint8Array, view: DataView, start: number, 
       const quoteAmount = flags & FLAG_QUOTE_AMOUNT ? readF64() : undefined;
       const clientOrderId = flags & FLAG_CLIENT_ORDER_ID ? readString() : undefined;
       const postOnly = (flags & FLAG_POST_ONLY) !== 0;
-      command = placeOrder(timestamp, orderId, userId, symbol, side, orderType, timeInForce, stp, postOnly, price, stopPrice, quantity, quoteAmount, clientOrderId);
+      if (flags & ~0x7f) throw new PayloadError(`PlaceOrder: unknown flag bits ${flags}`);
+      if (flags & FLAG_FUTURES) {
+        const futures = readU8();
+        if (futures & ~7) throw new PayloadError(`PlaceOrder: unknown futures bits ${futures}`);
+        const sideCode = futures >> 1;
+        const positionSide = sideCode === 0 ? undefined : POSITION_SIDES[sideCode - 1];
+        command = placeOrder(timestamp, orderId, userId, symbol, side, orderType, timeInForce, stp, postOnly, price, stopPrice, quantity, quoteAmount, clientOrderId, (futures & FUTURES_REDUCE_ONLY) !== 0, positionSide);
+      } else {
+        command = placeOrder(timestamp, orderId, userId, symbol, side, orderType, timeInForce, stp, postOnly, price, stopPrice, quantity, quoteAmount, clientOrderId);
+      }
       break;
     }
     case TYPE_CODE.CancelOrder: {
@@ -410,11 +562,68 @@ export function decodePayload(bytes: Uint8Array, view: DataView, start: number, 
     case TYPE_CODE.Tick:
       command = { type: 'Tick', timestamp };
       break;
+    case TYPE_CODE.FuturesTransfer: {
+      const userId = readF64();
+      const asset = readString();
+      const amount = readF64();
+      const direction = readEnum(TRANSFER_DIRECTIONS, 'direction');
+      command = { type: 'FuturesTransfer', timestamp, userId, asset, amount, direction };
+      break;
+    }
+    case TYPE_CODE.SetPositionMode: {
+      const userId = readF64();
+      const hedge = readEnum([false, true], 'hedge');
+      command = { type: 'SetPositionMode', timestamp, userId, hedge };
+      break;
+    }
+    case TYPE_CODE.SetLeverage: {
+      const userId = readF64();
+      const symbol = readString();
+      const leverage = readF64();
+      command = { type: 'SetLeverage', timestamp, userId, symbol, leverage };
+      break;
+    }
+    case TYPE_CODE.SetMarginType: {
+      const userId = readF64();
+      const symbol = readString();
+      const marginType = readEnum(MARGIN_TYPES, 'marginType');
+      command = { type: 'SetMarginType', timestamp, userId, symbol, marginType };
+      break;
+    }
+    case TYPE_CODE.AdjustIsolatedMargin: {
+      const userId = readF64();
+      const symbol = readString();
+      const positionSide = readEnum(POSITION_SIDES, 'positionSide');
+      const amount = readF64();
+      const action = readEnum(MARGIN_ACTIONS, 'action');
+      command = { type: 'AdjustIsolatedMargin', timestamp, userId, symbol, positionSide, amount, action };
+      break;
+    }
+    case TYPE_CODE.SetIndexPrices: {
+      need(2);
+      const count = inputView.getUint16(cursor, true);
+      cursor += 2;
+      const prices: IndexPriceInput[] = [];
+      for (let index = 0; index < count; index++) {
+        const symbol = readString();
+        const source = readString();
+        const price = readF64();
+        prices.push({ symbol, source, price });
+      }
+      command = { type: 'SetIndexPrices', timestamp, prices };
+      break;
+    }
     default:
       throw new PayloadError(`unknown command type code ${type}`);
   }
   if (cursor !== end) throw new PayloadError(`${end - cursor} unexpected bytes after the command`);
   return { seq, command };
+}
+
+/** The PlaceOrder futures byte: bit0 reduceOnly, bits1–2 positionSide (0 absent, 1 + its index). */
+function futuresByte(reduceOnly: boolean | undefined, positionSide: PositionSide | undefined): number {
+  const sideCode = positionSide === undefined ? 0 : POSITION_SIDES.indexOf(positionSide) + 1;
+  return (reduceOnly === true ? FUTURES_REDUCE_ONLY : 0) | (sideCode << 1);
 }
 
 /** Short ASCII strings (symbols, assets, client ids) are built directly: cheaper than a UTF-8 decoder call. */
