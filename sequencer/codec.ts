@@ -32,8 +32,6 @@
  */
 import type {
   Command,
-  IndexPriceInput,
-  MarginType,
   OrderType,
   PlaceOrderCommand,
   PositionSide,
@@ -41,6 +39,8 @@ import type {
   Side,
   TimeInForce,
 } from '../engine/types.ts';
+import { checkInteger, checkOptionalInteger, checkOptionalString, checkString, enumIndex } from './codec-checks.ts';
+import { FUTURES_TYPE_CODE, futuresByte, POSITION_SIDES, readFuturesByte, readFuturesCommand, stampFuturesCommand, writeFuturesCommand, type FieldReader, type FieldWriter } from './codec-futures.ts';
 import { FRAME_HEADER_BYTES, sealFrame, type RecordFraming } from '../lib/segment-log/record-frame.ts';
 import { InvalidCommandError } from './errors.ts';
 import type { JournalRecord } from './types.ts';
@@ -51,33 +51,14 @@ export const RECORD_HEADER_BYTES = FRAME_HEADER_BYTES;
 export const MAX_PAYLOAD_BYTES = 1 << 20;
 /** the length counts the whole payload, which holds at least seq, timestamp and the type byte */
 export const JOURNAL_FRAMING: RecordFraming = { uncountedBodyBytes: 0, minLength: 17, maxLength: MAX_PAYLOAD_BYTES };
-const MAX_STRING_BYTES = 0xffff;
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-const TYPE_CODE = {
-  PlaceOrder: 1,
-  CancelOrder: 2,
-  AmendOrder: 3,
-  Deposit: 4,
-  Withdraw: 5,
-  Tick: 6,
-  FuturesTransfer: 7,
-  SetPositionMode: 8,
-  SetLeverage: 9,
-  SetMarginType: 10,
-  AdjustIsolatedMargin: 11,
-  SetIndexPrices: 12,
-} as const;
+const TYPE_CODE = { PlaceOrder: 1, CancelOrder: 2, AmendOrder: 3, Deposit: 4, Withdraw: 5, Tick: 6, ...FUTURES_TYPE_CODE } as const;
 const SIDES: readonly Side[] = ['Buy', 'Sell'];
 const ORDER_TYPES: readonly OrderType[] = ['Limit', 'Market', 'StopLimit', 'StopMarket'];
 const TIME_IN_FORCE: readonly TimeInForce[] = ['GTC', 'IOC', 'FOK'];
 const STP: readonly SelfTradePrevention[] = ['ExpireTaker', 'ExpireMaker', 'ExpireBoth'];
-const POSITION_SIDES: readonly PositionSide[] = ['BOTH', 'LONG', 'SHORT'];
-const MARGIN_TYPES: readonly MarginType[] = ['CROSS', 'ISOLATED'];
-const TRANSFER_DIRECTIONS = ['SpotToFutures', 'FuturesToSpot'] as const;
-const MARGIN_ACTIONS = ['Add', 'Remove'] as const;
-const MAX_INDEX_PRICES = 0xffff;
 
 const FLAG_POST_ONLY = 1;
 const FLAG_PRICE = 2;
@@ -86,38 +67,7 @@ const FLAG_QUANTITY = 8;
 const FLAG_QUOTE_AMOUNT = 16;
 const FLAG_CLIENT_ORDER_ID = 32;
 const FLAG_FUTURES = 64;
-const FUTURES_REDUCE_ONLY = 1;
 const FLAG_REFERENCE = 1;
-
-function enumIndex<T>(values: readonly T[], value: T, field: string): number {
-  const index = values.indexOf(value);
-  if (index < 0) throw new InvalidCommandError(`${field}: unknown value ${JSON.stringify(value)}`);
-  return index;
-}
-
-function checkInteger(value: unknown, field: string): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
-    throw new InvalidCommandError(`${field} must be a safe integer, got ${String(value)}`);
-  }
-  return value;
-}
-
-function checkOptionalInteger(value: unknown, field: string): number | undefined {
-  return value === undefined ? undefined : checkInteger(value, field);
-}
-
-function checkString(value: unknown, field: string): string {
-  if (typeof value !== 'string') throw new InvalidCommandError(`${field} must be a string`);
-  // a UTF-16 code unit takes at most 3 UTF-8 bytes: short strings need no byte count
-  if (value.length * 3 > MAX_STRING_BYTES && Buffer.byteLength(value, 'utf8') > MAX_STRING_BYTES) {
-    throw new InvalidCommandError(`${field} is longer than ${MAX_STRING_BYTES} bytes`);
-  }
-  return value;
-}
-
-function checkOptionalString(value: unknown, field: string): string | undefined {
-  return value === undefined ? undefined : checkString(value, field);
-}
 
 /**
  * Validates a command against what the journal can hold and rebuilds it in canonical shape
@@ -191,54 +141,12 @@ export function stampCommand(command: DistributiveOmit<Command, 'timestamp'>, or
     case 'Tick':
       return { type: 'Tick', timestamp };
     case 'FuturesTransfer':
-      enumIndex(TRANSFER_DIRECTIONS, command.direction, 'direction');
-      return {
-        type: 'FuturesTransfer',
-        timestamp,
-        userId: checkInteger(command.userId, 'userId'),
-        asset: checkString(command.asset, 'asset'),
-        amount: checkInteger(command.amount, 'amount'),
-        direction: command.direction,
-      };
     case 'SetPositionMode':
-      if (typeof command.hedge !== 'boolean') throw new InvalidCommandError('hedge must be a boolean');
-      return { type: 'SetPositionMode', timestamp, userId: checkInteger(command.userId, 'userId'), hedge: command.hedge };
     case 'SetLeverage':
-      return {
-        type: 'SetLeverage',
-        timestamp,
-        userId: checkInteger(command.userId, 'userId'),
-        symbol: checkString(command.symbol, 'symbol'),
-        leverage: checkInteger(command.leverage, 'leverage'),
-      };
     case 'SetMarginType':
-      enumIndex(MARGIN_TYPES, command.marginType, 'marginType');
-      return { type: 'SetMarginType', timestamp, userId: checkInteger(command.userId, 'userId'), symbol: checkString(command.symbol, 'symbol'), marginType: command.marginType };
     case 'AdjustIsolatedMargin':
-      enumIndex(POSITION_SIDES, command.positionSide, 'positionSide');
-      enumIndex(MARGIN_ACTIONS, command.action, 'action');
-      return {
-        type: 'AdjustIsolatedMargin',
-        timestamp,
-        userId: checkInteger(command.userId, 'userId'),
-        symbol: checkString(command.symbol, 'symbol'),
-        positionSide: command.positionSide,
-        amount: checkInteger(command.amount, 'amount'),
-        action: command.action,
-      };
-    case 'SetIndexPrices': {
-      const prices = command.prices;
-      if (!Array.isArray(prices) || prices.length > MAX_INDEX_PRICES) throw new InvalidCommandError(`prices must be an array of at most ${MAX_INDEX_PRICES}`);
-      return {
-        type: 'SetIndexPrices',
-        timestamp,
-        prices: prices.map((entry: IndexPriceInput, index: number) => ({
-          symbol: checkString(entry?.symbol, `prices[${index}].symbol`),
-          source: checkString(entry?.source, `prices[${index}].source`),
-          price: checkInteger(entry?.price, `prices[${index}].price`),
-        })),
-      };
-    }
+    case 'SetIndexPrices':
+      return stampFuturesCommand(command, timestamp);
     default:
       throw new InvalidCommandError(`unknown command type ${JSON.stringify((command as { type?: unknown }).type)}`);
   }
@@ -296,7 +204,7 @@ function transfer(
 }
 
 /** Appends encoded records to one growing buffer: a whole group-commit batch becomes one write. */
-export class RecordWriter {
+export class RecordWriter implements FieldWriter {
   private buffer: Buffer;
   private view: DataView;
   length = 0;
@@ -315,7 +223,8 @@ export class RecordWriter {
     return this.buffer.subarray(0, this.length);
   }
 
-  private ensure(extra: number): void {
+  /** @internal a field writer (codec-futures.ts) */
+  ensure(extra: number): void {
     const needed = this.length + extra;
     if (needed <= this.buffer.length) return;
     let size = this.buffer.length * 2;
@@ -326,16 +235,26 @@ export class RecordWriter {
     this.view = new DataView(grown.buffer, grown.byteOffset, grown.byteLength);
   }
 
-  private u8(value: number): void {
+  /** @internal a field writer (codec-futures.ts) */
+  u8(value: number): void {
     this.buffer[this.length++] = value;
   }
 
-  private f64(value: number): void {
+  /** @internal a field writer (codec-futures.ts) */
+  u16(value: number): void {
+    this.ensure(2);
+    this.view.setUint16(this.length, value, true);
+    this.length += 2;
+  }
+
+  /** @internal a field writer (codec-futures.ts) */
+  f64(value: number): void {
     this.view.setFloat64(this.length, value, true);
     this.length += 8;
   }
 
-  private str(value: string): void {
+  /** @internal a field writer (codec-futures.ts) */
+  str(value: string): void {
     const bytes = Buffer.byteLength(value, 'utf8');
     this.ensure(2 + bytes);
     this.view.setUint16(this.length, bytes, true);
@@ -402,50 +321,8 @@ export class RecordWriter {
         break;
       case 'Tick':
         break;
-      case 'FuturesTransfer':
-        this.f64(command.userId);
-        this.str(command.asset);
-        this.ensure(9);
-        this.f64(command.amount);
-        this.u8(TRANSFER_DIRECTIONS.indexOf(command.direction));
-        break;
-      case 'SetPositionMode':
-        this.f64(command.userId);
-        this.u8(command.hedge ? 1 : 0);
-        break;
-      case 'SetLeverage':
-        this.f64(command.userId);
-        this.str(command.symbol);
-        this.ensure(8);
-        this.f64(command.leverage);
-        break;
-      case 'SetMarginType':
-        this.f64(command.userId);
-        this.str(command.symbol);
-        this.ensure(1);
-        this.u8(MARGIN_TYPES.indexOf(command.marginType));
-        break;
-      case 'AdjustIsolatedMargin':
-        this.f64(command.userId);
-        this.str(command.symbol);
-        this.ensure(10);
-        this.u8(POSITION_SIDES.indexOf(command.positionSide));
-        this.f64(command.amount);
-        this.u8(MARGIN_ACTIONS.indexOf(command.action));
-        break;
-      case 'SetIndexPrices': {
-        const prices = command.prices;
-        this.ensure(2);
-        this.view.setUint16(this.length, prices.length, true);
-        this.length += 2;
-        for (const entry of prices) {
-          this.str(entry.symbol);
-          this.str(entry.source);
-          this.ensure(8);
-          this.f64(entry.price);
-        }
-        break;
-      }
+      default:
+        writeFuturesCommand(this, command);
     }
     sealFrame(this.buffer, start, this.length, JOURNAL_FRAMING);
   }
@@ -495,6 +372,16 @@ function readEnum<T>(values: readonly T[], field: string): T {
   return value;
 }
 
+function readU16(): number {
+  need(2);
+  const value = inputView.getUint16(cursor, true);
+  cursor += 2;
+  return value;
+}
+
+/** The readers the futures commands are decoded with (codec-futures.ts). */
+const FIELD_READER: FieldReader = { u8: readU8, u16: readU16, f64: readF64, str: readString, enum: readEnum };
+
 /**
  * Decodes the payload occupying bytes [start, end) of `bytes` (`view` spans the same memory).
  * The caller has checked the crc already.
@@ -527,10 +414,9 @@ export function decodePayload(bytes: Uint8Array, view: DataView, start: number, 
       if (flags & ~0x7f) throw new PayloadError(`PlaceOrder: unknown flag bits ${flags}`);
       if (flags & FLAG_FUTURES) {
         const futures = readU8();
-        if (futures & ~7) throw new PayloadError(`PlaceOrder: unknown futures bits ${futures}`);
-        const sideCode = futures >> 1;
-        const positionSide = sideCode === 0 ? undefined : POSITION_SIDES[sideCode - 1];
-        command = placeOrder(timestamp, orderId, userId, symbol, side, orderType, timeInForce, stp, postOnly, price, stopPrice, quantity, quoteAmount, clientOrderId, (futures & FUTURES_REDUCE_ONLY) !== 0, positionSide);
+        const fields = readFuturesByte(futures);
+        if (fields === undefined) throw new PayloadError(`PlaceOrder: unknown futures bits ${futures}`);
+        command = placeOrder(timestamp, orderId, userId, symbol, side, orderType, timeInForce, stp, postOnly, price, stopPrice, quantity, quoteAmount, clientOrderId, fields.reduceOnly, fields.positionSide);
       } else {
         command = placeOrder(timestamp, orderId, userId, symbol, side, orderType, timeInForce, stp, postOnly, price, stopPrice, quantity, quoteAmount, clientOrderId);
       }
@@ -562,68 +448,12 @@ export function decodePayload(bytes: Uint8Array, view: DataView, start: number, 
     case TYPE_CODE.Tick:
       command = { type: 'Tick', timestamp };
       break;
-    case TYPE_CODE.FuturesTransfer: {
-      const userId = readF64();
-      const asset = readString();
-      const amount = readF64();
-      const direction = readEnum(TRANSFER_DIRECTIONS, 'direction');
-      command = { type: 'FuturesTransfer', timestamp, userId, asset, amount, direction };
-      break;
-    }
-    case TYPE_CODE.SetPositionMode: {
-      const userId = readF64();
-      const hedge = readEnum([false, true], 'hedge');
-      command = { type: 'SetPositionMode', timestamp, userId, hedge };
-      break;
-    }
-    case TYPE_CODE.SetLeverage: {
-      const userId = readF64();
-      const symbol = readString();
-      const leverage = readF64();
-      command = { type: 'SetLeverage', timestamp, userId, symbol, leverage };
-      break;
-    }
-    case TYPE_CODE.SetMarginType: {
-      const userId = readF64();
-      const symbol = readString();
-      const marginType = readEnum(MARGIN_TYPES, 'marginType');
-      command = { type: 'SetMarginType', timestamp, userId, symbol, marginType };
-      break;
-    }
-    case TYPE_CODE.AdjustIsolatedMargin: {
-      const userId = readF64();
-      const symbol = readString();
-      const positionSide = readEnum(POSITION_SIDES, 'positionSide');
-      const amount = readF64();
-      const action = readEnum(MARGIN_ACTIONS, 'action');
-      command = { type: 'AdjustIsolatedMargin', timestamp, userId, symbol, positionSide, amount, action };
-      break;
-    }
-    case TYPE_CODE.SetIndexPrices: {
-      need(2);
-      const count = inputView.getUint16(cursor, true);
-      cursor += 2;
-      const prices: IndexPriceInput[] = [];
-      for (let index = 0; index < count; index++) {
-        const symbol = readString();
-        const source = readString();
-        const price = readF64();
-        prices.push({ symbol, source, price });
-      }
-      command = { type: 'SetIndexPrices', timestamp, prices };
-      break;
-    }
     default:
-      throw new PayloadError(`unknown command type code ${type}`);
+      if (type < FUTURES_TYPE_CODE.FuturesTransfer || type > FUTURES_TYPE_CODE.SetIndexPrices) throw new PayloadError(`unknown command type code ${type}`);
+      command = readFuturesCommand(type, timestamp, FIELD_READER);
   }
   if (cursor !== end) throw new PayloadError(`${end - cursor} unexpected bytes after the command`);
   return { seq, command };
-}
-
-/** The PlaceOrder futures byte: bit0 reduceOnly, bits1–2 positionSide (0 absent, 1 + its index). */
-function futuresByte(reduceOnly: boolean | undefined, positionSide: PositionSide | undefined): number {
-  const sideCode = positionSide === undefined ? 0 : POSITION_SIDES.indexOf(positionSide) + 1;
-  return (reduceOnly === true ? FUTURES_REDUCE_ONLY : 0) | (sideCode << 1);
 }
 
 /** Short ASCII strings (symbols, assets, client ids) are built directly: cheaper than a UTF-8 decoder call. */

@@ -291,7 +291,7 @@ describe('futures property test', () => {
     expect(coverage.isolatedFills).toBeGreaterThan(200);
     expect(coverage.rejectedForMargin).toBeGreaterThan(200);
     expect(coverage.cutOrExpired).toBeGreaterThan(2);
-  });
+  }, 300_000);
 
   it(`replays to the same events and state hash, also from a snapshot half-way (seed ${SEED + 1})`, () => {
     fc.assert(
@@ -312,5 +312,5 @@ describe('futures property test', () => {
       }),
       { seed: SEED + 1, numRuns: 60 },
     );
-  });
+  }, 300_000);
 });
