@@ -25,6 +25,7 @@ import type { FuturesAccount, FuturesState } from './futures-state.ts';
 import { accountFigures, positionFigures } from './futures-valuation.ts';
 
 const MAX_SOURCE_LENGTH = 64;
+const LEG_ORDER = ['BOTH', 'LONG', 'SHORT'] as const;
 
 type UserCommand = FuturesTransferCommand | SetPositionModeCommand | SetLeverageCommand | SetMarginTypeCommand | AdjustIsolatedMarginCommand;
 
@@ -85,7 +86,7 @@ export class FuturesCommands {
     if (typeof leverage !== 'number' || !Number.isSafeInteger(leverage) || leverage < 1) return events.reject('INVALID_LEVERAGE', command, undefined);
     const account = this.state.account(command.userId);
     let notional = 0n;
-    for (const side of ['BOTH', 'LONG', 'SHORT'] as const) {
+    for (const side of LEG_ORDER) {
       const position = account.findPosition(market.symbol, side);
       if (position === undefined || position.sizeLots === 0) continue;
       const figures = positionFigures(position, leverage, this.state.marks);
@@ -193,8 +194,12 @@ export class FuturesCommands {
     }
   }
 
+  /** in a fixed leg order (not the Map's, which a restored engine need not share) */
   private touchOpenLegs(account: FuturesAccount, market: PerpMarketSpec): void {
-    for (const position of account.positions.values()) if (position.market === market && position.sizeLots !== 0) this.changes.touchPosition(position);
+    for (const side of LEG_ORDER) {
+      const position = account.findPosition(market.symbol, side);
+      if (position !== undefined && position.sizeLots !== 0) this.changes.touchPosition(position);
+    }
   }
 
   private checkUser(command: UserCommand): boolean {

@@ -22,7 +22,10 @@ import { ReferencePositions } from './testing/reference-positions.ts';
 
 const CONFIG: EngineConfig = { ...testConfig({}, 50), maxOpenOrdersPerUserMarket: 12 };
 const PERP = 'BTC-KRW-PERP';
+/** one-way users, compared with the reference model one by one */
 const USERS = [1, 2, 3, 4, 5];
+/** a hedge-mode user (LONG and SHORT legs): in every invariant, not in the one-way reference's per-user figures */
+const HEDGE_USER = 6;
 const FEE_ACCOUNT = CONFIG.feeAccountId;
 const SEED = testSeed('FUTURES_PROPERTY_SEED', 20261208);
 
@@ -39,7 +42,7 @@ type Op =
   | { kind: 'isolated'; user: number; amount: number; remove: boolean }
   | { kind: 'wait'; ms: number };
 
-const user = fc.constantFrom(...USERS);
+const user = fc.constantFrom(...USERS, HEDGE_USER);
 const side = fc.constantFrom<Side>('Buy', 'Sell');
 const step = fc.integer({ min: -4, max: 4 });
 const quantity = fc.integer({ min: 1, max: 20 });
@@ -91,16 +94,19 @@ function commandsOf(ops: readonly Op[]): Command[] {
     time += 1;
     commands.push({ timestamp: time, ...command } as unknown as Command);
   };
-  for (const userId of USERS) {
+  for (const userId of [...USERS, HEDGE_USER]) {
     push({ type: 'Deposit', userId, asset: 'KRW', amount: 10_000_000 });
     push({ type: 'FuturesTransfer', userId, asset: 'KRW', amount: 5_000_000, direction: 'SpotToFutures' });
   }
+  push({ type: 'SetPositionMode', userId: HEDGE_USER, hedge: true });
   push({ type: 'SetIndexPrices', prices: [{ symbol: PERP, source: 'a', price: 100_000 }] });
   const placed: number[] = [];
   const order = (fields: Record<string, unknown>): void => {
     orderId = commands.length + 1;
     placed.push(orderId);
-    push({ type: 'PlaceOrder', orderId, symbol: PERP, postOnly: false, stp: 'ExpireTaker', ...fields });
+    // the hedge user names a leg (its reduce-only flag stays: a closing order is reduce-only anyway)
+    const leg = fields.userId === HEDGE_USER ? { positionSide: (fields.quantity as number) % 2 === 0 ? 'LONG' : 'SHORT' } : {};
+    push({ type: 'PlaceOrder', orderId, symbol: PERP, postOnly: false, stp: 'ExpireTaker', ...fields, ...leg });
   };
   for (const op of ops) {
     switch (op.kind) {
@@ -137,7 +143,7 @@ function commandsOf(ops: readonly Op[]): Command[] {
         push({ type: 'SetMarginType', userId: op.user, symbol: PERP, marginType: op.isolated ? 'ISOLATED' : 'CROSS' });
         break;
       case 'isolated':
-        push({ type: 'AdjustIsolatedMargin', userId: op.user, symbol: PERP, positionSide: 'BOTH', amount: op.amount, action: op.remove ? 'Remove' : 'Add' });
+        push({ type: 'AdjustIsolatedMargin', userId: op.user, symbol: PERP, positionSide: op.user === HEDGE_USER ? (op.amount % 2 === 0 ? 'LONG' : 'SHORT') : 'BOTH', amount: op.amount, action: op.remove ? 'Remove' : 'Add' });
         break;
       case 'wait':
         time += op.ms;
@@ -154,6 +160,7 @@ interface Coverage {
   isolatedFills: number;
   rejectedForMargin: number;
   cutOrExpired: number;
+  hedgeFills: number;
 }
 
 /** Runs a stream, checking every invariant after every command; returns the events per command. */
@@ -207,8 +214,9 @@ function runChecked(commands: readonly Command[], coverage: Coverage): EngineEve
         reference.fill({ userId: report.userId, orderId: report.orderId, side: report.side === 'Buy' ? 'buy' : 'sell', lots: BigInt(event.quantity), priceTicks: BigInt(event.price), feePpm });
         const after = reference.size(report.userId);
         if (isolated.has(report.userId)) coverage.isolatedFills++;
+        if (report.userId === HEDGE_USER) coverage.hedgeFills++;
         if (before !== 0n && after !== 0n && before > 0n !== after > 0n) coverage.flips++;
-        if (reduceOnly.has(report.orderId)) {
+        if (reduceOnly.has(report.orderId) && report.userId !== HEDGE_USER) {
           coverage.reduceOnlyFills++;
           const abs = (value: bigint): bigint => (value < 0n ? -value : value);
           expect(abs(after), `reduce-only order ${report.orderId} grew its position`).toBeLessThan(abs(before));
@@ -276,7 +284,7 @@ function checkInvariants(engine: Engine, reference: ReferencePositions, transfer
 
 describe('futures property test', () => {
   it(`keeps every invariant after every command and agrees with the reference model (seed ${SEED})`, () => {
-    const coverage: Coverage = { fills: 0, reduceOnlyFills: 0, flips: 0, isolatedFills: 0, rejectedForMargin: 0, cutOrExpired: 0 };
+    const coverage: Coverage = { fills: 0, reduceOnlyFills: 0, flips: 0, isolatedFills: 0, rejectedForMargin: 0, cutOrExpired: 0, hedgeFills: 0 };
     fc.assert(
       fc.property(STREAM, (ops) => {
         runChecked(commandsOf(ops), coverage);
@@ -291,6 +299,7 @@ describe('futures property test', () => {
     expect(coverage.isolatedFills).toBeGreaterThan(200);
     expect(coverage.rejectedForMargin).toBeGreaterThan(200);
     expect(coverage.cutOrExpired).toBeGreaterThan(2);
+    expect(coverage.hedgeFills).toBeGreaterThan(200);
   }, 300_000);
 
   it(`replays to the same events and state hash, also from a snapshot half-way (seed ${SEED + 1})`, () => {
