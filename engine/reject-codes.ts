@@ -6,7 +6,8 @@
  *   2xxx funds      — the ledger cannot cover it
  *   3xxx matching   — order state: duplicates, unknown orders, post-only, amend rules
  *   4xxx auth       — reserved for the API (authentication, permissions, rate limits)
- *   5xxx futures    — perpetual positions, margin, leverage, mark price
+ *   5xxx, 6xxx      — the API's own (request format, not found: api/errors.ts)
+ *   7xxx futures    — perpetual positions, margin, leverage, mark price
  */
 export const REJECT_CODES = {
   // 1xxx validation
@@ -63,20 +64,20 @@ export const REJECT_CODES = {
   DUPLICATE_CLIENT_ORDER_ID: 3009,
   TOO_MANY_OPEN_ORDERS: 3010,
 
-  // 5xxx futures
-  NOT_A_PERPETUAL: 5001,
-  LEVERAGE_ABOVE_TIER_MAX: 5002,
-  INVALID_LEVERAGE: 5003,
-  POSITION_OR_ORDERS_OPEN: 5004,
-  INSUFFICIENT_MARGIN: 5005,
-  REDUCE_ONLY_WOULD_INCREASE: 5006,
-  NO_POSITION: 5007,
-  NO_MARK_PRICE: 5008,
-  POSITION_SIDE_MISMATCH: 5009,
-  NOT_ISOLATED: 5010,
-  INVALID_MARGIN_TYPE: 5011,
-  INVALID_POSITION_SIDE: 5012,
-  INDEX_STALE: 5013,
+  // 7xxx futures
+  NOT_A_PERPETUAL: 7001,
+  LEVERAGE_ABOVE_TIER_MAX: 7002,
+  INVALID_LEVERAGE: 7003,
+  POSITION_OR_ORDERS_OPEN: 7004,
+  INSUFFICIENT_MARGIN: 7005,
+  REDUCE_ONLY_WOULD_INCREASE: 7006,
+  NO_POSITION: 7007,
+  NO_MARK_PRICE: 7008,
+  POSITION_SIDE_MISMATCH: 7009,
+  NOT_ISOLATED: 7010,
+  INVALID_MARGIN_TYPE: 7011,
+  INVALID_POSITION_SIDE: 7012,
+  INDEX_STALE: 7013,
 } as const;
 
 export type RejectReason = keyof typeof REJECT_CODES;
@@ -165,7 +166,7 @@ export function rejectDomain(code: number): 'validation' | 'funds' | 'matching' 
       return 'matching';
     case 4:
       return 'auth';
-    case 5:
+    case 7:
       return 'futures';
     default:
       return undefined;

@@ -1,7 +1,7 @@
 /**
  * The futures commands (issue 18): transfers between the spot balance and the futures wallet,
  * position mode, leverage, margin type, isolated margin, and the oracle's index prices. Each is
- * checked whole before it changes anything; a refusal is an OrderRejected event with a 5xxx (or
+ * checked whole before it changes anything; a refusal is an OrderRejected event with a 7xxx (or
  * shared validation) code, like a refused deposit.
  */
 import type { CommandEvents } from '../command-events.ts';
