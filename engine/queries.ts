@@ -9,7 +9,10 @@ import type { OrderLifecycle } from './matching/order-lifecycle.ts';
 import type { OrderNode } from './matching/order.ts';
 import type { BalanceView, BookDepth, BookLevel, EngineConfig, EngineQueries, MarketSpec, OrderView, TickerFigures } from './types.ts';
 
-export class EngineViews implements EngineQueries {
+/** The futures queries are answered by the futures ledger's views (perp/futures-views.ts). */
+export type SpotQueries = Omit<EngineQueries, 'futuresAccount' | 'futuresPositions' | 'leverageSettings' | 'markPrice'>;
+
+export class EngineViews implements SpotQueries {
   constructor(
     private readonly config: EngineConfig,
     private readonly books: ReadonlyMap<string, Book>,
@@ -96,7 +99,16 @@ export class EngineViews implements EngineQueries {
     return price === undefined || price === 0 ? undefined : price;
   }
 
+  /** spot markets, then the perpetual ones (type 'perpetual') */
   markets(): readonly MarketSpec[] {
-    return this.config.markets;
+    return this.allMarkets;
   }
+
+  private get allMarkets(): readonly MarketSpec[] {
+    const perpetual = this.config.perpetualMarkets;
+    if (perpetual === undefined || perpetual.length === 0) return this.config.markets;
+    return (this.marketList ??= [...this.config.markets, ...perpetual]);
+  }
+
+  private marketList: readonly MarketSpec[] | undefined = undefined;
 }

@@ -6,6 +6,8 @@
  *   2xxx funds      — the ledger cannot cover it
  *   3xxx matching   — order state: duplicates, unknown orders, post-only, amend rules
  *   4xxx auth       — reserved for the API (authentication, permissions, rate limits)
+ *   5xxx, 6xxx      — the API's own (request format, not found: api/errors.ts)
+ *   7xxx futures    — perpetual positions, margin, leverage, mark price
  */
 export const REJECT_CODES = {
   // 1xxx validation
@@ -61,6 +63,21 @@ export const REJECT_CODES = {
   AMEND_NOT_ALLOWED: 3008,
   DUPLICATE_CLIENT_ORDER_ID: 3009,
   TOO_MANY_OPEN_ORDERS: 3010,
+
+  // 7xxx futures
+  NOT_A_PERPETUAL: 7001,
+  LEVERAGE_ABOVE_TIER_MAX: 7002,
+  INVALID_LEVERAGE: 7003,
+  POSITION_OR_ORDERS_OPEN: 7004,
+  INSUFFICIENT_MARGIN: 7005,
+  REDUCE_ONLY_WOULD_INCREASE: 7006,
+  NO_POSITION: 7007,
+  NO_MARK_PRICE: 7008,
+  POSITION_SIDE_MISMATCH: 7009,
+  NOT_ISOLATED: 7010,
+  INVALID_MARGIN_TYPE: 7011,
+  INVALID_POSITION_SIDE: 7012,
+  INDEX_STALE: 7013,
 } as const;
 
 export type RejectReason = keyof typeof REJECT_CODES;
@@ -115,6 +132,19 @@ export const REJECT_MESSAGES: Readonly<Record<RejectReason, string>> = {
   AMEND_NOT_ALLOWED: 'a buy by quote amount has no quantity to amend',
   DUPLICATE_CLIENT_ORDER_ID: 'this user already has an order with this client order id (open or among the remembered finished ones)',
   TOO_MANY_OPEN_ORDERS: 'this user already has as many open orders in this market as allowed (maxOpenOrdersPerUserMarket)',
+  NOT_A_PERPETUAL: 'reduce-only, position side and futures settings apply to perpetual markets only',
+  LEVERAGE_ABOVE_TIER_MAX: "leverage above the risk tier's maximum for the position's notional at the mark price",
+  INVALID_LEVERAGE: 'leverage must be an integer ≥ 1',
+  POSITION_OR_ORDERS_OPEN: 'not while a position or an open order exists (in that market, or any perpetual for the position mode)',
+  INSUFFICIENT_MARGIN: 'available futures balance does not cover the initial margin and fee (or the transfer or margin removal)',
+  REDUCE_ONLY_WOULD_INCREASE: "a reduce-only order needs a position on the other side to reduce, and a leg's reduce-only orders may not add up to more than it",
+  NO_POSITION: 'no position to adjust',
+  NO_MARK_PRICE: 'no mark price yet for this market: nothing can open a position',
+  POSITION_SIDE_MISMATCH: 'hedge mode needs position side LONG or SHORT, one-way mode BOTH or none',
+  NOT_ISOLATED: 'isolated margin can be adjusted on an isolated position only',
+  INVALID_MARGIN_TYPE: "margin type must be 'CROSS' or 'ISOLATED'",
+  INVALID_POSITION_SIDE: "position side must be 'BOTH', 'LONG' or 'SHORT'",
+  INDEX_STALE: 'the index price is stale: orders that open or grow a position are refused',
 };
 
 const WORD_BY_CODE = new Map<number, RejectReason>();
@@ -126,7 +156,7 @@ export function rejectReason(code: number): RejectReason | undefined {
 }
 
 /** The domain a code belongs to, from its thousands digit. */
-export function rejectDomain(code: number): 'validation' | 'funds' | 'matching' | 'auth' | undefined {
+export function rejectDomain(code: number): 'validation' | 'funds' | 'matching' | 'auth' | 'futures' | undefined {
   switch (Math.floor(code / 1000)) {
     case 1:
       return 'validation';
@@ -136,6 +166,8 @@ export function rejectDomain(code: number): 'validation' | 'funds' | 'matching' 
       return 'matching';
     case 4:
       return 'auth';
+    case 7:
+      return 'futures';
     default:
       return undefined;
   }

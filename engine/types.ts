@@ -11,7 +11,21 @@
  * All these are JS numbers that are proven to stay ≤ Number.MAX_SAFE_INTEGER: market bounds are
  * checked at load (maxPrice × maxQuantity × quotePerTickLot ≤ 2^53 − 1) and deposits are refused
  * when they would push an asset's total supply in the engine above 2^53 − 1 (see engine/README).
+ * The futures domain keeps money in BigInt (engine/perp/README.md "Units").
  */
+import type { PerpMarketSpec } from './perp/perp-market.ts';
+import type {
+  FuturesAccountView,
+  FuturesCommand,
+  LeverageSettingView,
+  MarkPriceView,
+  PositionChangedEvent,
+  PositionSide,
+  PositionView,
+  WalletChangedEvent,
+} from './futures-types.ts';
+
+export type * from './futures-types.ts';
 
 export type Side = 'Buy' | 'Sell';
 export type OrderType = 'Limit' | 'Market' | 'StopLimit' | 'StopMarket';
@@ -55,11 +69,19 @@ export interface MarketSpec {
   /** fee rates in parts per million of the notional (1000 = 0.1 %). Fees are charged in the quote asset. */
   readonly makerFeePpm: number;
   readonly takerFeePpm: number;
+  /** absent or 'spot' on spot markets; perpetual markets are PerpMarketSpec (engine/perp/perp-market.ts) */
+  readonly type?: 'spot' | 'perpetual';
 }
 
 export interface EngineConfig {
   readonly assets: readonly AssetSpec[];
+  /** the spot markets */
   readonly markets: readonly MarketSpec[];
+  /**
+   * the perpetual futures markets (engine/perp/perp-market.ts), matched like spot and settled in
+   * futures wallets and positions; their books follow the spot ones. markets() lists both.
+   */
+  readonly perpetualMarkets?: readonly PerpMarketSpec[];
   /** user id of the account fees are credited to */
   readonly feeAccountId: number;
   /**
@@ -97,6 +119,10 @@ export interface PlaceOrderCommand extends CommandBase {
   readonly postOnly: boolean;
   readonly stp: SelfTradePrevention;
   readonly clientOrderId?: string;
+  /** perpetual symbols only: never opens or grows a position, reserves nothing (on spot → NOT_A_PERPETUAL) */
+  readonly reduceOnly?: boolean;
+  /** perpetual symbols only: LONG/SHORT in hedge mode, BOTH or absent in one-way mode */
+  readonly positionSide?: PositionSide;
 }
 
 export interface CancelOrderCommand extends CommandBase {
@@ -139,13 +165,10 @@ export interface TickCommand extends CommandBase {
   readonly type: 'Tick';
 }
 
-export type Command =
-  | PlaceOrderCommand
-  | CancelOrderCommand
-  | AmendOrderCommand
-  | DepositCommand
-  | WithdrawCommand
-  | TickCommand;
+/** The commands of the spot half (what existed before the futures ones). */
+export type SpotCommand = PlaceOrderCommand | CancelOrderCommand | AmendOrderCommand | DepositCommand | WithdrawCommand | TickCommand;
+
+export type Command = SpotCommand | FuturesCommand;
 
 // ---------------------------------------------------------------------------------------------
 // Events. `seq` is global and gap-free across all events the engine ever emits (engine state);
@@ -201,7 +224,8 @@ export interface OrderCancelledEvent extends EventBase {
   readonly order: OrderView;
 }
 
-export type ExpiryReason = 'IOC' | 'FOK' | 'MarketNoLiquidity' | 'SelfTradePrevention' | 'QuoteAmountExhausted';
+/** ReduceOnly and InsufficientMargin: perpetual orders only (engine/perp/README.md). */
+export type ExpiryReason = 'IOC' | 'FOK' | 'MarketNoLiquidity' | 'SelfTradePrevention' | 'QuoteAmountExhausted' | 'ReduceOnly' | 'InsufficientMargin';
 
 export interface OrderExpiredEvent extends EventBase {
   readonly type: 'OrderExpired';
@@ -288,6 +312,8 @@ export interface TickerEvent extends EventBase {
 export type TickerFigures = Omit<TickerEvent, 'type' | 'seq' | 'timestamp'>;
 
 export type EngineEvent =
+  | PositionChangedEvent
+  | WalletChangedEvent
   | TickerEvent
   | OrderAcceptedEvent
   | TradeEvent
@@ -376,6 +402,14 @@ export interface EngineQueries {
   balances(userId: number): BalanceView[];
   lastTradePrice(symbol: string): number | undefined;
   markets(): readonly MarketSpec[];
+  /** the user's futures wallet and positions valued at the marks; undefined for an unknown asset */
+  futuresAccount(userId: number, asset?: string): FuturesAccountView | undefined;
+  /** the user's open positions (size ≠ 0), in one market or all */
+  futuresPositions(userId: number, symbol?: string): PositionView[];
+  /** leverage and margin type of the user in a perpetual market (defaults 20, CROSS) */
+  leverageSettings(userId: number, symbol: string): LeverageSettingView;
+  /** undefined for a symbol that is not a perpetual market */
+  markPrice(symbol: string): MarkPriceView | undefined;
 }
 
 /**

@@ -29,7 +29,7 @@
  * runs found are fixed; their reproductions are plain tests.
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_ENGINE_CONFIG, Engine, type Command, type EngineEvent } from '../engine/index.ts';
+import { DEFAULT_ENGINE_CONFIG, Engine, type SpotCommand as Command, type EngineEvent } from '../engine/index.ts';
 import { KNOWN_DISAGREEMENTS } from './testing/model-driver.ts';
 import { generate, runCommands } from './testing/model-engine-harness.ts';
 import { RANDOM_SEEDS } from './testing/seeds.ts';

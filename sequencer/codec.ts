@@ -5,13 +5,25 @@
  * Payload:          f64 seq, f64 timestamp, u8 commandType, then the command's fields:
  *   PlaceOrder (1):  f64 orderId, f64 userId, str symbol, u8 side, u8 orderType, u8 timeInForce,
  *                    u8 stp, u8 flags, [f64 price] [f64 stopPrice] [f64 quantity] [f64 quoteAmount]
- *                    [str clientOrderId]  — flags: bit0 postOnly, bits1–5 presence of the optionals in that order
+ *                    [str clientOrderId] [u8 futures]  — flags: bit0 postOnly, bits1–5 presence of the
+ *                    optionals in that order, bit6 "futures byte present" (perpetual fields; bit 7
+ *                    stays 0): futures bit0 reduceOnly, bits1–2 positionSide (0 absent, 1 BOTH,
+ *                    2 LONG, 3 SHORT). A record without bit 6 decodes exactly as before it existed.
  *   CancelOrder (2): f64 orderId, f64 userId
  *   AmendOrder (3):  f64 orderId, f64 userId, f64 newQuantity
  *   Deposit (4), Withdraw (5): f64 userId, str asset, f64 amount, u8 flags (bit0: reference present), [str reference]
  *   Tick (6):        nothing (the timestamp is all it has) — added later within version 1: every
  *                    older record decodes as before; a reader from before it refuses a Tick record
  *                    as an unknown type code (PayloadError), so it cannot replay a newer journal
+ *   Futures commands (issue 18; added within version 1 like Tick: older records decode as before,
+ *   an older reader refuses these type codes):
+ *   FuturesTransfer (7):      f64 userId, str asset, f64 amount, u8 direction (0 SpotToFutures, 1 FuturesToSpot)
+ *   SetPositionMode (8):      f64 userId, u8 hedge (0/1)
+ *   SetLeverage (9):          f64 userId, str symbol, f64 leverage
+ *   SetMarginType (10):       f64 userId, str symbol, u8 marginType (0 CROSS, 1 ISOLATED)
+ *   AdjustIsolatedMargin (11): f64 userId, str symbol, u8 positionSide (0 BOTH, 1 LONG, 2 SHORT),
+ *                             f64 amount, u8 action (0 Add, 1 Remove)
+ *   SetIndexPrices (12):      u16 count, then count × (str symbol, str source, f64 price)
  *   str = u16 byteLength + UTF-8 bytes
  *
  * Numbers are float64: every numeric field is a safe integer (checked on encode), which float64
@@ -22,10 +34,13 @@ import type {
   Command,
   OrderType,
   PlaceOrderCommand,
+  PositionSide,
   SelfTradePrevention,
   Side,
   TimeInForce,
 } from '../engine/types.ts';
+import { checkInteger, checkOptionalInteger, checkOptionalString, checkString, enumIndex } from './codec-checks.ts';
+import { FUTURES_TYPE_CODE, futuresByte, POSITION_SIDES, readFuturesByte, readFuturesCommand, stampFuturesCommand, writeFuturesCommand, type FieldReader, type FieldWriter } from './codec-futures.ts';
 import { FRAME_HEADER_BYTES, sealFrame, type RecordFraming } from '../lib/segment-log/record-frame.ts';
 import { InvalidCommandError } from './errors.ts';
 import type { JournalRecord } from './types.ts';
@@ -36,11 +51,10 @@ export const RECORD_HEADER_BYTES = FRAME_HEADER_BYTES;
 export const MAX_PAYLOAD_BYTES = 1 << 20;
 /** the length counts the whole payload, which holds at least seq, timestamp and the type byte */
 export const JOURNAL_FRAMING: RecordFraming = { uncountedBodyBytes: 0, minLength: 17, maxLength: MAX_PAYLOAD_BYTES };
-const MAX_STRING_BYTES = 0xffff;
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-const TYPE_CODE = { PlaceOrder: 1, CancelOrder: 2, AmendOrder: 3, Deposit: 4, Withdraw: 5, Tick: 6 } as const;
+const TYPE_CODE = { PlaceOrder: 1, CancelOrder: 2, AmendOrder: 3, Deposit: 4, Withdraw: 5, Tick: 6, ...FUTURES_TYPE_CODE } as const;
 const SIDES: readonly Side[] = ['Buy', 'Sell'];
 const ORDER_TYPES: readonly OrderType[] = ['Limit', 'Market', 'StopLimit', 'StopMarket'];
 const TIME_IN_FORCE: readonly TimeInForce[] = ['GTC', 'IOC', 'FOK'];
@@ -52,37 +66,8 @@ const FLAG_STOP_PRICE = 4;
 const FLAG_QUANTITY = 8;
 const FLAG_QUOTE_AMOUNT = 16;
 const FLAG_CLIENT_ORDER_ID = 32;
+const FLAG_FUTURES = 64;
 const FLAG_REFERENCE = 1;
-
-function enumIndex<T>(values: readonly T[], value: T, field: string): number {
-  const index = values.indexOf(value);
-  if (index < 0) throw new InvalidCommandError(`${field}: unknown value ${JSON.stringify(value)}`);
-  return index;
-}
-
-function checkInteger(value: unknown, field: string): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
-    throw new InvalidCommandError(`${field} must be a safe integer, got ${String(value)}`);
-  }
-  return value;
-}
-
-function checkOptionalInteger(value: unknown, field: string): number | undefined {
-  return value === undefined ? undefined : checkInteger(value, field);
-}
-
-function checkString(value: unknown, field: string): string {
-  if (typeof value !== 'string') throw new InvalidCommandError(`${field} must be a string`);
-  // a UTF-16 code unit takes at most 3 UTF-8 bytes: short strings need no byte count
-  if (value.length * 3 > MAX_STRING_BYTES && Buffer.byteLength(value, 'utf8') > MAX_STRING_BYTES) {
-    throw new InvalidCommandError(`${field} is longer than ${MAX_STRING_BYTES} bytes`);
-  }
-  return value;
-}
-
-function checkOptionalString(value: unknown, field: string): string | undefined {
-  return value === undefined ? undefined : checkString(value, field);
-}
 
 /**
  * Validates a command against what the journal can hold and rebuilds it in canonical shape
@@ -106,6 +91,8 @@ export function stampCommand(command: DistributiveOmit<Command, 'timestamp'>, or
       enumIndex(TIME_IN_FORCE, command.timeInForce, 'timeInForce');
       enumIndex(STP, command.stp, 'stp');
       if (typeof command.postOnly !== 'boolean') throw new InvalidCommandError('postOnly must be a boolean');
+      if (command.reduceOnly !== undefined && typeof command.reduceOnly !== 'boolean') throw new InvalidCommandError('reduceOnly must be a boolean');
+      if (command.positionSide !== undefined) enumIndex(POSITION_SIDES, command.positionSide, 'positionSide');
       return placeOrder(
         timestamp,
         checkInteger(orderId, 'orderId'),
@@ -121,6 +108,9 @@ export function stampCommand(command: DistributiveOmit<Command, 'timestamp'>, or
         checkOptionalInteger(command.quantity, 'quantity'),
         checkOptionalInteger(command.quoteAmount, 'quoteAmount'),
         checkOptionalString(command.clientOrderId, 'clientOrderId'),
+        // canonical: with any futures field present reduceOnly is explicit (the futures byte always says it)
+        command.reduceOnly ?? (command.positionSide !== undefined ? false : undefined),
+        command.positionSide,
       );
     }
     case 'CancelOrder':
@@ -150,6 +140,13 @@ export function stampCommand(command: DistributiveOmit<Command, 'timestamp'>, or
       );
     case 'Tick':
       return { type: 'Tick', timestamp };
+    case 'FuturesTransfer':
+    case 'SetPositionMode':
+    case 'SetLeverage':
+    case 'SetMarginType':
+    case 'AdjustIsolatedMargin':
+    case 'SetIndexPrices':
+      return stampFuturesCommand(command, timestamp);
     default:
       throw new InvalidCommandError(`unknown command type ${JSON.stringify((command as { type?: unknown }).type)}`);
   }
@@ -170,6 +167,8 @@ function placeOrder(
   quantity: number | undefined,
   quoteAmount: number | undefined,
   clientOrderId: string | undefined,
+  reduceOnly?: boolean,
+  positionSide?: PositionSide,
 ): PlaceOrderCommand {
   const command: { -readonly [K in keyof PlaceOrderCommand]: PlaceOrderCommand[K] } = {
     type: 'PlaceOrder',
@@ -188,6 +187,8 @@ function placeOrder(
   if (quantity !== undefined) command.quantity = quantity;
   if (quoteAmount !== undefined) command.quoteAmount = quoteAmount;
   if (clientOrderId !== undefined) command.clientOrderId = clientOrderId;
+  if (reduceOnly !== undefined) command.reduceOnly = reduceOnly;
+  if (positionSide !== undefined) command.positionSide = positionSide;
   return command;
 }
 
@@ -203,7 +204,7 @@ function transfer(
 }
 
 /** Appends encoded records to one growing buffer: a whole group-commit batch becomes one write. */
-export class RecordWriter {
+export class RecordWriter implements FieldWriter {
   private buffer: Buffer;
   private view: DataView;
   length = 0;
@@ -222,7 +223,8 @@ export class RecordWriter {
     return this.buffer.subarray(0, this.length);
   }
 
-  private ensure(extra: number): void {
+  /** @internal a field writer (codec-futures.ts) */
+  ensure(extra: number): void {
     const needed = this.length + extra;
     if (needed <= this.buffer.length) return;
     let size = this.buffer.length * 2;
@@ -233,16 +235,26 @@ export class RecordWriter {
     this.view = new DataView(grown.buffer, grown.byteOffset, grown.byteLength);
   }
 
-  private u8(value: number): void {
+  /** @internal a field writer (codec-futures.ts) */
+  u8(value: number): void {
     this.buffer[this.length++] = value;
   }
 
-  private f64(value: number): void {
+  /** @internal a field writer (codec-futures.ts) */
+  u16(value: number): void {
+    this.ensure(2);
+    this.view.setUint16(this.length, value, true);
+    this.length += 2;
+  }
+
+  /** @internal a field writer (codec-futures.ts) */
+  f64(value: number): void {
     this.view.setFloat64(this.length, value, true);
     this.length += 8;
   }
 
-  private str(value: string): void {
+  /** @internal a field writer (codec-futures.ts) */
+  str(value: string): void {
     const bytes = Buffer.byteLength(value, 'utf8');
     this.ensure(2 + bytes);
     this.view.setUint16(this.length, bytes, true);
@@ -275,12 +287,18 @@ export class RecordWriter {
         if (command.quantity !== undefined) flags |= FLAG_QUANTITY;
         if (command.quoteAmount !== undefined) flags |= FLAG_QUOTE_AMOUNT;
         if (command.clientOrderId !== undefined) flags |= FLAG_CLIENT_ORDER_ID;
+        const hasFutures = command.reduceOnly !== undefined || command.positionSide !== undefined;
+        if (hasFutures) flags |= FLAG_FUTURES;
         this.u8(flags);
         if (command.price !== undefined) this.f64(command.price);
         if (command.stopPrice !== undefined) this.f64(command.stopPrice);
         if (command.quantity !== undefined) this.f64(command.quantity);
         if (command.quoteAmount !== undefined) this.f64(command.quoteAmount);
         if (command.clientOrderId !== undefined) this.str(command.clientOrderId);
+        if (hasFutures) {
+          this.ensure(1);
+          this.u8(futuresByte(command.reduceOnly, command.positionSide));
+        }
         break;
       }
       case 'CancelOrder':
@@ -303,6 +321,8 @@ export class RecordWriter {
         break;
       case 'Tick':
         break;
+      default:
+        writeFuturesCommand(this, command);
     }
     sealFrame(this.buffer, start, this.length, JOURNAL_FRAMING);
   }
@@ -352,6 +372,16 @@ function readEnum<T>(values: readonly T[], field: string): T {
   return value;
 }
 
+function readU16(): number {
+  need(2);
+  const value = inputView.getUint16(cursor, true);
+  cursor += 2;
+  return value;
+}
+
+/** The readers the futures commands are decoded with (codec-futures.ts). */
+const FIELD_READER: FieldReader = { u8: readU8, u16: readU16, f64: readF64, str: readString, enum: readEnum };
+
 /**
  * Decodes the payload occupying bytes [start, end) of `bytes` (`view` spans the same memory).
  * The caller has checked the crc already.
@@ -381,7 +411,15 @@ export function decodePayload(bytes: Uint8Array, view: DataView, start: number, 
       const quoteAmount = flags & FLAG_QUOTE_AMOUNT ? readF64() : undefined;
       const clientOrderId = flags & FLAG_CLIENT_ORDER_ID ? readString() : undefined;
       const postOnly = (flags & FLAG_POST_ONLY) !== 0;
-      command = placeOrder(timestamp, orderId, userId, symbol, side, orderType, timeInForce, stp, postOnly, price, stopPrice, quantity, quoteAmount, clientOrderId);
+      if (flags & ~0x7f) throw new PayloadError(`PlaceOrder: unknown flag bits ${flags}`);
+      if (flags & FLAG_FUTURES) {
+        const futures = readU8();
+        const fields = readFuturesByte(futures);
+        if (fields === undefined) throw new PayloadError(`PlaceOrder: unknown futures bits ${futures}`);
+        command = placeOrder(timestamp, orderId, userId, symbol, side, orderType, timeInForce, stp, postOnly, price, stopPrice, quantity, quoteAmount, clientOrderId, fields.reduceOnly, fields.positionSide);
+      } else {
+        command = placeOrder(timestamp, orderId, userId, symbol, side, orderType, timeInForce, stp, postOnly, price, stopPrice, quantity, quoteAmount, clientOrderId);
+      }
       break;
     }
     case TYPE_CODE.CancelOrder: {
@@ -411,7 +449,8 @@ export function decodePayload(bytes: Uint8Array, view: DataView, start: number, 
       command = { type: 'Tick', timestamp };
       break;
     default:
-      throw new PayloadError(`unknown command type code ${type}`);
+      if (type < FUTURES_TYPE_CODE.FuturesTransfer || type > FUTURES_TYPE_CODE.SetIndexPrices) throw new PayloadError(`unknown command type code ${type}`);
+      command = readFuturesCommand(type, timestamp, FIELD_READER);
   }
   if (cursor !== end) throw new PayloadError(`${end - cursor} unexpected bytes after the command`);
   return { seq, command };

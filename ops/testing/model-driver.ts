@@ -8,7 +8,7 @@
  * to expect. Only the engine's config (the market table) is read from engine/; nothing about how
  * the engine decides.
  */
-import type { Command, EngineConfig, MarketSpec as EngineMarketSpec, PlaceOrderCommand } from '../../engine/index.ts';
+import type { SpotCommand as Command, EngineConfig, MarketSpec as EngineMarketSpec, PlaceOrderCommand } from '../../engine/index.ts';
 import { lotsToQuantity, ticksToPrice } from '../../engine/index.ts';
 import {
   ASSET_DECIMALS,

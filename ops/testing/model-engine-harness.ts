@@ -3,7 +3,7 @@
  * Engine and the documentation-only reference model side by side and notes every disagreement
  * (what is checked is listed in the test file's header), plus the seeded random stream generator.
  */
-import { DEFAULT_ENGINE_CONFIG, Engine, TICKER_INTERVAL_MS, type Command, type EngineConfig, type EngineEvent, type FillReport, type OrderStatus, type OrderView, type PlaceOrderCommand, type SelfTradePrevention, type Side, type TickerEvent, type TimeInForce } from '../../engine/index.ts';
+import { DEFAULT_ENGINE_CONFIG, Engine, TICKER_INTERVAL_MS, type SpotCommand as Command, type EngineConfig, type EngineEvent, type FillReport, type OrderStatus, type OrderView, type PlaceOrderCommand, type SelfTradePrevention, type Side, type TickerEvent, type TimeInForce } from '../../engine/index.ts';
 import { KNOWN_DISAGREEMENTS, ModelDriver, type KnownDisagreement } from './model-driver.ts';
 import type { OrderState } from './reference-exchange.ts';
 import { seededRandom as rng } from '../../sequencer/testing/command-mix.ts';

@@ -10,7 +10,11 @@ import type {
   Command,
   EngineEvent,
   EngineSnapshot,
+  FuturesAccountView,
+  LeverageSettingView,
   MarketSpec,
+  MarkPriceView,
+  PositionView,
   MatchingEngine,
   OrderView,
   TickerFigures,
@@ -89,6 +93,8 @@ export class ToyEngine implements MatchingEngine {
       }
       case 'Tick':
         return []; // the toy has no tickers
+      default:
+        return []; // the toy has no futures
     }
   }
 
@@ -164,6 +170,22 @@ export class ToyEngine implements MatchingEngine {
 
   markets(): readonly MarketSpec[] {
     return [];
+  }
+
+  futuresAccount(): FuturesAccountView | undefined {
+    return undefined;
+  }
+
+  futuresPositions(): PositionView[] {
+    return [];
+  }
+
+  leverageSettings(): LeverageSettingView {
+    return { leverage: 20, marginType: 'CROSS' };
+  }
+
+  markPrice(): MarkPriceView | undefined {
+    return undefined;
   }
 }
 

@@ -1,0 +1,158 @@
+/**
+ * The futures half of the engine's contract (issue 18; re-exported by types.ts, whose units hold):
+ * the perpetual commands, the PositionChanged and WalletChanged events and the futures query views.
+ * Money of the futures domain is BigInt KRW (settlement minor units), sizes signed lots, prices ticks.
+ */
+
+interface FuturesCommandBase {
+  readonly timestamp: number;
+}
+
+interface FuturesEventBase {
+  readonly seq: number;
+  readonly timestamp: number; // the command's timestamp
+}
+
+export type PositionSide = 'BOTH' | 'LONG' | 'SHORT';
+export type MarginType = 'CROSS' | 'ISOLATED';
+export type PositionMode = 'ONE_WAY' | 'HEDGE';
+
+/** Moves money between a user's spot balance (available) and futures wallet, atomically. */
+export interface FuturesTransferCommand extends FuturesCommandBase {
+  readonly type: 'FuturesTransfer';
+  readonly userId: number;
+  readonly asset: string; // settlement asset, 'KRW'
+  readonly amount: number; // minor units, > 0
+  readonly direction: 'SpotToFutures' | 'FuturesToSpot';
+}
+
+/** One-way (hedge false) or hedge mode; only with no position and no open order in any perpetual. */
+export interface SetPositionModeCommand extends FuturesCommandBase {
+  readonly type: 'SetPositionMode';
+  readonly userId: number;
+  readonly hedge: boolean;
+}
+
+export interface SetLeverageCommand extends FuturesCommandBase {
+  readonly type: 'SetLeverage';
+  readonly userId: number;
+  readonly symbol: string;
+  readonly leverage: number; // integer ≥ 1, ≤ the tier max for the position's notional at the mark
+}
+
+/** Only with no position and no open order in that market. */
+export interface SetMarginTypeCommand extends FuturesCommandBase {
+  readonly type: 'SetMarginType';
+  readonly userId: number;
+  readonly symbol: string;
+  readonly marginType: MarginType;
+}
+
+export interface AdjustIsolatedMarginCommand extends FuturesCommandBase {
+  readonly type: 'AdjustIsolatedMargin';
+  readonly userId: number;
+  readonly symbol: string;
+  readonly positionSide: PositionSide;
+  readonly amount: number; // KRW minor units, > 0
+  readonly action: 'Add' | 'Remove';
+}
+
+/** The admin oracle feed (journaled): mark = index = median of the sources fresh at the command's time. */
+export interface SetIndexPricesCommand extends FuturesCommandBase {
+  readonly type: 'SetIndexPrices';
+  readonly prices: readonly IndexPriceInput[];
+}
+
+export interface IndexPriceInput {
+  readonly symbol: string;
+  readonly source: string;
+  readonly price: number; // ticks
+}
+
+export type FuturesCommand =
+  | FuturesTransferCommand
+  | SetPositionModeCommand
+  | SetLeverageCommand
+  | SetMarginTypeCommand
+  | AdjustIsolatedMarginCommand
+  | SetIndexPricesCommand;
+
+// ---------------------------------------------------------------------------------------------
+// Events
+
+/**
+ * One per (user, symbol, positionSide) a command touched, with the figures after the whole
+ * command; emitted last: after the BalanceChanged and WalletChanged events, in first-touch order.
+ */
+export interface PositionChangedEvent extends FuturesEventBase {
+  readonly type: 'PositionChanged';
+  readonly userId: number;
+  readonly symbol: string;
+  readonly positionSide: PositionSide;
+  readonly size: number; // signed lots (LONG ≥ 0, SHORT ≤ 0 in hedge mode)
+  readonly costKrw: bigint; // signed, exact Σ fill price × signed quantity of the open position
+  readonly entryPrice?: number; // ticks, cost / size to the nearest tick (half up); absent when flat
+  readonly realizedPnlKrw: bigint; // cumulative for this position record (gross)
+  readonly marginType: MarginType;
+  readonly isolatedMarginKrw: bigint; // 0 for cross
+  readonly leverage: number;
+}
+
+export type WalletChangeReason = 'Transfer' | 'Fee' | 'RealizedPnl' | 'Trade' | 'IsolatedMargin';
+
+/**
+ * One per (user, asset) futures wallet a command touched (the fee account's included), figures
+ * after the command; emitted after the BalanceChanged events, before the PositionChanged ones, in
+ * first-touch order. `reason` is the command's first cause ('Trade' for a fill: PnL and fee together).
+ */
+export interface WalletChangedEvent extends FuturesEventBase {
+  readonly type: 'WalletChanged';
+  readonly userId: number;
+  readonly asset: string;
+  readonly walletBalanceKrw: bigint; // includes isolated margins
+  readonly reason: WalletChangeReason;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Query views
+
+/** A perpetual position as the queries show it (figures valued at the mark; absent when no mark). */
+export interface PositionView {
+  readonly symbol: string;
+  readonly positionSide: PositionSide;
+  readonly size: number; // signed lots
+  readonly entryPrice?: number; // ticks
+  readonly markPrice?: number; // ticks
+  readonly unrealizedPnlKrw: bigint;
+  readonly realizedPnlKrw: bigint;
+  readonly leverage: number;
+  readonly marginType: MarginType;
+  readonly isolatedMarginKrw: bigint;
+  readonly maintenanceMarginKrw: bigint;
+  readonly liquidationPrice?: number; // ticks
+  readonly bankruptcyPrice?: number; // ticks
+}
+
+export interface FuturesAccountView {
+  readonly asset: string;
+  readonly walletBalanceKrw: bigint;
+  readonly unrealizedPnlKrw: bigint;
+  readonly marginBalanceKrw: bigint;
+  readonly maintenanceMarginKrw: bigint;
+  readonly initialMarginKrw: bigint;
+  readonly orderMarginKrw: bigint;
+  readonly availableBalanceKrw: bigint;
+  readonly positionMode: PositionMode;
+  readonly positions: PositionView[];
+}
+
+export interface LeverageSettingView {
+  readonly leverage: number;
+  readonly marginType: MarginType;
+}
+
+export interface MarkPriceView {
+  readonly markPrice?: number; // ticks
+  readonly indexPrice?: number; // ticks
+  readonly sources: { readonly source: string; readonly price: number; readonly timestamp: number }[];
+}
