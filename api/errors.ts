@@ -28,6 +28,10 @@ export const API_ERRORS = {
   UNKNOWN_USER: { code: 5010, status: 400, message: 'no such user' },
   INVALID_TIME_RANGE: { code: 5011, status: 400, message: 'start and end must be ms since the epoch, start not after end' },
   INVALID_INTERVAL: { code: 5012, status: 400, message: 'interval must be one of 1m, 5m, 15m, 1h, 4h, 1d' },
+  INVALID_TRANSFER_DIRECTION: { code: 5013, status: 400, message: "direction must be 'spot_to_futures' or 'futures_to_spot'" },
+  INVALID_MARGIN_ACTION: { code: 5014, status: 400, message: "action must be 'add' or 'remove'" },
+  INVALID_INDEX_PRICES: { code: 5015, status: 400, message: "prices must list 1 to 100 {symbol, source, price} of perpetual markets, one per symbol and source, not the built-in 'spot' source" },
+  NOT_A_SETTLEMENT_ASSET: { code: 5016, status: 400, message: 'no perpetual market settles in this asset' },
   // 6xxx: resources and service state
   NOT_FOUND: { code: 6001, status: 404, message: 'no such route' },
   ORDER_NOT_FOUND: { code: 6002, status: 404, message: 'no such order (or not yours)' },

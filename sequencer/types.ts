@@ -6,6 +6,7 @@ import type {
   EngineEvent,
   EngineQueries as EngineReadPort,
   EngineSnapshot,
+  FuturesCommand,
   MatchingEngine,
   PlaceOrderCommand,
   TickCommand,
@@ -22,7 +23,8 @@ export type CommandInput =
   | Omit<AmendOrderCommand, 'timestamp'>
   | Omit<DepositCommand, 'timestamp'>
   | Omit<WithdrawCommand, 'timestamp'>
-  | Omit<TickCommand, 'timestamp'>;
+  | Omit<TickCommand, 'timestamp'>
+  | (FuturesCommand extends infer C ? (C extends FuturesCommand ? Omit<C, 'timestamp'> : never) : never);
 
 /** Resolved once the command is durable in the journal and has been applied to the engine. */
 export interface SubmitResult {
