@@ -81,6 +81,8 @@ export const EXPIRE_REASONS: Readonly<Record<ExpiryReason, string>> = {
   MarketNoLiquidity: 'market order with nothing (more) to trade against',
   SelfTradePrevention: 'would have traded with its owner\'s own order',
   QuoteAmountExhausted: 'a buy by quote amount that could not afford one lot (bought nothing), or a market buy by quantity whose balance ran out before the quantity (a buy by amount that spent its budget having bought something is Filled)',
+  ReduceOnly: 'a perpetual reduce-only (or hedge-mode closing) order whose position had nothing more to reduce',
+  InsufficientMargin: 'a perpetual taker whose next opening fill its reserve and available balance could not cover',
 };
 
 export const POSITION_SIDES: Readonly<Record<PositionSide, string>> = {

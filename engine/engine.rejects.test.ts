@@ -34,7 +34,71 @@ function raw(d: Driver, patch: Record<string, unknown>): void {
   d.apply({ ...base, ...patch } as unknown as Command);
 }
 
+const PERP = 'BTC-KRW-PERP';
+
+/** A futures command stamped like the driver's own (issue 18). */
+function futures(d: Driver, command: Record<string, unknown>): void {
+  d.time += 1;
+  d.commandSeq += 1;
+  d.apply({ timestamp: d.time, ...command } as unknown as Command);
+}
+
+function perpOrder(d: Driver, patch: Record<string, unknown> = {}): void {
+  raw(d, { symbol: PERP, timestamp: d.time + 1, ...patch });
+}
+
+/** 100,000 KRW in user 1's futures wallet and a mark of 1,000 ticks. */
+function perpReady(d: Driver): void {
+  futures(d, { type: 'FuturesTransfer', userId: 1, asset: 'KRW', amount: 100_000, direction: 'SpotToFutures' });
+  futures(d, { type: 'SetIndexPrices', prices: [{ symbol: PERP, source: 'test', price: 1000 }] });
+}
+
 const cases: [RejectReason, (d: Driver) => void][] = [
+  ['NOT_A_PERPETUAL', (d) => raw(d, { reduceOnly: true })],
+  ['LEVERAGE_ABOVE_TIER_MAX', (d) => futures(d, { type: 'SetLeverage', userId: 1, symbol: PERP, leverage: 51 })],
+  ['INVALID_LEVERAGE', (d) => futures(d, { type: 'SetLeverage', userId: 1, symbol: PERP, leverage: 0 })],
+  [
+    'POSITION_OR_ORDERS_OPEN',
+    (d) => {
+      perpReady(d);
+      perpOrder(d);
+      futures(d, { type: 'SetMarginType', userId: 1, symbol: PERP, marginType: 'ISOLATED' });
+    },
+  ],
+  [
+    'INSUFFICIENT_MARGIN',
+    (d) => {
+      futures(d, { type: 'SetIndexPrices', prices: [{ symbol: PERP, source: 'test', price: 1000 }] });
+      perpOrder(d);
+    },
+  ],
+  [
+    'REDUCE_ONLY_WOULD_INCREASE',
+    (d) => {
+      perpReady(d);
+      perpOrder(d, { reduceOnly: true });
+    },
+  ],
+  [
+    'NO_POSITION',
+    (d) => {
+      futures(d, { type: 'SetMarginType', userId: 1, symbol: PERP, marginType: 'ISOLATED' });
+      futures(d, { type: 'AdjustIsolatedMargin', userId: 1, symbol: PERP, positionSide: 'BOTH', amount: 1, action: 'Add' });
+    },
+  ],
+  ['NO_MARK_PRICE', (d) => perpOrder(d)],
+  ['POSITION_SIDE_MISMATCH', (d) => perpOrder(d, { positionSide: 'LONG' })],
+  ['NOT_ISOLATED', (d) => futures(d, { type: 'AdjustIsolatedMargin', userId: 1, symbol: PERP, positionSide: 'BOTH', amount: 1, action: 'Add' })],
+  ['INVALID_MARGIN_TYPE', (d) => futures(d, { type: 'SetMarginType', userId: 1, symbol: PERP, marginType: 'HALF' })],
+  ['INVALID_POSITION_SIDE', (d) => perpOrder(d, { positionSide: 'UP' })],
+  [
+    'INDEX_STALE',
+    (d) => {
+      perpReady(d);
+      d.time += 61_000;
+      perpOrder(d);
+    },
+  ],
   ['UNKNOWN_SYMBOL', (d) => d.buy(1, 10, 1000, { symbol: 'DOGE-KRW' })],
   ['UNKNOWN_ASSET', (d) => d.deposit(1, 'DOGE', 1)],
   ['INVALID_SIDE', (d) => raw(d, { side: 'Short' })],

@@ -23,6 +23,12 @@ import { OrderLifecycle } from './matching/order-lifecycle.ts';
 import type { OrderIndex } from './matching/order-index.ts';
 import type { RecentOrders } from './matching/recent-orders.ts';
 import { TickerEmitter } from './matching/ticker-emitter.ts';
+import { FuturesCommands } from './perp/futures-commands.ts';
+import { FuturesEvents } from './perp/futures-events.ts';
+import { FuturesLedger } from './perp/futures-ledger.ts';
+import { FuturesState } from './perp/futures-state.ts';
+import { FuturesViews } from './perp/futures-views.ts';
+import { ReduceOnlyCut } from './perp/reduce-only-cut.ts';
 import { EngineViews } from './queries.ts';
 import type { Settlement } from './settlement.ts';
 import { restoreState, snapshotState, type EngineState } from './snapshot.ts';
@@ -60,6 +66,14 @@ export class Engine implements MatchingEngine, EngineState {
   readonly lifecycle: OrderLifecycle;
   /** @internal */
   readonly matcher: Matcher;
+  /** @internal the futures domain: wallets, positions, settings, marks (perp/) */
+  readonly futures: FuturesState;
+  /** @internal the perpetual markets' settlement */
+  readonly futuresLedger: FuturesLedger;
+  private readonly futuresEvents: FuturesEvents;
+  private readonly futuresCommands: FuturesCommands;
+  private readonly futuresViews: FuturesViews;
+  private readonly reduceOnlyCut: ReduceOnlyCut;
   private readonly deltas: BookDeltas;
   private readonly tickers: TickerEmitter;
   private readonly orderCommands: OrderCommands;
@@ -67,11 +81,18 @@ export class Engine implements MatchingEngine, EngineState {
 
   constructor(readonly config: EngineConfig) {
     const events = this.events;
-    this.ledger = new Ledger(config.assets, config.markets.length);
+    const perpetualMarkets = config.perpetualMarkets ?? [];
+    this.ledger = new Ledger(config.assets, config.markets.length + perpetualMarkets.length);
     this.spot = new SpotLedger(config, this.ledger, events);
-    /** books in market-config order (Ticker events go out in this order) */
+    this.futures = new FuturesState(perpetualMarkets, config.feeAccountId, (orderId) => {
+      const order = this.lifecycle.orders.get(orderId);
+      return typeof order === 'object' ? order : null;
+    });
+    this.futuresEvents = new FuturesEvents(events);
+    this.futuresLedger = new FuturesLedger(this.futures, this.futuresEvents);
+    /** books in market-config order, spot then perpetual (Ticker events go out in this order) */
     const bookList: Book[] = [];
-    for (const market of config.markets) {
+    for (const market of [...config.markets, ...perpetualMarkets]) {
       const baseIndex = this.ledger.assetIndex.get(market.base);
       const quoteIndex = this.ledger.assetIndex.get(market.quote);
       if (baseIndex === undefined || quoteIndex === undefined) throw new Error(`market ${market.symbol}: unknown asset`);
@@ -85,14 +106,18 @@ export class Engine implements MatchingEngine, EngineState {
     this.matcher = new Matcher(events, this.deltas, this.lifecycle);
     this.orderCommands = new OrderCommands(config, this.books, this.ledger, events, this.deltas, this.lifecycle, this.matcher);
     this.views = new EngineViews(config, this.books, this.ledger, this.lifecycle);
+    this.futuresCommands = new FuturesCommands(this.futures, this.ledger, this.spot, this.futuresLedger, this.futuresEvents, events);
+    this.futuresCommands.spotSymbols = new Set(config.markets.map((market) => market.symbol));
+    this.futuresViews = new FuturesViews(this.futures);
+    this.reduceOnlyCut = new ReduceOnlyCut(this.futures, this.futuresLedger, this.futuresEvents, this.books, this.lifecycle, this.deltas, events);
   }
 
   /**
-   * The one place a market's kind chooses how its orders hold funds and its fills settle. Every
-   * configured market is spot today; a perpetual market would get its margin settlement here.
+   * The one place a market's kind chooses how its orders hold funds and its fills settle: spot
+   * balances for spot markets, futures wallets and positions for perpetual ones.
    */
-  private settlementOf(_market: MarketSpec): Settlement {
-    return this.spot;
+  settlementOf(market: MarketSpec): Settlement {
+    return market.type === 'perpetual' ? this.futuresLedger : this.spot;
   }
 
   static restore(config: EngineConfig, snapshot: EngineSnapshot): Engine {
@@ -126,11 +151,32 @@ export class Engine implements MatchingEngine, EngineState {
         break;
       case 'Tick':
         break; // only lets time pass: the end-of-command Ticker flush below
+      case 'FuturesTransfer':
+        this.futuresCommands.transfer(command);
+        break;
+      case 'SetPositionMode':
+        this.futuresCommands.setPositionMode(command);
+        break;
+      case 'SetLeverage':
+        this.futuresCommands.setLeverage(command);
+        break;
+      case 'SetMarginType':
+        this.futuresCommands.setMarginType(command);
+        break;
+      case 'AdjustIsolatedMargin':
+        this.futuresCommands.adjustIsolatedMargin(command);
+        break;
+      case 'SetIndexPrices':
+        this.futuresCommands.setIndexPrices(command);
+        break;
       default:
         this.events.reject('INVALID_COMMAND', command, undefined);
     }
+    const futuresTouched = this.futuresEvents.touched;
+    if (futuresTouched) this.reduceOnlyCut.run();
     this.deltas.flush();
     this.spot.flushBalanceChanges();
+    if (futuresTouched) this.futuresEvents.flush((userId) => this.futures.account(userId));
     this.tickers.endCommand();
     return this.events.take();
   }
@@ -216,21 +262,21 @@ export class Engine implements MatchingEngine, EngineState {
     return this.views.markets();
   }
 
-  // Futures queries (perpetual markets come with issue 18's futures ledger)
+  // Futures queries (answered by perp/futures-views.ts)
 
-  futuresAccount(_userId: number, _asset = 'KRW'): FuturesAccountView | undefined {
-    return undefined;
+  futuresAccount(userId: number, asset = 'KRW'): FuturesAccountView | undefined {
+    return this.futuresViews.futuresAccount(userId, asset);
   }
 
-  futuresPositions(_userId: number, _symbol?: string): PositionView[] {
-    return [];
+  futuresPositions(userId: number, symbol?: string): PositionView[] {
+    return this.futuresViews.futuresPositions(userId, symbol);
   }
 
-  leverageSettings(_userId: number, _symbol: string): LeverageSettingView {
-    return { leverage: 20, marginType: 'CROSS' };
+  leverageSettings(userId: number, symbol: string): LeverageSettingView {
+    return this.futuresViews.leverageSettings(userId, symbol);
   }
 
-  markPrice(_symbol: string): MarkPriceView | undefined {
-    return undefined;
+  markPrice(symbol: string): MarkPriceView | undefined {
+    return this.futuresViews.markPrice(symbol);
   }
 }

@@ -9,6 +9,7 @@
  * an integer number of KRW minor units; buildEngineConfig refuses such a pair.
  */
 import { type DecimalError, decimalError, formatUnits, fractionDigits, isDecimalError, parseUnits } from './decimal.ts';
+import { DEFAULT_PERP_MARKETS, type PerpMarketSpec, perpMarketSpecProblems } from './perp/perp-market.ts';
 import type { AssetSpec, EngineConfig, MarketSpec } from './types.ts';
 
 export interface RawAssetConfig {
@@ -39,6 +40,8 @@ export interface RawEngineConfig {
   readonly recentFinishedLimit: number;
   /** default 1,000 */
   readonly maxOpenOrdersPerUserMarket?: number;
+  /** perpetual futures markets, already in integer units (engine/perp/perp-market.ts); default none */
+  readonly perpetualMarkets?: readonly PerpMarketSpec[];
 }
 
 /** The default markets. User ids start at 1; account 0 collects the fees. */
@@ -198,11 +201,27 @@ export function buildEngineConfig(raw: RawEngineConfig): EngineConfig {
   if (!Number.isSafeInteger(raw.recentFinishedLimit) || raw.recentFinishedLimit < 0) fail('recentFinishedLimit', 'must be a non-negative safe integer');
   const maxOpenOrdersPerUserMarket = raw.maxOpenOrdersPerUserMarket ?? 1_000;
   if (!Number.isSafeInteger(maxOpenOrdersPerUserMarket) || maxOpenOrdersPerUserMarket < 1) fail('maxOpenOrdersPerUserMarket', 'must be a positive safe integer');
-  return { assets: [...assets.values()], markets, feeAccountId: raw.feeAccountId, recentFinishedLimit: raw.recentFinishedLimit, maxOpenOrdersPerUserMarket };
+  const perpetualMarkets = raw.perpetualMarkets ?? [];
+  for (const market of perpetualMarkets) {
+    const where = `perpetual market ${JSON.stringify(market.symbol)}`;
+    if (symbols.has(market.symbol)) fail(where, 'listed twice');
+    symbols.add(market.symbol);
+    if (market.type !== 'perpetual') fail(where, "type must be 'perpetual'");
+    if (!assets.has(market.base)) fail(where, `unknown base asset ${JSON.stringify(market.base)}`);
+    const settlement = assets.get(market.settlementAsset) ?? fail(where, `unknown settlement asset ${JSON.stringify(market.settlementAsset)}`);
+    if (market.quote !== market.settlementAsset || settlement.decimals !== market.quoteDecimals) fail(where, 'quote must be the settlement asset, with its decimals');
+    const problems = perpMarketSpecProblems(market);
+    if (problems.length > 0) fail(where, problems.join('; '));
+    // as for spot: the largest order's notional plus its fee stays a safe integer (its reserve too)
+    const maxNotional = BigInt(market.maxPrice) * BigInt(market.maxQuantity) * BigInt(market.quotePerTickLot);
+    if (maxNotional * 2n > MAX_SAFE) fail(where, 'maxPrice × maxQuantity × quotePerTickLot × 2 exceeds 2^53 − 1');
+  }
+  const config: EngineConfig = { assets: [...assets.values()], markets, feeAccountId: raw.feeAccountId, recentFinishedLimit: raw.recentFinishedLimit, maxOpenOrdersPerUserMarket };
+  return perpetualMarkets.length === 0 ? config : { ...config, perpetualMarkets: [...perpetualMarkets] };
 }
 
-/** The default engine config, validated. */
-export const DEFAULT_ENGINE_CONFIG: EngineConfig = buildEngineConfig(DEFAULT_RAW_CONFIG);
+/** The default engine config, validated: the spot markets and the perpetual ones (BTC-KRW-PERP, ETH-KRW-PERP). */
+export const DEFAULT_ENGINE_CONFIG: EngineConfig = buildEngineConfig({ ...DEFAULT_RAW_CONFIG, perpetualMarkets: DEFAULT_PERP_MARKETS });
 
 // ---------------------------------------------------------------------------------------------
 // Decimal string ⇄ integer units at the edges. Each returns the integer or a DecimalError

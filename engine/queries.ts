@@ -99,7 +99,16 @@ export class EngineViews implements SpotQueries {
     return price === undefined || price === 0 ? undefined : price;
   }
 
+  /** spot markets, then the perpetual ones (type 'perpetual') */
   markets(): readonly MarketSpec[] {
-    return this.config.markets;
+    return this.allMarkets;
   }
+
+  private get allMarkets(): readonly MarketSpec[] {
+    const perpetual = this.config.perpetualMarkets;
+    if (perpetual === undefined || perpetual.length === 0) return this.config.markets;
+    return (this.marketList ??= [...this.config.markets, ...perpetual]);
+  }
+
+  private marketList: readonly MarketSpec[] | undefined = undefined;
 }

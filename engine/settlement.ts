@@ -16,7 +16,7 @@ import type { Account } from './ledger.ts';
 import type { Book } from './matching/book.ts';
 import type { OrderNode } from './matching/order.ts';
 import type { RejectReason } from './reject-codes.ts';
-import type { PlaceOrderCommand } from './types.ts';
+import type { ExpiryReason, PlaceOrderCommand } from './types.ts';
 
 export interface Settlement {
   /**
@@ -43,4 +43,15 @@ export interface Settlement {
 
   /** A finished order (filled, cancelled, expired) gives back everything it still holds. */
   releaseRest(book: Book, order: OrderNode): void;
+
+  /**
+   * Only settlements whose fills can be refused implement it (perpetual markets: a reduce-only
+   * order never opens, a taker's opening fill is re-checked against its margin); a book with one
+   * has Book.capsFills and matching asks before each trade. How many of `lots` at `priceTicks` the
+   * order may take (0 … lots). Fewer than asked: the order ends after that fill, expired with
+   * `capReason`.
+   */
+  fillableLots?(book: Book, order: OrderNode, isMaker: boolean, lots: number, priceTicks: number): number;
+  /** why the last fillableLots answer was short */
+  readonly capReason?: ExpiryReason;
 }

@@ -11,6 +11,8 @@ import type { Matcher } from './matching/matcher.ts';
 import type { OrderLifecycle } from './matching/order-lifecycle.ts';
 import { OrderNode } from './matching/order.ts';
 import { ORDER_TYPES, SIDES, STATUSES, STP_MODES, TIMES_IN_FORCE } from './matching/recent-orders.ts';
+import { type FuturesRecord, restoreFutures, snapshotFutures } from './perp/futures-snapshot.ts';
+import type { FuturesState } from './perp/futures-state.ts';
 import type { EngineSnapshot } from './types.ts';
 
 /** Where the snapshot's parts live: the modules Engine wires together (engine.ts). */
@@ -25,21 +27,24 @@ export interface EngineState {
   readonly books: ReadonlyMap<string, Book>;
   /** the order index and the remembered finished orders */
   readonly lifecycle: OrderLifecycle;
+  /** futures wallets, positions, settings, order reserves, marks */
+  readonly futures: FuturesState;
 }
 
 /**
  * 2: flat order lists; 3: the status field also carries the expiry reason (bits 3–5); 4: ticker
- * state per book; 5: the client order ids taken per user; 6: the fee carry of open orders
+ * state per book; 5: the client order ids taken per user; 6: the fee carry of open orders; 7: the
+ * futures state (perpetual books are listed with the spot ones)
  */
-export const SNAPSHOT_VERSION = 6;
+export const SNAPSHOT_VERSION = 7;
 /**
  * versions restoreState reads: a version 2 snapshot is a version 3 one without expiry reasons, a
  * version 3 one is a version 4 one without ticker state (restored empty: no Ticker emitted yet, no
  * trades in the 24 h window), a version 4 one is a version 5 one without client order ids (rebuilt
  * from the orders it holds), a version 5 one is a version 6 one whose open orders carry no fee fraction
- * (they were charged per fill until then)
+ * (they were charged per fill until then), a version 6 one is a version 7 one without futures state
  */
-const READABLE_VERSIONS: readonly number[] = [2, 3, 4, 5, 6];
+const READABLE_VERSIONS: readonly number[] = [2, 3, 4, 5, 6, 7];
 
 /**
  * Orders are stored as one flat list per book side (and for stops and remembered orders):
@@ -91,6 +96,8 @@ interface SnapshotV1 {
   clientOrderIds?: (number | string)[];
   /** version 6 on: [orderId, feeCarry, …] for the open orders whose carry is not 0, by order id */
   feeCarries?: number[];
+  /** version 7 on: the futures domain (perp/futures-snapshot.ts) */
+  futures?: FuturesRecord;
 }
 
 function encode(order: OrderNode, list: OrderList): void {
@@ -215,6 +222,7 @@ export function snapshotState(state: EngineState): EngineSnapshot {
     recent,
     clientOrderIds,
     feeCarries,
+    futures: snapshotFutures(state.futures),
   };
   return snapshot as unknown as EngineSnapshot;
 }
@@ -289,6 +297,7 @@ export function restoreState(state: EngineState, data: EngineSnapshot): void {
     if (typeof order !== 'object') throw new Error(`snapshot: fee carry of order ${carries[offset]}, which is not open`);
     order.feeCarry = carries[offset + 1]!;
   }
+  restoreFutures(state.futures, snapshot.futures);
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import { Engine } from './engine.ts';
 import { buildEngineConfig, DEFAULT_RAW_CONFIG, type RawMarketConfig } from './markets.ts';
+import { DEFAULT_PERP_MARKETS } from './perp/perp-market.ts';
 import type {
   Command,
   EngineConfig,
@@ -26,6 +27,7 @@ export function testConfig(patch: Partial<RawMarketConfig> = {}, recentFinishedL
     ...DEFAULT_RAW_CONFIG,
     markets: DEFAULT_RAW_CONFIG.markets.map((market) => ({ ...market, minNotional: '0', ...patch })),
     recentFinishedLimit,
+    perpetualMarkets: DEFAULT_PERP_MARKETS,
   });
 }
 

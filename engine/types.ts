@@ -279,7 +279,8 @@ export interface OrderCancelledEvent extends EventBase {
   readonly order: OrderView;
 }
 
-export type ExpiryReason = 'IOC' | 'FOK' | 'MarketNoLiquidity' | 'SelfTradePrevention' | 'QuoteAmountExhausted';
+/** ReduceOnly and InsufficientMargin: perpetual orders only (engine/perp/README.md). */
+export type ExpiryReason = 'IOC' | 'FOK' | 'MarketNoLiquidity' | 'SelfTradePrevention' | 'QuoteAmountExhausted' | 'ReduceOnly' | 'InsufficientMargin';
 
 export interface OrderExpiredEvent extends EventBase {
   readonly type: 'OrderExpired';

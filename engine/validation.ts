@@ -55,11 +55,13 @@ export function validatePlaceOrder(market: MarketSpec | undefined, command: Plac
   } else if (stopPrice !== undefined) return 'STOP_PRICE_NOT_ALLOWED';
 
   const quoteAmount = command.quoteAmount;
+  // a perpetual order is sized in lots only: spending a quote amount is a spot buy's notion
+  const perpetual = market.type === 'perpetual';
   if (quoteAmount !== undefined) {
-    if (isLimit || !isBuy) return 'QUOTE_AMOUNT_NOT_ALLOWED';
+    if (isLimit || !isBuy || perpetual) return 'QUOTE_AMOUNT_NOT_ALLOWED';
     if (!isPositiveSafe(quoteAmount)) return 'INVALID_QUOTE_AMOUNT';
     if (quoteAmount < market.minNotional) return 'NOTIONAL_BELOW_MIN';
-  } else if (command.orderType === 'StopMarket' && isBuy) return 'QUOTE_AMOUNT_REQUIRED';
+  } else if (command.orderType === 'StopMarket' && isBuy && !perpetual) return 'QUOTE_AMOUNT_REQUIRED';
 
   const quantity = command.quantity;
   if (quantity === undefined) {
@@ -77,5 +79,7 @@ export function validatePlaceOrder(market: MarketSpec | undefined, command: Plac
   }
 
   if (command.postOnly && (command.orderType !== 'Limit' || command.timeInForce !== 'GTC')) return 'POST_ONLY_NOT_ALLOWED';
+  // reduce-only and position side are perpetual fields (a false reduceOnly says nothing)
+  if (!perpetual && (command.reduceOnly === true || command.positionSide !== undefined)) return 'NOT_A_PERPETUAL';
   return undefined;
 }

@@ -175,6 +175,8 @@ export class Book {
   /** ticks of the last trade; 0 before the first trade */
   lastPrice = 0;
   readonly maxFeePpm: number;
+  /** the settlement may refuse part of a fill (Settlement.fillableLots: perpetual markets) */
+  readonly capsFills: boolean;
   /** 24 h window and Ticker emission state */
   readonly ticker = new TickerWindow();
 
@@ -189,5 +191,6 @@ export class Book {
     readonly settlement: Settlement,
   ) {
     this.maxFeePpm = Math.max(market.makerFeePpm, market.takerFeePpm);
+    this.capsFills = settlement.fillableLots !== undefined;
   }
 }

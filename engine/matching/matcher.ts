@@ -35,6 +35,8 @@ export class Matcher {
     const limit = taker.price; // 0 for market orders
     // A taker that spends its hold (a spot market buy) takes only what that still pays for, fee included.
     const budgeted = book.settlement.spendsHold(taker);
+    // A settlement that may refuse part of a fill (perpetual markets) is asked before each trade.
+    const capped = book.capsFills;
     const market = book.market;
     if (taker.timeInForce === 'FOK' && !this.canFillFully(book, taker, budgeted)) return lifecycle.expire(book, taker, 'FOK');
 
@@ -72,8 +74,38 @@ export class Matcher {
           }
         }
         const budgetLimited = budgeted && lots < makerRemaining && lots < taker.quantity - taker.filled;
+        let makerCutBy: ExpiryReason | undefined;
+        let takerCutBy: ExpiryReason | undefined;
+        let makerLots = lots;
+        if (capped) {
+          const settlement = book.settlement;
+          makerLots = settlement.fillableLots!(book, maker, true, lots, level.price);
+          if (makerLots < lots) makerCutBy = settlement.capReason;
+          if (makerLots === 0) {
+            lifecycle.unrest(book, maker);
+            lifecycle.expire(book, maker, makerCutBy!);
+            maker = next;
+            continue;
+          }
+          const takerLots = settlement.fillableLots!(book, taker, false, makerLots, level.price);
+          if (takerLots < makerLots) takerCutBy = settlement.capReason;
+          if (takerLots === 0) {
+            stopReason = takerCutBy;
+            break matching;
+          }
+          lots = takerLots;
+        }
         this.fill(book, level, maker, taker, lots);
+        if (makerCutBy !== undefined && lots === makerLots && maker.filled < maker.quantity) {
+          // it may not fill further (a reduce-only maker whose position is closed)
+          lifecycle.unrest(book, maker);
+          lifecycle.expire(book, maker, makerCutBy);
+        }
         if (taker.quantity === taker.filled) break matching;
+        if (takerCutBy !== undefined) {
+          stopReason = takerCutBy;
+          break matching;
+        }
         // Cut short by the budget: fees are charged on the cumulative fill, so n lots then one more
         // cost what n + 1 at once would — which the budget could not buy. Not one more lot, here or
         // at any worse price.

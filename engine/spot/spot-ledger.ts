@@ -143,6 +143,16 @@ export class SpotLedger implements Settlement {
     this.touchBalance(account, assetIndex);
   }
 
+  /**
+   * A futures transfer's spot side (perp/futures-commands.ts): adds `amount` (signed) to the
+   * available balance; the caller checked it stays ≥ 0. The asset's supply counts spot and futures
+   * money together, so it does not move.
+   */
+  moveAvailable(account: Account, assetIndex: number, amount: number): void {
+    account.balances[assetIndex * 2]! += amount;
+    this.touchBalance(account, assetIndex);
+  }
+
   private checkFundsCommand(command: DepositCommand | WithdrawCommand): number | undefined {
     const events = this.events;
     if (!isNonNegativeSafe(command.userId)) return events.reject('INVALID_USER_ID', command, undefined);

@@ -1,0 +1,215 @@
+/**
+ * The futures ledger: the settlement of perpetual markets (../settlement.ts). Matching is shared
+ * with spot; what a perpetual order holds and what its fills move is decided here:
+ *
+ *  - hold: the pre-trade margin check. An order that can open or grow its position leg reserves
+ *    the initial margin of the lots it can open at its reserve price plus the taker fee on them
+ *    (margin-rules.ts orderInitialMarginKrw), refused INSUFFICIENT_MARGIN beyond the available
+ *    balance. Reduce-only (and hedge-mode closing) orders reserve nothing. The reserve lives here
+ *    (PerpOrder.reserveKrw, BigInt); the book record's `locked` stays 0.
+ *  - fillableLots: before each trade, a reduce-only order takes at most what its leg can still
+ *    reduce; a taker's opening fill must be covered by its reserve or the free available balance.
+ *  - settleFill: both legs move (position-rules.ts applyFill: exact cost, realized PnL into the
+ *    wallet), isolated margin grows or is released, each side pays its fee from its futures wallet
+ *    to the fee account's.
+ *  - release: the order's reserve is recomputed or dropped.
+ *
+ * Reserve price (README "Order reserve"): a limit buy at its price (it never fills higher); a
+ * limit sell at max(price, mark) (it may fill higher); a market order at the worse of the mark and
+ * the best opposite price when placed; a stop at its price (StopLimit) or max(stop, mark).
+ */
+import type { Account } from '../ledger.ts';
+import type { Book } from '../matching/book.ts';
+import type { OrderNode } from '../matching/order.ts';
+import type { RejectReason } from '../reject-codes.ts';
+import type { Settlement } from '../settlement.ts';
+import type { ExpiryReason, PlaceOrderCommand, PositionSide } from '../types.ts';
+import { cumulativeFeeDueKrw, initialMarginKrw, isolatedMarginForOpeningKrw, isolatedMarginRelease, notionalKrw, orderInitialMarginKrw } from './margin-rules.ts';
+import { applyFill } from './position-rules.ts';
+import type { PerpMarketSpec } from './perp-market.ts';
+import type { FuturesEvents } from './futures-events.ts';
+import type { FuturesAccount, FuturesState, PerpOrder, PerpPosition } from './futures-state.ts';
+import { accountFigures } from './futures-valuation.ts';
+
+export class FuturesLedger implements Settlement {
+  capReason: ExpiryReason | undefined = undefined;
+
+  constructor(
+    private readonly state: FuturesState,
+    private readonly changes: FuturesEvents,
+  ) {}
+
+  // ---------------------------------------------------------------------------------------------
+  // Hold: the pre-trade margin check
+
+  hold(book: Book, _account: Account, command: PlaceOrderCommand): number | RejectReason {
+    const market = book.market as PerpMarketSpec;
+    const state = this.state;
+    const reduceOnlyFlag = command.reduceOnly;
+    if (reduceOnlyFlag !== undefined && typeof reduceOnlyFlag !== 'boolean') return 'INVALID_COMMAND';
+    const requested = command.positionSide;
+    if (requested !== undefined && requested !== 'BOTH' && requested !== 'LONG' && requested !== 'SHORT') return 'INVALID_POSITION_SIDE';
+    const account = state.account(command.userId);
+    const leg: PositionSide | undefined = account.hedge ? (requested === 'LONG' || requested === 'SHORT' ? requested : undefined) : requested === undefined || requested === 'BOTH' ? 'BOTH' : undefined;
+    if (leg === undefined) return 'POSITION_SIDE_MISMATCH';
+    const isBuy = command.side === 'Buy';
+    // hedge mode: a LONG leg opens by buying and closes by selling, a SHORT leg the other way round
+    const closing = leg === 'LONG' ? !isBuy : leg === 'SHORT' ? isBuy : false;
+    const reduceOnly = reduceOnlyFlag === true || closing;
+    const quantity = command.quantity!;
+    const position = account.findPosition(market.symbol, leg);
+    const reducible = reducibleLots(position, isBuy);
+    if (reduceOnly) {
+      // Σ reduce-only on a leg never exceeds what it can reduce, so a sweep cannot flip it
+      if (reducible === 0) return closing && reduceOnlyFlag !== true ? 'NO_POSITION' : 'REDUCE_ONLY_WOULD_INCREASE';
+      if (quantity + this.pendingReduceOnly(account, market.symbol, leg, isBuy) > reducible) return 'REDUCE_ONLY_WOULD_INCREASE';
+      account.orders.set(command.orderId, { orderId: command.orderId, node: null, market, leg, reduceOnly: true, reservePriceTicks: 0, reserveKrw: 0n });
+      return 0;
+    }
+    const markState = state.marks.get(market.symbol)!;
+    const mark = markState.markTicks;
+    if (mark === undefined) return 'NO_MARK_PRICE';
+    if (!markState.freshAt(command.timestamp)) return 'INDEX_STALE';
+    const reservePriceTicks = reservePrice(book, command, mark);
+    const leverage = account.settingsOf(market.symbol).leverage;
+    const openingLots = Math.max(0, quantity - reducible);
+    const reserveKrw = openingLots === 0 ? 0n : orderInitialMarginKrw(openingLots, reservePriceTicks, leverage, market);
+    if (reserveKrw > 0n && reserveKrw > accountFigures(account, market.settlementAsset, state.marks).availableBalanceKrw) return 'INSUFFICIENT_MARGIN';
+    account.orders.set(command.orderId, { orderId: command.orderId, node: null, market, leg, reduceOnly: false, reservePriceTicks, reserveKrw });
+    return 0;
+  }
+
+  /** Remaining lots of the user's other open reduce-only orders that reduce this leg from this side. */
+  private pendingReduceOnly(account: FuturesAccount, symbol: string, leg: PositionSide, isBuy: boolean): number {
+    let total = 0;
+    for (const order of account.orders.values()) {
+      if (!order.reduceOnly || order.leg !== leg || order.market.symbol !== symbol) continue;
+      const node = this.nodeOf(order);
+      if (node !== null && node.isBuy === isBuy) total += node.quantity - node.filled;
+    }
+    return total;
+  }
+
+  spendsHold(_taker: OrderNode): boolean {
+    return false;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Fill caps
+
+  fillableLots(book: Book, order: OrderNode, isMaker: boolean, lots: number, priceTicks: number): number {
+    const account = this.state.account(order.userId);
+    const perpOrder = account.orders.get(order.orderId);
+    if (perpOrder === undefined) return lots; // not a perpetual order record (cannot happen)
+    perpOrder.node = order;
+    const position = account.findPosition(book.market.symbol, perpOrder.leg);
+    const reducible = reducibleLots(position, order.isBuy);
+    if (perpOrder.reduceOnly) {
+      if (reducible >= lots) return lots;
+      this.capReason = 'ReduceOnly';
+      return reducible;
+    }
+    // A maker fills at its own price, which its reserve was taken at (or better for margin).
+    if (isMaker) return lots;
+    const openedLots = Math.max(0, lots - reducible);
+    if (openedLots === 0) return lots;
+    const market = perpOrder.market;
+    const leverage = account.settingsOf(market.symbol).leverage;
+    const remainingAfter = order.quantity - order.filled - lots;
+    const need =
+      initialMarginKrw(notionalKrw(openedLots, priceTicks, market), leverage) +
+      cumulativeFeeDueKrw(market.takerFeePpm, notionalKrw(lots, priceTicks, market)) +
+      (remainingAfter > 0 ? orderInitialMarginKrw(remainingAfter, perpOrder.reservePriceTicks, leverage, market) : 0n);
+    if (need <= perpOrder.reserveKrw) return lots;
+    const free = accountFigures(account, market.settlementAsset, this.state.marks, order.orderId).availableBalanceKrw;
+    if (need <= free) return lots;
+    this.capReason = 'InsufficientMargin';
+    return 0;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Fills
+
+  settleFill(book: Book, maker: OrderNode, taker: OrderNode, lots: number, notional: number, makerFee: number, takerFee: number): void {
+    const market = book.market as PerpMarketSpec;
+    const priceTicks = notional / (lots * market.quotePerTickLot);
+    this.settleSide(market, maker, lots, priceTicks, makerFee);
+    this.settleSide(market, taker, lots, priceTicks, takerFee);
+    const fee = BigInt(makerFee + takerFee);
+    if (fee !== 0n) {
+      const feeAccount = this.state.feeAccount();
+      const asset = market.settlementAsset;
+      feeAccount.wallets.set(asset, feeAccount.wallet(asset) + fee);
+      this.changes.touchWallet(feeAccount, asset, 'Fee');
+    }
+  }
+
+  private settleSide(market: PerpMarketSpec, order: OrderNode, lots: number, priceTicks: number, fee: number): void {
+    const account = this.state.account(order.userId);
+    const perpOrder = account.orders.get(order.orderId)!;
+    perpOrder.node = order;
+    const position = account.position(market, perpOrder.leg);
+    const settings = account.settingsOf(market.symbol);
+    const oldSize = position.sizeLots;
+    const outcome = applyFill({ sizeLots: oldSize, costKrw: position.costKrw }, order.isBuy ? lots : -lots, priceTicks, market);
+    position.sizeLots = outcome.position.sizeLots;
+    position.costKrw = outcome.position.costKrw;
+    position.realizedPnlKrw += outcome.realizedPnlKrw;
+    if (settings.marginType === 'ISOLATED') {
+      if (outcome.closedLots > 0) position.isolatedMarginKrw -= isolatedMarginRelease(position.isolatedMarginKrw, oldSize, outcome.closedLots);
+      if (outcome.openedLots > 0) position.isolatedMarginKrw += isolatedMarginForOpeningKrw(outcome.openedLots, priceTicks, settings.leverage, market);
+    }
+    const asset = market.settlementAsset;
+    account.wallets.set(asset, account.wallet(asset) + outcome.realizedPnlKrw - BigInt(fee));
+    this.changes.touchWallet(account, asset, 'Trade');
+    this.changes.touchPosition(position);
+    this.refreshReserve(account, perpOrder, order);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Releases
+
+  releaseReduced(_book: Book, order: OrderNode, _reduction: number): void {
+    const account = this.state.account(order.userId);
+    const perpOrder = account.orders.get(order.orderId);
+    if (perpOrder !== undefined) this.refreshReserve(account, perpOrder, order);
+  }
+
+  releaseRest(_book: Book, order: OrderNode): void {
+    this.state.account(order.userId).orders.delete(order.orderId);
+  }
+
+  /** What the order's remaining lots can still open, at its reserve price, given its leg now. */
+  refreshReserve(account: FuturesAccount, perpOrder: PerpOrder, order: OrderNode): void {
+    if (perpOrder.reduceOnly) return;
+    const remaining = order.quantity - order.filled;
+    const position = account.findPosition(perpOrder.market.symbol, perpOrder.leg);
+    const openingLots = Math.max(0, remaining - reducibleLots(position, order.isBuy));
+    perpOrder.reserveKrw = openingLots === 0 ? 0n : orderInitialMarginKrw(openingLots, perpOrder.reservePriceTicks, account.settingsOf(perpOrder.market.symbol).leverage, perpOrder.market);
+  }
+
+  nodeOf(order: PerpOrder): OrderNode | null {
+    return (order.node ??= this.state.lookupOrder(order.orderId));
+  }
+}
+
+/** Lots an order on this side can close of the leg: its size when they point opposite ways, else 0. */
+export function reducibleLots(position: PerpPosition | undefined, isBuy: boolean): number {
+  const size = position?.sizeLots ?? 0;
+  return isBuy ? (size < 0 ? -size : 0) : size > 0 ? size : 0;
+}
+
+function reservePrice(book: Book, command: PlaceOrderCommand, markTicks: number): number {
+  const isBuy = command.side === 'Buy';
+  switch (command.orderType) {
+    case 'Limit':
+    case 'StopLimit':
+      return isBuy ? command.price! : Math.max(command.price!, markTicks);
+    case 'StopMarket':
+      return Math.max(command.stopPrice!, markTicks);
+    case 'Market': {
+      const best = (isBuy ? book.asks : book.bids).best();
+      return Math.max(best?.price ?? 0, markTicks);
+    }
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * The futures domain's state (issue 18): per user a futures wallet per settlement asset, the
+ * position mode, leverage and margin type per perpetual market, the positions (one per market in
+ * one-way mode, a LONG and a SHORT leg in hedge mode) and what each open perpetual order reserves;
+ * per perpetual market its index sources and mark price. Plain records: the futures ledger
+ * (futures-ledger.ts) and commands (futures-commands.ts) change them, the views read them.
+ *
+ * Money is BigInt KRW (settlement minor units); sizes signed lots; prices ticks (README "Units").
+ */
+import type { MarginType, PositionSide } from '../types.ts';
+import type { OrderNode } from '../matching/order.ts';
+import type { PerpMarketSpec } from './perp-market.ts';
+import { INDEX_SOURCE_FRESH_MS, type IndexSource } from './index-price.ts';
+
+/** Leverage of a market the user never set (the contract's default). */
+export const DEFAULT_LEVERAGE = 20;
+
+export class PerpPosition {
+  sizeLots = 0;
+  costKrw = 0n;
+  /** Σ realized PnL of this (user, market, side) record, gross (fees and funding apart) */
+  realizedPnlKrw = 0n;
+  /** 0 unless the market's margin type is ISOLATED */
+  isolatedMarginKrw = 0n;
+  /** command counter when it last joined the command's PositionChanged list */
+  dirtyMark = -1;
+
+  constructor(
+    readonly userId: number,
+    readonly market: PerpMarketSpec,
+    readonly side: PositionSide,
+  ) {}
+
+  isEmpty(): boolean {
+    return this.sizeLots === 0 && this.costKrw === 0n && this.realizedPnlKrw === 0n && this.isolatedMarginKrw === 0n;
+  }
+}
+
+export interface MarketSettings {
+  leverage: number;
+  marginType: MarginType;
+}
+
+/** What an open perpetual order holds beside its book record (OrderNode.locked stays 0). */
+export interface PerpOrder {
+  readonly orderId: number;
+  /** its book record, once it exists (hold runs before the record is made) */
+  node: OrderNode | null;
+  readonly market: PerpMarketSpec;
+  /** the position leg it trades: BOTH in one-way mode */
+  readonly leg: PositionSide;
+  /** never opens or grows its leg: reduce-only, or a hedge-mode order against its leg (closing) */
+  readonly reduceOnly: boolean;
+  /** the price its reserve is taken at (README "Order reserve") */
+  readonly reservePriceTicks: number;
+  /** initial margin + taker fee of the lots it can still open, at reservePriceTicks */
+  reserveKrw: bigint;
+}
+
+export class FuturesAccount {
+  hedge = false;
+  /** wallet balance per settlement asset (includes isolated margins) */
+  readonly wallets = new Map<string, bigint>();
+  /** by symbol; absent = defaults */
+  readonly settings = new Map<string, MarketSettings>();
+  /** by `${symbol} ${side}` */
+  readonly positions = new Map<string, PerpPosition>();
+  /** open perpetual orders by order id */
+  readonly orders = new Map<number, PerpOrder>();
+  /** command counter per asset when its wallet last joined the command's WalletChanged list */
+  readonly walletMarks = new Map<string, number>();
+
+  constructor(readonly userId: number) {}
+
+  wallet(asset: string): bigint {
+    return this.wallets.get(asset) ?? 0n;
+  }
+
+  settingsOf(symbol: string): MarketSettings {
+    return this.settings.get(symbol) ?? { leverage: DEFAULT_LEVERAGE, marginType: 'CROSS' };
+  }
+
+  position(market: PerpMarketSpec, side: PositionSide): PerpPosition {
+    const key = positionKey(market.symbol, side);
+    let position = this.positions.get(key);
+    if (position === undefined) {
+      position = new PerpPosition(this.userId, market, side);
+      this.positions.set(key, position);
+    }
+    return position;
+  }
+
+  findPosition(symbol: string, side: PositionSide): PerpPosition | undefined {
+    return this.positions.get(positionKey(symbol, side));
+  }
+
+  /** whether any leg in `symbol` (or any perpetual, undefined) is open or any order rests there */
+  hasExposure(symbol: string | undefined): boolean {
+    for (const position of this.positions.values()) if (position.sizeLots !== 0 && (symbol === undefined || position.market.symbol === symbol)) return true;
+    for (const order of this.orders.values()) if (symbol === undefined || order.market.symbol === symbol) return true;
+    return false;
+  }
+}
+
+export function positionKey(symbol: string, side: PositionSide): string {
+  return `${symbol} ${side}`;
+}
+
+/** A perpetual market's oracle sources and the mark they give (mark = index in part 1). */
+export class MarkState {
+  readonly sources = new Map<string, IndexSource>();
+  indexTicks: number | undefined = undefined;
+  stale = true;
+
+  constructor(readonly market: PerpMarketSpec) {}
+
+  get markTicks(): number | undefined {
+    return this.indexTicks;
+  }
+
+  /** whether some source is fresh at `nowMs` (index-price.ts): else orders that open are refused INDEX_STALE */
+  freshAt(nowMs: number): boolean {
+    for (const source of this.sources.values()) if (nowMs - source.updatedAtMs <= INDEX_SOURCE_FRESH_MS) return true;
+    return false;
+  }
+}
+
+/**
+ * Everything above, for the whole engine: the futures accounts by user, the marks by perpetual
+ * symbol, the perpetual specs; `lookupOrder` finds an order's book record (set by the engine).
+ */
+export class FuturesState {
+  readonly accounts = new Map<number, FuturesAccount>();
+  readonly marks = new Map<string, MarkState>();
+  readonly markets = new Map<string, PerpMarketSpec>();
+  /** the settlement assets of the perpetual markets, in config order */
+  readonly settlementAssets: string[] = [];
+
+  constructor(
+    perpetualMarkets: readonly PerpMarketSpec[],
+    readonly feeAccountId: number,
+    readonly lookupOrder: (orderId: number) => OrderNode | null,
+  ) {
+    for (const market of perpetualMarkets) {
+      this.markets.set(market.symbol, market);
+      this.marks.set(market.symbol, new MarkState(market));
+      if (!this.settlementAssets.includes(market.settlementAsset)) this.settlementAssets.push(market.settlementAsset);
+    }
+  }
+
+  account(userId: number): FuturesAccount {
+    let account = this.accounts.get(userId);
+    if (account === undefined) {
+      account = new FuturesAccount(userId);
+      this.accounts.set(userId, account);
+    }
+    return account;
+  }
+
+  feeAccount(): FuturesAccount {
+    return this.account(this.feeAccountId);
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * An account's futures figures at the current marks (ARCHITECTURE.md "Margin"): unrealized PnL,
+ * initial and maintenance margins, margin balances, order reserves and the available balance. The
+ * formulas are margin-rules.ts's and position-rules.ts's; this only sums them over the account's
+ * positions and orders in one settlement asset. Used by the pre-trade check, the commands that
+ * move margin and the queries alike, so all three agree.
+ *
+ * A position's mark is its market's mark; a market without one (never the case while a position
+ * is open: opening needs a mark) values the position at its cost (no PnL).
+ */
+import { absBig } from './integer-math.ts';
+import { availableBalanceKrw, crossMarginBalanceKrw, initialMarginKrw, maintenanceMarginForNotionalKrw } from './margin-rules.ts';
+import { unrealizedPnlKrw } from './position-rules.ts';
+import type { FuturesAccount, MarkState, PerpPosition } from './futures-state.ts';
+
+export interface PositionFigures {
+  readonly markTicks: number | undefined;
+  readonly notionalKrw: bigint;
+  readonly unrealizedPnlKrw: bigint;
+  readonly initialMarginKrw: bigint;
+  readonly maintenanceMarginKrw: bigint;
+}
+
+export interface AccountFigures {
+  readonly walletKrw: bigint;
+  readonly unrealizedPnlKrw: bigint; // all positions
+  readonly crossUnrealizedPnlKrw: bigint;
+  readonly isolatedMarginsKrw: bigint;
+  readonly crossInitialMarginKrw: bigint;
+  readonly initialMarginKrw: bigint; // all positions, at the mark and their leverage
+  readonly maintenanceMarginKrw: bigint;
+  readonly crossMaintenanceMarginKrw: bigint;
+  readonly orderReservesKrw: bigint;
+  readonly crossMarginBalanceKrw: bigint;
+  readonly availableBalanceKrw: bigint;
+}
+
+export function positionFigures(position: PerpPosition, leverage: number, marks: ReadonlyMap<string, MarkState>): PositionFigures {
+  const markTicks = marks.get(position.market.symbol)?.markTicks;
+  if (position.sizeLots === 0) return { markTicks, notionalKrw: 0n, unrealizedPnlKrw: 0n, initialMarginKrw: 0n, maintenanceMarginKrw: 0n };
+  const amounts = { sizeLots: position.sizeLots, costKrw: position.costKrw };
+  const notional = markTicks === undefined ? absBig(position.costKrw) : absBig(BigInt(position.sizeLots) * BigInt(markTicks) * BigInt(position.market.quotePerTickLot));
+  return {
+    markTicks,
+    notionalKrw: notional,
+    unrealizedPnlKrw: markTicks === undefined ? 0n : unrealizedPnlKrw(amounts, markTicks, position.market),
+    initialMarginKrw: initialMarginKrw(notional, leverage),
+    maintenanceMarginKrw: maintenanceMarginForNotionalKrw(notional, position.market),
+  };
+}
+
+/** The account's figures in `asset`; `excludeOrderId` leaves one order's reserve out (its own re-check). */
+export function accountFigures(account: FuturesAccount, asset: string, marks: ReadonlyMap<string, MarkState>, excludeOrderId = -1): AccountFigures {
+  const walletKrw = account.wallet(asset);
+  let unrealized = 0n;
+  let crossUnrealized = 0n;
+  let isolatedMargins = 0n;
+  let crossInitial = 0n;
+  let initial = 0n;
+  let maintenance = 0n;
+  let crossMaintenance = 0n;
+  for (const position of account.positions.values()) {
+    if (position.market.settlementAsset !== asset) continue;
+    isolatedMargins += position.isolatedMarginKrw;
+    if (position.sizeLots === 0) continue;
+    const settings = account.settingsOf(position.market.symbol);
+    const figures = positionFigures(position, settings.leverage, marks);
+    unrealized += figures.unrealizedPnlKrw;
+    initial += figures.initialMarginKrw;
+    maintenance += figures.maintenanceMarginKrw;
+    if (settings.marginType === 'CROSS') {
+      crossUnrealized += figures.unrealizedPnlKrw;
+      crossInitial += figures.initialMarginKrw;
+      crossMaintenance += figures.maintenanceMarginKrw;
+    }
+  }
+  let reserves = 0n;
+  for (const order of account.orders.values()) if (order.market.settlementAsset === asset && order.orderId !== excludeOrderId) reserves += order.reserveKrw;
+  const crossBalance = crossMarginBalanceKrw(walletKrw, crossUnrealized, isolatedMargins);
+  return {
+    walletKrw,
+    unrealizedPnlKrw: unrealized,
+    crossUnrealizedPnlKrw: crossUnrealized,
+    isolatedMarginsKrw: isolatedMargins,
+    crossInitialMarginKrw: crossInitial,
+    initialMarginKrw: initial,
+    maintenanceMarginKrw: maintenance,
+    crossMaintenanceMarginKrw: crossMaintenance,
+    orderReservesKrw: reserves,
+    crossMarginBalanceKrw: crossBalance,
+    availableBalanceKrw: availableBalanceKrw(walletKrw, crossBalance, crossInitial, reserves),
+  };
+}
