@@ -26,9 +26,10 @@
  *     long liquidation: highest P with 10·P − 450,000 ≤ ceil(0.04·P): P = 45,180 (1,800 ≤ 1,808;
  *       at 45,181: 1,810 > 1,808) → 45,180,000 KRW
  *     long margin: cross balance = wallet − isolated margins = 2,009,245 − 50,000 = 1,959,245, no
- *       cross position, no order → available 1,959,245
+ *       cross position, no order → available 1,959,245; account margin balance = wallet + unrealized
+ *       = 2,019,245; initial margin at the mark ceil(510,000 / 10) = 51,000
  *     short (cross, 20×) IM ceil(510,000 / 20) = 25,500; cross balance 1,989,698 − 10,000 = 1,979,698
- *       → available 1,979,698 − 25,500 = 1,954,198
+ *       → available 1,979,698 − 25,500 = 1,954,198 (= its margin balance − IM)
  *     short bankruptcy: 1,989,698 + 500,000 − 10·P = 0 → P = 248,969.8 → down (a short's) 248,969
  *     short liquidation: lowest P with 2,489,698 − 10·P ≤ ceil(0.04·P): P = 247,978
  *       (9,918 ≤ 9,920; at 247,977: 9,928 > 9,920) → 247,978,000 KRW
@@ -68,6 +69,32 @@ export const EXPECTED_SHORT_POSITION = {
   maintenance_margin: '2040',
   liquidation_price: '247978000',
   bankruptcy_price: '248969000',
+};
+
+export const EXPECTED_LONG_ACCOUNT = {
+  asset: 'KRW',
+  wallet_balance: '2009245',
+  unrealized_pnl: '10000',
+  margin_balance: '2019245',
+  maintenance_margin: '2040',
+  initial_margin: '51000',
+  order_margin: '0',
+  available_balance: '1959245',
+  position_mode: 'ONE_WAY',
+  positions: [EXPECTED_LONG_POSITION],
+};
+
+export const EXPECTED_SHORT_ACCOUNT = {
+  asset: 'KRW',
+  wallet_balance: '1989698',
+  unrealized_pnl: '-10000',
+  margin_balance: '1979698',
+  maintenance_margin: '2040',
+  initial_margin: '25500',
+  order_margin: '0',
+  available_balance: '1954198',
+  position_mode: 'ONE_WAY',
+  positions: [EXPECTED_SHORT_POSITION],
 };
 
 export interface WorkedExample {

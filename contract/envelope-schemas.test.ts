@@ -288,8 +288,9 @@ describe('envelope schemas against a real engine run', () => {
 
   it('laid out per broker with prev_seq chained, every Kafka record, RabbitMQ body and Redis entry passes the broker checks', () => {
     const problems: string[] = [];
-    const kafka = groupBy(envelopes, (envelope) => (routesOf(envelope).kafkaTopic ? `${routesOf(envelope).kafkaTopic}|${envelopeSymbol(envelope)}` : undefined));
-    expect([...kafka.keys()].sort()).toEqual(['executions|BTC-KRW', 'executions|ETH-KRW', 'market-data|BTC-KRW', 'market-data|ETH-KRW']);
+    const kafka = groupBy(envelopes, (envelope) => (routesOf(envelope).kafkaTopic ? `${routesOf(envelope).kafkaTopic}|${routesOf(envelope).kafkaKey}` : undefined));
+    // the perpetual's fills, positions and (keyed by their asset) wallets beside the spot markets
+    expect([...kafka.keys()].sort()).toEqual(['executions|BTC-KRW', 'executions|BTC-KRW-PERP', 'executions|ETH-KRW', 'executions|KRW', 'market-data|BTC-KRW', 'market-data|BTC-KRW-PERP', 'market-data|ETH-KRW']);
     for (const [route, list] of kafka) {
       const [topic = '', key = ''] = route.split('|');
       for (const batch of batches(chained(list))) {
@@ -298,14 +299,16 @@ describe('envelope schemas against a real engine run', () => {
       }
     }
     const rabbit = groupBy(envelopes, (envelope) => routesOf(envelope).rabbitRoutingKey);
-    expect(rabbit.size).toBe(8); // execution, orderbook, trade, ticker × 2 symbols
+    // execution, orderbook, trade, ticker × 3 symbols, and position.BTC-KRW-PERP
+    expect([...rabbit.keys()].filter((key) => key.endsWith('-PERP')).sort()).toEqual(['execution.BTC-KRW-PERP', 'orderbook.BTC-KRW-PERP', 'position.BTC-KRW-PERP', 'ticker.BTC-KRW-PERP', 'trade.BTC-KRW-PERP']);
+    expect(rabbit.size).toBe(13);
     for (const [routingKey, list] of rabbit) {
       for (const batch of batches(chained(list))) {
         problems.push(...validateBody(JSON.stringify(batch.length === 1 ? batch[0] : batch), { broker: 'rabbitmq', routingKey }).map((problem) => `${routingKey}: ${problem}`));
       }
     }
     const stream = chained(envelopes.filter((envelope) => routesOf(envelope).redis));
-    expect(new Set(stream.map((envelope) => envelope.type))).toEqual(new Set(['Execution', 'Trade', 'BalanceChanged']));
+    expect(new Set(stream.map((envelope) => envelope.type))).toEqual(new Set(['Execution', 'Trade', 'BalanceChanged', 'PositionChanged', 'WalletChanged']));
     for (const envelope of stream) problems.push(...validateRedisEntry(`${envelope.seq}-0`, ['envelope', JSON.stringify(envelope)]));
     expect(problems.slice(0, 5)).toEqual([]);
   });

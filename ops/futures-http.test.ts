@@ -7,7 +7,7 @@
  * The JSON is printed for the issue's closing note.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXPECTED_LONG_POSITION, EXPECTED_SHORT_POSITION, PERP, runWorkedExample, type WorkedExample } from '../api/futures-example.test-support.ts';
+import { EXPECTED_LONG_ACCOUNT, EXPECTED_LONG_POSITION, EXPECTED_SHORT_ACCOUNT, EXPECTED_SHORT_POSITION, PERP, runWorkedExample, type WorkedExample } from '../api/futures-example.test-support.ts';
 import { TestCore } from './testing/test-core.ts';
 
 let harness: TestCore;
@@ -45,9 +45,9 @@ describe('futures over HTTP on a real core', () => {
     expect(before.longPositions).toEqual([EXPECTED_LONG_POSITION]);
     expect(before.shortPositions).toEqual([EXPECTED_SHORT_POSITION]);
     // wallet 2,009,245 (see the support file); cross balance 2,009,245 − 50,000 isolated = available 1,959,245
-    expect(before.longAccount).toMatchObject({ asset: 'KRW', wallet_balance: '2009245', unrealized_pnl: '10000', maintenance_margin: '2040', order_margin: '0', available_balance: '1959245', position_mode: 'ONE_WAY' });
+    expect(before.longAccount).toEqual(EXPECTED_LONG_ACCOUNT);
     // wallet 1,989,698; cross balance 1,989,698 − 10,000 = 1,979,698; minus IM 25,500 = 1,954,198
-    expect(before.shortAccount).toMatchObject({ asset: 'KRW', wallet_balance: '1989698', unrealized_pnl: '-10000', maintenance_margin: '2040', available_balance: '1954198' });
+    expect(before.shortAccount).toEqual(EXPECTED_SHORT_ACCOUNT);
     // quiet first: the core journals a Tick about a second after a market's figures changed
     const stateBefore = await harness.client.settledState();
 
