@@ -80,6 +80,17 @@ describe('the worked example over the API', () => {
     expect((await api.client.futuresAccount(example.short)).body).toEqual(EXPECTED_SHORT_ACCOUNT);
   });
 
+  it('the perpetual market has its public book, trades and ticker like a spot one', async () => {
+    const trades = (await (await api.app.request(`/v1/trades/${PERP}`)).json()) as { trades: Array<{ price: string; quantity: string }> };
+    // newest first
+    expect(trades.trades.map((trade) => [trade.price, trade.quantity])).toEqual([
+      ['51000000', '0.01'],
+      ['50000000', '0.02'],
+    ]);
+    expect((await api.app.request(`/v1/orderbook/${PERP}`)).status).toBe(200);
+    expect(await (await api.app.request(`/v1/ticker/${PERP}`)).json()).toMatchObject({ symbol: PERP, last_price: '51000000' });
+  });
+
   it('reads refuse a spot or unknown symbol and an asset no perpetual settles in, and need a signature', async () => {
     await expectRefused([
       ['NOT_A_PERPETUAL', () => api.client.futuresPositions(example.long, 'BTC-KRW')],
