@@ -8,6 +8,7 @@ import type {
   EngineSnapshot,
   FuturesCommand,
   MatchingEngine,
+  FuturesCommand,
   PlaceOrderCommand,
   TickCommand,
   WithdrawCommand,

@@ -45,7 +45,7 @@ const CONTRACT_BTC_TIERS: ReadonlyArray<readonly [bigint | null, bigint, bigint]
 
 export class ReferencePositions {
   readonly accounts = new Map<number, ReferenceAccount>();
-  /** per order: Σ notional filled so far, for the cumulative fee rule */
+  /** per order: Σ notional filled so far (Σ rate × notional with rateWeightedFees), for the cumulative fee rule */
   private readonly orderNotional = new Map<number, bigint>();
   feeAccount = 0n;
   insuranceFund = 0n;
@@ -55,6 +55,11 @@ export class ReferencePositions {
     private readonly krwPerTickLot: bigint,
     /** leverage for the isolated margin of each user; users not listed are cross */
     private readonly isolatedLeverage: ReadonlyMap<number, bigint>,
+    /**
+     * false: floor(rate × Σ notional) with the fill's rate (one rate per order); true: the spot
+     * rule the engine follows for orders filled at both rates, floor(Σ rate × notional)
+     */
+    private readonly rateWeightedFees = false,
   ) {}
 
   account(userId: number): ReferenceAccount {
@@ -64,6 +69,11 @@ export class ReferencePositions {
       this.accounts.set(userId, account);
     }
     return account;
+  }
+
+  /** isolated margin added (> 0) or removed (< 0) by hand: it stays in the wallet, only its purpose changes */
+  adjustIsolatedMargin(userId: number, amount: bigint): void {
+    this.account(userId).isolatedMargin += amount;
   }
 
   transfer(userId: number, amount: bigint): void {
@@ -77,9 +87,19 @@ export class ReferencePositions {
 
     // fee: what the order owes after this fill less what it owed before (floor each time)
     const before = this.orderNotional.get(fill.orderId) ?? 0n;
-    const after = before + value;
-    this.orderNotional.set(fill.orderId, after);
-    const fee = (after * fill.feePpm) / 1_000_000n - (before * fill.feePpm) / 1_000_000n; // all ≥ 0: `/` is floor
+    let fee: bigint;
+    if (this.rateWeightedFees) {
+      // the spot rule (engine/arithmetic.ts feeOf's carry): fee due so far = floor(Σ rate × notional
+      // / 10^6) over the order's fills, each at its own rate (an order that took, then rests, pays
+      // each part at its rate); here orderNotional holds Σ rate × notional
+      const after = before + value * fill.feePpm;
+      this.orderNotional.set(fill.orderId, after);
+      fee = after / 1_000_000n - before / 1_000_000n; // all ≥ 0: `/` is floor
+    } else {
+      const after = before + value;
+      this.orderNotional.set(fill.orderId, after);
+      fee = (after * fill.feePpm) / 1_000_000n - (before * fill.feePpm) / 1_000_000n; // all ≥ 0: `/` is floor
+    }
     account.wallet -= fee;
     account.feesPaid += fee;
     this.feeAccount += fee;
