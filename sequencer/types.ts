@@ -6,7 +6,6 @@ import type {
   EngineEvent,
   EngineQueries as EngineReadPort,
   EngineSnapshot,
-  FuturesCommand,
   MatchingEngine,
   FuturesCommand,
   PlaceOrderCommand,
