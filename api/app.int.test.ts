@@ -447,7 +447,7 @@ describe('rate limit', () => {
 describe('service routes', () => {
   it('serves markets, health, ready, metrics, openapi and docs', async () => {
     const markets = await json(await api.app.request('/v1/markets'));
-    expect(markets.markets.map((market: { symbol: string }) => market.symbol)).toEqual(['BTC-KRW', 'ETH-KRW']);
+    expect(markets.markets.map((market: { symbol: string }) => market.symbol)).toEqual(['BTC-KRW', 'ETH-KRW', 'BTC-KRW-PERP', 'ETH-KRW-PERP']);
     expect(markets.markets[0]).toMatchObject({ tick_size: '1000', lot_size: '0.001', min_notional: '5000' });
     expect(await json(await api.app.request('/health'))).toEqual({ status: 'ok', services: { postgres: 'up' } });
     const ready = await api.app.request('/ready');

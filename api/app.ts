@@ -8,6 +8,7 @@ import { docsPage } from './docs-page.ts';
 import { buildAsyncApi } from './asyncapi.ts';
 import { buildOpenApi } from './openapi.ts';
 import { adminRoutes } from './routes-admin.ts';
+import { futuresRoutes } from './routes-futures.ts';
 import { marketRoutes } from './routes-market.ts';
 import { historyRoutes } from './routes-history.ts';
 import { candleRoutes } from './routes-candles.ts';
@@ -85,6 +86,7 @@ export function createApi(deps: ApiDeps): Api {
   app.use('/v1/orders/history', signed);
   app.use('/v1/fills', signed);
   app.use('/v1/balances', signed);
+  app.use('/v1/futures/*', signed);
   orderRoutes(app, deps, views, placeOrder);
   marketRoutes(app, deps, views);
   historyRoutes(app, deps, views);
@@ -92,6 +94,8 @@ export function createApi(deps: ApiDeps): Api {
 
   app.use('/admin/*', adminOnly(deps.adminToken));
   adminRoutes(app, deps, views);
+  // after adminOnly: POST /admin/index-prices is the admin's
+  futuresRoutes(app, deps);
 
   let probed: { at: number; services: Promise<Record<string, string>> } | undefined;
   const services = (): Promise<Record<string, string>> => {

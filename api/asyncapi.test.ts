@@ -7,7 +7,8 @@ import { DiagnosticSeverity, Parser, type Diagnostic, type Input } from '@asynca
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { buildEngineConfig, DEFAULT_ENGINE_CONFIG, DEFAULT_RAW_CONFIG, type MatchingEngine } from '../engine/index.ts';
-import type { Envelope } from '../contract/envelopes.ts';
+import { envelopeSymbol, type Envelope } from '../contract/envelopes.ts';
+import { perpetualMarkets } from '../contract/markets.ts';
 import { routesOf } from '../contract/broker-routes.ts';
 import { ENVELOPE_SCHEMAS } from '../contract/envelope-schemas.ts';
 import { createApi } from './app.ts';
@@ -91,6 +92,7 @@ describe('the AsyncAPI document', () => {
     expect(addresses.sort()).toEqual([
       'amqp execution.{symbol}',
       'amqp orderbook.{symbol}',
+      'amqp position.{symbol}',
       'amqp ticker.{symbol}',
       'amqp trade.{symbol}',
       'kafka executions',
@@ -98,8 +100,12 @@ describe('the AsyncAPI document', () => {
       'redis executions',
       'ws /ws',
     ]);
+    const spot = ['BTC-KRW', 'ETH-KRW'];
+    const perpetual = perpetualMarkets(DEFAULT_ENGINE_CONFIG).map((market) => market.symbol);
     for (const channel of Object.values(doc.channels).filter((candidate) => candidate.address.includes('{symbol}'))) {
-      expect(channel.parameters?.symbol?.enum).toEqual(['BTC-KRW', 'ETH-KRW']);
+      // position.{symbol}: the perpetuals only; the others: every market
+      if (channel.address.startsWith('position.')) expect(channel.parameters?.symbol?.enum).toEqual(perpetual.length > 0 ? perpetual : undefined);
+      else expect(channel.parameters?.symbol?.enum).toEqual([...spot, ...perpetual]);
       expect(channel.bindings).toEqual({ amqp: { is: 'routingKey', exchange: { name: 'market-notifications', type: 'topic', durable: true, autoDelete: false, vhost: '/' }, bindingVersion: '0.3.0' } });
     }
     const oneMarket = buildEngineConfig({ ...DEFAULT_RAW_CONFIG, markets: DEFAULT_RAW_CONFIG.markets.slice(0, 1) });
@@ -126,7 +132,7 @@ describe('the AsyncAPI document', () => {
       new Set(Object.values(channel.messages).flatMap((message) => JSON.stringify(resolve<{ payload: unknown }>(message.$ref).payload).match(/#\/components\/schemas\/\w+/g) ?? []).map((ref) => ref.split('/').pop()));
     for (const example of Object.values(EXAMPLES) as unknown as Envelope[]) {
       const routes = routesOf(example);
-      const symbol = 'BTC-KRW';
+      const symbol = envelopeSymbol(example) ?? 'BTC-KRW';
       const carrying = Object.entries(doc.channels)
         .filter(([name, channel]) => name !== 'webSocket' && typesOf(channel).has(example.type))
         .map(([, channel]) => `${channel.servers[0]!.$ref.split('/').pop()} ${channel.address.replace('{symbol}', symbol)}`)

@@ -2,6 +2,7 @@ import type { EngineConfig } from '../engine/index.ts';
 import type { EnvelopeType } from '../contract/envelopes.ts';
 import { KAFKA_TOPIC_EXECUTIONS, KAFKA_TOPIC_MARKET_DATA, RABBIT_EXCHANGE, REDIS_GROUP, REDIS_STREAM } from '../contract/broker-routes.ts';
 import { buildEnvelopeSchemas, oneOrBatch, type JsonSchema } from '../contract/envelope-schemas.ts';
+import { perpetualMarkets, tradedMarkets } from '../contract/markets.ts';
 import { webSocketPart } from './asyncapi-ws.ts';
 
 /**
@@ -29,6 +30,8 @@ const DESCRIPTION = [
   '**prev_seq and duplicates.** `prev_seq` is the `seq` of the last envelope published before this one under the same routing key — RabbitMQ: the routing key; Kafka: the same topic and key; Redis: the stream — and 0 for the first. A consumer holding a different last seq for that key missed something and can fetch it (REST, or the Redis stream). Publishers resend after an outage from their last broker-confirmed event, so a consumer may see an envelope twice: drop any whose `seq` it already has.',
   '',
   '**Batches.** A Kafka record value or a RabbitMQ message body is one envelope or a non-empty JSON array of envelopes of one routing key (Kafka: one key) in `seq` order, each with its own `prev_seq` (in an array, the seq of the one before it). A Redis stream entry holds exactly one envelope.',
+  '',
+  '**Futures.** `PositionChanged` (a user\'s perpetual position after a command that changed it) and `WalletChanged` (a user\'s futures wallet after a command that moved it) go to the Redis stream and the Kafka topic `executions`; `PositionChanged` also to RabbitMQ `position.{symbol}`, `WalletChanged` not to RabbitMQ (the contract gives it no routing key). A command that changes a position emits its `WalletChanged` envelopes, then its `PositionChanged` ones. Their figures that can be negative (`size` of a short, `realized_pnl`, `wallet_balance`) are signed decimals (`"-0.01"`, never `"-0"`); `leverage` is a JSON integer.',
   '',
   '**WebSocket.** The ws-server instances (servers `ws` and `ws2`, channel `webSocket` at `/ws`) push Execution and Ticker frames in these shapes without `prev_seq` (it chains broker routing keys, not a client\'s stream: drop repeats by `seq`), Trades frames (the trades of a short window) and OrderBook snapshots and deltas with a CRC-32 checksum; clients send auth, subscribe, unsubscribe and ping frames (ARCHITECTURE.md § WebSocket).',
 ].join('\n');
@@ -84,6 +87,24 @@ export const EXAMPLES = {
     quote_volume_24h: '62000000',
   },
   BalanceChanged: { v: 1, type: 'BalanceChanged', seq: 45, prev_seq: 43, timestamp: 1_700_000_000_123, user_id: '2', asset: 'KRW', available: '749497', locked: '150303' },
+  // a long of 0.01 BTC opened 10× isolated at 50,000,000 KRW: margin 500,000 / 10 = 50,000, taker fee 500 ppm = 250
+  WalletChanged: { v: 1, type: 'WalletChanged', seq: 62, prev_seq: 45, timestamp: 1_700_000_000_456, user_id: '2', asset: 'KRW', wallet_balance: '999750', reason: 'Trade' },
+  PositionChanged: {
+    v: 1,
+    type: 'PositionChanged',
+    seq: 63,
+    prev_seq: 62,
+    timestamp: 1_700_000_000_456,
+    user_id: '2',
+    symbol: 'BTC-KRW-PERP',
+    position_side: 'BOTH',
+    size: '0.01',
+    entry_price: '50000000',
+    realized_pnl: '0',
+    margin_type: 'ISOLATED',
+    isolated_margin: '50000',
+    leverage: 10,
+  },
 } as const;
 
 /**
@@ -91,10 +112,13 @@ export const EXAMPLES = {
  * envelope schemas of contract/envelope-schemas.ts (the same objects the broker tests validate with).
  */
 export function buildAsyncApi(config: EngineConfig): Record<string, unknown> {
-  const symbols = config.markets.map((market) => market.symbol);
+  const symbols = tradedMarkets(config).map((market) => market.symbol);
+  const perpSymbols = perpetualMarkets(config).map((market) => market.symbol);
+  const settlementAssets = [...new Set(perpetualMarkets(config).map((market) => market.settlementAsset))];
   const schemas = buildEnvelopeSchemas(config);
   const symbolParameter = { enum: symbols, description: 'market symbol (GET /v1/markets)' };
-  const kafkaKey = { kafka: { key: { type: 'string', enum: symbols, description: 'the envelope\'s symbol: each symbol stays in order within its partition' }, bindingVersion: '0.5.0' } };
+  const keyBinding = (keys: readonly string[], description: string) => ({ kafka: { key: { type: 'string', ...(keys.length > 0 ? { enum: [...keys] } : {}), description }, bindingVersion: '0.5.0' } });
+  const kafkaKey = keyBinding(symbols, "the envelope's symbol: each symbol stays in order within its partition");
   const amqpChannel = {
     amqp: { is: 'routingKey', exchange: { name: RABBIT_EXCHANGE, type: 'topic', durable: true, autoDelete: false, vhost: '/' }, bindingVersion: '0.3.0' },
   };
@@ -141,8 +165,24 @@ export function buildAsyncApi(config: EngineConfig): Record<string, unknown> {
       payload: { type: 'array', minItems: 1, items: { oneOf: [schemaRef('Trade'), schemaRef('BookDelta'), schemaRef('Ticker')] } },
       examples: [{ name: 'trade and its book change', payload: [EXAMPLES.Trade, { ...EXAMPLES.BookDelta, prev_seq: EXAMPLES.Trade.seq }] }],
     },
+    PositionChanged: {
+      name: 'PositionChanged',
+      title: 'Position change(s)',
+      summary: "One PositionChanged envelope, or an array of them for one perpetual symbol in seq order: a user's position after a command that changed it (private: forward it to its user only).",
+      contentType: json,
+      payload: oneOrBatch(schemaRef('PositionChanged')),
+      examples: [{ name: 'opened', summary: 'a long of 0.01 BTC, 10× isolated', payload: EXAMPLES.PositionChanged }],
+    },
+    WalletChanged: {
+      name: 'WalletChanged',
+      title: 'Futures wallet change(s)',
+      summary: "One WalletChanged envelope, or an array of them for one settlement asset in seq order: a user's futures wallet after a command that moved it.",
+      contentType: json,
+      payload: oneOrBatch(schemaRef('WalletChanged')),
+      examples: [{ name: 'fee of an opening fill', payload: EXAMPLES.WalletChanged }],
+    },
     ...Object.fromEntries(
-      (['Execution', 'Trade', 'BalanceChanged'] as const).map((type) => [
+      (['Execution', 'Trade', 'BalanceChanged', 'PositionChanged', 'WalletChanged'] as const).map((type) => [
         `Redis${type}`,
         {
           name: type,
@@ -173,9 +213,15 @@ export function buildAsyncApi(config: EngineConfig): Record<string, unknown> {
     redisExecutions: {
       address: REDIS_STREAM,
       title: `Redis stream ${REDIS_STREAM}`,
-      description: `What PostgreSQL needs: execution reports, trades and balance changes, one entry per envelope. Entry id \`{seq}-0\`, so a resend is refused as a duplicate; one field, \`envelope\`, holding the envelope's JSON. Read by consumer group \`${REDIS_GROUP}\` (the persister). prev_seq chains over the whole stream.`,
+      description: `What PostgreSQL needs: execution reports, trades, balance changes, and the futures position and wallet changes, one entry per envelope. Entry id \`{seq}-0\`, so a resend is refused as a duplicate; one field, \`envelope\`, holding the envelope's JSON. Read by consumer group \`${REDIS_GROUP}\` (the persister). prev_seq chains over the whole stream.`,
       servers: [ref('#/servers/redis')],
-      messages: { Execution: ref('#/components/messages/RedisExecution'), Trade: ref('#/components/messages/RedisTrade'), BalanceChanged: ref('#/components/messages/RedisBalanceChanged') },
+      messages: {
+        Execution: ref('#/components/messages/RedisExecution'),
+        Trade: ref('#/components/messages/RedisTrade'),
+        BalanceChanged: ref('#/components/messages/RedisBalanceChanged'),
+        PositionChanged: ref('#/components/messages/RedisPositionChanged'),
+        WalletChanged: ref('#/components/messages/RedisWalletChanged'),
+      },
       'x-redis': { type: 'stream', entryId: '{seq}-0', field: 'envelope', consumerGroup: REDIS_GROUP },
     },
     kafkaMarketData: {
@@ -194,15 +240,20 @@ export function buildAsyncApi(config: EngineConfig): Record<string, unknown> {
     kafkaExecutions: {
       address: KAFKA_TOPIC_EXECUTIONS,
       title: `Kafka topic ${KAFKA_TOPIC_EXECUTIONS}`,
-      description: 'Every execution report; record key = symbol. prev_seq chains per topic and key.',
+      description: 'Every execution report and every futures position and wallet change; record key = symbol (a WalletChanged, which has none: its asset). prev_seq chains per topic and key.',
       servers: [ref('#/servers/kafka')],
-      messages: { Execution: ref('#/components/messages/Execution') },
+      messages: { Execution: ref('#/components/messages/Execution'), PositionChanged: ref('#/components/messages/PositionChanged'), WalletChanged: ref('#/components/messages/WalletChanged') },
       bindings: { kafka: { topic: KAFKA_TOPIC_EXECUTIONS, bindingVersion: '0.5.0' } },
     },
     rabbitExecution: rabbit('execution', 'Execution', "Execution reports of the symbol's orders (the ws-servers forward each only to its owner)"),
     rabbitOrderbook: rabbit('orderbook', 'BookDelta', 'Book level changes of the symbol'),
     rabbitTrade: rabbit('trade', 'Trade', 'Public trades of the symbol'),
     rabbitTicker: rabbit('ticker', 'Ticker', 'Market summaries of the symbol'),
+    // WalletChanged has no RabbitMQ routing key in the contract: it is not published there
+    rabbitPosition: {
+      ...rabbit('position', 'PositionChanged', "Position changes of the perpetual symbol's users (private: forward each only to its user)"),
+      parameters: { symbol: { ...(perpSymbols.length > 0 ? { enum: perpSymbols } : {}), description: 'perpetual market symbol (GET /v1/markets, type "perpetual")' } },
+    },
     webSocket: ws.channel,
   };
 
@@ -220,6 +271,8 @@ export function buildAsyncApi(config: EngineConfig): Record<string, unknown> {
   // Kafka key = symbol. The same message objects also describe RabbitMQ bodies: a binding for
   // another protocol is ignored there.
   messageBindings(['Execution', 'Trade', 'BookDelta', 'Ticker', 'MarketDataBatch'], kafkaKey);
+  messageBindings(['PositionChanged'], keyBinding(perpSymbols, "the position's symbol"));
+  messageBindings(['WalletChanged'], keyBinding(settlementAssets, "the wallet's settlement asset (it has no symbol): each asset's wallet changes stay in order"));
 
   return {
     asyncapi: '3.0.0',
@@ -246,6 +299,7 @@ export function buildAsyncApi(config: EngineConfig): Record<string, unknown> {
       publishRabbitOrderbook: send('rabbitOrderbook', `Publish orderbook.{symbol} on ${RABBIT_EXCHANGE}`),
       publishRabbitTrade: send('rabbitTrade', `Publish trade.{symbol} on ${RABBIT_EXCHANGE}`),
       publishRabbitTicker: send('rabbitTicker', `Publish ticker.{symbol} on ${RABBIT_EXCHANGE}`),
+      publishRabbitPosition: send('rabbitPosition', `Publish position.{symbol} on ${RABBIT_EXCHANGE}`),
       ...ws.operations,
     },
     components: {

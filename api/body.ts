@@ -106,7 +106,8 @@ function restoreNumbers(value: unknown, decimal: boolean, depth = 0): unknown {
   if (Array.isArray(value)) return value.map((item) => restoreNumbers(item, false, depth + 1));
   if (typeof value === 'object' && value !== null) {
     const object = value as Record<string, unknown>;
-    for (const key of Object.keys(object)) object[key] = restoreNumbers(object[key], false, depth + 1);
+    // a decimal field inside a list item (POST /admin/index-prices `prices[].price`) keeps its characters too
+    for (const key of Object.keys(object)) object[key] = restoreNumbers(object[key], DECIMAL_FIELDS.has(key), depth + 1);
   }
   return value;
 }

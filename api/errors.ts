@@ -32,6 +32,10 @@ export const API_ERRORS = {
   DUPLICATE_KEY: { code: 5013, status: 400, message: 'a key appears twice in one JSON object' },
   UNSUPPORTED_CHARSET: { code: 5014, status: 415, message: 'Content-Type charset must be utf-8 (or absent)' },
   FEE_ACCOUNT_DEPOSIT: { code: 5015, status: 400, message: 'the fee account (user 0) takes no deposits: it holds only the fees the engine charged' },
+  INVALID_TRANSFER_DIRECTION: { code: 5016, status: 400, message: "direction must be 'spot_to_futures' or 'futures_to_spot'" },
+  INVALID_MARGIN_ACTION: { code: 5017, status: 400, message: "action must be 'add' or 'remove'" },
+  INVALID_INDEX_PRICES: { code: 5018, status: 400, message: "prices must list 1 to 100 {symbol, source, price} of perpetual markets, one per symbol and source, not the built-in 'spot' source" },
+  NOT_A_SETTLEMENT_ASSET: { code: 5019, status: 400, message: 'no perpetual market settles in this asset' },
   // 6xxx: resources and service state
   NOT_FOUND: { code: 6001, status: 404, message: 'no such route' },
   ORDER_NOT_FOUND: { code: 6002, status: 404, message: 'no such order (or not yours)' },

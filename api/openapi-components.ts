@@ -201,6 +201,25 @@ export function apiComponents(catalogue: ReturnType<typeof errorCatalogue>, symb
                 ...Object.fromEntries(
                   ['tick_size', 'lot_size', 'min_price', 'max_price', 'min_quantity', 'max_quantity', 'min_notional', 'maker_fee_rate', 'taker_fee_rate'].map((name) => [name, decimal]),
                 ),
+                type: { enum: ['spot', 'perpetual'] },
+                settlement_asset: { type: 'string', description: 'perpetual only: the asset margin, PnL and fees are in' },
+                funding_interval_ms: { type: 'integer', description: 'perpetual only: funding every this many ms, at multiples of it since the epoch' },
+                index_spot_symbol: { type: 'string', description: 'perpetual only: the spot market of the built-in `spot` index source' },
+                default_leverage: { type: 'integer', description: 'perpetual only' },
+                risk_tiers: {
+                  type: 'array',
+                  description: 'perpetual only: by position notional at the mark price, ascending',
+                  items: {
+                    type: 'object',
+                    properties: {
+                      tier: { type: 'integer' },
+                      max_notional: { type: ['string', 'null'], description: 'inclusive upper bound in the settlement asset; null for the last tier' },
+                      max_leverage: { type: 'integer' },
+                      maintenance_margin_rate: { type: 'string', description: 'MMR with its eight decimals, e.g. "0.00400000" = 0.40 %' },
+                      cum: { type: 'string', description: 'subtracted from notional × MMR (keeps the maintenance margin continuous across tiers)' },
+                    },
+                  },
+                },
               },
             },
           },

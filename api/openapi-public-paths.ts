@@ -55,7 +55,7 @@ export function publicPaths({ symbolParam }: PathContext): Record<string, unknow
         responses: { '200': { description: 'ticker', ...json({ $ref: '#/components/schemas/Ticker' }) }, '400': err('unknown symbol'), '503': err('not ready') },
       },
     },
-    '/v1/markets': { get: { summary: 'Markets with tick, lot, limits and fees', responses: { '200': { description: 'markets', ...json({ $ref: '#/components/schemas/Markets' }) } } } },
+    '/v1/markets': { get: { summary: 'Markets with tick, lot, limits and fees; perpetuals (type "perpetual") also with settlement asset, funding interval and risk tiers', responses: { '200': { description: 'markets', ...json({ $ref: '#/components/schemas/Markets' }) } } } },
     '/health': { get: { summary: 'Process alive; status "ok" or "degraded" with each service state', responses: { '200': { description: 'alive', ...json({ $ref: '#/components/schemas/Health' }) } } } },
     '/ready': {
       get: {

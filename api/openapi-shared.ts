@@ -4,6 +4,7 @@
  */
 import type { EngineConfig, OrderStatus } from '../engine/index.ts';
 import { z } from 'zod';
+import { tradedMarkets } from '../contract/markets.ts';
 
 /** Order status words (GET /v1/order/{id}); the first three are the seeds' own. */
 export const ORDER_STATUSES: Record<OrderStatus, string> = {
@@ -43,7 +44,7 @@ export interface PathContext {
 }
 
 export function pathContext(config: EngineConfig): PathContext {
-  const symbols = config.markets.map((market) => market.symbol);
+  const symbols = tradedMarkets(config).map((market) => market.symbol);
   const symbolParam = { name: 'symbol', in: 'path', required: true, schema: { type: 'string', enum: symbols } };
   const orderIdParam = { name: 'order_id', in: 'path', required: true, schema: { type: 'string', pattern: '^[1-9]\\d{0,15}$' } };
   const common = {

@@ -4,11 +4,13 @@
  * (openapi-*-paths.ts), in the document's order.
  */
 import type { EngineConfig } from '../engine/index.ts';
+import { perpetualMarkets } from '../contract/markets.ts';
 import { errorCatalogue } from './errors.ts';
 import { accountPaths } from './openapi-account-paths.ts';
 import { adminPaths } from './openapi-admin-paths.ts';
 import { apiComponents } from './openapi-components.ts';
 import { apiDescription } from './openapi-description.ts';
+import { futuresPaths, futuresSchemas } from './openapi-futures-paths.ts';
 import { orderPaths } from './openapi-order-paths.ts';
 import { publicPaths } from './openapi-public-paths.ts';
 import { pathContext } from './openapi-shared.ts';
@@ -17,6 +19,8 @@ import { pathContext } from './openapi-shared.ts';
 export function buildOpenApi(config: EngineConfig): Record<string, unknown> {
   const catalogue = errorCatalogue();
   const context = pathContext(config);
+  const perpSymbols = perpetualMarkets(config).map((market) => market.symbol);
+  const components = apiComponents(catalogue, context.symbols);
   return {
     openapi: '3.1.0',
     info: {
@@ -25,10 +29,11 @@ export function buildOpenApi(config: EngineConfig): Record<string, unknown> {
       description: apiDescription(catalogue),
     },
     servers: [{ url: '/' }],
-    components: apiComponents(catalogue, context.symbols),
+    components: { ...components, schemas: { ...(components.schemas as Record<string, unknown>), ...futuresSchemas(perpSymbols) } },
     paths: {
       ...orderPaths(context),
       ...accountPaths(context),
+      ...futuresPaths(context, perpSymbols),
       ...publicPaths(context),
       ...adminPaths(),
     },

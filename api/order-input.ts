@@ -2,7 +2,6 @@ import { z } from 'zod';
 import {
   amountToMinor,
   findAsset,
-  findMarket,
   isDecimalError,
   lotsToQuantity,
   priceToTicks,
@@ -17,6 +16,7 @@ import {
   validatePlaceOrder,
 } from '../engine/index.ts';
 import { PLAIN_DECIMAL } from '../contract/decimal-text.ts';
+import { findTradedMarket } from '../contract/markets.ts';
 import { ApiError, type ErrorWord } from './errors.ts';
 
 /** Longest decimal text accepted; anything longer is "absurdly long" (OUT_OF_BOUNDS) before parsing. */
@@ -39,6 +39,8 @@ export const orderBodySchema = z.strictObject({
   post_only: z.boolean().optional().describe('GTC Limit only; rejected by the engine (POST_ONLY_WOULD_TAKE) if it would trade'),
   client_order_id: z.string().regex(CLIENT_ORDER_ID).optional().describe('at most one order per id and user: a retry with the same id answers the first order (duplicate: true)'),
   self_trade_prevention: z.enum(['ExpireTaker', 'ExpireMaker', 'ExpireBoth']).optional().describe('default ExpireTaker'),
+  reduce_only: z.boolean().optional().describe('perpetual markets only: never opens, grows or flips a position, reserves no margin; cut when the position shrinks below it (true on a spot market: NOT_A_PERPETUAL)'),
+  position_side: z.enum(['BOTH', 'LONG', 'SHORT']).optional().describe('perpetual markets only: LONG or SHORT in hedge mode, BOTH or absent in one-way mode (the engine rejects a mismatch: POSITION_SIDE_MISMATCH); on a spot market: NOT_A_PERPETUAL'),
 });
 
 export type OrderBody = z.infer<typeof orderBodySchema>;
@@ -48,6 +50,7 @@ const FIELD_WORDS: Record<string, ErrorWord> = {
   order_type: 'INVALID_ORDER_TYPE',
   time_in_force: 'INVALID_TIME_IN_FORCE',
   self_trade_prevention: 'INVALID_STP_MODE',
+  position_side: 'INVALID_POSITION_SIDE',
   client_order_id: 'INVALID_CLIENT_ORDER_ID',
   price: 'NOT_A_DECIMAL',
   quantity: 'NOT_A_DECIMAL',
@@ -55,8 +58,8 @@ const FIELD_WORDS: Record<string, ErrorWord> = {
   stop_price: 'NOT_A_DECIMAL',
 };
 
-/** Turns the first zod issue into a stable error word naming the field. */
-export function zodToApiError(error: z.ZodError, input?: unknown): ApiError {
+/** Turns the first zod issue into a stable error word naming the field (`words`: the word of a bad value per field). */
+export function zodToApiError(error: z.ZodError, input?: unknown, words: Readonly<Record<string, ErrorWord>> = FIELD_WORDS): ApiError {
   const issue = error.issues[0];
   if (!issue) return new ApiError('INVALID_BODY');
   if (issue.code === 'unrecognized_keys') return new ApiError('UNKNOWN_FIELD', `unknown field(s): ${issue.keys.join(', ')}`);
@@ -64,7 +67,7 @@ export function zodToApiError(error: z.ZodError, input?: unknown): ApiError {
   if (field === '') return new ApiError('INVALID_BODY');
   const given = typeof input === 'object' && input !== null ? (input as Record<string, unknown>)[field] : undefined;
   if (given === undefined) return new ApiError('MISSING_FIELD', `${field} is required`);
-  return new ApiError(FIELD_WORDS[field] ?? 'INVALID_FIELD', `${field}: ${issue.message}`);
+  return new ApiError(words[field] ?? 'INVALID_FIELD', `${field}: ${issue.message}`);
 }
 
 /**
@@ -99,7 +102,10 @@ export type PlaceOrderInput = Omit<PlaceOrderCommand, 'timestamp' | 'orderId'>;
  * the engine: such an order is acknowledged and then shows status Rejected with its reason.
  */
 export function toPlaceOrder(body: OrderBody, userId: number, config: EngineConfig): PlaceOrderInput {
-  const market = findMarket(config, body.symbol) ?? fail('UNKNOWN_SYMBOL', `no market '${body.symbol}'`);
+  const market = findTradedMarket(config, body.symbol) ?? fail('UNKNOWN_SYMBOL', `no market '${body.symbol}'`);
+  if ((body.reduce_only === true || body.position_side !== undefined) && market.type !== 'perpetual') {
+    fail('NOT_A_PERPETUAL', `reduce_only and position_side apply to perpetual markets; ${market.symbol} is a spot market`);
+  }
   const orderType: OrderType = body.order_type;
   const isMarket = orderType === 'Market' || orderType === 'StopMarket';
   const timeInForce = body.time_in_force ?? (isMarket ? 'IOC' : 'GTC');
@@ -139,6 +145,8 @@ export function toPlaceOrder(body: OrderBody, userId: number, config: EngineConf
   if (quantity !== undefined) command.quantity = quantity;
   if (quoteAmount !== undefined) command.quoteAmount = quoteAmount;
   if (body.client_order_id !== undefined) command.clientOrderId = body.client_order_id;
+  if (body.reduce_only === true) command.reduceOnly = true;
+  if (body.position_side !== undefined) command.positionSide = body.position_side;
   // orderId and timestamp are the sequencer's: any valid placeholders let the engine check the rest.
   const reason = validatePlaceOrder(market, {
     type: 'PlaceOrder',
@@ -156,6 +164,8 @@ export function toPlaceOrder(body: OrderBody, userId: number, config: EngineConf
     postOnly: command.postOnly,
     stp: command.stp,
     clientOrderId: command.clientOrderId,
+    reduceOnly: command.reduceOnly,
+    positionSide: command.positionSide,
   });
   if (reason !== undefined) fail(reason);
   return command;
@@ -188,7 +198,7 @@ export type AmendBody = z.infer<typeof amendBodySchema>;
  * and not a buy by quote amount (it has no quantity).
  */
 export function toNewQuantity(body: AmendBody, order: OrderView, config: EngineConfig): number {
-  const market = findMarket(config, order.symbol);
+  const market = findTradedMarket(config, order.symbol);
   if (!market) throw new Error(`order ${order.orderId} on unknown market ${order.symbol}`);
   // A by-quote order's quantity is what it bought so far: nothing is left to reduce.
   if (order.quoteAmount !== undefined && order.remainingQuantity === 0) fail('AMEND_NOT_ALLOWED');

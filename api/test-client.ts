@@ -10,6 +10,9 @@
  */
 import { signedHeaders, type ApiCredentials } from './signed-client.ts';
 
+/** The signed futures settings: POST /v1/futures/{route}. */
+export type FuturesSetting = 'transfer' | 'position-mode' | 'leverage' | 'margin-type' | 'isolated-margin';
+
 /** How a request reaches the API: `route` is path + query. */
 export type Fetcher = (route: string, init: RequestInit) => Promise<Response>;
 
@@ -131,6 +134,26 @@ export class TestClient {
     const answer = (await response.json()) as Record<string, string>;
     if (response.status !== 200) throw new Error(`order ${response.status}: ${JSON.stringify(answer)}`);
     return answer.order_id!;
+  }
+
+  /** POST /v1/futures/{route}, signed; the whole answer (a test asserts 200 or the 400's word). */
+  async futures(user: ApiCredentials, route: FuturesSetting, body: unknown): Promise<Answer> {
+    return answerOf(await this.signed(user, 'POST', `/v1/futures/${route}`, body));
+  }
+
+  /** POST /admin/index-prices; the whole answer. */
+  async indexPrices(prices: ReadonlyArray<{ symbol: string; source: string; price: string }>): Promise<Answer> {
+    return answerOf(await this.admin('POST', '/admin/index-prices', { prices }));
+  }
+
+  /** GET /v1/futures/account (`?asset=` when given); the whole answer. */
+  async futuresAccount(user: ApiCredentials, asset?: string): Promise<Answer> {
+    return answerOf(await this.signed(user, 'GET', `/v1/futures/account${asset === undefined ? '' : `?asset=${encodeURIComponent(asset)}`}`));
+  }
+
+  /** GET /v1/futures/positions (`?symbol=` when given); the whole answer. */
+  async futuresPositions(user: ApiCredentials, symbol?: string): Promise<Answer> {
+    return answerOf(await this.signed(user, 'GET', `/v1/futures/positions${symbol === undefined ? '' : `?symbol=${encodeURIComponent(symbol)}`}`));
   }
 
   async state(): Promise<EngineState> {

@@ -1,7 +1,6 @@
 import {
   averagePrice,
   findAsset,
-  findMarket,
   formatAmount,
   lotsToQuantity,
   ticksToPrice,
@@ -13,17 +12,21 @@ import {
   type TickerFigures,
 } from '../engine/index.ts';
 import type { RecentTrade, RejectionRecord } from './event-feed.ts';
+import { FuturesViews } from './futures-views.ts';
+import { findTradedMarket, tradedMarkets } from '../contract/markets.ts';
 
 /** Wire shapes: ids and decimals as strings, times as integer ms since the epoch. */
 export class Views {
   readonly #config: EngineConfig;
+  readonly #futures: FuturesViews;
 
   constructor(config: EngineConfig) {
     this.#config = config;
+    this.#futures = new FuturesViews(config);
   }
 
   market(symbol: string): MarketSpec | undefined {
-    return findMarket(this.#config, symbol);
+    return findTradedMarket(this.#config, symbol);
   }
 
   #quoteDecimals(market: MarketSpec): number {
@@ -130,7 +133,7 @@ export class Views {
   }
 
   markets(): Array<Record<string, unknown>> {
-    return this.#config.markets.map((market) => {
+    return tradedMarkets(this.#config).map((market) => {
       const quote = { code: market.quote, decimals: this.#quoteDecimals(market) };
       return {
         symbol: market.symbol,
@@ -146,6 +149,8 @@ export class Views {
         maker_fee_rate: formatAmount({ code: 'ppm', decimals: 6 }, market.makerFeePpm),
         taker_fee_rate: formatAmount({ code: 'ppm', decimals: 6 }, market.takerFeePpm),
         fee_asset: market.quote,
+        // type "spot" | "perpetual"; a perpetual's settlement asset, funding interval and risk tiers
+        ...this.#futures.marketFields(market),
       };
     });
   }

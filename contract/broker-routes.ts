@@ -8,8 +8,10 @@ import type { Envelope } from './envelopes.ts';
 export interface Routes {
   /** stream `executions`: what PostgreSQL needs (execution reports, trades, balance changes) */
   readonly redis: boolean;
-  /** Kafka topic, keyed by symbol */
+  /** Kafka topic */
   readonly kafkaTopic: 'market-data' | 'executions' | undefined;
+  /** Kafka record key: the symbol (a wallet, which has none: its asset); undefined when not on Kafka */
+  readonly kafkaKey: string | undefined;
   /** RabbitMQ routing key on `market-notifications` */
   readonly rabbitRoutingKey: string | undefined;
 }
@@ -20,18 +22,30 @@ export const KAFKA_TOPIC_MARKET_DATA = 'market-data';
 export const KAFKA_TOPIC_EXECUTIONS = 'executions';
 export const RABBIT_EXCHANGE = 'market-notifications';
 
+/**
+ * The futures envelopes (ARCHITECTURE.md "Perpetual futures → Messages"): PositionChanged on the
+ * stream, Kafka `executions` (key = symbol) and RabbitMQ `position.{SYMBOL}`; WalletChanged on the
+ * stream and Kafka `executions` keyed by its asset (it has no symbol: one key per settlement asset
+ * keeps each wallet's changes in order), and not on RabbitMQ — the contract gives it no routing key
+ * (only position, markprice and liquidation); how the ws-server's `positions` channel gets it is
+ * issue 20's to decide (docs/futures.md).
+ */
 export function routesOf(envelope: Envelope): Routes {
   switch (envelope.type) {
     case 'Execution':
-      return { redis: true, kafkaTopic: KAFKA_TOPIC_EXECUTIONS, rabbitRoutingKey: `execution.${envelope.execution_report.symbol}` };
+      return { redis: true, kafkaTopic: KAFKA_TOPIC_EXECUTIONS, kafkaKey: envelope.execution_report.symbol, rabbitRoutingKey: `execution.${envelope.execution_report.symbol}` };
     case 'Trade':
-      return { redis: true, kafkaTopic: KAFKA_TOPIC_MARKET_DATA, rabbitRoutingKey: `trade.${envelope.symbol}` };
+      return { redis: true, kafkaTopic: KAFKA_TOPIC_MARKET_DATA, kafkaKey: envelope.symbol, rabbitRoutingKey: `trade.${envelope.symbol}` };
     case 'BookDelta':
-      return { redis: false, kafkaTopic: KAFKA_TOPIC_MARKET_DATA, rabbitRoutingKey: `orderbook.${envelope.symbol}` };
+      return { redis: false, kafkaTopic: KAFKA_TOPIC_MARKET_DATA, kafkaKey: envelope.symbol, rabbitRoutingKey: `orderbook.${envelope.symbol}` };
     case 'Ticker':
-      return { redis: false, kafkaTopic: KAFKA_TOPIC_MARKET_DATA, rabbitRoutingKey: `ticker.${envelope.symbol}` };
+      return { redis: false, kafkaTopic: KAFKA_TOPIC_MARKET_DATA, kafkaKey: envelope.symbol, rabbitRoutingKey: `ticker.${envelope.symbol}` };
     case 'BalanceChanged':
-      return { redis: true, kafkaTopic: undefined, rabbitRoutingKey: undefined };
+      return { redis: true, kafkaTopic: undefined, kafkaKey: undefined, rabbitRoutingKey: undefined };
+    case 'PositionChanged':
+      return { redis: true, kafkaTopic: KAFKA_TOPIC_EXECUTIONS, kafkaKey: envelope.symbol, rabbitRoutingKey: `position.${envelope.symbol}` };
+    case 'WalletChanged':
+      return { redis: true, kafkaTopic: KAFKA_TOPIC_EXECUTIONS, kafkaKey: envelope.asset, rabbitRoutingKey: undefined };
   }
 }
 

@@ -13,6 +13,8 @@
 export const DECIMAL_PATTERN = '^(0|[1-9][0-9]*)(\\.[0-9]*[1-9])?$';
 /** The same, greater than zero (prices, a trade's quantity). */
 export const POSITIVE_DECIMAL_PATTERN = '^([1-9][0-9]*(\\.[0-9]*[1-9])?|0\\.[0-9]*[1-9])$';
+/** A signed decimal in canonical form (futures sizes, PnL, balances): the canonical form with an optional "-", never "-0". */
+export const SIGNED_DECIMAL_PATTERN = '^(0|-?[1-9][0-9]*(\\.[0-9]*[1-9])?|-?0\\.[0-9]*[1-9])$';
 /** Ids are decimal strings; user 0 is the fee account. */
 export const ID_PATTERN = '^[1-9][0-9]*$';
 export const USER_ID_PATTERN = '^(0|[1-9][0-9]*)$';
@@ -97,4 +99,10 @@ export function formatExact(value: Exact): string {
   if (scale === 0) return units.toString();
   const digits = units.toString().padStart(scale + 1, '0');
   return `${digits.slice(0, digits.length - scale)}.${digits.slice(digits.length - scale)}`;
+}
+
+/** Signed integer minor units (a bigint) at `scale` decimals as canonical text: "-1234.5", "0" (never "-0"). */
+export function signedUnitsText(units: bigint, scale: number): string {
+  const text = formatExact({ units: units < 0n ? -units : units, scale });
+  return units < 0n ? `-${text}` : text;
 }

@@ -19,8 +19,11 @@ import {
   type FillReport,
   type MarketSpec,
   type OrderView,
+  type PositionChangedEvent,
   type TradeEvent,
 } from '../engine/index.ts';
+import { signedUnitsText } from './decimal-text.ts';
+import { tradedMarkets } from './markets.ts';
 import type { Envelope, ExecType, ExecutionEnvelope } from './envelopes.ts';
 
 /** Converts engine events to envelopes with the market specs of one engine configuration. */
@@ -30,7 +33,7 @@ export class EnvelopeEncoder {
 
   constructor(config: EngineConfig) {
     this.#config = config;
-    for (const market of config.markets) {
+    for (const market of tradedMarkets(config)) {
       const quote = findAsset(config, market.quote);
       if (!quote) throw new Error(`market ${market.symbol}: unknown quote asset ${market.quote}`);
       this.#markets.set(market.symbol, { market, quote });
@@ -115,7 +118,47 @@ export class EnvelopeEncoder {
         });
         return;
       }
+      case 'PositionChanged':
+        out.push(this.#position(event));
+        return;
+      case 'WalletChanged': {
+        const asset = findAsset(this.#config, event.asset) ?? { code: event.asset, decimals: 0 };
+        out.push({
+          v: 1,
+          type: 'WalletChanged',
+          seq: event.seq,
+          prev_seq: 0,
+          timestamp: event.timestamp,
+          user_id: String(event.userId),
+          asset: event.asset,
+          wallet_balance: signedUnitsText(event.walletBalanceKrw, asset.decimals),
+          reason: event.reason,
+        });
+        return;
+      }
     }
+  }
+
+  #position(event: PositionChangedEvent): Envelope {
+    const { market, quote } = this.#spec(event.symbol);
+    const size = lotsToQuantity(market, Math.abs(event.size));
+    return {
+      v: 1,
+      type: 'PositionChanged',
+      seq: event.seq,
+      prev_seq: 0,
+      timestamp: event.timestamp,
+      user_id: String(event.userId),
+      symbol: event.symbol,
+      position_side: event.positionSide,
+      size: event.size < 0 ? `-${size}` : size,
+      entry_price: event.entryPrice === undefined || event.size === 0 ? null : ticksToPrice(market, event.entryPrice),
+      // a linear perpetual settles in its quote asset: its money has the quote's decimals
+      realized_pnl: signedUnitsText(event.realizedPnlKrw, quote.decimals),
+      margin_type: event.marginType,
+      isolated_margin: signedUnitsText(event.isolatedMarginKrw, quote.decimals),
+      leverage: event.leverage,
+    };
   }
 
   encodeAll(events: readonly EngineEvent[]): Envelope[] {

@@ -8,7 +8,7 @@
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from '../engine/index.ts';
-import { envelopeSymbol, type Envelope, type EnvelopeType } from './envelopes.ts';
+import type { Envelope, EnvelopeType } from './envelopes.ts';
 import { routesOf } from './broker-routes.ts';
 import { buildEnvelopeSchemas } from './envelope-schemas.ts';
 
@@ -86,7 +86,7 @@ export function validateBody(body: unknown, destination: Destination, config: En
     const routes = routesOf(envelope);
     if (destination.broker === 'kafka') {
       if (routes.kafkaTopic !== destination.topic) problems.push(`${at}/type: a ${envelope.type} does not belong on Kafka topic ${destination.topic} (it goes to ${routes.kafkaTopic ?? 'no topic'})`);
-      if (destination.key !== envelopeSymbol(envelope)) problems.push(`${at}: Kafka key ${JSON.stringify(destination.key)} is not the envelope's symbol ${envelopeSymbol(envelope) ?? '(none)'}`);
+      if (destination.key !== routes.kafkaKey) problems.push(`${at}: Kafka key ${JSON.stringify(destination.key)} is not the envelope's ${routes.kafkaKey ?? '(none)'} (its symbol; a wallet's asset)`);
     } else if (routes.rabbitRoutingKey !== destination.routingKey) {
       problems.push(`${at}: routing key ${destination.routingKey} but a ${envelope.type} of this symbol goes to ${routes.rabbitRoutingKey ?? 'no routing key'}`);
     }

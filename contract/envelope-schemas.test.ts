@@ -10,6 +10,7 @@ import {
   Engine,
   type Command,
   type EngineEvent,
+  type FuturesCommand,
   type OrderType,
   type PlaceOrderCommand,
   type Side,
@@ -93,7 +94,15 @@ class Run {
   tick(stepMs: number): EngineEvent[] {
     return this.apply({ type: 'Tick', timestamp: this.#stamp(stepMs) });
   }
+
+  /** A futures command (transfer, settings, index prices), stamped. */
+  futures(command: FuturesInput): EngineEvent[] {
+    return this.apply({ ...command, timestamp: this.#stamp(1) } as Command);
+  }
 }
+
+type FuturesInput = FuturesCommand extends infer C ? (C extends FuturesCommand ? Omit<C, 'timestamp'> : never) : never;
+const PERP = 'BTC-KRW-PERP';
 
 /** Scripted scenes for each exec_type and expire reason, then 320 commands of a deterministic mix. */
 function engineRun(): Run {
@@ -132,6 +141,16 @@ function engineRun(): Run {
   run.withdraw(2, 'KRW', 1_000_000);
   run.withdraw(2, 'KRW', 10 ** 15);
   run.cancel(1, 999_999);
+  // Futures: transfers, settings, an index price, a long opened 10× isolated and half closed at a
+  // loss against a cross short (PositionChanged, WalletChanged; signed sizes and PnL).
+  for (const user of [1, 2]) run.futures({ type: 'FuturesTransfer', userId: user, asset: 'KRW', amount: 10_000_000, direction: 'SpotToFutures' });
+  run.futures({ type: 'SetMarginType', userId: 1, symbol: PERP, marginType: 'ISOLATED' });
+  run.futures({ type: 'SetLeverage', userId: 1, symbol: PERP, leverage: 10 });
+  run.futures({ type: 'SetIndexPrices', prices: [{ symbol: PERP, source: 'oracle-a', price: 50_000 }] });
+  run.place(2, PERP, 'Sell', { price: 50_000, quantity: 20 });
+  run.place(1, PERP, 'Buy', { price: 50_000, quantity: 20 });
+  run.place(2, PERP, 'Buy', { price: 49_000, quantity: 10 });
+  run.place(1, PERP, 'Sell', { price: 49_000, quantity: 10 });
   run.tick(1_500);
 
   // The mix: limit orders crossing a mid on both markets, market, IOC, FOK and stop orders, cancels,
@@ -214,6 +233,21 @@ describe('envelope schemas against a real engine run', () => {
     expect(reports.some((report) => report.order_type === 'StopLimit' && report.exec_type === 'Triggered')).toBe(true);
   });
 
+  it('a perpetual fill makes WalletChanged then PositionChanged envelopes with signed decimals', () => {
+    const positions = envelopes.filter((envelope) => envelope.type === 'PositionChanged');
+    // after the half close at 49,000,000: the long 0.01 isolated 10×, the short −0.01 cross 20×, each −10,000 realized
+    const last = (userId: string) => positions.filter((envelope) => envelope.user_id === userId).at(-1);
+    expect(last('2')).toMatchObject({ user_id: '2', symbol: PERP, position_side: 'BOTH', size: '-0.01', entry_price: '50000000', realized_pnl: '10000', margin_type: 'CROSS', isolated_margin: '0', leverage: 20 });
+    expect(last('1')).toMatchObject({ user_id: '1', symbol: PERP, position_side: 'BOTH', size: '0.01', entry_price: '50000000', realized_pnl: '-10000', margin_type: 'ISOLATED', isolated_margin: '50000', leverage: 10 });
+    const wallets = envelopes.filter((envelope) => envelope.type === 'WalletChanged');
+    expect(wallets.slice(0, 2).map((envelope) => [envelope.user_id, envelope.wallet_balance, envelope.reason])).toEqual([
+      ['1', '10000000', 'Transfer'],
+      ['2', '10000000', 'Transfer'],
+    ]);
+    // long: 10,000,000 − 500 (open) − 10,000 (realized) − floor(490,000 × 500 ppm) = 245 → 9,989,255
+    expect(wallets.filter((envelope) => envelope.user_id === '1').at(-1)).toMatchObject({ wallet_balance: '9989255', reason: 'Trade' });
+  });
+
   it('every envelope EnvelopeEncoder makes validates against the schema of its type', () => {
     const failures = envelopes
       .map((envelope) => ({ seq: envelope.seq, type: envelope.type, problems: validateEnvelope(envelope) }))
@@ -254,8 +288,9 @@ describe('envelope schemas against a real engine run', () => {
 
   it('laid out per broker with prev_seq chained, every Kafka record, RabbitMQ body and Redis entry passes the broker checks', () => {
     const problems: string[] = [];
-    const kafka = groupBy(envelopes, (envelope) => (routesOf(envelope).kafkaTopic ? `${routesOf(envelope).kafkaTopic}|${envelopeSymbol(envelope)}` : undefined));
-    expect([...kafka.keys()].sort()).toEqual(['executions|BTC-KRW', 'executions|ETH-KRW', 'market-data|BTC-KRW', 'market-data|ETH-KRW']);
+    const kafka = groupBy(envelopes, (envelope) => (routesOf(envelope).kafkaTopic ? `${routesOf(envelope).kafkaTopic}|${routesOf(envelope).kafkaKey}` : undefined));
+    // the perpetual's fills, positions and (keyed by their asset) wallets beside the spot markets
+    expect([...kafka.keys()].sort()).toEqual(['executions|BTC-KRW', 'executions|BTC-KRW-PERP', 'executions|ETH-KRW', 'executions|KRW', 'market-data|BTC-KRW', 'market-data|BTC-KRW-PERP', 'market-data|ETH-KRW']);
     for (const [route, list] of kafka) {
       const [topic = '', key = ''] = route.split('|');
       for (const batch of batches(chained(list))) {
@@ -264,14 +299,16 @@ describe('envelope schemas against a real engine run', () => {
       }
     }
     const rabbit = groupBy(envelopes, (envelope) => routesOf(envelope).rabbitRoutingKey);
-    expect(rabbit.size).toBe(8); // execution, orderbook, trade, ticker × 2 symbols
+    // execution, orderbook, trade, ticker × 3 symbols, and position.BTC-KRW-PERP
+    expect([...rabbit.keys()].filter((key) => key.endsWith('-PERP')).sort()).toEqual(['execution.BTC-KRW-PERP', 'orderbook.BTC-KRW-PERP', 'position.BTC-KRW-PERP', 'ticker.BTC-KRW-PERP', 'trade.BTC-KRW-PERP']);
+    expect(rabbit.size).toBe(13);
     for (const [routingKey, list] of rabbit) {
       for (const batch of batches(chained(list))) {
         problems.push(...validateBody(JSON.stringify(batch.length === 1 ? batch[0] : batch), { broker: 'rabbitmq', routingKey }).map((problem) => `${routingKey}: ${problem}`));
       }
     }
     const stream = chained(envelopes.filter((envelope) => routesOf(envelope).redis));
-    expect(new Set(stream.map((envelope) => envelope.type))).toEqual(new Set(['Execution', 'Trade', 'BalanceChanged']));
+    expect(new Set(stream.map((envelope) => envelope.type))).toEqual(new Set(['Execution', 'Trade', 'BalanceChanged', 'PositionChanged', 'WalletChanged']));
     for (const envelope of stream) problems.push(...validateRedisEntry(`${envelope.seq}-0`, ['envelope', JSON.stringify(envelope)]));
     expect(problems.slice(0, 5)).toEqual([]);
   });

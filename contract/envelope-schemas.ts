@@ -16,8 +16,11 @@ import {
   type EngineConfig,
   type ExpiryReason,
   type OrderStatus,
+  type MarginType,
   type OrderType,
+  type PositionSide,
   type Side,
+  type WalletChangeReason,
 } from '../engine/index.ts';
 import type {
   BalanceChangedEnvelope,
@@ -27,10 +30,13 @@ import type {
   ExecType,
   ExecutionEnvelope,
   ExecutionReport,
+  PositionChangedEnvelope,
   TickerEnvelope,
   TradeEnvelope,
+  WalletChangedEnvelope,
 } from './envelopes.ts';
-import { DECIMAL_PATTERN, ID_PATTERN, POSITIVE_DECIMAL_PATTERN, USER_ID_PATTERN } from './decimal-text.ts';
+import { perpetualMarkets, tradedMarkets } from './markets.ts';
+import { DECIMAL_PATTERN, ID_PATTERN, POSITIVE_DECIMAL_PATTERN, SIGNED_DECIMAL_PATTERN, USER_ID_PATTERN } from './decimal-text.ts';
 
 export type JsonSchema = { readonly [keyword: string]: unknown };
 
@@ -79,6 +85,25 @@ export const EXPIRE_REASONS: Readonly<Record<ExpiryReason, string>> = {
   InsufficientMargin: 'a perpetual taker whose next opening fill its reserve and available balance could not cover',
 };
 
+export const POSITION_SIDES: Readonly<Record<PositionSide, string>> = {
+  BOTH: 'one-way mode: the one position of the market, size signed',
+  LONG: 'hedge mode: the long position (size ≥ 0)',
+  SHORT: 'hedge mode: the short position (size ≤ 0)',
+};
+
+export const MARGIN_TYPES: Readonly<Record<MarginType, string>> = {
+  CROSS: 'margined by the whole futures wallet',
+  ISOLATED: 'margined by its own isolated margin only',
+};
+
+export const WALLET_CHANGE_REASONS: Readonly<Record<WalletChangeReason, string>> = {
+  Transfer: 'POST /v1/futures/transfer',
+  Fee: 'a fee alone (e.g. the fee account receiving it)',
+  RealizedPnl: 'realized PnL alone',
+  Trade: 'a fill: its realized PnL and fee together',
+  IsolatedMargin: 'isolated margin moved between the wallet and a position (the balance includes it)',
+};
+
 /** The order status each exec_type can leave an order in (ARCHITECTURE.md "Messages"); absent = any. */
 const STATUSES_AFTER: Partial<Record<ExecType, readonly OrderStatus[]>> = {
   New: ['Pending', 'Untriggered'],
@@ -98,6 +123,8 @@ const nullable = (schema: JsonSchema): JsonSchema => ({
 const decimal = (description: string): JsonSchema => ({ type: 'string', pattern: DECIMAL_PATTERN, description });
 const positive = (description: string): JsonSchema => ({ type: 'string', pattern: POSITIVE_DECIMAL_PATTERN, description });
 const id = (description: string): JsonSchema => ({ type: 'string', pattern: ID_PATTERN, description });
+const signed = (description: string): JsonSchema => ({ type: 'string', pattern: SIGNED_DECIMAL_PATTERN, description });
+const described = (words: Readonly<Record<string, string>>): string => Object.entries(words).map(([word, meaning]) => `${word}: ${meaning}`).join('; ');
 const int = (minimum: number, description: string): JsonSchema => ({ type: 'integer', minimum, maximum: Number.MAX_SAFE_INTEGER, description });
 
 type Fields<E> = Record<Exclude<keyof E, 'v' | 'type' | 'seq' | 'prev_seq' | 'timestamp'>, JsonSchema>;
@@ -117,11 +144,15 @@ function envelope<E extends Envelope>(type: E['type'], description: string, fiel
   return { title: `${type} envelope`, description, type: 'object', additionalProperties: false, required: Object.keys(properties), properties, ...extra };
 }
 
-/** The five envelope schemas for the markets and assets of `config` (symbol and asset enums). */
+/** The envelope schemas for the markets and assets of `config` (symbol and asset enums). */
 export function buildEnvelopeSchemas(config: EngineConfig): Readonly<Record<EnvelopeType, JsonSchema>> {
-  const symbol: JsonSchema = { type: 'string', enum: config.markets.map((market) => market.symbol), description: 'market symbol' };
+  const symbol: JsonSchema = { type: 'string', enum: tradedMarkets(config).map((market) => market.symbol), description: 'market symbol' };
   const asset: JsonSchema = { type: 'string', enum: config.assets.map((spec) => spec.code) };
   const side: JsonSchema = { type: 'string', enum: keys(SIDES) };
+  const perpSymbols = perpetualMarkets(config).map((market) => market.symbol);
+  // a configuration without perpetuals has no valid PositionChanged (an empty enum is not a schema)
+  const perpSymbol: JsonSchema = perpSymbols.length > 0 ? { type: 'string', enum: perpSymbols, description: 'perpetual market symbol' } : { type: 'string', not: {}, description: 'no perpetual market configured' };
+  const userId: JsonSchema = { type: 'string', pattern: USER_ID_PATTERN, description: 'the owner' };
 
   const report: Record<keyof ExecutionReport, JsonSchema> = {
     order_id: id('order id (decimal string)'),
@@ -218,6 +249,31 @@ export function buildEnvelopeSchemas(config: EngineConfig): Readonly<Record<Enve
       available: decimal('available after the command'),
       locked: decimal('locked in open orders after the command'),
     }),
+    PositionChanged: envelope<PositionChangedEnvelope>(
+      'PositionChanged',
+      "A user's perpetual position after a command that changed it (one per user, symbol and position side the command touched; after that command's Execution, BalanceChanged and WalletChanged envelopes). Private: Redis stream, Kafka executions (key = symbol), RabbitMQ position.{SYMBOL}.",
+      {
+        user_id: userId,
+        symbol: perpSymbol,
+        position_side: { type: 'string', enum: keys(POSITION_SIDES), description: described(POSITION_SIDES) },
+        size: signed('base quantity, signed: > 0 long, < 0 short, "0" closed'),
+        entry_price: nullable(positive('cost / size, to the nearest tick (half up); null when the position is closed')),
+        realized_pnl: signed('cumulative realized PnL of this position, in the settlement asset, gross (fees and funding apart)'),
+        margin_type: { type: 'string', enum: keys(MARGIN_TYPES), description: described(MARGIN_TYPES) },
+        isolated_margin: decimal('the isolated margin held by the position; "0" for a cross one'),
+        leverage: { type: 'integer', minimum: 1, maximum: 1000, description: "the user's leverage in this market" },
+      },
+    ),
+    WalletChanged: envelope<WalletChangedEnvelope>(
+      'WalletChanged',
+      "A user's futures wallet of one settlement asset after a command that moved it (the fee account's, user 0, too). Private: Redis stream and Kafka executions (key = the asset); not on RabbitMQ.",
+      {
+        user_id: { ...userId, description: 'user 0 is the fee account' },
+        asset,
+        wallet_balance: signed('the wallet balance after the command, isolated margins included'),
+        reason: { type: 'string', enum: keys(WALLET_CHANGE_REASONS), description: `the command's first cause — ${described(WALLET_CHANGE_REASONS)}` },
+      },
+    ),
   };
 }
 

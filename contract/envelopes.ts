@@ -8,7 +8,7 @@
  * here added to `Envelope`; the compiler then asks for its schema (envelope-schemas.ts), its routes
  * (broker-routes.ts `routesOf`) and its symbol (`envelopeSymbol` below).
  */
-import type { OrderStatus, Side } from '../engine/index.ts';
+import type { MarginType, OrderStatus, PositionSide, Side, WalletChangeReason } from '../engine/index.ts';
 
 export const ENVELOPE_VERSION = 1;
 
@@ -93,15 +93,51 @@ export interface BalanceChangedEnvelope extends Base {
   readonly locked: string;
 }
 
-export type Envelope = ExecutionEnvelope | TradeEnvelope | BookDeltaEnvelope | TickerEnvelope | BalanceChangedEnvelope;
+/** A user's perpetual position after a command that changed it (ARCHITECTURE.md "Perpetual futures → Messages"). */
+export interface PositionChangedEnvelope extends Base {
+  readonly type: 'PositionChanged';
+  readonly user_id: string;
+  readonly symbol: string;
+  readonly position_side: PositionSide;
+  /** signed base quantity ("-0.01" short, "0" closed) */
+  readonly size: string;
+  /** cost / size to the nearest tick; null when flat */
+  readonly entry_price: string | null;
+  /** cumulative realized PnL of this position record, gross (fees and funding apart), signed */
+  readonly realized_pnl: string;
+  readonly margin_type: MarginType;
+  /** "0" for a cross position */
+  readonly isolated_margin: string;
+  readonly leverage: number;
+}
+
+/** A user's futures wallet of one settlement asset after a command that moved it. */
+export interface WalletChangedEnvelope extends Base {
+  readonly type: 'WalletChanged';
+  readonly user_id: string;
+  readonly asset: string;
+  /** isolated margins included; signed */
+  readonly wallet_balance: string;
+  readonly reason: WalletChangeReason;
+}
+
+export type Envelope =
+  | ExecutionEnvelope
+  | TradeEnvelope
+  | BookDeltaEnvelope
+  | TickerEnvelope
+  | BalanceChangedEnvelope
+  | PositionChangedEnvelope
+  | WalletChangedEnvelope;
 export type EnvelopeType = Envelope['type'];
 
-/** The symbol an envelope belongs to (Kafka key, RabbitMQ routing key suffix); undefined for balances. */
+/** The symbol an envelope belongs to (Kafka key, RabbitMQ routing key suffix); undefined for balances and wallets. */
 export function envelopeSymbol(envelope: Envelope): string | undefined {
   switch (envelope.type) {
     case 'Execution':
       return envelope.execution_report.symbol;
     case 'BalanceChanged':
+    case 'WalletChanged':
       return undefined;
     default:
       return envelope.symbol;

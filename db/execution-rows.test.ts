@@ -85,6 +85,32 @@ describe('batchRows', () => {
     expect(rows.balances.locked).toEqual(['1.5']);
     expect(rows.executions.seq).toEqual([]);
   });
+
+  it('skips the futures envelopes (persisted from issue 20 on) without a dead letter, beside the rows it keeps', () => {
+    const rows = batchRows([
+      entry(execution(10, '1')),
+      entry({ v: 1, type: 'WalletChanged', seq: 11, prev_seq: 10, timestamp: 1, user_id: '7', asset: 'KRW', wallet_balance: '-12', reason: 'Trade' }),
+      entry({
+        v: 1,
+        type: 'PositionChanged',
+        seq: 12,
+        prev_seq: 11,
+        timestamp: 1,
+        user_id: '7',
+        symbol: 'BTC-KRW-PERP',
+        position_side: 'BOTH',
+        size: '-0.01',
+        entry_price: '50000000',
+        realized_pnl: '0',
+        margin_type: 'ISOLATED',
+        isolated_margin: '50000',
+        leverage: 10,
+      }),
+    ]);
+    expect(rows.deadLetters).toEqual([]);
+    expect(rows.skipped).toBe(2);
+    expect(rows.executions.seq).toEqual(['10']);
+  });
 });
 
 describe('stream ids and the trim threshold', () => {

@@ -10,6 +10,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTopics } from '../mq/adapters/kafka-publisher.ts';
 import { validateBody, validateRedisEntry } from '../contract/envelope-schemas.test-support.ts';
+import { runWorkedExample } from '../api/futures-example.test-support.ts';
 import { loadConfig } from './config.ts';
 import { Stack, waitFor, type StackUser } from './testing/stack.ts';
 
@@ -57,12 +58,15 @@ describe('real broker messages match the AsyncAPI schemas', () => {
     await stack.order(poor, { symbol: 'BTC-KRW', side: 'Buy', order_type: 'Limit', price: '50000000', quantity: '0.01' }); // Rejected: INSUFFICIENT_FUNDS
     const cancel = await stack.signed(users[0]!, 'DELETE', `/v1/order/${resting}`);
     expect(cancel.status).toBe(200);
+    // a perpetual session: transfers, settings, index prices, a position opened and half closed (PositionChanged, WalletChanged)
+    await runWorkedExample(stack.client, `schema-${stack.namespace}`);
     const last = (await stack.adminState()).last_event_seq;
     await waitFor(async () => {
       const publishers = (await stack.ready()).publishers as Record<string, { confirmed_seq: number }>;
       return ['redis', 'kafka', 'rabbitmq'].every((name) => publishers[name]!.confirmed_seq >= last);
     }, 30_000, 'publishers confirmed');
-    const kafkaSeqs = () => new Set(kafkaRecords.flatMap((record) => ([] as Array<{ seq: number }>).concat(JSON.parse(record.value)).map((envelope) => envelope.seq)));
+    // WalletChanged goes to Kafka but not to RabbitMQ (contract/broker-routes.ts)
+    const kafkaSeqs = () => new Set(kafkaRecords.flatMap((record) => ([] as Array<{ seq: number }>).concat(JSON.parse(record.value)).filter((envelope) => (envelope as { type?: string }).type !== 'WalletChanged').map((envelope) => envelope.seq)));
     const rabbitSeqs = () => new Set(rabbitMessages.flatMap((message) => ([] as Array<{ seq: number }>).concat(JSON.parse(message.body)).map((envelope) => envelope.seq)));
     await waitFor(() => kafkaSeqs().size > 0 && kafkaSeqs().size === rabbitSeqs().size, 20_000, 'consumers caught up');
 
@@ -78,9 +82,11 @@ describe('real broker messages match the AsyncAPI schemas', () => {
 
     // the session produced every envelope type and the report kinds it can reach over HTTP
     const types = new Set(entries.map(([, fields]) => (JSON.parse(fields[1]!) as { type: string }).type));
-    expect(types).toEqual(new Set(['Execution', 'Trade', 'BalanceChanged']));
+    expect(types).toEqual(new Set(['Execution', 'Trade', 'BalanceChanged', 'PositionChanged', 'WalletChanged']));
     const marketTypes = new Set(kafkaRecords.flatMap((record) => ([] as Array<{ type: string }>).concat(JSON.parse(record.value)).map((envelope) => envelope.type)));
-    expect(marketTypes).toEqual(new Set(['Execution', 'Trade', 'BookDelta', 'Ticker']));
+    expect(marketTypes).toEqual(new Set(['Execution', 'Trade', 'BookDelta', 'Ticker', 'PositionChanged', 'WalletChanged']));
+    expect(new Set(rabbitMessages.map((message) => message.routingKey))).toContain('position.BTC-KRW-PERP');
+    expect(kafkaRecords.some((record) => record.key === 'KRW' && record.value.includes('"WalletChanged"'))).toBe(true);
     const execTypes = new Set(
       entries
         .map(([, fields]) => JSON.parse(fields[1]!) as { type: string; execution_report?: { exec_type: string } })

@@ -74,7 +74,7 @@ describe('core process over HTTP', () => {
     expect(balances.body.balances).toContainEqual({ asset: 'BTC', available: '10.2', locked: '0', total: '10.2' });
     const cancel = await signed(bob, 'DELETE', `/v1/order/${resting.body.order_id}`);
     expect(cancel.body).toMatchObject({ status: 'ACCEPTED', order_status: 'Cancelled' });
-    expect((await call('GET', '/v1/markets')).body.markets).toHaveLength(2);
+    expect((await call('GET', '/v1/markets')).body.markets).toHaveLength(4); // BTC-KRW, ETH-KRW and the perpetuals BTC-KRW-PERP, ETH-KRW-PERP
   });
 
   it('serves metrics, the OpenAPI document and the docs page', async () => {

@@ -102,7 +102,7 @@ describe('fan-out to Redis, Kafka and RabbitMQ', () => {
     }
     for (const item of rabbit.received) {
       const key = rabbit.routingKeys.get(item.envelope.seq);
-      const prefix = { Execution: 'execution', Trade: 'trade', BookDelta: 'orderbook', Ticker: 'ticker', BalanceChanged: 'none' }[item.envelope.type];
+      const prefix = { Execution: 'execution', Trade: 'trade', BookDelta: 'orderbook', Ticker: 'ticker', BalanceChanged: 'none', PositionChanged: 'position', WalletChanged: 'none' }[item.envelope.type];
       expect(key).toBe(`${prefix}.BTC-KRW`);
     }
   });

@@ -26,6 +26,7 @@ import { WsTransport } from '../ws-server/adapters/ws-transport.ts';
 import { WsAuthenticator } from './ws-auth.ts';
 import { loadConfig, type Config } from './config.ts';
 import { runIfEntry, stopOnSignals } from './process-kit.ts';
+import { tradedMarkets } from '../contract/markets.ts';
 
 export interface RunningWsServer {
   readonly hub: Hub;
@@ -81,7 +82,8 @@ export async function startWsServer(config: Config, options: WsServerOptions = {
 
   let lastErrorLog = 0;
   const hub = new Hub({
-    symbols: engineConfig.markets.map((market) => market.symbol),
+    // spot and perpetual markets: their books, trades and tickers are public alike
+    symbols: tradedMarkets(engineConfig).map((market) => market.symbol),
     auth,
     history,
     depth: httpDepthSource(`http://${config.API_HOST}:${config.API_PORT}`),

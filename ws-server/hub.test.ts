@@ -171,6 +171,32 @@ describe('Hub', () => {
     expect(one.frames.filter((frame) => frame.type === 'Execution')).toHaveLength(1);
   });
 
+  it('ignores routing keys it does not serve yet (position.{SYMBOL}, issue 20): nothing sent, the executions keep flowing', async () => {
+    const hub = hubWith({ after: async () => ({ reports: [], completeThrough: 0 }) });
+    const { peer } = await executionsSubscriber(hub);
+    const position = {
+      v: 1,
+      type: 'PositionChanged',
+      seq: 21,
+      prev_seq: 0,
+      timestamp: 1,
+      user_id: '1',
+      symbol: 'BTC-KRW-PERP',
+      position_side: 'BOTH',
+      size: '0.01',
+      entry_price: '50000000',
+      realized_pnl: '0',
+      margin_type: 'CROSS',
+      isolated_margin: '0',
+      leverage: 20,
+    } as const satisfies Envelope;
+    const before = peer.frames.length;
+    expect(() => hub.onMessage('position.BTC-KRW-PERP', [position, { ...position, seq: 22, prev_seq: 21 }])).not.toThrow();
+    expect(peer.frames.length).toBe(before);
+    hub.onMessage('execution.BTC-KRW', [execution(23, 1)]);
+    expect(peer.frames.filter((frame) => frame.type === 'Execution').map((frame) => frame.seq)).toEqual([23]);
+  });
+
   it('resume: history, then what arrived while it was read, each seq once; a report the history had first is not sent again', async () => {
     let release: (() => void) | undefined;
     const stored: StoredReport[] = [5, 7, 9].map((seq) => ({ seq, json: JSON.stringify(execution(seq, 1)) }));

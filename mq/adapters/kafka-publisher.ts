@@ -1,6 +1,7 @@
 /**
  * Kafka adapter (kafkajs): topics `market-data` (Trade, BookDelta, Ticker) and `executions`
- * (Execution), created at start-up with explicit partitions; key = symbol, so a symbol stays in
+ * (Execution, PositionChanged, WalletChanged: contract/broker-routes.ts), created at start-up with
+ * explicit partitions; key = symbol (a wallet's: its asset), so a symbol stays in
  * order within its partition. Idempotent producer, acks -1 (all in-sync replicas), one sendBatch
  * per batch. prev_seq chains per topic and key. The envelopes of one batch that share a topic and
  * key travel as one record, a JSON array in seq order (up to 200 per record; one alone travels as
@@ -10,8 +11,8 @@
  * kafkajs is in maintenance mode: it stays behind this file (KAFKA.md) so a move is cheap.
  */
 import { Kafka, logLevel, type Producer } from 'kafkajs';
-import { envelopeSymbol, type Envelope } from '../../contract/envelopes.ts';
-import { KAFKA_TOPIC_EXECUTIONS, KAFKA_TOPIC_MARKET_DATA } from '../../contract/broker-routes.ts';
+import type { Envelope } from '../../contract/envelopes.ts';
+import { KAFKA_TOPIC_EXECUTIONS, KAFKA_TOPIC_MARKET_DATA, routesOf } from '../../contract/broker-routes.ts';
 import type { BrokerPublisher } from '../publisher.ts';
 
 export interface KafkaPublisherOptions {
@@ -41,7 +42,7 @@ export class KafkaPublisher implements BrokerPublisher {
 
   chainKey(envelope: Envelope): string | undefined {
     const topic = this.#topicOf(envelope);
-    return topic === undefined ? undefined : `${topic}/${envelopeSymbol(envelope)}`;
+    return topic === undefined ? undefined : `${topic}/${routesOf(envelope).kafkaKey}`;
   }
 
   async publish(envelopes: readonly Envelope[]): Promise<void> {
@@ -49,7 +50,7 @@ export class KafkaPublisher implements BrokerPublisher {
     const groups = new Map<string, { topic: string; key: string; envelopes: Envelope[] }>();
     for (const envelope of envelopes) {
       const topic = this.#topicOf(envelope)!;
-      const key = envelopeSymbol(envelope)!;
+      const key = routesOf(envelope).kafkaKey!;
       const id = `${topic}/${key}`;
       let group = groups.get(id);
       if (!group) groups.set(id, (group = { topic, key, envelopes: [] }));
@@ -85,13 +86,12 @@ export class KafkaPublisher implements BrokerPublisher {
     if (producer) await Promise.race([producer.disconnect().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 2_000))]);
   }
 
+  /** routesOf's topic under this publisher's (possibly namespaced) names */
   #topicOf(envelope: Envelope): string | undefined {
-    switch (envelope.type) {
-      case 'Execution':
+    switch (routesOf(envelope).kafkaTopic) {
+      case KAFKA_TOPIC_EXECUTIONS:
         return this.#topics.executions;
-      case 'Trade':
-      case 'BookDelta':
-      case 'Ticker':
+      case KAFKA_TOPIC_MARKET_DATA:
         return this.#topics.marketData;
       default:
         return undefined;

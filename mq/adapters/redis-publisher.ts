@@ -24,7 +24,7 @@
  */
 import { Redis } from 'ioredis';
 import type { Envelope } from '../../contract/envelopes.ts';
-import { REDIS_STREAM } from '../../contract/broker-routes.ts';
+import { REDIS_STREAM, routesOf } from '../../contract/broker-routes.ts';
 import type { BrokerPublisher } from '../publisher.ts';
 import { RewindRequired } from '../retry.ts';
 
@@ -76,7 +76,7 @@ export class RedisPublisher implements BrokerPublisher {
   }
 
   chainKey(envelope: Envelope): string | undefined {
-    return envelope.type === 'Execution' || envelope.type === 'Trade' || envelope.type === 'BalanceChanged' ? 'stream' : undefined;
+    return routesOf(envelope).redis ? 'stream' : undefined;
   }
 
   async publish(envelopes: readonly Envelope[]): Promise<void> {

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import type { EngineEvent } from '../../engine/index.ts';
 import { checkRecord, checkSegmentHeader, EventLogCorruptError, listEventSegments, SEGMENT_HEADER_BYTES, type EventSegment } from './segment-format.ts';
+import { decodeEvent } from './event-json.ts';
 
 export interface LogRecord {
   readonly firstSeq: number;
@@ -116,7 +117,7 @@ export class EventLogReader {
         skipped++;
       } else if (check.lastSeq >= this.#nextSeq) {
         const payload = this.#buffer.toString('utf8', check.payloadStart, check.end);
-        out.push({ firstSeq: check.firstSeq, lastSeq: check.lastSeq, event: JSON.parse(payload) as EngineEvent });
+        out.push({ firstSeq: check.firstSeq, lastSeq: check.lastSeq, event: decodeEvent(payload) });
         this.#nextSeq = check.lastSeq + 1;
         count++;
       }

@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import { allZero, coveredSegmentCount, SEGMENT_HEADER_BYTES } from '../../lib/segment-log/segment-files.ts';
 import { SegmentWriter } from '../../lib/segment-log/segment-writer.ts';
 import type { EngineEvent } from '../../engine/index.ts';
+import { encodeEvent } from './event-json.ts';
 import {
   checkRecord,
   checkSegmentHeader,
@@ -103,7 +104,7 @@ export class EventLogWriter {
         bytes = 0;
         this.#startSegment(event.seq);
       }
-      const payload = Buffer.from(JSON.stringify(event));
+      const payload = Buffer.from(encodeEvent(event));
       const needed = bytes + RECORD_HEADER_BYTES + payload.length;
       if (needed > scratch.length) {
         const grown = Buffer.allocUnsafe(Math.max(needed, scratch.length * 2));

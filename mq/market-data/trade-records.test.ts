@@ -27,6 +27,21 @@ describe('decodeMarketDataRecord', () => {
     expect(into.chain.map((link) => link.seq)).toEqual([1, 2, 3, 4]);
   });
 
+  it('counts envelope types it does not know (a perpetual market\'s MarkPrice, a PositionChanged) as others, not invalid, and keeps their chain', () => {
+    const into = emptyDecoded();
+    decodeMarketDataRecord(
+      JSON.stringify([
+        { v: 1, type: 'MarkPrice', seq: 10, prev_seq: 0, timestamp: 1, symbol: 'BTC-KRW-PERP', mark_price: '50000000' },
+        { ...tradeEnvelope(11, 10), symbol: 'BTC-KRW-PERP' },
+      ]),
+      into,
+    );
+    decodeMarketDataRecord(JSON.stringify({ v: 1, type: 'PositionChanged', seq: 12, prev_seq: 0, timestamp: 1, user_id: '1', symbol: 'BTC-KRW-PERP', size: '-0.01' }), into);
+    expect(into.trades.map((trade) => trade.symbol)).toEqual(['BTC-KRW-PERP']);
+    expect(into.others).toBe(2);
+    expect(into.invalid).toBe(0);
+  });
+
   it('skips what is not JSON or not a well-formed trade, without throwing', () => {
     const into = emptyDecoded();
     decodeMarketDataRecord('not json', into);
