@@ -1,6 +1,6 @@
 /**
  * The worked example of issue 18 and docs/futures.md, driven through the HTTP API by the shared test
- * client — in process (api/futures.test.ts) or against a real core child (ops/futures-http.test.ts):
+ * client — in process (api/futures.int.test.ts) or against a real core child (ops/futures-http.int.test.ts):
  *
  *   long and short each deposit 10,000,000 KRW and move 2,000,000 to futures;
  *   long sets BTC-KRW-PERP ISOLATED and 10×; the admin sets the index to 50,000,000;
