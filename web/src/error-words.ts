@@ -75,6 +75,23 @@ const WORDS: Readonly<Record<string, string>> = {
   RESUME_UNAVAILABLE: 'Catching up on missed reports — retrying.',
   RESUME_TOO_FAR: 'Too many missed reports to replay; history is reloaded instead.',
   TOO_MANY_CONNECTIONS: 'Too many connections for this key.',
+  // futures
+  INVALID_TRANSFER_DIRECTION: 'Choose a transfer direction: spot to futures or futures to spot.',
+  INVALID_MARGIN_ACTION: 'Choose whether to add or remove margin.',
+  NOT_A_SETTLEMENT_ASSET: 'Futures wallets hold only the settlement asset (KRW).',
+  NOT_A_PERPETUAL: 'Reduce-only, position side and leverage apply to perpetual markets only.',
+  LEVERAGE_ABOVE_TIER_MAX: 'That leverage is above the maximum for this position size.',
+  INVALID_LEVERAGE: 'Leverage must be a whole number of at least 1.',
+  POSITION_OR_ORDERS_OPEN: 'Close your position and cancel your orders in this market first.',
+  INSUFFICIENT_MARGIN: 'Not enough available margin in your futures wallet.',
+  REDUCE_ONLY_WOULD_INCREASE: 'A reduce-only order needs a position to reduce, and may not exceed it.',
+  NO_POSITION: 'You have no position here.',
+  NO_MARK_PRICE: 'This market has no mark price yet: positions cannot be opened.',
+  POSITION_SIDE_MISMATCH: 'The position side does not match your position mode.',
+  NOT_ISOLATED: 'Margin can be added or removed on an isolated position only.',
+  INVALID_MARGIN_TYPE: 'Margin type must be cross or isolated.',
+  INVALID_POSITION_SIDE: 'Position side must be both, long or short.',
+  INDEX_STALE: 'The index price is stale: only orders that reduce a position are taken now.',
 };
 
 /** Why an order expired (`expire_reason`), in words. */
