@@ -49,17 +49,26 @@ module.exports = {
       comment:
         'broker, database and socket clients (pg, ioredis, kafkajs, amqplib, ws, node:http/https/net) are imported for their values only by adapter files (*/adapters/*) and ops/; elsewhere a type import of a port is all (README "Layout and rules")',
       severity: 'error',
-      from: { path: '^(api|sequencer|engine|mq|ws-server|db)/', pathNot: '(/adapters/|\\.test\\.ts$|\\.bench\\.ts$|test-support|/testing/)' },
+      from: {
+        path: '^(api|sequencer|engine|mq|ws-server|db)/',
+        pathNot: '(/adapters/|\\.test\\.ts$|\\.bench\\.ts$|test-support|/testing/)',
+      },
       to: { path: '(^|/)node_modules/(pg|ioredis|kafkajs|amqplib|ws)/|^(node:)?(http|https|net)$', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'web-is-a-client',
-      comment: 'the trading page (web/src, bundled for the browser) imports only itself and its npm packages: no server folder, no node built-in — it speaks the public contract like any outside client',
+      comment:
+        'the trading page (web/src, bundled for the browser) imports only itself and its npm packages: no server folder, no node built-in — it speaks the public contract like any outside client',
       severity: 'error',
       from: { path: '^web/src/', pathNot: '\\.test\\.ts$' },
       to: { pathNot: '^web/src/|(^|/)node_modules/(lightweight-charts|fancy-canvas)/' },
     },
-    { name: 'server-not-web', severity: 'error', from: { path: '^(api|contract|sequencer|engine|mq|ws-server|db)/' }, to: { path: '^web/' } },
+    {
+      name: 'server-not-web',
+      severity: 'error',
+      from: { path: '^(api|contract|sequencer|engine|mq|ws-server|db)/' },
+      to: { path: '^web/' },
+    },
     { name: 'db-deps', severity: 'error', from: { path: '^db/' }, to: { path: '^(api|sequencer|ws-server|ops)/' } },
   ],
   options: {

@@ -13,8 +13,22 @@ let api: TestApi;
 let alice: ApiCredentials & { userId: string };
 let bob: ApiCredentials & { userId: string };
 
-const sell = (price: string, quantity: string, extra: Record<string, unknown> = {}) => ({ symbol: 'BTC-KRW', side: 'Sell', order_type: 'Limit', price, quantity, ...extra });
-const buy = (price: string, quantity: string, extra: Record<string, unknown> = {}) => ({ symbol: 'BTC-KRW', side: 'Buy', order_type: 'Limit', price, quantity, ...extra });
+const sell = (price: string, quantity: string, extra: Record<string, unknown> = {}) => ({
+  symbol: 'BTC-KRW',
+  side: 'Sell',
+  order_type: 'Limit',
+  price,
+  quantity,
+  ...extra,
+});
+const buy = (price: string, quantity: string, extra: Record<string, unknown> = {}) => ({
+  symbol: 'BTC-KRW',
+  side: 'Buy',
+  order_type: 'Limit',
+  price,
+  quantity,
+  ...extra,
+});
 
 async function place(user: ApiCredentials, body: Record<string, unknown>): Promise<string> {
   const response = await api.signed(user, 'POST', '/v1/order', body);
@@ -53,8 +67,20 @@ describe('PATCH /v1/order/{id}: amend', () => {
     const lockedBefore = await balance(alice, 'BTC');
     const response = await amend(alice, first, { quantity: '0.03' });
     expect(response.status).toBe(200);
-    expect(await json(response)).toEqual({ order_id: first, status: 'ACCEPTED', message: 'amend accepted', order_status: 'Pending', quantity: '0.03', remaining_quantity: '0.03' });
-    expect(await order(alice, first)).toMatchObject({ status: 'Pending', quantity: '0.03', remaining_quantity: '0.03', filled_quantity: '0' });
+    expect(await json(response)).toEqual({
+      order_id: first,
+      status: 'ACCEPTED',
+      message: 'amend accepted',
+      order_status: 'Pending',
+      quantity: '0.03',
+      remaining_quantity: '0.03',
+    });
+    expect(await order(alice, first)).toMatchObject({
+      status: 'Pending',
+      quantity: '0.03',
+      remaining_quantity: '0.03',
+      filled_quantity: '0',
+    });
     const lockedAfter = await balance(alice, 'BTC');
     expect(Number(lockedBefore.locked) - Number(lockedAfter.locked)).toBeCloseTo(0.02, 8);
     // the book level shrank by 0.02 and alice, amended, is still first at the level
@@ -73,7 +99,14 @@ describe('PATCH /v1/order/{id}: amend', () => {
     const response = await amend(alice, resting, { quantity: 0.021 }); // a JSON number, read by its characters
     expect(response.status).toBe(200);
     expect(await json(response)).toMatchObject({ order_status: 'PartiallyFilled', quantity: '0.021', remaining_quantity: '0.001' });
-    const stop = await place(alice, { symbol: 'BTC-KRW', side: 'Sell', order_type: 'StopLimit', price: '40000000', stop_price: '41000000', quantity: '0.01' });
+    const stop = await place(alice, {
+      symbol: 'BTC-KRW',
+      side: 'Sell',
+      order_type: 'StopLimit',
+      price: '40000000',
+      stop_price: '41000000',
+      quantity: '0.01',
+    });
     const stopAmend = await amend(alice, stop, { quantity: '0.004' });
     expect(await json(stopAmend)).toMatchObject({ status: 'ACCEPTED', order_status: 'Untriggered', quantity: '0.004' });
     await api.signed(alice, 'DELETE', `/v1/order/${resting}`);
@@ -85,7 +118,13 @@ describe('PATCH /v1/order/{id}: amend', () => {
     await place(bob, buy('63000000', '0.01'));
     const cancelled = await place(alice, sell('64000000', '0.01'));
     await api.signed(alice, 'DELETE', `/v1/order/${cancelled}`);
-    const byQuote = await place(alice, { symbol: 'BTC-KRW', side: 'Buy', order_type: 'StopMarket', stop_price: '90000000', quote_amount: '100000' });
+    const byQuote = await place(alice, {
+      symbol: 'BTC-KRW',
+      side: 'Buy',
+      order_type: 'StopMarket',
+      stop_price: '90000000',
+      quote_amount: '100000',
+    });
     const before = await api.state();
     const cases: Array<[string, string, unknown, number, string]> = [
       ['not reducing (equal)', resting, { quantity: '0.05' }, 400, 'AMEND_NOT_REDUCING'],
@@ -131,7 +170,11 @@ describe('PATCH /v1/order/{id}: amend', () => {
     expect(untyped.status).toBe(415);
     expect((await json(untyped)).error).toBe('UNSUPPORTED_MEDIA_TYPE');
     const big = JSON.stringify({ quantity: '0.03', pad: 'x'.repeat(17_000) });
-    const large = await api.app.request(route, { method: 'PATCH', body: big, headers: { ...signedHeaders(alice, 'PATCH', route, big), 'Content-Length': String(big.length) } });
+    const large = await api.app.request(route, {
+      method: 'PATCH',
+      body: big,
+      headers: { ...signedHeaders(alice, 'PATCH', route, big), 'Content-Length': String(big.length) },
+    });
     expect(large.status).toBe(413);
     const unsigned = await api.app.request(route, { method: 'PATCH', body: text, headers: { 'Content-Type': 'application/json' } });
     expect(unsigned.status).toBe(401);
@@ -156,7 +199,13 @@ describe('PATCH /v1/order/{id}: amend', () => {
       return;
     }
     expect(response.status).toBe(409);
-    expect(await json(response)).toMatchObject({ error: 'ORDER_NOT_OPEN', status: 'REJECTED', reject_reason: 'ORDER_NOT_OPEN', order_id: resting, order_status: 'Cancelled' });
+    expect(await json(response)).toMatchObject({
+      error: 'ORDER_NOT_OPEN',
+      status: 'REJECTED',
+      reject_reason: 'ORDER_NOT_OPEN',
+      order_id: resting,
+      order_status: 'Cancelled',
+    });
     // a refused amend does not make the order look Rejected
     expect(await order(alice, resting)).toMatchObject({ status: 'Cancelled', reject_reason: null });
   });
@@ -187,7 +236,14 @@ describe('DELETE /v1/orders?symbol=: cancel all', () => {
       await place(carol, buy('40000000', '0.01')),
       await place(carol, buy('40001000', '0.02')),
       await place(carol, sell('80000000', '0.03')),
-      await place(carol, { symbol: 'BTC-KRW', side: 'Sell', order_type: 'StopLimit', price: '30000000', stop_price: '31000000', quantity: '0.01' }),
+      await place(carol, {
+        symbol: 'BTC-KRW',
+        side: 'Sell',
+        order_type: 'StopLimit',
+        price: '30000000',
+        stop_price: '31000000',
+        quantity: '0.01',
+      }),
     ];
     const eth = await place(carol, { symbol: 'ETH-KRW', side: 'Buy', order_type: 'Limit', price: '2000000', quantity: '0.1' });
     const bobs = await place(bob, buy('40000000', '0.01'));
@@ -223,7 +279,10 @@ describe('DELETE /v1/orders?symbol=: cancel all', () => {
     const unsigned = await api.app.request('/v1/orders?symbol=BTC-KRW', { method: 'DELETE' });
     expect(unsigned.status).toBe(401);
     expect((await json(unsigned)).error).toBe('MISSING_CREDENTIALS');
-    const wrong = await api.app.request('/v1/orders?symbol=BTC-KRW', { method: 'DELETE', headers: signedHeaders(alice, 'DELETE', '/v1/orders?symbol=ETH-KRW') });
+    const wrong = await api.app.request('/v1/orders?symbol=BTC-KRW', {
+      method: 'DELETE',
+      headers: signedHeaders(alice, 'DELETE', '/v1/orders?symbol=ETH-KRW'),
+    });
     expect(wrong.status).toBe(401);
     expect((await json(wrong)).error).toBe('INVALID_SIGNATURE');
     expect((await api.state()).last_seq).toBe(before.last_seq);
@@ -251,7 +310,9 @@ describe('DELETE /v1/orders?symbol=: cancel all', () => {
     const spec = await json(await api.app.request('/openapi.json'));
     expect(spec.paths['/v1/orders'].delete.parameters[0]).toMatchObject({ name: 'symbol', in: 'query', required: true });
     expect(Object.keys(spec.paths['/v1/orders'].delete.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '429', '503']));
-    expect(Object.keys(spec.paths['/v1/order/{order_id}'].patch.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '404', '409', '413', '415', '429']));
+    expect(Object.keys(spec.paths['/v1/order/{order_id}'].patch.responses)).toEqual(
+      expect.arrayContaining(['200', '400', '401', '404', '409', '413', '415', '429']),
+    );
     expect(spec.components.schemas.Amend.required).toEqual(['quantity']);
   });
 });

@@ -38,7 +38,11 @@ describe('admin', () => {
   });
 
   it('refuses requests without the admin token', async () => {
-    const response = await api.app.request('/admin/users', { method: 'POST', body: '{"name":"x"}', headers: { 'Content-Type': 'application/json' } });
+    const response = await api.app.request('/admin/users', {
+      method: 'POST',
+      body: '{"name":"x"}',
+      headers: { 'Content-Type': 'application/json' },
+    });
     expect(response.status).toBe(401);
     expect(await json(response)).toMatchObject({ error: 'ADMIN_UNAUTHORIZED' });
     const wrong = await api.app.request('/admin/state', { headers: { Authorization: 'Bearer nope' } });
@@ -55,7 +59,12 @@ describe('admin', () => {
     const before = await api.state();
     const deposit = await api.admin('POST', '/admin/deposits', { user_id: Number(body.user_id), asset: 'BTC', amount: '1.5' });
     expect(deposit.status).toBe(200);
-    expect(await json(deposit)).toMatchObject({ status: 'APPLIED', message: 'deposit applied', outcome: 'Applied', balances: [{ asset: 'BTC', available: '1.5' }] });
+    expect(await json(deposit)).toMatchObject({
+      status: 'APPLIED',
+      message: 'deposit applied',
+      outcome: 'Applied',
+      balances: [{ asset: 'BTC', available: '1.5' }],
+    });
     expect((await api.state()).last_seq).toBe(before.last_seq + 1);
     const withdraw = await api.admin('POST', '/admin/withdrawals', { user_id: Number(body.user_id), asset: 'BTC', amount: '0.5' });
     expect(await json(withdraw)).toMatchObject({ outcome: 'Applied', balances: [{ asset: 'BTC', available: '1' }] });
@@ -79,7 +88,11 @@ describe('admin', () => {
 describe('orders', () => {
   it('takes decimals sent as JSON numbers exactly as written', async () => {
     const text = '{"symbol":"BTC-KRW","side":"Buy","order_type":"Limit","price":49000000,"quantity":0.012}';
-    const placed = await api.app.request('/v1/order', { method: 'POST', headers: signedHeaders(alice, 'POST', '/v1/order', text), body: text });
+    const placed = await api.app.request('/v1/order', {
+      method: 'POST',
+      headers: signedHeaders(alice, 'POST', '/v1/order', text),
+      body: text,
+    });
     expect(placed.status).toBe(200);
     const { order_id } = await json(placed);
     const order = await json(await api.signed(alice, 'GET', `/v1/order/${order_id}`));
@@ -132,7 +145,14 @@ describe('orders', () => {
     await api.signed(bob, 'POST', '/v1/order', { symbol: 'ETH-KRW', side: 'Buy', order_type: 'Limit', price: '3000000', quantity: '0.25' });
     await api.signed(bob, 'POST', '/v1/order', { symbol: 'ETH-KRW', side: 'Buy', order_type: 'Limit', price: '2999000', quantity: '1' });
     const book = await json(await api.app.request('/v1/orderbook/ETH-KRW?depth=5'));
-    expect(book).toMatchObject({ symbol: 'ETH-KRW', bids: [['3000000', '0.75'], ['2999000', '1']], asks: [] });
+    expect(book).toMatchObject({
+      symbol: 'ETH-KRW',
+      bids: [
+        ['3000000', '0.75'],
+        ['2999000', '1'],
+      ],
+      asks: [],
+    });
     expect(book.symbol_seq).toBeGreaterThan(0);
     const top = await json(await api.app.request('/v1/orderbook/ETH-KRW?depth=1'));
     expect(top.bids).toHaveLength(1);
@@ -148,18 +168,41 @@ describe('orders', () => {
   });
 
   it('trades BTC between two users and reflects it everywhere', async () => {
-    const sell = await json(await api.signed(bob, 'POST', '/v1/order', { symbol: 'BTC-KRW', side: 'Sell', order_type: 'Limit', price: '60000000', quantity: '0.5' }));
+    const sell = await json(
+      await api.signed(bob, 'POST', '/v1/order', {
+        symbol: 'BTC-KRW',
+        side: 'Sell',
+        order_type: 'Limit',
+        price: '60000000',
+        quantity: '0.5',
+      }),
+    );
     expect(sell.order_status).toBe('Pending');
-    const buy = await json(await api.signed(alice, 'POST', '/v1/order', { symbol: 'BTC-KRW', side: 'Buy', order_type: 'Market', quantity: '0.2' }));
+    const buy = await json(
+      await api.signed(alice, 'POST', '/v1/order', { symbol: 'BTC-KRW', side: 'Buy', order_type: 'Market', quantity: '0.2' }),
+    );
     const taker = await json(await api.signed(alice, 'GET', `/v1/order/${buy.order_id}`));
     // taker fee 0.2 % of 12,000,000 KRW
-    expect(taker).toMatchObject({ status: 'Filled', filled_quantity: '0.2', remaining_quantity: '0', avg_price: '60000000', filled_quote: '12000000', fees: '24000' });
+    expect(taker).toMatchObject({
+      status: 'Filled',
+      filled_quantity: '0.2',
+      remaining_quantity: '0',
+      avg_price: '60000000',
+      filled_quote: '12000000',
+      fees: '24000',
+    });
     const maker = await json(await api.signed(bob, 'GET', `/v1/order/${sell.order_id}`));
     expect(maker).toMatchObject({ status: 'PartiallyFilled', filled_quantity: '0.2', remaining_quantity: '0.3' });
     const trades = await json(await api.app.request('/v1/trades/BTC-KRW?limit=5'));
     expect(trades.trades[0]).toMatchObject({ price: '60000000', quantity: '0.2', taker_side: 'Buy' });
     const ticker = await json(await api.app.request('/v1/ticker/BTC-KRW'));
-    expect(ticker).toMatchObject({ symbol: 'BTC-KRW', last_price: '60000000', volume_24h: '0.2', best_ask: '60000000', best_ask_quantity: '0.3' });
+    expect(ticker).toMatchObject({
+      symbol: 'BTC-KRW',
+      last_price: '60000000',
+      volume_24h: '0.2',
+      best_ask: '60000000',
+      best_ask_quantity: '0.3',
+    });
   });
 
   it('answers another user’s order, and an unknown one, with 404', async () => {
@@ -182,7 +225,12 @@ describe('validation: every class is refused without changing state', () => {
     ['bad side', { ...limitBuy, side: 'BUY' }, 400, 'INVALID_SIDE'],
     ['bad order type', { ...limitBuy, order_type: 'Iceberg' }, 400, 'INVALID_ORDER_TYPE'],
     ['bad time in force', { ...limitBuy, time_in_force: 'GTD' }, 400, 'INVALID_TIME_IN_FORCE'],
-    ['GTC on a market order', { symbol: 'BTC-KRW', side: 'Sell', order_type: 'Market', quantity: '0.01', time_in_force: 'GTC' }, 400, 'INVALID_TIME_IN_FORCE'],
+    [
+      'GTC on a market order',
+      { symbol: 'BTC-KRW', side: 'Sell', order_type: 'Market', quantity: '0.01', time_in_force: 'GTC' },
+      400,
+      'INVALID_TIME_IN_FORCE',
+    ],
     ['price missing on Limit', { symbol: 'BTC-KRW', side: 'Buy', order_type: 'Limit', quantity: '0.01' }, 400, 'PRICE_REQUIRED'],
     ['price present on Market', { ...limitBuy, order_type: 'Market' }, 400, 'PRICE_NOT_ALLOWED'],
     ['price off tick', { ...limitBuy, price: '50000500' }, 400, 'OFF_TICK'],
@@ -200,7 +248,12 @@ describe('validation: every class is refused without changing state', () => {
     ['NaN as a string', { ...limitBuy, quantity: 'NaN' }, 400, 'NOT_A_DECIMAL'],
     ['NaN as a JSON literal', '{"symbol":"BTC-KRW","side":"Buy","order_type":"Limit","price":NaN,"quantity":"1"}', 400, 'MALFORMED_JSON'],
     ['Infinity as a string', { ...limitBuy, price: 'Infinity' }, 400, 'NOT_A_DECIMAL'],
-    ['Infinity from an overflowing JSON number', '{"symbol":"BTC-KRW","side":"Buy","order_type":"Limit","price":1e400,"quantity":"1"}', 400, 'NOT_A_DECIMAL'],
+    [
+      'Infinity from an overflowing JSON number',
+      '{"symbol":"BTC-KRW","side":"Buy","order_type":"Limit","price":1e400,"quantity":"1"}',
+      400,
+      'NOT_A_DECIMAL',
+    ],
     ['exponent notation (string)', { ...limitBuy, price: '5e7' }, 400, 'NOT_A_DECIMAL'],
     ['exponent notation (tiny number)', { ...limitBuy, quantity: 1e-7 }, 400, 'NOT_A_DECIMAL'],
     ['absurdly long number', { ...limitBuy, price: `1${'0'.repeat(100)}` }, 400, 'OUT_OF_BOUNDS'],
@@ -214,11 +267,21 @@ describe('validation: every class is refused without changing state', () => {
     ['wrong content type', JSON.stringify(limitBuy), 415, 'UNSUPPORTED_MEDIA_TYPE', { 'Content-Type': 'text/plain' }],
     ['unknown field', { ...limitBuy, leverage: 100 }, 400, 'UNKNOWN_FIELD'],
     ['missing side', { symbol: 'BTC-KRW', order_type: 'Limit', price: '50000000', quantity: '0.01' }, 400, 'MISSING_FIELD'],
-    ['post-only on a market order', { symbol: 'BTC-KRW', side: 'Sell', order_type: 'Market', quantity: '0.01', post_only: true }, 400, 'POST_ONLY_NOT_ALLOWED'],
+    [
+      'post-only on a market order',
+      { symbol: 'BTC-KRW', side: 'Sell', order_type: 'Market', quantity: '0.01', post_only: true },
+      400,
+      'POST_ONLY_NOT_ALLOWED',
+    ],
     ['post-only not a boolean', { ...limitBuy, post_only: 'yes' }, 400, 'INVALID_FIELD'],
     ['stop price on a limit order', { ...limitBuy, stop_price: '49000000' }, 400, 'STOP_PRICE_NOT_ALLOWED'],
     ['stop-limit without stop price', { ...limitBuy, order_type: 'StopLimit' }, 400, 'STOP_PRICE_REQUIRED'],
-    ['quote amount on a sell', { symbol: 'BTC-KRW', side: 'Sell', order_type: 'Market', quote_amount: '100000' }, 400, 'QUOTE_AMOUNT_NOT_ALLOWED'],
+    [
+      'quote amount on a sell',
+      { symbol: 'BTC-KRW', side: 'Sell', order_type: 'Market', quote_amount: '100000' },
+      400,
+      'QUOTE_AMOUNT_NOT_ALLOWED',
+    ],
     ['quantity missing', { symbol: 'BTC-KRW', side: 'Buy', order_type: 'Limit', price: '50000000' }, 400, 'QUANTITY_REQUIRED'],
     ['bad client_order_id', { ...limitBuy, client_order_id: 'has space' }, 400, 'INVALID_CLIENT_ORDER_ID'],
     // a JSON number where a string belongs is refused, not turned into a string (decimals take both)
@@ -227,10 +290,30 @@ describe('validation: every class is refused without changing state', () => {
     ['side as a JSON number', { ...limitBuy, side: 0 }, 400, 'INVALID_SIDE'],
     ['bad self-trade prevention', { ...limitBuy, self_trade_prevention: 'Allow' }, 400, 'INVALID_STP_MODE'],
     // JSON numbers are validated by the characters the client sent, never via a rounding float.
-    ['JSON-number quantity a float would round to the lot', '{"symbol":"BTC-KRW","side":"Buy","order_type":"Limit","price":"50000000","quantity":0.0100000000000000000001}', 400, 'TOO_MANY_DECIMALS'],
-    ['JSON-number price a float would round to the tick', '{"symbol":"BTC-KRW","side":"Buy","order_type":"Limit","price":50000000.0000000000000001,"quantity":"0.01"}', 400, 'TOO_MANY_DECIMALS'],
-    ['JSON-number quantity within BTC precision but off the lot', '{"symbol":"BTC-KRW","side":"Buy","order_type":"Limit","price":"50000000","quantity":0.01000001}', 400, 'OFF_LOT'],
-    ['exponent notation (JSON number)', '{"symbol":"BTC-KRW","side":"Buy","order_type":"Limit","price":5e7,"quantity":"0.01"}', 400, 'NOT_A_DECIMAL'],
+    [
+      'JSON-number quantity a float would round to the lot',
+      '{"symbol":"BTC-KRW","side":"Buy","order_type":"Limit","price":"50000000","quantity":0.0100000000000000000001}',
+      400,
+      'TOO_MANY_DECIMALS',
+    ],
+    [
+      'JSON-number price a float would round to the tick',
+      '{"symbol":"BTC-KRW","side":"Buy","order_type":"Limit","price":50000000.0000000000000001,"quantity":"0.01"}',
+      400,
+      'TOO_MANY_DECIMALS',
+    ],
+    [
+      'JSON-number quantity within BTC precision but off the lot',
+      '{"symbol":"BTC-KRW","side":"Buy","order_type":"Limit","price":"50000000","quantity":0.01000001}',
+      400,
+      'OFF_LOT',
+    ],
+    [
+      'exponent notation (JSON number)',
+      '{"symbol":"BTC-KRW","side":"Buy","order_type":"Limit","price":5e7,"quantity":"0.01"}',
+      400,
+      'NOT_A_DECIMAL',
+    ],
   ];
 
   it.each(cases)('%s', async (_name, body, status, word, headers) => {
@@ -400,7 +483,9 @@ describe('idempotency', () => {
     const order = { ...limitBuy, price: '40000000', client_order_id: `retry-${Date.now()}` };
     // Each retry is signed afresh (its own timestamp), as a client retrying would.
     const base = Date.now();
-    const responses = await Promise.all(Array.from({ length: 20 }, (_, index) => api.signed(alice, 'POST', '/v1/order', order, base - index)));
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, (_, index) => api.signed(alice, 'POST', '/v1/order', order, base - index)),
+    );
     const bodies = await Promise.all(responses.map((response) => json(response)));
     expect(responses.every((response) => response.status === 200)).toBe(true);
     const ids = new Set(bodies.map((entry) => entry.order_id));
@@ -447,19 +532,44 @@ describe('rate limit', () => {
 describe('service routes', () => {
   it('serves markets, health, ready, metrics, openapi and docs', async () => {
     const markets = await json(await api.app.request('/v1/markets'));
-    expect(markets.markets.map((market: { symbol: string }) => market.symbol)).toEqual(['BTC-KRW', 'ETH-KRW', 'BTC-KRW-PERP', 'ETH-KRW-PERP']);
+    expect(markets.markets.map((market: { symbol: string }) => market.symbol)).toEqual([
+      'BTC-KRW',
+      'ETH-KRW',
+      'BTC-KRW-PERP',
+      'ETH-KRW-PERP',
+    ]);
     expect(markets.markets[0]).toMatchObject({ tick_size: '1000', lot_size: '0.001', min_notional: '5000' });
     expect(await json(await api.app.request('/health'))).toEqual({ status: 'ok', services: { postgres: 'up' } });
     const ready = await api.app.request('/ready');
     expect(ready.status).toBe(200);
     expect(await json(ready)).toMatchObject({ status: 'ready', publishers: {}, services: { postgres: 'up' } });
     const metrics = await (await api.app.request('/metrics')).text();
-    for (const name of ['xtrader_order_ack_seconds', 'xtrader_sequencer_queue_depth', 'xtrader_journal_batch_write_fsync_seconds', 'xtrader_engine_apply_seconds']) {
+    for (const name of [
+      'xtrader_order_ack_seconds',
+      'xtrader_sequencer_queue_depth',
+      'xtrader_journal_batch_write_fsync_seconds',
+      'xtrader_engine_apply_seconds',
+    ]) {
       expect(metrics).toContain(name);
     }
     const spec = await json(await api.app.request('/openapi.json'));
     expect(spec.openapi).toBe('3.1.0');
-    for (const route of ['/v1/order', '/v1/order/{order_id}', '/v1/orders', '/v1/orderbook/{symbol}', '/v1/trades/{symbol}', '/v1/ticker/{symbol}', '/v1/balances', '/v1/markets', '/health', '/ready', '/metrics', '/admin/users', '/admin/deposits', '/admin/withdrawals']) {
+    for (const route of [
+      '/v1/order',
+      '/v1/order/{order_id}',
+      '/v1/orders',
+      '/v1/orderbook/{symbol}',
+      '/v1/trades/{symbol}',
+      '/v1/ticker/{symbol}',
+      '/v1/balances',
+      '/v1/markets',
+      '/health',
+      '/ready',
+      '/metrics',
+      '/admin/users',
+      '/admin/deposits',
+      '/admin/withdrawals',
+    ]) {
       expect(spec.paths, route).toHaveProperty([route]);
     }
     for (const entry of errorCatalogue()) expect(spec.info.description).toContain(`\`${entry.error}\``);
@@ -492,7 +602,9 @@ describe('service routes', () => {
       const user = await small.createUser('burst', { KRW: '100000000' });
       const before = await small.state();
       const responses = await Promise.all(
-        Array.from({ length: 30 }, (_, index) => small.signed(user, 'POST', '/v1/order', { ...limitBuy, price: '1000000', client_order_id: `burst-${index}` })),
+        Array.from({ length: 30 }, (_, index) =>
+          small.signed(user, 'POST', '/v1/order', { ...limitBuy, price: '1000000', client_order_id: `burst-${index}` }),
+        ),
       );
       const statuses = responses.map((response) => response.status);
       const accepted = statuses.filter((status) => status === 200).length;

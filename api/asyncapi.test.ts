@@ -21,9 +21,21 @@ import { ApiMetrics } from './metrics.ts';
 type Doc = {
   asyncapi: string;
   servers: Record<string, { host: string; protocol: string; pathname?: string }>;
-  channels: Record<string, { address: string; servers: { $ref: string }[]; parameters?: Record<string, { enum: string[] }>; messages: Record<string, { $ref: string }>; bindings?: Record<string, unknown> }>;
+  channels: Record<
+    string,
+    {
+      address: string;
+      servers: { $ref: string }[];
+      parameters?: Record<string, { enum: string[] }>;
+      messages: Record<string, { $ref: string }>;
+      bindings?: Record<string, unknown>;
+    }
+  >;
   operations: Record<string, { action: string; channel: { $ref: string }; messages: { $ref: string }[] }>;
-  components: { schemas: Record<string, unknown>; messages: Record<string, { payload: Record<string, unknown>; examples?: { payload: unknown }[]; bindings?: Record<string, unknown> }> };
+  components: {
+    schemas: Record<string, unknown>;
+    messages: Record<string, { payload: Record<string, unknown>; examples?: { payload: unknown }[]; bindings?: Record<string, unknown> }>;
+  };
 };
 
 const doc = buildAsyncApi(DEFAULT_ENGINE_CONFIG) as unknown as Doc;
@@ -32,8 +44,13 @@ async function diagnose(input: unknown): Promise<{ parsed: boolean; problems: st
   const { document, diagnostics } = await new Parser().parse(input as Input);
   const problems = diagnostics
     // errors and warnings; infos and hints (e.g. "3.1.0 exists") are fine
-    .filter((diagnostic: Diagnostic) => diagnostic.severity === DiagnosticSeverity.Error || diagnostic.severity === DiagnosticSeverity.Warning)
-    .map((diagnostic: Diagnostic) => `${DiagnosticSeverity[diagnostic.severity]} ${diagnostic.code} at ${diagnostic.path.join('.')}: ${diagnostic.message}`);
+    .filter(
+      (diagnostic: Diagnostic) => diagnostic.severity === DiagnosticSeverity.Error || diagnostic.severity === DiagnosticSeverity.Warning,
+    )
+    .map(
+      (diagnostic: Diagnostic) =>
+        `${DiagnosticSeverity[diagnostic.severity]} ${diagnostic.code} at ${diagnostic.path.join('.')}: ${diagnostic.message}`,
+    );
   return { parsed: document !== undefined, problems };
 }
 
@@ -71,12 +88,20 @@ describe('the AsyncAPI document', () => {
     // the ws frames are the envelopes without prev_seq
     const execution = ENVELOPE_SCHEMAS.Execution as { properties: Record<string, unknown>; required: string[] };
     const wsExecution = doc.components.schemas.WsExecution as { properties: Record<string, unknown>; required: string[] };
-    expect(Object.keys(wsExecution.properties).sort()).toEqual(Object.keys(execution.properties).filter((name) => name !== 'prev_seq').sort());
+    expect(Object.keys(wsExecution.properties).sort()).toEqual(
+      Object.keys(execution.properties)
+        .filter((name) => name !== 'prev_seq')
+        .sort(),
+    );
     expect(wsExecution.required).not.toContain('prev_seq');
   });
 
   it('has the brokers and the ws-servers at their default addresses', () => {
-    expect(Object.fromEntries(Object.entries(doc.servers).map(([name, server]) => [name, `${server.protocol}://${server.host}${server.pathname ?? ''}`]))).toEqual({
+    expect(
+      Object.fromEntries(
+        Object.entries(doc.servers).map(([name, server]) => [name, `${server.protocol}://${server.host}${server.pathname ?? ''}`]),
+      ),
+    ).toEqual({
       redis: 'redis://127.0.0.1:6380',
       kafka: 'kafka://127.0.0.1:9092',
       amqp: 'amqp://127.0.0.1:5672',
@@ -104,9 +129,16 @@ describe('the AsyncAPI document', () => {
     const perpetual = perpetualMarkets(DEFAULT_ENGINE_CONFIG).map((market) => market.symbol);
     for (const channel of Object.values(doc.channels).filter((candidate) => candidate.address.includes('{symbol}'))) {
       // position.{symbol}: the perpetuals only; the others: every market
-      if (channel.address.startsWith('position.')) expect(channel.parameters?.symbol?.enum).toEqual(perpetual.length > 0 ? perpetual : undefined);
+      if (channel.address.startsWith('position.'))
+        expect(channel.parameters?.symbol?.enum).toEqual(perpetual.length > 0 ? perpetual : undefined);
       else expect(channel.parameters?.symbol?.enum).toEqual([...spot, ...perpetual]);
-      expect(channel.bindings).toEqual({ amqp: { is: 'routingKey', exchange: { name: 'market-notifications', type: 'topic', durable: true, autoDelete: false, vhost: '/' }, bindingVersion: '0.3.0' } });
+      expect(channel.bindings).toEqual({
+        amqp: {
+          is: 'routingKey',
+          exchange: { name: 'market-notifications', type: 'topic', durable: true, autoDelete: false, vhost: '/' },
+          bindingVersion: '0.3.0',
+        },
+      });
     }
     const oneMarket = buildEngineConfig({ ...DEFAULT_RAW_CONFIG, markets: DEFAULT_RAW_CONFIG.markets.slice(0, 1) });
     const narrow = buildAsyncApi(oneMarket) as unknown as Doc;
@@ -117,19 +149,30 @@ describe('the AsyncAPI document', () => {
 
   it('one send operation per broker channel, with all of its messages; the WebSocket channel sends and receives', () => {
     const byChannel = new Map<string, Doc['operations'][string][]>();
-    for (const operation of Object.values(doc.operations)) byChannel.set(operation.channel.$ref, [...(byChannel.get(operation.channel.$ref) ?? []), operation]);
+    for (const operation of Object.values(doc.operations))
+      byChannel.set(operation.channel.$ref, [...(byChannel.get(operation.channel.$ref) ?? []), operation]);
     expect(byChannel.size).toBe(Object.keys(doc.channels).length);
     for (const [name, channel] of Object.entries(doc.channels)) {
       const operations = byChannel.get(`#/channels/${name}`)!;
       expect(operations.map((operation) => operation.action).sort(), name).toEqual(name === 'webSocket' ? ['receive', 'send'] : ['send']);
-      expect(operations.flatMap((operation) => operation.messages.map((message) => message.$ref)).sort()).toEqual(Object.keys(channel.messages).map((message) => `#/channels/${name}/messages/${message}`).sort());
+      expect(operations.flatMap((operation) => operation.messages.map((message) => message.$ref)).sort()).toEqual(
+        Object.keys(channel.messages)
+          .map((message) => `#/channels/${name}/messages/${message}`)
+          .sort(),
+      );
     }
   });
 
   it('sends each envelope type exactly where routesOf (contract/broker-routes.ts) sends it', () => {
     /** the envelope types a channel's messages can carry, read from their payload schemas */
     const typesOf = (channel: Doc['channels'][string]) =>
-      new Set(Object.values(channel.messages).flatMap((message) => JSON.stringify(resolve<{ payload: unknown }>(message.$ref).payload).match(/#\/components\/schemas\/\w+/g) ?? []).map((ref) => ref.split('/').pop()));
+      new Set(
+        Object.values(channel.messages)
+          .flatMap(
+            (message) => JSON.stringify(resolve<{ payload: unknown }>(message.$ref).payload).match(/#\/components\/schemas\/\w+/g) ?? [],
+          )
+          .map((ref) => ref.split('/').pop()),
+      );
     for (const example of Object.values(EXAMPLES) as unknown as Envelope[]) {
       const routes = routesOf(example);
       const symbol = envelopeSymbol(example) ?? 'BTC-KRW';
@@ -137,7 +180,13 @@ describe('the AsyncAPI document', () => {
         .filter(([name, channel]) => name !== 'webSocket' && typesOf(channel).has(example.type))
         .map(([, channel]) => `${channel.servers[0]!.$ref.split('/').pop()} ${channel.address.replace('{symbol}', symbol)}`)
         .sort();
-      const expected = [routes.redis ? 'redis executions' : undefined, routes.kafkaTopic && `kafka ${routes.kafkaTopic}`, routes.rabbitRoutingKey && `amqp ${routes.rabbitRoutingKey}`].filter(Boolean).sort();
+      const expected = [
+        routes.redis ? 'redis executions' : undefined,
+        routes.kafkaTopic && `kafka ${routes.kafkaTopic}`,
+        routes.rabbitRoutingKey && `amqp ${routes.rabbitRoutingKey}`,
+      ]
+        .filter(Boolean)
+        .sort();
       expect(carrying, example.type).toEqual(expected);
     }
   });
@@ -166,7 +215,8 @@ describe('the AsyncAPI document', () => {
   });
 
   it('every broker message has an example, and the WebSocket frames of a real run validate', () => {
-    for (const [name, message] of Object.entries(doc.components.messages)) if (!name.startsWith('Ws')) expect(message.examples?.length, name).toBeGreaterThan(0);
+    for (const [name, message] of Object.entries(doc.components.messages))
+      if (!name.startsWith('Ws')) expect(message.examples?.length, name).toBeGreaterThan(0);
     const validate = (schema: string, frame: unknown) => {
       const check = payloadValidator({ $ref: `#/components/schemas/${schema}` });
       return check(frame) ? [] : check.errors;
@@ -182,7 +232,14 @@ describe('the AsyncAPI document', () => {
 
   it('documents prev_seq per routing key, dedupe by seq, the Trade/maker/taker seqs and batches', () => {
     const description = (buildAsyncApi(DEFAULT_ENGINE_CONFIG) as { info: { description: string } }).info.description;
-    for (const phrase of ['Kafka: the same topic and key', 'Redis: the stream', 'drop any whose `seq` it already has', '(S + 1)', '(S + 2)', 'JSON array of envelopes']) {
+    for (const phrase of [
+      'Kafka: the same topic and key',
+      'Redis: the stream',
+      'drop any whose `seq` it already has',
+      '(S + 1)',
+      '(S + 2)',
+      'JSON array of envelopes',
+    ]) {
       expect(description).toContain(phrase);
     }
   });
@@ -190,9 +247,21 @@ describe('the AsyncAPI document', () => {
 
 describe('GET /asyncapi.json', () => {
   const stubs = {
-    sequencer: { ready: true, engine: {} as MatchingEngine, lastSeq: 0, pending: 0, maxPending: 1, submit: () => Promise.reject(new Error('not in this test')) },
+    sequencer: {
+      ready: true,
+      engine: {} as MatchingEngine,
+      lastSeq: 0,
+      pending: 0,
+      maxPending: 1,
+      submit: () => Promise.reject(new Error('not in this test')),
+    },
     engineConfig: DEFAULT_ENGINE_CONFIG,
-    credentials: { cached: () => undefined, lookup: () => Promise.resolve(undefined), createUser: () => Promise.reject(new Error('not in this test')), userExists: () => Promise.resolve(false) },
+    credentials: {
+      cached: () => undefined,
+      lookup: () => Promise.resolve(undefined),
+      createUser: () => Promise.reject(new Error('not in this test')),
+      userExists: () => Promise.resolve(false),
+    },
     feed: new EventFeed(),
     metrics: new ApiMetrics({ defaultMetrics: false }),
     adminToken: 'test-admin-token-0123456789',

@@ -25,7 +25,7 @@ const DESCRIPTION = [
   '',
   '**Envelopes.** Every envelope carries `type`, `seq` (the engine\'s global, gap-free event seq), `prev_seq` and `timestamp` (integer ms: the engine command\'s time). Decimals are strings in canonical form (`"50000000"`, `"0.002"`: no sign, no exponent, no leading or trailing zeros), in the same units as the REST API; ids are decimal strings. Book data also carries `symbol_seq` (per symbol, gap-free, one per BookDelta).',
   '',
-  '**Seq order.** One envelope per seq. A trade takes three consecutive seqs: the public `Trade` (S), then its maker\'s `Execution` (S + 1), then its taker\'s (S + 2). Every order\'s first execution report is `exec_type` `New` (status `Pending`, or `Untriggered` for a stop), even when it fills at once; an order the engine refuses has a single `Rejected` report. A refused command that is not an order (a cancel of a finished order, a withdrawal beyond the balance) has no execution report: its REST call already answered.',
+  "**Seq order.** One envelope per seq. A trade takes three consecutive seqs: the public `Trade` (S), then its maker's `Execution` (S + 1), then its taker's (S + 2). Every order's first execution report is `exec_type` `New` (status `Pending`, or `Untriggered` for a stop), even when it fills at once; an order the engine refuses has a single `Rejected` report. A refused command that is not an order (a cancel of a finished order, a withdrawal beyond the balance) has no execution report: its REST call already answered.",
   '',
   '**prev_seq and duplicates.** `prev_seq` is the `seq` of the last envelope published before this one under the same routing key — RabbitMQ: the routing key; Kafka: the same topic and key; Redis: the stream — and 0 for the first. A consumer holding a different last seq for that key missed something and can fetch it (REST, or the Redis stream). Publishers resend after an outage from their last broker-confirmed event, so a consumer may see an envelope twice: drop any whose `seq` it already has.',
   '',
@@ -33,12 +33,24 @@ const DESCRIPTION = [
   '',
   '**Futures.** `PositionChanged` (a user\'s perpetual position after a command that changed it) and `WalletChanged` (a user\'s futures wallet after a command that moved it) go to the Redis stream and the Kafka topic `executions`; `PositionChanged` also to RabbitMQ `position.{symbol}`, `WalletChanged` not to RabbitMQ (the contract gives it no routing key). A command that changes a position emits its `WalletChanged` envelopes, then its `PositionChanged` ones. Their figures that can be negative (`size` of a short, `realized_pnl`, `wallet_balance`) are signed decimals (`"-0.01"`, never `"-0"`); `leverage` is a JSON integer.',
   '',
-  '**WebSocket.** The ws-server instances (servers `ws` and `ws2`, channel `webSocket` at `/ws`) push Execution and Ticker frames in these shapes without `prev_seq` (it chains broker routing keys, not a client\'s stream: drop repeats by `seq`), Trades frames (the trades of a short window) and OrderBook snapshots and deltas with a CRC-32 checksum; clients send auth, subscribe, unsubscribe and ping frames (ARCHITECTURE.md § WebSocket).',
+  "**WebSocket.** The ws-server instances (servers `ws` and `ws2`, channel `webSocket` at `/ws`) push Execution and Ticker frames in these shapes without `prev_seq` (it chains broker routing keys, not a client's stream: drop repeats by `seq`), Trades frames (the trades of a short window) and OrderBook snapshots and deltas with a CRC-32 checksum; clients send auth, subscribe, unsubscribe and ping frames (ARCHITECTURE.md § WebSocket).",
 ].join('\n');
 
 /** One example of each envelope (the default markets: BTC-KRW, tick 1000 KRW, lot 0.001 BTC). */
 export const EXAMPLES = {
-  Trade: { v: 1, type: 'Trade', seq: 41, prev_seq: 35, timestamp: 1_700_000_000_123, symbol: 'BTC-KRW', trade_id: '7', price: '50000000', quantity: '0.002', quote_quantity: '100000', taker_side: 'Buy' },
+  Trade: {
+    v: 1,
+    type: 'Trade',
+    seq: 41,
+    prev_seq: 35,
+    timestamp: 1_700_000_000_123,
+    symbol: 'BTC-KRW',
+    trade_id: '7',
+    price: '50000000',
+    quantity: '0.002',
+    quote_quantity: '100000',
+    taker_side: 'Buy',
+  },
   Execution: {
     v: 1,
     type: 'Execution',
@@ -69,7 +81,18 @@ export const EXAMPLES = {
       expire_reason: null,
     },
   },
-  BookDelta: { v: 1, type: 'BookDelta', seq: 44, prev_seq: 12, timestamp: 1_700_000_000_123, symbol: 'BTC-KRW', symbol_seq: 19, side: 'Sell', price: '50000000', quantity: '0.001' },
+  BookDelta: {
+    v: 1,
+    type: 'BookDelta',
+    seq: 44,
+    prev_seq: 12,
+    timestamp: 1_700_000_000_123,
+    symbol: 'BTC-KRW',
+    symbol_seq: 19,
+    side: 'Sell',
+    price: '50000000',
+    quantity: '0.001',
+  },
   Ticker: {
     v: 1,
     type: 'Ticker',
@@ -86,9 +109,29 @@ export const EXAMPLES = {
     volume_24h: '1.25',
     quote_volume_24h: '62000000',
   },
-  BalanceChanged: { v: 1, type: 'BalanceChanged', seq: 45, prev_seq: 43, timestamp: 1_700_000_000_123, user_id: '2', asset: 'KRW', available: '749497', locked: '150303' },
+  BalanceChanged: {
+    v: 1,
+    type: 'BalanceChanged',
+    seq: 45,
+    prev_seq: 43,
+    timestamp: 1_700_000_000_123,
+    user_id: '2',
+    asset: 'KRW',
+    available: '749497',
+    locked: '150303',
+  },
   // a long of 0.01 BTC opened 10× isolated at 50,000,000 KRW: margin 500,000 / 10 = 50,000, taker fee 500 ppm = 250
-  WalletChanged: { v: 1, type: 'WalletChanged', seq: 62, prev_seq: 45, timestamp: 1_700_000_000_456, user_id: '2', asset: 'KRW', wallet_balance: '999750', reason: 'Trade' },
+  WalletChanged: {
+    v: 1,
+    type: 'WalletChanged',
+    seq: 62,
+    prev_seq: 45,
+    timestamp: 1_700_000_000_456,
+    user_id: '2',
+    asset: 'KRW',
+    wallet_balance: '999750',
+    reason: 'Trade',
+  },
   PositionChanged: {
     v: 1,
     type: 'PositionChanged',
@@ -117,10 +160,16 @@ export function buildAsyncApi(config: EngineConfig): Record<string, unknown> {
   const settlementAssets = [...new Set(perpetualMarkets(config).map((market) => market.settlementAsset))];
   const schemas = buildEnvelopeSchemas(config);
   const symbolParameter = { enum: symbols, description: 'market symbol (GET /v1/markets)' };
-  const keyBinding = (keys: readonly string[], description: string) => ({ kafka: { key: { type: 'string', ...(keys.length > 0 ? { enum: [...keys] } : {}), description }, bindingVersion: '0.5.0' } });
+  const keyBinding = (keys: readonly string[], description: string) => ({
+    kafka: { key: { type: 'string', ...(keys.length > 0 ? { enum: [...keys] } : {}), description }, bindingVersion: '0.5.0' },
+  });
   const kafkaKey = keyBinding(symbols, "the envelope's symbol: each symbol stays in order within its partition");
   const amqpChannel = {
-    amqp: { is: 'routingKey', exchange: { name: RABBIT_EXCHANGE, type: 'topic', durable: true, autoDelete: false, vhost: '/' }, bindingVersion: '0.3.0' },
+    amqp: {
+      is: 'routingKey',
+      exchange: { name: RABBIT_EXCHANGE, type: 'topic', durable: true, autoDelete: false, vhost: '/' },
+      bindingVersion: '0.3.0',
+    },
   };
   const json = 'application/json';
 
@@ -160,7 +209,8 @@ export function buildAsyncApi(config: EngineConfig): Record<string, unknown> {
     MarketDataBatch: {
       name: 'MarketDataBatch',
       title: 'Market data of one symbol',
-      summary: 'A Kafka `market-data` record holding an array that mixes Trade, BookDelta and Ticker envelopes of one symbol, in seq order.',
+      summary:
+        'A Kafka `market-data` record holding an array that mixes Trade, BookDelta and Ticker envelopes of one symbol, in seq order.',
       contentType: json,
       payload: { type: 'array', minItems: 1, items: { oneOf: [schemaRef('Trade'), schemaRef('BookDelta'), schemaRef('Ticker')] } },
       examples: [{ name: 'trade and its book change', payload: [EXAMPLES.Trade, { ...EXAMPLES.BookDelta, prev_seq: EXAMPLES.Trade.seq }] }],
@@ -168,7 +218,8 @@ export function buildAsyncApi(config: EngineConfig): Record<string, unknown> {
     PositionChanged: {
       name: 'PositionChanged',
       title: 'Position change(s)',
-      summary: "One PositionChanged envelope, or an array of them for one perpetual symbol in seq order: a user's position after a command that changed it (private: forward it to its user only).",
+      summary:
+        "One PositionChanged envelope, or an array of them for one perpetual symbol in seq order: a user's position after a command that changed it (private: forward it to its user only).",
       contentType: json,
       payload: oneOrBatch(schemaRef('PositionChanged')),
       examples: [{ name: 'opened', summary: 'a long of 0.01 BTC, 10× isolated', payload: EXAMPLES.PositionChanged }],
@@ -176,7 +227,8 @@ export function buildAsyncApi(config: EngineConfig): Record<string, unknown> {
     WalletChanged: {
       name: 'WalletChanged',
       title: 'Futures wallet change(s)',
-      summary: "One WalletChanged envelope, or an array of them for one settlement asset in seq order: a user's futures wallet after a command that moved it.",
+      summary:
+        "One WalletChanged envelope, or an array of them for one settlement asset in seq order: a user's futures wallet after a command that moved it.",
       contentType: json,
       payload: oneOrBatch(schemaRef('WalletChanged')),
       examples: [{ name: 'fee of an opening fill', payload: EXAMPLES.WalletChanged }],
@@ -240,19 +292,33 @@ export function buildAsyncApi(config: EngineConfig): Record<string, unknown> {
     kafkaExecutions: {
       address: KAFKA_TOPIC_EXECUTIONS,
       title: `Kafka topic ${KAFKA_TOPIC_EXECUTIONS}`,
-      description: 'Every execution report and every futures position and wallet change; record key = symbol (a WalletChanged, which has none: its asset). prev_seq chains per topic and key.',
+      description:
+        'Every execution report and every futures position and wallet change; record key = symbol (a WalletChanged, which has none: its asset). prev_seq chains per topic and key.',
       servers: [ref('#/servers/kafka')],
-      messages: { Execution: ref('#/components/messages/Execution'), PositionChanged: ref('#/components/messages/PositionChanged'), WalletChanged: ref('#/components/messages/WalletChanged') },
+      messages: {
+        Execution: ref('#/components/messages/Execution'),
+        PositionChanged: ref('#/components/messages/PositionChanged'),
+        WalletChanged: ref('#/components/messages/WalletChanged'),
+      },
       bindings: { kafka: { topic: KAFKA_TOPIC_EXECUTIONS, bindingVersion: '0.5.0' } },
     },
-    rabbitExecution: rabbit('execution', 'Execution', "Execution reports of the symbol's orders (the ws-servers forward each only to its owner)"),
+    rabbitExecution: rabbit(
+      'execution',
+      'Execution',
+      "Execution reports of the symbol's orders (the ws-servers forward each only to its owner)",
+    ),
     rabbitOrderbook: rabbit('orderbook', 'BookDelta', 'Book level changes of the symbol'),
     rabbitTrade: rabbit('trade', 'Trade', 'Public trades of the symbol'),
     rabbitTicker: rabbit('ticker', 'Ticker', 'Market summaries of the symbol'),
     // WalletChanged has no RabbitMQ routing key in the contract: it is not published there
     rabbitPosition: {
       ...rabbit('position', 'PositionChanged', "Position changes of the perpetual symbol's users (private: forward each only to its user)"),
-      parameters: { symbol: { ...(perpSymbols.length > 0 ? { enum: perpSymbols } : {}), description: 'perpetual market symbol (GET /v1/markets, type "perpetual")' } },
+      parameters: {
+        symbol: {
+          ...(perpSymbols.length > 0 ? { enum: perpSymbols } : {}),
+          description: 'perpetual market symbol (GET /v1/markets, type "perpetual")',
+        },
+      },
     },
     webSocket: ws.channel,
   };
@@ -272,7 +338,10 @@ export function buildAsyncApi(config: EngineConfig): Record<string, unknown> {
   // another protocol is ignored there.
   messageBindings(['Execution', 'Trade', 'BookDelta', 'Ticker', 'MarketDataBatch'], kafkaKey);
   messageBindings(['PositionChanged'], keyBinding(perpSymbols, "the position's symbol"));
-  messageBindings(['WalletChanged'], keyBinding(settlementAssets, "the wallet's settlement asset (it has no symbol): each asset's wallet changes stay in order"));
+  messageBindings(
+    ['WalletChanged'],
+    keyBinding(settlementAssets, "the wallet's settlement asset (it has no symbol): each asset's wallet changes stay in order"),
+  );
 
   return {
     asyncapi: '3.0.0',
@@ -287,7 +356,12 @@ export function buildAsyncApi(config: EngineConfig): Record<string, unknown> {
       redis: { host: ASYNCAPI_DEFAULT_HOSTS.redis, protocol: 'redis', description: 'Redis with AOF on (REDIS_URL)' },
       kafka: { host: ASYNCAPI_DEFAULT_HOSTS.kafka, protocol: 'kafka', description: 'Kafka, KRaft single node by default (KAFKA_BROKERS)' },
       amqp: { host: ASYNCAPI_DEFAULT_HOSTS.amqp, protocol: 'amqp', protocolVersion: '0.9.1', description: 'RabbitMQ (AMQP_URL)' },
-      ws: { host: ASYNCAPI_DEFAULT_HOSTS.ws, pathname: '/ws', protocol: 'ws', description: 'ws-server (WS_PORT); protocol: ARCHITECTURE.md § WebSocket' },
+      ws: {
+        host: ASYNCAPI_DEFAULT_HOSTS.ws,
+        pathname: '/ws',
+        protocol: 'ws',
+        description: 'ws-server (WS_PORT); protocol: ARCHITECTURE.md § WebSocket',
+      },
       ws2: { host: ASYNCAPI_DEFAULT_HOSTS.ws2, pathname: '/ws', protocol: 'ws', description: 'second ws-server (WS_PORT_2)' },
     },
     channels,

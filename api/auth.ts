@@ -66,11 +66,13 @@ export class SignedRequestVerifier {
     const timestampMs = Number(timestamp);
     const clock = this.#now();
     if (Math.abs(clock - timestampMs) > this.#windowMs) throw new ApiError('STALE_TIMESTAMP');
-    if (timestampMs < this.#notBefore) throw new ApiError('STALE_TIMESTAMP', 'X-TIMESTAMP is older than this server process; sign the request afresh');
+    if (timestampMs < this.#notBefore)
+      throw new ApiError('STALE_TIMESTAMP', 'X-TIMESTAMP is older than this server process; sign the request afresh');
     const cached = this.#deps.credentials.cached(apiKey);
     if (cached) {
       const body = readBody();
-      if (typeof body === 'string') return this.#check(cached, apiKey, timestamp, timestampMs, signature, clock, method, path, pathWithQuery, body);
+      if (typeof body === 'string')
+        return this.#check(cached, apiKey, timestamp, timestampMs, signature, clock, method, path, pathWithQuery, body);
       return body.then((text) => this.#check(cached, apiKey, timestamp, timestampMs, signature, clock, method, path, pathWithQuery, text));
     }
     return (async () => {
@@ -109,7 +111,8 @@ export class SignedRequestVerifier {
     }
     const seen = this.#replays.remember(signature, timestampMs, clock);
     if (seen === 'replayed') throw new ApiError('REPLAYED_SIGNATURE');
-    if (seen === 'full') throw new ApiError('OVERLOADED', 'too many signed requests inside the signature window; retry shortly', { 'Retry-After': '1' });
+    if (seen === 'full')
+      throw new ApiError('OVERLOADED', 'too many signed requests inside the signature window; retry shortly', { 'Retry-After': '1' });
     this.#limiter.take(apiKey, isOrder, clock);
     return { userId: credential.userId, apiKey, body };
   }
@@ -146,7 +149,9 @@ export function adminOnly(adminToken: string): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const header = c.req.header('authorization') ?? '';
     const match = /^Bearer (.+)$/i.exec(header); // the scheme is case-insensitive (RFC 7235)
-    const given = createHash('sha256').update(match?.[1] ?? '').digest();
+    const given = createHash('sha256')
+      .update(match?.[1] ?? '')
+      .digest();
     if (!match || !timingSafeEqual(given, expected)) throw new ApiError('ADMIN_UNAUTHORIZED');
     await next();
   };

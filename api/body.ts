@@ -64,7 +64,11 @@ export function requireJsonType(type: string | undefined): void {
     if (name !== 'charset') continue;
     let value = equals < 0 ? '' : parameter.slice(equals + 1).trim();
     if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
-    if (++charsets > 1 || value.toLowerCase() !== 'utf-8') throw new ApiError('UNSUPPORTED_CHARSET', `Content-Type charset must be utf-8 (or absent), not ${JSON.stringify(value.slice(0, 40))}`);
+    if (++charsets > 1 || value.toLowerCase() !== 'utf-8')
+      throw new ApiError(
+        'UNSUPPORTED_CHARSET',
+        `Content-Type charset must be utf-8 (or absent), not ${JSON.stringify(value.slice(0, 40))}`,
+      );
   }
 }
 

@@ -75,9 +75,48 @@ describe('GET /v1/candles/{symbol}', () => {
       symbol: 'BTC-KRW',
       interval: '1m',
       candles: [
-        { open_time: T0, close_time: T0 + MIN - 1, open: '100', high: '100', low: '100', close: '100', volume: '1', quote_volume: '100', trades: 1, first_trade_id: '1', last_trade_id: '1', closed: true },
-        { open_time: T0 + MIN, close_time: T0 + 2 * MIN - 1, open: '101', high: '101', low: '101', close: '101', volume: '1', quote_volume: '101', trades: 1, first_trade_id: '2', last_trade_id: '2', closed: true },
-        { open_time: T0 + 2 * MIN, close_time: T0 + 3 * MIN - 1, open: '99', high: '99', low: '99', close: '99', volume: '1', quote_volume: '99', trades: 1, first_trade_id: '3', last_trade_id: '3', closed: true },
+        {
+          open_time: T0,
+          close_time: T0 + MIN - 1,
+          open: '100',
+          high: '100',
+          low: '100',
+          close: '100',
+          volume: '1',
+          quote_volume: '100',
+          trades: 1,
+          first_trade_id: '1',
+          last_trade_id: '1',
+          closed: true,
+        },
+        {
+          open_time: T0 + MIN,
+          close_time: T0 + 2 * MIN - 1,
+          open: '101',
+          high: '101',
+          low: '101',
+          close: '101',
+          volume: '1',
+          quote_volume: '101',
+          trades: 1,
+          first_trade_id: '2',
+          last_trade_id: '2',
+          closed: true,
+        },
+        {
+          open_time: T0 + 2 * MIN,
+          close_time: T0 + 3 * MIN - 1,
+          open: '99',
+          high: '99',
+          low: '99',
+          close: '99',
+          volume: '1',
+          quote_volume: '99',
+          trades: 1,
+          first_trade_id: '3',
+          last_trade_id: '3',
+          closed: true,
+        },
       ],
     });
   });
@@ -89,16 +128,39 @@ describe('GET /v1/candles/{symbol}', () => {
 
   it('groups minutes into UTC-aligned buckets for 5m, 15m, 1h, 4h and 1d', async () => {
     const opens = async (interval: string, extra = '') =>
-      (await json(await get(`BTC-KRW?interval=${interval}&start=${T0}${extra}`))).candles.map((candle: { open_time: number; close: string; trades: number }) => [
-        (candle.open_time - T0) / MIN,
-        candle.close,
-        candle.trades,
-      ]);
-    expect(await opens('5m')).toEqual([[0, '99', 3], [5, '105', 1], [55, '103', 1], [60, '90', 2], [1435, '120', 1], [2880, '130', 1]]);
-    expect(await opens('15m')).toEqual([[0, '105', 4], [45, '103', 1], [60, '90', 2], [1425, '120', 1], [2880, '130', 1]]);
-    expect(await opens('1h')).toEqual([[0, '103', 5], [60, '90', 2], [1380, '120', 1], [2880, '130', 1]]);
-    expect(await opens('4h')).toEqual([[0, '90', 7], [1200, '120', 1], [2880, '130', 1]]);
-    expect(await opens('1d')).toEqual([[0, '120', 8], [2880, '130', 1]]);
+      (await json(await get(`BTC-KRW?interval=${interval}&start=${T0}${extra}`))).candles.map(
+        (candle: { open_time: number; close: string; trades: number }) => [(candle.open_time - T0) / MIN, candle.close, candle.trades],
+      );
+    expect(await opens('5m')).toEqual([
+      [0, '99', 3],
+      [5, '105', 1],
+      [55, '103', 1],
+      [60, '90', 2],
+      [1435, '120', 1],
+      [2880, '130', 1],
+    ]);
+    expect(await opens('15m')).toEqual([
+      [0, '105', 4],
+      [45, '103', 1],
+      [60, '90', 2],
+      [1425, '120', 1],
+      [2880, '130', 1],
+    ]);
+    expect(await opens('1h')).toEqual([
+      [0, '103', 5],
+      [60, '90', 2],
+      [1380, '120', 1],
+      [2880, '130', 1],
+    ]);
+    expect(await opens('4h')).toEqual([
+      [0, '90', 7],
+      [1200, '120', 1],
+      [2880, '130', 1],
+    ]);
+    expect(await opens('1d')).toEqual([
+      [0, '120', 8],
+      [2880, '130', 1],
+    ]);
     const [hour] = (await json(await get(`BTC-KRW?interval=1h&start=${T0}&limit=1`))).candles;
     expect(hour).toEqual({
       open_time: T0,

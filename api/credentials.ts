@@ -106,7 +106,8 @@ export class CredentialStore {
     if (until !== undefined && until > now) return undefined;
     let pending = this.#inFlight.get(apiKey);
     if (!pending) {
-      if (this.#inFlight.size >= MAX_UNCACHED_LOOKUPS) throw new StoreUnavailableError('too many API keys being looked up at once; retry shortly');
+      if (this.#inFlight.size >= MAX_UNCACHED_LOOKUPS)
+        throw new StoreUnavailableError('too many API keys being looked up at once; retry shortly');
       pending = this.#load(apiKey, now).finally(() => this.#inFlight.delete(apiKey));
       this.#inFlight.set(apiKey, pending);
     }

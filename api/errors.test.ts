@@ -27,12 +27,19 @@ describe('apiErrorOfKind', () => {
   });
 
   it('answers any error of kind overloaded the same way, whoever raised it (the core’s event log does)', () => {
-    const full = Object.assign(new Error('the event log holds 10 bytes (bound 10): publishers are far behind; retry later'), { kind: 'overloaded' });
+    const full = Object.assign(new Error('the event log holds 10 bytes (bound 10): publishers are far behind; retry later'), {
+      kind: 'overloaded',
+    });
     expect(answer(full)).toEqual({ status: 503, headers: { 'Retry-After': '1' }, body: { error: 'OVERLOADED', message: full.message } });
   });
 
   it('answers not ready, closed, locked and corrupt 503 NOT_READY with their own message', () => {
-    for (const error of [new SequencerNotReadyError(), new SequencerClosedError(), new DataDirLockedError('/data', 1), new JournalCorruptError('bad', 'f', 0)]) {
+    for (const error of [
+      new SequencerNotReadyError(),
+      new SequencerClosedError(),
+      new DataDirLockedError('/data', 1),
+      new JournalCorruptError('bad', 'f', 0),
+    ]) {
       expect(answer(error)).toEqual({ status: 503, headers: {}, body: { error: 'NOT_READY', message: error.message } });
     }
   });

@@ -12,11 +12,19 @@ export const API_ERRORS = {
   INVALID_API_KEY: { code: 4002, status: 401, message: 'unknown API key' },
   INVALID_TIMESTAMP_HEADER: { code: 4003, status: 401, message: 'X-TIMESTAMP must be milliseconds since the epoch' },
   STALE_TIMESTAMP: { code: 4004, status: 401, message: 'X-TIMESTAMP is more than 60 s away from the server clock' },
-  INVALID_SIGNATURE: { code: 4005, status: 401, message: 'X-SIGNATURE does not match hex HMAC-SHA256(secret, timestamp + method + path_with_query + body)' },
+  INVALID_SIGNATURE: {
+    code: 4005,
+    status: 401,
+    message: 'X-SIGNATURE does not match hex HMAC-SHA256(secret, timestamp + method + path_with_query + body)',
+  },
   REPLAYED_SIGNATURE: { code: 4006, status: 401, message: 'this signature was already used; sign every request afresh' },
   ADMIN_UNAUTHORIZED: { code: 4007, status: 401, message: 'Authorization: Bearer <admin token> required' },
   RATE_LIMITED: { code: 4029, status: 429, message: 'rate limit exceeded; retry after the Retry-After seconds' },
-  TOO_MANY_CONNECTIONS: { code: 4030, status: 429, message: 'this client address holds as many connections as it may (HTTP_MAX_CONNECTIONS_PER_CLIENT); reuse them' },
+  TOO_MANY_CONNECTIONS: {
+    code: 4030,
+    status: 429,
+    message: 'this client address holds as many connections as it may (HTTP_MAX_CONNECTIONS_PER_CLIENT); reuse them',
+  },
   // 5xxx: request shape
   MALFORMED_JSON: { code: 5001, status: 400, message: 'body is not valid JSON' },
   UNSUPPORTED_MEDIA_TYPE: { code: 5002, status: 415, message: 'Content-Type must be application/json' },
@@ -31,10 +39,19 @@ export const API_ERRORS = {
   INVALID_INTERVAL: { code: 5012, status: 400, message: 'interval must be one of 1m, 5m, 15m, 1h, 4h, 1d' },
   DUPLICATE_KEY: { code: 5013, status: 400, message: 'a key appears twice in one JSON object' },
   UNSUPPORTED_CHARSET: { code: 5014, status: 415, message: 'Content-Type charset must be utf-8 (or absent)' },
-  FEE_ACCOUNT_DEPOSIT: { code: 5015, status: 400, message: 'the fee account (user 0) takes no deposits: it holds only the fees the engine charged' },
+  FEE_ACCOUNT_DEPOSIT: {
+    code: 5015,
+    status: 400,
+    message: 'the fee account (user 0) takes no deposits: it holds only the fees the engine charged',
+  },
   INVALID_TRANSFER_DIRECTION: { code: 5016, status: 400, message: "direction must be 'spot_to_futures' or 'futures_to_spot'" },
   INVALID_MARGIN_ACTION: { code: 5017, status: 400, message: "action must be 'add' or 'remove'" },
-  INVALID_INDEX_PRICES: { code: 5018, status: 400, message: "prices must list 1 to 100 {symbol, source, price} of perpetual markets, one per symbol and source, not the built-in 'spot' source" },
+  INVALID_INDEX_PRICES: {
+    code: 5018,
+    status: 400,
+    message:
+      "prices must list 1 to 100 {symbol, source, price} of perpetual markets, one per symbol and source, not the built-in 'spot' source",
+  },
   NOT_A_SETTLEMENT_ASSET: { code: 5019, status: 400, message: 'no perpetual market settles in this asset' },
   // 6xxx: resources and service state
   NOT_FOUND: { code: 6001, status: 404, message: 'no such route' },
@@ -42,7 +59,11 @@ export const API_ERRORS = {
   USER_NOT_FOUND: { code: 6007, status: 404, message: 'no such user' },
   OVERLOADED: { code: 6003, status: 503, message: 'the order queue is full; retry shortly' },
   NOT_READY: { code: 6004, status: 503, message: 'the core is recovering or shutting down; retry shortly' },
-  OUTCOME_UNKNOWN: { code: 6005, status: 503, message: 'the journal failed; the command may or may not have been recorded — retry with the same client_order_id' },
+  OUTCOME_UNKNOWN: {
+    code: 6005,
+    status: 503,
+    message: 'the journal failed; the command may or may not have been recorded — retry with the same client_order_id',
+  },
   STORE_UNAVAILABLE: { code: 6006, status: 503, message: 'the user store (PostgreSQL) is unavailable; retry shortly' },
   INTERNAL: { code: 6500, status: 500, message: 'internal error' },
 } as const satisfies Record<string, { code: number; status: number; message: string }>;
@@ -104,11 +125,13 @@ export function apiErrorOfKind(error: unknown): ApiError | undefined {
 /** All error words with HTTP status, number and default message (for OpenAPI and the uniqueness test). */
 export function errorCatalogue(): Array<{ error: ErrorWord; code: number; status: number; message: string }> {
   const api = Object.entries(API_ERRORS).map(([error, entry]) => ({ error: error as ErrorWord, ...entry }));
-  const engine = (Object.keys(REJECT_CODES) as RejectReason[]).filter((word) => !(word in API_ERRORS)).map((error) => ({
-    error,
-    code: REJECT_CODES[error] as number,
-    status: 400,
-    message: REJECT_MESSAGES[error],
-  }));
+  const engine = (Object.keys(REJECT_CODES) as RejectReason[])
+    .filter((word) => !(word in API_ERRORS))
+    .map((error) => ({
+      error,
+      code: REJECT_CODES[error] as number,
+      status: 400,
+      message: REJECT_MESSAGES[error],
+    }));
   return [...api, ...engine];
 }

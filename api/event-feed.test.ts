@@ -3,8 +3,27 @@ import type { EngineEvent } from '../engine/index.ts';
 import { EventFeed } from './event-feed.ts';
 
 const rejected = (orderId: number, clientOrderId: string) =>
-  ({ type: 'OrderRejected', orderId, userId: 1, clientOrderId, commandType: 'PlaceOrder', reason: 'INSUFFICIENT_FUNDS', code: 2001, timestamp: 1 }) as unknown as EngineEvent;
-const trade = (tradeId: number) => ({ type: 'Trade', symbol: 'BTC-KRW', tradeId, price: 50, quantity: 1, quoteQuantity: 50, takerSide: 'Buy', timestamp: tradeId }) as unknown as EngineEvent;
+  ({
+    type: 'OrderRejected',
+    orderId,
+    userId: 1,
+    clientOrderId,
+    commandType: 'PlaceOrder',
+    reason: 'INSUFFICIENT_FUNDS',
+    code: 2001,
+    timestamp: 1,
+  }) as unknown as EngineEvent;
+const trade = (tradeId: number) =>
+  ({
+    type: 'Trade',
+    symbol: 'BTC-KRW',
+    tradeId,
+    price: 50,
+    quantity: 1,
+    quoteQuantity: 50,
+    takerSide: 'Buy',
+    timestamp: tradeId,
+  }) as unknown as EngineEvent;
 
 describe('EventFeed', () => {
   it('forgets the oldest rejection records past their bound', () => {

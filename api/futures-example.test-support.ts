@@ -104,14 +104,16 @@ export interface WorkedExample {
 
 /** Throws unless the answer is 200 and, for a futures setting, applied by the engine. */
 export function applied(answer: Answer, what: string): Answer {
-  if (answer.status !== 200 || (answer.body.outcome !== undefined && answer.body.outcome !== 'Applied')) throw new Error(`${what}: ${answer.status} ${answer.text}`);
+  if (answer.status !== 200 || (answer.body.outcome !== undefined && answer.body.outcome !== 'Applied'))
+    throw new Error(`${what}: ${answer.status} ${answer.text}`);
   return answer;
 }
 
 export async function runWorkedExample(client: TestClient, prefix = 'futures'): Promise<WorkedExample> {
   const long = await client.createUser(`${prefix}-long`, { KRW: '10000000' });
   const short = await client.createUser(`${prefix}-short`, { KRW: '10000000' });
-  for (const user of [long, short]) applied(await client.futures(user, 'transfer', { asset: 'KRW', amount: '2000000', direction: 'spot_to_futures' }), 'transfer');
+  for (const user of [long, short])
+    applied(await client.futures(user, 'transfer', { asset: 'KRW', amount: '2000000', direction: 'spot_to_futures' }), 'transfer');
   applied(await client.futures(long, 'margin-type', { symbol: PERP, margin_type: 'ISOLATED' }), 'margin type');
   applied(await client.futures(long, 'leverage', { symbol: PERP, leverage: 10 }), 'leverage');
   applied(await client.indexPrices([{ symbol: PERP, source: 'oracle-a', price: '50000000' }]), 'index 50,000,000');

@@ -24,7 +24,9 @@ import { findTradedMarket, isPerpetual, perpetualMarkets } from '../contract/mar
 import { ApiError, type ErrorWord } from './errors.ts';
 import { decimalText } from './order-input.ts';
 
-const decimalInput = z.union([z.string(), z.number()]).describe('decimal as a string (a JSON number is read by its exact characters; no sign, no exponent)');
+const decimalInput = z
+  .union([z.string(), z.number()])
+  .describe('decimal as a string (a JSON number is read by its exact characters; no sign, no exponent)');
 const perpSymbol = z.string().max(32).describe('a perpetual market of GET /v1/markets (type "perpetual")');
 
 /** POST /v1/futures/transfer */
@@ -36,13 +38,21 @@ export const futuresTransferBody = z.strictObject({
 
 /** POST /v1/futures/position-mode */
 export const positionModeBody = z.strictObject({
-  hedge: z.boolean().describe('true: hedge mode (a LONG and a SHORT position per market); false: one-way (BOTH). Only with no position and no open order in any perpetual'),
+  hedge: z
+    .boolean()
+    .describe(
+      'true: hedge mode (a LONG and a SHORT position per market); false: one-way (BOTH). Only with no position and no open order in any perpetual',
+    ),
 });
 
 /** POST /v1/futures/leverage */
 export const leverageBody = z.strictObject({
   symbol: perpSymbol,
-  leverage: z.number().int().min(1).describe("a JSON integer from 1 to the risk tier's max leverage for the position's current notional at the mark price"),
+  leverage: z
+    .number()
+    .int()
+    .min(1)
+    .describe("a JSON integer from 1 to the risk tier's max leverage for the position's current notional at the mark price"),
 });
 
 /** POST /v1/futures/margin-type */
@@ -71,7 +81,10 @@ export const indexPricesBody = z.strictObject({
     .array(
       z.strictObject({
         symbol: perpSymbol,
-        source: z.string().regex(INDEX_SOURCE).describe(`oracle source name (letters, digits, _ . : -); '${SPOT_INDEX_SOURCE}' is reserved for the built-in source`),
+        source: z
+          .string()
+          .regex(INDEX_SOURCE)
+          .describe(`oracle source name (letters, digits, _ . : -); '${SPOT_INDEX_SOURCE}' is reserved for the built-in source`),
         price: decimalInput.describe("the source's price in KRW, a multiple of the market's tick_size"),
       }),
     )
@@ -112,7 +125,11 @@ export function positiveMinor(config: EngineConfig, assetCode: string, value: st
 
 type Input<C> = Omit<C, 'timestamp'>;
 
-export function toFuturesTransfer(body: z.infer<typeof futuresTransferBody>, userId: number, config: EngineConfig): Input<FuturesTransferCommand> {
+export function toFuturesTransfer(
+  body: z.infer<typeof futuresTransferBody>,
+  userId: number,
+  config: EngineConfig,
+): Input<FuturesTransferCommand> {
   const settles = perpetualMarkets(config).some((market) => market.settlementAsset === body.asset);
   if (!settles) {
     if (!findAsset(config, body.asset)) fail('UNKNOWN_ASSET', `no asset '${body.asset}'`);
@@ -141,7 +158,11 @@ export function toSetMarginType(body: z.infer<typeof marginTypeBody>, userId: nu
   return { type: 'SetMarginType', userId, symbol: market.symbol, marginType: body.margin_type };
 }
 
-export function toAdjustIsolatedMargin(body: z.infer<typeof isolatedMarginBody>, userId: number, config: EngineConfig): Input<AdjustIsolatedMarginCommand> {
+export function toAdjustIsolatedMargin(
+  body: z.infer<typeof isolatedMarginBody>,
+  userId: number,
+  config: EngineConfig,
+): Input<AdjustIsolatedMarginCommand> {
   const market = perpMarketOf(config, body.symbol);
   return {
     type: 'AdjustIsolatedMargin',
@@ -159,7 +180,8 @@ export function toIndexPrices(body: z.infer<typeof indexPricesBody>, config: Eng
   return body.prices.map((entry, index) => {
     const field = `prices[${index}].price`;
     const market = perpMarketOf(config, entry.symbol);
-    if (entry.source === SPOT_INDEX_SOURCE) fail('INVALID_INDEX_PRICES', `prices[${index}].source: '${SPOT_INDEX_SOURCE}' is the built-in source, not fed by the admin`);
+    if (entry.source === SPOT_INDEX_SOURCE)
+      fail('INVALID_INDEX_PRICES', `prices[${index}].source: '${SPOT_INDEX_SOURCE}' is the built-in source, not fed by the admin`);
     const key = `${market.symbol}\u0000${entry.source}`;
     if (seen.has(key)) fail('INVALID_INDEX_PRICES', `prices[${index}]: ${market.symbol} from '${entry.source}' given twice`);
     seen.add(key);

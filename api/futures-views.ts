@@ -4,7 +4,16 @@
  * available balance), prices in KRW from ticks, sizes in base units from lots, rates in 1e-8 shown
  * with their eight decimals ("0.00400000"), leverage as a JSON integer.
  */
-import { findAsset, lotsToQuantity, ticksToPrice, type AssetSpec, type EngineConfig, type FuturesAccountView, type MarketSpec, type PositionView } from '../engine/index.ts';
+import {
+  findAsset,
+  lotsToQuantity,
+  ticksToPrice,
+  type AssetSpec,
+  type EngineConfig,
+  type FuturesAccountView,
+  type MarketSpec,
+  type PositionView,
+} from '../engine/index.ts';
 import type { PerpMarketSpec } from '../engine/perp/index.ts';
 import { findTradedMarket, isPerpetual } from '../contract/markets.ts';
 import { signedUnitsText } from '../contract/decimal-text.ts';

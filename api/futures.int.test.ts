@@ -6,7 +6,16 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXPECTED_LONG_ACCOUNT, EXPECTED_LONG_POSITION, EXPECTED_SHORT_ACCOUNT, EXPECTED_SHORT_POSITION, PERP, applied, runWorkedExample, type WorkedExample } from './futures-example.test-support.ts';
+import {
+  EXPECTED_LONG_ACCOUNT,
+  EXPECTED_LONG_POSITION,
+  EXPECTED_SHORT_ACCOUNT,
+  EXPECTED_SHORT_POSITION,
+  PERP,
+  applied,
+  runWorkedExample,
+  type WorkedExample,
+} from './futures-example.test-support.ts';
 import { answerOf, type Answer, type TestUser } from './test-client.ts';
 import { startTestApi, testPool, type TestApi } from './test-support.ts';
 
@@ -37,7 +46,8 @@ async function expectRefused(calls: ReadonlyArray<readonly [word: string, call: 
   expect({ last_seq: after.last_seq, state_hash: after.state_hash }).toEqual({ last_seq: before.last_seq, state_hash: before.state_hash });
 }
 
-const fresh = async (name: string, krw = '10000000'): Promise<TestUser> => api.createUser(`${name}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`, { KRW: krw });
+const fresh = async (name: string, krw = '10000000'): Promise<TestUser> =>
+  api.createUser(`${name}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`, { KRW: krw });
 
 describe('GET /v1/markets', () => {
   it('lists the perpetuals with type "perpetual", their settlement asset, funding interval, fees and the contract\'s risk tiers', async () => {
@@ -105,10 +115,24 @@ describe('the worked example over the API', () => {
 describe('POST /v1/futures/transfer', () => {
   it('moves money spot → futures and back, acknowledged after the journal with the balances after it', async () => {
     const user = await fresh('transfer');
-    const into = applied(await api.client.futures(user, 'transfer', { asset: 'KRW', amount: 3_000_000, direction: 'spot_to_futures' }), 'in');
-    expect(into.body).toMatchObject({ status: 'ACCEPTED', outcome: 'Applied', reject_reason: null, asset: 'KRW', wallet_balance: '3000000', available_balance: '3000000', spot_available: '7000000' });
+    const into = applied(
+      await api.client.futures(user, 'transfer', { asset: 'KRW', amount: 3_000_000, direction: 'spot_to_futures' }),
+      'in',
+    );
+    expect(into.body).toMatchObject({
+      status: 'ACCEPTED',
+      outcome: 'Applied',
+      reject_reason: null,
+      asset: 'KRW',
+      wallet_balance: '3000000',
+      available_balance: '3000000',
+      spot_available: '7000000',
+    });
     expect(into.body.request_id).toMatch(/^[1-9]\d*$/);
-    const back = applied(await api.client.futures(user, 'transfer', { asset: 'KRW', amount: '1000000', direction: 'futures_to_spot' }), 'out');
+    const back = applied(
+      await api.client.futures(user, 'transfer', { asset: 'KRW', amount: '1000000', direction: 'futures_to_spot' }),
+      'out',
+    );
     expect(back.body).toMatchObject({ wallet_balance: '2000000', spot_available: '8000000' });
     expect((await api.client.balance(user.userId, 'KRW')).available).toBe('8000000');
   });
@@ -138,7 +162,10 @@ describe('POST /v1/futures/transfer', () => {
 describe('POST /v1/futures/position-mode', () => {
   it('switches to hedge mode and back with no position and no order', async () => {
     const user = await fresh('mode');
-    expect(applied(await api.client.futures(user, 'position-mode', { hedge: true }), 'hedge').body).toMatchObject({ outcome: 'Applied', position_mode: 'HEDGE' });
+    expect(applied(await api.client.futures(user, 'position-mode', { hedge: true }), 'hedge').body).toMatchObject({
+      outcome: 'Applied',
+      position_mode: 'HEDGE',
+    });
     expect((await api.client.futuresAccount(user)).body.position_mode).toBe('HEDGE');
     expect(applied(await api.client.futures(user, 'position-mode', { hedge: false }), 'one-way').body.position_mode).toBe('ONE_WAY');
   });
@@ -160,19 +187,26 @@ describe('POST /v1/futures/leverage', () => {
     const user = await fresh('leverage');
     const answer = applied(await api.client.futures(user, 'leverage', { symbol: PERP, leverage: 50 }), 'leverage');
     expect(answer.body).toMatchObject({ symbol: PERP, leverage: 50, margin_type: 'CROSS', max_leverage: 50 });
-    expect((await api.client.futures(user, 'leverage', { symbol: 'ETH-KRW-PERP', leverage: 3 })).body).toMatchObject({ symbol: 'ETH-KRW-PERP', leverage: 3 });
+    expect((await api.client.futures(user, 'leverage', { symbol: 'ETH-KRW-PERP', leverage: 3 })).body).toMatchObject({
+      symbol: 'ETH-KRW-PERP',
+      leverage: 3,
+    });
   });
 
   it("refuses a leverage above the tier's maximum for the current position's notional (tier 2 at 300,000,000 KRW: 25×)", async () => {
     const big = await fresh('leverage-big', '100000000');
     const maker = await fresh('leverage-maker', '100000000');
-    for (const user of [big, maker]) applied(await api.client.futures(user, 'transfer', { asset: 'KRW', amount: '60000000', direction: 'spot_to_futures' }), 'transfer');
+    for (const user of [big, maker])
+      applied(await api.client.futures(user, 'transfer', { asset: 'KRW', amount: '60000000', direction: 'spot_to_futures' }), 'transfer');
     // 6 BTC at the mark 51,000,000 = 306,000,000 KRW of notional: tier 2 (up to 1,000,000,000), max 25×
     await api.client.order(maker, { symbol: PERP, side: 'Sell', order_type: 'Limit', price: '51000000', quantity: '6' });
     await api.client.order(big, { symbol: PERP, side: 'Buy', order_type: 'Limit', price: '51000000', quantity: '6' });
     expect((await api.client.futuresPositions(big)).body).toMatchObject([{ size: '6' }]);
     await expectRefused([['LEVERAGE_ABOVE_TIER_MAX', () => api.client.futures(big, 'leverage', { symbol: PERP, leverage: 26 })]]);
-    expect(applied(await api.client.futures(big, 'leverage', { symbol: PERP, leverage: 25 }), '25×').body).toMatchObject({ leverage: 25, max_leverage: 25 });
+    expect(applied(await api.client.futures(big, 'leverage', { symbol: PERP, leverage: 25 }), '25×').body).toMatchObject({
+      leverage: 25,
+      max_leverage: 25,
+    });
   });
 
   it('answers 400 to each bad leverage, journaling none', async () => {
@@ -192,8 +226,12 @@ describe('POST /v1/futures/leverage', () => {
 describe('POST /v1/futures/margin-type', () => {
   it('sets ISOLATED and back to CROSS with no position and no order', async () => {
     const user = await fresh('margin-type');
-    expect(applied(await api.client.futures(user, 'margin-type', { symbol: PERP, margin_type: 'ISOLATED' }), 'isolated').body).toMatchObject({ symbol: PERP, margin_type: 'ISOLATED', leverage: 20 });
-    expect(applied(await api.client.futures(user, 'margin-type', { symbol: PERP, margin_type: 'CROSS' }), 'cross').body.margin_type).toBe('CROSS');
+    expect(
+      applied(await api.client.futures(user, 'margin-type', { symbol: PERP, margin_type: 'ISOLATED' }), 'isolated').body,
+    ).toMatchObject({ symbol: PERP, margin_type: 'ISOLATED', leverage: 20 });
+    expect(applied(await api.client.futures(user, 'margin-type', { symbol: PERP, margin_type: 'CROSS' }), 'cross').body.margin_type).toBe(
+      'CROSS',
+    );
   });
 
   it('answers 400 to a bad body and while the market holds a position or an open order, journaling none', async () => {
@@ -211,17 +249,29 @@ describe('POST /v1/futures/margin-type', () => {
 
 describe('POST /v1/futures/isolated-margin', () => {
   it('adds to and removes from an isolated position; the position after the command is in the answer', async () => {
-    const added = applied(await api.client.futures(example.long, 'isolated-margin', { symbol: PERP, position_side: 'BOTH', amount: '10000', action: 'add' }), 'add');
+    const added = applied(
+      await api.client.futures(example.long, 'isolated-margin', { symbol: PERP, position_side: 'BOTH', amount: '10000', action: 'add' }),
+      'add',
+    );
     // margin 60,000: bankruptcy 60,000 + 10·P − 500,000 = 0 → 44,000; liquidation 10·P − 440,000 ≤ ceil(0.04·P) → P = 44,176
     expect(added.body.position).toMatchObject({ isolated_margin: '60000', bankruptcy_price: '44000000', liquidation_price: '44176000' });
     // removable: margin − the initial margin at the mark, ceil(510,000 / 10) = 51,000 → 9,000 of the 60,000
-    const removed = applied(await api.client.futures(example.long, 'isolated-margin', { symbol: PERP, position_side: 'BOTH', amount: '9000', action: 'remove' }), 'remove');
+    const removed = applied(
+      await api.client.futures(example.long, 'isolated-margin', { symbol: PERP, position_side: 'BOTH', amount: '9000', action: 'remove' }),
+      'remove',
+    );
     // margin 51,000: bankruptcy 51,000 + 10·P − 500,000 = 0 → 44,900; liquidation 10·P − 449,000 ≤ ceil(0.04·P) → P = 45,080
-    expect(removed.body.position).toEqual({ ...EXPECTED_LONG_POSITION, isolated_margin: '51000', bankruptcy_price: '44900000', liquidation_price: '45080000' });
+    expect(removed.body.position).toEqual({
+      ...EXPECTED_LONG_POSITION,
+      isolated_margin: '51000',
+      bankruptcy_price: '44900000',
+      liquidation_price: '45080000',
+    });
   });
 
   it('answers 400 to each bad adjustment, journaling none', async () => {
-    const adjust = (user: TestUser, body: Record<string, unknown>) => () => api.client.futures(user, 'isolated-margin', { symbol: PERP, position_side: 'BOTH', amount: '1000', action: 'add', ...body });
+    const adjust = (user: TestUser, body: Record<string, unknown>) => () =>
+      api.client.futures(user, 'isolated-margin', { symbol: PERP, position_side: 'BOTH', amount: '1000', action: 'add', ...body });
     const nobody = await fresh('isolated-none');
     await expectRefused([
       ['NO_POSITION', adjust(nobody, {})],
@@ -247,7 +297,12 @@ describe('POST /admin/index-prices', () => {
       { symbol: 'ETH-KRW-PERP', source: 'oracle-c', price: '3010000' },
     ]);
     expect(answer.status, answer.text).toBe(200);
-    expect(answer.body).toMatchObject({ status: 'APPLIED', outcome: 'Applied', reject_reason: null, marks: [{ symbol: 'ETH-KRW-PERP', mark_price: '3002000', index_price: '3002000' }] });
+    expect(answer.body).toMatchObject({
+      status: 'APPLIED',
+      outcome: 'Applied',
+      reject_reason: null,
+      marks: [{ symbol: 'ETH-KRW-PERP', mark_price: '3002000', index_price: '3002000' }],
+    });
   });
 
   it('answers 400 to each bad feed and 401 without the admin token, journaling none', async () => {
@@ -255,14 +310,24 @@ describe('POST /admin/index-prices', () => {
     await expectRefused([
       ['INVALID_INDEX_PRICES', feed([])],
       ['INVALID_INDEX_PRICES', feed([{ symbol: PERP, source: 'spot', price: '1000' }])],
-      ['INVALID_INDEX_PRICES', feed([{ symbol: PERP, source: 'a', price: '1000' }, { symbol: PERP, source: 'a', price: '2000' }])],
+      [
+        'INVALID_INDEX_PRICES',
+        feed([
+          { symbol: PERP, source: 'a', price: '1000' },
+          { symbol: PERP, source: 'a', price: '2000' },
+        ]),
+      ],
       ['INVALID_INDEX_PRICES', feed('50000000')],
       ['INVALID_INDEX_PRICES', feed([{ symbol: PERP, source: 'has space', price: '1000' }])],
       ['OFF_TICK', feed([{ symbol: PERP, source: 'a', price: '50000500' }])],
       ['INVALID_PRICE', feed([{ symbol: PERP, source: 'a', price: '0' }])],
       ['NOT_A_PERPETUAL', feed([{ symbol: 'BTC-KRW', source: 'a', price: '1000' }])],
     ]);
-    const response = await api.app.request('/admin/index-prices', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ prices: [] }) });
+    const response = await api.app.request('/admin/index-prices', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ prices: [] }),
+    });
     expect(response.status).toBe(401);
   });
 });
@@ -271,7 +336,15 @@ describe('POST /v1/order on perpetuals', () => {
   it('takes reduce_only and position_side on a perpetual; a reduce-only order with nothing to reduce is rejected by the engine', async () => {
     const user = await fresh('order-reduce');
     applied(await api.client.futures(user, 'transfer', { asset: 'KRW', amount: '1000000', direction: 'spot_to_futures' }), 'transfer');
-    const orderId = await api.client.order(user, { symbol: PERP, side: 'Sell', order_type: 'Limit', price: '60000000', quantity: '0.001', reduce_only: true, position_side: 'BOTH' });
+    const orderId = await api.client.order(user, {
+      symbol: PERP,
+      side: 'Sell',
+      order_type: 'Limit',
+      price: '60000000',
+      quantity: '0.001',
+      reduce_only: true,
+      position_side: 'BOTH',
+    });
     const order = await (await api.signed(user, 'GET', `/v1/order/${orderId}`)).json();
     expect(order).toMatchObject({ status: 'Rejected', reject_reason: 'REDUCE_ONLY_WOULD_INCREASE' });
   });
@@ -279,7 +352,16 @@ describe('POST /v1/order on perpetuals', () => {
   it('answers 400 to reduce_only or position_side on a spot market and to bad values, journaling none', async () => {
     const user = example.long;
     const order = (body: Record<string, unknown>) => async () =>
-      answerOf(await api.signed(user, 'POST', '/v1/order', { symbol: PERP, side: 'Buy', order_type: 'Limit', price: '50000000', quantity: '0.001', ...body }));
+      answerOf(
+        await api.signed(user, 'POST', '/v1/order', {
+          symbol: PERP,
+          side: 'Buy',
+          order_type: 'Limit',
+          price: '50000000',
+          quantity: '0.001',
+          ...body,
+        }),
+      );
     await expectRefused([
       ['NOT_A_PERPETUAL', order({ symbol: 'BTC-KRW', reduce_only: true })],
       ['NOT_A_PERPETUAL', order({ symbol: 'BTC-KRW', position_side: 'BOTH' })],

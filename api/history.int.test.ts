@@ -55,21 +55,56 @@ function scenario(aliceId: number, bobId: number): void {
     apply({ type: 'Deposit', userId, asset: 'BTC', amount: 1_000_000_000, timestamp: (time += 1000) });
     apply({ type: 'Deposit', userId, asset: 'ETH', amount: 1_000_000_000, timestamp: (time += 1000) });
   }
-  const place = (name: string, order: Omit<PlaceOrderCommand, 'type' | 'orderId' | 'timestamp' | 'postOnly' | 'stp' | 'timeInForce'> & Partial<PlaceOrderCommand>) => {
+  const place = (
+    name: string,
+    order: Omit<PlaceOrderCommand, 'type' | 'orderId' | 'timestamp' | 'postOnly' | 'stp' | 'timeInForce'> & Partial<PlaceOrderCommand>,
+  ) => {
     ids[name] = orderId;
-    apply({ type: 'PlaceOrder', orderId: orderId++, timestamp: (time += 1000), postOnly: false, stp: 'ExpireTaker', timeInForce: order.orderType === 'Market' ? 'IOC' : 'GTC', ...order });
+    apply({
+      type: 'PlaceOrder',
+      orderId: orderId++,
+      timestamp: (time += 1000),
+      postOnly: false,
+      stp: 'ExpireTaker',
+      timeInForce: order.orderType === 'Market' ? 'IOC' : 'GTC',
+      ...order,
+    });
   };
   // prices in ticks of 1,000 KRW, quantities in lots of 0.001
-  place('aliceSellFilled', { userId: aliceId, symbol: 'BTC-KRW', side: 'Sell', orderType: 'Limit', price: 50_000, quantity: 10, clientOrderId: 'a-sell' });
+  place('aliceSellFilled', {
+    userId: aliceId,
+    symbol: 'BTC-KRW',
+    side: 'Sell',
+    orderType: 'Limit',
+    price: 50_000,
+    quantity: 10,
+    clientOrderId: 'a-sell',
+  });
   place('bobBuyFilled', { userId: bobId, symbol: 'BTC-KRW', side: 'Buy', orderType: 'Limit', price: 50_000, quantity: 10 });
   place('aliceBuyCancelled', { userId: aliceId, symbol: 'BTC-KRW', side: 'Buy', orderType: 'Limit', price: 40_000, quantity: 5 });
   apply({ type: 'CancelOrder', orderId: ids.aliceBuyCancelled!, userId: aliceId, timestamp: (time += 1000) });
   place('aliceSellOpen', { userId: aliceId, symbol: 'BTC-KRW', side: 'Sell', orderType: 'Limit', price: 60_000, quantity: 4 });
   place('bobMarketFilled', { userId: bobId, symbol: 'BTC-KRW', side: 'Buy', orderType: 'Market', quantity: 2 });
-  place('bobPostOnlyRejected', { userId: bobId, symbol: 'BTC-KRW', side: 'Buy', orderType: 'Limit', price: 60_000, quantity: 1, postOnly: true });
+  place('bobPostOnlyRejected', {
+    userId: bobId,
+    symbol: 'BTC-KRW',
+    side: 'Buy',
+    orderType: 'Limit',
+    price: 60_000,
+    quantity: 1,
+    postOnly: true,
+  });
   place('aliceEthSellFilled', { userId: aliceId, symbol: 'ETH-KRW', side: 'Sell', orderType: 'Limit', price: 5_000, quantity: 3 });
   place('bobEthBuyFilled', { userId: bobId, symbol: 'ETH-KRW', side: 'Buy', orderType: 'Limit', price: 5_000, quantity: 3 });
-  place('aliceIocExpired', { userId: aliceId, symbol: 'BTC-KRW', side: 'Buy', orderType: 'Limit', price: 30_000, quantity: 2, timeInForce: 'IOC' });
+  place('aliceIocExpired', {
+    userId: aliceId,
+    symbol: 'BTC-KRW',
+    side: 'Buy',
+    orderType: 'Limit',
+    price: 30_000,
+    quantity: 2,
+    timeInForce: 'IOC',
+  });
 }
 
 beforeAll(async () => {
@@ -83,7 +118,8 @@ beforeAll(async () => {
   bob = await api.createUser('history-bob', { KRW: '100000000' });
   scenario(Number(alice.userId), Number(bob.userId));
   const entries = envelopes.map((envelope) => ({ id: `${envelope.seq}-0`, body: JSON.stringify(envelope) }));
-  for (let start = 0; start < entries.length; start += 10) await writeBatch(historyPool, 'executions', batchRows(entries.slice(start, start + 10)));
+  for (let start = 0; start < entries.length; start += 10)
+    await writeBatch(historyPool, 'executions', batchRows(entries.slice(start, start + 10)));
   // the same users and keys, but PostgreSQL for history on a port nothing listens on
   deadPool = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:1/none', connectionTimeoutMillis: 1_000 });
   deadPool.on('error', () => {});
@@ -99,7 +135,9 @@ afterAll(async () => {
 });
 
 const executionsOf = (orderId: number) =>
-  envelopes.filter((envelope): envelope is ExecutionEnvelope => envelope.type === 'Execution' && envelope.execution_report.order_id === String(orderId));
+  envelopes.filter(
+    (envelope): envelope is ExecutionEnvelope => envelope.type === 'Execution' && envelope.execution_report.order_id === String(orderId),
+  );
 
 describe('GET /v1/order/{id} from PostgreSQL', () => {
   it('answers an order the engine does not hold from its row, in the same shape as the engine view', async () => {
@@ -114,10 +152,20 @@ describe('GET /v1/order/{id} from PostgreSQL', () => {
       expect(body).toEqual({ ...expected, time_in_force: null, post_only: null, stop_price: null, quote_amount: null });
     }
     const filled = await json(await api.signed(alice, 'GET', `/v1/order/${ids.aliceSellFilled}`));
-    expect(filled).toMatchObject({ status: 'Filled', client_order_id: 'a-sell', filled_quantity: '0.01', avg_price: '50000000', fees: '500', filled_quote: '500000' });
+    expect(filled).toMatchObject({
+      status: 'Filled',
+      client_order_id: 'a-sell',
+      filled_quantity: '0.01',
+      avg_price: '50000000',
+      fees: '500',
+      filled_quote: '500000',
+    });
     const rejected = await json(await api.signed(bob, 'GET', `/v1/order/${ids.bobPostOnlyRejected}`));
     expect(rejected).toMatchObject({ status: 'Rejected', reject_reason: 'POST_ONLY_WOULD_TAKE' });
-    expect(await json(await api.signed(alice, 'GET', `/v1/order/${ids.aliceIocExpired}`))).toMatchObject({ status: 'Expired', expire_reason: 'IOC' });
+    expect(await json(await api.signed(alice, 'GET', `/v1/order/${ids.aliceIocExpired}`))).toMatchObject({
+      status: 'Expired',
+      expire_reason: 'IOC',
+    });
   });
 
   it("answers 404 for another user's order and for an order nowhere", async () => {
@@ -131,7 +179,12 @@ describe('GET /v1/order/{id} from PostgreSQL', () => {
 describe('GET /v1/orders/history', () => {
   it("lists the caller's finished orders only, oldest first, in pages", async () => {
     const all = await json(await api.signed(alice, 'GET', '/v1/orders/history'));
-    expect(all.orders.map((order: { order_id: string }) => Number(order.order_id))).toEqual([ids.aliceSellFilled, ids.aliceBuyCancelled, ids.aliceEthSellFilled, ids.aliceIocExpired]);
+    expect(all.orders.map((order: { order_id: string }) => Number(order.order_id))).toEqual([
+      ids.aliceSellFilled,
+      ids.aliceBuyCancelled,
+      ids.aliceEthSellFilled,
+      ids.aliceIocExpired,
+    ]);
     expect(all.next_after_order_id).toBeNull();
     expect(all.orders.map((order: { status: string }) => order.status)).toEqual(['Filled', 'Cancelled', 'Filled', 'Expired']);
 
@@ -143,7 +196,12 @@ describe('GET /v1/orders/history', () => {
     expect(second.next_after_order_id).toBeNull();
 
     const bobs = await json(await api.signed(bob, 'GET', '/v1/orders/history'));
-    expect(bobs.orders.map((order: { order_id: string }) => Number(order.order_id))).toEqual([ids.bobBuyFilled, ids.bobMarketFilled, ids.bobPostOnlyRejected, ids.bobEthBuyFilled]);
+    expect(bobs.orders.map((order: { order_id: string }) => Number(order.order_id))).toEqual([
+      ids.bobBuyFilled,
+      ids.bobMarketFilled,
+      ids.bobPostOnlyRejected,
+      ids.bobEthBuyFilled,
+    ]);
   });
 
   it('filters by symbol and by creation time (inclusive)', async () => {
@@ -151,8 +209,13 @@ describe('GET /v1/orders/history', () => {
     expect(eth.orders.map((order: { order_id: string }) => Number(order.order_id))).toEqual([ids.aliceEthSellFilled]);
     const cancelled = engine.getOrder(ids.aliceBuyCancelled!)!;
     const expired = engine.getOrder(ids.aliceIocExpired!)!;
-    const window = await json(await api.signed(alice, 'GET', `/v1/orders/history?start=${cancelled.createdAt}&end=${expired.createdAt - 1}`));
-    expect(window.orders.map((order: { order_id: string }) => Number(order.order_id))).toEqual([ids.aliceBuyCancelled, ids.aliceEthSellFilled]);
+    const window = await json(
+      await api.signed(alice, 'GET', `/v1/orders/history?start=${cancelled.createdAt}&end=${expired.createdAt - 1}`),
+    );
+    expect(window.orders.map((order: { order_id: string }) => Number(order.order_id))).toEqual([
+      ids.aliceBuyCancelled,
+      ids.aliceEthSellFilled,
+    ]);
   });
 
   it('answers 400 with stable words for bad parameters', async () => {
@@ -182,7 +245,12 @@ describe('GET /v1/orders/history', () => {
 describe('GET /v1/fills', () => {
   it("lists the caller's Trade execution reports, oldest first, in pages and by symbol", async () => {
     const expected = envelopes
-      .filter((envelope): envelope is ExecutionEnvelope => envelope.type === 'Execution' && envelope.execution_report.exec_type === 'Trade' && envelope.execution_report.user_id === alice.userId)
+      .filter(
+        (envelope): envelope is ExecutionEnvelope =>
+          envelope.type === 'Execution' &&
+          envelope.execution_report.exec_type === 'Trade' &&
+          envelope.execution_report.user_id === alice.userId,
+      )
       .map((envelope) => {
         const report = envelope.execution_report;
         return {
@@ -193,7 +261,8 @@ describe('GET /v1/fills', () => {
           side: report.side,
           price: report.price,
           quantity: report.quantity,
-          quote_quantity: (envelopes.find((other): other is TradeEnvelope => other.type === 'Trade' && other.trade_id === report.trade_id))!.quote_quantity,
+          quote_quantity: envelopes.find((other): other is TradeEnvelope => other.type === 'Trade' && other.trade_id === report.trade_id)!
+            .quote_quantity,
           fee: report.fee,
           fee_asset: report.fee_asset,
           is_maker: report.is_maker,
@@ -215,18 +284,56 @@ describe('GET /v1/fills', () => {
 
 describe('GET /v1/trades/{symbol}', () => {
   const trade = (tradeId: number, seq: number): EngineEvent => {
-    const fill = { seq: seq + 1, orderId: 1, userId: 1, side: 'Sell' as const, isMaker: true, filledQuantity: 1, remainingQuantity: 0, fee: 0, status: 'Filled' as const, orderType: 'Limit' as const, orderQuantity: 1, filledQuote: 50_000 };
-    return { type: 'Trade', seq, timestamp: BASE_TIME + tradeId, symbol: 'BTC-KRW', tradeId, price: 50_000, quantity: 1, quoteQuantity: 50_000, takerSide: 'Buy', maker: fill, taker: { ...fill, seq: seq + 2, isMaker: false, side: 'Buy' } };
+    const fill = {
+      seq: seq + 1,
+      orderId: 1,
+      userId: 1,
+      side: 'Sell' as const,
+      isMaker: true,
+      filledQuantity: 1,
+      remainingQuantity: 0,
+      fee: 0,
+      status: 'Filled' as const,
+      orderType: 'Limit' as const,
+      orderQuantity: 1,
+      filledQuote: 50_000,
+    };
+    return {
+      type: 'Trade',
+      seq,
+      timestamp: BASE_TIME + tradeId,
+      symbol: 'BTC-KRW',
+      tradeId,
+      price: 50_000,
+      quantity: 1,
+      quoteQuantity: 50_000,
+      takerSide: 'Buy',
+      maker: fill,
+      taker: { ...fill, seq: seq + 2, isMaker: false, side: 'Buy' },
+    };
   };
 
   it('answers from memory when it holds `limit` trades, else tops memory up with older trades from PostgreSQL', async () => {
     await historyPool.query('TRUNCATE trades');
     // PostgreSQL holds trades 1–103 (all persisted); memory, as after a restart, only 101–103
     const stored: TradeEnvelope[] = Array.from({ length: 103 }, (_, index) => ({
-      v: 1, type: 'Trade', seq: 10_000 + index * 3, prev_seq: 0, timestamp: BASE_TIME + index + 1, symbol: 'BTC-KRW', trade_id: String(index + 1),
-      price: '50000000', quantity: '0.001', quote_quantity: '50000', taker_side: 'Buy',
+      v: 1,
+      type: 'Trade',
+      seq: 10_000 + index * 3,
+      prev_seq: 0,
+      timestamp: BASE_TIME + index + 1,
+      symbol: 'BTC-KRW',
+      trade_id: String(index + 1),
+      price: '50000000',
+      quantity: '0.001',
+      quote_quantity: '50000',
+      taker_side: 'Buy',
     }));
-    await writeBatch(historyPool, 'executions', batchRows(stored.map((envelope) => ({ id: `${envelope.seq}-0`, body: JSON.stringify(envelope) }))));
+    await writeBatch(
+      historyPool,
+      'executions',
+      batchRows(stored.map((envelope) => ({ id: `${envelope.seq}-0`, body: JSON.stringify(envelope) }))),
+    );
     const feed = new EventFeed();
     feed.onEvents([trade(101, 20_000), trade(102, 20_003), trade(103, 20_006)]);
     const restarted = await startTestApi(pool, { feed, history: new HistoryStore(historyPool) });
@@ -234,7 +341,14 @@ describe('GET /v1/trades/{symbol}', () => {
     try {
       const topped = await json(await restarted.app.request('/v1/trades/BTC-KRW?limit=5'));
       expect(topped.trades.map((entry: { trade_id: string }) => entry.trade_id)).toEqual(['103', '102', '101', '100', '99']);
-      expect(topped.trades[3]).toEqual({ trade_id: '100', price: '50000000', quantity: '0.001', quote_quantity: '50000', taker_side: 'Buy', timestamp: BASE_TIME + 100 });
+      expect(topped.trades[3]).toEqual({
+        trade_id: '100',
+        price: '50000000',
+        quantity: '0.001',
+        quote_quantity: '50000',
+        taker_side: 'Buy',
+        timestamp: BASE_TIME + 100,
+      });
       expect(topped.trades[0]).toEqual({ ...topped.trades[3], trade_id: '103', timestamp: BASE_TIME + 103 });
       // memory suffices: PostgreSQL is not asked (so its outage does not matter)
       const fromMemory = await failing.app.request('/v1/trades/BTC-KRW?limit=3');
@@ -265,7 +379,13 @@ describe('PostgreSQL down', () => {
       expect(response.status, route).toBe(503);
       expect(await json(response), route).toMatchObject({ error: 'STORE_UNAVAILABLE' });
     }
-    const placed = await down.signed(user, 'POST', '/v1/order', { symbol: 'BTC-KRW', side: 'Buy', order_type: 'Limit', price: '1000000', quantity: '0.01' });
+    const placed = await down.signed(user, 'POST', '/v1/order', {
+      symbol: 'BTC-KRW',
+      side: 'Buy',
+      order_type: 'Limit',
+      price: '1000000',
+      quantity: '0.01',
+    });
     expect(placed.status).toBe(200);
     const { order_id } = await json(placed);
     // an order the engine holds never needs PostgreSQL
@@ -277,8 +397,20 @@ describe('PostgreSQL down', () => {
 describe('OpenAPI', () => {
   it('describes the history routes and the new error word', async () => {
     const spec = await json(await api.app.request('/openapi.json'));
-    expect(spec.paths['/v1/orders/history'].get.parameters.map((parameter: { name: string }) => parameter.name)).toEqual(['symbol', 'start', 'end', 'limit', 'after_order_id']);
-    expect(spec.paths['/v1/fills'].get.parameters.map((parameter: { name: string }) => parameter.name)).toEqual(['symbol', 'start', 'end', 'limit', 'after_seq']);
+    expect(spec.paths['/v1/orders/history'].get.parameters.map((parameter: { name: string }) => parameter.name)).toEqual([
+      'symbol',
+      'start',
+      'end',
+      'limit',
+      'after_order_id',
+    ]);
+    expect(spec.paths['/v1/fills'].get.parameters.map((parameter: { name: string }) => parameter.name)).toEqual([
+      'symbol',
+      'start',
+      'end',
+      'limit',
+      'after_seq',
+    ]);
     expect(spec.paths['/v1/orders/history'].get.responses['503']).toBeDefined();
     expect(spec.components.schemas.Fill.properties).toHaveProperty('quote_quantity');
     expect(spec.info.description).toContain('`INVALID_TIME_RANGE`');

@@ -72,7 +72,11 @@ function blindApi(): Pick<TestApi, 'signed'> {
   });
   const signed = async (user: ApiCredentials, method: string, route: string, body?: unknown, timestamp?: number) => {
     const text = body === undefined ? '' : JSON.stringify(body);
-    return app.request(route, { method, headers: signedHeaders(user, method, route, text, timestamp), ...(text !== '' ? { body: text } : {}) });
+    return app.request(route, {
+      method,
+      headers: signedHeaders(user, method, route, text, timestamp),
+      ...(text !== '' ? { body: text } : {}),
+    });
   };
   return { signed };
 }
@@ -104,7 +108,9 @@ describe('a client_order_id retry refused by the engine', () => {
   it('answers concurrent blind retries with the one original order', async () => {
     const order = { ...limitBuy, client_order_id: `engine-burst-${Date.now()}` };
     const base = Date.now();
-    const answers = await Promise.all(Array.from({ length: 10 }, (_, index) => blind.signed(alice, 'POST', '/v1/order', order, base - index).then(json)));
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, index) => blind.signed(alice, 'POST', '/v1/order', order, base - index).then(json)),
+    );
     const ids = new Set(answers.map((answer) => answer.order_id));
     expect(ids.size).toBe(1);
     expect(answers.filter((answer) => answer.duplicate === true)).toHaveLength(9);

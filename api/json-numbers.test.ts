@@ -37,7 +37,11 @@ describe('quoteJsonNumbers', () => {
 
   it('the mark cannot be confused with a client string: parsing keeps decimals exact and other numbers numbers', () => {
     expect(NUMBER_MARK).toBe('\u0000');
-    expect(parseJsonObject('{"quantity":0.0100000000000000000001,"price":"50000000","client_order_id":123,"post_only":true,"extra":[1,{"y":2}]}')).toEqual({
+    expect(
+      parseJsonObject(
+        '{"quantity":0.0100000000000000000001,"price":"50000000","client_order_id":123,"post_only":true,"extra":[1,{"y":2}]}',
+      ),
+    ).toEqual({
       quantity: '0.0100000000000000000001',
       price: '50000000',
       client_order_id: 123,

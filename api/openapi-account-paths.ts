@@ -10,8 +10,20 @@ export function accountPaths({ symbols, common }: PathContext): Record<string, u
         security: signedSecurity,
         parameters: [
           { name: 'symbol', in: 'query', required: false, schema: { type: 'string', enum: symbols } },
-          { name: 'start', in: 'query', required: false, schema: { type: 'integer', minimum: 0 }, description: 'ms since the epoch, inclusive' },
-          { name: 'end', in: 'query', required: false, schema: { type: 'integer', minimum: 0 }, description: 'ms since the epoch, inclusive; not before start' },
+          {
+            name: 'start',
+            in: 'query',
+            required: false,
+            schema: { type: 'integer', minimum: 0 },
+            description: 'ms since the epoch, inclusive',
+          },
+          {
+            name: 'end',
+            in: 'query',
+            required: false,
+            schema: { type: 'integer', minimum: 0 },
+            description: 'ms since the epoch, inclusive; not before start',
+          },
           { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 500 } },
           { name: 'after_order_id', in: 'query', required: false, schema: { type: 'string', pattern: '^\\d{1,16}$' } },
         ],
@@ -20,7 +32,10 @@ export function accountPaths({ symbols, common }: PathContext): Record<string, u
             description: 'finished orders',
             ...json({
               type: 'object',
-              properties: { orders: { type: 'array', items: { $ref: '#/components/schemas/Order' } }, next_after_order_id: { type: ['string', 'null'] } },
+              properties: {
+                orders: { type: 'array', items: { $ref: '#/components/schemas/Order' } },
+                next_after_order_id: { type: ['string', 'null'] },
+              },
             }),
           },
           ...common,
@@ -44,7 +59,13 @@ export function accountPaths({ symbols, common }: PathContext): Record<string, u
         responses: {
           '200': {
             description: 'fills',
-            ...json({ type: 'object', properties: { fills: { type: 'array', items: { $ref: '#/components/schemas/Fill' } }, next_after_seq: { type: ['string', 'null'] } } }),
+            ...json({
+              type: 'object',
+              properties: {
+                fills: { type: 'array', items: { $ref: '#/components/schemas/Fill' } },
+                next_after_seq: { type: ['string', 'null'] },
+              },
+            }),
           },
           ...common,
           '400': err('UNKNOWN_SYMBOL, INVALID_TIME_RANGE, INVALID_QUERY'),

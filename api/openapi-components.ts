@@ -50,7 +50,7 @@ export function apiComponents(catalogue: ReturnType<typeof errorCatalogue>, symb
           message: { type: 'string' },
           order_id: { type: 'string' },
           status: { const: 'REJECTED' },
-          reject_reason: { type: 'string', description: 'the engine\'s reason, e.g. ORDER_NOT_OPEN or AMEND_BELOW_FILLED' },
+          reject_reason: { type: 'string', description: "the engine's reason, e.g. ORDER_NOT_OPEN or AMEND_BELOW_FILLED" },
           order_status: { oneOf: [{ $ref: '#/components/schemas/OrderStatus' }, { type: 'null' }] },
         },
       },
@@ -83,7 +83,8 @@ export function apiComponents(catalogue: ReturnType<typeof errorCatalogue>, symb
           filled_quote: { type: 'string' },
           avg_price: {
             type: ['string', 'null'],
-            description: 'filled_quote / filled_quantity in price units, with 2 more decimals than the tick has, cut off (not rounded); null before the first fill',
+            description:
+              'filled_quote / filled_quantity in price units, with 2 more decimals than the tick has, cut off (not rounded); null before the first fill',
           },
           fees: { type: 'string' },
           fee_asset: { type: 'string' },
@@ -92,7 +93,8 @@ export function apiComponents(catalogue: ReturnType<typeof errorCatalogue>, symb
           expire_reason: {
             type: ['string', 'null'],
             enum: ['IOC', 'FOK', 'MarketNoLiquidity', 'SelfTradePrevention', 'QuoteAmountExhausted', null],
-            description: 'set when status is Expired: IOC/FOK (time in force), MarketNoLiquidity (a market order ran out of book), SelfTradePrevention, QuoteAmountExhausted (a buy by quote amount that could not afford one lot, or a market buy by quantity whose balance ran out before the quantity; a buy by amount that spent its budget having bought something is Filled)',
+            description:
+              'set when status is Expired: IOC/FOK (time in force), MarketNoLiquidity (a market order ran out of book), SelfTradePrevention, QuoteAmountExhausted (a buy by quote amount that could not afford one lot, or a market buy by quantity whose balance ran out before the quantity; a buy by amount that spent its budget having bought something is Filled)',
           },
           created_at: { type: 'integer' },
           updated_at: { type: 'integer' },
@@ -142,23 +144,44 @@ export function apiComponents(catalogue: ReturnType<typeof errorCatalogue>, symb
           interval: { type: 'string', enum: ['1m', '5m', '15m', '1h', '4h', '1d'] },
           candles: {
             type: 'array',
-            description: 'oldest first; intervals without trades are omitted (as Binance klines do): consecutive candles may be more than one interval apart',
+            description:
+              'oldest first; intervals without trades are omitted (as Binance klines do): consecutive candles may be more than one interval apart',
             items: {
               type: 'object',
-              required: ['open_time', 'close_time', 'open', 'high', 'low', 'close', 'volume', 'quote_volume', 'trades', 'first_trade_id', 'last_trade_id', 'closed'],
+              required: [
+                'open_time',
+                'close_time',
+                'open',
+                'high',
+                'low',
+                'close',
+                'volume',
+                'quote_volume',
+                'trades',
+                'first_trade_id',
+                'last_trade_id',
+                'closed',
+              ],
               properties: {
-                open_time: { type: 'integer', description: 'ms, the interval\'s first ms, aligned to UTC (1d: 00:00 UTC; 4h: 00, 04, … 20 UTC)' },
-                close_time: { type: 'integer', description: 'ms, the interval\'s last ms: open_time + interval − 1' },
-                open: { ...decimal, description: 'price of the interval\'s first trade' },
+                open_time: {
+                  type: 'integer',
+                  description: "ms, the interval's first ms, aligned to UTC (1d: 00:00 UTC; 4h: 00, 04, … 20 UTC)",
+                },
+                close_time: { type: 'integer', description: "ms, the interval's last ms: open_time + interval − 1" },
+                open: { ...decimal, description: "price of the interval's first trade" },
                 high: decimal,
                 low: decimal,
-                close: { ...decimal, description: 'price of the interval\'s last trade so far' },
+                close: { ...decimal, description: "price of the interval's last trade so far" },
                 volume: { ...decimal, description: 'Σ quantity, base asset' },
                 quote_volume: { ...decimal, description: 'Σ price × quantity, quote asset' },
                 trades: { type: 'integer', description: 'number of trades' },
                 first_trade_id: { type: 'string' },
                 last_trade_id: { type: 'string' },
-                closed: { type: 'boolean', description: 'false for the candle still being built (its interval has not ended by the server clock): its close, high, low and volumes still move' },
+                closed: {
+                  type: 'boolean',
+                  description:
+                    'false for the candle still being built (its interval has not ended by the server clock): its close, high, low and volumes still move',
+                },
               },
             },
           },
@@ -172,7 +195,14 @@ export function apiComponents(catalogue: ReturnType<typeof errorCatalogue>, symb
             type: 'array',
             items: {
               type: 'object',
-              properties: { trade_id: { type: 'string' }, price: decimal, quantity: decimal, quote_quantity: decimal, taker_side: { type: 'string' }, timestamp: { type: 'integer' } },
+              properties: {
+                trade_id: { type: 'string' },
+                price: decimal,
+                quantity: decimal,
+                quote_quantity: decimal,
+                taker_side: { type: 'string' },
+                timestamp: { type: 'integer' },
+              },
             },
           },
         },
@@ -185,7 +215,9 @@ export function apiComponents(catalogue: ReturnType<typeof errorCatalogue>, symb
           quote_volume_24h: decimal,
           timestamp: { type: 'integer' },
           ...Object.fromEntries(
-            ['last_price', 'open_24h', 'high_24h', 'low_24h', 'best_bid', 'best_bid_quantity', 'best_ask', 'best_ask_quantity'].map((name) => [name, { type: ['string', 'null'] }]),
+            ['last_price', 'open_24h', 'high_24h', 'low_24h', 'best_bid', 'best_bid_quantity', 'best_ask', 'best_ask_quantity'].map(
+              (name) => [name, { type: ['string', 'null'] }],
+            ),
           ),
         },
       },
@@ -199,11 +231,24 @@ export function apiComponents(catalogue: ReturnType<typeof errorCatalogue>, symb
               properties: {
                 ...Object.fromEntries(['symbol', 'base', 'quote', 'fee_asset'].map((name) => [name, { type: 'string' }])),
                 ...Object.fromEntries(
-                  ['tick_size', 'lot_size', 'min_price', 'max_price', 'min_quantity', 'max_quantity', 'min_notional', 'maker_fee_rate', 'taker_fee_rate'].map((name) => [name, decimal]),
+                  [
+                    'tick_size',
+                    'lot_size',
+                    'min_price',
+                    'max_price',
+                    'min_quantity',
+                    'max_quantity',
+                    'min_notional',
+                    'maker_fee_rate',
+                    'taker_fee_rate',
+                  ].map((name) => [name, decimal]),
                 ),
                 type: { enum: ['spot', 'perpetual'] },
                 settlement_asset: { type: 'string', description: 'perpetual only: the asset margin, PnL and fees are in' },
-                funding_interval_ms: { type: 'integer', description: 'perpetual only: funding every this many ms, at multiples of it since the epoch' },
+                funding_interval_ms: {
+                  type: 'integer',
+                  description: 'perpetual only: funding every this many ms, at multiples of it since the epoch',
+                },
                 index_spot_symbol: { type: 'string', description: 'perpetual only: the spot market of the built-in `spot` index source' },
                 default_leverage: { type: 'integer', description: 'perpetual only' },
                 risk_tiers: {
@@ -213,10 +258,16 @@ export function apiComponents(catalogue: ReturnType<typeof errorCatalogue>, symb
                     type: 'object',
                     properties: {
                       tier: { type: 'integer' },
-                      max_notional: { type: ['string', 'null'], description: 'inclusive upper bound in the settlement asset; null for the last tier' },
+                      max_notional: {
+                        type: ['string', 'null'],
+                        description: 'inclusive upper bound in the settlement asset; null for the last tier',
+                      },
                       max_leverage: { type: 'integer' },
                       maintenance_margin_rate: { type: 'string', description: 'MMR with its eight decimals, e.g. "0.00400000" = 0.40 %' },
-                      cum: { type: 'string', description: 'subtracted from notional × MMR (keeps the maintenance margin continuous across tiers)' },
+                      cum: {
+                        type: 'string',
+                        description: 'subtracted from notional × MMR (keeps the maintenance margin continuous across tiers)',
+                      },
                     },
                   },
                 },
@@ -247,7 +298,10 @@ export function apiComponents(catalogue: ReturnType<typeof errorCatalogue>, symb
         type: 'object',
         properties: {
           request_id: { type: 'string', description: 'the command seq' },
-          status: { enum: ['APPLIED', 'REJECTED'], description: 'APPLIED (200): the balance moved; REJECTED (409): journaled, refused by the engine, nothing moved' },
+          status: {
+            enum: ['APPLIED', 'REJECTED'],
+            description: 'APPLIED (200): the balance moved; REJECTED (409): journaled, refused by the engine, nothing moved',
+          },
           error: { type: 'string', description: 'REJECTED only: the engine reject reason' },
           message: { type: 'string' },
           outcome: { enum: ['Applied', 'Rejected'] },
@@ -257,7 +311,12 @@ export function apiComponents(catalogue: ReturnType<typeof errorCatalogue>, symb
       },
       State: {
         type: 'object',
-        properties: { last_seq: { type: 'integer' }, last_event_seq: { type: 'integer' }, state_hash: { type: 'string' }, pending: { type: 'integer' } },
+        properties: {
+          last_seq: { type: 'integer' },
+          last_event_seq: { type: 'integer' },
+          state_hash: { type: 'string' },
+          pending: { type: 'integer' },
+        },
       },
       Transfer: requestSchema(transferBody),
       CreateUser: requestSchema(userBody),

@@ -18,7 +18,11 @@ export function apiDescription(catalogue: ReturnType<typeof errorCatalogue>): st
   const errorList = catalogue
     .map((entry) => {
       const where =
-        entry.code >= 4000 ? `HTTP ${entry.status}` : rejectDomain(entry.code) === 'validation' ? 'HTTP 400' : (ANSWERED_BY_API[entry.error] ?? 'order reject_reason');
+        entry.code >= 4000
+          ? `HTTP ${entry.status}`
+          : rejectDomain(entry.code) === 'validation'
+            ? 'HTTP 400'
+            : (ANSWERED_BY_API[entry.error] ?? 'order reject_reason');
       return `| \`${entry.error}\` | ${entry.code} | ${where} | ${entry.message} |`;
     })
     .join('\n');

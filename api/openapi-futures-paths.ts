@@ -5,15 +5,30 @@
  * (a long of 0.02 BTC-KRW-PERP opened 10× isolated at 50,000,000 KRW, half closed at 51,000,000).
  */
 import { err, requestSchema, signedSecurity, withSymbols, type PathContext } from './openapi-shared.ts';
-import { futuresTransferBody, indexPricesBody, isolatedMarginBody, leverageBody, marginTypeBody, positionModeBody } from './futures-input.ts';
+import {
+  futuresTransferBody,
+  indexPricesBody,
+  isolatedMarginBody,
+  leverageBody,
+  marginTypeBody,
+  positionModeBody,
+} from './futures-input.ts';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const money = (description: string) => ({ type: 'string', pattern: '^-?\\d+(\\.\\d+)?$', description: `${description} (settlement asset, canonical decimal, signed)` });
+const money = (description: string) => ({
+  type: 'string',
+  pattern: '^-?\\d+(\\.\\d+)?$',
+  description: `${description} (settlement asset, canonical decimal, signed)`,
+});
 const price = (description: string) => ({ type: ['string', 'null'], pattern: '^\\d+(\\.\\d+)?$', description });
 
 /** A JSON body with its schema and named examples. */
 function jsonExamples(schema: unknown, examples: Record<string, unknown>): Record<string, unknown> {
-  return { content: { 'application/json': { schema, examples: Object.fromEntries(Object.entries(examples).map(([name, value]) => [name, { value }])) } } };
+  return {
+    content: {
+      'application/json': { schema, examples: Object.fromEntries(Object.entries(examples).map(([name, value]) => [name, { value }])) },
+    },
+  };
 }
 
 export const POSITION_EXAMPLE = {
@@ -32,7 +47,14 @@ export const POSITION_EXAMPLE = {
   bankruptcy_price: '45000000',
 };
 
-const ack = (extra: Record<string, unknown>) => ({ request_id: '12', status: 'ACCEPTED', message: 'applied', outcome: 'Applied', reject_reason: null, ...extra });
+const ack = (extra: Record<string, unknown>) => ({
+  request_id: '12',
+  status: 'ACCEPTED',
+  message: 'applied',
+  outcome: 'Applied',
+  reject_reason: null,
+  ...extra,
+});
 
 /** Futures schemas for components.schemas (request bodies from zod, responses by hand). */
 export function futuresSchemas(perpSymbols: readonly string[]): Record<string, unknown> {
@@ -42,7 +64,11 @@ export function futuresSchemas(perpSymbols: readonly string[]): Record<string, u
     properties: {
       symbol: { type: 'string', enum: [...perpSymbols] },
       position_side: { type: 'string', enum: ['BOTH', 'LONG', 'SHORT'] },
-      size: { type: 'string', pattern: '^-?\\d+(\\.\\d+)?$', description: 'base quantity, signed in one-way mode (< 0 short); never "0" (closed positions are not listed)' },
+      size: {
+        type: 'string',
+        pattern: '^-?\\d+(\\.\\d+)?$',
+        description: 'base quantity, signed in one-way mode (< 0 short); never "0" (closed positions are not listed)',
+      },
       entry_price: price('cost / size, to the nearest tick (half up)'),
       mark_price: price('the mark (= index) price; null before the first index price'),
       unrealized_pnl: money('size × mark − cost'),
@@ -51,7 +77,9 @@ export function futuresSchemas(perpSymbols: readonly string[]): Record<string, u
       margin_type: { type: 'string', enum: ['CROSS', 'ISOLATED'] },
       isolated_margin: money('the margin an isolated position holds; "0" for cross'),
       maintenance_margin: money('notional at the mark × MMR(tier) − cum, rounded up'),
-      liquidation_price: price('the mark at which this position (isolated) or the account (cross) reaches its maintenance margin; null when none'),
+      liquidation_price: price(
+        'the mark at which this position (isolated) or the account (cross) reaches its maintenance margin; null when none',
+      ),
       bankruptcy_price: price('where its margin balance would be 0; null when none'),
     },
   };
@@ -65,7 +93,8 @@ export function futuresSchemas(perpSymbols: readonly string[]): Record<string, u
     FuturesAck: {
       type: 'object',
       required: ['request_id', 'status', 'message', 'outcome', 'reject_reason'],
-      description: 'Journaled and applied; `outcome` says what the engine did (Rejected: nothing changed, `reject_reason` says why). Route-specific figures after the command follow.',
+      description:
+        'Journaled and applied; `outcome` says what the engine did (Rejected: nothing changed, `reject_reason` says why). Route-specific figures after the command follow.',
       properties: {
         request_id: { type: 'string', description: 'the journal seq of the command' },
         status: { const: 'ACCEPTED' },
@@ -78,7 +107,18 @@ export function futuresSchemas(perpSymbols: readonly string[]): Record<string, u
     Position: position,
     FuturesAccount: {
       type: 'object',
-      required: ['asset', 'wallet_balance', 'unrealized_pnl', 'margin_balance', 'maintenance_margin', 'initial_margin', 'order_margin', 'available_balance', 'position_mode', 'positions'],
+      required: [
+        'asset',
+        'wallet_balance',
+        'unrealized_pnl',
+        'margin_balance',
+        'maintenance_margin',
+        'initial_margin',
+        'order_margin',
+        'available_balance',
+        'position_mode',
+        'positions',
+      ],
       properties: {
         asset: { type: 'string' },
         wallet_balance: money('transfers in − out + realized PnL − fees; includes isolated margins'),
@@ -102,7 +142,10 @@ export function futuresPaths({ common }: PathContext, perpSymbols: readonly stri
       security: signedSecurity,
       requestBody: { required: true, ...jsonExamples(ref(body), { request: requestExample }) },
       responses: {
-        '200': { description: 'journaled and applied (outcome Applied or Rejected)', ...jsonExamples(ref('FuturesAck'), { applied: answerExample }) },
+        '200': {
+          description: 'journaled and applied (outcome Applied or Rejected)',
+          ...jsonExamples(ref('FuturesAck'), { applied: answerExample }),
+        },
         ...common,
         '400': err(errors),
         '413': err('body larger than 16 KiB'),
@@ -116,7 +159,13 @@ export function futuresPaths({ common }: PathContext, perpSymbols: readonly stri
       'Move money between your spot balance and your futures wallet, atomically (journaled, acknowledged like an order). Out of futures: at most the available balance.',
       'FuturesTransfer',
       { asset: 'KRW', amount: '2000000', direction: 'spot_to_futures' },
-      ack({ message: 'transfer applied', asset: 'KRW', wallet_balance: '2000000', available_balance: '2000000', spot_available: '8000000' }),
+      ack({
+        message: 'transfer applied',
+        asset: 'KRW',
+        wallet_balance: '2000000',
+        available_balance: '2000000',
+        spot_available: '8000000',
+      }),
       `INSUFFICIENT_AVAILABLE (spot), INSUFFICIENT_MARGIN (futures available), NOT_A_SETTLEMENT_ASSET, UNKNOWN_ASSET, INVALID_TRANSFER_DIRECTION, INVALID_AMOUNT, NOT_A_DECIMAL, TOO_MANY_DECIMALS, ${shape}`,
     ),
     '/v1/futures/position-mode': post(
@@ -144,7 +193,10 @@ export function futuresPaths({ common }: PathContext, perpSymbols: readonly stri
       'Add margin to an isolated position from the available balance, or remove it while the position keeps its initial margin at the mark (unrealized profit does not count).',
       'IsolatedMargin',
       { symbol: 'BTC-KRW-PERP', position_side: 'BOTH', amount: '10000', action: 'add' },
-      ack({ message: 'isolated margin applied', position: { ...POSITION_EXAMPLE, isolated_margin: '60000', liquidation_price: '44176000', bankruptcy_price: '44000000' } }),
+      ack({
+        message: 'isolated margin applied',
+        position: { ...POSITION_EXAMPLE, isolated_margin: '60000', liquidation_price: '44176000', bankruptcy_price: '44000000' },
+      }),
       `NO_POSITION, NOT_ISOLATED, POSITION_SIDE_MISMATCH, INSUFFICIENT_MARGIN, INVALID_POSITION_SIDE, INVALID_MARGIN_ACTION, INVALID_AMOUNT, NOT_A_DECIMAL, UNKNOWN_SYMBOL, NOT_A_PERPETUAL, ${shape}`,
     ),
     '/v1/futures/account': {
@@ -181,7 +233,10 @@ export function futuresPaths({ common }: PathContext, perpSymbols: readonly stri
         security: signedSecurity,
         parameters: [{ name: 'symbol', in: 'query', required: false, schema: { type: 'string', enum: [...perpSymbols] } }],
         responses: {
-          '200': { description: 'positions', ...jsonExamples({ type: 'array', items: ref('Position') }, { 'after the worked example': [POSITION_EXAMPLE] }) },
+          '200': {
+            description: 'positions',
+            ...jsonExamples({ type: 'array', items: ref('Position') }, { 'after the worked example': [POSITION_EXAMPLE] }),
+          },
           ...common,
           '400': err('UNKNOWN_SYMBOL, NOT_A_PERPETUAL'),
         },
@@ -192,17 +247,31 @@ export function futuresPaths({ common }: PathContext, perpSymbols: readonly stri
         summary:
           "The oracle feed (journaled): each entry sets one source's price for one perpetual market. Mark price = index price = the median of the sources updated within 60 s of the command (even count: the mean of the middle two, rounded down to a tick). Acknowledged like a deposit; the answer lists each market's mark and index after the command.",
         security: [{ Admin: [] }],
-        requestBody: { required: true, ...jsonExamples(ref('IndexPrices'), { request: { prices: [{ symbol: 'BTC-KRW-PERP', source: 'oracle-a', price: '50000000' }] } }) },
+        requestBody: {
+          required: true,
+          ...jsonExamples(ref('IndexPrices'), { request: { prices: [{ symbol: 'BTC-KRW-PERP', source: 'oracle-a', price: '50000000' }] } }),
+        },
         responses: {
           '200': {
             description: 'applied (status APPLIED)',
             ...jsonExamples(
               { type: 'object' },
-              { applied: { request_id: '9', status: 'APPLIED', message: 'index prices applied', outcome: 'Applied', reject_reason: null, marks: [{ symbol: 'BTC-KRW-PERP', mark_price: '50000000', index_price: '50000000' }] } },
+              {
+                applied: {
+                  request_id: '9',
+                  status: 'APPLIED',
+                  message: 'index prices applied',
+                  outcome: 'Applied',
+                  reject_reason: null,
+                  marks: [{ symbol: 'BTC-KRW-PERP', mark_price: '50000000', index_price: '50000000' }],
+                },
+              },
             ),
           },
           '409': err('journaled but refused by the engine (status REJECTED)'),
-          '400': err(`INVALID_INDEX_PRICES (empty, over 100, a symbol and source twice, the reserved source "spot"), INVALID_PRICE, OFF_TICK, NOT_A_DECIMAL, UNKNOWN_SYMBOL, NOT_A_PERPETUAL, ${shape}`),
+          '400': err(
+            `INVALID_INDEX_PRICES (empty, over 100, a symbol and source twice, the reserved source "spot"), INVALID_PRICE, OFF_TICK, NOT_A_DECIMAL, UNKNOWN_SYMBOL, NOT_A_PERPETUAL, ${shape}`,
+          ),
           '401': err('admin token missing or wrong'),
           '503': err('not ready or overloaded'),
         },

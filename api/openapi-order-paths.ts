@@ -31,16 +31,21 @@ export function orderPaths({ symbols, orderIdParam, common }: PathContext): Reco
       },
       patch: {
         summary:
-          "Amend an open order: reduce its quantity (body `{quantity}`: the new total, filled part included); it keeps its place in the queue (price-time priority) and the freed funds are released. Acknowledged like an order; an `Amended` execution report follows on the WebSocket",
+          'Amend an open order: reduce its quantity (body `{quantity}`: the new total, filled part included); it keeps its place in the queue (price-time priority) and the freed funds are released. Acknowledged like an order; an `Amended` execution report follows on the WebSocket',
         security: signedSecurity,
         parameters: [orderIdParam],
         requestBody: { required: true, ...json({ $ref: '#/components/schemas/Amend' }) },
         responses: {
           '200': { description: 'amend sequenced and applied', ...json({ $ref: '#/components/schemas/AmendAck' }) },
           ...common,
-          '400': err('AMEND_NOT_REDUCING (not below the current quantity), AMEND_BELOW_FILLED (not above the filled quantity), AMEND_NOT_ALLOWED (a buy by quote amount), ORDER_NOT_OPEN, INVALID_QUANTITY, OFF_LOT, TOO_MANY_DECIMALS, NOT_A_DECIMAL, MISSING_FIELD, UNKNOWN_FIELD, MALFORMED_JSON, DUPLICATE_KEY, INVALID_BODY, INVALID_ORDER_ID'),
+          '400': err(
+            'AMEND_NOT_REDUCING (not below the current quantity), AMEND_BELOW_FILLED (not above the filled quantity), AMEND_NOT_ALLOWED (a buy by quote amount), ORDER_NOT_OPEN, INVALID_QUANTITY, OFF_LOT, TOO_MANY_DECIMALS, NOT_A_DECIMAL, MISSING_FIELD, UNKNOWN_FIELD, MALFORMED_JSON, DUPLICATE_KEY, INVALID_BODY, INVALID_ORDER_ID',
+          ),
           '404': err('no such order, or not yours'),
-          '409': { description: 'journaled, but the engine refused it: the order filled or was cancelled in between (nothing changed)', ...json({ $ref: '#/components/schemas/AmendRejected' }) },
+          '409': {
+            description: 'journaled, but the engine refused it: the order filled or was cancelled in between (nothing changed)',
+            ...json({ $ref: '#/components/schemas/AmendRejected' }),
+          },
           '413': err('body larger than 16 KiB'),
           '415': err('UNSUPPORTED_MEDIA_TYPE: Content-Type is not application/json; UNSUPPORTED_CHARSET: a charset other than utf-8'),
         },
@@ -59,7 +64,8 @@ export function orderPaths({ symbols, orderIdParam, common }: PathContext): Reco
     },
     '/v1/orders': {
       get: {
-        summary: 'Your open orders, oldest first, in pages of at most `limit` (default and maximum 1,000); `next_after_order_id` (null on the last page) is the `after_order_id` of the next page',
+        summary:
+          'Your open orders, oldest first, in pages of at most `limit` (default and maximum 1,000); `next_after_order_id` (null on the last page) is the `after_order_id` of the next page',
         security: signedSecurity,
         parameters: [
           { name: 'symbol', in: 'query', required: false, schema: { type: 'string', enum: symbols } },
@@ -71,7 +77,10 @@ export function orderPaths({ symbols, orderIdParam, common }: PathContext): Reco
             description: 'open orders',
             ...json({
               type: 'object',
-              properties: { orders: { type: 'array', items: { $ref: '#/components/schemas/Order' } }, next_after_order_id: { type: ['string', 'null'] } },
+              properties: {
+                orders: { type: 'array', items: { $ref: '#/components/schemas/Order' } },
+                next_after_order_id: { type: ['string', 'null'] },
+              },
             }),
           },
           ...common,

@@ -7,7 +7,11 @@ export function publicPaths({ symbolParam }: PathContext): Record<string, unknow
       get: {
         summary: 'Aggregated book: {symbol, symbol_seq, bids: [[price, qty]…], asks}',
         parameters: [symbolParam, { name: 'depth', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 20 } }],
-        responses: { '200': { description: 'book levels, best first', ...json({ $ref: '#/components/schemas/Book' }) }, '400': err('unknown symbol or bad depth'), '503': err('not ready') },
+        responses: {
+          '200': { description: 'book levels, best first', ...json({ $ref: '#/components/schemas/Book' }) },
+          '400': err('unknown symbol or bad depth'),
+          '503': err('not ready'),
+        },
       },
     },
     '/v1/trades/{symbol}': {
@@ -32,7 +36,7 @@ export function publicPaths({ symbolParam }: PathContext): Record<string, unknow
           '- **The candle being built** is included with `closed: false`.',
           '- **Window**: with `start`, the candle containing `start` and the ones after it, up to `limit`, none opening after `end`; without `start`, the latest `limit` candles opening at or before `end` (default: now).',
           '- Decimals are strings (`Number(candle.open)` for a chart library); `open_time` is ms (lightweight-charts wants seconds: `open_time / 1000`).',
-          '- Candles lag the trades by the service\'s consumer lag (its /metrics: `xtrader_market_data_lag_messages`, `xtrader_market_data_lag_seconds`); while Kafka is down they stop advancing and catch up after.',
+          "- Candles lag the trades by the service's consumer lag (its /metrics: `xtrader_market_data_lag_messages`, `xtrader_market_data_lag_seconds`); while Kafka is down they stop advancing and catch up after.",
         ].join('\n'),
         parameters: [
           symbolParam,
@@ -43,7 +47,9 @@ export function publicPaths({ symbolParam }: PathContext): Record<string, unknow
         ],
         responses: {
           '200': { description: 'candles', ...json({ $ref: '#/components/schemas/Candles' }) },
-          '400': err('UNKNOWN_SYMBOL, INVALID_INTERVAL (missing or not one of the six), INVALID_TIME_RANGE (start/end not integer ms, or start after end), INVALID_QUERY (limit not 1–1000)'),
+          '400': err(
+            'UNKNOWN_SYMBOL, INVALID_INTERVAL (missing or not one of the six), INVALID_TIME_RANGE (start/end not integer ms, or start after end), INVALID_QUERY (limit not 1–1000)',
+          ),
           '503': err('STORE_UNAVAILABLE: PostgreSQL is unavailable'),
         },
       },
@@ -52,15 +58,33 @@ export function publicPaths({ symbolParam }: PathContext): Record<string, unknow
       get: {
         summary: 'Last price, 24 h open/high/low/volume, best bid/ask',
         parameters: [symbolParam],
-        responses: { '200': { description: 'ticker', ...json({ $ref: '#/components/schemas/Ticker' }) }, '400': err('unknown symbol'), '503': err('not ready') },
+        responses: {
+          '200': { description: 'ticker', ...json({ $ref: '#/components/schemas/Ticker' }) },
+          '400': err('unknown symbol'),
+          '503': err('not ready'),
+        },
       },
     },
-    '/v1/markets': { get: { summary: 'Markets with tick, lot, limits and fees; perpetuals (type "perpetual") also with settlement asset, funding interval and risk tiers', responses: { '200': { description: 'markets', ...json({ $ref: '#/components/schemas/Markets' }) } } } },
-    '/health': { get: { summary: 'Process alive; status "ok" or "degraded" with each service state', responses: { '200': { description: 'alive', ...json({ $ref: '#/components/schemas/Health' }) } } } },
+    '/v1/markets': {
+      get: {
+        summary:
+          'Markets with tick, lot, limits and fees; perpetuals (type "perpetual") also with settlement asset, funding interval and risk tiers',
+        responses: { '200': { description: 'markets', ...json({ $ref: '#/components/schemas/Markets' }) } },
+      },
+    },
+    '/health': {
+      get: {
+        summary: 'Process alive; status "ok" or "degraded" with each service state',
+        responses: { '200': { description: 'alive', ...json({ $ref: '#/components/schemas/Health' }) } },
+      },
+    },
     '/ready': {
       get: {
         summary: '200 only when orders can be accepted (recovery done); lists service and publisher states',
-        responses: { '200': { description: 'ready', ...json({ $ref: '#/components/schemas/Ready' }) }, '503': { description: 'recovering', ...json({ $ref: '#/components/schemas/Ready' }) } },
+        responses: {
+          '200': { description: 'ready', ...json({ $ref: '#/components/schemas/Ready' }) },
+          '503': { description: 'recovering', ...json({ $ref: '#/components/schemas/Ready' }) },
+        },
       },
     },
     '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'text exposition format' } } } },

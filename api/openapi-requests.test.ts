@@ -15,15 +15,30 @@ const spec = buildOpenApi(DEFAULT_ENGINE_CONFIG) as { components: { schemas: Rec
 const ajv = new Ajv2020({ strict: false });
 const symbols = DEFAULT_ENGINE_CONFIG.markets.map((market) => market.symbol);
 
-const anyValue = fc.oneof(fc.string({ maxLength: 70 }), fc.integer(), fc.double({ noNaN: true }), fc.boolean(), fc.constant(null), fc.constantFrom('GTC', 'IOC', 'Buy', 'Limit', '50000000', '0.001', 'a-1', 'ExpireMaker', '123'));
+const anyValue = fc.oneof(
+  fc.string({ maxLength: 70 }),
+  fc.integer(),
+  fc.double({ noNaN: true }),
+  fc.boolean(),
+  fc.constant(null),
+  fc.constantFrom('GTC', 'IOC', 'Buy', 'Limit', '50000000', '0.001', 'a-1', 'ExpireMaker', '123'),
+);
 
 function bodies(fields: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary<Record<string, unknown>> {
-  const entries = Object.entries(fields).map(([key, valid]) => [key, fc.option(fc.oneof({ weight: 4, arbitrary: valid }, { weight: 1, arbitrary: anyValue }), { nil: undefined, freq: 3 })] as const);
-  return fc.tuple(fc.record(Object.fromEntries(entries)), fc.option(fc.dictionary(fc.constantFrom('extra', 'Symbol', 'price '), anyValue, { maxKeys: 1 }), { freq: 5 })).map(([record, extra]) => {
-    const body: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(record)) if (value !== undefined) body[key] = value;
-    return { ...body, ...(extra ?? {}) };
-  });
+  const entries = Object.entries(fields).map(
+    ([key, valid]) =>
+      [key, fc.option(fc.oneof({ weight: 4, arbitrary: valid }, { weight: 1, arbitrary: anyValue }), { nil: undefined, freq: 3 })] as const,
+  );
+  return fc
+    .tuple(
+      fc.record(Object.fromEntries(entries)),
+      fc.option(fc.dictionary(fc.constantFrom('extra', 'Symbol', 'price '), anyValue, { maxKeys: 1 }), { freq: 5 }),
+    )
+    .map(([record, extra]) => {
+      const body: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(record)) if (value !== undefined) body[key] = value;
+      return { ...body, ...(extra ?? {}) };
+    });
 }
 
 describe('OpenAPI request schemas = the zod validation', () => {
@@ -59,9 +74,17 @@ describe('OpenAPI request schemas = the zod validation', () => {
     const transfer = ajv.compile(spec.components.schemas.Transfer!);
     const user = ajv.compile(spec.components.schemas.CreateUser!);
     fc.assert(
-      fc.property(bodies({ user_id: fc.oneof(fc.nat(), fc.constantFrom('12', '007')), asset: fc.constantFrom('KRW', 'BTC'), amount: fc.constantFrom('1.5', '100'), reference: fc.string({ maxLength: 120 }) }), (body) => {
-        expect({ body, schema: transfer(body) }).toEqual({ body, schema: transferBody.safeParse(body).success });
-      }),
+      fc.property(
+        bodies({
+          user_id: fc.oneof(fc.nat(), fc.constantFrom('12', '007')),
+          asset: fc.constantFrom('KRW', 'BTC'),
+          amount: fc.constantFrom('1.5', '100'),
+          reference: fc.string({ maxLength: 120 }),
+        }),
+        (body) => {
+          expect({ body, schema: transfer(body) }).toEqual({ body, schema: transferBody.safeParse(body).success });
+        },
+      ),
       { numRuns: 2_000 },
     );
     fc.assert(

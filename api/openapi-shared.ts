@@ -12,12 +12,17 @@ export const ORDER_STATUSES: Record<OrderStatus, string> = {
   PartiallyFilled: 'some quantity filled, the rest still open',
   Filled: 'completely filled (final)',
   Cancelled: 'cancelled by its owner (final)',
-  Expired: 'IOC/FOK remainder, market order without liquidity, self-trade prevention, or a market buy whose budget is spent; expire_reason says which (final)',
+  Expired:
+    'IOC/FOK remainder, market order without liquidity, self-trade prevention, or a market buy whose budget is spent; expire_reason says which (final)',
   Rejected: 'accepted for sequencing, then refused by the engine; reject_reason says why, e.g. INSUFFICIENT_FUNDS (final)',
   Untriggered: 'stop order waiting for its stop price',
 };
 
-export const decimal = { type: 'string', pattern: '^\\d+(\\.\\d+)?$', description: 'decimal as a string (requests also accept a JSON number, read by its exact characters; no sign, no exponent)' };
+export const decimal = {
+  type: 'string',
+  pattern: '^\\d+(\\.\\d+)?$',
+  description: 'decimal as a string (requests also accept a JSON number, read by its exact characters; no sign, no exponent)',
+};
 /** A request body's JSON Schema from the zod schema that validates it (OpenAPI 3.1 is JSON Schema 2020-12). */
 export function requestSchema(schema: z.ZodType): Record<string, unknown> {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;

@@ -31,7 +31,8 @@ const DIGITS = /^\d+$/;
 const PATH = '/v1/order';
 const decoder = new TextDecoder();
 
-const plain = (value: string | string[] | undefined): boolean => value === undefined || (typeof value === 'string' && PLAIN_VALUE.test(value));
+const plain = (value: string | string[] | undefined): boolean =>
+  value === undefined || (typeof value === 'string' && PLAIN_VALUE.test(value));
 
 export function createOrderFastPath(verifier: SignedRequestVerifier, placeOrder: PlaceOrder, errorAnswer: ErrorAnswerFn): OrderFastPath {
   const answer = (outgoing: ServerResponse, status: number, headers: Readonly<Record<string, string>> | undefined, body: unknown): void => {
@@ -66,7 +67,9 @@ export function createOrderFastPath(verifier: SignedRequestVerifier, placeOrder:
       );
       const contentType = headers['content-type'];
       const placed =
-        caller instanceof Promise ? caller.then((verified) => placeOrder(verified.userId, contentType, verified.body)) : placeOrder(caller.userId, contentType, caller.body);
+        caller instanceof Promise
+          ? caller.then((verified) => placeOrder(verified.userId, contentType, verified.body))
+          : placeOrder(caller.userId, contentType, caller.body);
       placed.then(
         (ack) => answer(outgoing, 200, undefined, ack),
         (error: unknown) => fail(outgoing, error),
@@ -84,7 +87,8 @@ export function createOrderFastPath(verifier: SignedRequestVerifier, placeOrder:
     if (headers['transfer-encoding'] !== undefined) return false;
     const host = headers.host;
     if (host === undefined || !PLAIN_HOST.test(host)) return false;
-    if (!plain(headers['x-api-key']) || !plain(headers['x-timestamp']) || !plain(headers['x-signature']) || !plain(headers['content-type'])) return false;
+    if (!plain(headers['x-api-key']) || !plain(headers['x-timestamp']) || !plain(headers['x-signature']) || !plain(headers['content-type']))
+      return false;
 
     let first: Buffer | undefined;
     let chunks: Buffer[] | undefined;

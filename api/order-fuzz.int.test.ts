@@ -50,23 +50,29 @@ describe('POST /v1/order with arbitrary bodies', () => {
   it('never answers 500, and changes state only when it answers 200', async () => {
     let counter = 0;
     await fc.assert(
-      fc.asyncProperty(fc.oneof(orderish.map((body) => JSON.stringify(body)), fc.string({ maxLength: 200 })), async (text) => {
-        const before = await api.state();
-        // A fresh timestamp per run keeps every signature unique even for equal bodies.
-        const response = await api.app.request('/v1/order', {
-          method: 'POST',
-          headers: signedHeaders(user, 'POST', '/v1/order', text, Date.now() + (counter++ % 1000)),
-          body: text,
-        });
-        const answer = await json(response);
-        expect([200, 400, 413, 415]).toContain(response.status);
-        if (response.status !== 200) {
-          expect(typeof answer.error).toBe('string');
-          expect(await api.state()).toEqual(before);
-        } else {
-          expect(answer.status).toBe('ACCEPTED');
-        }
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          orderish.map((body) => JSON.stringify(body)),
+          fc.string({ maxLength: 200 }),
+        ),
+        async (text) => {
+          const before = await api.state();
+          // A fresh timestamp per run keeps every signature unique even for equal bodies.
+          const response = await api.app.request('/v1/order', {
+            method: 'POST',
+            headers: signedHeaders(user, 'POST', '/v1/order', text, Date.now() + (counter++ % 1000)),
+            body: text,
+          });
+          const answer = await json(response);
+          expect([200, 400, 413, 415]).toContain(response.status);
+          if (response.status !== 200) {
+            expect(typeof answer.error).toBe('string');
+            expect(await api.state()).toEqual(before);
+          } else {
+            expect(answer.status).toBe('ACCEPTED');
+          }
+        },
+      ),
       { numRuns: 400 },
     );
   });

@@ -24,7 +24,9 @@ const MAX_DECIMAL_LENGTH = 40;
 export const CLIENT_ORDER_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 /** A decimal as a string (plain digits with an optional fraction, checked by decimalText) or a JSON number read by its exact characters. */
-const decimalInput = z.union([z.string(), z.number()]).describe('decimal as a string (requests also accept a JSON number, read by its exact characters; no sign, no exponent)');
+const decimalInput = z
+  .union([z.string(), z.number()])
+  .describe('decimal as a string (requests also accept a JSON number, read by its exact characters; no sign, no exponent)');
 
 /** The POST /v1/order body (ARCHITECTURE.md); unknown fields are refused so that typos surface. */
 export const orderBodySchema = z.strictObject({
@@ -37,10 +39,24 @@ export const orderBodySchema = z.strictObject({
   stop_price: decimalInput.nullish().describe('required for stop types, refused otherwise'),
   time_in_force: z.enum(['GTC', 'IOC', 'FOK']).optional().describe('default GTC (limit) / IOC (market); market orders cannot be GTC'),
   post_only: z.boolean().optional().describe('GTC Limit only; rejected by the engine (POST_ONLY_WOULD_TAKE) if it would trade'),
-  client_order_id: z.string().regex(CLIENT_ORDER_ID).optional().describe('at most one order per id and user: a retry with the same id answers the first order (duplicate: true)'),
+  client_order_id: z
+    .string()
+    .regex(CLIENT_ORDER_ID)
+    .optional()
+    .describe('at most one order per id and user: a retry with the same id answers the first order (duplicate: true)'),
   self_trade_prevention: z.enum(['ExpireTaker', 'ExpireMaker', 'ExpireBoth']).optional().describe('default ExpireTaker'),
-  reduce_only: z.boolean().optional().describe('perpetual markets only: never opens, grows or flips a position, reserves no margin; cut when the position shrinks below it (true on a spot market: NOT_A_PERPETUAL)'),
-  position_side: z.enum(['BOTH', 'LONG', 'SHORT']).optional().describe('perpetual markets only: LONG or SHORT in hedge mode, BOTH or absent in one-way mode (the engine rejects a mismatch: POSITION_SIDE_MISMATCH); on a spot market: NOT_A_PERPETUAL'),
+  reduce_only: z
+    .boolean()
+    .optional()
+    .describe(
+      'perpetual markets only: never opens, grows or flips a position, reserves no margin; cut when the position shrinks below it (true on a spot market: NOT_A_PERPETUAL)',
+    ),
+  position_side: z
+    .enum(['BOTH', 'LONG', 'SHORT'])
+    .optional()
+    .describe(
+      'perpetual markets only: LONG or SHORT in hedge mode, BOTH or absent in one-way mode (the engine rejects a mismatch: POSITION_SIDE_MISMATCH); on a spot market: NOT_A_PERPETUAL',
+    ),
 });
 
 export type OrderBody = z.infer<typeof orderBodySchema>;
@@ -80,7 +96,10 @@ export function decimalText(value: string | number, field: string): string {
   const text = typeof value === 'number' ? (Number.isFinite(value) ? String(value) : 'NaN') : value;
   if (text.length > MAX_DECIMAL_LENGTH) throw new ApiError('OUT_OF_BOUNDS', `${field}: more than ${MAX_DECIMAL_LENGTH} characters`);
   if (!PLAIN_DECIMAL.test(text)) {
-    throw new ApiError('NOT_A_DECIMAL', `${field}: '${text}' is not a plain non-negative decimal (digits with an optional fraction; no sign, exponent or spaces)`);
+    throw new ApiError(
+      'NOT_A_DECIMAL',
+      `${field}: '${text}' is not a plain non-negative decimal (digits with an optional fraction; no sign, exponent or spaces)`,
+    );
   }
   return text;
 }
@@ -113,7 +132,8 @@ export function toPlaceOrder(body: OrderBody, userId: number, config: EngineConf
   if (isMarket && timeInForce === 'GTC') fail('INVALID_TIME_IN_FORCE', 'market orders take IOC or FOK');
 
   const price = body.price != null ? positive(ticks(market, body.price, 'price'), 'INVALID_PRICE', 'price') : undefined;
-  const stopPrice = body.stop_price != null ? positive(ticks(market, body.stop_price, 'stop_price'), 'INVALID_STOP_PRICE', 'stop_price') : undefined;
+  const stopPrice =
+    body.stop_price != null ? positive(ticks(market, body.stop_price, 'stop_price'), 'INVALID_STOP_PRICE', 'stop_price') : undefined;
   let quantity: number | undefined;
   if (body.quantity != null) {
     const lots = quantityToLots(market, decimalText(body.quantity, 'quantity'));
@@ -184,10 +204,11 @@ function ticks(market: MarketSpec, value: string | number, field: string): numbe
   return result;
 }
 
-
 /** The PATCH /v1/order/{id} body: the order's new total quantity (filled part included). */
 export const amendBodySchema = z.strictObject({
-  quantity: decimalInput.describe("the order's new total quantity, filled part included: below the current quantity, above the filled quantity, a multiple of lot_size"),
+  quantity: decimalInput.describe(
+    "the order's new total quantity, filled part included: below the current quantity, above the filled quantity, a multiple of lot_size",
+  ),
 });
 
 export type AmendBody = z.infer<typeof amendBodySchema>;
@@ -205,7 +226,9 @@ export function toNewQuantity(body: AmendBody, order: OrderView, config: EngineC
   const lots = quantityToLots(market, decimalText(body.quantity, 'quantity'));
   if (isDecimalError(lots)) throw fromDecimalError(lots, 'quantity');
   positive(lots, 'INVALID_QUANTITY', 'quantity');
-  if (lots >= order.quantity) fail('AMEND_NOT_REDUCING', `quantity must be below the order's current ${lotsToQuantity(market, order.quantity)}`);
-  if (lots <= order.filledQuantity) fail('AMEND_BELOW_FILLED', `quantity must stay above the ${lotsToQuantity(market, order.filledQuantity)} already filled`);
+  if (lots >= order.quantity)
+    fail('AMEND_NOT_REDUCING', `quantity must be below the order's current ${lotsToQuantity(market, order.quantity)}`);
+  if (lots <= order.filledQuantity)
+    fail('AMEND_BELOW_FILLED', `quantity must stay above the ${lotsToQuantity(market, order.filledQuantity)} already filled`);
   return lots;
 }

@@ -15,7 +15,8 @@ interface Buckets {
   refilledAt: number;
 }
 
-export type RateDecision = { readonly allowed: true } | { readonly allowed: false; readonly retryAfterSeconds: number; readonly limit: 'orders' | 'requests' };
+export type RateDecision =
+  { readonly allowed: true } | { readonly allowed: false; readonly retryAfterSeconds: number; readonly limit: 'orders' | 'requests' };
 
 const ALLOWED: RateDecision = { allowed: true };
 const SWEEP_EVERY_MS = 60_000;
@@ -55,7 +56,11 @@ export class RateLimiter {
       buckets.refilledAt = now;
     }
     if (buckets.requests < 1) {
-      return { allowed: false, limit: 'requests', retryAfterSeconds: Math.max(1, Math.ceil(((1 - buckets.requests) * 60) / requestsPerMinute)) };
+      return {
+        allowed: false,
+        limit: 'requests',
+        retryAfterSeconds: Math.max(1, Math.ceil(((1 - buckets.requests) * 60) / requestsPerMinute)),
+      };
     }
     if (isOrder && buckets.orders < 1) {
       return { allowed: false, limit: 'orders', retryAfterSeconds: Math.max(1, Math.ceil((1 - buckets.orders) / ordersPerSecond)) };

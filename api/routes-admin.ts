@@ -17,10 +17,18 @@ export const userBody = z.strictObject({ name: z.string().min(1).max(200) });
  */
 export const transferBody = z.strictObject({
   user_id: z
-    .union([z.number().int().nonnegative().max(999_999_999_999_999), z.string().regex(/^(0|[1-9]\d{0,14})$/).transform(Number)])
+    .union([
+      z.number().int().nonnegative().max(999_999_999_999_999),
+      z
+        .string()
+        .regex(/^(0|[1-9]\d{0,14})$/)
+        .transform(Number),
+    ])
     .describe('the user id: a JSON integer, or the decimal string POST /admin/users answered (canonical: no sign, no leading zero)'),
   asset: z.string().max(16).describe('an asset of GET /v1/markets'),
-  amount: z.union([z.string(), z.number()]).describe('decimal in the asset\'s units, as a string (a JSON number is read by its exact characters)'),
+  amount: z
+    .union([z.string(), z.number()])
+    .describe("decimal in the asset's units, as a string (a JSON number is read by its exact characters)"),
   reference: z.string().max(100).optional().describe('free text kept with the transfer'),
 });
 
@@ -89,7 +97,14 @@ export function adminRoutes(app: Hono<AppEnv>, deps: ApiDeps, views: Views): voi
           409,
         );
       }
-      return c.json({ request_id: String(result.seq), status: 'APPLIED', message: `${what} applied`, outcome: 'Applied', reject_reason: null, balances });
+      return c.json({
+        request_id: String(result.seq),
+        status: 'APPLIED',
+        message: `${what} applied`,
+        outcome: 'Applied',
+        reject_reason: null,
+        balances,
+      });
     });
   }
 

@@ -85,19 +85,31 @@ export function futuresRoutes(app: Hono<AppEnv>, deps: ApiDeps): void {
     const market = findTradedMarket(config, symbol);
     return market !== undefined && isPerpetual(market);
   };
-  const hasOpenOrders = (userId: number, symbol?: string): boolean => sequencer.queries.openOrders(userId, symbol).some((order) => isPerpetualSymbol(order.symbol));
-  const markOf = (position: PositionView): number | undefined => position.markPrice ?? sequencer.queries.markPrice(position.symbol)?.markPrice ?? position.entryPrice;
+  const hasOpenOrders = (userId: number, symbol?: string): boolean =>
+    sequencer.queries.openOrders(userId, symbol).some((order) => isPerpetualSymbol(order.symbol));
+  const markOf = (position: PositionView): number | undefined =>
+    position.markPrice ?? sequencer.queries.markPrice(position.symbol)?.markPrice ?? position.entryPrice;
 
   app.post('/v1/futures/transfer', async (c) => {
     const userId = c.get('userId');
     const command = toFuturesTransfer(bodyOf(futuresTransferBody, c.req.header('content-type'), c.get('body')), userId, config);
     if (command.direction === 'SpotToFutures') {
       const spot = sequencer.queries.balances(userId).find((balance) => balance.asset === command.asset);
-      if ((spot?.available ?? 0) < command.amount) throw new ApiError('INSUFFICIENT_AVAILABLE', `the spot ${command.asset} available balance is below the amount`);
+      if ((spot?.available ?? 0) < command.amount)
+        throw new ApiError('INSUFFICIENT_AVAILABLE', `the spot ${command.asset} available balance is below the amount`);
     } else {
       const account = sequencer.queries.futuresAccount(userId, command.asset);
-      const movable = account === undefined ? 0n : account.availableBalanceKrw < account.walletBalanceKrw ? account.availableBalanceKrw : account.walletBalanceKrw;
-      if (movable < BigInt(command.amount)) throw new ApiError('INSUFFICIENT_MARGIN', `at most the available futures balance (${movable < 0n ? '0' : movable.toString()}) can leave the futures wallet`);
+      const movable =
+        account === undefined
+          ? 0n
+          : account.availableBalanceKrw < account.walletBalanceKrw
+            ? account.availableBalanceKrw
+            : account.walletBalanceKrw;
+      if (movable < BigInt(command.amount))
+        throw new ApiError(
+          'INSUFFICIENT_MARGIN',
+          `at most the available futures balance (${movable < 0n ? '0' : movable.toString()}) can leave the futures wallet`,
+        );
     }
     const result = await submit(command);
     const account = sequencer.queries.futuresAccount(userId, command.asset);
@@ -115,9 +127,16 @@ export function futuresRoutes(app: Hono<AppEnv>, deps: ApiDeps): void {
   app.post('/v1/futures/position-mode', async (c) => {
     const userId = c.get('userId');
     const command = toSetPositionMode(bodyOf(positionModeBody, c.req.header('content-type'), c.get('body')), userId);
-    if (positionsOf(userId).length > 0 || hasOpenOrders(userId)) throw new ApiError('POSITION_OR_ORDERS_OPEN', 'the position mode changes only with no position and no open order in any perpetual market');
+    if (positionsOf(userId).length > 0 || hasOpenOrders(userId))
+      throw new ApiError(
+        'POSITION_OR_ORDERS_OPEN',
+        'the position mode changes only with no position and no open order in any perpetual market',
+      );
     const result = await submit(command);
-    return c.json({ ...acknowledgement(result, 'position mode'), position_mode: sequencer.queries.futuresAccount(userId, DEFAULT_SETTLEMENT_ASSET)?.positionMode ?? null });
+    return c.json({
+      ...acknowledgement(result, 'position mode'),
+      position_mode: sequencer.queries.futuresAccount(userId, DEFAULT_SETTLEMENT_ASSET)?.positionMode ?? null,
+    });
   });
 
   app.post('/v1/futures/leverage', async (c) => {
@@ -133,22 +152,39 @@ export function futuresRoutes(app: Hono<AppEnv>, deps: ApiDeps): void {
     }
     const maxLeverage = maxLeverageForNotional(notional, market);
     if (command.leverage > maxLeverage) {
-      throw new ApiError('LEVERAGE_ABOVE_TIER_MAX', `${market.symbol}: at most ${maxLeverage}× for a position notional of ${notional.toString()} ${market.settlementAsset}`);
+      throw new ApiError(
+        'LEVERAGE_ABOVE_TIER_MAX',
+        `${market.symbol}: at most ${maxLeverage}× for a position notional of ${notional.toString()} ${market.settlementAsset}`,
+      );
     }
     const result = await submit(command);
     const setting = sequencer.queries.leverageSettings(userId, market.symbol);
-    return c.json({ ...acknowledgement(result, 'leverage'), symbol: market.symbol, leverage: setting.leverage, margin_type: setting.marginType, max_leverage: maxLeverage });
+    return c.json({
+      ...acknowledgement(result, 'leverage'),
+      symbol: market.symbol,
+      leverage: setting.leverage,
+      margin_type: setting.marginType,
+      max_leverage: maxLeverage,
+    });
   });
 
   app.post('/v1/futures/margin-type', async (c) => {
     const userId = c.get('userId');
     const command = toSetMarginType(bodyOf(marginTypeBody, c.req.header('content-type'), c.get('body')), userId, config);
     if (positionsOf(userId, command.symbol).length > 0 || hasOpenOrders(userId, command.symbol)) {
-      throw new ApiError('POSITION_OR_ORDERS_OPEN', `the margin type of ${command.symbol} changes only with no position and no open order there`);
+      throw new ApiError(
+        'POSITION_OR_ORDERS_OPEN',
+        `the margin type of ${command.symbol} changes only with no position and no open order there`,
+      );
     }
     const result = await submit(command);
     const setting = sequencer.queries.leverageSettings(userId, command.symbol);
-    return c.json({ ...acknowledgement(result, 'margin type'), symbol: command.symbol, leverage: setting.leverage, margin_type: setting.marginType });
+    return c.json({
+      ...acknowledgement(result, 'margin type'),
+      symbol: command.symbol,
+      leverage: setting.leverage,
+      margin_type: setting.marginType,
+    });
   });
 
   app.post('/v1/futures/isolated-margin', async (c) => {
@@ -164,12 +200,17 @@ export function futuresRoutes(app: Hono<AppEnv>, deps: ApiDeps): void {
     if (!position) throw new ApiError('NO_POSITION', `no ${command.positionSide} position in ${market.symbol}`);
     if (position.marginType !== 'ISOLATED') throw new ApiError('NOT_ISOLATED', `the ${market.symbol} position is CROSS`);
     const amount = BigInt(command.amount);
-    if (command.action === 'Add' && (account?.availableBalanceKrw ?? 0n) < amount) throw new ApiError('INSUFFICIENT_MARGIN', 'the available futures balance is below the amount');
+    if (command.action === 'Add' && (account?.availableBalanceKrw ?? 0n) < amount)
+      throw new ApiError('INSUFFICIENT_MARGIN', 'the available futures balance is below the amount');
     if (command.action === 'Remove') {
       const mark = markOf(position);
       const initial = mark === undefined ? 0n : initialMarginKrw(notionalKrw(position.size, mark, market), position.leverage);
       const removable = isolatedMarginRemovableKrw(position.isolatedMarginKrw, position.unrealizedPnlKrw, initial);
-      if (removable < amount) throw new ApiError('INSUFFICIENT_MARGIN', `at most ${removable.toString()} ${market.settlementAsset} can be removed (the position keeps its initial margin at the mark)`);
+      if (removable < amount)
+        throw new ApiError(
+          'INSUFFICIENT_MARGIN',
+          `at most ${removable.toString()} ${market.settlementAsset} can be removed (the position keeps its initial margin at the mark)`,
+        );
     }
     const result = await submit(command);
     const after = positionOf(positionsOf(userId, market.symbol), command.positionSide);
@@ -203,7 +244,10 @@ export function futuresRoutes(app: Hono<AppEnv>, deps: ApiDeps): void {
     const body = {
       request_id: String(result.seq),
       status: reason === undefined ? 'APPLIED' : 'REJECTED',
-      message: reason === undefined ? 'index prices applied' : `index prices rejected by the engine: ${reason} (journaled as request ${result.seq}; nothing changed)`,
+      message:
+        reason === undefined
+          ? 'index prices applied'
+          : `index prices rejected by the engine: ${reason} (journaled as request ${result.seq}; nothing changed)`,
       outcome: reason === undefined ? 'Applied' : 'Rejected',
       reject_reason: reason ?? null,
       marks,

@@ -25,7 +25,8 @@ function timeQuery(value: string | undefined, name: string): number | undefined 
 
 function cursorQuery(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
-  if (!CURSOR.test(value) || !Number.isSafeInteger(Number(value))) throw new ApiError('INVALID_QUERY', `${name} must be a non-negative integer id`);
+  if (!CURSOR.test(value) || !Number.isSafeInteger(Number(value)))
+    throw new ApiError('INVALID_QUERY', `${name} must be a non-negative integer id`);
   return Number(value);
 }
 

@@ -18,9 +18,11 @@ export function intQuery(value: string | undefined, name: string, fallback: numb
 export function marketRoutes(app: Hono<AppEnv>, deps: ApiDeps, views: Views): void {
   const { sequencer } = deps;
   const now = deps.now ?? Date.now;
-  const marketOf = (symbol: string): MarketSpec => views.market(symbol) ?? (() => {
-    throw new ApiError('UNKNOWN_SYMBOL', `no market '${symbol}'`);
-  })();
+  const marketOf = (symbol: string): MarketSpec =>
+    views.market(symbol) ??
+    (() => {
+      throw new ApiError('UNKNOWN_SYMBOL', `no market '${symbol}'`);
+    })();
 
   app.get('/v1/markets', (c) => c.json({ markets: views.markets() }));
 

@@ -51,7 +51,8 @@ const orderIdOf = (result: SubmitResult): number => result.orderId ?? result.seq
 
 /** The order a place was refused as the retry of (the engine's DUPLICATE_CLIENT_ORDER_ID), if it was. */
 function duplicateOf(result: SubmitResult): number | undefined {
-  for (const event of result.events) if (event.type === 'OrderRejected' && event.duplicateOfOrderId !== undefined) return event.duplicateOfOrderId;
+  for (const event of result.events)
+    if (event.type === 'OrderRejected' && event.duplicateOfOrderId !== undefined) return event.duplicateOfOrderId;
   return undefined;
 }
 
@@ -224,7 +225,9 @@ export function orderRoutes(app: Hono<AppEnv>, deps: ApiDeps, views: Views, plac
     const userId = c.get('userId');
     const open = sequencer.queries.openOrdersPage(userId, symbol, 0, deps.engineConfig.maxOpenOrdersPerUserMarket).orders;
     const started = performance.now();
-    const results = await Promise.allSettled(open.map((order) => sequencer.submit({ type: 'CancelOrder', orderId: order.orderId, userId })));
+    const results = await Promise.allSettled(
+      open.map((order) => sequencer.submit({ type: 'CancelOrder', orderId: order.orderId, userId })),
+    );
     metrics.ackSeconds.observe((performance.now() - started) / 1000);
     const failure = results.find((result) => result.status === 'rejected');
     // overloaded or not ready part-way: the client retries, and the retry lists what is still open
@@ -232,7 +235,11 @@ export function orderRoutes(app: Hono<AppEnv>, deps: ApiDeps, views: Views, plac
     const cancelled: string[] = [];
     results.forEach((result, index) => {
       const orderId = open[index]!.orderId;
-      if (result.status === 'fulfilled' && result.value.events.some((event) => event.type === 'OrderCancelled' && event.order.orderId === orderId)) cancelled.push(String(orderId));
+      if (
+        result.status === 'fulfilled' &&
+        result.value.events.some((event) => event.type === 'OrderCancelled' && event.order.orderId === orderId)
+      )
+        cancelled.push(String(orderId));
     });
     return c.json({
       symbol,

@@ -45,10 +45,14 @@ export function webRoutes(app: Hono<AppEnv>, deps: ApiDeps): void {
     const asset = page.assets.get(name);
     if (!asset) {
       if (name === 'index.html') {
-        return c.text('The trading page is not built: run `npm run web:build` (npm start and npm test build it), then restart the core.\n', 503, {
-          'Content-Security-Policy': csp,
-          ...SECURITY_HEADERS,
-        });
+        return c.text(
+          'The trading page is not built: run `npm run web:build` (npm start and npm test build it), then restart the core.\n',
+          503,
+          {
+            'Content-Security-Policy': csp,
+            ...SECURITY_HEADERS,
+          },
+        );
       }
       throw new ApiError('NOT_FOUND', `no page file ${name}`);
     }
@@ -72,7 +76,9 @@ export function webRoutes(app: Hono<AppEnv>, deps: ApiDeps): void {
   };
 
   app.get('/', (c) => cached(c, 'index.html'));
-  app.get('/web/config.json', (c) => c.body(config, 200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...SECURITY_HEADERS }));
+  app.get('/web/config.json', (c) =>
+    c.body(config, 200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...SECURITY_HEADERS }),
+  );
   app.get('/web/:file{app\\.(js|css)}', (c) => cached(c, c.req.param('file')));
 }
 

@@ -2,15 +2,26 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /** hex HMAC-SHA256(secret, timestamp + method + path_with_query + body) — ARCHITECTURE.md "Signed requests". */
 export function signRequest(secret: string | Buffer, timestamp: string, method: string, pathWithQuery: string, body: string): string {
-  return createHmac('sha256', secret).update(timestamp + method + pathWithQuery + body).digest('hex');
+  return createHmac('sha256', secret)
+    .update(timestamp + method + pathWithQuery + body)
+    .digest('hex');
 }
 
 const HEX_SIGNATURE = /^[0-9a-fA-F]{64}$/;
 
 /** Constant-time check of a hex signature (either case, as hex is); anything not 64 hex characters fails. */
-export function signatureMatches(key: Buffer, signature: string, timestamp: string, method: string, pathWithQuery: string, body: string): boolean {
+export function signatureMatches(
+  key: Buffer,
+  signature: string,
+  timestamp: string,
+  method: string,
+  pathWithQuery: string,
+  body: string,
+): boolean {
   if (!HEX_SIGNATURE.test(signature)) return false;
-  const expected = createHmac('sha256', key).update(timestamp + method + pathWithQuery + body).digest();
+  const expected = createHmac('sha256', key)
+    .update(timestamp + method + pathWithQuery + body)
+    .digest();
   return timingSafeEqual(expected, Buffer.from(signature, 'hex'));
 }
 

@@ -91,7 +91,11 @@ export class TestClient {
   /** A signed request; a string body is sent (and signed) as it is, anything else as JSON. */
   signed(user: ApiCredentials, method: string, route: string, body?: unknown, timestamp?: number): Promise<Response> {
     const text = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
-    return this.fetcher(route, { method, headers: signedHeaders(user, method, route, text, timestamp), ...(text !== '' ? { body: text } : {}) });
+    return this.fetcher(route, {
+      method,
+      headers: signedHeaders(user, method, route, text, timestamp),
+      ...(text !== '' ? { body: text } : {}),
+    });
   }
 
   async createUser(name: string, deposits: Readonly<Record<string, string>> = {}): Promise<TestUser> {
@@ -148,12 +152,16 @@ export class TestClient {
 
   /** GET /v1/futures/account (`?asset=` when given); the whole answer. */
   async futuresAccount(user: ApiCredentials, asset?: string): Promise<Answer> {
-    return answerOf(await this.signed(user, 'GET', `/v1/futures/account${asset === undefined ? '' : `?asset=${encodeURIComponent(asset)}`}`));
+    return answerOf(
+      await this.signed(user, 'GET', `/v1/futures/account${asset === undefined ? '' : `?asset=${encodeURIComponent(asset)}`}`),
+    );
   }
 
   /** GET /v1/futures/positions (`?symbol=` when given); the whole answer. */
   async futuresPositions(user: ApiCredentials, symbol?: string): Promise<Answer> {
-    return answerOf(await this.signed(user, 'GET', `/v1/futures/positions${symbol === undefined ? '' : `?symbol=${encodeURIComponent(symbol)}`}`));
+    return answerOf(
+      await this.signed(user, 'GET', `/v1/futures/positions${symbol === undefined ? '' : `?symbol=${encodeURIComponent(symbol)}`}`),
+    );
   }
 
   async state(): Promise<EngineState> {
@@ -166,7 +174,7 @@ export class TestClient {
    * yet final — the same last_seq 1.5 s apart, nothing pending, is.
    */
   async settledState(): Promise<EngineState> {
-    for (let previous = await this.state(); ; ) {
+    for (let previous = await this.state(); ;) {
       await new Promise((resolve) => setTimeout(resolve, 1_500));
       const now = await this.state();
       if (now.last_seq === previous.last_seq && now.pending === 0) return now;
@@ -176,7 +184,9 @@ export class TestClient {
 
   /** One user's balance of one asset (`GET /admin/balances/{id}`); zeros when it holds none. */
   async balance(userId: string, asset: string): Promise<{ available: string; locked: string; total: string }> {
-    const answer = (await (await this.admin('GET', `/admin/balances/${userId}`)).json()) as { balances: Array<{ asset: string; available: string; locked: string; total: string }> };
+    const answer = (await (await this.admin('GET', `/admin/balances/${userId}`)).json()) as {
+      balances: Array<{ asset: string; available: string; locked: string; total: string }>;
+    };
     return answer.balances.find((entry) => entry.asset === asset) ?? { available: '0', locked: '0', total: '0' };
   }
 
@@ -184,7 +194,9 @@ export class TestClient {
   async balanceTotals(): Promise<Map<string, bigint>> {
     const totals = new Map<string, bigint>();
     for (const userId of ['0', ...this.users.map((user) => user.userId)]) {
-      const answer = (await (await this.admin('GET', `/admin/balances/${userId}`)).json()) as { balances: Array<{ asset: string; total: string }> };
+      const answer = (await (await this.admin('GET', `/admin/balances/${userId}`)).json()) as {
+        balances: Array<{ asset: string; total: string }>;
+      };
       for (const entry of answer.balances) totals.set(entry.asset, (totals.get(entry.asset) ?? 0n) + units(entry.total));
     }
     return totals;

@@ -47,7 +47,11 @@ export interface TestApi {
   state(): Promise<EngineState>;
 }
 
-export async function startTestApi(pool: pg.Pool, overrides: Partial<ApiDeps> = {}, options: { open?: boolean; maxPending?: number } = {}): Promise<TestApi> {
+export async function startTestApi(
+  pool: pg.Pool,
+  overrides: Partial<ApiDeps> = {},
+  options: { open?: boolean; maxPending?: number } = {},
+): Promise<TestApi> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'xtrader-api-'));
   const feed = new EventFeed();
   const sequencer = createSequencer({
@@ -87,4 +91,3 @@ export async function startTestApi(pool: pg.Pool, overrides: Partial<ApiDeps> = 
     },
   };
 }
-

@@ -102,7 +102,12 @@ export class Views {
   }
 
   /** `figures`: the engine's ticker (engine.ticker(symbol, now)); `best`: its best levels, for their quantities. */
-  ticker(market: MarketSpec, figures: TickerFigures, best: { bid?: { price: number; quantity: number }; ask?: { price: number; quantity: number } }, now: number): Record<string, unknown> {
+  ticker(
+    market: MarketSpec,
+    figures: TickerFigures,
+    best: { bid?: { price: number; quantity: number }; ask?: { price: number; quantity: number } },
+    now: number,
+  ): Record<string, unknown> {
     const price = (ticks: number | undefined) => (ticks !== undefined ? ticksToPrice(market, ticks) : null);
     return {
       symbol: market.symbol,

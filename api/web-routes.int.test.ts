@@ -9,7 +9,12 @@ import { startTestApi, testPool, type TestApi } from './test-support.ts';
 let pool: pg.Pool;
 let built: TestApi;
 let unbuilt: TestApi;
-const asset = (text: string, contentType: string): WebAsset => ({ body: Buffer.from(text), gzip: gzipSync(text), contentType, etag: `"${text.length}"` });
+const asset = (text: string, contentType: string): WebAsset => ({
+  body: Buffer.from(text),
+  gzip: gzipSync(text),
+  contentType,
+  etag: `"${text.length}"`,
+});
 const wsUrls = ['ws://127.0.0.1:7001/ws', 'ws://127.0.0.1:7002/ws'];
 
 beforeAll(async () => {

@@ -33,17 +33,37 @@ export const RABBIT_EXCHANGE = 'market-notifications';
 export function routesOf(envelope: Envelope): Routes {
   switch (envelope.type) {
     case 'Execution':
-      return { redis: true, kafkaTopic: KAFKA_TOPIC_EXECUTIONS, kafkaKey: envelope.execution_report.symbol, rabbitRoutingKey: `execution.${envelope.execution_report.symbol}` };
+      return {
+        redis: true,
+        kafkaTopic: KAFKA_TOPIC_EXECUTIONS,
+        kafkaKey: envelope.execution_report.symbol,
+        rabbitRoutingKey: `execution.${envelope.execution_report.symbol}`,
+      };
     case 'Trade':
       return { redis: true, kafkaTopic: KAFKA_TOPIC_MARKET_DATA, kafkaKey: envelope.symbol, rabbitRoutingKey: `trade.${envelope.symbol}` };
     case 'BookDelta':
-      return { redis: false, kafkaTopic: KAFKA_TOPIC_MARKET_DATA, kafkaKey: envelope.symbol, rabbitRoutingKey: `orderbook.${envelope.symbol}` };
+      return {
+        redis: false,
+        kafkaTopic: KAFKA_TOPIC_MARKET_DATA,
+        kafkaKey: envelope.symbol,
+        rabbitRoutingKey: `orderbook.${envelope.symbol}`,
+      };
     case 'Ticker':
-      return { redis: false, kafkaTopic: KAFKA_TOPIC_MARKET_DATA, kafkaKey: envelope.symbol, rabbitRoutingKey: `ticker.${envelope.symbol}` };
+      return {
+        redis: false,
+        kafkaTopic: KAFKA_TOPIC_MARKET_DATA,
+        kafkaKey: envelope.symbol,
+        rabbitRoutingKey: `ticker.${envelope.symbol}`,
+      };
     case 'BalanceChanged':
       return { redis: true, kafkaTopic: undefined, kafkaKey: undefined, rabbitRoutingKey: undefined };
     case 'PositionChanged':
-      return { redis: true, kafkaTopic: KAFKA_TOPIC_EXECUTIONS, kafkaKey: envelope.symbol, rabbitRoutingKey: `position.${envelope.symbol}` };
+      return {
+        redis: true,
+        kafkaTopic: KAFKA_TOPIC_EXECUTIONS,
+        kafkaKey: envelope.symbol,
+        rabbitRoutingKey: `position.${envelope.symbol}`,
+      };
     case 'WalletChanged':
       return { redis: true, kafkaTopic: KAFKA_TOPIC_EXECUTIONS, kafkaKey: envelope.asset, rabbitRoutingKey: undefined };
   }

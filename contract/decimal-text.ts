@@ -76,7 +76,9 @@ export function parseExact(text: string): Exact {
 
 function aligned(a: Exact, b: Exact): [bigint, bigint, number] {
   if (a.scale === b.scale) return [a.units, b.units, a.scale];
-  return a.scale > b.scale ? [a.units, b.units * power(a.scale - b.scale), a.scale] : [a.units * power(b.scale - a.scale), b.units, b.scale];
+  return a.scale > b.scale
+    ? [a.units, b.units * power(a.scale - b.scale), a.scale]
+    : [a.units * power(b.scale - a.scale), b.units, b.scale];
 }
 
 export function addExact(a: Exact, b: Exact): Exact {

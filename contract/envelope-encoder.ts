@@ -195,7 +195,15 @@ export class EnvelopeEncoder {
     out.push(this.#fromFill(event, event.taker, market, quote, price, quantity, tradeId));
   }
 
-  #fromFill(event: TradeEvent, fill: FillReport, market: MarketSpec, quote: AssetSpec, price: string, quantity: string, tradeId: string): ExecutionEnvelope {
+  #fromFill(
+    event: TradeEvent,
+    fill: FillReport,
+    market: MarketSpec,
+    quote: AssetSpec,
+    price: string,
+    quantity: string,
+    tradeId: string,
+  ): ExecutionEnvelope {
     return {
       v: 1,
       type: 'Execution',

@@ -38,9 +38,11 @@ function describe(error: ErrorObject): string {
 /** Problems of one envelope (already parsed from JSON), found by the schema of its `type`; [] when it is valid. */
 export function validateEnvelope(value: unknown, config: EngineConfig = DEFAULT_ENGINE_CONFIG): string[] {
   const all = validators(config);
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return [`/: an envelope is a JSON object, got ${Array.isArray(value) ? 'an array' : typeof value}`];
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return [`/: an envelope is a JSON object, got ${Array.isArray(value) ? 'an array' : typeof value}`];
   const type = (value as { type?: unknown }).type;
-  if (typeof type !== 'string' || !Object.hasOwn(all, type)) return [`/type: must be one of ${JSON.stringify(Object.keys(all))}, got ${JSON.stringify(type)}`];
+  if (typeof type !== 'string' || !Object.hasOwn(all, type))
+    return [`/type: must be one of ${JSON.stringify(Object.keys(all))}, got ${JSON.stringify(type)}`];
   const validate = all[type as EnvelopeType];
   if (validate(value)) return [];
   return [...new Set((validate.errors ?? []).filter((error) => error.keyword !== 'if').map(describe))];
@@ -85,14 +87,23 @@ export function validateBody(body: unknown, destination: Destination, config: En
     const envelope = item as Envelope;
     const routes = routesOf(envelope);
     if (destination.broker === 'kafka') {
-      if (routes.kafkaTopic !== destination.topic) problems.push(`${at}/type: a ${envelope.type} does not belong on Kafka topic ${destination.topic} (it goes to ${routes.kafkaTopic ?? 'no topic'})`);
-      if (destination.key !== routes.kafkaKey) problems.push(`${at}: Kafka key ${JSON.stringify(destination.key)} is not the envelope's ${routes.kafkaKey ?? '(none)'} (its symbol; a wallet's asset)`);
+      if (routes.kafkaTopic !== destination.topic)
+        problems.push(
+          `${at}/type: a ${envelope.type} does not belong on Kafka topic ${destination.topic} (it goes to ${routes.kafkaTopic ?? 'no topic'})`,
+        );
+      if (destination.key !== routes.kafkaKey)
+        problems.push(
+          `${at}: Kafka key ${JSON.stringify(destination.key)} is not the envelope's ${routes.kafkaKey ?? '(none)'} (its symbol; a wallet's asset)`,
+        );
     } else if (routes.rabbitRoutingKey !== destination.routingKey) {
-      problems.push(`${at}: routing key ${destination.routingKey} but a ${envelope.type} of this symbol goes to ${routes.rabbitRoutingKey ?? 'no routing key'}`);
+      problems.push(
+        `${at}: routing key ${destination.routingKey} but a ${envelope.type} of this symbol goes to ${routes.rabbitRoutingKey ?? 'no routing key'}`,
+      );
     }
     if (previous) {
       if (envelope.seq <= previous.seq) problems.push(`${at}/seq: ${envelope.seq} is not after the previous envelope's ${previous.seq}`);
-      if (envelope.prev_seq !== previous.seq) problems.push(`${at}/prev_seq: ${envelope.prev_seq}, but the envelope before it in the array has seq ${previous.seq}`);
+      if (envelope.prev_seq !== previous.seq)
+        problems.push(`${at}/prev_seq: ${envelope.prev_seq}, but the envelope before it in the array has seq ${previous.seq}`);
     } else if (envelope.prev_seq >= envelope.seq) {
       problems.push(`${at}/prev_seq: ${envelope.prev_seq} is not before seq ${envelope.seq}`);
     }
@@ -107,7 +118,8 @@ export function validateBody(body: unknown, destination: Destination, config: En
  * to Redis (Execution, Trade, BalanceChanged).
  */
 export function validateRedisEntry(id: string, fields: readonly string[], config: EngineConfig = DEFAULT_ENGINE_CONFIG): string[] {
-  if (fields.length !== 2 || fields[0] !== 'envelope') return [`entry ${id}: fields must be exactly ["envelope", json], got ${JSON.stringify(fields.filter((_, index) => index % 2 === 0))}`];
+  if (fields.length !== 2 || fields[0] !== 'envelope')
+    return [`entry ${id}: fields must be exactly ["envelope", json], got ${JSON.stringify(fields.filter((_, index) => index % 2 === 0))}`];
   const { value, problem } = parsed(fields[1]);
   if (problem) return [`entry ${id}: ${problem}`];
   const problems = validateEnvelope(value, config).map((text) => `entry ${id} ${text}`);

@@ -27,7 +27,15 @@ const BTC = 'BTC-KRW';
 const ETH = 'ETH-KRW';
 const SAT_PER_BTC = 100_000_000;
 
-type PlaceOptions = { price?: number; stopPrice?: number; quantity?: number; quoteAmount?: number; tif?: TimeInForce; clientOrderId?: string; type?: OrderType };
+type PlaceOptions = {
+  price?: number;
+  stopPrice?: number;
+  quantity?: number;
+  quoteAmount?: number;
+  tif?: TimeInForce;
+  clientOrderId?: string;
+  type?: OrderType;
+};
 
 /** Stamps commands as the sequencer does (a PlaceOrder's id is its command number) and keeps every event. */
 class Run {
@@ -143,7 +151,8 @@ function engineRun(): Run {
   run.cancel(1, 999_999);
   // Futures: transfers, settings, an index price, a long opened 10× isolated and half closed at a
   // loss against a cross short (PositionChanged, WalletChanged; signed sizes and PnL).
-  for (const user of [1, 2]) run.futures({ type: 'FuturesTransfer', userId: user, asset: 'KRW', amount: 10_000_000, direction: 'SpotToFutures' });
+  for (const user of [1, 2])
+    run.futures({ type: 'FuturesTransfer', userId: user, asset: 'KRW', amount: 10_000_000, direction: 'SpotToFutures' });
   run.futures({ type: 'SetMarginType', userId: 1, symbol: PERP, marginType: 'ISOLATED' });
   run.futures({ type: 'SetLeverage', userId: 1, symbol: PERP, leverage: 10 });
   run.futures({ type: 'SetIndexPrices', prices: [{ symbol: PERP, source: 'oracle-a', price: 50_000 }] });
@@ -168,7 +177,11 @@ function engineRun(): Run {
       const [orderId, owner] = run.open.splice((index * 3) % run.open.length, 1)[0]!;
       run.cancel(owner, orderId);
     } else if (index % 17 === 16) {
-      const order = run.open.map(([orderId]) => run.engine.getOrder(orderId)).find((view) => view !== undefined && view.remainingQuantity > 1 && (view.status === 'Pending' || view.status === 'PartiallyFilled'));
+      const order = run.open
+        .map(([orderId]) => run.engine.getOrder(orderId))
+        .find(
+          (view) => view !== undefined && view.remainingQuantity > 1 && (view.status === 'Pending' || view.status === 'PartiallyFilled'),
+        );
       if (order) run.amend(order.userId, order.orderId, order.quantity - 1);
       else run.tick(10);
     } else if (index % 23 === 22) run.place(user, symbol, side, { quantity });
@@ -237,8 +250,28 @@ describe('envelope schemas against a real engine run', () => {
     const positions = envelopes.filter((envelope) => envelope.type === 'PositionChanged');
     // after the half close at 49,000,000: the long 0.01 isolated 10×, the short −0.01 cross 20×, each −10,000 realized
     const last = (userId: string) => positions.filter((envelope) => envelope.user_id === userId).at(-1);
-    expect(last('2')).toMatchObject({ user_id: '2', symbol: PERP, position_side: 'BOTH', size: '-0.01', entry_price: '50000000', realized_pnl: '10000', margin_type: 'CROSS', isolated_margin: '0', leverage: 20 });
-    expect(last('1')).toMatchObject({ user_id: '1', symbol: PERP, position_side: 'BOTH', size: '0.01', entry_price: '50000000', realized_pnl: '-10000', margin_type: 'ISOLATED', isolated_margin: '50000', leverage: 10 });
+    expect(last('2')).toMatchObject({
+      user_id: '2',
+      symbol: PERP,
+      position_side: 'BOTH',
+      size: '-0.01',
+      entry_price: '50000000',
+      realized_pnl: '10000',
+      margin_type: 'CROSS',
+      isolated_margin: '0',
+      leverage: 20,
+    });
+    expect(last('1')).toMatchObject({
+      user_id: '1',
+      symbol: PERP,
+      position_side: 'BOTH',
+      size: '0.01',
+      entry_price: '50000000',
+      realized_pnl: '-10000',
+      margin_type: 'ISOLATED',
+      isolated_margin: '50000',
+      leverage: 10,
+    });
     const wallets = envelopes.filter((envelope) => envelope.type === 'WalletChanged');
     expect(wallets.slice(0, 2).map((envelope) => [envelope.user_id, envelope.wallet_balance, envelope.reason])).toEqual([
       ['1', '10000000', 'Transfer'],
@@ -257,7 +290,7 @@ describe('envelope schemas against a real engine run', () => {
     expect(envelopes.filter((envelope) => validateEnvelope(JSON.parse(JSON.stringify(envelope))).length > 0)).toEqual([]);
   });
 
-  it('a Trade with seq S is followed by its maker\'s Execution (S + 1) and its taker\'s (S + 2)', () => {
+  it("a Trade with seq S is followed by its maker's Execution (S + 1) and its taker's (S + 2)", () => {
     const bySeq = new Map(envelopes.map((envelope) => [envelope.seq, envelope]));
     const trades = envelopes.filter((envelope) => envelope.type === 'Trade');
     expect(trades.length).toBeGreaterThan(50);
@@ -267,8 +300,18 @@ describe('envelope schemas against a real engine run', () => {
       expect(maker?.type).toBe('Execution');
       expect(taker?.type).toBe('Execution');
       if (maker?.type !== 'Execution' || taker?.type !== 'Execution') continue;
-      for (const [report, isMaker] of [[maker.execution_report, true], [taker.execution_report, false]] as const) {
-        expect(report).toMatchObject({ exec_type: 'Trade', trade_id: trade.trade_id, price: trade.price, quantity: trade.quantity, symbol: trade.symbol, is_maker: isMaker });
+      for (const [report, isMaker] of [
+        [maker.execution_report, true],
+        [taker.execution_report, false],
+      ] as const) {
+        expect(report).toMatchObject({
+          exec_type: 'Trade',
+          trade_id: trade.trade_id,
+          price: trade.price,
+          quantity: trade.quantity,
+          symbol: trade.symbol,
+          is_maker: isMaker,
+        });
       }
       expect(taker.execution_report.side).toBe(trade.taker_side);
       expect(maker.execution_report.side).not.toBe(trade.taker_side);
@@ -281,16 +324,28 @@ describe('envelope schemas against a real engine run', () => {
     const missing = new Set<number>();
     for (let seq = 1; seq <= seqs[seqs.length - 1]!; seq++) missing.add(seq);
     for (const seq of seqs) missing.delete(seq);
-    const refused = run.events.filter((event) => event.type === 'OrderRejected' && event.commandType !== 'PlaceOrder').map((event) => event.seq);
+    const refused = run.events
+      .filter((event) => event.type === 'OrderRejected' && event.commandType !== 'PlaceOrder')
+      .map((event) => event.seq);
     expect([...missing]).toEqual(refused);
     expect(refused.length).toBeGreaterThanOrEqual(2); // the refused withdrawal and the cancel of an unknown order
   });
 
   it('laid out per broker with prev_seq chained, every Kafka record, RabbitMQ body and Redis entry passes the broker checks', () => {
     const problems: string[] = [];
-    const kafka = groupBy(envelopes, (envelope) => (routesOf(envelope).kafkaTopic ? `${routesOf(envelope).kafkaTopic}|${routesOf(envelope).kafkaKey}` : undefined));
+    const kafka = groupBy(envelopes, (envelope) =>
+      routesOf(envelope).kafkaTopic ? `${routesOf(envelope).kafkaTopic}|${routesOf(envelope).kafkaKey}` : undefined,
+    );
     // the perpetual's fills, positions and (keyed by their asset) wallets beside the spot markets
-    expect([...kafka.keys()].sort()).toEqual(['executions|BTC-KRW', 'executions|BTC-KRW-PERP', 'executions|ETH-KRW', 'executions|KRW', 'market-data|BTC-KRW', 'market-data|BTC-KRW-PERP', 'market-data|ETH-KRW']);
+    expect([...kafka.keys()].sort()).toEqual([
+      'executions|BTC-KRW',
+      'executions|BTC-KRW-PERP',
+      'executions|ETH-KRW',
+      'executions|KRW',
+      'market-data|BTC-KRW',
+      'market-data|BTC-KRW-PERP',
+      'market-data|ETH-KRW',
+    ]);
     for (const [route, list] of kafka) {
       const [topic = '', key = ''] = route.split('|');
       for (const batch of batches(chained(list))) {
@@ -300,15 +355,27 @@ describe('envelope schemas against a real engine run', () => {
     }
     const rabbit = groupBy(envelopes, (envelope) => routesOf(envelope).rabbitRoutingKey);
     // execution, orderbook, trade, ticker × 3 symbols, and position.BTC-KRW-PERP
-    expect([...rabbit.keys()].filter((key) => key.endsWith('-PERP')).sort()).toEqual(['execution.BTC-KRW-PERP', 'orderbook.BTC-KRW-PERP', 'position.BTC-KRW-PERP', 'ticker.BTC-KRW-PERP', 'trade.BTC-KRW-PERP']);
+    expect([...rabbit.keys()].filter((key) => key.endsWith('-PERP')).sort()).toEqual([
+      'execution.BTC-KRW-PERP',
+      'orderbook.BTC-KRW-PERP',
+      'position.BTC-KRW-PERP',
+      'ticker.BTC-KRW-PERP',
+      'trade.BTC-KRW-PERP',
+    ]);
     expect(rabbit.size).toBe(13);
     for (const [routingKey, list] of rabbit) {
       for (const batch of batches(chained(list))) {
-        problems.push(...validateBody(JSON.stringify(batch.length === 1 ? batch[0] : batch), { broker: 'rabbitmq', routingKey }).map((problem) => `${routingKey}: ${problem}`));
+        problems.push(
+          ...validateBody(JSON.stringify(batch.length === 1 ? batch[0] : batch), { broker: 'rabbitmq', routingKey }).map(
+            (problem) => `${routingKey}: ${problem}`,
+          ),
+        );
       }
     }
     const stream = chained(envelopes.filter((envelope) => routesOf(envelope).redis));
-    expect(new Set(stream.map((envelope) => envelope.type))).toEqual(new Set(['Execution', 'Trade', 'BalanceChanged', 'PositionChanged', 'WalletChanged']));
+    expect(new Set(stream.map((envelope) => envelope.type))).toEqual(
+      new Set(['Execution', 'Trade', 'BalanceChanged', 'PositionChanged', 'WalletChanged']),
+    );
     for (const envelope of stream) problems.push(...validateRedisEntry(`${envelope.seq}-0`, ['envelope', JSON.stringify(envelope)]));
     expect(problems.slice(0, 5)).toEqual([]);
   });
@@ -335,7 +402,11 @@ describe('envelope schemas refuse what the contract forbids', () => {
     ['an extra field in the report', () => edit(fill, (copy) => (report(copy).note = 'x')), '/execution_report: unexpected field note'],
     ['a missing field', () => edit(trade, (copy) => delete copy.quote_quantity), "/: must have required property 'quote_quantity'"],
     ['a numeric price', () => edit(trade, (copy) => (copy.price = 50_000_000)), '/price: must be string'],
-    ['an exponent', () => edit(trade, (copy) => (copy.price = '5e7')), `/price: must match pattern "${'^([1-9][0-9]*(\\.[0-9]*[1-9])?|0\\.[0-9]*[1-9])$'}"`],
+    [
+      'an exponent',
+      () => edit(trade, (copy) => (copy.price = '5e7')),
+      `/price: must match pattern "${'^([1-9][0-9]*(\\.[0-9]*[1-9])?|0\\.[0-9]*[1-9])$'}"`,
+    ],
     ['a trailing zero', () => edit(trade, (copy) => (copy.quantity = '0.0020')), '/quantity: must match pattern'],
     ['a trailing dot', () => edit(delta, (copy) => (copy.quantity = '1.')), '/quantity: must match pattern'],
     ['a leading zero', () => edit(delta, (copy) => (copy.quantity = '01')), '/quantity: must match pattern'],
@@ -350,32 +421,68 @@ describe('envelope schemas refuse what the contract forbids', () => {
     ['version 2', () => edit(delta, (copy) => (copy.v = 2)), '/v: must be equal to constant'],
     ['an unknown exec_type', () => edit(fill, (copy) => (report(copy).exec_type = 'Fill')), '/execution_report/exec_type: must be one of'],
     ['an unknown order_status', () => edit(fill, (copy) => (copy.order_status = 'Open')), '/order_status: must be one of'],
-    ['an unknown order_type', () => edit(fill, (copy) => (report(copy).order_type = 'Stop')), '/execution_report/order_type: must be one of'],
-    ['a Trade report without its price', () => edit(fill, (copy) => (report(copy).price = null)), '/execution_report/price: must be string'],
-    ['a New report with a fee', () => edit(accepted, (copy) => (report(copy).fee = '1')), '/execution_report/fee: must be equal to constant'],
-    ['a New report with a quantity', () => edit(accepted, (copy) => (report(copy).quantity = '1')), '/execution_report/quantity: must be equal to constant'],
-    ['a New report that is Filled', () => edit(accepted, (copy) => (copy.order_status = 'Filled')), '/order_status: must be one of ["Pending","Untriggered"]'],
-    ['a reject reason on a New report', () => edit(accepted, (copy) => (report(copy).reject_reason = 'INSUFFICIENT_FUNDS')), '/execution_report/reject_reason: must be null'],
+    [
+      'an unknown order_type',
+      () => edit(fill, (copy) => (report(copy).order_type = 'Stop')),
+      '/execution_report/order_type: must be one of',
+    ],
+    [
+      'a Trade report without its price',
+      () => edit(fill, (copy) => (report(copy).price = null)),
+      '/execution_report/price: must be string',
+    ],
+    [
+      'a New report with a fee',
+      () => edit(accepted, (copy) => (report(copy).fee = '1')),
+      '/execution_report/fee: must be equal to constant',
+    ],
+    [
+      'a New report with a quantity',
+      () => edit(accepted, (copy) => (report(copy).quantity = '1')),
+      '/execution_report/quantity: must be equal to constant',
+    ],
+    [
+      'a New report that is Filled',
+      () => edit(accepted, (copy) => (copy.order_status = 'Filled')),
+      '/order_status: must be one of ["Pending","Untriggered"]',
+    ],
+    [
+      'a reject reason on a New report',
+      () => edit(accepted, (copy) => (report(copy).reject_reason = 'INSUFFICIENT_FUNDS')),
+      '/execution_report/reject_reason: must be null',
+    ],
     ['a numeric user id', () => edit(fill, (copy) => (report(copy).user_id = 2)), '/execution_report/user_id: must be string'],
     ['an unknown type', () => ({ ...trade, type: 'Fill' }), '/type: must be one of'],
   ])('refuses %s', (_name, make, expected) => {
     const problems = validateEnvelope(make());
-    expect(problems.some((problem) => problem.startsWith(expected)), problems.join('\n')).toBe(true);
+    expect(
+      problems.some((problem) => problem.startsWith(expected)),
+      problems.join('\n'),
+    ).toBe(true);
   });
 
   it('the decimal pattern is the canonical form of the REST API', () => {
     const canonical = new RegExp(DECIMAL_PATTERN);
     for (const good of ['0', '1', '50000000', '0.002', '10.5', '0.00000001']) expect(canonical.test(good), good).toBe(true);
-    for (const bad of ['', '00', '01', '1.', '.5', '1.50', '0.0', '-1', '+1', '1e3', '1E-3', ' 1', '1,5', 'NaN', 'Infinity']) expect(canonical.test(bad), bad).toBe(false);
+    for (const bad of ['', '00', '01', '1.', '.5', '1.50', '0.0', '-1', '+1', '1e3', '1E-3', ' 1', '1,5', 'NaN', 'Infinity'])
+      expect(canonical.test(bad), bad).toBe(false);
   });
 
   it('broker checks refuse a wrong key, a wrong routing key, a broken prev_seq chain, a batch out of order and a bad Redis entry', () => {
-    const market = chained(envelopes.filter((envelope) => routesOf(envelope).kafkaTopic === 'market-data' && envelopeSymbol(envelope) === BTC)).slice(0, 3);
+    const market = chained(
+      envelopes.filter((envelope) => routesOf(envelope).kafkaTopic === 'market-data' && envelopeSymbol(envelope) === BTC),
+    ).slice(0, 3);
     expect(validateBody(market, { broker: 'kafka', topic: 'market-data', key: BTC })).toEqual([]);
     expect(validateBody(market, { broker: 'kafka', topic: 'market-data', key: ETH })).toHaveLength(3);
-    expect(validateBody(market, { broker: 'kafka', topic: 'executions', key: BTC })[0]).toMatch(/does not belong on Kafka topic executions/);
-    expect(validateBody([market[0], market[2]], { broker: 'kafka', topic: 'market-data', key: BTC })).toEqual([`/1/prev_seq: ${market[1]!.seq}, but the envelope before it in the array has seq ${market[0]!.seq}`]);
-    expect(validateBody([market[1], market[0]], { broker: 'kafka', topic: 'market-data', key: BTC }).join('\n')).toMatch(/\/1\/seq: .* is not after/);
+    expect(validateBody(market, { broker: 'kafka', topic: 'executions', key: BTC })[0]).toMatch(
+      /does not belong on Kafka topic executions/,
+    );
+    expect(validateBody([market[0], market[2]], { broker: 'kafka', topic: 'market-data', key: BTC })).toEqual([
+      `/1/prev_seq: ${market[1]!.seq}, but the envelope before it in the array has seq ${market[0]!.seq}`,
+    ]);
+    expect(validateBody([market[1], market[0]], { broker: 'kafka', topic: 'market-data', key: BTC }).join('\n')).toMatch(
+      /\/1\/seq: .* is not after/,
+    );
     expect(validateBody([], { broker: 'kafka', topic: 'market-data', key: BTC })).toEqual(['/: an empty array']);
     expect(validateBody('{"v":1', { broker: 'rabbitmq', routingKey: 'trade.BTC-KRW' })[0]).toMatch(/^not JSON/);
     expect(validateBody(chained([trade]), { broker: 'rabbitmq', routingKey: `orderbook.${trade.symbol}` })[0]).toMatch(/goes to trade\./);
@@ -386,6 +493,8 @@ describe('envelope schemas refuse what the contract forbids', () => {
     expect(validateRedisEntry(`${fill.seq}-0`, ['envelope', entry])).toEqual([]);
     expect(validateRedisEntry(`${fill.seq}-1`, ['envelope', entry])).toEqual([`entry ${fill.seq}-1: id must be {seq}-0 = ${fill.seq}-0`]);
     expect(validateRedisEntry(`${fill.seq}-0`, ['envelope', entry, 'extra', '1'])[0]).toMatch(/fields must be exactly/);
-    expect(validateRedisEntry(`${delta.seq}-0`, ['envelope', JSON.stringify(delta)])).toEqual([`entry ${delta.seq}-0: a BookDelta does not belong on the Redis stream`]);
+    expect(validateRedisEntry(`${delta.seq}-0`, ['envelope', JSON.stringify(delta)])).toEqual([
+      `entry ${delta.seq}-0: a BookDelta does not belong on the Redis stream`,
+    ]);
   });
 });

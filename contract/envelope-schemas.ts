@@ -67,10 +67,11 @@ export const ENVELOPE_ORDER_STATUSES: Readonly<Record<OrderStatus, string>> = {
 
 export const EXEC_TYPES: Readonly<Record<ExecType, string>> = {
   New: "the order's first report: accepted (Pending, or Untriggered for a stop), even when it fills at once",
-  Trade: 'a fill: price and quantity are the fill\'s, fee is this fill\'s, trade_id names the public Trade',
+  Trade: "a fill: price and quantity are the fill's, fee is this fill's, trade_id names the public Trade",
   Cancelled: 'cancelled by its owner',
-  Expired: 'IOC/FOK remainder, market order without liquidity, self-trade prevention, or a buy that could not pay for (more) lots (expire_reason says which)',
-  Rejected: "the engine refused the order: its only report",
+  Expired:
+    'IOC/FOK remainder, market order without liquidity, self-trade prevention, or a buy that could not pay for (more) lots (expire_reason says which)',
+  Rejected: 'the engine refused the order: its only report',
   Triggered: "a stop order's stop price was reached; it now works as a Limit/Market order",
   Amended: 'quantity reduced, queue priority kept',
 };
@@ -79,8 +80,9 @@ export const EXPIRE_REASONS: Readonly<Record<ExpiryReason, string>> = {
   IOC: 'immediate-or-cancel remainder',
   FOK: 'fill-or-kill that could not fill completely',
   MarketNoLiquidity: 'market order with nothing (more) to trade against',
-  SelfTradePrevention: 'would have traded with its owner\'s own order',
-  QuoteAmountExhausted: 'a buy by quote amount that could not afford one lot (bought nothing), or a market buy by quantity whose balance ran out before the quantity (a buy by amount that spent its budget having bought something is Filled)',
+  SelfTradePrevention: "would have traded with its owner's own order",
+  QuoteAmountExhausted:
+    'a buy by quote amount that could not afford one lot (bought nothing), or a market buy by quantity whose balance ran out before the quantity (a buy by amount that spent its budget having bought something is Filled)',
   ReduceOnly: 'a perpetual reduce-only (or hedge-mode closing) order whose position had nothing more to reduce',
   InsufficientMargin: 'a perpetual taker whose next opening fill its reserve and available balance could not cover',
 };
@@ -124,8 +126,16 @@ const decimal = (description: string): JsonSchema => ({ type: 'string', pattern:
 const positive = (description: string): JsonSchema => ({ type: 'string', pattern: POSITIVE_DECIMAL_PATTERN, description });
 const id = (description: string): JsonSchema => ({ type: 'string', pattern: ID_PATTERN, description });
 const signed = (description: string): JsonSchema => ({ type: 'string', pattern: SIGNED_DECIMAL_PATTERN, description });
-const described = (words: Readonly<Record<string, string>>): string => Object.entries(words).map(([word, meaning]) => `${word}: ${meaning}`).join('; ');
-const int = (minimum: number, description: string): JsonSchema => ({ type: 'integer', minimum, maximum: Number.MAX_SAFE_INTEGER, description });
+const described = (words: Readonly<Record<string, string>>): string =>
+  Object.entries(words)
+    .map(([word, meaning]) => `${word}: ${meaning}`)
+    .join('; ');
+const int = (minimum: number, description: string): JsonSchema => ({
+  type: 'integer',
+  minimum,
+  maximum: Number.MAX_SAFE_INTEGER,
+  description,
+});
 
 type Fields<E> = Record<Exclude<keyof E, 'v' | 'type' | 'seq' | 'prev_seq' | 'timestamp'>, JsonSchema>;
 
@@ -138,10 +148,18 @@ function envelope<E extends Envelope>(type: E['type'], description: string, fiel
       0,
       'seq of the previous envelope published under the same routing key (RabbitMQ: routing key; Kafka: topic + key; Redis: the stream), 0 for the first; prev_seq ≠ the last seq a consumer holds there means it missed something',
     ),
-    timestamp: int(0, "ms since the epoch: the time of the engine command that caused the event"),
+    timestamp: int(0, 'ms since the epoch: the time of the engine command that caused the event'),
     ...fields,
   } as Record<keyof E & string, JsonSchema>;
-  return { title: `${type} envelope`, description, type: 'object', additionalProperties: false, required: Object.keys(properties), properties, ...extra };
+  return {
+    title: `${type} envelope`,
+    description,
+    type: 'object',
+    additionalProperties: false,
+    required: Object.keys(properties),
+    properties,
+    ...extra,
+  };
 }
 
 /** The envelope schemas for the markets and assets of `config` (symbol and asset enums). */
@@ -151,30 +169,57 @@ export function buildEnvelopeSchemas(config: EngineConfig): Readonly<Record<Enve
   const side: JsonSchema = { type: 'string', enum: keys(SIDES) };
   const perpSymbols = perpetualMarkets(config).map((market) => market.symbol);
   // a configuration without perpetuals has no valid PositionChanged (an empty enum is not a schema)
-  const perpSymbol: JsonSchema = perpSymbols.length > 0 ? { type: 'string', enum: perpSymbols, description: 'perpetual market symbol' } : { type: 'string', not: {}, description: 'no perpetual market configured' };
+  const perpSymbol: JsonSchema =
+    perpSymbols.length > 0
+      ? { type: 'string', enum: perpSymbols, description: 'perpetual market symbol' }
+      : { type: 'string', not: {}, description: 'no perpetual market configured' };
   const userId: JsonSchema = { type: 'string', pattern: USER_ID_PATTERN, description: 'the owner' };
 
   const report: Record<keyof ExecutionReport, JsonSchema> = {
     order_id: id('order id (decimal string)'),
-    client_order_id: nullable({ type: 'string', pattern: CLIENT_ORDER_ID_PATTERN, description: "the owner's client_order_id, null when none was given" }),
+    client_order_id: nullable({
+      type: 'string',
+      pattern: CLIENT_ORDER_ID_PATTERN,
+      description: "the owner's client_order_id, null when none was given",
+    }),
     user_id: { type: 'string', pattern: USER_ID_PATTERN, description: "the order's owner" },
     symbol,
     side,
     order_type: { type: 'string', enum: keys(ORDER_TYPES) },
-    exec_type: { type: 'string', enum: keys(EXEC_TYPES), description: keys(EXEC_TYPES).map((word) => `${word}: ${EXEC_TYPES[word]}`).join('; ') },
+    exec_type: {
+      type: 'string',
+      enum: keys(EXEC_TYPES),
+      description: keys(EXEC_TYPES)
+        .map((word) => `${word}: ${EXEC_TYPES[word]}`)
+        .join('; '),
+    },
     price: nullable(positive("Trade: the fill's price; otherwise null")),
     quantity: decimal('Trade: the fill\'s quantity; otherwise "0"'),
     order_price: nullable(positive("the order's limit price; null for market orders")),
     order_quantity: decimal("the order's quantity after amends (a market buy by quote amount: the quantity bought so far)"),
     filled_quantity: decimal('cumulative'),
-    remaining_quantity: decimal('order_quantity − filled_quantity: while the order is open, what is still open; on its final report, what it did not fill (so "0" when Filled, the unfilled rest when Cancelled, Expired or Rejected); a buy by quote amount alone: "0" (its quantity is what it bought)'),
-    avg_price: nullable(positive('cumulative traded quote / filled_quantity, 2 more decimals than the tick has, cut off; null before the first fill')),
+    remaining_quantity: decimal(
+      'order_quantity − filled_quantity: while the order is open, what is still open; on its final report, what it did not fill (so "0" when Filled, the unfilled rest when Cancelled, Expired or Rejected); a buy by quote amount alone: "0" (its quantity is what it bought)',
+    ),
+    avg_price: nullable(
+      positive('cumulative traded quote / filled_quantity, 2 more decimals than the tick has, cut off; null before the first fill'),
+    ),
     fee: decimal('charged by this report (Trade only; otherwise "0")'),
     fee_asset: { ...asset, description: "the market's quote asset" },
     is_maker: { type: ['boolean', 'null'], description: 'Trade: whether this side was the resting order; otherwise null' },
-    trade_id: nullable(id('Trade: the public Trade\'s trade_id; otherwise null')),
-    reject_reason: nullable({ type: 'string', enum: Object.keys(REJECT_CODES), description: 'Rejected: the stable reject word (as in the REST API); otherwise null' }),
-    expire_reason: nullable({ type: 'string', enum: keys(EXPIRE_REASONS), description: keys(EXPIRE_REASONS).map((word) => `${word}: ${EXPIRE_REASONS[word]}`).join('; ') }),
+    trade_id: nullable(id("Trade: the public Trade's trade_id; otherwise null")),
+    reject_reason: nullable({
+      type: 'string',
+      enum: Object.keys(REJECT_CODES),
+      description: 'Rejected: the stable reject word (as in the REST API); otherwise null',
+    }),
+    expire_reason: nullable({
+      type: 'string',
+      enum: keys(EXPIRE_REASONS),
+      description: keys(EXPIRE_REASONS)
+        .map((word) => `${word}: ${EXPIRE_REASONS[word]}`)
+        .join('; '),
+    }),
   };
   const reportSchema: JsonSchema = {
     type: 'object',
@@ -192,7 +237,15 @@ export function buildEnvelopeSchemas(config: EngineConfig): Readonly<Record<Enve
             trade_id: { type: 'string' },
           },
         },
-        else: { properties: { price: { type: 'null' }, quantity: { const: '0' }, fee: { const: '0' }, is_maker: { type: 'null' }, trade_id: { type: 'null' } } },
+        else: {
+          properties: {
+            price: { type: 'null' },
+            quantity: { const: '0' },
+            fee: { const: '0' },
+            is_maker: { type: 'null' },
+            trade_id: { type: 'null' },
+          },
+        },
       },
       {
         if: { properties: { exec_type: { const: 'Rejected' } } },
@@ -217,7 +270,7 @@ export function buildEnvelopeSchemas(config: EngineConfig): Readonly<Record<Enve
       },
       { allOf: statusRules },
     ),
-    Trade: envelope<TradeEnvelope>('Trade', 'A public trade (no user ids). Seq S; the maker\'s Execution is S + 1 and the taker\'s S + 2.', {
+    Trade: envelope<TradeEnvelope>('Trade', "A public trade (no user ids). Seq S; the maker's Execution is S + 1 and the taker's S + 2.", {
       symbol,
       trade_id: id('gap-free per engine'),
       price: positive('trade price'),
@@ -227,28 +280,36 @@ export function buildEnvelopeSchemas(config: EngineConfig): Readonly<Record<Enve
     }),
     BookDelta: envelope<BookDeltaEnvelope>('BookDelta', 'The new total of one price level after a command.', {
       symbol,
-      symbol_seq: int(1, 'per symbol, gap-free: one per BookDelta (as GET /v1/orderbook\'s symbol_seq)'),
+      symbol_seq: int(1, "per symbol, gap-free: one per BookDelta (as GET /v1/orderbook's symbol_seq)"),
       side: { ...side, description: 'Buy: a bid level; Sell: an ask level' },
-      price: positive('the level\'s price'),
+      price: positive("the level's price"),
       quantity: decimal('the level\'s new total; "0" removes it'),
     }),
-    Ticker: envelope<TickerEnvelope>('Ticker', "A symbol's market summary over the last 24 h, at most once per symbol per second, when it changed.", {
-      symbol,
-      last_price: nullable(positive('the last trade\'s price; null before any trade')),
-      best_bid: nullable(positive('null when no bids')),
-      best_ask: nullable(positive('null when no asks')),
-      open_24h: nullable(positive('first trade price in the window; null when none')),
-      high_24h: nullable(positive('null when no trade in the window')),
-      low_24h: nullable(positive('null when no trade in the window')),
-      volume_24h: decimal('base quantity traded in the window'),
-      quote_volume_24h: decimal('quote traded in the window'),
-    }),
-    BalanceChanged: envelope<BalanceChangedEnvelope>('BalanceChanged', "A user's balance of one asset after a command (Redis stream only).", {
-      user_id: { type: 'string', pattern: USER_ID_PATTERN, description: 'user 0 is the fee account' },
-      asset,
-      available: decimal('available after the command'),
-      locked: decimal('locked in open orders after the command'),
-    }),
+    Ticker: envelope<TickerEnvelope>(
+      'Ticker',
+      "A symbol's market summary over the last 24 h, at most once per symbol per second, when it changed.",
+      {
+        symbol,
+        last_price: nullable(positive("the last trade's price; null before any trade")),
+        best_bid: nullable(positive('null when no bids')),
+        best_ask: nullable(positive('null when no asks')),
+        open_24h: nullable(positive('first trade price in the window; null when none')),
+        high_24h: nullable(positive('null when no trade in the window')),
+        low_24h: nullable(positive('null when no trade in the window')),
+        volume_24h: decimal('base quantity traded in the window'),
+        quote_volume_24h: decimal('quote traded in the window'),
+      },
+    ),
+    BalanceChanged: envelope<BalanceChangedEnvelope>(
+      'BalanceChanged',
+      "A user's balance of one asset after a command (Redis stream only).",
+      {
+        user_id: { type: 'string', pattern: USER_ID_PATTERN, description: 'user 0 is the fee account' },
+        asset,
+        available: decimal('available after the command'),
+        locked: decimal('locked in open orders after the command'),
+      },
+    ),
     PositionChanged: envelope<PositionChangedEnvelope>(
       'PositionChanged',
       "A user's perpetual position after a command that changed it (one per user, symbol and position side the command touched; after that command's Execution, BalanceChanged and WalletChanged envelopes). Private: Redis stream, Kafka executions (key = symbol), RabbitMQ position.{SYMBOL}.",
@@ -271,7 +332,11 @@ export function buildEnvelopeSchemas(config: EngineConfig): Readonly<Record<Enve
         user_id: { ...userId, description: 'user 0 is the fee account' },
         asset,
         wallet_balance: signed('the wallet balance after the command, isolated margins included'),
-        reason: { type: 'string', enum: keys(WALLET_CHANGE_REASONS), description: `the command's first cause — ${described(WALLET_CHANGE_REASONS)}` },
+        reason: {
+          type: 'string',
+          enum: keys(WALLET_CHANGE_REASONS),
+          description: `the command's first cause — ${described(WALLET_CHANGE_REASONS)}`,
+        },
       },
     ),
   };
@@ -282,5 +347,10 @@ export const ENVELOPE_SCHEMAS = buildEnvelopeSchemas(DEFAULT_ENGINE_CONFIG);
 
 /** "One envelope or a JSON array of envelopes in seq order" (a Kafka value, a RabbitMQ body). */
 export function oneOrBatch(single: JsonSchema): JsonSchema {
-  return { oneOf: [single, { type: 'array', minItems: 1, items: single, description: 'several envelopes of one routing key (Kafka: one key), in seq order' }] };
+  return {
+    oneOf: [
+      single,
+      { type: 'array', minItems: 1, items: single, description: 'several envelopes of one routing key (Kafka: one key), in seq order' },
+    ],
+  };
 }

@@ -24,7 +24,8 @@ export const WS_ERROR_CODES = {
   TOO_MANY_CONNECTIONS: 'connection limit for this API key reached',
   RATE_LIMITED: 'too many frames per second on this connection',
   RESUME_UNAVAILABLE: 'execution history is not reachable or still catching up; retry shortly',
-  RESUME_TOO_FAR: 'more missed execution reports than one resume sends; read GET /v1/fills and GET /v1/orders/history, then resume from a later seq',
+  RESUME_TOO_FAR:
+    'more missed execution reports than one resume sends; read GET /v1/fills and GET /v1/orders/history, then resume from a later seq',
   STORE_UNAVAILABLE: 'credential store not reachable; retry shortly',
 } as const;
 
@@ -73,14 +74,21 @@ export function parseClientFrame(text: string): ParseResult {
   try {
     value = parseStrictJson(text);
   } catch (error) {
-    return { ok: false, error: error instanceof DuplicateKeyError ? new WsError('DUPLICATE_KEY', error.message) : new WsError('BAD_FRAME') };
+    return {
+      ok: false,
+      error: error instanceof DuplicateKeyError ? new WsError('DUPLICATE_KEY', error.message) : new WsError('BAD_FRAME'),
+    };
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, error: new WsError('BAD_FRAME') };
   const record = value as Record<string, unknown>;
-  const id = typeof record.id === 'string' || (typeof record.id === 'number' && Number.isSafeInteger(record.id)) ? (record.id as string | number) : undefined;
+  const id =
+    typeof record.id === 'string' || (typeof record.id === 'number' && Number.isSafeInteger(record.id))
+      ? (record.id as string | number)
+      : undefined;
   const withId = (error: WsError): ParseResult => (id === undefined ? { ok: false, error } : { ok: false, error, id });
   const op = record.op;
-  if (typeof op !== 'string' || !Object.hasOwn(SCHEMAS, op)) return withId(new WsError('UNKNOWN_OP', `op ${JSON.stringify(op ?? null)} is not one of auth, subscribe, unsubscribe, ping`));
+  if (typeof op !== 'string' || !Object.hasOwn(SCHEMAS, op))
+    return withId(new WsError('UNKNOWN_OP', `op ${JSON.stringify(op ?? null)} is not one of auth, subscribe, unsubscribe, ping`));
   const parsed = SCHEMAS[op as keyof typeof SCHEMAS].safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -99,7 +107,10 @@ export function parseChannel(name: string, symbols: ReadonlySet<string>): Channe
   const dot = name.indexOf('.');
   const kind = dot < 0 ? name : name.slice(0, dot);
   if (dot < 0 || (kind !== 'orderbook' && kind !== 'trades' && kind !== 'ticker')) {
-    return new WsError('UNKNOWN_CHANNEL', `unknown channel ${JSON.stringify(name)}: executions, orderbook.{SYMBOL}, trades.{SYMBOL} or ticker.{SYMBOL}`);
+    return new WsError(
+      'UNKNOWN_CHANNEL',
+      `unknown channel ${JSON.stringify(name)}: executions, orderbook.{SYMBOL}, trades.{SYMBOL} or ticker.{SYMBOL}`,
+    );
   }
   const symbol = name.slice(dot + 1);
   if (!symbols.has(symbol)) return new WsError('UNKNOWN_SYMBOL', `unknown symbol ${JSON.stringify(symbol)} in ${JSON.stringify(name)}`);
@@ -107,5 +118,9 @@ export function parseChannel(name: string, symbols: ReadonlySet<string>): Channe
 }
 
 export function errorFrame(error: WsError, id?: string | number): string {
-  return JSON.stringify(id === undefined ? { type: 'error', code: error.code, message: error.message } : { type: 'error', code: error.code, message: error.message, id });
+  return JSON.stringify(
+    id === undefined
+      ? { type: 'error', code: error.code, message: error.message }
+      : { type: 'error', code: error.code, message: error.message, id },
+  );
 }

@@ -3,7 +3,12 @@ import type { ExecutionEnvelope } from '../contract/envelopes.ts';
 import { batchRows } from './execution-rows.ts';
 import { compareStreamIds, nextStreamId, trimThreshold, type GroupProgress } from './execution-stream.ts';
 
-function execution(seq: number, orderId: string, patch: Partial<ExecutionEnvelope['execution_report']> = {}, status: ExecutionEnvelope['order_status'] = 'Pending'): ExecutionEnvelope {
+function execution(
+  seq: number,
+  orderId: string,
+  patch: Partial<ExecutionEnvelope['execution_report']> = {},
+  status: ExecutionEnvelope['order_status'] = 'Pending',
+): ExecutionEnvelope {
   return {
     v: 1,
     type: 'Execution',
@@ -41,7 +46,22 @@ const entry = (envelope: unknown, id = `${(envelope as { seq: number }).seq}-0`)
 
 describe('batchRows', () => {
   it('keeps one order row per order: the state of its highest-seq report, created at its earliest timestamp', () => {
-    const fill = execution(12, '5', { exec_type: 'Trade', price: '50000000', quantity: '0.01', filled_quantity: '0.01', remaining_quantity: '0', fee: '1000', trade_id: '3', is_maker: true, avg_price: '50000000' }, 'Filled');
+    const fill = execution(
+      12,
+      '5',
+      {
+        exec_type: 'Trade',
+        price: '50000000',
+        quantity: '0.01',
+        filled_quantity: '0.01',
+        remaining_quantity: '0',
+        fee: '1000',
+        trade_id: '3',
+        is_maker: true,
+        avg_price: '50000000',
+      },
+      'Filled',
+    );
     // delivered out of order within the batch
     const rows = batchRows([entry(fill), entry(execution(10, '5'))]);
     expect(rows.executions.seq).toEqual(['10', '12']);
@@ -67,9 +87,30 @@ describe('batchRows', () => {
       entry({ ...execution(4, '1'), v: 2 }),
       entry(execution(5, '1', { fee: '-1' })),
       entry(execution(6, '1', { exec_type: 'Trade' })),
-      entry({ v: 1, type: 'BookDelta', seq: 7, prev_seq: 6, timestamp: 1, symbol: 'BTC-KRW', symbol_seq: 1, side: 'Buy', price: '1000', quantity: '0' }),
+      entry({
+        v: 1,
+        type: 'BookDelta',
+        seq: 7,
+        prev_seq: 6,
+        timestamp: 1,
+        symbol: 'BTC-KRW',
+        symbol_seq: 1,
+        side: 'Buy',
+        price: '1000',
+        quantity: '0',
+      }),
       entry({ v: 1, type: 'Nonsense', seq: 8, prev_seq: 7, timestamp: 1 }),
-      entry({ v: 1, type: 'BalanceChanged', seq: 9, prev_seq: 8, timestamp: 1, user_id: '7', asset: 'KRW', available: '10', locked: '1.5' }),
+      entry({
+        v: 1,
+        type: 'BalanceChanged',
+        seq: 9,
+        prev_seq: 8,
+        timestamp: 1,
+        user_id: '7',
+        asset: 'KRW',
+        available: '10',
+        locked: '1.5',
+      }),
     ]);
     expect(rows.deadLetters.map((letter) => [letter.entryId, letter.error])).toEqual([
       ['1-0', 'envelope is not JSON'],
@@ -89,7 +130,17 @@ describe('batchRows', () => {
   it('skips the futures envelopes (persisted from issue 20 on) without a dead letter, beside the rows it keeps', () => {
     const rows = batchRows([
       entry(execution(10, '1')),
-      entry({ v: 1, type: 'WalletChanged', seq: 11, prev_seq: 10, timestamp: 1, user_id: '7', asset: 'KRW', wallet_balance: '-12', reason: 'Trade' }),
+      entry({
+        v: 1,
+        type: 'WalletChanged',
+        seq: 11,
+        prev_seq: 10,
+        timestamp: 1,
+        user_id: '7',
+        asset: 'KRW',
+        wallet_balance: '-12',
+        reason: 'Trade',
+      }),
       entry({
         v: 1,
         type: 'PositionChanged',
@@ -114,7 +165,14 @@ describe('batchRows', () => {
 });
 
 describe('stream ids and the trim threshold', () => {
-  const group = (patch: Partial<GroupProgress>): GroupProgress => ({ name: 'g', pending: 0, lastDeliveredId: '0-0', undelivered: 0, oldestPendingId: undefined, ...patch });
+  const group = (patch: Partial<GroupProgress>): GroupProgress => ({
+    name: 'g',
+    pending: 0,
+    lastDeliveredId: '0-0',
+    undelivered: 0,
+    oldestPendingId: undefined,
+    ...patch,
+  });
 
   it('compares ids as integer pairs, not as text', () => {
     expect(compareStreamIds('9-0', '10-0')).toBe(-1);

@@ -145,7 +145,8 @@ function optionalId(object: Json, name: string): string | null {
 
 function integer(object: Json, name: string): number {
   const value = field(object, name);
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new EnvelopeError(`${name} must be a non-negative integer`);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
+    throw new EnvelopeError(`${name} must be a non-negative integer`);
   return value;
 }
 
@@ -179,10 +180,46 @@ function emptyColumns<T extends object>(names: readonly (keyof T)[]): T {
   return Object.fromEntries(names.map((name) => [name, []])) as T;
 }
 
-const EXECUTION_NAMES = ['seq', 'orderId', 'userId', 'symbol', 'side', 'execType', 'orderStatus', 'price', 'quantity', 'fee', 'feeAsset', 'tradeId', 'isMaker', 'timestamp', 'envelope'] as const;
+const EXECUTION_NAMES = [
+  'seq',
+  'orderId',
+  'userId',
+  'symbol',
+  'side',
+  'execType',
+  'orderStatus',
+  'price',
+  'quantity',
+  'fee',
+  'feeAsset',
+  'tradeId',
+  'isMaker',
+  'timestamp',
+  'envelope',
+] as const;
 const ORDER_NAMES = [
-  'orderId', 'userId', 'symbol', 'side', 'orderType', 'status', 'clientOrderId', 'orderPrice', 'orderQuantity', 'filledQuantity', 'remainingQuantity', 'avgPrice',
-  'feeAsset', 'timeInForce', 'postOnly', 'stopPrice', 'quoteAmount', 'rejectReason', 'expireReason', 'createdAt', 'updatedAt', 'lastSeq',
+  'orderId',
+  'userId',
+  'symbol',
+  'side',
+  'orderType',
+  'status',
+  'clientOrderId',
+  'orderPrice',
+  'orderQuantity',
+  'filledQuantity',
+  'remainingQuantity',
+  'avgPrice',
+  'feeAsset',
+  'timeInForce',
+  'postOnly',
+  'stopPrice',
+  'quoteAmount',
+  'rejectReason',
+  'expireReason',
+  'createdAt',
+  'updatedAt',
+  'lastSeq',
 ] as const;
 const TRADE_NAMES = ['tradeId', 'seq', 'symbol', 'price', 'quantity', 'quoteQuantity', 'takerSide', 'timestamp'] as const;
 const BALANCE_NAMES = ['seq', 'userId', 'asset', 'available', 'locked', 'timestamp'] as const;
@@ -219,7 +256,11 @@ export function batchRows(entries: readonly StreamEntry[]): BatchRows {
 
   for (const entry of entries) {
     if (entry.body === undefined) {
-      deadLetters.push({ entryId: entry.id, body: null, error: entry.deleted ? 'entry deleted from the stream before it was persisted' : 'entry has no envelope field' });
+      deadLetters.push({
+        entryId: entry.id,
+        body: null,
+        error: entry.deleted ? 'entry deleted from the stream before it was persisted' : 'entry has no envelope field',
+      });
       continue;
     }
     try {
@@ -344,7 +385,15 @@ export function batchRows(entries: readonly StreamEntry[]): BatchRows {
     balanceColumns.timestamp.push(String(envelope.timestamp));
   }
 
-  return { executions: executionColumns, orders: orderColumns, trades: tradeColumns, balances: balanceColumns, deadLetters, skipped, maxSeq };
+  return {
+    executions: executionColumns,
+    orders: orderColumns,
+    trades: tradeColumns,
+    balances: balanceColumns,
+    deadLetters,
+    skipped,
+    maxSeq,
+  };
 }
 
 function checkReport(report: Json): void {

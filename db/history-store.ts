@@ -102,13 +102,19 @@ export class HistoryStore implements HistoryPort {
   }
 
   async order(userId: number, orderId: number) {
-    const result = await this.#query<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM orders WHERE order_id = $1 AND user_id = $2`, [orderId, userId]);
+    const result = await this.#query<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM orders WHERE order_id = $1 AND user_id = $2`, [
+      orderId,
+      userId,
+    ]);
     return result[0] ? order(result[0]) : undefined;
   }
 
   async finishedOrders(query: HistoryQuery) {
     const { where, values } = filters(query, { time: 'created_at', cursor: 'order_id' });
-    const rows = await this.#query<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM orders WHERE ${where} AND ${FINISHED} ORDER BY order_id LIMIT $${values.length}`, values);
+    const rows = await this.#query<OrderRow>(
+      `SELECT ${ORDER_COLUMNS} FROM orders WHERE ${where} AND ${FINISHED} ORDER BY order_id LIMIT $${values.length}`,
+      values,
+    );
     return rows.map(order);
   }
 
@@ -149,7 +155,14 @@ export class HistoryStore implements HistoryPort {
   }
 
   async trades(symbol: string, limit: number, beforeTradeId?: number) {
-    const rows = await this.#query<{ trade_id: string; price: string; quantity: string; quote_quantity: string; taker_side: string; timestamp: string }>(
+    const rows = await this.#query<{
+      trade_id: string;
+      price: string;
+      quantity: string;
+      quote_quantity: string;
+      taker_side: string;
+      timestamp: string;
+    }>(
       beforeTradeId === undefined
         ? 'SELECT trade_id, price, quantity, quote_quantity, taker_side, timestamp FROM trades WHERE symbol = $1 ORDER BY trade_id DESC LIMIT $2'
         : 'SELECT trade_id, price, quantity, quote_quantity, taker_side, timestamp FROM trades WHERE symbol = $1 AND trade_id < $3 ORDER BY trade_id DESC LIMIT $2',

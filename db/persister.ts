@@ -119,7 +119,17 @@ export class Persister {
   #wake = new Set<() => void>();
   #trimTimer: NodeJS.Timeout | undefined;
   #trimming: Promise<void> | undefined;
-  #stats = { batches: 0, entries: 0, executionsInserted: 0, tradesInserted: 0, balancesInserted: 0, deadLetters: 0, claimed: 0, trimmed: 0, lastCommittedSeq: 0 };
+  #stats = {
+    batches: 0,
+    entries: 0,
+    executionsInserted: 0,
+    tradesInserted: 0,
+    balancesInserted: 0,
+    deadLetters: 0,
+    claimed: 0,
+    trimmed: 0,
+    lastCommittedSeq: 0,
+  };
 
   constructor(options: PersisterOptions) {
     this.#options = {
@@ -352,7 +362,10 @@ export class Persister {
     consumer.acking = (async () => {
       await previous;
       // Committed: only now may Redis forget the entries. Until it has, they may come again and change nothing.
-      await this.#acknowledge(consumer, entries.map((entry) => entry.id));
+      await this.#acknowledge(
+        consumer,
+        entries.map((entry) => entry.id),
+      );
       this.#counted(consumer, entries.length, rows, outcome);
       observer?.onBatch?.({ consumer: consumer.name, source, entries: entries.length, written: outcome, writeMs: ms, maxSeq: rows.maxSeq });
     })();
@@ -362,7 +375,7 @@ export class Persister {
 
   async #acknowledge(consumer: ConsumerState, ids: readonly string[]): Promise<void> {
     const { stream, observer } = this.#options;
-    for (let failures = 0; ; ) {
+    for (let failures = 0; ;) {
       if (this.#stopping && failures > 0) throw new Stopped();
       try {
         await consumer.acker.ack(ids);
@@ -410,7 +423,11 @@ export class Persister {
             // Only the entry itself is kept, as a dead letter (a refusal of that is retried below).
             deadLettered = true;
             rows = batchRows([]);
-            rows.deadLetters.push({ entryId: entry.id, body: entry.body ?? null, error: `refused by PostgreSQL: ${(error as Error).message}` });
+            rows.deadLetters.push({
+              entryId: entry.id,
+              body: entry.body ?? null,
+              error: `refused by PostgreSQL: ${(error as Error).message}`,
+            });
             continue;
           }
           failures++;

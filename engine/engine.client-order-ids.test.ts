@@ -11,7 +11,8 @@ import { REJECT_CODES } from './reject-codes.ts';
 import { Driver, fundedDriver, LOT, testConfig } from './test-support.ts';
 import type { Command, EngineConfig, EngineEvent, EngineSnapshot, OrderRejectedEvent } from './types.ts';
 
-const refusal = (events: EngineEvent[]): OrderRejectedEvent | undefined => events.find((event): event is OrderRejectedEvent => event.type === 'OrderRejected');
+const refusal = (events: EngineEvent[]): OrderRejectedEvent | undefined =>
+  events.find((event): event is OrderRejectedEvent => event.type === 'OrderRejected');
 
 describe('client order ids', () => {
   it('refuse a second order with the same id from the same user, naming the original, and record nothing', () => {
@@ -122,7 +123,21 @@ describe('client order ids', () => {
 
   it('are in the state hash', () => {
     const config = testConfig();
-    const place = (clientOrderId: string): Command => ({ type: 'PlaceOrder', orderId: 2, userId: 1, symbol: 'BTC-KRW', side: 'Buy', orderType: 'Limit', price: 10, quantity: 1, timeInForce: 'GTC', postOnly: false, stp: 'ExpireTaker', clientOrderId, timestamp: 2 });
+    const place = (clientOrderId: string): Command => ({
+      type: 'PlaceOrder',
+      orderId: 2,
+      userId: 1,
+      symbol: 'BTC-KRW',
+      side: 'Buy',
+      orderType: 'Limit',
+      price: 10,
+      quantity: 1,
+      timeInForce: 'GTC',
+      postOnly: false,
+      stp: 'ExpireTaker',
+      clientOrderId,
+      timestamp: 2,
+    });
     const hashes = ['a', 'b'].map((clientOrderId) => {
       const engine = new Engine(config);
       engine.apply({ type: 'Deposit', userId: 1, asset: 'KRW', amount: 1_000, timestamp: 1 });
@@ -148,8 +163,28 @@ type Op =
 
 const clientId = fc.option(fc.constantFrom(...IDS), { nil: undefined, freq: 5 });
 const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 8, arbitrary: fc.record({ kind: fc.constant('limit' as const), user: fc.constantFrom(...USERS), side: fc.constantFrom('Buy' as const, 'Sell' as const), price: fc.integer({ min: 98, max: 102 }), quantity: fc.integer({ min: 1, max: 5 }), tif: fc.constantFrom('GTC' as const, 'GTC' as const, 'IOC' as const), id: clientId }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('market' as const), user: fc.constantFrom(...USERS), side: fc.constantFrom('Buy' as const, 'Sell' as const), quantity: fc.integer({ min: 1, max: 8 }), id: clientId }) },
+  {
+    weight: 8,
+    arbitrary: fc.record({
+      kind: fc.constant('limit' as const),
+      user: fc.constantFrom(...USERS),
+      side: fc.constantFrom('Buy' as const, 'Sell' as const),
+      price: fc.integer({ min: 98, max: 102 }),
+      quantity: fc.integer({ min: 1, max: 5 }),
+      tif: fc.constantFrom('GTC' as const, 'GTC' as const, 'IOC' as const),
+      id: clientId,
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('market' as const),
+      user: fc.constantFrom(...USERS),
+      side: fc.constantFrom('Buy' as const, 'Sell' as const),
+      quantity: fc.integer({ min: 1, max: 8 }),
+      id: clientId,
+    }),
+  },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'restart' as const }) },
 );
@@ -162,7 +197,8 @@ function holders(engine: Engine): Map<string, number[]> {
     const key = `${userId}:${clientOrderId}`;
     held.set(key, [...(held.get(key) ?? []), orderId]);
   };
-  for (const account of engine.ledger.accounts.values()) for (const order of account.open) if (order !== null) add(order.userId, order.clientOrderId, order.orderId);
+  for (const account of engine.ledger.accounts.values())
+    for (const order of account.open) if (order !== null) add(order.userId, order.clientOrderId, order.orderId);
   for (const view of engine.finishedOrders()) add(view.userId, view.clientOrderId, view.orderId);
   return held;
 }
@@ -188,8 +224,22 @@ describe('client order id properties', () => {
             const target = placed[op.pick % Math.max(1, placed.length)];
             commands.push({ type: 'CancelOrder', orderId: target?.orderId ?? 999, userId: target?.userId ?? 1, timestamp });
           } else {
-            const base = { type: 'PlaceOrder' as const, orderId: seq, userId: op.user, symbol: 'BTC-KRW', side: op.side, postOnly: false, stp: 'ExpireTaker' as const, timestamp, ...(op.id !== undefined ? { clientOrderId: op.id } : {}) };
-            commands.push(op.kind === 'limit' ? { ...base, orderType: 'Limit', price: op.price, quantity: op.quantity, timeInForce: op.tif } : { ...base, orderType: 'Market', quantity: op.quantity, timeInForce: 'IOC' });
+            const base = {
+              type: 'PlaceOrder' as const,
+              orderId: seq,
+              userId: op.user,
+              symbol: 'BTC-KRW',
+              side: op.side,
+              postOnly: false,
+              stp: 'ExpireTaker' as const,
+              timestamp,
+              ...(op.id !== undefined ? { clientOrderId: op.id } : {}),
+            };
+            commands.push(
+              op.kind === 'limit'
+                ? { ...base, orderType: 'Limit', price: op.price, quantity: op.quantity, timeInForce: op.tif }
+                : { ...base, orderType: 'Market', quantity: op.quantity, timeInForce: 'IOC' },
+            );
             placed.push({ orderId: seq, userId: op.user });
           }
         }
@@ -229,7 +279,9 @@ describe('client order id properties', () => {
           }
           for (const key of before.keys()) if (!after.has(key)) freed.add(key);
           // The engine knows no id that no order holds.
-          for (const account of engine.ledger.accounts.values()) for (const clientOrderId of account.clientOrderIds?.keys() ?? []) expect(after.has(`${account.userId}:${clientOrderId}`)).toBe(true);
+          for (const account of engine.ledger.accounts.values())
+            for (const clientOrderId of account.clientOrderIds?.keys() ?? [])
+              expect(after.has(`${account.userId}:${clientOrderId}`)).toBe(true);
         });
         expect(engine.stateHash()).toBe(uninterrupted.stateHash());
       }),

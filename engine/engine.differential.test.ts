@@ -12,7 +12,16 @@ import { testConfig } from './test-support.ts';
 import type { Command, SelfTradePrevention, Side, TimeInForce } from './types.ts';
 
 type Op =
-  | { kind: 'limit'; user: number; side: Side; price: number; quantity: number; tif: TimeInForce; postOnly: boolean; stp: SelfTradePrevention }
+  | {
+      kind: 'limit';
+      user: number;
+      side: Side;
+      price: number;
+      quantity: number;
+      tif: TimeInForce;
+      postOnly: boolean;
+      stp: SelfTradePrevention;
+    }
   | { kind: 'market'; user: number; side: Side; quantity: number; stp: SelfTradePrevention }
   | { kind: 'cancel'; pick: number };
 
@@ -42,7 +51,10 @@ function opArbitrary(users: number, tifs: TimeInForce[]): fc.Arbitrary<Op> {
         stp,
       }),
     },
-    { weight: 1, arbitrary: fc.record({ kind: fc.constant('market' as const), user, side, quantity: fc.integer({ min: 1, max: 40 }), stp }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({ kind: fc.constant('market' as const), user, side, quantity: fc.integer({ min: 1, max: 40 }), stp }),
+    },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat() }) },
   );
 }
@@ -75,7 +87,15 @@ function runBoth(ops: Op[], users: number, withAccounts: boolean) {
       const account = withAccounts ? { accountId: String(op.user), stpMode: PEER_STP[op.stp] } : {};
       const response =
         op.kind === 'limit'
-          ? peer.limit({ id: String(orderId), side: peerSide, size: op.quantity, price: op.price, postOnly, timeInForce: op.tif as never, ...account })
+          ? peer.limit({
+              id: String(orderId),
+              side: peerSide,
+              size: op.quantity,
+              price: op.price,
+              postOnly,
+              timeInForce: op.tif as never,
+              ...account,
+            })
           : peer.market({ side: peerSide, size: op.quantity, ...account });
       // Its report: makers filled completely in `done` (in matching order), then the maker it
       // filled partly in `partial`; the taker itself may appear in either and is skipped.
@@ -83,7 +103,8 @@ function runBoth(ops: Op[], users: number, withAccounts: boolean) {
         if (order.id !== String(orderId)) peerTrades.push([(order as { price: number }).price, order.size, Number(order.id), orderId]);
       }
       const partial = response.partial;
-      if (partial !== null && partial.id !== String(orderId)) peerTrades.push([partial.price, response.partialQuantityProcessed, Number(partial.id), orderId]);
+      if (partial !== null && partial.id !== String(orderId))
+        peerTrades.push([partial.price, response.partialQuantityProcessed, Number(partial.id), orderId]);
       command = {
         type: 'PlaceOrder',
         orderId,
@@ -104,7 +125,11 @@ function runBoth(ops: Op[], users: number, withAccounts: boolean) {
       }
     }
     const events = engine.apply(command);
-    ours.push(events.flatMap((event): Trade[] => (event.type === 'Trade' ? [[event.price, event.quantity, event.maker.orderId, event.taker.orderId]] : [])));
+    ours.push(
+      events.flatMap((event): Trade[] =>
+        event.type === 'Trade' ? [[event.price, event.quantity, event.maker.orderId, event.taker.orderId]] : [],
+      ),
+    );
     theirs.push(peerTrades);
   }
   const depth = engine.depth('BTC-KRW', 1000);
@@ -112,7 +137,10 @@ function runBoth(ops: Op[], users: number, withAccounts: boolean) {
   return {
     ours,
     theirs,
-    ourBook: { bids: depth.bids.map((level) => [level.price, level.quantity]), asks: depth.asks.map((level) => [level.price, level.quantity]) },
+    ourBook: {
+      bids: depth.bids.map((level) => [level.price, level.quantity]),
+      asks: depth.asks.map((level) => [level.price, level.quantity]),
+    },
     theirBook: { bids: [...peerBids].sort((a, b) => b[0] - a[0]), asks: [...peerAsks].sort((a, b) => a[0] - b[0]) },
   };
 }

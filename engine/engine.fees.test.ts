@@ -62,7 +62,20 @@ describe('fees on the cumulative fill', () => {
     expect(restored.stateHash()).toBe(d.engine.stateHash());
     const { feeCarries: _carries, ...v5 } = { ...snapshot, version: 5 };
     const old = Engine.restore(d.engine.config, v5 as EngineSnapshot);
-    const next = { type: 'PlaceOrder' as const, orderId: 99, userId: 2, symbol: 'BTC-KRW', side: 'Buy' as const, orderType: 'Limit' as const, price: 999, quantity: 1, timeInForce: 'GTC' as const, postOnly: false, stp: 'ExpireTaker' as const, timestamp: 2e12 };
+    const next = {
+      type: 'PlaceOrder' as const,
+      orderId: 99,
+      userId: 2,
+      symbol: 'BTC-KRW',
+      side: 'Buy' as const,
+      orderType: 'Limit' as const,
+      price: 999,
+      quantity: 1,
+      timeInForce: 'GTC' as const,
+      postOnly: false,
+      stp: 'ExpireTaker' as const,
+      timestamp: 2e12,
+    };
     const fee = (engine: Engine) => engine.apply(next).flatMap((event) => (event.type === 'Trade' ? [event.maker.fee] : []));
     expect(fee(restored)).toEqual([1]); // 1.998 due in all, 0 paid
     expect(fee(old)).toEqual([0]); // from version 5: this fill's 0.999 alone
@@ -121,21 +134,29 @@ describe('fee properties', () => {
 
   it('an order that takes, then rests and is taken, pays floor(Σ notional × its rate for each fill)', () => {
     fc.assert(
-      fc.property(rate, rate, fc.array(fc.tuple(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 990, max: 1000 })), { minLength: 1, maxLength: 8 }), fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 8 }), (makerFeePpm, takerFeePpm, asks, laterSells) => {
-        const d = new Driver(testConfig({ makerFeePpm, takerFeePpm }));
-        d.deposit(1, 'BTC', 1_000 * LOT);
-        d.deposit(2, 'KRW', 100_000_000);
-        for (const [lots, price] of asks) d.sell(1, lots, price);
-        const taken = asks.reduce((sum, [lots]) => sum + lots, 0);
-        const later = laterSells.reduce((sum, lots) => sum + lots, 0);
-        const buy = d.buy(2, taken + later, 1000); // takes every ask, rests with the rest
-        for (const lots of laterSells) d.sell(1, lots, 1000);
-        const exact = asks.reduce((sum, [lots, price]) => sum + BigInt(lots * price) * BigInt(takerFeePpm), 0n) + BigInt(later * 1000) * BigInt(makerFeePpm);
-        const view = d.engine.getOrder(buy)!;
-        expect(view.status).toBe('Filled');
-        expect(BigInt(view.feesPaid)).toBe(exact / PPM);
-        expect(d.balance(2, 'KRW')).toEqual({ available: 100_000_000 - view.filledQuote - view.feesPaid, locked: 0 });
-      }),
+      fc.property(
+        rate,
+        rate,
+        fc.array(fc.tuple(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 990, max: 1000 })), { minLength: 1, maxLength: 8 }),
+        fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 8 }),
+        (makerFeePpm, takerFeePpm, asks, laterSells) => {
+          const d = new Driver(testConfig({ makerFeePpm, takerFeePpm }));
+          d.deposit(1, 'BTC', 1_000 * LOT);
+          d.deposit(2, 'KRW', 100_000_000);
+          for (const [lots, price] of asks) d.sell(1, lots, price);
+          const taken = asks.reduce((sum, [lots]) => sum + lots, 0);
+          const later = laterSells.reduce((sum, lots) => sum + lots, 0);
+          const buy = d.buy(2, taken + later, 1000); // takes every ask, rests with the rest
+          for (const lots of laterSells) d.sell(1, lots, 1000);
+          const exact =
+            asks.reduce((sum, [lots, price]) => sum + BigInt(lots * price) * BigInt(takerFeePpm), 0n) +
+            BigInt(later * 1000) * BigInt(makerFeePpm);
+          const view = d.engine.getOrder(buy)!;
+          expect(view.status).toBe('Filled');
+          expect(BigInt(view.feesPaid)).toBe(exact / PPM);
+          expect(d.balance(2, 'KRW')).toEqual({ available: 100_000_000 - view.filledQuote - view.feesPaid, locked: 0 });
+        },
+      ),
       { seed: 1201, numRuns: 300 },
     );
   });

@@ -117,7 +117,20 @@ describe('order ids', () => {
     const d = new Driver(testConfig({}, 0));
     d.deposit(1, 'BTC', 10 * LOT);
     const place = (orderId: number, quantity: number) =>
-      d.apply({ type: 'PlaceOrder', orderId, userId: 1, symbol: 'BTC-KRW', side: 'Sell', orderType: 'Limit', price: 1000, quantity, timeInForce: 'GTC', postOnly: false, stp: 'ExpireTaker', timestamp: 5 });
+      d.apply({
+        type: 'PlaceOrder',
+        orderId,
+        userId: 1,
+        symbol: 'BTC-KRW',
+        side: 'Sell',
+        orderType: 'Limit',
+        price: 1000,
+        quantity,
+        timeInForce: 'GTC',
+        postOnly: false,
+        stp: 'ExpireTaker',
+        timestamp: 5,
+      });
     place(Number.MAX_SAFE_INTEGER, 1);
     place(1, 1);
     place(2 ** 40 + 3, 1);
@@ -137,7 +150,20 @@ describe('order ids', () => {
     const d = new Driver(testConfig({}, 2));
     d.deposit(1, 'BTC', 10 * LOT);
     const place = (orderId: number, price = 1000) =>
-      d.apply({ type: 'PlaceOrder', orderId, userId: 1, symbol: 'BTC-KRW', side: 'Sell', orderType: 'Limit', price, quantity: 1, timeInForce: 'GTC', postOnly: false, stp: 'ExpireTaker', timestamp: 5 });
+      d.apply({
+        type: 'PlaceOrder',
+        orderId,
+        userId: 1,
+        symbol: 'BTC-KRW',
+        side: 'Sell',
+        orderType: 'Limit',
+        price,
+        quantity: 1,
+        timeInForce: 'GTC',
+        postOnly: false,
+        stp: 'ExpireTaker',
+        timestamp: 5,
+      });
     const finish = (orderId: number) => d.cancel(1, orderId);
     for (const id of [10, 11, 12]) {
       place(id);
@@ -187,7 +213,20 @@ describe('order ids', () => {
     }
     for (let orderId = 1; orderId <= d.commandSeq; orderId++) expect(restored.getOrder(orderId)).toEqual(d.engine.getOrder(orderId));
     expect(restored.depth('ETH-KRW', 5)).toEqual(d.engine.depth('ETH-KRW', 5));
-    const next: Command = { type: 'PlaceOrder', orderId: 99, userId: 2, symbol: 'BTC-KRW', side: 'Buy', orderType: 'Limit', price: 1020, quantity: 2, timeInForce: 'GTC', postOnly: false, stp: 'ExpireTaker', timestamp: 9 };
+    const next: Command = {
+      type: 'PlaceOrder',
+      orderId: 99,
+      userId: 2,
+      symbol: 'BTC-KRW',
+      side: 'Buy',
+      orderType: 'Limit',
+      price: 1020,
+      quantity: 2,
+      timeInForce: 'GTC',
+      postOnly: false,
+      stp: 'ExpireTaker',
+      timestamp: 9,
+    };
     expect(restored.apply(next)).toEqual(d.engine.apply(next));
   });
 });
@@ -220,8 +259,11 @@ describe('expiry reasons', () => {
     for (const [orderId, reason] of expected) expect(restored.getOrder(orderId)?.expireReason).toBe(reason);
 
     // A version 2 snapshot (before expiry reasons) is the same with the status field's high bits clear.
-    const v2 = JSON.parse(JSON.stringify(snapshot, (key, value: unknown) => (key === 'version' ? 2 : value))) as EngineSnapshot & { recent: (number | string | null)[] };
-    for (let offset = 0; offset < v2.recent.length; offset += RECORD_FIELDS) v2.recent[offset + 18] = (v2.recent[offset + 18] as number) & 7;
+    const v2 = JSON.parse(JSON.stringify(snapshot, (key, value: unknown) => (key === 'version' ? 2 : value))) as EngineSnapshot & {
+      recent: (number | string | null)[];
+    };
+    for (let offset = 0; offset < v2.recent.length; offset += RECORD_FIELDS)
+      v2.recent[offset + 18] = (v2.recent[offset + 18] as number) & 7;
     const old = Engine.restore(d.engine.config, v2);
     expect(old.getOrder(ioc)).toMatchObject({ status: 'Expired', expireReason: undefined });
   });

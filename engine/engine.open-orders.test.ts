@@ -34,7 +34,14 @@ describe('open orders per user and market', () => {
     d.sell(1, 1, 1100, { postOnly: true });
     const balances = d.engine.balances(1);
     const refused = d.buy(1, 1, 901, { clientOrderId: 'fourth' });
-    expect(d.events).toEqual([expect.objectContaining({ type: 'OrderRejected', reason: 'TOO_MANY_OPEN_ORDERS', code: REJECT_CODES.TOO_MANY_OPEN_ORDERS, orderId: refused })]);
+    expect(d.events).toEqual([
+      expect.objectContaining({
+        type: 'OrderRejected',
+        reason: 'TOO_MANY_OPEN_ORDERS',
+        code: REJECT_CODES.TOO_MANY_OPEN_ORDERS,
+        orderId: refused,
+      }),
+    ]);
     expect(d.engine.getOrder(refused)).toMatchObject({ status: 'Rejected', rejectReason: 'TOO_MANY_OPEN_ORDERS', clientOrderId: 'fourth' });
     expect(d.engine.balances(1)).toEqual(balances); // nothing held
     d.place(1, 'Buy', { type: 'StopLimit', stopPrice: 1200, price: 1200, quantity: 1 });
@@ -88,7 +95,20 @@ describe('open orders per user and market', () => {
     for (const price of [900, 901, 902]) d.buy(1, 1, price);
     const restored = Engine.restore(CAPPED, JSON.parse(JSON.stringify(d.engine.snapshot())) as EngineSnapshot);
     expect(restored.stateHash()).toBe(d.engine.stateHash());
-    const events = restored.apply({ type: 'PlaceOrder', orderId: 99, userId: 1, symbol: 'BTC-KRW', side: 'Buy', orderType: 'Limit', price: 903, quantity: 1, timeInForce: 'GTC', postOnly: false, stp: 'ExpireTaker', timestamp: 2e12 });
+    const events = restored.apply({
+      type: 'PlaceOrder',
+      orderId: 99,
+      userId: 1,
+      symbol: 'BTC-KRW',
+      side: 'Buy',
+      orderType: 'Limit',
+      price: 903,
+      quantity: 1,
+      timeInForce: 'GTC',
+      postOnly: false,
+      stp: 'ExpireTaker',
+      timestamp: 2e12,
+    });
     expect(events[0]).toMatchObject({ type: 'OrderRejected', reason: 'TOO_MANY_OPEN_ORDERS' });
   });
 

@@ -112,7 +112,10 @@ describe('market orders', () => {
       [1000, 5],
       [990, 3],
     ]);
-    expect(d.events.find((event) => event.type === 'OrderExpired')).toMatchObject({ reason: 'MarketNoLiquidity', order: { orderId: order, filledQuantity: 8, remainingQuantity: 2, status: 'Expired' } });
+    expect(d.events.find((event) => event.type === 'OrderExpired')).toMatchObject({
+      reason: 'MarketNoLiquidity',
+      order: { orderId: order, filledQuantity: 8, remainingQuantity: 2, status: 'Expired' },
+    });
     // Proceeds 5000 − 10 + 2970 − 5.
     expect(d.balance(3, 'KRW')).toEqual({ available: 1_000_000 + 4990 + 2965, locked: 0 });
     expect(d.balance(3, 'BTC')).toEqual({ available: 92 * LOT, locked: 0 });
@@ -125,7 +128,15 @@ describe('market orders', () => {
       [1010, 5],
       [1020, 2],
     ]);
-    expect(d.engine.getOrder(order)).toMatchObject({ status: 'Filled', quantity: 7, filledQuantity: 7, remainingQuantity: 0, quoteAmount: 8000, filledQuote: 7090, feesPaid: 14 });
+    expect(d.engine.getOrder(order)).toMatchObject({
+      status: 'Filled',
+      quantity: 7,
+      filledQuantity: 7,
+      remainingQuantity: 0,
+      quoteAmount: 8000,
+      filledQuote: 7090,
+      feesPaid: 14,
+    });
     // The execution reports say so too: the last one (the taker side of the last trade) is Filled.
     const reports = d.events.flatMap((event) => (event.type === 'Trade' ? [event.taker] : []));
     expect(reports.map((report) => [report.filledQuantity, report.status])).toEqual([
@@ -147,7 +158,10 @@ describe('market orders', () => {
     // The best ask is 1010: one lot costs 1010 + fee 2 = 1012 > 1000.
     const order = d.place(3, 'Buy', { quoteAmount: 1000 });
     expect(d.trades()).toEqual([]);
-    expect(d.events.find((event) => event.type === 'OrderExpired')).toMatchObject({ reason: 'QuoteAmountExhausted', order: { orderId: order, quantity: 0, filledQuantity: 0, status: 'Expired' } });
+    expect(d.events.find((event) => event.type === 'OrderExpired')).toMatchObject({
+      reason: 'QuoteAmountExhausted',
+      order: { orderId: order, quantity: 0, filledQuantity: 0, status: 'Expired' },
+    });
     expect(d.balance(3, 'KRW')).toEqual({ available: 1_000_000, locked: 0 });
   });
 
@@ -166,7 +180,10 @@ describe('market orders', () => {
       [1010, 5],
       [1020, 1],
     ]);
-    expect(d.events.find((event) => event.type === 'OrderExpired')).toMatchObject({ reason: 'QuoteAmountExhausted', order: { orderId: order, filledQuantity: 6, remainingQuantity: 2 } });
+    expect(d.events.find((event) => event.type === 'OrderExpired')).toMatchObject({
+      reason: 'QuoteAmountExhausted',
+      order: { orderId: order, filledQuantity: 6, remainingQuantity: 2 },
+    });
     expect(d.balance(4, 'KRW')).toEqual({ available: 918, locked: 0 });
   });
 
@@ -198,7 +215,10 @@ describe('time in force and post-only', () => {
   it('IOC fills what it can and expires the rest', () => {
     const order = d.buy(2, 10, 1000, { tif: 'IOC' });
     expect(d.trades()).toHaveLength(1);
-    expect(d.events.find((event) => event.type === 'OrderExpired')).toMatchObject({ reason: 'IOC', order: { orderId: order, filledQuantity: 5, remainingQuantity: 5 } });
+    expect(d.events.find((event) => event.type === 'OrderExpired')).toMatchObject({
+      reason: 'IOC',
+      order: { orderId: order, filledQuantity: 5, remainingQuantity: 5 },
+    });
     expect(d.balance(2, 'KRW')).toEqual({ available: 1_000_000 - 5000 - 10, locked: 0 });
     expect(d.table()).toBe(book(`bid | price | ask\n| 1010 | 3`));
   });
@@ -257,14 +277,20 @@ describe('self-trade prevention', () => {
   it('ExpireTaker (the default) expires the incoming order and leaves the book alone', () => {
     const taker = d.buy(1, 8, 1000);
     expect(d.trades()).toEqual([]);
-    expect(d.events.find((event) => event.type === 'OrderExpired')).toMatchObject({ reason: 'SelfTradePrevention', order: { orderId: taker } });
+    expect(d.events.find((event) => event.type === 'OrderExpired')).toMatchObject({
+      reason: 'SelfTradePrevention',
+      order: { orderId: taker },
+    });
     expect(d.table()).toBe(book(`bid | price | ask\n| 1000 | 10`));
     expect(d.balance(1, 'KRW')).toEqual({ available: 1_000_000, locked: 0 });
   });
 
   it('ExpireMaker expires the resting own order and keeps matching', () => {
     const taker = d.buy(1, 8, 1000, { stp: 'ExpireMaker' });
-    expect(d.events.find((event) => event.type === 'OrderExpired')).toMatchObject({ reason: 'SelfTradePrevention', order: { orderId: own } });
+    expect(d.events.find((event) => event.type === 'OrderExpired')).toMatchObject({
+      reason: 'SelfTradePrevention',
+      order: { orderId: own },
+    });
     expect(d.trades()).toEqual([[1000, 5, other, taker]]);
     expect(d.table()).toBe(book(`bid | price | ask\n3 | 1000 |`));
     expect(d.balance(1, 'BTC')).toEqual({ available: 105 * LOT, locked: 0 });
@@ -272,7 +298,9 @@ describe('self-trade prevention', () => {
 
   it('ExpireBoth expires both and trades nothing', () => {
     const taker = d.buy(1, 8, 1000, { stp: 'ExpireBoth' });
-    const expired = d.events.filter((event) => event.type === 'OrderExpired').map((event) => (event.type === 'OrderExpired' ? event.order.orderId : 0));
+    const expired = d.events
+      .filter((event) => event.type === 'OrderExpired')
+      .map((event) => (event.type === 'OrderExpired' ? event.order.orderId : 0));
     expect(expired).toEqual([own, taker]);
     expect(d.trades()).toEqual([]);
     expect(d.table()).toBe(book(`bid | price | ask\n| 1000 | 5`));
@@ -290,7 +318,11 @@ describe('events', () => {
     // Gap-free, a Trade taking three seqs: its own, then its maker's report's, then its taker's.
     const seqs = d.log.flatMap((event) => (event.type === 'Trade' ? [event.seq, event.maker.seq, event.taker.seq] : [event.seq]));
     expect(seqs).toEqual(seqs.map((_, index) => index + 1));
-    expect(d.log.filter((event) => event.type === 'Trade').map((trade) => trade.seq + 1 === trade.maker.seq && trade.seq + 2 === trade.taker.seq)).toEqual([true, true]);
+    expect(
+      d.log
+        .filter((event) => event.type === 'Trade')
+        .map((trade) => trade.seq + 1 === trade.maker.seq && trade.seq + 2 === trade.taker.seq),
+    ).toEqual([true, true]);
     for (const symbol of ['BTC-KRW', 'ETH-KRW']) {
       const symbolSeqs = d.log.flatMap((event) => (event.type === 'BookDelta' && event.symbol === symbol ? [event.symbolSeq] : []));
       expect(symbolSeqs).toEqual(symbolSeqs.map((_, index) => index + 1));
@@ -326,14 +358,87 @@ describe('execution reports of trades and rejections', () => {
     // 5 @ 1010 = 5,050 (maker fee 5, taker fee 10); 2 @ 1020 = 2,040 (maker fee 2, taker fee 4).
     expect(trades).toEqual([
       {
-        type: 'Trade', seq: S + 1, timestamp: d.time, symbol: 'BTC-KRW', tradeId: 1, price: 1010, quantity: 5, quoteQuantity: 5050, takerSide: 'Buy',
-        maker: { seq: S + 2, orderId: a, userId: 1, clientOrderId: 'ask-a', side: 'Sell', isMaker: true, filledQuantity: 5, remainingQuantity: 0, fee: 5, status: 'Filled', orderType: 'Limit', orderPrice: 1010, orderQuantity: 5, filledQuote: 5050 },
-        taker: { seq: S + 3, orderId: taker, userId: 2, side: 'Buy', isMaker: false, filledQuantity: 5, remainingQuantity: 2, fee: 10, status: 'PartiallyFilled', orderType: 'Limit', orderPrice: 1020, orderQuantity: 7, filledQuote: 5050 },
+        type: 'Trade',
+        seq: S + 1,
+        timestamp: d.time,
+        symbol: 'BTC-KRW',
+        tradeId: 1,
+        price: 1010,
+        quantity: 5,
+        quoteQuantity: 5050,
+        takerSide: 'Buy',
+        maker: {
+          seq: S + 2,
+          orderId: a,
+          userId: 1,
+          clientOrderId: 'ask-a',
+          side: 'Sell',
+          isMaker: true,
+          filledQuantity: 5,
+          remainingQuantity: 0,
+          fee: 5,
+          status: 'Filled',
+          orderType: 'Limit',
+          orderPrice: 1010,
+          orderQuantity: 5,
+          filledQuote: 5050,
+        },
+        taker: {
+          seq: S + 3,
+          orderId: taker,
+          userId: 2,
+          side: 'Buy',
+          isMaker: false,
+          filledQuantity: 5,
+          remainingQuantity: 2,
+          fee: 10,
+          status: 'PartiallyFilled',
+          orderType: 'Limit',
+          orderPrice: 1020,
+          orderQuantity: 7,
+          filledQuote: 5050,
+        },
       },
       {
-        type: 'Trade', seq: S + 4, timestamp: d.time, symbol: 'BTC-KRW', tradeId: 2, price: 1020, quantity: 2, quoteQuantity: 2040, takerSide: 'Buy',
-        maker: { seq: S + 5, orderId: b, userId: 1, side: 'Sell', isMaker: true, filledQuantity: 2, remainingQuantity: 1, fee: 2, status: 'PartiallyFilled', orderType: 'Limit', orderPrice: 1020, orderQuantity: 3, filledQuote: 2040 },
-        taker: { seq: S + 6, orderId: taker, userId: 2, side: 'Buy', isMaker: false, filledQuantity: 7, remainingQuantity: 0, fee: 4, status: 'Filled', orderType: 'Limit', orderPrice: 1020, orderQuantity: 7, filledQuote: 7090 },
+        type: 'Trade',
+        seq: S + 4,
+        timestamp: d.time,
+        symbol: 'BTC-KRW',
+        tradeId: 2,
+        price: 1020,
+        quantity: 2,
+        quoteQuantity: 2040,
+        takerSide: 'Buy',
+        maker: {
+          seq: S + 5,
+          orderId: b,
+          userId: 1,
+          side: 'Sell',
+          isMaker: true,
+          filledQuantity: 2,
+          remainingQuantity: 1,
+          fee: 2,
+          status: 'PartiallyFilled',
+          orderType: 'Limit',
+          orderPrice: 1020,
+          orderQuantity: 3,
+          filledQuote: 2040,
+        },
+        taker: {
+          seq: S + 6,
+          orderId: taker,
+          userId: 2,
+          side: 'Buy',
+          isMaker: false,
+          filledQuantity: 7,
+          remainingQuantity: 0,
+          fee: 4,
+          status: 'Filled',
+          orderType: 'Limit',
+          orderPrice: 1020,
+          orderQuantity: 7,
+          filledQuote: 7090,
+        },
       },
     ]);
     // The events after the trades go on from the taker report's seq; lastEventSeq is the last one's.
@@ -350,8 +455,34 @@ describe('execution reports of trades and rejections', () => {
     const buy = d.buy(2, 0, undefined, { quantity: undefined, quoteAmount: 3000 });
     const reports = d.events.flatMap((event) => (event.type === 'Trade' ? [event.taker] : []));
     expect(reports).toEqual([
-      { seq: reports[0]!.seq, orderId: buy, userId: 2, side: 'Buy', isMaker: false, filledQuantity: 1, remainingQuantity: 0, fee: 2, status: 'PartiallyFilled', orderType: 'Market', orderQuantity: 1, filledQuote: 1020 },
-      { seq: reports[0]!.seq + 3, orderId: buy, userId: 2, side: 'Buy', isMaker: false, filledQuantity: 2, remainingQuantity: 0, fee: 2, status: 'Filled', orderType: 'Market', orderQuantity: 2, filledQuote: 2050 },
+      {
+        seq: reports[0]!.seq,
+        orderId: buy,
+        userId: 2,
+        side: 'Buy',
+        isMaker: false,
+        filledQuantity: 1,
+        remainingQuantity: 0,
+        fee: 2,
+        status: 'PartiallyFilled',
+        orderType: 'Market',
+        orderQuantity: 1,
+        filledQuote: 1020,
+      },
+      {
+        seq: reports[0]!.seq + 3,
+        orderId: buy,
+        userId: 2,
+        side: 'Buy',
+        isMaker: false,
+        filledQuantity: 2,
+        remainingQuantity: 0,
+        fee: 2,
+        status: 'Filled',
+        orderType: 'Market',
+        orderQuantity: 2,
+        filledQuote: 2050,
+      },
     ]);
     expect(reports.every((report) => 'orderPrice' in report && report.orderPrice === undefined)).toBe(true);
     expect(d.engine.getOrder(buy)).toMatchObject({ status: 'Filled', quantity: 2, filledQuote: 2050 });
@@ -361,11 +492,28 @@ describe('execution reports of trades and rejections', () => {
     const before = d.engine.lastEventSeq();
     const id = d.buy(1, 2000, 1000, { clientOrderId: 'too-big' }); // 2,000,000 KRW + fee > 1,000,000
     const view = d.engine.getOrder(id);
-    expect(view).toMatchObject({ orderId: id, status: 'Rejected', rejectCode: 2001, rejectReason: 'INSUFFICIENT_FUNDS', quantity: 2000, filledQuantity: 0, price: 1000 });
+    expect(view).toMatchObject({
+      orderId: id,
+      status: 'Rejected',
+      rejectCode: 2001,
+      rejectReason: 'INSUFFICIENT_FUNDS',
+      quantity: 2000,
+      filledQuantity: 0,
+      price: 1000,
+    });
     expect(d.events).toEqual([
       {
-        type: 'OrderRejected', seq: before + 1, timestamp: d.time, code: 2001, reason: 'INSUFFICIENT_FUNDS', commandType: 'PlaceOrder',
-        userId: 1, orderId: id, clientOrderId: 'too-big', symbol: 'BTC-KRW', order: view,
+        type: 'OrderRejected',
+        seq: before + 1,
+        timestamp: d.time,
+        code: 2001,
+        reason: 'INSUFFICIENT_FUNDS',
+        commandType: 'PlaceOrder',
+        userId: 1,
+        orderId: id,
+        clientOrderId: 'too-big',
+        symbol: 'BTC-KRW',
+        order: view,
       },
     ]);
     expect(d.events[0]).toHaveProperty('order', view);

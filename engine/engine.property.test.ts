@@ -9,7 +9,16 @@ import { describe, expect, it } from 'vitest';
 import { Engine } from './engine.ts';
 import { isOpenStatus, type OrderNode } from './matching/order.ts';
 import { testConfig } from './test-support.ts';
-import { TICKER_INTERVAL_MS, type Command, type EngineConfig, type EngineEvent, type OrderType, type SelfTradePrevention, type Side, type TimeInForce } from './types.ts';
+import {
+  TICKER_INTERVAL_MS,
+  type Command,
+  type EngineConfig,
+  type EngineEvent,
+  type OrderType,
+  type SelfTradePrevention,
+  type Side,
+  type TimeInForce,
+} from './types.ts';
 
 /** 50 remembered orders, at most 6 open orders per user and market (both reached by the streams) */
 const CONFIG: EngineConfig = { ...testConfig({}, 50), maxOpenOrdersPerUserMarket: 6 };
@@ -19,8 +28,27 @@ const USERS = [1, 2, 3, 4];
 const LOT = 100_000;
 
 type Op =
-  | { kind: 'limit'; user: number; symbol: number; side: Side; price: number; quantity: number; tif: TimeInForce; postOnly: boolean; stp: SelfTradePrevention }
-  | { kind: 'market'; user: number; symbol: number; side: Side; quantity?: number; quoteAmount?: number; tif: TimeInForce; stp: SelfTradePrevention }
+  | {
+      kind: 'limit';
+      user: number;
+      symbol: number;
+      side: Side;
+      price: number;
+      quantity: number;
+      tif: TimeInForce;
+      postOnly: boolean;
+      stp: SelfTradePrevention;
+    }
+  | {
+      kind: 'market';
+      user: number;
+      symbol: number;
+      side: Side;
+      quantity?: number;
+      quoteAmount?: number;
+      tif: TimeInForce;
+      stp: SelfTradePrevention;
+    }
   | { kind: 'stop'; user: number; symbol: number; side: Side; stopPrice: number; price?: number; quantity: number; quoteAmount?: number }
   | { kind: 'cancel'; pick: number; user?: number }
   | { kind: 'amend'; pick: number; reduceBy: number }
@@ -36,7 +64,20 @@ const quantity = fc.integer({ min: 1, max: 12 });
 const stp = fc.constantFrom<SelfTradePrevention>('ExpireTaker', 'ExpireMaker', 'ExpireBoth');
 
 const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 10, arbitrary: fc.record({ kind: fc.constant('limit' as const), user, symbol, side, price, quantity, tif: fc.constantFrom<TimeInForce>('GTC', 'GTC', 'GTC', 'IOC', 'FOK'), postOnly: fc.boolean(), stp }) },
+  {
+    weight: 10,
+    arbitrary: fc.record({
+      kind: fc.constant('limit' as const),
+      user,
+      symbol,
+      side,
+      price,
+      quantity,
+      tif: fc.constantFrom<TimeInForce>('GTC', 'GTC', 'GTC', 'IOC', 'FOK'),
+      postOnly: fc.boolean(),
+      stp,
+    }),
+  },
   {
     weight: 2,
     arbitrary: fc.record(
@@ -56,14 +97,39 @@ const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
   {
     weight: 2,
     arbitrary: fc.record(
-      { kind: fc.constant('stop' as const), user, symbol, side, stopPrice: price, price, quantity, quoteAmount: fc.integer({ min: 100, max: 3000 }) },
+      {
+        kind: fc.constant('stop' as const),
+        user,
+        symbol,
+        side,
+        stopPrice: price,
+        price,
+        quantity,
+        quoteAmount: fc.integer({ min: 100, max: 3000 }),
+      },
       { requiredKeys: ['kind', 'user', 'symbol', 'side', 'stopPrice', 'quantity'] },
     ),
   },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat(), user: fc.option(user, { nil: undefined }) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('amend' as const), pick: fc.nat(), reduceBy: fc.integer({ min: 0, max: 6 }) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('deposit' as const), user, asset: fc.constantFrom(0, 1, 2), amount: fc.integer({ min: 1, max: 2_000_000 }) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('withdraw' as const), user, asset: fc.constantFrom(0, 1, 2), amount: fc.integer({ min: 1, max: 2_000_000 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('deposit' as const),
+      user,
+      asset: fc.constantFrom(0, 1, 2),
+      amount: fc.integer({ min: 1, max: 2_000_000 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('withdraw' as const),
+      user,
+      asset: fc.constantFrom(0, 1, 2),
+      amount: fc.integer({ min: 1, max: 2_000_000 }),
+    }),
+  },
   { weight: 2, arbitrary: fc.constant({ kind: 'tick' as const }) },
 );
 
@@ -98,7 +164,8 @@ function toCommands(steps: Step[]): Command[] {
       case 'limit':
       case 'market':
       case 'stop': {
-        const orderType: OrderType = op.kind === 'limit' ? 'Limit' : op.kind === 'market' ? 'Market' : op.price === undefined ? 'StopMarket' : 'StopLimit';
+        const orderType: OrderType =
+          op.kind === 'limit' ? 'Limit' : op.kind === 'market' ? 'Market' : op.price === undefined ? 'StopMarket' : 'StopLimit';
         const isMarketType = orderType === 'Market' || orderType === 'StopMarket';
         const quoteAmount = 'quoteAmount' in op && op.side === 'Buy' && isMarketType ? op.quoteAmount : undefined;
         const stopMarketBuy = orderType === 'StopMarket' && op.side === 'Buy';
@@ -128,12 +195,24 @@ function toCommands(steps: Step[]): Command[] {
       }
       case 'amend': {
         const target = placed[op.pick % Math.max(1, placed.length)];
-        commands.push({ type: 'AmendOrder', orderId: target?.orderId ?? 999_999, userId: target?.userId ?? 1, newQuantity: Math.max(1, (target?.quantity ?? 1) - op.reduceBy), timestamp });
+        commands.push({
+          type: 'AmendOrder',
+          orderId: target?.orderId ?? 999_999,
+          userId: target?.userId ?? 1,
+          newQuantity: Math.max(1, (target?.quantity ?? 1) - op.reduceBy),
+          timestamp,
+        });
         break;
       }
       case 'deposit':
       case 'withdraw':
-        commands.push({ type: op.kind === 'deposit' ? 'Deposit' : 'Withdraw', userId: op.user, asset: ASSETS[op.asset]!, amount: op.amount, timestamp });
+        commands.push({
+          type: op.kind === 'deposit' ? 'Deposit' : 'Withdraw',
+          userId: op.user,
+          asset: ASSETS[op.asset]!,
+          amount: op.amount,
+          timestamp,
+        });
         break;
       case 'tick':
         commands.push({ type: 'Tick', timestamp });
@@ -249,7 +328,10 @@ function checkInvariants(engine: Engine, supply: number[], now: number): void {
       dirty++;
       check(ticker.lastAt >= 0 && now - ticker.lastAt < TICKER_INTERVAL_MS, 'a pending Ticker is not yet due');
     } else {
-      check((book.bids.best()?.price ?? 0) === ticker.bid && (book.asks.best()?.price ?? 0) === ticker.ask, 'no pending Ticker: best prices as the last Ticker said');
+      check(
+        (book.bids.best()?.price ?? 0) === ticker.bid && (book.asks.best()?.price ?? 0) === ticker.ask,
+        'no pending Ticker: best prices as the last Ticker said',
+      );
     }
   }
   check(engine.pendingTickers() === dirty, 'pendingTickers() counts the dirty symbols');
@@ -280,16 +362,26 @@ function checkEvents(engine: Engine, command: Command, events: EngineEvent[], st
     check(eventPhase >= phase, 'reports, then book deltas, then balance changes, then tickers');
     phase = eventPhase;
     if (event.type === 'Trade') {
-      check(event.maker.seq === ++state.seq && event.taker.seq === ++state.seq, 'maker report seq = trade seq + 1, taker report seq = trade seq + 2');
+      check(
+        event.maker.seq === ++state.seq && event.taker.seq === ++state.seq,
+        'maker report seq = trade seq + 1, taker report seq = trade seq + 2',
+      );
       check(event.tradeId === ++state.tradeId, 'event.tradeId === ++state.tradeId');
       for (const report of [event.maker, event.taker]) {
         const view = engine.getOrder(report.orderId); // undefined once forgotten (recentFinishedLimit 50)
-        if (view !== undefined) check(report.orderType === view.orderType && report.orderPrice === view.price, 'fill report: the order type and price');
-        check(report.orderQuantity >= report.filledQuantity && report.orderQuantity === report.filledQuantity + report.remainingQuantity, 'fill report: order quantity = filled + remaining');
+        if (view !== undefined)
+          check(report.orderType === view.orderType && report.orderPrice === view.price, 'fill report: the order type and price');
+        check(
+          report.orderQuantity >= report.filledQuantity && report.orderQuantity === report.filledQuantity + report.remainingQuantity,
+          'fill report: order quantity = filled + remaining',
+        );
         check(report.filledQuote >= event.quoteQuantity, 'fill report: cumulative filledQuote');
       }
       check(event.maker.userId !== event.taker.userId, 'no self-trade');
-      check(event.maker.filledQuantity + event.maker.remainingQuantity > 0, 'event.maker.filledQuantity + event.maker.remainingQuantity > 0');
+      check(
+        event.maker.filledQuantity + event.maker.remainingQuantity > 0,
+        'event.maker.filledQuantity + event.maker.remainingQuantity > 0',
+      );
     }
     if (event.type === 'BookDelta') {
       const next = (state.symbolSeq.get(event.symbol) ?? 0) + 1;
@@ -297,8 +389,14 @@ function checkEvents(engine: Engine, command: Command, events: EngineEvent[], st
       state.symbolSeq.set(event.symbol, next);
     }
     if (event.type === 'OrderRejected' && event.order !== undefined) {
-      check(event.order.status === 'Rejected' && event.order.orderId === event.orderId && event.order.rejectReason === event.reason, 'a Rejected order view matches its event');
-      check(JSON.stringify(engine.getOrder(event.order.orderId)) === JSON.stringify(event.order), 'the Rejected event carries the record getOrder answers');
+      check(
+        event.order.status === 'Rejected' && event.order.orderId === event.orderId && event.order.rejectReason === event.reason,
+        'a Rejected order view matches its event',
+      );
+      check(
+        JSON.stringify(engine.getOrder(event.order.orderId)) === JSON.stringify(event.order),
+        'the Rejected event carries the record getOrder answers',
+      );
     }
     if (event.type === 'Ticker') {
       state.tickers++;
@@ -306,12 +404,27 @@ function checkEvents(engine: Engine, command: Command, events: EngineEvent[], st
       check(last === undefined || event.timestamp - last >= TICKER_INTERVAL_MS, 'at most one Ticker per symbol per TICKER_INTERVAL_MS');
       state.tickerAt.set(event.symbol, event.timestamp);
       const best = engine.bestBidAsk(event.symbol);
-      check(event.bestBid === best.bid?.price && event.bestAsk === best.ask?.price && event.lastPrice === engine.lastTradePrice(event.symbol), 'Ticker: best prices and last price at the end of the command');
-      check(JSON.stringify(engine.ticker(event.symbol, event.timestamp)) === JSON.stringify({ ...event, type: undefined, seq: undefined, timestamp: undefined }), 'Ticker figures = ticker(symbol, its timestamp)');
+      check(
+        event.bestBid === best.bid?.price && event.bestAsk === best.ask?.price && event.lastPrice === engine.lastTradePrice(event.symbol),
+        'Ticker: best prices and last price at the end of the command',
+      );
+      check(
+        JSON.stringify(engine.ticker(event.symbol, event.timestamp)) ===
+          JSON.stringify({ ...event, type: undefined, seq: undefined, timestamp: undefined }),
+        'Ticker figures = ticker(symbol, its timestamp)',
+      );
     }
-    if ('order' in event && event.order !== undefined) check(event.order.filledQuantity + event.order.remainingQuantity === event.order.quantity, 'event.order.filledQuantity + event.order.remainingQuantity === event.order.quantity');
+    if ('order' in event && event.order !== undefined)
+      check(
+        event.order.filledQuantity + event.order.remainingQuantity === event.order.quantity,
+        'event.order.filledQuantity + event.order.remainingQuantity === event.order.quantity',
+      );
   }
-  if (command.type === 'Tick') check(events.every((event) => event.type === 'Ticker'), 'a Tick emits Tickers only');
+  if (command.type === 'Tick')
+    check(
+      events.every((event) => event.type === 'Ticker'),
+      'a Tick emits Tickers only',
+    );
 }
 
 function runAll(commands: Command[]): { events: EngineEvent[][]; hash: string; engine: Engine } {
@@ -392,9 +505,14 @@ describe('engine properties', () => {
         expect(restored.pendingTickers()).toBe(first.engine.pendingTickers());
         const end = commands.at(-1)!.timestamp;
         for (const symbol of SYMBOLS) expect(restored.ticker(symbol, end)).toEqual(first.engine.ticker(symbol, end));
-        const tickers = first.events.slice(cut).flat().filter((event) => event.type === 'Ticker');
+        const tickers = first.events
+          .slice(cut)
+          .flat()
+          .filter((event) => event.type === 'Ticker');
         coverage.tickersAfterCut += tickers.length;
-        coverage.tickersFromTick += commands.slice(cut).filter((command, index) => command.type === 'Tick' && first.events[cut + index]!.length > 0).length;
+        coverage.tickersFromTick += commands
+          .slice(cut)
+          .filter((command, index) => command.type === 'Tick' && first.events[cut + index]!.length > 0).length;
       }),
       { seed: 7, numRuns: 2000 },
     );

@@ -88,7 +88,10 @@ const cases: [RejectReason, (d: Driver) => void][] = [
   ],
   ['NO_MARK_PRICE', (d) => perpOrder(d)],
   ['POSITION_SIDE_MISMATCH', (d) => perpOrder(d, { positionSide: 'LONG' })],
-  ['NOT_ISOLATED', (d) => futures(d, { type: 'AdjustIsolatedMargin', userId: 1, symbol: PERP, positionSide: 'BOTH', amount: 1, action: 'Add' })],
+  [
+    'NOT_ISOLATED',
+    (d) => futures(d, { type: 'AdjustIsolatedMargin', userId: 1, symbol: PERP, positionSide: 'BOTH', amount: 1, action: 'Add' }),
+  ],
   ['INVALID_MARGIN_TYPE', (d) => futures(d, { type: 'SetMarginType', userId: 1, symbol: PERP, marginType: 'HALF' })],
   ['INVALID_POSITION_SIDE', (d) => perpOrder(d, { positionSide: 'UP' })],
   [

@@ -20,7 +20,21 @@ describe('stop orders', () => {
     const high = d.sell(1, 5, 1020);
     expect(d.engine.getOrder(stop)?.status).toBe('Untriggered');
     const taker = d.buy(2, 1, 1010);
-    expect(d.types()).toEqual(['OrderAccepted', 'Trade', 'OrderTriggered', 'Trade', 'BookDelta', 'BookDelta', 'BalanceChanged', 'BalanceChanged', 'BalanceChanged', 'BalanceChanged', 'BalanceChanged', 'BalanceChanged', 'BalanceChanged']);
+    expect(d.types()).toEqual([
+      'OrderAccepted',
+      'Trade',
+      'OrderTriggered',
+      'Trade',
+      'BookDelta',
+      'BookDelta',
+      'BalanceChanged',
+      'BalanceChanged',
+      'BalanceChanged',
+      'BalanceChanged',
+      'BalanceChanged',
+      'BalanceChanged',
+      'BalanceChanged',
+    ]);
     expect(d.trades()).toEqual([
       [1010, 1, low, taker],
       [1020, 3, high, stop],
@@ -105,7 +119,10 @@ describe('amend', () => {
     d.amend(2, order, 4);
     expect(d.rejection()).toBe('NOT_ORDER_OWNER');
     d.amend(1, order, 4);
-    expect(d.events[0]).toMatchObject({ type: 'OrderAmended', order: { quantity: 4, filledQuantity: 2, remainingQuantity: 2, status: 'PartiallyFilled' } });
+    expect(d.events[0]).toMatchObject({
+      type: 'OrderAmended',
+      order: { quantity: 4, filledQuantity: 2, remainingQuantity: 2, status: 'PartiallyFilled' },
+    });
     expect(d.balance(1, 'BTC').locked).toBe(2 * LOT);
   });
 

@@ -22,10 +22,20 @@ beforeEach(() => {
   d.deposit(2, 'ETH', 100 * LOT);
 });
 
-const tickers = (events: EngineEvent[] = d.events): TickerEvent[] => events.filter((event): event is TickerEvent => event.type === 'Ticker');
+const tickers = (events: EngineEvent[] = d.events): TickerEvent[] =>
+  events.filter((event): event is TickerEvent => event.type === 'Ticker');
 
 /** A figures-only ticker (no trade yet in the window, nothing absent spelled out). */
-const empty = { lastPrice: undefined, bestBid: undefined, bestAsk: undefined, open24h: undefined, high24h: undefined, low24h: undefined, volume24h: 0, quoteVolume24h: 0 };
+const empty = {
+  lastPrice: undefined,
+  bestBid: undefined,
+  bestAsk: undefined,
+  open24h: undefined,
+  high24h: undefined,
+  low24h: undefined,
+  volume24h: 0,
+  quoteVolume24h: 0,
+};
 
 describe('Ticker emission', () => {
   it('goes out at once on the first change, waits within a second, and a Tick a second later sends it', () => {
@@ -33,7 +43,9 @@ describe('Ticker emission', () => {
     d.sell(1, 5, 1010);
     // The first change of the symbol: its Ticker at the end of the command, after deltas and balances.
     expect(d.types()).toEqual(['OrderAccepted', 'BookDelta', 'BalanceChanged', 'Ticker']);
-    expect(tickers()).toEqual([{ type: 'Ticker', seq: d.engine.lastEventSeq(), timestamp: T0, symbol: 'BTC-KRW', ...empty, bestAsk: 1010 }]);
+    expect(tickers()).toEqual([
+      { type: 'Ticker', seq: d.engine.lastEventSeq(), timestamp: T0, symbol: 'BTC-KRW', ...empty, bestAsk: 1010 },
+    ]);
     expect(d.engine.pendingTickers()).toBe(0);
 
     d.at(T0 + 400).buy(2, 2, 990); // a new best bid, 400 ms later: waits
@@ -45,7 +57,9 @@ describe('Ticker emission', () => {
 
     d.at(T0 + TICKER_INTERVAL_MS);
     const seq = d.engine.lastEventSeq();
-    expect(d.tick()).toEqual([{ type: 'Ticker', seq: seq + 1, timestamp: T0 + 1000, symbol: 'BTC-KRW', ...empty, bestBid: 990, bestAsk: 1010 }]);
+    expect(d.tick()).toEqual([
+      { type: 'Ticker', seq: seq + 1, timestamp: T0 + 1000, symbol: 'BTC-KRW', ...empty, bestBid: 990, bestAsk: 1010 },
+    ]);
     expect(d.engine.pendingTickers()).toBe(0);
     expect(d.tick()).toEqual([]); // nothing changed since
   });
@@ -86,13 +100,43 @@ describe('Ticker emission', () => {
     expect(d.log.filter((event) => event.type === 'Ticker').map((event) => (event as TickerEvent).symbol)).toEqual(['BTC-KRW', 'ETH-KRW']);
 
     d.at(T0 + 2_000).buy(2, 1, 1010); // trades; the best ask stays 1010 (4 left)
-    expect(tickers()).toEqual([{ type: 'Ticker', seq: d.engine.lastEventSeq(), timestamp: T0 + 2_000, symbol: 'BTC-KRW', ...empty, lastPrice: 1010, bestAsk: 1010, open24h: 1010, high24h: 1010, low24h: 1010, volume24h: 1, quoteVolume24h: 1010 }]);
+    expect(tickers()).toEqual([
+      {
+        type: 'Ticker',
+        seq: d.engine.lastEventSeq(),
+        timestamp: T0 + 2_000,
+        symbol: 'BTC-KRW',
+        ...empty,
+        lastPrice: 1010,
+        bestAsk: 1010,
+        open24h: 1010,
+        high24h: 1010,
+        low24h: 1010,
+        volume24h: 1,
+        quoteVolume24h: 1010,
+      },
+    ]);
 
     // Both symbols change: BTC-KRW's Ticker waits (its last is 100 ms old), ETH-KRW's goes out ...
     d.at(T0 + 2_100).buy(2, 1, 1010);
     expect(d.engine.pendingTickers()).toBe(1);
     d.buy(2, 1, 3000, { symbol: 'ETH-KRW' });
-    expect(tickers()).toEqual([{ symbol: 'ETH-KRW', ...empty, lastPrice: 3000, bestAsk: 3000, open24h: 3000, high24h: 3000, low24h: 3000, volume24h: 1, quoteVolume24h: 3000, type: 'Ticker', seq: d.engine.lastEventSeq(), timestamp: d.time }]);
+    expect(tickers()).toEqual([
+      {
+        symbol: 'ETH-KRW',
+        ...empty,
+        lastPrice: 3000,
+        bestAsk: 3000,
+        open24h: 3000,
+        high24h: 3000,
+        low24h: 3000,
+        volume24h: 1,
+        quoteVolume24h: 3000,
+        type: 'Ticker',
+        seq: d.engine.lastEventSeq(),
+        timestamp: d.time,
+      },
+    ]);
     // (ETH-KRW's last Ticker was 2.1 s ago: due at once. BTC-KRW's waits until T0 + 3,000.)
     expect(d.engine.pendingTickers()).toBe(1);
     // ... then ANY command flushes it, after its own events: a deposit, a refused cancel.
@@ -133,34 +177,88 @@ describe('Ticker 24 h figures', () => {
     trade(T0 + 50_000, 1020, 1); // minute 0: bucket open 1000, high 1020, low 1000, 3 lots, 3,020
     trade(T0 + 5 * MINUTE + 7, 990, 4); // minute 5: 3,960
     trade(T0 + 30 * MINUTE, 1050, 1); // minute 30: 1,050
-    const all = { symbol: 'BTC-KRW', lastPrice: 1050, bestBid: undefined, bestAsk: undefined, open24h: 1000, high24h: 1050, low24h: 990, volume24h: 8, quoteVolume24h: 8030 };
+    const all = {
+      symbol: 'BTC-KRW',
+      lastPrice: 1050,
+      bestBid: undefined,
+      bestAsk: undefined,
+      open24h: 1000,
+      high24h: 1050,
+      low24h: 990,
+      volume24h: 8,
+      quoteVolume24h: 8030,
+    };
     expect(d.engine.ticker('BTC-KRW', T0 + 31 * MINUTE)).toEqual(all);
     // The Ticker of the last trade said the same.
     expect(tickers()).toEqual([{ type: 'Ticker', seq: d.engine.lastEventSeq(), timestamp: T0 + 30 * MINUTE, ...all }]);
     // Minute 0 counts until the window ending at `now` starts after it: now in minute 1,439 still ...
     expect(d.engine.ticker('BTC-KRW', T0 + DAY - 1)).toEqual(all);
     // ... minute 1,440 drops it,
-    expect(d.engine.ticker('BTC-KRW', T0 + DAY)).toEqual({ ...all, open24h: 990, high24h: 1050, low24h: 990, volume24h: 5, quoteVolume24h: 5010 });
+    expect(d.engine.ticker('BTC-KRW', T0 + DAY)).toEqual({
+      ...all,
+      open24h: 990,
+      high24h: 1050,
+      low24h: 990,
+      volume24h: 5,
+      quoteVolume24h: 5010,
+    });
     // minute 1,445 minute 5,
-    expect(d.engine.ticker('BTC-KRW', T0 + DAY + 5 * MINUTE)).toEqual({ ...all, open24h: 1050, high24h: 1050, low24h: 1050, volume24h: 1, quoteVolume24h: 1050 });
+    expect(d.engine.ticker('BTC-KRW', T0 + DAY + 5 * MINUTE)).toEqual({
+      ...all,
+      open24h: 1050,
+      high24h: 1050,
+      low24h: 1050,
+      volume24h: 1,
+      quoteVolume24h: 1050,
+    });
     // and after minute 1,470 the window is empty; the last price stays.
-    expect(d.engine.ticker('BTC-KRW', T0 + DAY + 30 * MINUTE)).toEqual({ ...all, open24h: undefined, high24h: undefined, low24h: undefined, volume24h: 0, quoteVolume24h: 0 });
+    expect(d.engine.ticker('BTC-KRW', T0 + DAY + 30 * MINUTE)).toEqual({
+      ...all,
+      open24h: undefined,
+      high24h: undefined,
+      low24h: undefined,
+      volume24h: 0,
+      quoteVolume24h: 0,
+    });
     // Buckets after `now` do not count either.
-    expect(d.engine.ticker('BTC-KRW', T0 + 4 * MINUTE)).toEqual({ ...all, high24h: 1020, low24h: 1000, volume24h: 3, quoteVolume24h: 3020 });
+    expect(d.engine.ticker('BTC-KRW', T0 + 4 * MINUTE)).toEqual({
+      ...all,
+      high24h: 1020,
+      low24h: 1000,
+      volume24h: 3,
+      quoteVolume24h: 3020,
+    });
 
     // A trade a day later reuses minute 0's slot (minute 1,440): the old bucket is replaced, not added to.
     trade(T0 + DAY + 10_000, 1100, 1);
     const dayLater = { ...all, lastPrice: 1100, open24h: 990, high24h: 1100, low24h: 990, volume24h: 6, quoteVolume24h: 6110 };
     expect(tickers()).toEqual([{ type: 'Ticker', seq: d.engine.lastEventSeq(), timestamp: T0 + DAY + 10_000, ...dayLater }]);
     expect(d.engine.ticker('BTC-KRW', T0 + DAY + 10_000)).toEqual(dayLater);
-    expect(d.engine.ticker('BTC-KRW', T0 + 2 * DAY)).toEqual({ ...dayLater, open24h: undefined, high24h: undefined, low24h: undefined, volume24h: 0, quoteVolume24h: 0 });
+    expect(d.engine.ticker('BTC-KRW', T0 + 2 * DAY)).toEqual({
+      ...dayLater,
+      open24h: undefined,
+      high24h: undefined,
+      low24h: undefined,
+      volume24h: 0,
+      quoteVolume24h: 0,
+    });
   });
 
   it('are per symbol, with the best prices of now; an unknown symbol has none', () => {
     trade(T0, 1000, 1);
     d.sell(1, 2, 1010);
     d.buy(2, 3, 990);
-    expect(d.engine.ticker('BTC-KRW', T0 + MINUTE)).toEqual({ symbol: 'BTC-KRW', lastPrice: 1000, bestBid: 990, bestAsk: 1010, open24h: 1000, high24h: 1000, low24h: 1000, volume24h: 1, quoteVolume24h: 1000 });
+    expect(d.engine.ticker('BTC-KRW', T0 + MINUTE)).toEqual({
+      symbol: 'BTC-KRW',
+      lastPrice: 1000,
+      bestBid: 990,
+      bestAsk: 1010,
+      open24h: 1000,
+      high24h: 1000,
+      low24h: 1000,
+      volume24h: 1,
+      quoteVolume24h: 1000,
+    });
     expect(d.engine.ticker('ETH-KRW', T0 + MINUTE)).toEqual({ symbol: 'ETH-KRW', ...empty });
     expect(d.engine.ticker('DOGE-KRW', T0)).toBeUndefined();
   });
@@ -197,7 +295,8 @@ describe('ticker state in snapshots', () => {
       const restored = Engine.restore(config, JSON.parse(JSON.stringify(head.snapshot())));
       expect(restored.stateHash()).toBe(head.stateHash());
       expect(restored.pendingTickers()).toBe(head.pendingTickers());
-      for (const now of [T0 + 4 * MINUTE, T0 + DAY + 3 * MINUTE - 1, T0 + DAY + 4 * MINUTE]) expect(restored.ticker('BTC-KRW', now)).toEqual(head.ticker('BTC-KRW', now));
+      for (const now of [T0 + 4 * MINUTE, T0 + DAY + 3 * MINUTE - 1, T0 + DAY + 4 * MINUTE])
+        expect(restored.ticker('BTC-KRW', now)).toEqual(head.ticker('BTC-KRW', now));
       expect(commands.slice(cut).map((command) => restored.apply(command))).toEqual(wholeEvents.slice(cut));
       expect(restored.stateHash()).toBe(whole.stateHash());
     }
@@ -210,12 +309,51 @@ describe('ticker state in snapshots', () => {
     const b = new Engine(config);
     for (const engine of [a, b]) {
       engine.apply({ type: 'Deposit', userId: 1, asset: 'BTC', amount: 10 * LOT, timestamp: T0 });
-      engine.apply({ type: 'PlaceOrder', orderId: 2, userId: 1, symbol: 'BTC-KRW', side: 'Sell', orderType: 'Limit', price: 1000, quantity: 1, timeInForce: 'GTC', postOnly: false, stp: 'ExpireTaker', timestamp: T0 });
+      engine.apply({
+        type: 'PlaceOrder',
+        orderId: 2,
+        userId: 1,
+        symbol: 'BTC-KRW',
+        side: 'Sell',
+        orderType: 'Limit',
+        price: 1000,
+        quantity: 1,
+        timeInForce: 'GTC',
+        postOnly: false,
+        stp: 'ExpireTaker',
+        timestamp: T0,
+      });
     }
     expect(a.stateHash()).toBe(b.stateHash());
     // Same books and balances, but b's change waits for its Ticker.
-    a.apply({ type: 'PlaceOrder', orderId: 3, userId: 1, symbol: 'BTC-KRW', side: 'Sell', orderType: 'Limit', price: 990, quantity: 1, timeInForce: 'GTC', postOnly: false, stp: 'ExpireTaker', timestamp: T0 + 2_000 });
-    b.apply({ type: 'PlaceOrder', orderId: 3, userId: 1, symbol: 'BTC-KRW', side: 'Sell', orderType: 'Limit', price: 990, quantity: 1, timeInForce: 'GTC', postOnly: false, stp: 'ExpireTaker', timestamp: T0 + 500 });
+    a.apply({
+      type: 'PlaceOrder',
+      orderId: 3,
+      userId: 1,
+      symbol: 'BTC-KRW',
+      side: 'Sell',
+      orderType: 'Limit',
+      price: 990,
+      quantity: 1,
+      timeInForce: 'GTC',
+      postOnly: false,
+      stp: 'ExpireTaker',
+      timestamp: T0 + 2_000,
+    });
+    b.apply({
+      type: 'PlaceOrder',
+      orderId: 3,
+      userId: 1,
+      symbol: 'BTC-KRW',
+      side: 'Sell',
+      orderType: 'Limit',
+      price: 990,
+      quantity: 1,
+      timeInForce: 'GTC',
+      postOnly: false,
+      stp: 'ExpireTaker',
+      timestamp: T0 + 500,
+    });
     expect(b.pendingTickers()).toBe(1);
     expect(a.stateHash()).not.toBe(b.stateHash());
   });

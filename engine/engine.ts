@@ -109,7 +109,15 @@ export class Engine implements MatchingEngine, EngineState {
     this.futuresCommands = new FuturesCommands(this.futures, this.ledger, this.spot, this.futuresLedger, this.futuresEvents, events);
     this.futuresCommands.spotSymbols = new Set(config.markets.map((market) => market.symbol));
     this.futuresViews = new FuturesViews(this.futures);
-    this.reduceOnlyCut = new ReduceOnlyCut(this.futures, this.futuresLedger, this.futuresEvents, this.books, this.lifecycle, this.deltas, events);
+    this.reduceOnlyCut = new ReduceOnlyCut(
+      this.futures,
+      this.futuresLedger,
+      this.futuresEvents,
+      this.books,
+      this.lifecycle,
+      this.deltas,
+      events,
+    );
   }
 
   /**

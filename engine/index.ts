@@ -8,5 +8,12 @@ export * from './decimal.ts';
 export * from './markets.ts';
 export * from './reject-codes.ts';
 // perpetual futures: market specs and the rules the API needs on its read side (e.g. the leverage tier bound)
-export { BTC_KRW_PERP, DEFAULT_PERP_MARKETS, ETH_KRW_PERP, riskTierForNotionalKrw, type PerpMarketSpec, type RiskTier } from './perp/perp-market.ts';
+export {
+  BTC_KRW_PERP,
+  DEFAULT_PERP_MARKETS,
+  ETH_KRW_PERP,
+  riskTierForNotionalKrw,
+  type PerpMarketSpec,
+  type RiskTier,
+} from './perp/perp-market.ts';
 export { maxLeverageForNotional, notionalKrw } from './perp/margin-rules.ts';

@@ -99,7 +99,8 @@ function fail(where: string, message: string): never {
 
 /** Parses a decimal string as a bigint scaled by 10^scale, refusing anything inexact. */
 function scaled(where: string, field: string, text: unknown, scale: number): bigint {
-  if (typeof text !== 'string' || !/^\d+(\.\d+)?$/.test(text)) fail(where, `${field} must be a plain decimal string, got ${JSON.stringify(text)}`);
+  if (typeof text !== 'string' || !/^\d+(\.\d+)?$/.test(text))
+    fail(where, `${field} must be a plain decimal string, got ${JSON.stringify(text)}`);
   const [whole = '', fraction = ''] = text.split('.');
   const trimmed = fraction.replace(/0+$/, '');
   if (trimmed.length > scale) fail(where, `${field} '${text}' has more than ${scale} decimals`);
@@ -125,7 +126,8 @@ export function buildEngineConfig(raw: RawEngineConfig): EngineConfig {
   const assets = new Map<string, AssetSpec>();
   for (const asset of raw.assets) {
     const where = `asset ${JSON.stringify(asset.code)}`;
-    if (typeof asset.code !== 'string' || !/^[A-Z0-9]{1,16}$/.test(asset.code)) fail(where, 'code must be 1–16 upper-case letters or digits');
+    if (typeof asset.code !== 'string' || !/^[A-Z0-9]{1,16}$/.test(asset.code))
+      fail(where, 'code must be 1–16 upper-case letters or digits');
     if (!Number.isInteger(asset.decimals) || asset.decimals < 0 || asset.decimals > 18) fail(where, 'decimals must be an integer in 0..18');
     if (assets.has(asset.code)) fail(where, 'listed twice');
     assets.set(asset.code, { code: asset.code, decimals: asset.decimals });
@@ -134,7 +136,8 @@ export function buildEngineConfig(raw: RawEngineConfig): EngineConfig {
   const symbols = new Set<string>();
   for (const market of raw.markets) {
     const where = `market ${JSON.stringify(market.symbol)}`;
-    if (typeof market.symbol !== 'string' || !/^[A-Z0-9]{1,16}-[A-Z0-9]{1,16}$/.test(market.symbol)) fail(where, "symbol must look like 'BASE-QUOTE'");
+    if (typeof market.symbol !== 'string' || !/^[A-Z0-9]{1,16}-[A-Z0-9]{1,16}$/.test(market.symbol))
+      fail(where, "symbol must look like 'BASE-QUOTE'");
     if (symbols.has(market.symbol)) fail(where, 'listed twice');
     symbols.add(market.symbol);
     const base = assets.get(market.base) ?? fail(where, `unknown base asset ${JSON.stringify(market.base)}`);
@@ -154,9 +157,16 @@ export function buildEngineConfig(raw: RawEngineConfig): EngineConfig {
       tick * lot * 10n ** BigInt(quote.decimals),
       10n ** BigInt(tickScale + lotScale),
     );
-    const baseMinorPerLot = exactQuotient(where, `lotSize in ${base.code} minor units`, lot * 10n ** BigInt(base.decimals), 10n ** BigInt(lotScale));
-    const inTicks = (field: string, text: string): bigint => exactQuotient(where, `${field} in ticks`, scaled(where, field, text, tickScale), tick);
-    const inLots = (field: string, text: string): bigint => exactQuotient(where, `${field} in lots`, scaled(where, field, text, lotScale), lot);
+    const baseMinorPerLot = exactQuotient(
+      where,
+      `lotSize in ${base.code} minor units`,
+      lot * 10n ** BigInt(base.decimals),
+      10n ** BigInt(lotScale),
+    );
+    const inTicks = (field: string, text: string): bigint =>
+      exactQuotient(where, `${field} in ticks`, scaled(where, field, text, tickScale), tick);
+    const inLots = (field: string, text: string): bigint =>
+      exactQuotient(where, `${field} in lots`, scaled(where, field, text, lotScale), lot);
     const minPrice = inTicks('minPrice', market.minPrice);
     const maxPrice = inTicks('maxPrice', market.maxPrice);
     const minQuantity = inLots('minQuantity', market.minQuantity);
@@ -175,7 +185,8 @@ export function buildEngineConfig(raw: RawEngineConfig): EngineConfig {
     const maxNotional = maxPrice * maxQuantity * quotePerTickLot;
     const maxFeePpm = BigInt(Math.max(market.makerFeePpm, market.takerFeePpm));
     const maxFee = (maxNotional * maxFeePpm + PPM - 1n) / PPM;
-    if (maxNotional + maxFee > MAX_SAFE) fail(where, `maxPrice × maxQuantity × quotePerTickLot (+ fee) = ${maxNotional + maxFee} exceeds 2^53 − 1`);
+    if (maxNotional + maxFee > MAX_SAFE)
+      fail(where, `maxPrice × maxQuantity × quotePerTickLot (+ fee) = ${maxNotional + maxFee} exceeds 2^53 − 1`);
     if (maxQuantity * baseMinorPerLot > MAX_SAFE) fail(where, 'maxQuantity in base minor units exceeds 2^53 − 1');
     if (maxPrice * tick > MAX_SAFE || maxQuantity * lot > MAX_SAFE) fail(where, 'bounds too large to format exactly');
     markets.push({
@@ -198,9 +209,11 @@ export function buildEngineConfig(raw: RawEngineConfig): EngineConfig {
     });
   }
   if (!Number.isSafeInteger(raw.feeAccountId) || raw.feeAccountId < 0) fail('feeAccountId', 'must be a non-negative safe integer');
-  if (!Number.isSafeInteger(raw.recentFinishedLimit) || raw.recentFinishedLimit < 0) fail('recentFinishedLimit', 'must be a non-negative safe integer');
+  if (!Number.isSafeInteger(raw.recentFinishedLimit) || raw.recentFinishedLimit < 0)
+    fail('recentFinishedLimit', 'must be a non-negative safe integer');
   const maxOpenOrdersPerUserMarket = raw.maxOpenOrdersPerUserMarket ?? 1_000;
-  if (!Number.isSafeInteger(maxOpenOrdersPerUserMarket) || maxOpenOrdersPerUserMarket < 1) fail('maxOpenOrdersPerUserMarket', 'must be a positive safe integer');
+  if (!Number.isSafeInteger(maxOpenOrdersPerUserMarket) || maxOpenOrdersPerUserMarket < 1)
+    fail('maxOpenOrdersPerUserMarket', 'must be a positive safe integer');
   const perpetualMarkets = raw.perpetualMarkets ?? [];
   for (const market of perpetualMarkets) {
     const where = `perpetual market ${JSON.stringify(market.symbol)}`;
@@ -208,15 +221,23 @@ export function buildEngineConfig(raw: RawEngineConfig): EngineConfig {
     symbols.add(market.symbol);
     if (market.type !== 'perpetual') fail(where, "type must be 'perpetual'");
     if (!assets.has(market.base)) fail(where, `unknown base asset ${JSON.stringify(market.base)}`);
-    const settlement = assets.get(market.settlementAsset) ?? fail(where, `unknown settlement asset ${JSON.stringify(market.settlementAsset)}`);
-    if (market.quote !== market.settlementAsset || settlement.decimals !== market.quoteDecimals) fail(where, 'quote must be the settlement asset, with its decimals');
+    const settlement =
+      assets.get(market.settlementAsset) ?? fail(where, `unknown settlement asset ${JSON.stringify(market.settlementAsset)}`);
+    if (market.quote !== market.settlementAsset || settlement.decimals !== market.quoteDecimals)
+      fail(where, 'quote must be the settlement asset, with its decimals');
     const problems = perpMarketSpecProblems(market);
     if (problems.length > 0) fail(where, problems.join('; '));
     // as for spot: the largest order's notional plus its fee stays a safe integer (its reserve too)
     const maxNotional = BigInt(market.maxPrice) * BigInt(market.maxQuantity) * BigInt(market.quotePerTickLot);
     if (maxNotional * 2n > MAX_SAFE) fail(where, 'maxPrice × maxQuantity × quotePerTickLot × 2 exceeds 2^53 − 1');
   }
-  const config: EngineConfig = { assets: [...assets.values()], markets, feeAccountId: raw.feeAccountId, recentFinishedLimit: raw.recentFinishedLimit, maxOpenOrdersPerUserMarket };
+  const config: EngineConfig = {
+    assets: [...assets.values()],
+    markets,
+    feeAccountId: raw.feeAccountId,
+    recentFinishedLimit: raw.recentFinishedLimit,
+    maxOpenOrdersPerUserMarket,
+  };
   return perpetualMarkets.length === 0 ? config : { ...config, perpetualMarkets: [...perpetualMarkets] };
 }
 
@@ -246,7 +267,13 @@ function tooManyDecimals(text: string, assetDecimals: number, what: string): Dec
   return decimalError('TOO_MANY_DECIMALS', `${what} '${text}' has more than ${assetDecimals} decimals`);
 }
 
-function toMultiple(text: string, step: string, offCode: 'OFF_TICK' | 'OFF_LOT', what: string, assetDecimals: number): number | DecimalError {
+function toMultiple(
+  text: string,
+  step: string,
+  offCode: 'OFF_TICK' | 'OFF_LOT',
+  what: string,
+  assetDecimals: number,
+): number | DecimalError {
   const tooPrecise = tooManyDecimals(text, assetDecimals, what);
   if (tooPrecise !== undefined) return tooPrecise;
   const scale = fractionDigits(step);

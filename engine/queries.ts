@@ -49,7 +49,8 @@ export class EngineViews implements SpotQueries {
     if (account === undefined || limit <= 0) return { orders: [], more: false };
     // The records are sorted, not views built for them: at most maxOpenOrdersPerUserMarket per market.
     const matching: OrderNode[] = [];
-    for (const order of account.open) if (order !== null && order.orderId > afterOrderId && (symbol === undefined || order.symbol === symbol)) matching.push(order);
+    for (const order of account.open)
+      if (order !== null && order.orderId > afterOrderId && (symbol === undefined || order.symbol === symbol)) matching.push(order);
     matching.sort((a, b) => a.orderId - b.orderId);
     const count = Math.min(limit, matching.length);
     const orders: OrderView[] = new Array<OrderView>(count);

@@ -137,7 +137,8 @@ export const REJECT_MESSAGES: Readonly<Record<RejectReason, string>> = {
   INVALID_LEVERAGE: 'leverage must be an integer ≥ 1',
   POSITION_OR_ORDERS_OPEN: 'not while a position or an open order exists (in that market, or any perpetual for the position mode)',
   INSUFFICIENT_MARGIN: 'available futures balance does not cover the initial margin and fee (or the transfer or margin removal)',
-  REDUCE_ONLY_WOULD_INCREASE: "a reduce-only order needs a position on the other side to reduce, and a leg's reduce-only orders may not add up to more than it",
+  REDUCE_ONLY_WOULD_INCREASE:
+    "a reduce-only order needs a position on the other side to reduce, and a leg's reduce-only orders may not add up to more than it",
   NO_POSITION: 'no position to adjust',
   NO_MARK_PRICE: 'no mark price yet for this market: nothing can open a position',
   POSITION_SIDE_MISMATCH: 'hedge mode needs position side LONG or SHORT, one-way mode BOTH or none',

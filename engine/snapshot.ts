@@ -208,7 +208,8 @@ export function snapshotState(state: EngineState): EngineSnapshot {
     for (const [clientOrderId, orderId] of entries) clientOrderIds.push(userId, clientOrderId, orderId);
   }
   const carried: OrderNode[] = [];
-  for (const userId of userIds) for (const order of state.ledger.accounts.get(userId)!.open) if (order !== null && order.feeCarry !== 0) carried.push(order);
+  for (const userId of userIds)
+    for (const order of state.ledger.accounts.get(userId)!.open) if (order !== null && order.feeCarry !== 0) carried.push(order);
   carried.sort((a, b) => a.orderId - b.orderId);
   const feeCarries: number[] = [];
   for (const order of carried) feeCarries.push(order.orderId, order.feeCarry);

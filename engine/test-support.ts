@@ -160,7 +160,9 @@ export class Driver {
 
   /** Trades of the last command as [price, quantity, makerOrderId, takerOrderId]. */
   trades(events: EngineEvent[] = this.events): [number, number, number, number][] {
-    return events.filter((event): event is TradeEvent => event.type === 'Trade').map((trade) => [trade.price, trade.quantity, trade.maker.orderId, trade.taker.orderId]);
+    return events
+      .filter((event): event is TradeEvent => event.type === 'Trade')
+      .map((trade) => [trade.price, trade.quantity, trade.maker.orderId, trade.taker.orderId]);
   }
 
   types(events: EngineEvent[] = this.events): string[] {

@@ -225,7 +225,8 @@ export interface OrderCancelledEvent extends EventBase {
 }
 
 /** ReduceOnly and InsufficientMargin: perpetual orders only (engine/perp/README.md). */
-export type ExpiryReason = 'IOC' | 'FOK' | 'MarketNoLiquidity' | 'SelfTradePrevention' | 'QuoteAmountExhausted' | 'ReduceOnly' | 'InsufficientMargin';
+export type ExpiryReason =
+  'IOC' | 'FOK' | 'MarketNoLiquidity' | 'SelfTradePrevention' | 'QuoteAmountExhausted' | 'ReduceOnly' | 'InsufficientMargin';
 
 export interface OrderExpiredEvent extends EventBase {
   readonly type: 'OrderExpired';

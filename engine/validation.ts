@@ -6,7 +6,6 @@
 import type { RejectReason } from './reject-codes.ts';
 import type { MarketSpec, PlaceOrderCommand } from './types.ts';
 
-
 function isPositiveSafe(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
 }
@@ -75,7 +74,8 @@ export function validatePlaceOrder(market: MarketSpec | undefined, command: Plac
     // price ≤ maxPrice and quantity ≤ maxQuantity keep this product exact (arithmetic.ts).
     if (isLimit && (price as number) * quantity * market.quotePerTickLot < market.minNotional) return 'NOTIONAL_BELOW_MIN';
     // A stop-market by quantity is valued at its stop price (a market order at the book's best: engine.ts).
-    if (type === 'StopMarket' && (stopPrice as number) * quantity * market.quotePerTickLot < market.minNotional) return 'NOTIONAL_BELOW_MIN';
+    if (type === 'StopMarket' && (stopPrice as number) * quantity * market.quotePerTickLot < market.minNotional)
+      return 'NOTIONAL_BELOW_MIN';
   }
 
   if (command.postOnly && (command.orderType !== 'Limit' || command.timeInForce !== 'GTC')) return 'POST_ONLY_NOT_ALLOWED';

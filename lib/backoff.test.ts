@@ -18,7 +18,9 @@ function fakeClock(): Clock & { readonly slept: number[] } {
 describe('backoffDelay', () => {
   it('doubles from initialMs up to the cap, without jitter', () => {
     const policy = { initialMs: 250, maxMs: 5_000, jitter: 'none' } as const;
-    expect([0, 1, 2, 3, 4, 5, 6, 40].map((retry) => backoffDelay(retry, policy))).toEqual([250, 500, 1_000, 2_000, 4_000, 5_000, 5_000, 5_000]);
+    expect([0, 1, 2, 3, 4, 5, 6, 40].map((retry) => backoffDelay(retry, policy))).toEqual([
+      250, 500, 1_000, 2_000, 4_000, 5_000, 5_000, 5_000,
+    ]);
   });
 
   it('jitters in the upper half of the doubled delay: random 0 gives half, random → 1 the whole', () => {

@@ -32,31 +32,41 @@ interface Written {
 }
 
 const spaces = fc.constantFrom('', ' ', '\n', '\t ', '  \r\n');
-const keyText = fc.oneof(fc.constantFrom('a', 'b', 'side', 'quantity', 'é', '"', '\\', '__proto__', '', 'a:b', ':'), fc.string({ maxLength: 4 }));
+const keyText = fc.oneof(
+  fc.constantFrom('a', 'b', 'side', 'quantity', 'é', '"', '\\', '__proto__', '', 'a:b', ':'),
+  fc.string({ maxLength: 4 }),
+);
 
 /** the key as JSON text: plain, or every character as \uXXXX (the same key to JSON.parse) */
 const spelledKey = (key: string, escaped: boolean): string =>
-  escaped ? `"${[...key].map((char) => [...char].map((unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')).join('')}"` : JSON.stringify(key);
+  escaped
+    ? `"${[...key].map((char) => [...char].map((unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')).join('')}"`
+    : JSON.stringify(key);
 
 const written: fc.Memo<Written> = fc.memo((depth) => {
   // strings with colons: the count that settles most texts must not be fooled by them
   const leaf = fc.oneof(
-    fc.oneof(fc.jsonValue({ maxDepth: 1 }), fc.string(), fc.constantFrom('12:30', ':', '{"a":1,"a":2}')).map((value): Written => ({ text: JSON.stringify(value), duplicate: false })),
+    fc
+      .oneof(fc.jsonValue({ maxDepth: 1 }), fc.string(), fc.constantFrom('12:30', ':', '{"a":1,"a":2}'))
+      .map((value): Written => ({ text: JSON.stringify(value), duplicate: false })),
     // a colon the text spells as an escape: a parsed string holds a colon the text does not show
     fc.constantFrom('"\\u003a"', '"a\\u003A:b"').map((text): Written => ({ text, duplicate: false })),
   );
   if (depth <= 1) return leaf;
-  const object = fc
-    .array(fc.tuple(keyText, fc.boolean(), written(depth - 1), spaces, spaces), { maxLength: 6 })
-    .map((entries): Written => {
-      const keys = entries.map(([key]) => key);
-      const duplicate = new Set(keys).size !== keys.length || entries.some(([, , value]) => value.duplicate);
-      const body = entries.map(([key, escaped, value, before, after]) => `${before}${spelledKey(key, escaped)}${after}:${before}${value.text}${after}`).join(',');
-      return { text: `{${body}}`, duplicate };
-    });
-  const array = fc.array(fc.tuple(written(depth - 1), spaces), { maxLength: 4 }).map(
-    (items): Written => ({ text: `[${items.map(([item, space]) => space + item.text).join(',')}]`, duplicate: items.some(([item]) => item.duplicate) }),
-  );
+  const object = fc.array(fc.tuple(keyText, fc.boolean(), written(depth - 1), spaces, spaces), { maxLength: 6 }).map((entries): Written => {
+    const keys = entries.map(([key]) => key);
+    const duplicate = new Set(keys).size !== keys.length || entries.some(([, , value]) => value.duplicate);
+    const body = entries
+      .map(([key, escaped, value, before, after]) => `${before}${spelledKey(key, escaped)}${after}:${before}${value.text}${after}`)
+      .join(',');
+    return { text: `{${body}}`, duplicate };
+  });
+  const array = fc
+    .array(fc.tuple(written(depth - 1), spaces), { maxLength: 4 })
+    .map((items): Written => ({
+      text: `[${items.map(([item, space]) => space + item.text).join(',')}]`,
+      duplicate: items.some(([item]) => item.duplicate),
+    }));
   return fc.oneof(leaf, object, array);
 });
 

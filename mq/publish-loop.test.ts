@@ -72,7 +72,15 @@ function setup(count: number) {
 }
 
 const loopOf = (dir: string, broker: MemoryBroker, extra: Partial<ConstructorParameters<typeof PublishLoop>[0]> = {}) =>
-  new PublishLoop({ eventLogDir: dir, engineConfig: DEFAULT_ENGINE_CONFIG, publisher: broker, maxBatchRecords: 50, backoff: { initialMs: 1, maxMs: 5 }, random: () => 0.5, ...extra });
+  new PublishLoop({
+    eventLogDir: dir,
+    engineConfig: DEFAULT_ENGINE_CONFIG,
+    publisher: broker,
+    maxBatchRecords: 50,
+    backoff: { initialMs: 1, maxMs: 5 },
+    random: () => 0.5,
+    ...extra,
+  });
 
 /** every envelope once, in seq order, each prev_seq the one before it */
 function expectChained(received: readonly Envelope[]): void {

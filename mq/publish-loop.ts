@@ -202,7 +202,13 @@ export class PublishLoop {
   async #send(batch: Batch): Promise<void> {
     this.#inFlight = batch;
     const timeoutMs = this.#options.publishTimeoutMs ?? 5_000;
-    const backoff = { initialMs: 50, maxMs: 5_000, round: true, ...this.#options.backoff, ...(this.#options.random ? { random: this.#options.random } : {}) };
+    const backoff = {
+      initialMs: 50,
+      maxMs: 5_000,
+      round: true,
+      ...this.#options.backoff,
+      ...(this.#options.random ? { random: this.#options.random } : {}),
+    };
     try {
       for (let attempt = 0; batch.generation === this.#generation; attempt++) {
         try {

@@ -22,7 +22,13 @@ function envelope(kind: Kind, symbol: string, seq: number): Envelope {
 }
 
 const batch = fc
-  .array(fc.tuple(fc.constantFrom<Kind>('Execution', 'Execution', 'Trade', 'BookDelta', 'Ticker', 'BalanceChanged'), fc.constantFrom(...SYMBOLS)), { maxLength: 200 })
+  .array(
+    fc.tuple(
+      fc.constantFrom<Kind>('Execution', 'Execution', 'Trade', 'BookDelta', 'Ticker', 'BalanceChanged'),
+      fc.constantFrom(...SYMBOLS),
+    ),
+    { maxLength: 200 },
+  )
   .map((items) => items.map(([kind, symbol], index) => envelope(kind, symbol, index + 1)));
 
 describe('rabbitMessages', () => {
@@ -41,7 +47,8 @@ describe('rabbitMessages', () => {
         const executions = flat.filter((entry) => entry.type === 'Execution').map((entry) => entry.seq);
         expect(executions, 'execution reports across symbols in seq order').toEqual([...executions].sort((a, b) => a - b));
         const byKey = new Map<string, number[]>();
-        for (const message of messages) byKey.set(message.routingKey, [...(byKey.get(message.routingKey) ?? []), ...message.envelopes.map((entry) => entry.seq)]);
+        for (const message of messages)
+          byKey.set(message.routingKey, [...(byKey.get(message.routingKey) ?? []), ...message.envelopes.map((entry) => entry.seq)]);
         for (const seqs of byKey.values()) expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
       }),
     );

@@ -27,13 +27,20 @@ beforeAll(async () => {
   const consumer = kafka.consumer({ groupId: `${stack.namespace}-schema`, maxWaitTimeInMs: 20 });
   await consumer.connect();
   await consumer.subscribe({ topics: [stack.names.marketData, stack.names.executions], fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ topic, message }) => void kafkaRecords.push({ topic, key: message.key?.toString() ?? null, value: message.value!.toString() }) });
+  await consumer.run({
+    eachMessage: async ({ topic, message }) =>
+      void kafkaRecords.push({ topic, key: message.key?.toString() ?? null, value: message.value!.toString() }),
+  });
   const connection = await amqp.connect(config.AMQP_URL);
   const channel = await connection.createChannel();
   await channel.assertExchange(stack.names.exchange, 'topic', { durable: true });
   const { queue } = await channel.assertQueue('', { exclusive: true });
   await channel.bindQueue(queue, stack.names.exchange, '#');
-  await channel.consume(queue, (message) => message && rabbitMessages.push({ routingKey: message.fields.routingKey, body: message.content.toString() }), { noAck: true });
+  await channel.consume(
+    queue,
+    (message) => message && rabbitMessages.push({ routingKey: message.fields.routingKey, body: message.content.toString() }),
+    { noAck: true },
+  );
   stopConsumers = async () => {
     await consumer.disconnect().catch(() => {});
     await connection.close().catch(() => {});
@@ -49,11 +56,31 @@ describe('real broker messages match the AsyncAPI schemas', () => {
   it('every Redis entry, Kafka record and RabbitMQ message of a trading session validates', async () => {
     const users: StackUser[] = [await stack.createUser('schema-a'), await stack.createUser('schema-b')];
     // every kind of report: New, Trade, Cancelled, Expired (IOC), Rejected (funds), Triggered (stop), Amended is engine-only over HTTP today
-    const resting = await stack.order(users[0]!, { symbol: 'BTC-KRW', side: 'Sell', order_type: 'Limit', price: '50000000', quantity: '0.05' });
+    const resting = await stack.order(users[0]!, {
+      symbol: 'BTC-KRW',
+      side: 'Sell',
+      order_type: 'Limit',
+      price: '50000000',
+      quantity: '0.05',
+    });
     await stack.order(users[1]!, { symbol: 'BTC-KRW', side: 'Buy', order_type: 'Limit', price: '50000000', quantity: '0.02' });
-    await stack.order(users[1]!, { symbol: 'BTC-KRW', side: 'Buy', order_type: 'StopLimit', stop_price: '50000000', price: '51000000', quantity: '0.01' });
+    await stack.order(users[1]!, {
+      symbol: 'BTC-KRW',
+      side: 'Buy',
+      order_type: 'StopLimit',
+      stop_price: '50000000',
+      price: '51000000',
+      quantity: '0.01',
+    });
     await stack.order(users[0]!, { symbol: 'BTC-KRW', side: 'Sell', order_type: 'Limit', price: '50000000', quantity: '0.01' });
-    await stack.order(users[1]!, { symbol: 'BTC-KRW', side: 'Buy', order_type: 'Limit', price: '40000000', quantity: '0.01', time_in_force: 'IOC' });
+    await stack.order(users[1]!, {
+      symbol: 'BTC-KRW',
+      side: 'Buy',
+      order_type: 'Limit',
+      price: '40000000',
+      quantity: '0.01',
+      time_in_force: 'IOC',
+    });
     const poor = await stack.createUser('schema-poor', { KRW: '10000' });
     await stack.order(poor, { symbol: 'BTC-KRW', side: 'Buy', order_type: 'Limit', price: '50000000', quantity: '0.01' }); // Rejected: INSUFFICIENT_FUNDS
     const cancel = await stack.signed(users[0]!, 'DELETE', `/v1/order/${resting}`);
@@ -61,13 +88,30 @@ describe('real broker messages match the AsyncAPI schemas', () => {
     // a perpetual session: transfers, settings, index prices, a position opened and half closed (PositionChanged, WalletChanged)
     await runWorkedExample(stack.client, `schema-${stack.namespace}`);
     const last = (await stack.adminState()).last_event_seq;
-    await waitFor(async () => {
-      const publishers = (await stack.ready()).publishers as Record<string, { confirmed_seq: number }>;
-      return ['redis', 'kafka', 'rabbitmq'].every((name) => publishers[name]!.confirmed_seq >= last);
-    }, 30_000, 'publishers confirmed');
+    await waitFor(
+      async () => {
+        const publishers = (await stack.ready()).publishers as Record<string, { confirmed_seq: number }>;
+        return ['redis', 'kafka', 'rabbitmq'].every((name) => publishers[name]!.confirmed_seq >= last);
+      },
+      30_000,
+      'publishers confirmed',
+    );
     // WalletChanged goes to Kafka but not to RabbitMQ (contract/broker-routes.ts)
-    const kafkaSeqs = () => new Set(kafkaRecords.flatMap((record) => ([] as Array<{ seq: number }>).concat(JSON.parse(record.value)).filter((envelope) => (envelope as { type?: string }).type !== 'WalletChanged').map((envelope) => envelope.seq)));
-    const rabbitSeqs = () => new Set(rabbitMessages.flatMap((message) => ([] as Array<{ seq: number }>).concat(JSON.parse(message.body)).map((envelope) => envelope.seq)));
+    const kafkaSeqs = () =>
+      new Set(
+        kafkaRecords.flatMap((record) =>
+          ([] as Array<{ seq: number }>)
+            .concat(JSON.parse(record.value))
+            .filter((envelope) => (envelope as { type?: string }).type !== 'WalletChanged')
+            .map((envelope) => envelope.seq),
+        ),
+      );
+    const rabbitSeqs = () =>
+      new Set(
+        rabbitMessages.flatMap((message) =>
+          ([] as Array<{ seq: number }>).concat(JSON.parse(message.body)).map((envelope) => envelope.seq),
+        ),
+      );
     await waitFor(() => kafkaSeqs().size > 0 && kafkaSeqs().size === rabbitSeqs().size, 20_000, 'consumers caught up');
 
     const redis = new Redis(config.REDIS_URL);
@@ -76,14 +120,26 @@ describe('real broker messages match the AsyncAPI schemas', () => {
     const problems: string[] = [];
     for (const [id, fields] of entries) problems.push(...validateRedisEntry(id, fields));
     const unprefixed = (topic: string) => topic.slice(stack.namespace.length + 1);
-    for (const record of kafkaRecords) problems.push(...validateBody(record.value, { broker: 'kafka', topic: unprefixed(record.topic), key: record.key }).map((problem) => `kafka ${record.topic}: ${problem}`));
-    for (const message of rabbitMessages) problems.push(...validateBody(message.body, { broker: 'rabbitmq', routingKey: message.routingKey }).map((problem) => `rabbitmq ${message.routingKey}: ${problem}`));
+    for (const record of kafkaRecords)
+      problems.push(
+        ...validateBody(record.value, { broker: 'kafka', topic: unprefixed(record.topic), key: record.key }).map(
+          (problem) => `kafka ${record.topic}: ${problem}`,
+        ),
+      );
+    for (const message of rabbitMessages)
+      problems.push(
+        ...validateBody(message.body, { broker: 'rabbitmq', routingKey: message.routingKey }).map(
+          (problem) => `rabbitmq ${message.routingKey}: ${problem}`,
+        ),
+      );
     expect(problems).toEqual([]);
 
     // the session produced every envelope type and the report kinds it can reach over HTTP
     const types = new Set(entries.map(([, fields]) => (JSON.parse(fields[1]!) as { type: string }).type));
     expect(types).toEqual(new Set(['Execution', 'Trade', 'BalanceChanged', 'PositionChanged', 'WalletChanged']));
-    const marketTypes = new Set(kafkaRecords.flatMap((record) => ([] as Array<{ type: string }>).concat(JSON.parse(record.value)).map((envelope) => envelope.type)));
+    const marketTypes = new Set(
+      kafkaRecords.flatMap((record) => ([] as Array<{ type: string }>).concat(JSON.parse(record.value)).map((envelope) => envelope.type)),
+    );
     expect(marketTypes).toEqual(new Set(['Execution', 'Trade', 'BookDelta', 'Ticker', 'PositionChanged', 'WalletChanged']));
     expect(new Set(rabbitMessages.map((message) => message.routingKey))).toContain('position.BTC-KRW-PERP');
     expect(kafkaRecords.some((record) => record.key === 'KRW' && record.value.includes('"WalletChanged"'))).toBe(true);

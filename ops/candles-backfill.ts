@@ -46,7 +46,12 @@ export async function runBackfill(databaseUrl: string, options: BackfillOptions,
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { symbol: { type: 'string', multiple: true }, from: { type: 'string' }, to: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      symbol: { type: 'string', multiple: true },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
     strict: true,
   });
   if (values.help) {

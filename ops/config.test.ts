@@ -30,7 +30,10 @@ describe('loadConfig — core settings (api, sequencer)', () => {
     expect(loadConfig({ JOURNAL_KEEP_ALL: 'true' }).JOURNAL_KEEP_ALL).toBe(true);
     expect(() => loadConfig({ JOURNAL_KEEP_ALL: 'yes' })).toThrow(/JOURNAL_KEEP_ALL/);
     expect(config.SECRET_ENCRYPTION_KEY).toBeUndefined();
-    expect(loadConfig({ RATE_LIMIT_ORDERS_PER_SEC: '5000', SNAPSHOT_EVERY: '0' })).toMatchObject({ RATE_LIMIT_ORDERS_PER_SEC: 5000, SNAPSHOT_EVERY: 0 });
+    expect(loadConfig({ RATE_LIMIT_ORDERS_PER_SEC: '5000', SNAPSHOT_EVERY: '0' })).toMatchObject({
+      RATE_LIMIT_ORDERS_PER_SEC: 5000,
+      SNAPSHOT_EVERY: 0,
+    });
   });
 
   it('refuses a secret-encryption key that is not 32 bytes, and a zero rate limit', () => {

@@ -7,13 +7,16 @@ export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.
 
 const port = z.coerce.number().int().min(1).max(65535);
 const url = (schemes: readonly string[]) =>
-  z.string().refine((value) => {
-    try {
-      return schemes.includes(new URL(value).protocol);
-    } catch {
-      return false;
-    }
-  }, `must be a URL with scheme ${schemes.join(' or ')}`);
+  z.string().refine(
+    (value) => {
+      try {
+        return schemes.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a URL with scheme ${schemes.join(' or ')}`,
+  );
 
 /**
  * Every environment variable xtrader reads, with the defaults that `npm run services:up` starts.
@@ -41,26 +44,43 @@ const schema = z.object({
   WS_MAX_CONNECTIONS_PER_KEY: z.coerce.number().int().min(1).default(50),
   WS_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(1_000).default(50),
   WS_MAX_FRAMES_PER_SEC: z.coerce.number().int().min(1).default(50),
-  WS_SEND_BUFFER_BYTES: z.coerce.number().int().min(1_024).default(1024 ** 2),
-  WS_MAX_FRAME_BYTES: z.coerce.number().int().min(256).default(16 * 1024),
+  WS_SEND_BUFFER_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .default(1024 ** 2),
+  WS_MAX_FRAME_BYTES: z.coerce
+    .number()
+    .int()
+    .min(256)
+    .default(16 * 1024),
   WS_MAX_CATCH_UP_REPORTS: z.coerce.number().int().min(1).default(10_000),
   WS_PING_INTERVAL_MS: z.coerce.number().int().min(100).default(15_000),
   WS_TRADES_WINDOW_MS: z.coerce.number().int().min(0).max(100).default(50),
   WS_BOOK_WINDOW_MS: z.coerce.number().int().min(0).max(1_000).default(20),
-  WS_INSTANCE: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only (1–64)').optional(),
+  WS_INSTANCE: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only (1–64)')
+    .optional(),
   WS_QUEUE_MAX_MESSAGES: z.coerce.number().int().min(100).default(100_000),
   // The trading page's WebSocket URLs (comma list; its CSP connect-src allows them). Default: the two
   // ws-servers above on API_HOST (127.0.0.1 when the API listens on all addresses).
   WEB_WS_URLS: z
     .string()
-    .refine((value) => value.split(',').every((url) => /^wss?:\/\/[^\s,]+$/.test(url.trim())), 'must be a comma list of ws:// or wss:// URLs')
+    .refine(
+      (value) => value.split(',').every((url) => /^wss?:\/\/[^\s,]+$/.test(url.trim())),
+      'must be a comma list of ws:// or wss:// URLs',
+    )
     .optional(),
   DATA_DIR: z.string().min(1).default(path.join(PROJECT_ROOT, '.data')),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   // 32-byte key sealing API secrets in PostgreSQL (64 hex chars or base64); unset → generated into $DATA_DIR/secret-key.
   SECRET_ENCRYPTION_KEY: z
     .string()
-    .refine((value) => /^[0-9a-fA-F]{64}$/.test(value) || Buffer.from(value, 'base64').length === 32, 'must be 32 bytes as 64 hex characters or base64')
+    .refine(
+      (value) => /^[0-9a-fA-F]{64}$/.test(value) || Buffer.from(value, 'base64').length === 32,
+      'must be 32 bytes as 64 hex characters or base64',
+    )
     .optional(),
   // The HTTP API's server (ops/http-limits.ts): a request head must arrive within HTTP_HEADERS_TIMEOUT_MS and
   // a whole request within HTTP_REQUEST_TIMEOUT_MS (else 408, closed); open connections per client address
@@ -77,28 +97,53 @@ const schema = z.object({
   SNAPSHOT_EVERY: z.coerce.number().int().min(0).default(100_000),
   // Snapshots kept; the journal is kept back to the oldest of them, or entirely with JOURNAL_KEEP_ALL=true.
   SNAPSHOT_KEEP: z.coerce.number().int().min(1).default(2),
-  JOURNAL_KEEP_ALL: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
+  JOURNAL_KEEP_ALL: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true'),
   // Event log ($DATA_DIR/events): disk it may use before new commands are refused (503), segment size.
-  EVENT_LOG_MAX_BYTES: z.coerce.number().int().min(1 << 20).default(8 * 1024 ** 3),
-  EVENT_LOG_SEGMENT_BYTES: z.coerce.number().int().min(1 << 16).default(64 * 1024 ** 2),
+  EVENT_LOG_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1 << 20)
+    .default(8 * 1024 ** 3),
+  EVENT_LOG_SEGMENT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1 << 16)
+    .default(64 * 1024 ** 2),
   // Publishers whose cursors hold the log's segments (a broker left out here is not fed).
   PUBLISHERS: z
     .string()
     .default('redis,kafka,rabbitmq')
-    .transform((value) => value.split(',').map((name) => name.trim()).filter((name) => name !== ''))
-    .refine((names) => names.every((name) => ['redis', 'kafka', 'rabbitmq'].includes(name)), 'must be a comma list of redis, kafka, rabbitmq'),
+    .transform((value) =>
+      value
+        .split(',')
+        .map((name) => name.trim())
+        .filter((name) => name !== ''),
+    )
+    .refine(
+      (names) => names.every((name) => ['redis', 'kafka', 'rabbitmq'].includes(name)),
+      'must be a comma list of redis, kafka, rabbitmq',
+    ),
   // A publish not confirmed within this counts as failed (a frozen broker); /ready is degraded past the lag.
   PUBLISH_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
   PUBLISHER_DEGRADED_LAG_MS: z.coerce.number().int().min(100).default(10_000),
   // Prefix for the stream, topics and exchange ("t1" → stream t1.executions, topic t1.market-data, exchange
   // t1.market-notifications): lets tests share the brokers; empty = the contract's names.
-  BROKER_NAMESPACE: z.string().regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, _ and - only').default(''),
+  BROKER_NAMESPACE: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, _ and - only')
+    .default(''),
   KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(3),
   // Persister (Redis stream → PostgreSQL): consumers in the process, their name prefix (consumer names
   // stay the same across restarts), entries per transaction, XAUTOCLAIM min-idle and pass interval,
   // trim interval (0 = never); /metrics and /health on PERSISTER_HOST:PERSISTER_PORT.
   PERSISTER_CONSUMERS: z.coerce.number().int().min(1).max(64).default(3),
-  PERSISTER_NAME: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'letters, digits, _ . : - only (1–64)').default('persister'),
+  PERSISTER_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'letters, digits, _ . : - only (1–64)')
+    .default('persister'),
   PERSISTER_BATCH: z.coerce.number().int().min(1).max(1000).default(100),
   PERSISTER_CLAIM_IDLE_MS: z.coerce.number().int().min(100).default(30_000),
   PERSISTER_CLAIM_EVERY_MS: z.coerce.number().int().min(100).default(5_000),
@@ -108,7 +153,10 @@ const schema = z.object({
   // Market-data service (Kafka `market-data` → candles in PostgreSQL): its consumer group (prefixed by
   // BROKER_NAMESPACE like the topic), session timeout (how soon a dead member's partitions move), and
   // /metrics and /health on MARKET_DATA_HOST:MARKET_DATA_PORT.
-  MARKET_DATA_GROUP: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only (1–64)').default('candles'),
+  MARKET_DATA_GROUP: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only (1–64)')
+    .default('candles'),
   MARKET_DATA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(10_000),
   MARKET_DATA_HOST: z.string().min(1).default('127.0.0.1'),
   MARKET_DATA_PORT: port.default(7011),

@@ -56,7 +56,12 @@ export interface ChildHandle {
 }
 
 /** Runs `entry` (relative to the project root) with tsx; LOG_LEVEL warn unless `env` says otherwise. */
-export function spawnTs(entry: string, args: readonly string[], env: Record<string, string>, nodeArgs: readonly string[] = []): ChildHandle {
+export function spawnTs(
+  entry: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  nodeArgs: readonly string[] = [],
+): ChildHandle {
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(PROJECT_ROOT, entry), ...args], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
@@ -89,7 +94,10 @@ export function spawnTs(entry: string, args: readonly string[], env: Record<stri
 
 export async function spawnCore(options: SpawnCoreOptions): Promise<CoreChild> {
   const port = options.port ?? (await freePort());
-  const handle = spawnTs('ops/core.ts', [], { ...options.env, DATA_DIR: options.dataDir, API_HOST: '127.0.0.1', API_PORT: String(port) }, [...CORE_NODE_FLAGS, ...(options.nodeArgs ?? [])]);
+  const handle = spawnTs('ops/core.ts', [], { ...options.env, DATA_DIR: options.dataDir, API_HOST: '127.0.0.1', API_PORT: String(port) }, [
+    ...CORE_NODE_FLAGS,
+    ...(options.nodeArgs ?? []),
+  ]);
   const { child, exited, output } = handle;
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);

@@ -15,11 +15,18 @@ let alice: TestUser;
 let bob: TestUser;
 
 async function call(method: string, route: string, options: { body?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
-  return answerOf(await fetch(`${harness.url}${route}`, { method, headers: options.headers ?? {}, ...(options.body !== undefined ? { body: options.body } : {}) }));
+  return answerOf(
+    await fetch(`${harness.url}${route}`, {
+      method,
+      headers: options.headers ?? {},
+      ...(options.body !== undefined ? { body: options.body } : {}),
+    }),
+  );
 }
 
 const admin = async (method: string, route: string, body?: unknown) => answerOf(await harness.client.admin(method, route, body));
-const signed = async (user: ApiCredentials, method: string, route: string, body?: unknown) => answerOf(await harness.client.signed(user, method, route, body));
+const signed = async (user: ApiCredentials, method: string, route: string, body?: unknown) =>
+  answerOf(await harness.client.signed(user, method, route, body));
 const newUser = (name: string) => harness.client.createUser(name, { KRW: '1000000000', BTC: '10' });
 
 beforeAll(async () => {
@@ -48,24 +55,44 @@ describe('core process over HTTP', () => {
     const ready = await call('GET', '/ready');
     expect(ready.status).toBe(200);
     // no publisher process runs beside this core: it takes orders, and says its feeds are down
-    expect(ready.body).toMatchObject({ status: 'degraded', recovery: { lastSeq: 0 }, event_log: { last_seq: expect.any(Number), max_bytes: expect.any(Number) } });
+    expect(ready.body).toMatchObject({
+      status: 'degraded',
+      recovery: { lastSeq: 0 },
+      event_log: { last_seq: expect.any(Number), max_bytes: expect.any(Number) },
+    });
     for (const name of ['redis', 'kafka', 'rabbitmq']) {
       expect(ready.body.publishers[name]).toMatchObject({ state: 'down', running: false, last_error: 'publisher has not started' });
     }
   });
 
   it('serves the order lifecycle: place, status, list, book, trade, ticker, balances, cancel', async () => {
-    const resting = await signed(bob, 'POST', '/v1/order', { symbol: 'BTC-KRW', side: 'Sell', order_type: 'Limit', price: '51000000', quantity: '0.5', client_order_id: 'bob-1' });
+    const resting = await signed(bob, 'POST', '/v1/order', {
+      symbol: 'BTC-KRW',
+      side: 'Sell',
+      order_type: 'Limit',
+      price: '51000000',
+      quantity: '0.5',
+      client_order_id: 'bob-1',
+    });
     expect(resting).toMatchObject({ status: 200, body: { status: 'ACCEPTED', order_status: 'Pending' } });
     const book = await call('GET', '/v1/orderbook/BTC-KRW?depth=3');
     expect(book.body).toMatchObject({ symbol: 'BTC-KRW', asks: [['51000000', '0.5']], bids: [] });
-    const taker = await signed(alice, 'POST', '/v1/order', { symbol: 'BTC-KRW', side: 'Buy', order_type: 'Limit', price: '52000000', quantity: '0.2', time_in_force: 'IOC' });
+    const taker = await signed(alice, 'POST', '/v1/order', {
+      symbol: 'BTC-KRW',
+      side: 'Buy',
+      order_type: 'Limit',
+      price: '52000000',
+      quantity: '0.2',
+      time_in_force: 'IOC',
+    });
     expect(taker.body.order_status).toBe('Filled');
     const state = await signed(alice, 'GET', `/v1/order/${taker.body.order_id}`);
     expect(state.body).toMatchObject({ status: 'Filled', filled_quantity: '0.2', avg_price: '51000000', fees: '20400' });
     expect((await signed(bob, 'GET', `/v1/order/${taker.body.order_id}`)).status).toBe(404);
     const open = await signed(bob, 'GET', '/v1/orders?symbol=BTC-KRW');
-    expect(open.body.orders).toEqual([expect.objectContaining({ order_id: resting.body.order_id, status: 'PartiallyFilled', remaining_quantity: '0.3' })]);
+    expect(open.body.orders).toEqual([
+      expect.objectContaining({ order_id: resting.body.order_id, status: 'PartiallyFilled', remaining_quantity: '0.3' }),
+    ]);
     const trades = await call('GET', '/v1/trades/BTC-KRW');
     expect(trades.body.trades[0]).toMatchObject({ price: '51000000', quantity: '0.2', taker_side: 'Buy' });
     const ticker = await call('GET', '/v1/ticker/BTC-KRW');
@@ -94,10 +121,14 @@ describe('core process over HTTP', () => {
     const route = '/v1/orders?symbol=BTC-KRW&note="raw"';
     const status = await new Promise<number>((resolve, reject) => {
       // http.request sends the path as given; fetch() would percent-encode the quotes first.
-      const request = http.request(`${harness.url}/`, { method: 'GET', path: route, headers: signedHeaders(alice, 'GET', route) }, (response) => {
-        response.resume();
-        resolve(response.statusCode ?? 0);
-      });
+      const request = http.request(
+        `${harness.url}/`,
+        { method: 'GET', path: route, headers: signedHeaders(alice, 'GET', route) },
+        (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        },
+      );
       request.on('error', reject);
       request.end();
     });
@@ -106,10 +137,14 @@ describe('core process over HTTP', () => {
 
   it('refuses a chunked body over 16 KiB with 413 and keeps serving', async () => {
     const status = await new Promise<number>((resolve, reject) => {
-      const request = http.request(`${harness.url}/v1/order`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' } }, (response) => {
-        response.resume();
-        resolve(response.statusCode ?? 0);
-      });
+      const request = http.request(
+        `${harness.url}/v1/order`,
+        { method: 'POST', headers: { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' } },
+        (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        },
+      );
       request.on('error', reject);
       for (let index = 0; index < 20; index++) request.write('x'.repeat(1024));
       request.end();

@@ -69,7 +69,13 @@ export async function startCore(config: Config, options: CoreOptions = {}): Prom
   if (applied.length > 0) logger.info({ applied }, 'migrations applied');
   // History reads (orders beyond memory, order history, fills, older trades) on a pool of their own
   // with short timeouts: a slow or absent PostgreSQL answers 503 there and never holds the order path's pool.
-  const historyPool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 4, connectionTimeoutMillis: 2_000, statement_timeout: 5_000, query_timeout: 10_000 });
+  const historyPool = new pg.Pool({
+    connectionString: config.DATABASE_URL,
+    max: 4,
+    connectionTimeoutMillis: 2_000,
+    statement_timeout: 5_000,
+    query_timeout: 10_000,
+  });
   historyPool.on('error', (error) => logger.warn({ err: error }, 'idle PostgreSQL client (history reads) failed'));
   const persisterHealth = persisterProbe(`http://${config.PERSISTER_HOST}:${config.PERSISTER_PORT}/health`);
 
@@ -155,7 +161,10 @@ export async function startCore(config: Config, options: CoreOptions = {}): Prom
   metrics.watchQueueDepth(() => sequencer.pending);
 
   const credentials = new CredentialStore(pool, new SecretBox(encryptionKey), (apiKey, userId) =>
-    logger.warn({ apiKey, userId }, 'API key exists but its secret does not open with this SECRET_ENCRYPTION_KEY / secret-key file: answered 401 INVALID_API_KEY'),
+    logger.warn(
+      { apiKey, userId },
+      'API key exists but its secret does not open with this SECRET_ENCRYPTION_KEY / secret-key file: answered 401 INVALID_API_KEY',
+    ),
   );
   let recovered = false;
   const api = createApi({
@@ -180,12 +189,18 @@ export async function startCore(config: Config, options: CoreOptions = {}): Prom
     logger,
   });
 
-  const server = await listen(api, config.API_HOST, config.API_PORT, {
-    ...HTTP_SERVER_SETTINGS,
-    headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS,
-    requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
-    maxConnectionsPerClient: config.HTTP_MAX_CONNECTIONS_PER_CLIENT,
-  }, metrics.registry);
+  const server = await listen(
+    api,
+    config.API_HOST,
+    config.API_PORT,
+    {
+      ...HTTP_SERVER_SETTINGS,
+      headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
+      maxConnectionsPerClient: config.HTTP_MAX_CONNECTIONS_PER_CLIENT,
+    },
+    metrics.registry,
+  );
   const address = server.address() as AddressInfo;
   const url = `http://${config.API_HOST}:${address.port}`;
   logger.info({ url }, 'core listening; recovering');
@@ -238,7 +253,13 @@ export async function startCore(config: Config, options: CoreOptions = {}): Prom
  * fast path in front: it answers the common order request itself and leaves everything else to the
  * app. Timeouts and connection caps: ops/http-limits.ts configureHttpServer().
  */
-function listen({ app, orderFastPath }: Api, hostname: string, port: number, settings: HttpServerSettings, registry: Registry): Promise<Server> {
+function listen(
+  { app, orderFastPath }: Api,
+  hostname: string,
+  port: number,
+  settings: HttpServerSettings,
+  registry: Registry,
+): Promise<Server> {
   const honoListener = getRequestListener(app.fetch, { hostname });
   return new Promise((resolve, reject) => {
     const server = createServer((incoming, outgoing) => {

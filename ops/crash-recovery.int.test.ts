@@ -32,7 +32,6 @@ interface AckedOrder {
   readonly body: Record<string, unknown>;
 }
 
-
 let harness: TestCore;
 let users: User[] = [];
 const acked: AckedOrder[] = [];
@@ -50,7 +49,8 @@ const keepOpen = {
 let keepOpenId = '';
 const seed = testSeed('CRASH_SEED', 223019);
 
-const signed = (user: User, method: string, route: string, body?: unknown): Promise<Response> => harness.client.signed(user, method, route, body);
+const signed = (user: User, method: string, route: string, body?: unknown): Promise<Response> =>
+  harness.client.signed(user, method, route, body);
 
 /** Streams orders (and some cancels of its own open orders) until the core goes away. */
 async function client(index: number, round: number, stop: { stopped: boolean }): Promise<void> {
@@ -147,11 +147,16 @@ describe('crash recovery (kill -9 of the core process)', () => {
     expect(retry).toMatchObject({ order_id: keepOpenId, duplicate: true, order_status: 'Untriggered' });
     expect((await harness.client.state()).last_seq).toBe(live.last_seq);
     for (const order of acked) {
-      expect(await (await signed(order.user, 'GET', `/v1/order/${order.orderId}`)).text(), `order ${order.orderId}`).toBe(states.get(order.orderId));
+      expect(await (await signed(order.user, 'GET', `/v1/order/${order.orderId}`)).text(), `order ${order.orderId}`).toBe(
+        states.get(order.orderId),
+      );
     }
     await harness.kill9();
     const dataDir = harness.dataDir;
-    const factory = { createEngine: () => new Engine(DEFAULT_ENGINE_CONFIG), restoreEngine: (snapshot: Parameters<typeof Engine.restore>[1]) => Engine.restore(DEFAULT_ENGINE_CONFIG, snapshot) };
+    const factory = {
+      createEngine: () => new Engine(DEFAULT_ENGINE_CONFIG),
+      restoreEngine: (snapshot: Parameters<typeof Engine.restore>[1]) => Engine.restore(DEFAULT_ENGINE_CONFIG, snapshot),
+    };
     const fromScratch = await replayJournal({ dataDir, useSnapshots: false, ...factory });
     expect(fromScratch.lastSeq).toBe(live.last_seq);
     expect(fromScratch.snapshotSeq).toBe(0);

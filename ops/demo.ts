@@ -45,20 +45,32 @@ async function adminToken(): Promise<string> {
   }
 }
 
-async function call(method: string, route: string, init: { headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+async function call(
+  method: string,
+  route: string,
+  init: { headers?: Record<string, string>; body?: string } = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(`${base}${route}`, { method, signal: AbortSignal.timeout(10_000), ...init });
   const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
   return { status: response.status, body };
 }
 
 async function admin(token: string, method: string, route: string, body: unknown): Promise<Record<string, unknown>> {
-  const answer = await call(method, route, { headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const answer = await call(method, route, {
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   if (answer.status >= 300) throw new Error(`${method} ${route}: ${answer.status} ${JSON.stringify(answer.body)}`);
   return answer.body;
 }
 
 /** A signed request; the timestamp moves on by at least 1 ms per request of the user (equal requests in one ms would be refused as replays). */
-async function signed(user: DemoUser, method: string, route: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+async function signed(
+  user: DemoUser,
+  method: string,
+  route: string,
+  body?: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const text = body === undefined ? '' : JSON.stringify(body);
   user.lastTimestamp = Math.max(Date.now(), user.lastTimestamp + 1);
   return call(method, route, { headers: signedHeaders(user, method, route, text, user.lastTimestamp), ...(text ? { body: text } : {}) });
@@ -68,9 +80,15 @@ async function waitForReady(): Promise<void> {
   const deadline = Date.now() + 60_000;
   let said = false;
   for (;;) {
-    const status = await fetch(`${base}/ready`, { signal: AbortSignal.timeout(2_000) }).then((response) => response.status, () => 0);
+    const status = await fetch(`${base}/ready`, { signal: AbortSignal.timeout(2_000) }).then(
+      (response) => response.status,
+      () => 0,
+    );
     if (status === 200) return;
-    if (Date.now() > deadline) throw new Error(`${base} is not ready after 60 s (${status === 0 ? 'nothing answers: start the stack with npm start' : `/ready answers ${status}`})`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${base} is not ready after 60 s (${status === 0 ? 'nothing answers: start the stack with npm start' : `/ready answers ${status}`})`,
+      );
     if (!said) say(`demo: waiting for ${base}/ready …`);
     said = true;
     await sleep(1_000);
@@ -79,8 +97,15 @@ async function waitForReady(): Promise<void> {
 
 async function createUser(token: string, name: string, funds: Record<string, string>): Promise<DemoUser> {
   const created = await admin(token, 'POST', '/admin/users', { name });
-  const user: DemoUser = { name, userId: String(created.user_id), apiKey: String(created.api_key), apiSecret: String(created.api_secret), lastTimestamp: 0 };
-  for (const [asset, amount] of Object.entries(funds)) await admin(token, 'POST', '/admin/deposits', { user_id: Number(user.userId), asset, amount });
+  const user: DemoUser = {
+    name,
+    userId: String(created.user_id),
+    apiKey: String(created.api_key),
+    apiSecret: String(created.api_secret),
+    lastTimestamp: 0,
+  };
+  for (const [asset, amount] of Object.entries(funds))
+    await admin(token, 'POST', '/admin/deposits', { user_id: Number(user.userId), asset, amount });
   return user;
 }
 
@@ -152,7 +177,14 @@ class MakerMarket {
     await Promise.all(cancels);
     await Promise.all(
       [...wanted.values()].map(({ side, price }) =>
-        order(maker, { symbol: this.market.symbol, side, order_type: 'Limit', price, quantity: lots(this.market, minimumLots(this.market, this.mid) * random(2, 12)), post_only: true }),
+        order(maker, {
+          symbol: this.market.symbol,
+          side,
+          order_type: 'Limit',
+          price,
+          quantity: lots(this.market, minimumLots(this.market, this.mid) * random(2, 12)),
+          post_only: true,
+        }),
       ),
     );
   }
@@ -204,20 +236,29 @@ async function main(): Promise<void> {
   const suffix = Date.now().toString(36);
   const maker = await createUser(token, `demo-maker-${suffix}`, Object.fromEntries(assets.map((asset) => plenty(asset, '100'))));
   const takers: DemoUser[] = [];
-  for (let index = 1; index <= config.DEMO_TAKERS; index++) takers.push(await createUser(token, `demo-taker-${index}-${suffix}`, Object.fromEntries(assets.map((asset) => plenty(asset, '10')))));
-  const traderFunds: Record<string, string> = Object.fromEntries(assets.map((asset) => [asset, asset === 'KRW' ? '100000000' : asset === 'BTC' ? '1' : '10']));
+  for (let index = 1; index <= config.DEMO_TAKERS; index++)
+    takers.push(await createUser(token, `demo-taker-${index}-${suffix}`, Object.fromEntries(assets.map((asset) => plenty(asset, '10')))));
+  const traderFunds: Record<string, string> = Object.fromEntries(
+    assets.map((asset) => [asset, asset === 'KRW' ? '100000000' : asset === 'BTC' ? '1' : '10']),
+  );
   const trader = await createUser(token, `demo-trader-${suffix}`, traderFunds);
   const makers = await Promise.all(markets.map(async (market) => new MakerMarket(market, await startPrice(market))));
 
   say('');
   say(`xtrader demo — driving ${base}`);
   say(`  open the page:  ${base}/`);
-  say(`  log in as the demo trader (${Object.entries(traderFunds).map(([asset, amount]) => `${asset} ${amount}`).join(', ')}):`);
+  say(
+    `  log in as the demo trader (${Object.entries(traderFunds)
+      .map(([asset, amount]) => `${asset} ${amount}`)
+      .join(', ')}):`,
+  );
   say(`    API key     ${trader.apiKey}`);
   say(`    API secret  ${trader.apiSecret}`);
-  say(`  market maker: ${LEVELS} levels a side in ${markets.map((market) => market.symbol).join(', ')}, requoted every ${config.DEMO_REQUOTE_MS} ms (DEMO_REQUOTE_MS)`);
+  say(
+    `  market maker: ${LEVELS} levels a side in ${markets.map((market) => market.symbol).join(', ')}, requoted every ${config.DEMO_REQUOTE_MS} ms (DEMO_REQUOTE_MS)`,
+  );
   say(`  takers: ${takers.length} (DEMO_TAKERS), ${config.DEMO_TAKER_RATE} orders/s together (DEMO_TAKER_RATE)`);
-  say('  Ctrl-C stops it (the maker\'s orders are cancelled first)');
+  say("  Ctrl-C stops it (the maker's orders are cancelled first)");
   say('');
 
   for (const market of makers) await market.requote(maker);
@@ -228,7 +269,9 @@ async function main(): Promise<void> {
   ];
   const report = setInterval(() => {
     const mids = makers.map((market) => `${market.market.symbol} ${market.mid}`).join(', ');
-    say(`demo: ${stats.orders} orders (${stats.refused} refused), ${stats.cancels} cancels, ${stats.errors} errors; mid ${mids}${stats.lastError ? `; last problem: ${stats.lastError}` : ''}`);
+    say(
+      `demo: ${stats.orders} orders (${stats.refused} refused), ${stats.cancels} cancels, ${stats.errors} errors; mid ${mids}${stats.lastError ? `; last problem: ${stats.lastError}` : ''}`,
+    );
   }, 15_000);
 
   let signals = 0;
@@ -237,7 +280,7 @@ async function main(): Promise<void> {
     if (signals > 1) process.exit(130);
     if (stopping) return;
     stopping = true;
-    say('demo: stopping — cancelling the maker\'s orders');
+    say("demo: stopping — cancelling the maker's orders");
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

@@ -104,9 +104,7 @@ export class EventLogService {
 
   /** /ready turns `degraded` (still 200): a publisher is not up, or is behind by more than the configured lag */
   degraded(): boolean {
-    return Object.values(this.reports()).some(
-      (report) => report.state !== 'up' || report.lag_seconds * 1000 > this.#options.degradedLagMs,
-    );
+    return Object.values(this.reports()).some((report) => report.state !== 'up' || report.lag_seconds * 1000 > this.#options.degradedLagMs);
   }
 
   summary(): Record<string, unknown> {
@@ -159,7 +157,7 @@ export class EventLogService {
     const reports = () => this.reports();
     new Gauge({
       name: 'xtrader_publisher_lag_events',
-      help: 'events in the log not yet confirmed by the publisher\'s broker',
+      help: "events in the log not yet confirmed by the publisher's broker",
       labelNames: ['publisher'],
       registers: [registry],
       collect() {
@@ -177,7 +175,7 @@ export class EventLogService {
     });
     new Gauge({
       name: 'xtrader_publisher_state',
-      help: '1 for the publisher\'s current state (up, retrying, down)',
+      help: "1 for the publisher's current state (up, retrying, down)",
       labelNames: ['publisher', 'state'],
       registers: [registry],
       collect() {

@@ -186,7 +186,11 @@ async function stepToSnapshot(): Promise<number | undefined> {
   for (let step = 0; step < 3 * SNAPSHOT_EVERY && Date.now() < deadline; step++) {
     // the sequencer asks for the next one SNAPSHOT_EVERY commands after the last it asked for
     const predicted = Math.max(newest(), recovered) + SNAPSHOT_EVERY;
-    const response = await stack.admin('POST', '/admin/deposits', { user_id: Number(users[step % users.length]!.userId), asset: 'KRW', amount: '1' });
+    const response = await stack.admin('POST', '/admin/deposits', {
+      user_id: Number(users[step % users.length]!.userId),
+      asset: 'KRW',
+      amount: '1',
+    });
     expect(response.status).toBe(200);
     await response.arrayBuffer();
     const { last_seq: lastSeq } = await stack.adminState();
@@ -252,7 +256,8 @@ function scanRawLog(): { records: number; lastSeq: number; breaks: string[] } {
       const check = checkRecord(bytes, offset, bytes.length);
       if (check.kind !== 'record') break;
       if (first && check.firstSeq !== segment.firstSeq) breaks.push(`${name}: first record ${check.firstSeq}`);
-      if (check.firstSeq !== lastSeq + 1) breaks.push(`${name} byte ${offset}: record ${check.firstSeq}..${check.lastSeq} after ${lastSeq}`);
+      if (check.firstSeq !== lastSeq + 1)
+        breaks.push(`${name} byte ${offset}: record ${check.firstSeq}..${check.lastSeq} after ${lastSeq}`);
       first = false;
       lastSeq = check.lastSeq;
       offset = check.end;
@@ -319,7 +324,10 @@ function checkBroker(
   const expectedSeqs = new Set(expected.map((envelope) => envelope.seq));
   const missing = expected.filter((envelope) => !first.has(envelope.seq)).map((envelope) => envelope.seq);
   const extra = unique.filter((envelope) => !expectedSeqs.has(envelope.seq)).map((envelope) => envelope.seq);
-  expect({ missing: missing.slice(0, 20), missingCount: missing.length, extra: extra.slice(0, 20), extraCount: extra.length }, `${broker} seqs (seed ${SEED})`).toEqual({
+  expect(
+    { missing: missing.slice(0, 20), missingCount: missing.length, extra: extra.slice(0, 20), extraCount: extra.length },
+    `${broker} seqs (seed ${SEED})`,
+  ).toEqual({
     missing: [],
     missingCount: 0,
     extra: [],
@@ -330,7 +338,10 @@ function checkBroker(
   // the same JSON, ignoring prev_seq
   const bySeq = [...unique].sort((a, b) => a.seq - b.seq);
   const mismatch = bySeq.findIndex((envelope, index) => stripPrev(envelope) !== stripPrev(expected[index]!));
-  if (mismatch >= 0) expect(JSON.parse(stripPrev(bySeq[mismatch]!)), `${broker}: envelope seq ${bySeq[mismatch]!.seq}`).toEqual(JSON.parse(stripPrev(expected[mismatch]!)));
+  if (mismatch >= 0)
+    expect(JSON.parse(stripPrev(bySeq[mismatch]!)), `${broker}: envelope seq ${bySeq[mismatch]!.seq}`).toEqual(
+      JSON.parse(stripPrev(expected[mismatch]!)),
+    );
 
   // where it went: the documented routing key; and prev_seq chains per key, in the order the consumer got them
   const chains = new Map<string, Envelope[]>();
@@ -348,7 +359,8 @@ function checkBroker(
   for (const [key, chain] of chains) {
     for (let index = 0; index < chain.length; index++) {
       const want = index === 0 ? 0 : chain[index - 1]!.seq;
-      if (chain[index]!.prev_seq !== want) broken.push(`${key} seq ${chain[index]!.seq}: prev_seq ${chain[index]!.prev_seq}, expected ${want}`);
+      if (chain[index]!.prev_seq !== want)
+        broken.push(`${key} seq ${chain[index]!.seq}: prev_seq ${chain[index]!.prev_seq}, expected ${want}`);
     }
   }
   expect(broken.slice(0, 10), `${broker}: prev_seq chains per routing key (seed ${SEED})`).toEqual([]);
@@ -419,7 +431,8 @@ describe('fan-out under kill -9 (core and publishers)', () => {
       if (round < coreKills) {
         const torn = round === tornRound ? cutTornTail(tear) : undefined;
         // the snapshot is of the last journaled command (no Tick slipped in after it)
-        const tornAfter = snapshotSeq !== undefined && readJournalRecords(stack.dataDir, snapshotSeq).at(-1)?.seq === snapshotSeq ? snapshotSeq : undefined;
+        const tornAfter =
+          snapshotSeq !== undefined && readJournalRecords(stack.dataDir, snapshotSeq).at(-1)?.seq === snapshotSeq ? snapshotSeq : undefined;
         await stack.startCore();
         if (torn) {
           figures.torn = torn.what;
@@ -432,9 +445,15 @@ describe('fan-out under kill -9 (core and publishers)', () => {
           if (tornAfter !== undefined) {
             // the newest snapshot covers the record the log lost: recovery started from an older one
             const recovery = (await stack.ready()).recovery as { snapshotSeq: number };
-            expect(recovery.snapshotSeq, `recovery after the torn tail refused snapshot ${tornAfter} (seed ${SEED})`).toBeLessThan(tornAfter);
+            expect(recovery.snapshotSeq, `recovery after the torn tail refused snapshot ${tornAfter} (seed ${SEED})`).toBeLessThan(
+              tornAfter,
+            );
             figures.torn += `, right after snapshot ${tornAfter} (recovery started from ${recovery.snapshotSeq})`;
-          } else figures.torn += snapshotSeq === undefined ? ', not right after a snapshot (schedule not met)' : `, not right after snapshot ${snapshotSeq} (a command followed it)`;
+          } else
+            figures.torn +=
+              snapshotSeq === undefined
+                ? ', not right after a snapshot (schedule not met)'
+                : `, not right after snapshot ${snapshotSeq} (a command followed it)`;
         }
       }
     }
@@ -466,7 +485,8 @@ describe('fan-out under kill -9 (core and publishers)', () => {
     const breaks: string[] = [];
     for (let index = 0; index < records.length; index++) {
       const expectedFirst = index === 0 ? 1 : records[index - 1]!.lastSeq + 1;
-      if (records[index]!.firstSeq !== expectedFirst) breaks.push(`record ${index}: seqs ${records[index]!.firstSeq}..${records[index]!.lastSeq} after ${expectedFirst - 1}`);
+      if (records[index]!.firstSeq !== expectedFirst)
+        breaks.push(`record ${index}: seqs ${records[index]!.firstSeq}..${records[index]!.lastSeq} after ${expectedFirst - 1}`);
     }
     expect(breaks.slice(0, 10), `event log seqs consecutive from 1 (seed ${SEED}, torn: ${figures.torn})`).toEqual([]);
     // the same on disk, record by record: no repeat the reader would skip over
@@ -480,11 +500,15 @@ describe('fan-out under kill -9 (core and publishers)', () => {
     for (let index = 0; index < events.length; index++) {
       const record = records[index]!;
       const event = events[index]!;
-      if (record.firstSeq !== event.seq || record.lastSeq !== lastSeqOf(event) || !isDeepStrictEqual(record.event, event)) differing.push(index);
+      if (record.firstSeq !== event.seq || record.lastSeq !== lastSeqOf(event) || !isDeepStrictEqual(record.event, event))
+        differing.push(index);
     }
     if (differing.length > 0) {
       const index = differing[0]!;
-      expect({ firstSeq: records[index]!.firstSeq, lastSeq: records[index]!.lastSeq, event: records[index]!.event }, `first differing record (${differing.length} differ)`).toEqual({
+      expect(
+        { firstSeq: records[index]!.firstSeq, lastSeq: records[index]!.lastSeq, event: records[index]!.event },
+        `first differing record (${differing.length} differ)`,
+      ).toEqual({
         firstSeq: events[index]!.seq,
         lastSeq: lastSeqOf(events[index]!),
         event: events[index],
@@ -501,7 +525,7 @@ describe('fan-out under kill -9 (core and publishers)', () => {
     replayed = events;
   }, 150_000);
 
-  it('after kill -9 of each publisher mid-batch, every consumer deduplicating by seq sees exactly the replay\'s envelopes', async () => {
+  it("after kill -9 of each publisher mid-batch, every consumer deduplicating by seq sees exactly the replay's envelopes", async () => {
     expect(replayed, 'the first test ran').toBeDefined();
     const events = replayed!;
     const lastSeq = lastSeqOf(events.at(-1)!);
@@ -520,10 +544,17 @@ describe('fan-out under kill -9 (core and publishers)', () => {
     });
     expect(cursors).toEqual({ redis: lastSeq, kafka: lastSeq, rabbitmq: lastSeq });
 
-    const expected = { redis: expectedEnvelopes('redis', events), kafka: expectedEnvelopes('kafka', events), rabbitmq: expectedEnvelopes('rabbitmq', events) };
+    const expected = {
+      redis: expectedEnvelopes('redis', events),
+      kafka: expectedEnvelopes('kafka', events),
+      rabbitmq: expectedEnvelopes('rabbitmq', events),
+    };
     // confirmed by the brokers; the consumers may still be fetching (a missing seq fails below, with the list)
     await waitFor(
-      () => redis.seqs().size >= expected.redis.length && kafka.seqs().size >= expected.kafka.length && rabbit.seqs().size >= expected.rabbitmq.length,
+      () =>
+        redis.seqs().size >= expected.redis.length &&
+        kafka.seqs().size >= expected.kafka.length &&
+        rabbit.seqs().size >= expected.rabbitmq.length,
       30_000,
       'the consumers caught up',
     ).catch(() => {});
@@ -531,16 +562,28 @@ describe('fan-out under kill -9 (core and publishers)', () => {
     expect(new Set(redis.ids).size, 'one Redis stream entry per id').toBe(redis.ids.length);
     expect(redis.ids.every((id, index) => id === `${redis.received[index]!.envelope.seq}-0`)).toBe(true);
     const seen = {
-      redis: checkBroker('redis', redis.received.map((item) => item.envelope), () => 'stream', expected.redis),
+      redis: checkBroker(
+        'redis',
+        redis.received.map((item) => item.envelope),
+        () => 'stream',
+        expected.redis,
+      ),
       kafka: checkBroker(
         'kafka',
         kafka.received.map((item) => item.envelope),
         (envelope) => `${kafka.topics.get(envelope.seq)}/${envelopeSymbol(envelope)}`,
         expected.kafka,
       ),
-      rabbitmq: checkBroker('rabbitmq', rabbit.received.map((item) => item.envelope), (envelope) => rabbit.routingKeys.get(envelope.seq), expected.rabbitmq),
+      rabbitmq: checkBroker(
+        'rabbitmq',
+        rabbit.received.map((item) => item.envelope),
+        (envelope) => rabbit.routingKeys.get(envelope.seq),
+        expected.rabbitmq,
+      ),
     };
-    const kills = Object.fromEntries(PUBLISHERS.map((name) => [name, figures.publisherKills.filter((kill) => kill.startsWith(`${name}@`)).length]));
+    const kills = Object.fromEntries(
+      PUBLISHERS.map((name) => [name, figures.publisherKills.filter((kill) => kill.startsWith(`${name}@`)).length]),
+    );
     for (const name of PUBLISHERS) expect(kills[name], `${name} publisher killed`).toBeGreaterThanOrEqual(2);
 
     const ready = await stack.ready();

@@ -21,7 +21,10 @@ let taker: StackUser;
 beforeAll(async () => {
   stack = await Stack.start();
   redis = new RedisStreamCollector(config.REDIS_URL, stack.names.stream).start();
-  kafka = await new KafkaCollector(config.KAFKA_BROKERS.split(','), `${stack.namespace}-check`).start([stack.names.marketData, stack.names.executions]);
+  kafka = await new KafkaCollector(config.KAFKA_BROKERS.split(','), `${stack.namespace}-check`).start([
+    stack.names.marketData,
+    stack.names.executions,
+  ]);
   rabbit = await new RabbitCollector().start(config.AMQP_URL, stack.names.exchange, ['#']);
   maker = await stack.createUser('fanout-maker');
   taker = await stack.createUser('fanout-taker');
@@ -41,19 +44,46 @@ function expectChained(envelopes: readonly Envelope[], what: string): void {
 }
 
 const executionsOf = (items: readonly { envelope: Envelope }[], orderId: string) =>
-  items.map((item) => item.envelope).filter((envelope): envelope is ExecutionEnvelope => envelope.type === 'Execution' && envelope.execution_report.order_id === orderId);
+  items
+    .map((item) => item.envelope)
+    .filter((envelope): envelope is ExecutionEnvelope => envelope.type === 'Execution' && envelope.execution_report.order_id === orderId);
 
 describe('fan-out to Redis, Kafka and RabbitMQ', () => {
   it('one crossing order: its execution reports reach every broker in the documented shape', async () => {
-    const resting = await stack.order(maker, { symbol: 'BTC-KRW', side: 'Sell', order_type: 'Limit', price: '50000000', quantity: '0.01', client_order_id: 'maker-1' });
-    const crossing = await stack.order(taker, { symbol: 'BTC-KRW', side: 'Buy', order_type: 'Limit', price: '50000000', quantity: '0.01', client_order_id: 'taker-1' });
+    const resting = await stack.order(maker, {
+      symbol: 'BTC-KRW',
+      side: 'Sell',
+      order_type: 'Limit',
+      price: '50000000',
+      quantity: '0.01',
+      client_order_id: 'maker-1',
+    });
+    const crossing = await stack.order(taker, {
+      symbol: 'BTC-KRW',
+      side: 'Buy',
+      order_type: 'Limit',
+      price: '50000000',
+      quantity: '0.01',
+      client_order_id: 'taker-1',
+    });
     const last = (await stack.adminState()).last_event_seq;
     await waitFor(() => redis.seqs().size > 0 && Math.max(...redis.seqs()) >= last - 20, 20_000, 'redis');
-    await waitFor(() => executionsOf(kafka.received, crossing).length >= 2 && executionsOf(rabbit.received, crossing).length >= 2, 30_000, 'kafka and rabbitmq');
+    await waitFor(
+      () => executionsOf(kafka.received, crossing).length >= 2 && executionsOf(rabbit.received, crossing).length >= 2,
+      30_000,
+      'kafka and rabbitmq',
+    );
 
-    for (const [name, items] of [['redis', redis.unique()], ['kafka', kafka.unique()], ['rabbitmq', rabbit.unique()]] as const) {
+    for (const [name, items] of [
+      ['redis', redis.unique()],
+      ['kafka', kafka.unique()],
+      ['rabbitmq', rabbit.unique()],
+    ] as const) {
       const taker = executionsOf(items, crossing);
-      expect(taker.map((envelope) => [envelope.execution_report.exec_type, envelope.order_status]), name).toEqual([
+      expect(
+        taker.map((envelope) => [envelope.execution_report.exec_type, envelope.order_status]),
+        name,
+      ).toEqual([
         ['New', 'Pending'],
         ['Trade', 'Filled'],
       ]);
@@ -87,7 +117,9 @@ describe('fan-out to Redis, Kafka and RabbitMQ', () => {
       const makerReports = executionsOf(items, resting);
       expect(makerReports.at(-1)!.execution_report).toMatchObject({ exec_type: 'Trade', is_maker: true, filled_quantity: '0.01' });
       // a trade's seq S: the maker's report S + 1, the taker's S + 2
-      const trade = items.map((item) => item.envelope).find((envelope) => envelope.type === 'Trade' && envelope.trade_id === fill.execution_report.trade_id);
+      const trade = items
+        .map((item) => item.envelope)
+        .find((envelope) => envelope.type === 'Trade' && envelope.trade_id === fill.execution_report.trade_id);
       if (name !== 'redis' || trade) {
         expect(trade, `${name} carries the Trade`).toBeDefined();
         expect(makerReports.at(-1)!.seq).toBe(trade!.seq + 1);
@@ -98,11 +130,21 @@ describe('fan-out to Redis, Kafka and RabbitMQ', () => {
     expect(redis.ids.every((id, index) => id === `${redis.received[index]!.envelope.seq}-0`)).toBe(true);
     expect(new Set(redis.received.map((item) => item.envelope.type))).toEqual(new Set(['Execution', 'Trade', 'BalanceChanged']));
     for (const item of kafka.received) {
-      expect(kafka.topics.get(item.envelope.seq)).toBe(item.envelope.type === 'Execution' ? stack.names.executions : stack.names.marketData);
+      expect(kafka.topics.get(item.envelope.seq)).toBe(
+        item.envelope.type === 'Execution' ? stack.names.executions : stack.names.marketData,
+      );
     }
     for (const item of rabbit.received) {
       const key = rabbit.routingKeys.get(item.envelope.seq);
-      const prefix = { Execution: 'execution', Trade: 'trade', BookDelta: 'orderbook', Ticker: 'ticker', BalanceChanged: 'none', PositionChanged: 'position', WalletChanged: 'none' }[item.envelope.type];
+      const prefix = {
+        Execution: 'execution',
+        Trade: 'trade',
+        BookDelta: 'orderbook',
+        Ticker: 'ticker',
+        BalanceChanged: 'none',
+        PositionChanged: 'position',
+        WalletChanged: 'none',
+      }[item.envelope.type];
       expect(key).toBe(`${prefix}.BTC-KRW`);
     }
   });
@@ -111,7 +153,13 @@ describe('fan-out to Redis, Kafka and RabbitMQ', () => {
     const users = [maker, taker];
     for (let index = 0; index < 60; index++) {
       const user = users[index % 2]!;
-      await stack.order(user, { symbol: index % 3 ? 'BTC-KRW' : 'ETH-KRW', side: index % 2 ? 'Buy' : 'Sell', order_type: 'Limit', price: index % 3 ? '50000000' : '3000000', quantity: '0.01' });
+      await stack.order(user, {
+        symbol: index % 3 ? 'BTC-KRW' : 'ETH-KRW',
+        side: index % 2 ? 'Buy' : 'Sell',
+        order_type: 'Limit',
+        price: index % 3 ? '50000000' : '3000000',
+        quantity: '0.01',
+      });
     }
     const last = (await stack.adminState()).last_event_seq;
     const confirmed = async () => {
@@ -124,16 +172,27 @@ describe('fan-out to Redis, Kafka and RabbitMQ', () => {
     const ready = await stack.ready();
     expect(ready.status).toBe('ready');
     expect(ready.event_log).toMatchObject({ last_seq: last });
-    for (const name of ['redis', 'kafka', 'rabbitmq']) expect((ready.publishers as Record<string, unknown>)[name]).toMatchObject({ state: 'up', lag_events: 0 });
+    for (const name of ['redis', 'kafka', 'rabbitmq'])
+      expect((ready.publishers as Record<string, unknown>)[name]).toMatchObject({ state: 'up', lag_events: 0 });
 
     const kafkaSeqs = [...kafka.seqs()].sort((a, b) => a - b);
     const rabbitSeqs = [...rabbit.seqs()].sort((a, b) => a - b);
     expect(rabbitSeqs).toEqual(kafkaSeqs); // the same non-balance envelopes on both
-    const redisExecutions = redis.unique().filter((item) => item.envelope.type === 'Execution').map((item) => item.envelope.seq);
-    const kafkaExecutions = kafka.unique().filter((item) => item.envelope.type === 'Execution').map((item) => item.envelope.seq).sort((a, b) => a - b);
+    const redisExecutions = redis
+      .unique()
+      .filter((item) => item.envelope.type === 'Execution')
+      .map((item) => item.envelope.seq);
+    const kafkaExecutions = kafka
+      .unique()
+      .filter((item) => item.envelope.type === 'Execution')
+      .map((item) => item.envelope.seq)
+      .sort((a, b) => a - b);
     expect(redisExecutions).toEqual(kafkaExecutions);
 
-    expectChained(redis.unique().map((item) => item.envelope), 'redis stream');
+    expectChained(
+      redis.unique().map((item) => item.envelope),
+      'redis stream',
+    );
     const byKey = new Map<string, Envelope[]>();
     for (const item of rabbit.unique()) {
       const key = rabbit.routingKeys.get(item.envelope.seq)!;
@@ -142,7 +201,8 @@ describe('fan-out to Redis, Kafka and RabbitMQ', () => {
     for (const [key, envelopes] of byKey) expectChained(envelopes, `rabbitmq ${key}`);
     const byTopicKey = new Map<string, Envelope[]>();
     for (const item of kafka.unique()) {
-      const symbol = item.envelope.type === 'Execution' ? item.envelope.execution_report.symbol : (item.envelope as { symbol: string }).symbol;
+      const symbol =
+        item.envelope.type === 'Execution' ? item.envelope.execution_report.symbol : (item.envelope as { symbol: string }).symbol;
       const key = `${kafka.topics.get(item.envelope.seq)}/${symbol}`;
       byTopicKey.set(key, [...(byTopicKey.get(key) ?? []), item.envelope]);
     }

@@ -116,7 +116,10 @@ function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value !== null && typeof value === 'object') {
     const object = value as Record<string, unknown>;
-    return `{${Object.keys(object).sort().map((key) => `${JSON.stringify(key)}:${canonical(object[key])}`).join(',')}}`;
+    return `{${Object.keys(object)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonical(object[key])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(value);
 }
@@ -161,7 +164,8 @@ class Expected {
           if (routes.rabbitRoutingKey !== undefined) this.perBroker.rabbitmq.set(envelope.seq, sum);
           const kind = envelope.type === 'Execution' ? `Execution/${envelope.execution_report.exec_type}` : envelope.type;
           this.counts[kind] = (this.counts[kind] ?? 0) + 1;
-          if (envelope.type === 'Execution') this.executions.set(envelope.seq, canonicalDigest(envelope as unknown as Record<string, unknown>));
+          if (envelope.type === 'Execution')
+            this.executions.set(envelope.seq, canonicalDigest(envelope as unknown as Record<string, unknown>));
         }
         this.readThrough = record.lastSeq;
       }
@@ -174,7 +178,11 @@ class Expected {
 }
 
 function countsSince(before: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(expected.counts).map(([kind, count]) => [kind, count - (before[kind] ?? 0)]).filter(([, count]) => (count as number) > 0));
+  return Object.fromEntries(
+    Object.entries(expected.counts)
+      .map(([kind, count]) => [kind, count - (before[kind] ?? 0)])
+      .filter(([, count]) => (count as number) > 0),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -221,7 +229,12 @@ class Tally {
       const routes = routesOf(envelope);
       if (collector instanceof KafkaCollector) {
         const topic = collector.topics.get(seq);
-        const wanted = routes.kafkaTopic === 'executions' ? stack.names.executions : routes.kafkaTopic === 'market-data' ? stack.names.marketData : undefined;
+        const wanted =
+          routes.kafkaTopic === 'executions'
+            ? stack.names.executions
+            : routes.kafkaTopic === 'market-data'
+              ? stack.names.marketData
+              : undefined;
         if (topic !== wanted) this.misrouted.push(`kafka seq ${seq} ${envelope.type} on ${topic}`);
       } else if (collector instanceof RabbitCollector) {
         const key = collector.routingKeys.get(seq);
@@ -333,7 +346,13 @@ const RESTING = 20;
 function requestFor(n: number): Request {
   const cycle = Math.floor(n / 4);
   const id = `iso-${n}`;
-  const order = (user: StackUser, body: Record<string, unknown>, rests?: string[]): Request => ({ user, method: 'POST', route: '/v1/order', body: { ...body, client_order_id: id }, ...(rests ? { rests } : {}) });
+  const order = (user: StackUser, body: Record<string, unknown>, rests?: string[]): Request => ({
+    user,
+    method: 'POST',
+    route: '/v1/order',
+    body: { ...body, client_order_id: id },
+    ...(rests ? { rests } : {}),
+  });
   const ethSide = (user: StackUser, queue: string[], side: 'Buy' | 'Sell', price: number): Request => {
     // the oldest was acknowledged ≥ RESTING cycles ago, so the engine has long applied it
     if (queue.length >= RESTING) return { user, method: 'DELETE', route: `/v1/order/${queue.shift()!}` };
@@ -357,16 +376,27 @@ interface Ack {
   readonly ms: number;
 }
 
-function send(method: 'POST' | 'DELETE', route: string, user: StackUser, body?: Record<string, unknown>): Promise<{ status: number; text: string }> {
+function send(
+  method: 'POST' | 'DELETE',
+  route: string,
+  user: StackUser,
+  body?: Record<string, unknown>,
+): Promise<{ status: number; text: string }> {
   const text = body === undefined ? '' : JSON.stringify(body);
-  const headers: Record<string, string> = { ...signedHeaders(user, method, route, text), 'Content-Length': String(Buffer.byteLength(text)) };
+  const headers: Record<string, string> = {
+    ...signedHeaders(user, method, route, text),
+    'Content-Length': String(Buffer.byteLength(text)),
+  };
   return new Promise((resolve) => {
-    const request = http.request({ host: '127.0.0.1', port: stack.port, path: route, method, agent, headers, timeout: 30_000 }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
-      response.on('error', (error) => resolve({ status: 0, text: String(error) }));
-    });
+    const request = http.request(
+      { host: '127.0.0.1', port: stack.port, path: route, method, agent, headers, timeout: 30_000 },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+        response.on('error', (error) => resolve({ status: 0, text: String(error) }));
+      },
+    );
     request.on('timeout', () => request.destroy(new Error('no answer within 30 s')));
     request.on('error', (error) => resolve({ status: 0, text: String(error) }));
     request.end(text);
@@ -419,7 +449,10 @@ class OpenLoad {
     if (request.method === 'DELETE') this.cancels++;
     const done = send(request.method, request.route, request.user, request.body).then(({ status, text }) => {
       const ms = performance.now() - scheduled;
-      if (status !== 200) this.failures.push(`${request.method} ${request.route} (sent at ${new Date(performance.timeOrigin + scheduled).toISOString()}): ${status} ${text.slice(0, 200)}`);
+      if (status !== 200)
+        this.failures.push(
+          `${request.method} ${request.route} (sent at ${new Date(performance.timeOrigin + scheduled).toISOString()}): ${status} ${text.slice(0, 200)}`,
+        );
       else if (request.rests) request.rests.push((JSON.parse(text) as { order_id: string }).order_id);
       this.acks.push({ at: performance.timeOrigin + scheduled, ms });
     });
@@ -442,7 +475,11 @@ interface ReadySample {
 async function readyNow(): Promise<ReadySample | undefined> {
   try {
     const response = await fetch(`${stack.url}/ready`, { signal: AbortSignal.timeout(5_000) });
-    const body = (await response.json()) as { status: string; publishers: Record<string, { state: string; lag_events: number }>; event_log: { last_seq: number } };
+    const body = (await response.json()) as {
+      status: string;
+      publishers: Record<string, { state: string; lag_events: number }>;
+      event_log: { last_seq: number };
+    };
     return {
       at: Date.now(),
       status: body.status,
@@ -583,7 +620,9 @@ let rabbitDurable = false;
 async function ensureDurableRabbit(): Promise<void> {
   if (rabbitDurable) return;
   await settleAndVerify('before the RabbitMQ consumer moves to a durable queue');
-  const durable = await new RabbitCollector().start(config.AMQP_URL, stack.names.exchange, ['#'], { durableQueue: `${stack.namespace}.isolation-check` });
+  const durable = await new RabbitCollector().start(config.AMQP_URL, stack.names.exchange, ['#'], {
+    durableQueue: `${stack.namespace}.isolation-check`,
+  });
   tallies.rabbitmq.absorb();
   await rabbit.close();
   tallies.rabbitmq.absorb();
@@ -619,9 +658,11 @@ async function progress(through: number): Promise<string> {
 /** waits until everything is caught up with the log's end, then checks every consumer's envelopes up to there */
 async function settleAndVerify(what: string, timeoutMs = 60_000): Promise<{ through: number; duplicates: Record<string, number> }> {
   const through = await lastLogSeq();
-  await waitFor(() => caughtUp(through), timeoutMs, `${what}: every publisher and consumer through seq ${through}`).catch(async (error: unknown) => {
-    throw new Error(`${(error as Error).message} (${await progress(through)})`);
-  });
+  await waitFor(() => caughtUp(through), timeoutMs, `${what}: every publisher and consumer through seq ${through}`).catch(
+    async (error: unknown) => {
+      throw new Error(`${(error as Error).message} (${await progress(through)})`);
+    },
+  );
   const duplicates: Record<string, number> = {};
   for (const broker of BROKERS) {
     const tally = tallies[broker];
@@ -656,8 +697,11 @@ async function checkPostgres(what: string, timeoutMs: number): Promise<{ rows: n
   const different: number[] = [];
   let rows = 0;
   // in pages, by seq (the primary key)
-  for (let after = -1; ; ) {
-    const page = await stack.pool.query<{ seq: string; envelope: Record<string, unknown> }>('SELECT seq, envelope FROM executions WHERE seq > $1 ORDER BY seq LIMIT 10000', [after]);
+  for (let after = -1; ;) {
+    const page = await stack.pool.query<{ seq: string; envelope: Record<string, unknown> }>(
+      'SELECT seq, envelope FROM executions WHERE seq > $1 ORDER BY seq LIMIT 10000',
+      [after],
+    );
     if (page.rows.length === 0) break;
     for (const row of page.rows) {
       const seq = Number(row.seq);
@@ -770,7 +814,12 @@ beforeAll(async () => {
     else process.env.TMPDIR = tmpdir;
   }
   eventsDir = eventLogDirOf(stack.dataDir);
-  report.setup = { data_dir: stack.dataDir, rate_per_s: RATE, cpus: os.cpus().length, load_average: os.loadavg().map((value) => round(value, 2)) };
+  report.setup = {
+    data_dir: stack.dataDir,
+    rate_per_s: RATE,
+    cpus: os.cpus().length,
+    load_average: os.loadavg().map((value) => round(value, 2)),
+  };
   cursors = new CursorStore(eventsDir);
   // idle keep-alive sockets are closed here after 20 s, long before the core's 65 s keepAliveTimeout:
   // a request written on a socket the server is closing at that moment fails with "socket hang up"
@@ -782,10 +831,11 @@ beforeAll(async () => {
   // A member that stops heartbeating (its requests timed out while Kafka was frozen, so kafkajs
   // restarts the consumer under a new member id) holds up the rejoin for the session timeout: 10 s
   // here instead of the collector's 30 s default, so the consumer's own recovery fits in the 30 s.
-  kafka = await new KafkaCollector(config.KAFKA_BROKERS.split(','), `${stack.namespace}-isolation`, { sessionTimeout: 10_000, heartbeatInterval: 1_000, rebalanceTimeout: 10_000 }).start([
-    stack.names.marketData,
-    stack.names.executions,
-  ]);
+  kafka = await new KafkaCollector(config.KAFKA_BROKERS.split(','), `${stack.namespace}-isolation`, {
+    sessionTimeout: 10_000,
+    heartbeatInterval: 1_000,
+    rebalanceTimeout: 10_000,
+  }).start([stack.names.marketData, stack.names.executions]);
   rabbit = await new RabbitCollector().start(config.AMQP_URL, stack.names.exchange, ['#']);
   tallies = { redis: new Tally('redis', redis), kafka: new Tally('kafka', kafka), rabbitmq: new Tally('rabbitmq', rabbit) };
   expected = new Expected(eventsDir);
@@ -903,7 +953,9 @@ async function isolationScenario(broker: BrokerName, mode: Mode): Promise<void> 
       normal: percentiles(tallies[other].deliveries(loadStart, t.breakAt)),
       break: percentiles(tallies[other].deliveries(t.breakAt, t.brokenAt)),
       outage: percentiles(tallies[other].deliveries(t.brokenAt, t.restoreAt)),
-      ...(other === broker ? {} : { outage_p99_per_second: perSecond(t.brokenAt, t.restoreAt, (from, to) => tallies[other].deliveries(from, to)) }),
+      ...(other === broker
+        ? {}
+        : { outage_p99_per_second: perSecond(t.brokenAt, t.restoreAt, (from, to) => tallies[other].deliveries(from, to)) }),
     };
   }
   const during = poller.samples.filter((sample) => sample.at >= t.brokenAt && sample.at <= t.restoreAt);
@@ -919,7 +971,10 @@ async function isolationScenario(broker: BrokerName, mode: Mode): Promise<void> 
     caught_up_after_return_ms: t.caughtUpAt - t.returnedAt,
     target_seq: target,
     ack: { normal: ackNormal, break: ackBreak, outage: ackOutage, after: ackAfter },
-    ack_p99_per_second: { normal: perSecond(loadStart, t.breakAt, (from, to) => load.latencies(from, to)), outage: perSecond(t.brokenAt, t.restoreAt, (from, to) => load.latencies(from, to)) },
+    ack_p99_per_second: {
+      normal: perSecond(loadStart, t.breakAt, (from, to) => load.latencies(from, to)),
+      outage: perSecond(t.brokenAt, t.restoreAt, (from, to) => load.latencies(from, to)),
+    },
     cpu: { normal: cpuBetween(cpu[0]!, cpu[1]!), break: cpuBetween(cpu[1]!, cpu[2]!), outage: cpuBetween(cpu[2]!, cpu[3]!) },
     test_loop: { normal: delays[0], break: delays[1], outage: delays[2] },
     core: { normal: poller.core(loadStart, t.breakAt), outage: poller.core(t.brokenAt, t.restoreAt) },
@@ -935,28 +990,42 @@ async function isolationScenario(broker: BrokerName, mode: Mode): Promise<void> 
   expect(figures.envelopes['Execution/Rejected'] ?? 0, `${name}: orders the engine refused`).toBe(0);
   expect(ackNormal.count).toBeGreaterThan((NORMAL_MS / 1000) * RATE * 0.8);
   expect(ackOutage.count).toBeGreaterThan((OUTAGE_MS / 1000) * RATE * 0.8);
-  expect(Math.max(ackOutage.p99, ACK_FLOOR_MS), `${name}: ack p99 during the outage vs 2× normal`).toBeLessThan(2 * Math.max(ackNormal.p99, ACK_FLOOR_MS));
+  expect(Math.max(ackOutage.p99, ACK_FLOOR_MS), `${name}: ack p99 during the outage vs 2× normal`).toBeLessThan(
+    2 * Math.max(ackNormal.p99, ACK_FLOOR_MS),
+  );
   for (const other of healthy) {
     const { normal, outage } = delivery[other] as { normal: ReturnType<typeof percentiles>; outage: ReturnType<typeof percentiles> };
     expect(outage.count, `${name}: ${other} kept receiving`).toBeGreaterThan(0);
-    expect(Math.max(outage.p99, DELIVERY_FLOOR_MS), `${name}: ${other} delivery p99 during the outage vs 2× normal`).toBeLessThan(2 * Math.max(normal.p99, DELIVERY_FLOOR_MS));
+    expect(Math.max(outage.p99, DELIVERY_FLOOR_MS), `${name}: ${other} delivery p99 during the outage vs 2× normal`).toBeLessThan(
+      2 * Math.max(normal.p99, DELIVERY_FLOOR_MS),
+    );
   }
   expect(during.length, `${name}: /ready polled during the outage`).toBeGreaterThan(0);
   expect(
     during.some((sample) => sample.status === 'degraded' && ['retrying', 'down'].includes(sample.states[broker]!)),
     `${name}: /ready shows ${broker}'s publisher retrying or down and the core degraded (${figures.ready_during_outage.join(', ')})`,
   ).toBe(true);
-  for (const sample of during) for (const other of healthy) expect(sample.states[other], `${name}: ${other}'s publisher during the outage`).toBe('up');
+  for (const sample of during)
+    for (const other of healthy) expect(sample.states[other], `${name}: ${other}'s publisher during the outage`).toBe('up');
   // each /ready answer agrees with itself: a publisher not up makes the status degraded
-  const contradictions = poller.samples.filter((sample) => sample.status === 'ready' && Object.values(sample.states).some((state) => state !== 'up'));
-  expect(contradictions.map((sample) => JSON.stringify(sample.states)), `${name}: /ready answers 'ready' with a publisher not up`).toEqual([]);
+  const contradictions = poller.samples.filter(
+    (sample) => sample.status === 'ready' && Object.values(sample.states).some((state) => state !== 'up'),
+  );
+  expect(
+    contradictions.map((sample) => JSON.stringify(sample.states)),
+    `${name}: /ready answers 'ready' with a publisher not up`,
+  ).toEqual([]);
   expect(t.caughtUpAt - t.returnedAt).toBeLessThan(CATCH_UP_LIMIT_MS);
 }
 
 describe('failure isolation: each broker stopped and frozen while orders flow', () => {
   for (const broker of UNDER_TEST) {
     for (const mode of ['stopped', 'frozen'] as const) {
-      it(`${broker} ${mode}: orders flow, the other brokers keep their latency, everything missed arrives within 30 s`, () => isolationScenario(broker, mode), 120_000);
+      it(
+        `${broker} ${mode}: orders flow, the other brokers keep their latency, everything missed arrives within 30 s`,
+        () => isolationScenario(broker, mode),
+        120_000,
+      );
     }
   }
 
@@ -1009,7 +1078,11 @@ describe('failure isolation: each broker stopped and frozen while orders flow', 
       // executions in the stream, not yet in PostgreSQL, when the persister came back
       persister_behind_executions: persisterBehind,
       // the Redis publisher's rewinds: Redis came back without entries it had confirmed (AOF everysec)
-      redis_rewinds: stack.publishers.get('redis')!.output().match(/resending from seq \d+/g) ?? [],
+      redis_rewinds:
+        stack.publishers
+          .get('redis')!
+          .output()
+          .match(/resending from seq \d+/g) ?? [],
       redis_duplicates_total: settled.duplicates.redis,
       ack: percentiles(load.latencies(0, Number.MAX_SAFE_INTEGER)),
       postgres,
@@ -1063,21 +1136,41 @@ describe('a long outage', () => {
           const level = n % 21;
           const { status, text } =
             level < 20
-              ? await post('/v1/order', seller, { symbol: 'BTC-KRW', side: 'Sell', order_type: 'Limit', price: String(52_000_000 + level * 1000), quantity: '0.001', client_order_id: `long-${n}` })
-              : await post('/v1/order', buyer, { symbol: 'BTC-KRW', side: 'Buy', order_type: 'Limit', price: '52019000', quantity: '0.02', client_order_id: `long-${n}` });
+              ? await post('/v1/order', seller, {
+                  symbol: 'BTC-KRW',
+                  side: 'Sell',
+                  order_type: 'Limit',
+                  price: String(52_000_000 + level * 1000),
+                  quantity: '0.001',
+                  client_order_id: `long-${n}`,
+                })
+              : await post('/v1/order', buyer, {
+                  symbol: 'BTC-KRW',
+                  side: 'Buy',
+                  order_type: 'Limit',
+                  price: '52019000',
+                  quantity: '0.02',
+                  client_order_id: `long-${n}`,
+                });
           orders++;
           if (status !== 200) failures.push(`${status} ${text.slice(0, 200)}`);
         }
       };
       clients = Array.from({ length: 24 }, (_, worker) => client(worker));
       // the publisher notices the outage with its first batch; from then on it holds what it will hold
-      await waitFor(() => ['retrying', 'down'].includes(cursors.status('rabbitmq')?.state ?? ''), 15_000, 'the RabbitMQ publisher retrying');
+      await waitFor(
+        () => ['retrying', 'down'].includes(cursors.status('rabbitmq')?.state ?? ''),
+        15_000,
+        'the RabbitMQ publisher retrying',
+      );
       await sleep(1_000);
       const baselineIndex = samples.length;
       const producingSince = Date.now();
       while (lastWrittenSeq.value - startSeq < LONG_OUTAGE_EVENTS) {
         if (Date.now() - producingSince > PRODUCE_LIMIT_MS) {
-          throw new Error(`only ${lastWrittenSeq.value - startSeq} events from ${orders} orders in ${PRODUCE_LIMIT_MS} ms: ${JSON.stringify(countsSince(countsBefore))}`);
+          throw new Error(
+            `only ${lastWrittenSeq.value - startSeq} events from ${orders} orders in ${PRODUCE_LIMIT_MS} ms: ${JSON.stringify(countsSince(countsBefore))}`,
+          );
         }
         await sleep(500);
         lastWrittenSeq.value = await lastLogSeq();
@@ -1150,7 +1243,7 @@ describe('a long outage', () => {
     report['rabbitmq collector reconnects'] = rabbit.reconnects;
   }, 240_000);
 
-  it('PostgreSQL ends with exactly one row per execution report, equal as a set to the engine\'s', async () => {
+  it("PostgreSQL ends with exactly one row per execution report, equal as a set to the engine's", async () => {
     report['postgres at the end'] = await checkPostgres('at the end', 120_000);
   }, 150_000);
 });

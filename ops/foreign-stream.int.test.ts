@@ -34,14 +34,18 @@ afterAll(async () => {
 }, 60_000);
 
 describe('a second exchange on the first one’s namespace', () => {
-  it("is refused by the stream, not silently deduplicated into it", async () => {
+  it('is refused by the stream, not silently deduplicated into it', async () => {
     const [maker, taker] = [await first.createUser('first-maker'), await first.createUser('first-taker')];
     for (let index = 0; index < 5; index++) {
       await first.order(maker, { symbol: 'BTC-KRW', side: 'Sell', order_type: 'Limit', price: '50000000', quantity: '0.001' });
       await first.order(taker, { symbol: 'BTC-KRW', side: 'Buy', order_type: 'Limit', price: '50000000', quantity: '0.001' });
     }
     await first.client.settledState();
-    await waitFor(async () => ((await first.ready()) as unknown as Ready).publishers.redis?.lag_events === 0, 30_000, 'the first exchange published');
+    await waitFor(
+      async () => ((await first.ready()) as unknown as Ready).publishers.redis?.lag_events === 0,
+      30_000,
+      'the first exchange published',
+    );
     const held = await lastGeneratedSeq(first.names.stream);
     expect(held).toBeGreaterThan(20);
 

@@ -7,7 +7,15 @@
  * The JSON is printed for the issue's closing note.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXPECTED_LONG_ACCOUNT, EXPECTED_LONG_POSITION, EXPECTED_SHORT_ACCOUNT, EXPECTED_SHORT_POSITION, PERP, runWorkedExample, type WorkedExample } from '../api/futures-example.test-support.ts';
+import {
+  EXPECTED_LONG_ACCOUNT,
+  EXPECTED_LONG_POSITION,
+  EXPECTED_SHORT_ACCOUNT,
+  EXPECTED_SHORT_POSITION,
+  PERP,
+  runWorkedExample,
+  type WorkedExample,
+} from '../api/futures-example.test-support.ts';
 import { TestCore } from './testing/test-core.ts';
 
 let harness: TestCore;
@@ -32,11 +40,16 @@ async function reads() {
     client.futuresAccount(example.short),
   ]);
   for (const answer of [longPositions, longAccount, shortPositions, shortAccount]) expect(answer.status, answer.text).toBe(200);
-  return { longPositions: longPositions.body, longAccount: longAccount.body, shortPositions: shortPositions.body, shortAccount: shortAccount.body };
+  return {
+    longPositions: longPositions.body,
+    longAccount: longAccount.body,
+    shortPositions: shortPositions.body,
+    shortAccount: shortAccount.body,
+  };
 }
 
 describe('futures over HTTP on a real core', () => {
-  it('shows the worked example\'s position and account, computed by hand, and the same after kill -9 and a restart', async () => {
+  it("shows the worked example's position and account, computed by hand, and the same after kill -9 and a restart", async () => {
     const before = await reads();
     console.log('GET /v1/futures/positions?symbol=BTC-KRW-PERP (long) →', JSON.stringify(before.longPositions, null, 2));
     console.log('GET /v1/futures/account (long) →', JSON.stringify(before.longAccount, null, 2));
@@ -58,6 +71,9 @@ describe('futures over HTTP on a real core', () => {
     console.log('after kill -9 and restart (journal replay): long account →', JSON.stringify(after.longAccount));
     expect(after).toEqual(before);
     const stateAfter = await harness.client.settledState();
-    expect({ last_seq: stateAfter.last_seq, state_hash: stateAfter.state_hash }).toEqual({ last_seq: stateBefore.last_seq, state_hash: stateBefore.state_hash });
+    expect({ last_seq: stateAfter.last_seq, state_hash: stateAfter.state_hash }).toEqual({
+      last_seq: stateBefore.last_seq,
+      state_hash: stateBefore.state_hash,
+    });
   }, 120_000);
 });

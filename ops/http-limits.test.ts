@@ -2,7 +2,14 @@ import { createServer, type ServerResponse } from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
-import { admitRequests, clientOf, configureHttpServer, HTTP_LIMITS, type HttpServerSettings, type RequestAdmission } from './http-limits.ts';
+import {
+  admitRequests,
+  clientOf,
+  configureHttpServer,
+  HTTP_LIMITS,
+  type HttpServerSettings,
+  type RequestAdmission,
+} from './http-limits.ts';
 
 /** A server that holds every admitted request until release() answers them all. */
 async function holdingServer(limits: { perConnection: number; total: number; maxConnections: number }) {
@@ -113,7 +120,14 @@ describe('admitRequests', () => {
 /** A server configured by configureHttpServer that answers every request at once. */
 async function configuredServer(overrides: Partial<HttpServerSettings>) {
   const registry = new Registry();
-  const settings: HttpServerSettings = { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 65_000, maxConnectionsPerClient: 256, limits: HTTP_LIMITS, ...overrides };
+  const settings: HttpServerSettings = {
+    headersTimeoutMs: 10_000,
+    requestTimeoutMs: 30_000,
+    keepAliveTimeoutMs: 65_000,
+    maxConnectionsPerClient: 256,
+    limits: HTTP_LIMITS,
+    ...overrides,
+  };
   const admission: { current?: RequestAdmission } = {};
   const server = createServer((incoming, outgoing) => {
     if (!admission.current!.admit(incoming, outgoing)) return;
@@ -137,7 +151,9 @@ describe('configureHttpServer', () => {
     const refused = await connect(s.port);
     await refused.gone;
     expect(refused.received()).toMatch(/^HTTP\/1\.1 429 /);
-    expect(JSON.parse(refused.received().slice(refused.received().indexOf('\r\n\r\n') + 4))).toMatchObject({ error: 'TOO_MANY_CONNECTIONS' });
+    expect(JSON.parse(refused.received().slice(refused.received().indexOf('\r\n\r\n') + 4))).toMatchObject({
+      error: 'TOO_MANY_CONNECTIONS',
+    });
     expect(await s.refusals()).toBe(1);
     expect(await s.busiest()).toBe(3);
     // another loopback address has a cap of its own
@@ -192,9 +208,15 @@ describe('configureHttpServer', () => {
   it('must run before listen, and refuses a request timeout below the header timeout', async () => {
     const s = await configuredServer({});
     expect(() => configureHttpServer(s.server)).toThrow(/before it listens/);
-    expect(() => configureHttpServer(createServer(), { headersTimeoutMs: 10_000, requestTimeoutMs: 5_000, keepAliveTimeoutMs: 5_000, maxConnectionsPerClient: 0, limits: HTTP_LIMITS })).toThrow(
-      /HTTP_REQUEST_TIMEOUT_MS/,
-    );
+    expect(() =>
+      configureHttpServer(createServer(), {
+        headersTimeoutMs: 10_000,
+        requestTimeoutMs: 5_000,
+        keepAliveTimeoutMs: 5_000,
+        maxConnectionsPerClient: 0,
+        limits: HTTP_LIMITS,
+      }),
+    ).toThrow(/HTTP_REQUEST_TIMEOUT_MS/);
   });
 
   it('counts a client by its IPv4 address (IPv4-mapped included) or its IPv6 /64', () => {

@@ -83,7 +83,11 @@ export function admitRequests(server: Server, limits: HttpLimits = HTTP_LIMITS):
       }
       const refusal = new ApiError('OVERLOADED', 'the server holds too many unanswered requests; retry shortly');
       const text = JSON.stringify(refusal.body());
-      outgoing.writeHead(refusal.status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Retry-After': '1' });
+      outgoing.writeHead(refusal.status, {
+        'Content-Type': 'application/json',
+        'Content-Length': Buffer.byteLength(text),
+        'Retry-After': '1',
+      });
       outgoing.end(text);
       incoming.resume();
       return false;
@@ -140,14 +144,23 @@ export interface ConfiguredServer extends RequestAdmission {
  * call first. Refusals by the per-client cap are counted in `xtrader_http_connections_refused_total`
  * on `registry`.
  */
-export function configureHttpServer(server: Server, settings: HttpServerSettings = HTTP_SERVER_SETTINGS, registry?: Registry): ConfiguredServer {
-  if (server.listening) throw new Error('configureHttpServer: configure the server before it listens (node:http starts its timeout check on listen)');
-  if (settings.requestTimeoutMs < settings.headersTimeoutMs) throw new Error('the request timeout (HTTP_REQUEST_TIMEOUT_MS) must not be below the header timeout (HTTP_HEADERS_TIMEOUT_MS)');
+export function configureHttpServer(
+  server: Server,
+  settings: HttpServerSettings = HTTP_SERVER_SETTINGS,
+  registry?: Registry,
+): ConfiguredServer {
+  if (server.listening)
+    throw new Error('configureHttpServer: configure the server before it listens (node:http starts its timeout check on listen)');
+  if (settings.requestTimeoutMs < settings.headersTimeoutMs)
+    throw new Error('the request timeout (HTTP_REQUEST_TIMEOUT_MS) must not be below the header timeout (HTTP_HEADERS_TIMEOUT_MS)');
   server.headersTimeout = settings.headersTimeoutMs;
   server.requestTimeout = settings.requestTimeoutMs;
   server.keepAliveTimeout = settings.keepAliveTimeoutMs;
   // read by node:http when the server starts listening (Server 'listening' → setupConnectionsTracking)
-  (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.min(TIMEOUT_CHECK_MS, settings.headersTimeoutMs);
+  (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.min(
+    TIMEOUT_CHECK_MS,
+    settings.headersTimeoutMs,
+  );
 
   const refused = new Counter({
     name: 'xtrader_http_connections_refused_total',
@@ -194,10 +207,15 @@ export function configureHttpServer(server: Server, settings: HttpServerSettings
  * nothing more — no request of this connection is ever parsed.
  */
 function refuseConnection(socket: Socket, cap: number): void {
-  const refusal = new ApiError('TOO_MANY_CONNECTIONS', `this address already holds ${cap} connections; reuse them (keep-alive) or close some`);
+  const refusal = new ApiError(
+    'TOO_MANY_CONNECTIONS',
+    `this address already holds ${cap} connections; reuse them (keep-alive) or close some`,
+  );
   const text = JSON.stringify(refusal.body());
   socket.on('error', () => {});
-  socket.write(`HTTP/1.1 ${refusal.status} Too Many Requests\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n${text}`);
+  socket.write(
+    `HTTP/1.1 ${refusal.status} Too Many Requests\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n${text}`,
+  );
   socket.destroy();
 }
 

@@ -17,7 +17,21 @@ let stack: Stack;
 async function consoleConsumer(topic: string): Promise<string[]> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(PROJECT_ROOT, 'ops/kafka-cli.ts'), 'console-consumer', '--topic', topic, '--from-beginning', '--property', 'print.key=true', '--property', 'key.separator=|', '--timeout-ms', '6000'],
+    [
+      '--import',
+      'tsx',
+      path.join(PROJECT_ROOT, 'ops/kafka-cli.ts'),
+      'console-consumer',
+      '--topic',
+      topic,
+      '--from-beginning',
+      '--property',
+      'print.key=true',
+      '--property',
+      'key.separator=|',
+      '--timeout-ms',
+      '6000',
+    ],
     { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stdout = '';

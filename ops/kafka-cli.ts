@@ -27,7 +27,19 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const lib = await ensureKafkaToolsClasspath((line) => process.stderr.write(`${line}\n`));
   const withServer = args.includes('--bootstrap-server') ? args : ['--bootstrap-server', loadConfig().KAFKA_BROKERS, ...args];
-  const child = spawn('java', ['-Xms64m', '-Xmx256m', `-Dlog4j2.configurationFile=${path.join(lib, '..', 'log4j2.properties')}`, '-cp', `${lib}/*`, mainClass, ...withServer], { stdio: 'inherit' });
+  const child = spawn(
+    'java',
+    [
+      '-Xms64m',
+      '-Xmx256m',
+      `-Dlog4j2.configurationFile=${path.join(lib, '..', 'log4j2.properties')}`,
+      '-cp',
+      `${lib}/*`,
+      mainClass,
+      ...withServer,
+    ],
+    { stdio: 'inherit' },
+  );
   // Ctrl-C reaches the JVM through the terminal's process group; a SIGTERM to this process is passed on
   process.once('SIGTERM', () => child.kill('SIGTERM'));
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));

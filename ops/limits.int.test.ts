@@ -41,7 +41,15 @@ interface Answer {
 type Json = any;
 
 /** One HTTP/1.1 request on a keep-alive agent; never rejects. */
-function send(agent: http.Agent, port: number, method: string, route: string, headers: Record<string, string>, body?: string | Buffer, boundMs = ANSWER_BOUND_MS): Promise<Answer> {
+function send(
+  agent: http.Agent,
+  port: number,
+  method: string,
+  route: string,
+  headers: Record<string, string>,
+  body?: string | Buffer,
+  boundMs = ANSWER_BOUND_MS,
+): Promise<Answer> {
   const started = performance.now();
   return new Promise((resolve) => {
     let settled = false;
@@ -54,7 +62,9 @@ function send(agent: http.Agent, port: number, method: string, route: string, he
     const request = http.request({ host: '127.0.0.1', port, method, path: route, headers, agent }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => done({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString(), ms: performance.now() - started }));
+      response.on('end', () =>
+        done({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString(), ms: performance.now() - started }),
+      );
       response.on('error', (error) => done({ status: 0, text: '', ms: performance.now() - started, error: error.message }));
     });
     const timer = setTimeout(() => {
@@ -179,7 +189,12 @@ function connect(port: number): Promise<net.Socket> {
 }
 
 /** Writes `data` on a raw connection and collects what comes back until the server closes or `waitMs` passes. */
-async function rawExchange(port: number, data: string | Buffer, waitMs: number, keepWriting?: (socket: net.Socket) => () => void): Promise<{ text: string; closed: boolean; ms: number }> {
+async function rawExchange(
+  port: number,
+  data: string | Buffer,
+  waitMs: number,
+  keepWriting?: (socket: net.Socket) => () => void,
+): Promise<{ text: string; closed: boolean; ms: number }> {
   const socket = await connect(port);
   const started = performance.now();
   return new Promise((resolve) => {
@@ -230,7 +245,9 @@ describe('sequencer queue full (SEQUENCER_MAX_PENDING 50)', () => {
       client_order_id: `burst-${index}`,
     }));
     const started = performance.now();
-    const answers = await Promise.all(bodies.map((body, index) => harness.signed(harness.users[index % harness.users.length]!, 'POST', '/v1/order', body, agent)));
+    const answers = await Promise.all(
+      bodies.map((body, index) => harness.signed(harness.users[index % harness.users.length]!, 'POST', '/v1/order', body, agent)),
+    );
     const seconds = (performance.now() - started) / 1000;
     agent.destroy();
 
@@ -240,7 +257,13 @@ describe('sequencer queue full (SEQUENCER_MAX_PENDING 50)', () => {
     const refusedIndexes = answers.flatMap((answer, index) => (answer.status === 503 ? [index] : []));
     console.log(
       `queue-full burst: ${ORDERS} orders over ${CONNECTIONS} connections in ${seconds.toFixed(2)} s: ${JSON.stringify(Object.fromEntries(byStatus))}, ` +
-        `latency p50 ${percentile(answers.map((a) => a.ms), 50).toFixed(0)} ms, max ${percentile(answers.map((a) => a.ms), 100).toFixed(0)} ms`,
+        `latency p50 ${percentile(
+          answers.map((a) => a.ms),
+          50,
+        ).toFixed(0)} ms, max ${percentile(
+          answers.map((a) => a.ms),
+          100,
+        ).toFixed(0)} ms`,
     );
     const unexpected = answers.filter((answer) => answer.status !== 200 && answer.status !== 503);
     expect(unexpected.slice(0, 3), 'only 200 or 503, every request answered within the bound').toEqual([]);
@@ -259,18 +282,30 @@ describe('sequencer queue full (SEQUENCER_MAX_PENDING 50)', () => {
     // Order ids are gap-free journal seqs: exactly one seq per 200, none for a 503.
     const after = await harness.state();
     // (besides the core's own Ticks: resting orders move the best bid/ask, and a Ticker falls due a second later)
-    const tickSeqs = new Set(readJournalRecords(harness.dataDir, before.last_seq + 1).filter((record) => record.command.type === 'Tick').map((record) => String(record.seq)));
+    const tickSeqs = new Set(
+      readJournalRecords(harness.dataDir, before.last_seq + 1)
+        .filter((record) => record.command.type === 'Tick')
+        .map((record) => String(record.seq)),
+    );
     expect(after.last_seq).toBe(before.last_seq + okIndexes.length + tickSeqs.size);
     expect(after.pending).toBe(0);
-    const depthMetric = /^xtrader_sequencer_queue_depth (\d+)/m.exec((await send(harness.agent, harness.port, 'GET', '/metrics', {})).text)?.[1];
-    console.log(`after the burst: /admin/state pending ${after.pending}, /metrics xtrader_sequencer_queue_depth ${depthMetric} (read when scraped)`);
-    for (let seq = before.last_seq + 1; seq <= after.last_seq; seq++) if (!tickSeqs.has(String(seq))) expect(ids.has(String(seq)), `seq ${seq} is an acknowledged order`).toBe(true);
+    const depthMetric = /^xtrader_sequencer_queue_depth (\d+)/m.exec(
+      (await send(harness.agent, harness.port, 'GET', '/metrics', {})).text,
+    )?.[1];
+    console.log(
+      `after the burst: /admin/state pending ${after.pending}, /metrics xtrader_sequencer_queue_depth ${depthMetric} (read when scraped)`,
+    );
+    for (let seq = before.last_seq + 1; seq <= after.last_seq; seq++)
+      if (!tickSeqs.has(String(seq))) expect(ids.has(String(seq)), `seq ${seq} is an acknowledged order`).toBe(true);
 
     // Every 200 exists with what was sent.
     const checks = new Map<number, Answer>();
     await workers(okIndexes.length, 32, async (position) => {
       const index = okIndexes[position]!;
-      checks.set(index, await harness.signed(harness.users[index % harness.users.length]!, 'GET', `/v1/order/${parse(answers[index]!.text).order_id}`));
+      checks.set(
+        index,
+        await harness.signed(harness.users[index % harness.users.length]!, 'GET', `/v1/order/${parse(answers[index]!.text).order_id}`),
+      );
     });
     for (const index of okIndexes) {
       const check = checks.get(index)!;
@@ -280,7 +315,9 @@ describe('sequencer queue full (SEQUENCER_MAX_PENDING 50)', () => {
     // The open orders are exactly the acknowledged ones.
     const open = new Set<string>();
     for (const user of harness.users) {
-      const listed = parse((await harness.signed(user, 'GET', '/v1/orders?symbol=BTC-KRW')).text) as { orders: Array<{ client_order_id: string }> };
+      const listed = parse((await harness.signed(user, 'GET', '/v1/orders?symbol=BTC-KRW')).text) as {
+        orders: Array<{ client_order_id: string }>;
+      };
       for (const order of listed.orders) open.add(order.client_order_id);
     }
     expect(open.size).toBe(okIndexes.length);
@@ -322,20 +359,37 @@ describe('a flood of bad input', () => {
     // millisecond carry the same signature, and the second is (rightly) REPLAYED_SIGNATURE.
     let unique = 0;
 
-    type Kind = { name: string; expect: [number, string]; make: () => { method: string; route: string; headers: Record<string, string>; body?: string } };
+    type Kind = {
+      name: string;
+      expect: [number, string];
+      make: () => { method: string; route: string; headers: Record<string, string>; body?: string };
+    };
     let replay: { headers: Record<string, string> } | undefined;
     const kinds: Kind[] = [
       {
         name: 'unknown API key (each one new)',
         expect: [401, 'INVALID_API_KEY'],
-        make: () => ({ method: 'GET', route: '/v1/balances', headers: { ...signedHeaders(user, 'GET', '/v1/balances'), 'X-API-KEY': `xk_unknown_${unknownKey++}` } }),
+        make: () => ({
+          method: 'GET',
+          route: '/v1/balances',
+          headers: { ...signedHeaders(user, 'GET', '/v1/balances'), 'X-API-KEY': `xk_unknown_${unknownKey++}` },
+        }),
       },
       {
         name: 'bad signature',
         expect: [401, 'INVALID_SIGNATURE'],
-        make: () => ({ method: 'POST', route: '/v1/order', headers: { ...signedHeaders(user, 'POST', '/v1/order', validOrder), 'X-SIGNATURE': 'ab'.repeat(32) }, body: validOrder }),
+        make: () => ({
+          method: 'POST',
+          route: '/v1/order',
+          headers: { ...signedHeaders(user, 'POST', '/v1/order', validOrder), 'X-SIGNATURE': 'ab'.repeat(32) },
+          body: validOrder,
+        }),
       },
-      { name: 'replayed signature', expect: [401, 'REPLAYED_SIGNATURE'], make: () => ({ method: 'GET', route: '/v1/balances', headers: replay!.headers }) },
+      {
+        name: 'replayed signature',
+        expect: [401, 'REPLAYED_SIGNATURE'],
+        make: () => ({ method: 'GET', route: '/v1/balances', headers: replay!.headers }),
+      },
       {
         name: 'malformed JSON (signed)',
         expect: [400, 'MALFORMED_JSON'],
@@ -362,18 +416,32 @@ describe('a flood of bad input', () => {
         expect: [415, 'UNSUPPORTED_MEDIA_TYPE'],
         make: () => {
           const body = JSON.stringify({ ...JSON.parse(validOrder), client_order_id: `text-plain-${unique++}` });
-          return { method: 'POST', route: '/v1/order', headers: { ...signedHeaders(user, 'POST', '/v1/order', body), 'Content-Type': 'text/plain' }, body };
+          return {
+            method: 'POST',
+            route: '/v1/order',
+            headers: { ...signedHeaders(user, 'POST', '/v1/order', body), 'Content-Type': 'text/plain' },
+            body,
+          };
         },
       },
       {
         name: 'stale timestamp',
         expect: [401, 'STALE_TIMESTAMP'],
-        make: () => ({ method: 'POST', route: '/v1/order', headers: signedHeaders(user, 'POST', '/v1/order', validOrder, Date.now() - 120_000), body: validOrder }),
+        make: () => ({
+          method: 'POST',
+          route: '/v1/order',
+          headers: signedHeaders(user, 'POST', '/v1/order', validOrder, Date.now() - 120_000),
+          body: validOrder,
+        }),
       },
       {
         name: 'headers near node’s 16 KiB limit, bad signature',
         expect: [401, 'INVALID_SIGNATURE'],
-        make: () => ({ method: 'GET', route: '/v1/balances', headers: { ...signedHeaders(user, 'GET', '/v1/balances'), 'X-SIGNATURE': 'cd'.repeat(32), 'X-Pad': pad } }),
+        make: () => ({
+          method: 'GET',
+          route: '/v1/balances',
+          headers: { ...signedHeaders(user, 'GET', '/v1/balances'), 'X-SIGNATURE': 'cd'.repeat(32), 'X-Pad': pad },
+        }),
       },
       {
         name: 'admin deposit with a wrong token',
@@ -385,7 +453,11 @@ describe('a flood of bad input', () => {
           body: JSON.stringify({ user_id: Number(user.userId), asset: 'KRW', amount: '1000' }),
         }),
       },
-      { name: 'no credentials', expect: [401, 'MISSING_CREDENTIALS'], make: () => ({ method: 'POST', route: '/v1/order', headers: { 'Content-Type': 'application/json' }, body: validOrder }) },
+      {
+        name: 'no credentials',
+        expect: [401, 'MISSING_CREDENTIALS'],
+        make: () => ({ method: 'POST', route: '/v1/order', headers: { 'Content-Type': 'application/json' }, body: validOrder }),
+      },
       {
         name: 'cancel of a malformed id (signed)',
         expect: [400, 'INVALID_ORDER_ID'],
@@ -454,13 +526,22 @@ describe('a flood of bad input', () => {
         .map(([name, value]) => `${name}: ${value}\r\n`)
         .join('');
       if (index % 3 === 0) {
-        const answer = await rawExchange(port, `GET /v1/balances HTTP/1.1\r\nHost: x\r\n${headerLines}X-Pad: ${'q'.repeat(17_000)}\r\n\r\n`, 5_000);
+        const answer = await rawExchange(
+          port,
+          `GET /v1/balances HTTP/1.1\r\nHost: x\r\n${headerLines}X-Pad: ${'q'.repeat(17_000)}\r\n\r\n`,
+          5_000,
+        );
         raw.overLimitHeaders!.push(answer.text.split('\r\n')[0]!);
       } else if (index % 3 === 1) {
-        const answer = await rawExchange(port, `POST /v1/order HTTP/1.1\r\nHost: x\r\n${headerLines}Content-Length: 10000000000\r\n\r\n{`, 5_000, (socket) => {
-          const trickle = setInterval(() => socket.write(' '), 20);
-          return () => clearInterval(trickle);
-        });
+        const answer = await rawExchange(
+          port,
+          `POST /v1/order HTTP/1.1\r\nHost: x\r\n${headerLines}Content-Length: 10000000000\r\n\r\n{`,
+          5_000,
+          (socket) => {
+            const trickle = setInterval(() => socket.write(' '), 20);
+            return () => clearInterval(trickle);
+          },
+        );
         const body = parse(answer.text.slice(answer.text.indexOf('\r\n\r\n') + 4));
         raw.hugeContentLength!.push(`${answer.text.split('\r\n')[0]} ${body?.error} ${answer.ms < 2_000 ? 'prompt' : 'slow'}`);
       } else {
@@ -469,7 +550,9 @@ describe('a flood of bad input', () => {
       }
     });
     const distinct = (values: readonly string[]) => [...new Set(values)];
-    console.log(`raw transport abuse: ${JSON.stringify(Object.fromEntries(Object.entries(raw).map(([name, values]) => [name, distinct(values)])))}`);
+    console.log(
+      `raw transport abuse: ${JSON.stringify(Object.fromEntries(Object.entries(raw).map(([name, values]) => [name, distinct(values)])))}`,
+    );
     expect(distinct(raw.overLimitHeaders!)).toEqual(['HTTP/1.1 431 Request Header Fields Too Large']);
     expect(distinct(raw.hugeContentLength!)).toEqual(['HTTP/1.1 413 Payload Too Large BODY_TOO_LARGE prompt']);
     expect(distinct(raw.garbage!)).toEqual(['HTTP/1.1 400 Bad Request']);
@@ -504,8 +587,12 @@ describe('a flood of bad input', () => {
     expect(growthAfterWarmup, `RSS growth over rounds 2–${ROUNDS} (MiB)`).toBeLessThan(96);
     expect(Math.max(...rss, rssIdle), 'RSS stays within a modest bound (MiB)').toBeLessThan(600);
     // back to normal: within 5× the same probe before the flood (floor 10 ms for timer noise)
-    expect(percentile(health, 50), `/health p50 ms afterwards (before: ${percentile(healthBefore, 50).toFixed(1)})`).toBeLessThan(Math.max(10, 5 * percentile(healthBefore, 50)));
-    expect(percentile(markets, 50), `/v1/markets p50 ms afterwards (before: ${percentile(marketsBefore, 50).toFixed(1)})`).toBeLessThan(Math.max(10, 5 * percentile(marketsBefore, 50)));
+    expect(percentile(health, 50), `/health p50 ms afterwards (before: ${percentile(healthBefore, 50).toFixed(1)})`).toBeLessThan(
+      Math.max(10, 5 * percentile(healthBefore, 50)),
+    );
+    expect(percentile(markets, 50), `/v1/markets p50 ms afterwards (before: ${percentile(marketsBefore, 50).toFixed(1)})`).toBeLessThan(
+      Math.max(10, 5 * percentile(marketsBefore, 50)),
+    );
   }, 90_000);
 });
 
@@ -557,7 +644,13 @@ describe('slow clients', () => {
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     const attackHealth = await harness.latencies('/health', 30);
     const attackMarkets = await harness.latencies('/v1/markets', 30);
-    const order = await harness.signed(harness.users[2]!, 'POST', '/v1/order', { symbol: 'BTC-KRW', side: 'Buy', order_type: 'Limit', price: '1000000', quantity: '0.01' });
+    const order = await harness.signed(harness.users[2]!, 'POST', '/v1/order', {
+      symbol: 'BTC-KRW',
+      side: 'Buy',
+      order_type: 'Limit',
+      price: '1000000',
+      quantity: '0.01',
+    });
     const rssDuring = await harness.rssMiB();
     clearInterval(trickle);
     pipeliner!.destroy();
@@ -570,7 +663,9 @@ describe('slow clients', () => {
     );
     expect(order.status, order.text).toBe(200);
     expect(slowAnswers, 'an unfinished head is not answered').toBe(0);
-    expect(percentile(attackMarkets, 50), '/v1/markets p50 ms during the attack').toBeLessThan(Math.max(20, 5 * percentile(baselineMarkets, 50)));
+    expect(percentile(attackMarkets, 50), '/v1/markets p50 ms during the attack').toBeLessThan(
+      Math.max(20, 5 * percentile(baselineMarkets, 50)),
+    );
     expect(percentile(attackMarkets, 100), '/v1/markets max ms during the attack').toBeLessThan(500);
     expect(percentile(attackHealth, 50), '/health p50 ms during the attack').toBeLessThan(Math.max(50, 5 * percentile(baselineHealth, 50)));
     expect(percentile(attackHealth, 100), '/health max ms during the attack').toBeLessThan(1_000);
@@ -641,7 +736,14 @@ describe('kill -9 during a burst (SNAPSHOT_EVERY 100)', () => {
         const body: Record<string, string> =
           index % 10 === 0
             ? { symbol: 'BTC-KRW', side, order_type: 'Market', quantity: '0.01', client_order_id: cid }
-            : { symbol: 'BTC-KRW', side, order_type: 'Limit', price: `${50_000 + (index % 21) - 10}000`, quantity: `0.0${1 + (index % 9)}`, client_order_id: cid };
+            : {
+                symbol: 'BTC-KRW',
+                side,
+                order_type: 'Limit',
+                price: `${50_000 + (index % 21) - 10}000`,
+                quantity: `0.0${1 + (index % 9)}`,
+                client_order_id: cid,
+              };
         const answer = await crashCore.signed(user, 'POST', '/v1/order', body, agent);
         if (answer.status === 200) acked.set(cid, { user, body, orderId: parse(answer.text).order_id });
         else if (answer.status === 503 && parse(answer.text)?.error === 'OVERLOADED') refused.add(cid);
@@ -653,7 +755,9 @@ describe('kill -9 during a burst (SNAPSHOT_EVERY 100)', () => {
     });
     // Kill once enough is acknowledged that several snapshots were due.
     while (acked.size < 1_500 && performance.now() - started < 15_000) await new Promise((resolve) => setTimeout(resolve, 20));
-    const snapshotsBefore = Number(/^xtrader_snapshots_total (\d+)/m.exec((await send(new http.Agent(), port, 'GET', '/metrics', {})).text)?.[1]);
+    const snapshotsBefore = Number(
+      /^xtrader_snapshots_total (\d+)/m.exec((await send(new http.Agent(), port, 'GET', '/metrics', {})).text)?.[1],
+    );
     await crashCore.core.kill9();
     const burstSeconds = (performance.now() - started) / 1000;
     stopped = true;
@@ -682,15 +786,25 @@ describe('kill -9 during a burst (SNAPSHOT_EVERY 100)', () => {
     for (const entry of entries) {
       const answer = found.get(entry.orderId)!;
       expect(answer.status, `acknowledged order ${entry.orderId} (${entry.body.client_order_id}) survives kill -9`).toBe(200);
-      expect(parse(answer.text)).toMatchObject({ order_id: entry.orderId, client_order_id: entry.body.client_order_id, side: entry.body.side, order_type: entry.body.order_type });
+      expect(parse(answer.text)).toMatchObject({
+        order_id: entry.orderId,
+        client_order_id: entry.body.client_order_id,
+        side: entry.body.side,
+        order_type: entry.body.order_type,
+      });
     }
     // Seqs are order ids, gap-free: every seq that is not an acknowledged order must be one whose
     // answer the kill cut off — never a 503'd one.
     const ackedIds = new Set(entries.map((entry) => entry.orderId));
     // a quiet core journals a Tick about a second after the last ticker change (engine Tickers): those seqs are no orders
-    const ticks = new Set(readJournalRecords(crashCore.dataDir, base.last_seq + 1).filter((record) => record.command.type === 'Tick').map((record) => String(record.seq)));
+    const ticks = new Set(
+      readJournalRecords(crashCore.dataDir, base.last_seq + 1)
+        .filter((record) => record.command.type === 'Tick')
+        .map((record) => String(record.seq)),
+    );
     const others: string[] = [];
-    for (let seq = base.last_seq + 1; seq <= after.last_seq; seq++) if (!ackedIds.has(String(seq)) && !ticks.has(String(seq))) others.push(String(seq));
+    for (let seq = base.last_seq + 1; seq <= after.last_seq; seq++)
+      if (!ackedIds.has(String(seq)) && !ticks.has(String(seq))) others.push(String(seq));
     expect(others.length, 'unacknowledged seqs are at most the requests in flight at the kill').toBeLessThanOrEqual(unknown.size);
     for (const seq of others) {
       let owner: Json;

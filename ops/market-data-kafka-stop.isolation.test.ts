@@ -53,7 +53,9 @@ const fromMilli = (value: bigint): string => {
 async function candles(): Promise<Candle[]> {
   const response = await fetch(`${stack.url}/v1/candles/BTC-KRW?interval=1m&limit=1000`);
   expect(response.status, 'the core answers candles whatever Kafka does').toBe(200);
-  return ((await response.json()) as { candles: Array<Candle & { closed: boolean }> }).candles.map(({ closed: _closed, ...candle }) => candle);
+  return ((await response.json()) as { candles: Array<Candle & { closed: boolean }> }).candles.map(
+    ({ closed: _closed, ...candle }) => candle,
+  );
 }
 
 const tradesCounted = async (): Promise<number> => (await candles()).reduce((sum, candle) => sum + candle.trades, 0);
@@ -79,8 +81,14 @@ async function expectedCandles(): Promise<Candle[]> {
   return [...byMinute].map(([minute, group]) => ({
     open_time: minute,
     open: group[0]!.price,
-    high: group.map((entry) => BigInt(entry.price)).reduce((a, b) => (b > a ? b : a)).toString(),
-    low: group.map((entry) => BigInt(entry.price)).reduce((a, b) => (b < a ? b : a)).toString(),
+    high: group
+      .map((entry) => BigInt(entry.price))
+      .reduce((a, b) => (b > a ? b : a))
+      .toString(),
+    low: group
+      .map((entry) => BigInt(entry.price))
+      .reduce((a, b) => (b < a ? b : a))
+      .toString(),
     close: group.at(-1)!.price,
     volume: fromMilli(group.reduce((sum, entry) => sum + milli(entry.quantity), 0n)),
     quote_volume: group.reduce((sum, entry) => sum + BigInt(entry.quote_quantity), 0n).toString(),
@@ -109,7 +117,11 @@ afterAll(async () => {
 describe('candles with the Kafka broker stopped', () => {
   it('stop advancing while Kafka is down, are still served, and catch up to exactly every trade once it is back', async () => {
     for (let index = 0; index < 4; index++) await trade(50_000_000 + index * 1_000, `0.00${index + 1}`);
-    await waitFor(async () => (await tradesCounted()) === 4, 30_000, `the first 4 trades in the candles (market-data: ${marketData.output().slice(-1_500)})`);
+    await waitFor(
+      async () => (await tradesCounted()) === 4,
+      30_000,
+      `the first 4 trades in the candles (market-data: ${marketData.output().slice(-1_500)})`,
+    );
     await waitFor(async () => (await health()).status === 'ok', 30_000, 'market-data healthy');
     const before = await candles();
 
@@ -128,13 +140,32 @@ describe('candles with the Kafka broker stopped', () => {
     await startBroker('kafka');
     const downSeconds = (performance.now() - stoppedAt) / 1000;
     const started = performance.now();
-    await waitFor(async () => (await tradesCounted()) >= 10, 120_000, `the 6 trades made during the outage in the candles (market-data: ${marketData.output().slice(-1_500)})`);
+    await waitFor(
+      async () => (await tradesCounted()) >= 10,
+      120_000,
+      `the 6 trades made during the outage in the candles (market-data: ${marketData.output().slice(-1_500)})`,
+    );
     await waitFor(async () => (await health()).status === 'ok', 60_000, 'market-data healthy again');
     const caughtUpSeconds = (performance.now() - started) / 1000;
     const after = await candles();
-    console.log(`kafka stopped ${downSeconds.toFixed(1)} s; candles caught up ${caughtUpSeconds.toFixed(1)} s after the broker was back; ${after.length} one-minute candles, ${await tradesCounted()} trades`);
+    console.log(
+      `kafka stopped ${downSeconds.toFixed(1)} s; candles caught up ${caughtUpSeconds.toFixed(1)} s after the broker was back; ${after.length} one-minute candles, ${await tradesCounted()} trades`,
+    );
     // exactly the candles of the core's trades: none lost, none counted twice
-    expect(after.map(({ open_time, open, high, low, close, volume, quote_volume, trades, first_trade_id, last_trade_id }) => ({ open_time, open, high, low, close, volume, quote_volume, trades, first_trade_id, last_trade_id }))).toEqual(await expectedCandles());
+    expect(
+      after.map(({ open_time, open, high, low, close, volume, quote_volume, trades, first_trade_id, last_trade_id }) => ({
+        open_time,
+        open,
+        high,
+        low,
+        close,
+        volume,
+        quote_volume,
+        trades,
+        first_trade_id,
+        last_trade_id,
+      })),
+    ).toEqual(await expectedCandles());
     expect(await tradesCounted()).toBe(10);
   }, 240_000);
 });

@@ -53,7 +53,8 @@ class CuttableSockets {
   down(): void {
     this.#down = true;
     // with an error, as a broker that went away resets the connection (a bare destroy() is a silent close kafkajs only notices by timeouts)
-    for (const socket of this.#open) socket.destroy(Object.assign(new Error('connection reset (test: Kafka down)'), { code: 'ECONNRESET' }));
+    for (const socket of this.#open)
+      socket.destroy(Object.assign(new Error('connection reset (test: Kafka down)'), { code: 'ECONNRESET' }));
   }
 
   up(): void {
@@ -76,14 +77,33 @@ async function trade(at: number, price: string, quantity: string): Promise<numbe
   await producer.send({
     topic: TOPIC,
     acks: -1,
-    messages: [{ key: 'BTC-KRW', value: JSON.stringify({ v: 1, type: 'Trade', seq, prev_seq: seq - 3, timestamp: T0 + at, symbol: 'BTC-KRW', trade_id: String(seq / 3), price, quantity, quote_quantity: quote, taker_side: 'Buy' }) }],
+    messages: [
+      {
+        key: 'BTC-KRW',
+        value: JSON.stringify({
+          v: 1,
+          type: 'Trade',
+          seq,
+          prev_seq: seq - 3,
+          timestamp: T0 + at,
+          symbol: 'BTC-KRW',
+          trade_id: String(seq / 3),
+          price,
+          quantity,
+          quote_quantity: quote,
+          taker_side: 'Buy',
+        }),
+      },
+    ],
   });
   return seq;
 }
 
-const lastSeq = async () => Number((await pool.query<{ last_seq: string }>("SELECT last_seq FROM candle_progress WHERE symbol = 'BTC-KRW'")).rows[0]?.last_seq ?? 0);
+const lastSeq = async () =>
+  Number((await pool.query<{ last_seq: string }>("SELECT last_seq FROM candle_progress WHERE symbol = 'BTC-KRW'")).rows[0]?.last_seq ?? 0);
 const health = async () => (await (await fetch(`${service.url}/health`)).json()) as Record<string, unknown>;
-const candles = async () => (await json(await api.app.request(`/v1/candles/BTC-KRW?interval=1m&start=${T0}`))).candles as Array<Record<string, unknown>>;
+const candles = async () =>
+  (await json(await api.app.request(`/v1/candles/BTC-KRW?interval=1m&start=${T0}`))).candles as Array<Record<string, unknown>>;
 
 beforeAll(async () => {
   kafka = new Kafka({ clientId: `${NAMESPACE}-producer`, brokers: BROKERS, logLevel: logLevel.NOTHING });
@@ -135,7 +155,9 @@ describe('market-data service with Kafka down', () => {
     // longer than the 6 s session: the group drops the member and it must join again
     await new Promise((resolve) => setTimeout(resolve, 8_000));
     expect(await lastSeq()).toBe(first);
-    expect(await candles()).toEqual([expect.objectContaining({ open: '100', high: '110', low: '100', close: '110', volume: '3', trades: 2 })]);
+    expect(await candles()).toEqual([
+      expect.objectContaining({ open: '100', high: '110', low: '100', close: '110', volume: '3', trades: 2 }),
+    ]);
     expect(await health()).toMatchObject({ status: 'degraded', services: { kafka: 'down', postgres: 'up' }, lag_messages: null });
     const metrics = await (await fetch(`${service.url}/metrics`)).text();
     expect(metrics).toMatch(/^xtrader_market_data_lag_messages -1$/m);
@@ -145,8 +167,30 @@ describe('market-data service with Kafka down', () => {
     await waitFor(async () => (await lastSeq()) === last, 60_000, 'catch-up after Kafka is back');
     await waitFor(async () => (await health()).lag_messages === 0, 30_000, 'lag 0 after catch-up');
     expect(await candles()).toEqual([
-      expect.objectContaining({ open_time: T0, open: '100', high: '110', low: '90', close: '90', volume: '4', quote_volume: '410', trades: 3, first_trade_id: '1', last_trade_id: '3' }),
-      expect.objectContaining({ open_time: T0 + 60_000, open: '120', high: '120', low: '80', close: '80', volume: '0.75', quote_volume: '80', trades: 2, first_trade_id: '4', last_trade_id: '5' }),
+      expect.objectContaining({
+        open_time: T0,
+        open: '100',
+        high: '110',
+        low: '90',
+        close: '90',
+        volume: '4',
+        quote_volume: '410',
+        trades: 3,
+        first_trade_id: '1',
+        last_trade_id: '3',
+      }),
+      expect.objectContaining({
+        open_time: T0 + 60_000,
+        open: '120',
+        high: '120',
+        low: '80',
+        close: '80',
+        volume: '0.75',
+        quote_volume: '80',
+        trades: 2,
+        first_trade_id: '4',
+        last_trade_id: '5',
+      }),
     ]);
     expect(service.stats()).toMatchObject({ tradesApplied: 5 });
     expect(await health()).toMatchObject({ status: 'ok', consumer: 'running' });

@@ -75,7 +75,13 @@ afterAll(async () => {
 describe('candles through the real stack', () => {
   it('turns signed orders into the candles their trades make, and the backfill gives the same', async () => {
     for (let index = 0; index < 5; index++) {
-      await stack.order(alice, { symbol: 'BTC-KRW', side: 'Sell', order_type: 'Limit', price: String(50_000_000 + index * 1_000), quantity: `0.0${index + 1}` });
+      await stack.order(alice, {
+        symbol: 'BTC-KRW',
+        side: 'Sell',
+        order_type: 'Limit',
+        price: String(50_000_000 + index * 1_000),
+        quantity: `0.0${index + 1}`,
+      });
     }
     await stack.order(bob, { symbol: 'BTC-KRW', side: 'Buy', order_type: 'Limit', price: '50010000', quantity: '0.15' });
     await stack.order(bob, { symbol: 'BTC-KRW', side: 'Buy', order_type: 'Limit', price: '49990000', quantity: '0.002' });
@@ -112,9 +118,16 @@ describe('candles through the real stack', () => {
     }));
     expect((await candles('1m')).map(({ closed: _closed, ...candle }) => candle)).toEqual(expected);
     const [day] = await candles('1d');
-    expect(day).toMatchObject({ trades: 6, volume: '0.152', first_trade_id: trades[0]!.trade_id, last_trade_id: trades.at(-1)!.trade_id, closed: false });
+    expect(day).toMatchObject({
+      trades: 6,
+      volume: '0.152',
+      first_trade_id: trades[0]!.trade_id,
+      last_trade_id: trades.at(-1)!.trade_id,
+      closed: false,
+    });
     // the ETH trade came last: its candle may still be on its way (the wait above counts BTC's)
-    const ethCandles = async () => ((await (await fetch(`${stack.url}/v1/candles/ETH-KRW?interval=1h`)).json()) as { candles: Candle[] }).candles;
+    const ethCandles = async () =>
+      ((await (await fetch(`${stack.url}/v1/candles/ETH-KRW?interval=1h`)).json()) as { candles: Candle[] }).candles;
     await waitFor(async () => (await ethCandles()).length > 0, 30_000, 'the ETH-KRW candle');
     const eth = { candles: await ethCandles() };
     expect(eth.candles).toMatchObject([{ open: '3000000', close: '3000000', volume: '0.5', quote_volume: '1500000', trades: 1 }]);

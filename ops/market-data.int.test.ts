@@ -64,11 +64,49 @@ const spec: Array<[name: string, symbol: string, seq: number, at: number, price:
 ];
 const trades = new Map<string, SyntheticTrade>();
 spec.forEach(([name, symbol, seq, at, price, quantity, quote], index) =>
-  trades.set(name, { v: 1, type: 'Trade', seq, prev_seq: 0, timestamp: T0 + at, symbol, trade_id: String(index + 1), price, quantity, quote_quantity: quote, taker_side: index % 2 ? 'Sell' : 'Buy' }),
+  trades.set(name, {
+    v: 1,
+    type: 'Trade',
+    seq,
+    prev_seq: 0,
+    timestamp: T0 + at,
+    symbol,
+    trade_id: String(index + 1),
+    price,
+    quantity,
+    quote_quantity: quote,
+    taker_side: index % 2 ? 'Sell' : 'Buy',
+  }),
 );
 const T = (name: string) => trades.get(name)!;
-const delta = (seq: number) => ({ v: 1, type: 'BookDelta', seq, prev_seq: 0, timestamp: T0, symbol: 'BTC-KRW', symbol_seq: seq, side: 'Buy', price: '1000', quantity: '0' });
-const ticker = (seq: number) => ({ v: 1, type: 'Ticker', seq, prev_seq: 0, timestamp: T0, symbol: 'BTC-KRW', last_price: '1', best_bid: null, best_ask: null, open_24h: null, high_24h: null, low_24h: null, volume_24h: '0', quote_volume_24h: '0' });
+const delta = (seq: number) => ({
+  v: 1,
+  type: 'BookDelta',
+  seq,
+  prev_seq: 0,
+  timestamp: T0,
+  symbol: 'BTC-KRW',
+  symbol_seq: seq,
+  side: 'Buy',
+  price: '1000',
+  quantity: '0',
+});
+const ticker = (seq: number) => ({
+  v: 1,
+  type: 'Ticker',
+  seq,
+  prev_seq: 0,
+  timestamp: T0,
+  symbol: 'BTC-KRW',
+  last_price: '1',
+  best_bid: null,
+  best_ask: null,
+  open_24h: null,
+  high_24h: null,
+  low_24h: null,
+  volume_24h: '0',
+  quote_volume_24h: '0',
+});
 
 /** [open_time offset, open, high, low, close, volume, quote_volume, trades, first id, last id] — computed by hand */
 type Expected = [number, string, string, string, string, string, string, number, string, string];
@@ -148,7 +186,12 @@ async function produce(...records: Array<object | object[]>): Promise<void> {
 }
 
 function startService(): ChildHandle {
-  service = spawnTs('ops/market-data.ts', [], { DATABASE_URL, BROKER_NAMESPACE: NAMESPACE, KAFKA_BROKERS: BROKERS.join(','), MARKET_DATA_PORT: String(servicePort) });
+  service = spawnTs('ops/market-data.ts', [], {
+    DATABASE_URL,
+    BROKER_NAMESPACE: NAMESPACE,
+    KAFKA_BROKERS: BROKERS.join(','),
+    MARKET_DATA_PORT: String(servicePort),
+  });
   return service;
 }
 
@@ -195,7 +238,18 @@ async function candles(interval: string, symbol = 'BTC-KRW'): Promise<Expected[]
   return body.candles.map((candle: { open_time: number; close_time: number; closed: boolean; [field: string]: unknown }) => {
     expect(candle.close_time).toBe(candle.open_time + INTERVAL_MS[interval]! - 1);
     expect(candle.closed).toBe(candle.open_time + INTERVAL_MS[interval]! <= NOW);
-    return [candle.open_time - T0, candle.open, candle.high, candle.low, candle.close, candle.volume, candle.quote_volume, candle.trades, candle.first_trade_id, candle.last_trade_id];
+    return [
+      candle.open_time - T0,
+      candle.open,
+      candle.high,
+      candle.low,
+      candle.close,
+      candle.volume,
+      candle.quote_volume,
+      candle.trades,
+      candle.first_trade_id,
+      candle.last_trade_id,
+    ];
   });
 }
 
@@ -280,16 +334,10 @@ describe('market-data service: Kafka market-data → candles in PostgreSQL', () 
   it('backfills from the trades table exactly what the live consumer built, over its candles or from nothing', async () => {
     // the trades as the persister writes them (db/execution-writer.ts)
     for (const trade of trades.values()) {
-      await pool.query('INSERT INTO trades (trade_id, seq, symbol, price, quantity, quote_quantity, taker_side, timestamp) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
-        trade.trade_id,
-        trade.seq,
-        trade.symbol,
-        trade.price,
-        trade.quantity,
-        trade.quote_quantity,
-        trade.taker_side,
-        trade.timestamp,
-      ]);
+      await pool.query(
+        'INSERT INTO trades (trade_id, seq, symbol, price, quantity, quote_quantity, taker_side, timestamp) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+        [trade.trade_id, trade.seq, trade.symbol, trade.price, trade.quantity, trade.quote_quantity, trade.taker_side, trade.timestamp],
+      );
     }
     const liveProgress = await progress();
     const command = spawnTs('ops/candles-backfill.ts', [], { DATABASE_URL });
@@ -301,7 +349,11 @@ describe('market-data service: Kafka market-data → candles in PostgreSQL', () 
 
     // a damaged minute repaired by a ranged backfill of one symbol: only that minute is rebuilt
     await pool.query('UPDATE candles_1m SET volume = 999, high = 1 WHERE symbol = $1 AND open_time = $2', ['BTC-KRW', T0 + MIN]);
-    const ranged = spawnTs('ops/candles-backfill.ts', ['--symbol', 'BTC-KRW', '--from', String(T0 + MIN + 30_000), '--to', String(T0 + 2 * MIN - 1)], { DATABASE_URL });
+    const ranged = spawnTs(
+      'ops/candles-backfill.ts',
+      ['--symbol', 'BTC-KRW', '--from', String(T0 + MIN + 30_000), '--to', String(T0 + 2 * MIN - 1)],
+      { DATABASE_URL },
+    );
     expect(await new Promise<number | null>((resolve) => ranged.child.once('exit', resolve)), ranged.output()).toBe(0);
     expect(ranged.output()).toContain('"symbol":"BTC-KRW","trades":1,"candleRows":1,"deletedRows":1,"throughSeq":34');
     expect(ranged.output()).not.toContain('ETH-KRW');
@@ -321,7 +373,15 @@ describe('market-data service: Kafka market-data → candles in PostgreSQL', () 
     await expectHandComputedCandles();
 
     // the live consumer goes on from there: the next trade lands once, in its own minute
-    const t10: SyntheticTrade = { ...T('t9'), seq: 40, trade_id: '12', timestamp: T0 + DAY + 20_000, price: '210000', quantity: '1', quote_quantity: '210000' };
+    const t10: SyntheticTrade = {
+      ...T('t9'),
+      seq: 40,
+      trade_id: '12',
+      timestamp: T0 + DAY + 20_000,
+      price: '210000',
+      quantity: '1',
+      quote_quantity: '210000',
+    };
     await produce(t10, T('t9'));
     await appliedThrough({ 'BTC-KRW': 40 }, 't10 applied');
     const day2 = (await candles('1m')).at(-1);
@@ -330,7 +390,14 @@ describe('market-data service: Kafka market-data → candles in PostgreSQL', () 
 
   it('refuses to backfill while PostgreSQL misses trades the consumer applied (the persister behind)', async () => {
     const t10 = { trade_id: '12', seq: 40, price: '210000', quantity: '1', quote: '210000', timestamp: T0 + DAY + 20_000 };
-    await pool.query("INSERT INTO trades VALUES ($1, $2, 'BTC-KRW', $3, $4, $5, 'Buy', $6)", [t10.trade_id, t10.seq, t10.price, t10.quantity, t10.quote, t10.timestamp]);
+    await pool.query("INSERT INTO trades VALUES ($1, $2, 'BTC-KRW', $3, $4, $5, 'Buy', $6)", [
+      t10.trade_id,
+      t10.seq,
+      t10.price,
+      t10.quantity,
+      t10.quote,
+      t10.timestamp,
+    ]);
     const complete = await candleRows();
     expect(await backfillCandles(pool, { symbols: ['BTC-KRW'] })).toMatchObject([{ symbol: 'BTC-KRW', trades: 10, throughSeq: 40 }]);
     expect(await candleRows()).toEqual(complete);

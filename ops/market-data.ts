@@ -68,12 +68,41 @@ export async function startMarketData(config: Config, logger: Logger, options: M
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
-  const tradesTotal = new Counter({ name: 'xtrader_market_data_trades_total', help: 'Trade envelopes read: applied to candles, or skipped as already applied', labelNames: ['result'], registers: [registry] });
-  const envelopesSkipped = new Counter({ name: 'xtrader_market_data_skipped_envelopes_total', help: 'envelopes that are not trades (BookDelta, Ticker) or not valid', labelNames: ['reason'], registers: [registry] });
-  const gapsTotal = new Counter({ name: 'xtrader_market_data_seq_gaps_total', help: 'envelopes whose prev_seq shows envelopes of the same symbol missing on the topic', registers: [registry] });
-  const errorsTotal = new Counter({ name: 'xtrader_market_data_errors_total', help: 'failures retried with back-off', labelNames: ['where'], registers: [registry] });
+  const tradesTotal = new Counter({
+    name: 'xtrader_market_data_trades_total',
+    help: 'Trade envelopes read: applied to candles, or skipped as already applied',
+    labelNames: ['result'],
+    registers: [registry],
+  });
+  const envelopesSkipped = new Counter({
+    name: 'xtrader_market_data_skipped_envelopes_total',
+    help: 'envelopes that are not trades (BookDelta, Ticker) or not valid',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  const gapsTotal = new Counter({
+    name: 'xtrader_market_data_seq_gaps_total',
+    help: 'envelopes whose prev_seq shows envelopes of the same symbol missing on the topic',
+    registers: [registry],
+  });
+  const errorsTotal = new Counter({
+    name: 'xtrader_market_data_errors_total',
+    help: 'failures retried with back-off',
+    labelNames: ['where'],
+    registers: [registry],
+  });
 
-  const stats: MarketDataStats = { batches: 0, records: 0, tradesApplied: 0, duplicates: 0, others: 0, invalid: 0, gaps: 0, firstAppliedAt: null, lastAppliedAt: null };
+  const stats: MarketDataStats = {
+    batches: 0,
+    records: 0,
+    tradesApplied: 0,
+    duplicates: 0,
+    others: 0,
+    invalid: 0,
+    gaps: 0,
+    firstAppliedAt: null,
+    lastAppliedAt: null,
+  };
   const chain = new SeqChainWatch();
   const progress = new Map<string, number>();
   let lastErrorLog = 0;
@@ -96,7 +125,10 @@ export async function startMarketData(config: Config, logger: Logger, options: M
     envelopesSkipped.inc({ reason: 'not_trade' }, decoded.others);
     if (decoded.invalid > 0) {
       envelopesSkipped.inc({ reason: 'invalid' }, decoded.invalid);
-      logger.warn({ invalid: decoded.invalid, partition: batch.partition }, 'market-data: records or envelopes that are not valid envelopes were skipped');
+      logger.warn(
+        { invalid: decoded.invalid, partition: batch.partition },
+        'market-data: records or envelopes that are not valid envelopes were skipped',
+      );
     }
     for (const [symbol, symbolProgress] of result.progress) progress.set(symbol, symbolProgress.lastSeq);
     stats.batches++;
@@ -157,7 +189,13 @@ export async function startMarketData(config: Config, logger: Logger, options: M
   });
 
   const { server, url } = await serveMetricsAndHealth(config.MARKET_DATA_HOST, config.MARKET_DATA_PORT, registry, async () => {
-    const [current, postgres] = await Promise.all([lag(), pool.query('SELECT 1').then(() => 'up' as const, () => 'down' as const)]);
+    const [current, postgres] = await Promise.all([
+      lag(),
+      pool.query('SELECT 1').then(
+        () => 'up' as const,
+        () => 'down' as const,
+      ),
+    ]);
     const kafka = current ? 'up' : 'down';
     return {
       status: kafka === 'up' && postgres === 'up' && consumer.state === 'running' ? 'ok' : 'degraded',

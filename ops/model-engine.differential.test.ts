@@ -37,7 +37,8 @@ import { RANDOM_SEEDS } from './testing/seeds.ts';
 const FIXED_SEEDS = [1, 2, 3, 4, 5, 20261124];
 const ENV_SEED = process.env.MODEL_ENGINE_SEED;
 // fixed seeds in CI; TEST_RANDOM_SEEDS=1 adds a fresh one (ops/testing/seeds.ts)
-const SEEDS = ENV_SEED !== undefined ? [Number(ENV_SEED)] : RANDOM_SEEDS ? [...FIXED_SEEDS, Math.floor(Math.random() * 2 ** 31)] : FIXED_SEEDS;
+const SEEDS =
+  ENV_SEED !== undefined ? [Number(ENV_SEED)] : RANDOM_SEEDS ? [...FIXED_SEEDS, Math.floor(Math.random() * 2 ** 31)] : FIXED_SEEDS;
 const COMMANDS = Number(process.env.MODEL_ENGINE_COMMANDS ?? 50_000);
 // ------------------------------------------------------------------ tests
 
@@ -51,14 +52,39 @@ describe('engine in process vs the documentation-only reference model', () => {
       console.log(
         `model-engine: seed ${seed} (MODEL_ENGINE_SEED=${seed} replays): ${commands.length} commands, ${checker.driver.model.orders.size + checker.driver.shapeRejected.size} orders, ${r.ordersCompared} order views compared, ${r.trades} trades, ${r.tickers} tickers, ${seconds} s; statuses ${JSON.stringify(r.statuses)}; rejects ${JSON.stringify(r.rejects)}; known disagreements tolerated ${JSON.stringify(r.known)}; paths ${JSON.stringify(r.paths)}`,
       );
-      if (r.notes.length > 0) console.log(`model-engine: seed ${seed}: first mismatch after command #${r.firstBad} ${JSON.stringify(commands[r.firstBad])}\n${r.notes.join('\n')}`);
+      if (r.notes.length > 0)
+        console.log(
+          `model-engine: seed ${seed}: first mismatch after command #${r.firstBad} ${JSON.stringify(commands[r.firstBad])}\n${r.notes.join('\n')}`,
+        );
       expect(r.notes, `seed ${seed}`).toEqual([]);
       // The stream went through the documented paths (counted by the model).
-      for (const path of ['self-trade ExpireTaker', 'self-trade ExpireMaker', 'self-trade ExpireBoth', 'FOK expired untouched', 'rejected POST_ONLY_WOULD_TAKE', 'rejected INSUFFICIENT_FUNDS', 'market buy: budget spent (amount only)', 'market buy: budget spent, quantity open', 'stop fired: StopLimit Buy', 'stop fired: StopLimit Sell', 'stop fired: StopMarket Buy', 'stop fired: StopMarket Sell', 'stop fired by a fired stop', 'stop fired while others wait']) {
+      for (const path of [
+        'self-trade ExpireTaker',
+        'self-trade ExpireMaker',
+        'self-trade ExpireBoth',
+        'FOK expired untouched',
+        'rejected POST_ONLY_WOULD_TAKE',
+        'rejected INSUFFICIENT_FUNDS',
+        'market buy: budget spent (amount only)',
+        'market buy: budget spent, quantity open',
+        'stop fired: StopLimit Buy',
+        'stop fired: StopLimit Sell',
+        'stop fired: StopMarket Buy',
+        'stop fired: StopMarket Sell',
+        'stop fired by a fired stop',
+        'stop fired while others wait',
+      ]) {
         expect(r.paths[path] ?? 0, `seed ${seed}: ${path}`).toBeGreaterThan(0);
       }
       expect(r.tickers, `seed ${seed}: Tickers`).toBeGreaterThan(20);
-      for (const reject of ['CancelOrder NOT_ORDER_OWNER', 'CancelOrder ORDER_NOT_OPEN', 'CancelOrder ORDER_NOT_FOUND', 'Withdraw INSUFFICIENT_AVAILABLE', 'PlaceOrder DUPLICATE_ORDER_ID', 'PlaceOrder NOTIONAL_BELOW_MIN']) {
+      for (const reject of [
+        'CancelOrder NOT_ORDER_OWNER',
+        'CancelOrder ORDER_NOT_OPEN',
+        'CancelOrder ORDER_NOT_FOUND',
+        'Withdraw INSUFFICIENT_AVAILABLE',
+        'PlaceOrder DUPLICATE_ORDER_ID',
+        'PlaceOrder NOTIONAL_BELOW_MIN',
+      ]) {
         expect(r.rejects[reject] ?? 0, `seed ${seed}: ${reject}`).toBeGreaterThan(0);
       }
     }, 60_000);
@@ -101,9 +127,34 @@ describe('disagreements the long streams found, fixed in the engine (minimal rep
   it('a market buy stops only when its budget cannot buy one more lot, however its fills are split', () => {
     const commands: Command[] = [
       deposit(2, 'ETH', 500_000),
-      { type: 'PlaceOrder', orderId: 2, userId: 2, symbol: 'ETH-KRW', side: 'Sell', orderType: 'Limit', price: 2971, quantity: 5, timeInForce: 'GTC', postOnly: false, stp: 'ExpireTaker', timestamp: at() },
+      {
+        type: 'PlaceOrder',
+        orderId: 2,
+        userId: 2,
+        symbol: 'ETH-KRW',
+        side: 'Sell',
+        orderType: 'Limit',
+        price: 2971,
+        quantity: 5,
+        timeInForce: 'GTC',
+        postOnly: false,
+        stp: 'ExpireTaker',
+        timestamp: at(),
+      },
       deposit(1, 'KRW', 14_883),
-      { type: 'PlaceOrder', orderId: 4, userId: 1, symbol: 'ETH-KRW', side: 'Buy', orderType: 'Market', quoteAmount: 14_883, timeInForce: 'IOC', postOnly: false, stp: 'ExpireTaker', timestamp: at() },
+      {
+        type: 'PlaceOrder',
+        orderId: 4,
+        userId: 1,
+        symbol: 'ETH-KRW',
+        side: 'Buy',
+        orderType: 'Market',
+        quoteAmount: 14_883,
+        timeInForce: 'IOC',
+        postOnly: false,
+        stp: 'ExpireTaker',
+        timestamp: at(),
+      },
     ];
     const engine = new Engine(DEFAULT_ENGINE_CONFIG);
     for (const c of commands) engine.apply(c);
@@ -124,7 +175,20 @@ describe('disagreements the long streams found, fixed in the engine (minimal rep
   it("cancelling another user's finished order is NOT_ORDER_OWNER", () => {
     const engine = new Engine(DEFAULT_ENGINE_CONFIG);
     engine.apply(deposit(1, 'KRW', 10_000));
-    engine.apply({ type: 'PlaceOrder', orderId: 2, userId: 1, symbol: 'BTC-KRW', side: 'Buy', orderType: 'Limit', price: 5000, quantity: 1, timeInForce: 'GTC', postOnly: false, stp: 'ExpireTaker', timestamp: at() });
+    engine.apply({
+      type: 'PlaceOrder',
+      orderId: 2,
+      userId: 1,
+      symbol: 'BTC-KRW',
+      side: 'Buy',
+      orderType: 'Limit',
+      price: 5000,
+      quantity: 1,
+      timeInForce: 'GTC',
+      postOnly: false,
+      stp: 'ExpireTaker',
+      timestamp: at(),
+    });
     expect(rejectOf(engine.apply({ type: 'CancelOrder', orderId: 2, userId: 1, timestamp: at() }))).toBe(null);
     expect(engine.getOrder(2)?.status).toBe('Cancelled');
     expect(rejectOf(engine.apply({ type: 'CancelOrder', orderId: 2, userId: 2, timestamp: at() }))).toBe('NOT_ORDER_OWNER');
@@ -143,10 +207,39 @@ describe('disagreements the long streams found, fixed in the engine (minimal rep
    */
   it('a FOK market buy by amount alone is refused and kept answerable', () => {
     const engine = new Engine(DEFAULT_ENGINE_CONFIG);
-    const fok: Command = { type: 'PlaceOrder', orderId: 1, userId: 1, symbol: 'BTC-KRW', side: 'Buy', orderType: 'Market', quoteAmount: 10_000, timeInForce: 'FOK', postOnly: false, stp: 'ExpireTaker', timestamp: at() };
+    const fok: Command = {
+      type: 'PlaceOrder',
+      orderId: 1,
+      userId: 1,
+      symbol: 'BTC-KRW',
+      side: 'Buy',
+      orderType: 'Market',
+      quoteAmount: 10_000,
+      timeInForce: 'FOK',
+      postOnly: false,
+      stp: 'ExpireTaker',
+      timestamp: at(),
+    };
     expect(rejectOf(engine.apply(fok))).toBe('INVALID_TIME_IN_FORCE');
     expect(engine.getOrder(1)).toMatchObject({ status: 'Rejected', rejectReason: 'INVALID_TIME_IN_FORCE' });
-    expect(rejectOf(engine.apply({ type: 'PlaceOrder', orderId: 1, userId: 1, symbol: 'BTC-KRW', side: 'Buy', orderType: 'Limit', price: 5000, quantity: 1, timeInForce: 'GTC', postOnly: false, stp: 'ExpireTaker', timestamp: at() }))).toBe('DUPLICATE_ORDER_ID');
+    expect(
+      rejectOf(
+        engine.apply({
+          type: 'PlaceOrder',
+          orderId: 1,
+          userId: 1,
+          symbol: 'BTC-KRW',
+          side: 'Buy',
+          orderType: 'Limit',
+          price: 5000,
+          quantity: 1,
+          timeInForce: 'GTC',
+          postOnly: false,
+          stp: 'ExpireTaker',
+          timestamp: at(),
+        }),
+      ),
+    ).toBe('DUPLICATE_ORDER_ID');
   });
 
   it('every known disagreement has its reproduction here', () => {

@@ -64,12 +64,13 @@ const ENV = {
  * tests at the end (it.fails: they turn red once the server is fixed, and the entry here should
  * then go).
  */
-const KNOWN_DISAGREEMENTS: Readonly<Record<string, { readonly field: 'ack order_status' | 'status' | 'quantity'; readonly why: string }>> = {
-  // none open. The first run found three, all about market buys by quote_amount (ack said
-  // PartiallyFilled for one that ended Filled; the docs said Filled for one that bought nothing;
-  // a rejected one showed the market's max quantity): the server and engine/README were fixed,
-  // and the reproductions at the end are now plain tests.
-};
+const KNOWN_DISAGREEMENTS: Readonly<Record<string, { readonly field: 'ack order_status' | 'status' | 'quantity'; readonly why: string }>> =
+  {
+    // none open. The first run found three, all about market buys by quote_amount (ack said
+    // PartiallyFilled for one that ended Filled; the docs said Filled for one that bought nothing;
+    // a rejected one showed the market's max quantity): the server and engine/README were fixed,
+    // and the reproductions at the end are now plain tests.
+  };
 /**
  * CID_FORGOTTEN_AFTER_RESTART (fixed; reproduction in the last describe): after a restart, a retry
  * with the client_order_id of an order that had FINISHED before the latest snapshot placed a new
@@ -89,7 +90,6 @@ interface User {
   readonly secret: string;
 }
 
-
 class Client {
   constructor(readonly url: string) {}
 
@@ -106,13 +106,21 @@ class Client {
   }
 
   admin(method: string, route: string, body?: unknown) {
-    return this.call(method, route, { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body === undefined ? undefined : JSON.stringify(body));
+    return this.call(
+      method,
+      route,
+      { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body === undefined ? undefined : JSON.stringify(body),
+    );
   }
 
   /** HMAC-SHA256(secret, timestamp + METHOD + path_with_query + body), hex (docs/api.md "Signing"). */
   signed(user: User, method: string, route: string, bodyText = '', at = Date.now()) {
     const timestamp = String(at);
-    const signature = crypto.createHmac('sha256', user.secret).update(timestamp + method + route + bodyText).digest('hex');
+    const signature = crypto
+      .createHmac('sha256', user.secret)
+      .update(timestamp + method + route + bodyText)
+      .digest('hex');
     const headers: Record<string, string> = { 'x-api-key': user.key, 'x-timestamp': timestamp, 'x-signature': signature };
     if (bodyText) headers['content-type'] = 'application/json';
     return this.call(method, route, headers, bodyText || undefined);
@@ -212,7 +220,9 @@ function units(text: unknown, decimals: number): bigint | null {
 
 // ------------------------------------------------------------------ the random stream
 
-function* commandStream(random: () => number): Generator<
+function* commandStream(
+  random: () => number,
+): Generator<
   | { kind: 'place'; user: User; req: PlaceRequest; numbers: boolean }
   | { kind: 'burst'; user: User; req: PlaceRequest }
   | { kind: 'cancel'; user: User; order: string; odd?: 'unknown' | 'malformed' }
@@ -247,7 +257,14 @@ function* commandStream(random: () => number): Generator<
         if (own.length > 0) ticks = Number(pick(own).req.priceTicks);
       }
       const tif = random() < 0.8 ? 'GTC' : pick(['IOC', 'FOK']);
-      const req: PlaceRequest = { symbol: m.symbol, side, order_type: 'Limit', price: fmtPrice(m, BigInt(ticks)), quantity: qty(), ...stp() };
+      const req: PlaceRequest = {
+        symbol: m.symbol,
+        side,
+        order_type: 'Limit',
+        price: fmtPrice(m, BigInt(ticks)),
+        quantity: qty(),
+        ...stp(),
+      };
       if (tif !== 'GTC' || random() < 0.3) req.time_in_force = tif;
       if (tif === 'GTC' && random() < 0.15) req.post_only = true;
       yield { kind: 'place', user, req: withId(req, i), numbers: random() < 0.15 };
@@ -265,7 +282,13 @@ function* commandStream(random: () => number): Generator<
       const side = pick(['Buy', 'Sell'] as const);
       const last = Number(model.last(m.symbol) ?? BigInt(center));
       const stopTicks = side === 'Buy' ? last + int(-2, spread) : last - int(-2, spread);
-      const req: PlaceRequest = { symbol: m.symbol, side, order_type: pick(['StopLimit', 'StopMarket']), stop_price: fmtPrice(m, BigInt(stopTicks)), ...stp() };
+      const req: PlaceRequest = {
+        symbol: m.symbol,
+        side,
+        order_type: pick(['StopLimit', 'StopMarket']),
+        stop_price: fmtPrice(m, BigInt(stopTicks)),
+        ...stp(),
+      };
       if (req.order_type === 'StopLimit') {
         req.price = fmtPrice(m, BigInt(side === 'Buy' ? stopTicks + int(0, 6) : stopTicks - int(0, 6)));
         req.quantity = qty();
@@ -281,7 +304,8 @@ function* commandStream(random: () => number): Generator<
       const anyOwn = [...model.orders.values()].filter((o) => o.user === user.id);
       const other = [...model.orders.values()].filter((o) => o.user !== user.id);
       const r = random();
-      const target: OrderState | undefined = r < 0.8 && open.length > 0 ? pick(open) : r < 0.95 && anyOwn.length > 0 ? pick(anyOwn) : other.length > 0 ? pick(other) : undefined;
+      const target: OrderState | undefined =
+        r < 0.8 && open.length > 0 ? pick(open) : r < 0.95 && anyOwn.length > 0 ? pick(anyOwn) : other.length > 0 ? pick(other) : undefined;
       if (target) yield { kind: 'cancel', user, order: target.id };
     } else if (roll < 0.86) {
       const r = random();
@@ -307,7 +331,13 @@ function* commandStream(random: () => number): Generator<
       // Requests the documentation says are refused with 400 and a given error word.
       const price = fmtPrice(m, BigInt(center));
       const bad: PlaceRequest[] = [
-        { symbol: m.symbol, side: 'Buy', order_type: 'Limit', price: String(BigInt(center) * m.tickMinor + m.tickMinor / 2n), quantity: qty() },
+        {
+          symbol: m.symbol,
+          side: 'Buy',
+          order_type: 'Limit',
+          price: String(BigInt(center) * m.tickMinor + m.tickMinor / 2n),
+          quantity: qty(),
+        },
         { symbol: m.symbol, side: 'Buy', order_type: 'Limit', price, quantity: '0.0105' },
         { symbol: m.symbol, side: 'Sell', order_type: 'Limit', price: `${price}.5`, quantity: qty() },
         { symbol: m.symbol, side: 'Sell', order_type: 'Limit', price, quantity: '0.010000001' },
@@ -374,8 +404,17 @@ async function runStream(): Promise<void> {
       const original = cid === undefined ? undefined : clientOrderIds.get(`${command.user.id}|${cid}`);
       const answer = await client.signed(command.user, 'POST', '/v1/order', text);
       if ('error' in verdict) {
-        log.push({ i, kind: 'place', user: command.user.id, body: text, status: answer.status, answer: answer.body, expected: `400 ${verdict.error}` });
-        if (answer.status !== 400 || answer.body?.error !== verdict.error) note('validation', `#${i} ${text}: expected 400 ${verdict.error}, got ${answer.status} ${JSON.stringify(answer.body)}`);
+        log.push({
+          i,
+          kind: 'place',
+          user: command.user.id,
+          body: text,
+          status: answer.status,
+          answer: answer.body,
+          expected: `400 ${verdict.error}`,
+        });
+        if (answer.status !== 400 || answer.body?.error !== verdict.error)
+          note('validation', `#${i} ${text}: expected 400 ${verdict.error}, got ${answer.status} ${JSON.stringify(answer.body)}`);
         continue;
       }
       if (original !== undefined) {
@@ -384,10 +423,26 @@ async function runStream(): Promise<void> {
         // order's current status.
         counts.retries++;
         const want = model.orders.get(original)?.status;
-        log.push({ i, kind: 'place', user: command.user.id, body: text, status: answer.status, answer: answer.body, expected: `duplicate of ${original} (${want})` });
+        log.push({
+          i,
+          kind: 'place',
+          user: command.user.id,
+          body: text,
+          status: answer.status,
+          answer: answer.body,
+          expected: `duplicate of ${original} (${want})`,
+        });
         const placedAnew = answer.status === 200 && answer.body?.duplicate !== true && typeof answer.body?.order_id === 'string';
-        if (answer.status !== 200 || answer.body?.order_id !== original || answer.body?.duplicate !== true || answer.body?.order_status !== want) {
-          note('idempotency', `#${i} retry of client_order_id ${cid} (order ${original}, ${want}, placed at command seq ${original}, latest restart's snapshot ${projectionFloor}) by user ${command.user.id} with ${text}: got ${answer.status} ${JSON.stringify(answer.body)}`);
+        if (
+          answer.status !== 200 ||
+          answer.body?.order_id !== original ||
+          answer.body?.duplicate !== true ||
+          answer.body?.order_status !== want
+        ) {
+          note(
+            'idempotency',
+            `#${i} retry of client_order_id ${cid} (order ${original}, ${want}, placed at command seq ${original}, latest restart's snapshot ${projectionFloor}) by user ${command.user.id} with ${text}: got ${answer.status} ${JSON.stringify(answer.body)}`,
+          );
           // The server placed it as a new order after all: keep the model in step so that the rest
           // of the run stays comparable (the disagreement itself is reported above).
           if (placedAnew) {
@@ -403,12 +458,14 @@ async function runStream(): Promise<void> {
         note('validation', `#${i} ${text}: expected 200, got ${answer.status} ${JSON.stringify(answer.body)}`);
         continue;
       }
-      if (answer.body.duplicate !== undefined && answer.body.duplicate !== false) note('idempotency', `#${i} ${text} by user ${command.user.id}: a fresh client_order_id answered ${JSON.stringify(answer.body)}`);
+      if (answer.body.duplicate !== undefined && answer.body.duplicate !== false)
+        note('idempotency', `#${i} ${text} by user ${command.user.id}: a fresh client_order_id answered ${JSON.stringify(answer.body)}`);
       sequenced(`#${i} order`, answer.body.order_id);
       const order = model.place(command.user.id, answer.body.order_id, verdict.order);
       if (cid !== undefined) clientOrderIds.set(`${command.user.id}|${cid}`, order.id);
       log.push({ i, kind: 'place', user: command.user.id, body: text, status: answer.status, answer: answer.body, expected: order.status });
-      if (answer.body.order_status !== order.status && !knownFor(order, 'ack order_status') && !knownFor(order, 'status')) note('acks', `#${i} order ${order.id} ${text}: ack order_status ${answer.body.order_status}, model ${order.status}`);
+      if (answer.body.order_status !== order.status && !knownFor(order, 'ack order_status') && !knownFor(order, 'status'))
+        note('acks', `#${i} order ${order.id} ${text}: ack order_status ${answer.body.order_status}, model ${order.status}`);
     } else if (command.kind === 'burst') {
       // docs/api.md "Idempotency": "Concurrent retries wait on the first one's ack (an in-flight map), so
       // exactly one order is sequenced."
@@ -418,7 +475,15 @@ async function runStream(): Promise<void> {
       // Each copy signed with its own timestamp: a reused signature is rightly REPLAYED_SIGNATURE.
       const now = Date.now();
       const answers = await Promise.all([0, 1, 2].map((j) => client.signed(command.user, 'POST', '/v1/order', text, now - j)));
-      log.push({ i, kind: 'burst', user: command.user.id, body: text, status: answers[0]?.status ?? 0, answer: answers.map((a) => a.body), expected: 'one order' });
+      log.push({
+        i,
+        kind: 'burst',
+        user: command.user.id,
+        body: text,
+        status: answers[0]?.status ?? 0,
+        answer: answers.map((a) => a.body),
+        expected: 'one order',
+      });
       if ('error' in verdict) throw new Error(`burst request invalid: ${verdict.error}`);
       const fresh = answers.filter((a) => a.status === 200 && a.body?.duplicate !== true);
       const ids = new Set(answers.map((a) => a.body?.order_id));
@@ -430,7 +495,9 @@ async function runStream(): Promise<void> {
       sequenced(`#${i} burst order`, first.body.order_id);
       const order = model.place(command.user.id, first.body.order_id, verdict.order);
       clientOrderIds.set(`${command.user.id}|${command.req.client_order_id}`, order.id);
-      for (const a of answers) if (a.body?.order_status !== order.status) note('idempotency', `#${i} concurrent ${text}: order_status ${a.body?.order_status}, model ${order.status}`);
+      for (const a of answers)
+        if (a.body?.order_status !== order.status)
+          note('idempotency', `#${i} concurrent ${text}: order_status ${a.body?.order_status}, model ${order.status}`);
     } else if (command.kind === 'cancel') {
       const answer = await client.signed(command.user, 'DELETE', `/v1/order/${command.order}`);
       if (command.odd) {
@@ -438,8 +505,20 @@ async function runStream(): Promise<void> {
         // (else 400). ASSUMPTION: the word for a malformed id is INVALID_ORDER_ID (engine/README 1007).
         counts.oddCancels++;
         const want = command.odd === 'unknown' ? [404, 'ORDER_NOT_FOUND'] : [400, 'INVALID_ORDER_ID'];
-        log.push({ i, kind: 'cancel', user: command.user.id, order: command.order, status: answer.status, answer: answer.body, expected: want.join(' ') });
-        if (answer.status !== want[0] || answer.body?.error !== want[1]) note('cancels', `#${i} DELETE /v1/order/${command.order} (${command.odd}): expected ${want.join(' ')}, got ${answer.status} ${JSON.stringify(answer.body)}`);
+        log.push({
+          i,
+          kind: 'cancel',
+          user: command.user.id,
+          order: command.order,
+          status: answer.status,
+          answer: answer.body,
+          expected: want.join(' '),
+        });
+        if (answer.status !== want[0] || answer.body?.error !== want[1])
+          note(
+            'cancels',
+            `#${i} DELETE /v1/order/${command.order} (${command.odd}): expected ${want.join(' ')}, got ${answer.status} ${JSON.stringify(answer.body)}`,
+          );
         continue;
       }
       const expected = model.cancel(command.user.id, command.order);
@@ -451,7 +530,11 @@ async function runStream(): Promise<void> {
           : expected === 'ORDER_NOT_FOUND'
             ? answer.status === 404 && answer.body?.error === 'ORDER_NOT_FOUND'
             : answer.status === 400 && answer.body?.error === 'ORDER_NOT_OPEN';
-      if (!ok) note('cancels', `#${i} cancel ${command.order} by user ${command.user.id}: model ${expected}, got ${answer.status} ${JSON.stringify(answer.body)}`);
+      if (!ok)
+        note(
+          'cancels',
+          `#${i} cancel ${command.order} by user ${command.user.id}: model ${expected}, got ${answer.status} ${JSON.stringify(answer.body)}`,
+        );
       // The cancel took a journal seq; its ack names the cancelled order, not the seq.
       if (answer.status === 200) sequenced(`#${i} cancel`, undefined);
     } else {
@@ -463,13 +546,20 @@ async function runStream(): Promise<void> {
       if (answer.status === 200) sequenced(`#${i} ${command.kind}`, answer.body?.request_id);
       if (command.kind === 'deposit') {
         model.deposit(command.user.id, command.asset, command.amount);
-        if (answer.status !== 200 || answer.body?.outcome !== 'Applied') note('balances', `#${i} deposit: ${answer.status} ${JSON.stringify(answer.body)}`);
+        if (answer.status !== 200 || answer.body?.outcome !== 'Applied')
+          note('balances', `#${i} deposit: ${answer.status} ${JSON.stringify(answer.body)}`);
         else checkTransfer(`#${i} deposit`, model, command.user, command.asset, answer.body);
       } else {
         const outcome = model.withdraw(command.user.id, command.asset, command.amount);
         const applied = answer.status === 200 && answer.body?.outcome === 'Applied';
-        const refused = (answer.status === 200 && answer.body?.outcome === 'Rejected' && answer.body?.reject_reason === 'INSUFFICIENT_AVAILABLE') || (answer.status === 400 && answer.body?.error === 'INSUFFICIENT_AVAILABLE');
-        if (outcome === 'Applied' ? !applied : !refused) note('balances', `#${i} withdrawal of ${amount} ${command.asset}: model ${outcome}, got ${answer.status} ${JSON.stringify(answer.body)}`);
+        const refused =
+          (answer.status === 200 && answer.body?.outcome === 'Rejected' && answer.body?.reject_reason === 'INSUFFICIENT_AVAILABLE') ||
+          (answer.status === 400 && answer.body?.error === 'INSUFFICIENT_AVAILABLE');
+        if (outcome === 'Applied' ? !applied : !refused)
+          note(
+            'balances',
+            `#${i} withdrawal of ${amount} ${command.asset}: model ${outcome}, got ${answer.status} ${JSON.stringify(answer.body)}`,
+          );
         else if (applied) checkTransfer(`#${i} withdrawal`, model, command.user, command.asset, answer.body);
       }
     }
@@ -509,7 +599,8 @@ async function crashAndRestart(k: number, atCommand: number): Promise<void> {
   // What the trades projection showed before the kill: replayed trades must read the same after it.
   const tradesBefore = new Map<string, string>();
   for (const m of markets) {
-    for (const t of (await client.get(`/v1/trades/${m.symbol}?limit=1000`)).body?.trades ?? []) tradesBefore.set(`${m.symbol}:${t.trade_id}`, JSON.stringify(t));
+    for (const t of (await client.get(`/v1/trades/${m.symbol}?limit=1000`)).body?.trades ?? [])
+      tradesBefore.set(`${m.symbol}:${t.trade_id}`, JSON.stringify(t));
   }
   const seqBeforeKill = expectedSeq;
   const inFlight = [0, 1, 2].map((j) => {
@@ -519,7 +610,14 @@ async function crashAndRestart(k: number, atCommand: number): Promise<void> {
     const side = random() < 0.5 ? 'Buy' : 'Sell';
     const ticks = BigInt(center + Math.floor(random() * 7) - 3);
     const lots = BigInt((m.symbol === 'BTC-KRW' ? 1 : 2) + Math.floor(random() * 5));
-    const req: PlaceRequest = { symbol: m.symbol, side, order_type: 'Limit', price: fmtPrice(m, ticks), quantity: fmtLots(m, lots), client_order_id: `inflight-${SEED}:${k}:${j}` };
+    const req: PlaceRequest = {
+      symbol: m.symbol,
+      side,
+      order_type: 'Limit',
+      price: fmtPrice(m, ticks),
+      quantity: fmtLots(m, lots),
+      client_order_id: `inflight-${SEED}:${k}:${j}`,
+    };
     const verdict = validate(model.markets, req);
     if ('error' in verdict) throw new Error(`in-flight order invalid: ${verdict.error}`);
     return { user, req, order: verdict.order, text: JSON.stringify(req) };
@@ -546,16 +644,26 @@ async function crashAndRestart(k: number, atCommand: number): Promise<void> {
   // at most the three in-flight orders (and the core's Ticks, before, between or after them).
   const ticks = new Set<bigint>();
   if (lastSeq > expectedSeq) {
-    for (const record of readJournalRecords(core!.dataDir, Number(expectedSeq + 1n))) if (record.command.type === 'Tick' && BigInt(record.seq) <= lastSeq) ticks.add(BigInt(record.seq));
+    for (const record of readJournalRecords(core!.dataDir, Number(expectedSeq + 1n)))
+      if (record.command.type === 'Tick' && BigInt(record.seq) <= lastSeq) ticks.add(BigInt(record.seq));
   }
-  if (lastSeq < expectedSeq || lastSeq > expectedSeq + 3n + BigInt(ticks.size)) note('restart', `last_seq ${lastSeq} after the restart; model ${expectedSeq} acknowledged + at most 3 in flight + ${ticks.size} Ticks`);
+  if (lastSeq < expectedSeq || lastSeq > expectedSeq + 3n + BigInt(ticks.size))
+    note('restart', `last_seq ${lastSeq} after the restart; model ${expectedSeq} acknowledged + at most 3 in flight + ${ticks.size} Ticks`);
   // (What the core journaled after recovery can only be its own Ticks.)
   const recoveredSeq = typeof recovery.lastSeq === 'number' ? BigInt(recovery.lastSeq) : -1n;
   let ticksSinceRecovery = true;
   for (let seq = recoveredSeq + 1n; seq <= lastSeq; seq++) if (!ticks.has(seq)) ticksSinceRecovery = false;
-  if (recoveredSeq < 0n || recoveredSeq > lastSeq || !ticksSinceRecovery) note('restart', `/ready recovery.lastSeq ${recovery.lastSeq} ≠ /admin/state last_seq ${lastSeq} (Ticks after it: ${[...ticks].join(', ')})`);
+  if (recoveredSeq < 0n || recoveredSeq > lastSeq || !ticksSinceRecovery)
+    note(
+      'restart',
+      `/ready recovery.lastSeq ${recovery.lastSeq} ≠ /admin/state last_seq ${lastSeq} (Ticks after it: ${[...ticks].join(', ')})`,
+    );
   // ARCHITECTURE "Recovery": latest snapshot + the journal after it.
-  if (typeof recovery.snapshotSeq !== 'number' || typeof recovery.replayedCommands !== 'number' || BigInt(recovery.snapshotSeq + recovery.replayedCommands) !== recoveredSeq) {
+  if (
+    typeof recovery.snapshotSeq !== 'number' ||
+    typeof recovery.replayedCommands !== 'number' ||
+    BigInt(recovery.snapshotSeq + recovery.replayedCommands) !== recoveredSeq
+  ) {
     note('restart', `/ready recovery ${JSON.stringify(recovery)}: snapshotSeq + replayedCommands ≠ lastSeq`);
   }
   // Which in-flight orders did the journal take? They are the seqs after the model's last one.
@@ -598,8 +706,16 @@ async function crashAndRestart(k: number, atCommand: number): Promise<void> {
     const known = clientOrderIds.get(`${f.user.id}|${f.req.client_order_id}`);
     if (known !== undefined) {
       const want = model.orders.get(known)?.status;
-      if (answer.status !== 200 || answer.body?.order_id !== known || answer.body?.duplicate !== true || answer.body?.order_status !== want) {
-        note('idempotency', `retry of in-flight order ${j} (journal seq ${known}, ${want}) after the restart: got ${answer.status} ${JSON.stringify(answer.body)}`);
+      if (
+        answer.status !== 200 ||
+        answer.body?.order_id !== known ||
+        answer.body?.duplicate !== true ||
+        answer.body?.order_status !== want
+      ) {
+        note(
+          'idempotency',
+          `retry of in-flight order ${j} (journal seq ${known}, ${want}) after the restart: got ${answer.status} ${JSON.stringify(answer.body)}`,
+        );
         if (answer.status === 200 && answer.body?.duplicate !== true && typeof answer.body?.order_id === 'string') {
           sequenced(`retried in-flight order ${j} placed anew`, answer.body.order_id);
           model.place(f.user.id, answer.body.order_id, f.order);
@@ -614,7 +730,8 @@ async function crashAndRestart(k: number, atCommand: number): Promise<void> {
     sequenced(`retried in-flight order ${j}`, answer.body.order_id);
     const order = model.place(f.user.id, answer.body.order_id, f.order);
     clientOrderIds.set(`${f.user.id}|${f.req.client_order_id}`, order.id);
-    if (answer.body.order_status !== order.status) note('acks', `retried in-flight order ${order.id}: ack order_status ${answer.body.order_status}, model ${order.status}`);
+    if (answer.body.order_status !== order.status)
+      note('acks', `retried in-flight order ${order.id}: ack order_status ${answer.body.order_status}, model ${order.status}`);
   }
   projectionFloor = BigInt(typeof recovery.snapshotSeq === 'number' ? recovery.snapshotSeq : 0);
   await retryFromSnapshot(projectionFloor);
@@ -635,7 +752,8 @@ async function crashAndRestart(k: number, atCommand: number): Promise<void> {
   for (const m of markets) {
     for (const t of (await client.get(`/v1/trades/${m.symbol}?limit=1000`)).body?.trades ?? []) {
       const before = tradesBefore.get(`${m.symbol}:${t.trade_id}`);
-      if (before !== undefined && before !== JSON.stringify(t)) note('restart', `${m.symbol} trade ${t.trade_id}: before the kill ${before}, after ${JSON.stringify(t)}`);
+      if (before !== undefined && before !== JSON.stringify(t))
+        note('restart', `${m.symbol} trade ${t.trade_id}: before the kill ${before}, after ${JSON.stringify(t)}`);
     }
   }
   await compareEverything();
@@ -654,7 +772,9 @@ async function retryFromSnapshot(snapshotSeq: bigint): Promise<void> {
     .filter((entry) => entry.order !== undefined && BigInt(entry.id) <= snapshotSeq)
     .sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
   const isOpen = (entry: (typeof before)[number]) => ['Pending', 'PartiallyFilled', 'Untriggered'].includes(entry.order?.status ?? '');
-  const picked = [before.find(isOpen), before.find((entry) => !isOpen(entry)), before.filter((entry) => !isOpen(entry)).at(-1)].filter((entry, index, all) => entry !== undefined && all.indexOf(entry) === index);
+  const picked = [before.find(isOpen), before.find((entry) => !isOpen(entry)), before.filter((entry) => !isOpen(entry)).at(-1)].filter(
+    (entry, index, all) => entry !== undefined && all.indexOf(entry) === index,
+  );
   const seqBefore = (await client.admin('GET', '/admin/state')).body?.last_seq;
   for (const entry of picked) {
     if (!entry) continue;
@@ -662,12 +782,27 @@ async function retryFromSnapshot(snapshotSeq: bigint): Promise<void> {
     const user = users.find((u) => u.id === owner);
     if (!user || cid === undefined) continue;
     const m = markets[0] as MarketSpec;
-    const body = JSON.stringify({ symbol: m.symbol, side: 'Buy', order_type: 'Limit', price: fmtPrice(m, 1000n), quantity: fmtLots(m, 5n), client_order_id: cid });
+    const body = JSON.stringify({
+      symbol: m.symbol,
+      side: 'Buy',
+      order_type: 'Limit',
+      price: fmtPrice(m, 1000n),
+      quantity: fmtLots(m, 5n),
+      client_order_id: cid,
+    });
     const answer = await client.signed(user, 'POST', '/v1/order', body);
     counts.retriesFromSnapshot++;
     const want = entry.order?.status;
-    if (answer.status !== 200 || answer.body?.order_id !== entry.id || answer.body?.duplicate !== true || answer.body?.order_status !== want) {
-      note('idempotency', `retry after the restart of client_order_id ${cid} (order ${entry.id}, ${want}, before the recovery snapshot ${snapshotSeq}) by user ${owner}: got ${answer.status} ${JSON.stringify(answer.body)}`);
+    if (
+      answer.status !== 200 ||
+      answer.body?.order_id !== entry.id ||
+      answer.body?.duplicate !== true ||
+      answer.body?.order_status !== want
+    ) {
+      note(
+        'idempotency',
+        `retry after the restart of client_order_id ${cid} (order ${entry.id}, ${want}, before the recovery snapshot ${snapshotSeq}) by user ${owner}: got ${answer.status} ${JSON.stringify(answer.body)}`,
+      );
       if (answer.status === 200 && answer.body?.duplicate !== true && typeof answer.body?.order_id === 'string') {
         const verdict = validate(model.markets, JSON.parse(body) as PlaceRequest);
         sequenced('retry after the restart placed anew', answer.body.order_id);
@@ -677,7 +812,8 @@ async function retryFromSnapshot(snapshotSeq: bigint): Promise<void> {
   }
   const seqAfter = (await client.admin('GET', '/admin/state')).body?.last_seq;
   if (Number.isSafeInteger(seqAfter)) skipTicks(BigInt(seqAfter));
-  if (seqAfter !== seqBefore && String(seqAfter) !== String(expectedSeq)) note('idempotency', `retries after the restart moved last_seq ${seqBefore} → ${seqAfter} (model ${expectedSeq})`);
+  if (seqAfter !== seqBefore && String(seqAfter) !== String(expectedSeq))
+    note('idempotency', `retries after the restart moved last_seq ${seqBefore} → ${seqAfter} (model ${expectedSeq})`);
 }
 
 // ------------------------------------------------------------------ comparisons
@@ -744,15 +880,27 @@ async function compareOrders(): Promise<void> {
     if (quantity !== o.lots * m.baseMinorPerLot && !skipQuantity) problems.push(`quantity ${v.quantity} ≠ ${fmtLots(m, o.lots)}`);
     if (filled !== o.filledLots * m.baseMinorPerLot) problems.push(`filled_quantity ${v.filled_quantity} ≠ ${fmtLots(m, o.filledLots)}`);
     // ASSUMPTION: remaining_quantity is quantity − filled, also for finished orders.
-    if (remaining !== (o.lots - o.filledLots) * m.baseMinorPerLot && !skipQuantity) problems.push(`remaining_quantity ${v.remaining_quantity} ≠ ${fmtLots(m, o.lots - o.filledLots)}`);
+    if (remaining !== (o.lots - o.filledLots) * m.baseMinorPerLot && !skipQuantity)
+      problems.push(`remaining_quantity ${v.remaining_quantity} ≠ ${fmtLots(m, o.lots - o.filledLots)}`);
     // ASSUMPTION: filled_quote is Σ notional without fees; fees is Σ fees in fee_asset (the quote).
     if (units(v.filled_quote, qd) !== o.filledQuote) problems.push(`filled_quote ${v.filled_quote} ≠ ${unitsToDecimal(o.filledQuote, qd)}`);
     if (units(v.fees, qd) !== o.fees) problems.push(`fees ${v.fees} ≠ ${unitsToDecimal(o.fees, qd)}`);
-    if (!avgPriceOk(v.avg_price, o, m)) problems.push(`avg_price ${v.avg_price} ≠ ${o.filledLots ? `${o.filledQuote}/${fmtLots(m, o.filledLots)}` : 'null'}`);
-    if (o.status === 'Rejected' && v.reject_reason !== o.rejectReason && (o.altRejectReason === null || v.reject_reason !== o.altRejectReason)) problems.push(`reject_reason ${v.reject_reason} ≠ ${o.rejectReason}`);
-    if (v.expire_reason !== (o.status === 'Expired' ? o.expireReason : null)) problems.push(`expire_reason ${v.expire_reason} ≠ ${o.expireReason}`);
+    if (!avgPriceOk(v.avg_price, o, m))
+      problems.push(`avg_price ${v.avg_price} ≠ ${o.filledLots ? `${o.filledQuote}/${fmtLots(m, o.filledLots)}` : 'null'}`);
+    if (
+      o.status === 'Rejected' &&
+      v.reject_reason !== o.rejectReason &&
+      (o.altRejectReason === null || v.reject_reason !== o.altRejectReason)
+    )
+      problems.push(`reject_reason ${v.reject_reason} ≠ ${o.rejectReason}`);
+    if (v.expire_reason !== (o.status === 'Expired' ? o.expireReason : null))
+      problems.push(`expire_reason ${v.expire_reason} ≠ ${o.expireReason}`);
     if (v.symbol !== o.req.symbol || v.side !== o.req.side || v.order_type !== o.req.type) problems.push('symbol/side/type differ');
-    if (problems.length > 0) note('orders', `order ${o.id} (user ${o.user}, ${o.req.symbol} ${o.req.side} ${o.req.type} ${o.req.tif}${o.req.postOnly ? ' post-only' : ''} ${o.req.stp}): ${problems.join('; ')}`);
+    if (problems.length > 0)
+      note(
+        'orders',
+        `order ${o.id} (user ${o.user}, ${o.req.symbol} ${o.req.side} ${o.req.type} ${o.req.tif}${o.req.postOnly ? ' post-only' : ''} ${o.req.stp}): ${problems.join('; ')}`,
+      );
   }
 }
 
@@ -765,11 +913,13 @@ async function compareBooks(): Promise<void> {
     for (const side of ['bids', 'asks'] as const) {
       const got: string[] = (answer.body?.[side] ?? []).map((level: Json) => `${units(level[0], qd)}@${units(level[1], bd)}`);
       const want = expected[side].map(([ticks, lots]) => `${ticks * m.tickMinor}@${lots * m.baseMinorPerLot}`);
-      if (got.join(' ') !== want.join(' ')) note('books', `${m.symbol} ${side}: server [${got.join(' ')}] ≠ model [${want.join(' ')}] (minor units)`);
+      if (got.join(' ') !== want.join(' '))
+        note('books', `${m.symbol} ${side}: server [${got.join(' ')}] ≠ model [${want.join(' ')}] (minor units)`);
     }
     // symbol_seq counts the market's book deltas (gap-free, continuing across restarts).
     const seq = model.symbolSeq.get(m.symbol) ?? 0n;
-    if (answer.body?.symbol !== m.symbol || String(answer.body?.symbol_seq) !== String(seq)) note('books', `${m.symbol}: symbol ${answer.body?.symbol} symbol_seq ${answer.body?.symbol_seq}, model ${seq} book deltas`);
+    if (answer.body?.symbol !== m.symbol || String(answer.body?.symbol_seq) !== String(seq))
+      note('books', `${m.symbol}: symbol ${answer.body?.symbol} symbol_seq ${answer.body?.symbol_seq}, model ${seq} book deltas`);
   }
 }
 
@@ -778,8 +928,12 @@ async function compareOpenOrdersAndTickers(): Promise<void> {
   for (const user of users) {
     const answer = await client.signed(user, 'GET', '/v1/orders');
     const got = (Array.isArray(answer.body?.orders) ? answer.body.orders : []).map((o: Json) => `${o.order_id}:${o.status}`).sort();
-    const want = model.openOrders(user.id).map((o) => `${o.id}:${o.status}`).sort();
-    if (got.join(' ') !== want.join(' ')) note('books', `open orders of user ${user.id}: server [${got.join(' ')}] ≠ model [${want.join(' ')}]`);
+    const want = model
+      .openOrders(user.id)
+      .map((o) => `${o.id}:${o.status}`)
+      .sort();
+    if (got.join(' ') !== want.join(' '))
+      note('books', `open orders of user ${user.id}: server [${got.join(' ')}] ≠ model [${want.join(' ')}]`);
   }
   for (const m of markets) {
     const answer = await client.get(`/v1/ticker/${m.symbol}`);
@@ -790,20 +944,40 @@ async function compareOpenOrdersAndTickers(): Promise<void> {
     // survives restarts whole: every trade of the run counts (the run lies inside one 24 h window).
     const p = model.projection(m.symbol, 0n);
     // Prices in ticks, quantities in lots; undefined = null expected.
-    const prices: Record<string, bigint | undefined> = { last_price: model.last(m.symbol), open_24h: p.open, high_24h: p.high, low_24h: p.low, best_bid: book.bids[0]?.[0], best_ask: book.asks[0]?.[0] };
+    const prices: Record<string, bigint | undefined> = {
+      last_price: model.last(m.symbol),
+      open_24h: p.open,
+      high_24h: p.high,
+      low_24h: p.low,
+      best_bid: book.bids[0]?.[0],
+      best_ask: book.asks[0]?.[0],
+    };
     for (const [field, ticks] of Object.entries(prices)) {
       const got = answer.body?.[field];
       const ok = ticks === undefined ? got === null || got === undefined : units(got, qd) === ticks * m.tickMinor;
-      if (!ok) note('trades', `${m.symbol} ticker ${field}: server ${got}, model ${ticks === undefined ? 'none' : fmtPrice(m, ticks)} (every trade since the start, ${restarts.length} restarts)`);
+      if (!ok)
+        note(
+          'trades',
+          `${m.symbol} ticker ${field}: server ${got}, model ${ticks === undefined ? 'none' : fmtPrice(m, ticks)} (every trade since the start, ${restarts.length} restarts)`,
+        );
     }
-    const quantities: Record<string, bigint | undefined> = { best_bid_quantity: book.bids[0]?.[1], best_ask_quantity: book.asks[0]?.[1], volume_24h: p.volumeLots };
+    const quantities: Record<string, bigint | undefined> = {
+      best_bid_quantity: book.bids[0]?.[1],
+      best_ask_quantity: book.asks[0]?.[1],
+      volume_24h: p.volumeLots,
+    };
     for (const [field, lots] of Object.entries(quantities)) {
       const got = answer.body?.[field];
       const ok = lots === undefined ? got === null || got === undefined : units(got, bd) === lots * m.baseMinorPerLot;
       if (!ok) note('trades', `${m.symbol} ticker ${field}: server ${got}, model ${lots === undefined ? 'none' : fmtLots(m, lots)}`);
     }
-    if (units(answer.body?.quote_volume_24h, qd) !== p.quoteVolume) note('trades', `${m.symbol} ticker quote_volume_24h: server ${answer.body?.quote_volume_24h}, model ${unitsToDecimal(p.quoteVolume, qd)}`);
-    if (answer.body?.symbol !== m.symbol || !Number.isSafeInteger(answer.body?.timestamp)) note('trades', `${m.symbol} ticker: symbol ${answer.body?.symbol}, timestamp ${answer.body?.timestamp}`);
+    if (units(answer.body?.quote_volume_24h, qd) !== p.quoteVolume)
+      note(
+        'trades',
+        `${m.symbol} ticker quote_volume_24h: server ${answer.body?.quote_volume_24h}, model ${unitsToDecimal(p.quoteVolume, qd)}`,
+      );
+    if (answer.body?.symbol !== m.symbol || !Number.isSafeInteger(answer.body?.timestamp))
+      note('trades', `${m.symbol} ticker: symbol ${answer.body?.symbol}, timestamp ${answer.body?.timestamp}`);
   }
 }
 
@@ -821,7 +995,8 @@ function sameTrade(g: Json, w: Trade, m: MarketSpec): boolean {
   );
 }
 
-const describeTrade = (m: MarketSpec, w: Trade) => `id ${w.id} price ${fmtPrice(m, w.priceTicks)} qty ${fmtLots(m, w.lots)} quote ${w.quote} taker ${w.takerSide} (maker ${w.makerOrder}, taker ${w.takerOrder}, command seq ${w.seq})`;
+const describeTrade = (m: MarketSpec, w: Trade) =>
+  `id ${w.id} price ${fmtPrice(m, w.priceTicks)} qty ${fmtLots(m, w.lots)} quote ${w.quote} taker ${w.takerSide} (maker ${w.makerOrder}, taker ${w.takerOrder}, command seq ${w.seq})`;
 
 /** GET /v1/trades: newest first, the projection since the latest restart's snapshot, at most 1,000. */
 async function compareTrades(): Promise<void> {
@@ -830,7 +1005,8 @@ async function compareTrades(): Promise<void> {
     const got: Json[] = answer.body?.trades ?? [];
     const want = [...model.projection(m.symbol, projectionFloor).trades].reverse().slice(0, 1000);
     if (answer.body?.symbol !== m.symbol) note('trades', `${m.symbol}: trades answer names symbol ${answer.body?.symbol}`);
-    if (got.length !== want.length) note('trades', `${m.symbol}: ${got.length} trades, model ${want.length} (trades of commands after seq ${projectionFloor})`);
+    if (got.length !== want.length)
+      note('trades', `${m.symbol}: ${got.length} trades, model ${want.length} (trades of commands after seq ${projectionFloor})`);
     for (let k = 0; k < Math.min(got.length, want.length); k++) {
       const g = got[k];
       const w = want[k];
@@ -850,7 +1026,11 @@ async function compareTrades(): Promise<void> {
  * engine/README table.
  */
 async function checkEndpoints(): Promise<void> {
-  const badWord = (answer: { status: number; body: Json }, want?: string) => answer.status !== 400 || typeof answer.body?.error !== 'string' || !documentedErrors.has(answer.body.error) || (want !== undefined && answer.body.error !== want);
+  const badWord = (answer: { status: number; body: Json }, want?: string) =>
+    answer.status !== 400 ||
+    typeof answer.body?.error !== 'string' ||
+    !documentedErrors.has(answer.body.error) ||
+    (want !== undefined && answer.body.error !== want);
   for (const m of markets) {
     const all = [...model.projection(m.symbol, projectionFloor).trades].reverse();
     for (const [query, n] of [
@@ -863,12 +1043,19 @@ async function checkEndpoints(): Promise<void> {
       const got: Json[] = answer.body?.trades ?? [];
       const want = all.slice(0, n);
       if (answer.status !== 200 || got.length !== want.length || want.some((w, k) => !sameTrade(got[k], w, m))) {
-        note('endpoints', `GET /v1/trades/${m.symbol}${query}: ${answer.status}, ${got.length} trades, first ${JSON.stringify(got[0])}; model ${want.length}, first ${want[0] ? describeTrade(m, want[0]) : 'none'}`);
+        note(
+          'endpoints',
+          `GET /v1/trades/${m.symbol}${query}: ${answer.status}, ${got.length} trades, first ${JSON.stringify(got[0])}; model ${want.length}, first ${want[0] ? describeTrade(m, want[0]) : 'none'}`,
+        );
       }
     }
     for (const limit of ['0', '1001', 'abc', '-1', '2.5']) {
       const answer = await client.get(`/v1/trades/${m.symbol}?limit=${limit}`);
-      if (badWord(answer)) note('endpoints', `GET /v1/trades/${m.symbol}?limit=${limit}: expected 400 with a documented error word, got ${answer.status} ${JSON.stringify(answer.body)}`);
+      if (badWord(answer))
+        note(
+          'endpoints',
+          `GET /v1/trades/${m.symbol}?limit=${limit}: expected 400 with a documented error word, got ${answer.status} ${JSON.stringify(answer.body)}`,
+        );
     }
     for (const [query, depth] of [
       ['', 20],
@@ -882,29 +1069,69 @@ async function checkEndpoints(): Promise<void> {
       for (const side of ['bids', 'asks'] as const) {
         const got = (answer.body?.[side] ?? []).map((level: Json) => `${units(level[0], qd)}@${units(level[1], bd)}`).join(' ');
         const expected = want[side].map(([ticks, lots]) => `${ticks * m.tickMinor}@${lots * m.baseMinorPerLot}`).join(' ');
-        if (answer.status !== 200 || got !== expected) note('endpoints', `GET /v1/orderbook/${m.symbol}${query} ${side}: ${answer.status} [${got}], model [${expected}]`);
+        if (answer.status !== 200 || got !== expected)
+          note('endpoints', `GET /v1/orderbook/${m.symbol}${query} ${side}: ${answer.status} [${got}], model [${expected}]`);
       }
     }
     for (const depth of ['0', '501', 'x']) {
       const answer = await client.get(`/v1/orderbook/${m.symbol}?depth=${depth}`);
-      if (badWord(answer)) note('endpoints', `GET /v1/orderbook/${m.symbol}?depth=${depth}: expected 400 with a documented error word, got ${answer.status} ${JSON.stringify(answer.body)}`);
+      if (badWord(answer))
+        note(
+          'endpoints',
+          `GET /v1/orderbook/${m.symbol}?depth=${depth}: expected 400 with a documented error word, got ${answer.status} ${JSON.stringify(answer.body)}`,
+        );
     }
   }
   for (const route of ['/v1/trades/DOGE-KRW', '/v1/ticker/DOGE-KRW', '/v1/orderbook/DOGE-KRW']) {
     const answer = await client.get(route);
-    if (badWord(answer, 'UNKNOWN_SYMBOL')) note('endpoints', `GET ${route}: expected 400 UNKNOWN_SYMBOL, got ${answer.status} ${JSON.stringify(answer.body)}`);
+    if (badWord(answer, 'UNKNOWN_SYMBOL'))
+      note('endpoints', `GET ${route}: expected 400 UNKNOWN_SYMBOL, got ${answer.status} ${JSON.stringify(answer.body)}`);
   }
   // engine/docs/api.md "Default markets" table; decimals compared by value.
   const table: Record<string, Record<string, string>> = {
-    'BTC-KRW': { base: 'BTC', quote: 'KRW', fee_asset: 'KRW', tick_size: '1000', lot_size: '0.001', min_price: '1000', max_price: '1000000000000', min_quantity: '0.001', max_quantity: '1000', min_notional: '5000', maker_fee_rate: '0.001', taker_fee_rate: '0.002' },
-    'ETH-KRW': { base: 'ETH', quote: 'KRW', fee_asset: 'KRW', tick_size: '1000', lot_size: '0.001', min_price: '1000', max_price: '100000000000', min_quantity: '0.001', max_quantity: '10000', min_notional: '5000', maker_fee_rate: '0.001', taker_fee_rate: '0.002' },
+    'BTC-KRW': {
+      base: 'BTC',
+      quote: 'KRW',
+      fee_asset: 'KRW',
+      tick_size: '1000',
+      lot_size: '0.001',
+      min_price: '1000',
+      max_price: '1000000000000',
+      min_quantity: '0.001',
+      max_quantity: '1000',
+      min_notional: '5000',
+      maker_fee_rate: '0.001',
+      taker_fee_rate: '0.002',
+    },
+    'ETH-KRW': {
+      base: 'ETH',
+      quote: 'KRW',
+      fee_asset: 'KRW',
+      tick_size: '1000',
+      lot_size: '0.001',
+      min_price: '1000',
+      max_price: '100000000000',
+      min_quantity: '0.001',
+      max_quantity: '10000',
+      min_notional: '5000',
+      maker_fee_rate: '0.001',
+      taker_fee_rate: '0.002',
+    },
   };
   // the spot markets: perpetuals (type "perpetual", docs/futures.md) are not this spot model's
   const published = ((await client.get('/v1/markets')).body?.markets ?? []).filter((m: Json) => m.type !== 'perpetual');
-  if (published.map((m: Json) => m.symbol).sort().join(',') !== Object.keys(table).sort().join(',')) note('markets', `GET /v1/markets symbols ${published.map((m: Json) => m.symbol)}`);
+  if (
+    published
+      .map((m: Json) => m.symbol)
+      .sort()
+      .join(',') !== Object.keys(table).sort().join(',')
+  )
+    note('markets', `GET /v1/markets symbols ${published.map((m: Json) => m.symbol)}`);
   for (const m of published) {
     for (const [field, want] of Object.entries(table[m.symbol] ?? {})) {
-      const same = /^[A-Z]+$/.test(want) ? m[field] === want : typeof m[field] === 'string' && decimalToUnits(m[field], 12) === decimalToUnits(want, 12);
+      const same = /^[A-Z]+$/.test(want)
+        ? m[field] === want
+        : typeof m[field] === 'string' && decimalToUnits(m[field], 12) === decimalToUnits(want, 12);
       if (!same) note('markets', `${m.symbol} ${field}: ${m[field]}, engine/README ${want}`);
     }
   }
@@ -944,8 +1171,13 @@ beforeAll(async () => {
       ['BTC', btc],
       ['ETH', eth],
     ] as const) {
-      const answer = await client.admin('POST', '/admin/deposits', { user_id: user.id, asset, amount: unitsToDecimal(amount, ASSET_DECIMALS[asset] ?? 0) });
-      if (answer.status !== 200 || answer.body?.outcome !== 'Applied') throw new Error(`deposit: ${answer.status} ${JSON.stringify(answer.body)}`);
+      const answer = await client.admin('POST', '/admin/deposits', {
+        user_id: user.id,
+        asset,
+        amount: unitsToDecimal(amount, ASSET_DECIMALS[asset] ?? 0),
+      });
+      if (answer.status !== 200 || answer.body?.outcome !== 'Applied')
+        throw new Error(`deposit: ${answer.status} ${JSON.stringify(answer.body)}`);
       // ASSUMPTION: the first command on a fresh DATA_DIR is seq 1 (docs/operations.md: "full replay from seq 1").
       sequenced('set-up deposit', answer.body.request_id);
       model.deposit(user.id, asset, amount);
@@ -981,11 +1213,42 @@ describe(`outside-in: the real server against the documented model (seed ${SEED}
   it('publishes the markets of the engine/README table', () => {
     const btc = markets.find((m) => m.symbol === 'BTC-KRW');
     const eth = markets.find((m) => m.symbol === 'ETH-KRW');
-    expect(btc).toMatchObject({ tickMinor: 1000n, baseMinorPerLot: 100_000n, quotePerTickLot: 1n, minNotional: 5000n, makerPpm: 1000n, takerPpm: 2000n, minLots: 1n, maxLots: 1_000_000n });
-    expect(eth).toMatchObject({ tickMinor: 1000n, baseMinorPerLot: 100_000n, quotePerTickLot: 1n, minNotional: 5000n, makerPpm: 1000n, takerPpm: 2000n, minLots: 1n, maxLots: 10_000_000n });
+    expect(btc).toMatchObject({
+      tickMinor: 1000n,
+      baseMinorPerLot: 100_000n,
+      quotePerTickLot: 1n,
+      minNotional: 5000n,
+      makerPpm: 1000n,
+      takerPpm: 2000n,
+      minLots: 1n,
+      maxLots: 1_000_000n,
+    });
+    expect(eth).toMatchObject({
+      tickMinor: 1000n,
+      baseMinorPerLot: 100_000n,
+      quotePerTickLot: 1n,
+      minNotional: 5000n,
+      makerPpm: 1000n,
+      takerPpm: 2000n,
+      minLots: 1n,
+      maxLots: 10_000_000n,
+    });
   });
 
-  for (const kind of ['validation', 'acks', 'orders', 'balances', 'books', 'trades', 'markets', 'seq', 'idempotency', 'cancels', 'restart', 'endpoints'] as const) {
+  for (const kind of [
+    'validation',
+    'acks',
+    'orders',
+    'balances',
+    'books',
+    'trades',
+    'markets',
+    'seq',
+    'idempotency',
+    'cancels',
+    'restart',
+    'endpoints',
+  ] as const) {
     it(`${kind}: server agrees with the model`, () => {
       expect(mismatches[kind], `seed ${SEED}`).toEqual([]);
     });
@@ -993,8 +1256,20 @@ describe(`outside-in: the real server against the documented model (seed ${SEED}
 
   it('ran a stream that exercises every path', () => {
     const seen = new Set([...model.orders.values()].map((o) => `${o.req.type}:${o.status}`));
-    for (const want of ['Limit:Filled', 'Limit:Pending', 'Limit:Expired', 'Limit:Rejected', 'Market:Filled', 'Market:Expired', 'Limit:Cancelled']) expect(seen, `seed ${SEED}`).toContain(want);
-    expect([...seen].some((s) => s.startsWith('StopLimit:') && s !== 'StopLimit:Untriggered' && s !== 'StopLimit:Rejected'), `seed ${SEED}`).toBe(true);
+    for (const want of [
+      'Limit:Filled',
+      'Limit:Pending',
+      'Limit:Expired',
+      'Limit:Rejected',
+      'Market:Filled',
+      'Market:Expired',
+      'Limit:Cancelled',
+    ])
+      expect(seen, `seed ${SEED}`).toContain(want);
+    expect(
+      [...seen].some((s) => s.startsWith('StopLimit:') && s !== 'StopLimit:Untriggered' && s !== 'StopLimit:Rejected'),
+      `seed ${SEED}`,
+    ).toBe(true);
     for (const path of [
       'self-trade ExpireTaker',
       'self-trade ExpireMaker',
@@ -1116,8 +1391,23 @@ describe('client_order_id across a restart from a snapshot (reproduction of a fi
   let reproCore: TestCore | undefined;
   let repro: Client;
   let user: User;
-  const finished = JSON.stringify({ symbol: 'BTC-KRW', side: 'Buy', order_type: 'Limit', price: '50000000', quantity: '0.001', time_in_force: 'IOC', client_order_id: 'finished-1' });
-  const open = JSON.stringify({ symbol: 'BTC-KRW', side: 'Buy', order_type: 'Limit', price: '40000000', quantity: '0.001', client_order_id: 'open-1' });
+  const finished = JSON.stringify({
+    symbol: 'BTC-KRW',
+    side: 'Buy',
+    order_type: 'Limit',
+    price: '50000000',
+    quantity: '0.001',
+    time_in_force: 'IOC',
+    client_order_id: 'finished-1',
+  });
+  const open = JSON.stringify({
+    symbol: 'BTC-KRW',
+    side: 'Buy',
+    order_type: 'Limit',
+    price: '40000000',
+    quantity: '0.001',
+    client_order_id: 'open-1',
+  });
   const acks: Record<string, Json> = {};
 
   beforeAll(async () => {
@@ -1131,10 +1421,26 @@ describe('client_order_id across a restart from a snapshot (reproduction of a fi
     // One trade on ETH-KRW before the snapshot (seq 4–6), none after it: after the restart the
     // ticker's last price can only come from recovered engine state, not from replayed trades.
     const createdSeller = await repro.admin('POST', '/admin/users', { name: 'repro-cid-seller' });
-    const seller = { id: String(createdSeller.body.user_id), key: String(createdSeller.body.api_key), secret: String(createdSeller.body.api_secret) };
+    const seller = {
+      id: String(createdSeller.body.user_id),
+      key: String(createdSeller.body.api_key),
+      secret: String(createdSeller.body.api_secret),
+    };
     await repro.admin('POST', '/admin/deposits', { user_id: seller.id, asset: 'ETH', amount: '1' });
-    await repro.signed(seller, 'POST', '/v1/order', JSON.stringify({ symbol: 'ETH-KRW', side: 'Sell', order_type: 'Limit', price: '3000000', quantity: '0.01' }));
-    acks.trade = (await repro.signed(user, 'POST', '/v1/order', JSON.stringify({ symbol: 'ETH-KRW', side: 'Buy', order_type: 'Limit', price: '3000000', quantity: '0.01' }))).body;
+    await repro.signed(
+      seller,
+      'POST',
+      '/v1/order',
+      JSON.stringify({ symbol: 'ETH-KRW', side: 'Sell', order_type: 'Limit', price: '3000000', quantity: '0.01' }),
+    );
+    acks.trade = (
+      await repro.signed(
+        user,
+        'POST',
+        '/v1/order',
+        JSON.stringify({ symbol: 'ETH-KRW', side: 'Buy', order_type: 'Limit', price: '3000000', quantity: '0.01' }),
+      )
+    ).body;
     acks.tickerBefore = (await repro.get('/v1/ticker/ETH-KRW')).body;
     for (let k = 0; k < 12; k++) await repro.admin('POST', '/admin/deposits', { user_id: user.id, asset: 'BTC', amount: '0.1' });
     // Snapshots are written in the background: wait for one (docs/operations.md metric xtrader_snapshots_total).
@@ -1160,7 +1466,14 @@ describe('client_order_id across a restart from a snapshot (reproduction of a fi
     expect(acks.tickerBefore).toMatchObject({ last_price: '3000000', volume_24h: '0.01' });
     const ticker = (await repro.get('/v1/ticker/ETH-KRW')).body;
     // the 24 h figures are engine state too: the trade before the snapshot still counts
-    expect(ticker).toMatchObject({ last_price: '3000000', volume_24h: '0.01', quote_volume_24h: '30000', open_24h: '3000000', high_24h: '3000000', low_24h: '3000000' });
+    expect(ticker).toMatchObject({
+      last_price: '3000000',
+      volume_24h: '0.01',
+      quote_volume_24h: '30000',
+      open_24h: '3000000',
+      high_24h: '3000000',
+      low_24h: '3000000',
+    });
   });
 
   it('before the restart a retry of the finished order is a duplicate', () => {

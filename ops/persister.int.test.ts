@@ -99,14 +99,17 @@ async function drained(stream: string): Promise<boolean> {
   return group !== undefined && group.pending === 0 && (last.length === 0 || group.lastDeliveredId === last[0]![0]);
 }
 
-const entriesOf = (envelopes: readonly Envelope[]) => envelopes.map((envelope) => ({ id: `${envelope.seq}-0`, body: JSON.stringify(envelope) }));
+const entriesOf = (envelopes: readonly Envelope[]) =>
+  envelopes.map((envelope) => ({ id: `${envelope.seq}-0`, body: JSON.stringify(envelope) }));
 
 /** The tables, in key order, as comparable JSON. */
 async function dump(): Promise<Record<string, unknown[]>> {
   const query = async (sql: string) => (await pool.query(sql)).rows;
   return {
     orders: await query('SELECT * FROM orders ORDER BY order_id'),
-    executions: await query('SELECT seq, order_id, user_id, exec_type, order_status, price, quantity, fee, trade_id, is_maker, timestamp FROM executions ORDER BY seq'),
+    executions: await query(
+      'SELECT seq, order_id, user_id, exec_type, order_status, price, quantity, fee, trade_id, is_maker, timestamp FROM executions ORDER BY seq',
+    ),
     trades: await query('SELECT * FROM trades ORDER BY trade_id'),
     balances: await query('SELECT * FROM balance_changes ORDER BY seq'),
     deadLetters: await query('SELECT * FROM stream_dead_letters'),
@@ -138,21 +141,23 @@ async function expectEqualsEngine(run: EngineRun, deadLetters = 0): Promise<void
   const unknownInReports = ['time_in_force', 'post_only', 'stop_price', 'quote_amount'];
   const queue = [...reported];
   // as GET /v1/order/{id} reads them, eight at a time
-  await Promise.all(Array.from({ length: 8 }, async () => {
-    for (let orderId = queue.pop(); orderId !== undefined; orderId = queue.pop()) {
-      const engineView = run.engine.getOrder(orderId);
-      expect(engineView, `order ${orderId} in the engine`).toBeDefined();
-      const stored = await store.order(engineView!.userId, orderId);
-      expect(stored, `order ${orderId} in PostgreSQL`).toBeDefined();
-      const fromEngine = views.order(engineView!);
-      const fromStore = storedOrderView(stored!);
-      for (const field of unknownInReports) {
-        delete fromEngine[field];
-        delete fromStore[field];
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      for (let orderId = queue.pop(); orderId !== undefined; orderId = queue.pop()) {
+        const engineView = run.engine.getOrder(orderId);
+        expect(engineView, `order ${orderId} in the engine`).toBeDefined();
+        const stored = await store.order(engineView!.userId, orderId);
+        expect(stored, `order ${orderId} in PostgreSQL`).toBeDefined();
+        const fromEngine = views.order(engineView!);
+        const fromStore = storedOrderView(stored!);
+        for (const field of unknownInReports) {
+          delete fromEngine[field];
+          delete fromStore[field];
+        }
+        expect(fromStore, `order ${orderId}`).toEqual(fromEngine);
       }
-      expect(fromStore, `order ${orderId}`).toEqual(fromEngine);
-    }
-  }));
+    }),
+  );
 
   // Balances: each account's latest balance_changes row is its engine balance (an asset never
   // touched has no row; the engine lists it at 0).
@@ -161,13 +166,23 @@ async function expectEqualsEngine(run: EngineRun, deadLetters = 0): Promise<void
   );
   const touched = new Set(latest.map((row) => `${row.user_id}:${row.asset}`));
   const expected = run.userIds.flatMap((userId) =>
-    run.engine.balances(userId).filter((balance) => touched.has(`${userId}:${balance.asset}`) || balance.available + balance.locked > 0).map((balance) => {
-      const asset = findAsset(run.config, balance.asset)!;
-      return { user_id: String(userId), asset: balance.asset, available: formatAmount(asset, balance.available), locked: formatAmount(asset, balance.locked) };
-    }),
+    run.engine
+      .balances(userId)
+      .filter((balance) => touched.has(`${userId}:${balance.asset}`) || balance.available + balance.locked > 0)
+      .map((balance) => {
+        const asset = findAsset(run.config, balance.asset)!;
+        return {
+          user_id: String(userId),
+          asset: balance.asset,
+          available: formatAmount(asset, balance.available),
+          locked: formatAmount(asset, balance.locked),
+        };
+      }),
   );
   const key = (row: { user_id: string; asset: string }) => `${row.user_id.padStart(12, '0')}:${row.asset}`;
-  expect(latest.map((row) => ({ ...row })).sort((a, b) => key(a).localeCompare(key(b)))).toEqual(expected.sort((a, b) => key(a).localeCompare(key(b))));
+  expect(latest.map((row) => ({ ...row })).sort((a, b) => key(a).localeCompare(key(b)))).toEqual(
+    expected.sort((a, b) => key(a).localeCompare(key(b))),
+  );
 }
 
 describe('the persister, end to end', () => {
@@ -227,9 +242,11 @@ describe('the persister, end to end', () => {
       const other = state % (index + 1);
       [shuffled[index], shuffled[other]] = [shuffled[other]!, shuffled[index]!];
     }
-    await Promise.all([0, 1, 2].map(async () => {
-      for (let batch = shuffled.pop(); batch; batch = shuffled.pop()) await writeBatch(pool, 's', batchRows(batch));
-    }));
+    await Promise.all(
+      [0, 1, 2].map(async () => {
+        for (let batch = shuffled.pop(); batch; batch = shuffled.pop()) await writeBatch(pool, 's', batchRows(batch));
+      }),
+    );
     expect(await dump()).toEqual(inOrder);
   });
 
@@ -254,7 +271,8 @@ describe('the persister, end to end', () => {
     const second = startPersister(stream, { name: 'claimer', claimIdleMs: 100, claimEveryMs: 50 });
     await Promise.all([
       (async () => {
-        for (let start = 0; start < delivered.length; start += 100) await writeBatch(pool, stream, batchRows(delivered.slice(start, start + 100)));
+        for (let start = 0; start < delivered.length; start += 100)
+          await writeBatch(pool, stream, batchRows(delivered.slice(start, start + 100)));
       })(),
       waitFor('the claimed entries to be acknowledged', () => drained(stream)),
     ]);
@@ -307,7 +325,19 @@ describe('the persister, end to end', () => {
     await addToStream(redis, stream, run.envelopes);
     await redis.xadd(stream, `${last + 1}-0`, 'envelope', 'not json');
     // valid JSON and a valid envelope shape, refused by a CHECK constraint (price > 0)
-    const badTrade = { v: 1, type: 'Trade', seq: last + 2, prev_seq: last + 1, timestamp: 1, symbol: 'BTC-KRW', trade_id: '999999', price: '0', quantity: '1', quote_quantity: '0', taker_side: 'Buy' };
+    const badTrade = {
+      v: 1,
+      type: 'Trade',
+      seq: last + 2,
+      prev_seq: last + 1,
+      timestamp: 1,
+      symbol: 'BTC-KRW',
+      trade_id: '999999',
+      price: '0',
+      quantity: '1',
+      quote_quantity: '0',
+      taker_side: 'Buy',
+    };
     await redis.xadd(stream, `${last + 2}-0`, 'envelope', JSON.stringify(badTrade));
     const deadLetters: number[] = [];
     const persister = startPersister(stream, { observer: { onDeadLetters: (count) => deadLetters.push(count) } });
@@ -315,7 +345,9 @@ describe('the persister, end to end', () => {
     await expectEqualsEngine(run, 2);
     expect(persister.stats().deadLetters).toBe(2);
     expect(deadLetters.reduce((sum, count) => sum + count, 0)).toBe(2);
-    const { rows } = await pool.query<{ entry_id: string; error: string }>('SELECT entry_id, error FROM stream_dead_letters ORDER BY entry_id');
+    const { rows } = await pool.query<{ entry_id: string; error: string }>(
+      'SELECT entry_id, error FROM stream_dead_letters ORDER BY entry_id',
+    );
     expect(rows.map((row) => row.entry_id)).toEqual([`${last + 1}-0`, `${last + 2}-0`]);
     expect(rows[0]!.error).toBe('envelope is not JSON');
     expect(rows[1]!.error).toMatch(/^refused by PostgreSQL: .*check constraint/);
@@ -362,7 +394,12 @@ describe('the persister, end to end', () => {
     const redisUrl = new URL(REDIS_URL);
     redisUrl.port = String(redisProxy.port);
     const errors: string[] = [];
-    const persister = startPersister(stream, { db: proxiedPool, redisUrl: redisUrl.toString(), batchSize: 50, observer: { onError: (where) => errors.push(where) } });
+    const persister = startPersister(stream, {
+      db: proxiedPool,
+      redisUrl: redisUrl.toString(),
+      batchSize: 50,
+      observer: { onError: (where) => errors.push(where) },
+    });
     try {
       await waitFor('some progress', async () => persister.stats().entries > 500);
       postgres.cut();
@@ -401,13 +438,32 @@ describe('the persister process', () => {
     });
     let pendingAtKill: number;
     try {
-      await waitFor('the child to persist', async () => (await pool.query('SELECT count(*)::int AS n FROM executions')).rows[0].n > 2_000, 60_000);
+      await waitFor(
+        'the child to persist',
+        async () => (await pool.query('SELECT count(*)::int AS n FROM executions')).rows[0].n > 2_000,
+        60_000,
+      );
       const health = await (await fetch(`http://127.0.0.1:${port}/health`)).json();
-      expect(health).toMatchObject({ status: 'ok', stream, group: 'execution_processors', consumers: [{ name: 'doomed-1' }, { name: 'doomed-2' }, { name: 'doomed-3' }] });
+      expect(health).toMatchObject({
+        status: 'ok',
+        stream,
+        group: 'execution_processors',
+        consumers: [{ name: 'doomed-1' }, { name: 'doomed-2' }, { name: 'doomed-3' }],
+      });
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      for (const name of ['xtrader_persister_pending_entries', 'xtrader_persister_seconds_behind', 'xtrader_persister_batch_seconds', 'xtrader_persister_entries_total']) expect(metrics).toContain(name);
+      for (const name of [
+        'xtrader_persister_pending_entries',
+        'xtrader_persister_seconds_behind',
+        'xtrader_persister_batch_seconds',
+        'xtrader_persister_entries_total',
+      ])
+        expect(metrics).toContain(name);
       // kill while it holds entries it has read and not acknowledged
-      await waitFor('entries in flight', async () => Number(((await redis.xpending(stream, 'execution_processors')) as [number])[0]) > 0, 10_000);
+      await waitFor(
+        'entries in flight',
+        async () => Number(((await redis.xpending(stream, 'execution_processors')) as [number])[0]) > 0,
+        10_000,
+      );
       await child.kill9();
       pendingAtKill = Number(((await redis.xpending(stream, 'execution_processors')) as [number])[0]);
     } finally {

@@ -50,11 +50,34 @@ export async function startPersister(config: Config, logger: Logger): Promise<Ru
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
-  const entriesTotal = new Counter({ name: 'xtrader_persister_entries_total', help: 'stream entries committed and acknowledged', labelNames: ['source'], registers: [registry] });
-  const insertedTotal = new Counter({ name: 'xtrader_persister_rows_inserted_total', help: 'rows inserted (re-deliveries insert none)', labelNames: ['table'], registers: [registry] });
-  const deadLettersTotal = new Counter({ name: 'xtrader_persister_dead_letters_total', help: 'entries kept in stream_dead_letters instead of their tables', registers: [registry] });
-  const errorsTotal = new Counter({ name: 'xtrader_persister_errors_total', help: 'failures retried with back-off', labelNames: ['where'], registers: [registry] });
-  const trimmedTotal = new Counter({ name: 'xtrader_persister_trimmed_entries_total', help: 'stream entries removed by XTRIM MINID', registers: [registry] });
+  const entriesTotal = new Counter({
+    name: 'xtrader_persister_entries_total',
+    help: 'stream entries committed and acknowledged',
+    labelNames: ['source'],
+    registers: [registry],
+  });
+  const insertedTotal = new Counter({
+    name: 'xtrader_persister_rows_inserted_total',
+    help: 'rows inserted (re-deliveries insert none)',
+    labelNames: ['table'],
+    registers: [registry],
+  });
+  const deadLettersTotal = new Counter({
+    name: 'xtrader_persister_dead_letters_total',
+    help: 'entries kept in stream_dead_letters instead of their tables',
+    registers: [registry],
+  });
+  const errorsTotal = new Counter({
+    name: 'xtrader_persister_errors_total',
+    help: 'failures retried with back-off',
+    labelNames: ['where'],
+    registers: [registry],
+  });
+  const trimmedTotal = new Counter({
+    name: 'xtrader_persister_trimmed_entries_total',
+    help: 'stream entries removed by XTRIM MINID',
+    registers: [registry],
+  });
 
   let lastErrorLog = 0;
   const persister = new Persister({
@@ -73,7 +96,8 @@ export async function startPersister(config: Config, logger: Logger): Promise<Ru
         insertedTotal.inc({ table: 'executions' }, info.written.executions);
         insertedTotal.inc({ table: 'trades' }, info.written.trades);
         insertedTotal.inc({ table: 'balance_changes' }, info.written.balances);
-        if (info.source !== 'new') logger.info({ consumer: info.consumer, source: info.source, entries: info.entries }, 'took over pending entries');
+        if (info.source !== 'new')
+          logger.info({ consumer: info.consumer, source: info.source, entries: info.entries }, 'took over pending entries');
       },
       onError: (where, error, consumer) => {
         errorsTotal.inc({ where });
@@ -127,7 +151,13 @@ export async function startPersister(config: Config, logger: Logger): Promise<Ru
   });
 
   const { server, url } = await serveMetricsAndHealth(config.PERSISTER_HOST, config.PERSISTER_PORT, registry, async () => {
-    const [current, postgres] = await Promise.all([lag(), pool.query('SELECT 1').then(() => 'up' as const, () => 'down' as const)]);
+    const [current, postgres] = await Promise.all([
+      lag(),
+      pool.query('SELECT 1').then(
+        () => 'up' as const,
+        () => 'down' as const,
+      ),
+    ]);
     const stats = persister.stats();
     const redis = current ? 'up' : 'down';
     return {
@@ -143,7 +173,13 @@ export async function startPersister(config: Config, logger: Logger): Promise<Ru
       dead_letters: stats.deadLetters,
       claimed: stats.claimed,
       trimmed: stats.trimmed,
-      consumers: stats.consumers.map((consumer) => ({ name: consumer.name, state: consumer.state, batches: consumer.batches, entries: consumer.entries, last_error: consumer.lastError ?? null })),
+      consumers: stats.consumers.map((consumer) => ({
+        name: consumer.name,
+        state: consumer.state,
+        batches: consumer.batches,
+        entries: consumer.entries,
+        last_error: consumer.lastError ?? null,
+      })),
     };
   });
 

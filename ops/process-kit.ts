@@ -21,12 +21,17 @@ export function serveStatus(host: string, port: number, answer: (route: string) 
     const server = createServer((request, response) => {
       const route = (request.url ?? '/').split('?')[0]!;
       if (request.method !== 'GET') {
-        response.writeHead(405, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: 'METHOD_NOT_ALLOWED', message: 'GET only' }));
+        response
+          .writeHead(405, { 'Content-Type': 'application/json' })
+          .end(JSON.stringify({ error: 'METHOD_NOT_ALLOWED', message: 'GET only' }));
         return;
       }
       answer(route).then(
         ({ status, type, body }) => response.writeHead(status, { 'Content-Type': type }).end(body),
-        (error: unknown) => response.writeHead(500, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: 'INTERNAL', message: String(error) })),
+        (error: unknown) =>
+          response
+            .writeHead(500, { 'Content-Type': 'application/json' })
+            .end(JSON.stringify({ error: 'INTERNAL', message: String(error) })),
       );
     });
     server.once('error', reject);
@@ -38,7 +43,12 @@ export function serveStatus(host: string, port: number, answer: (route: string) 
  * The status server of a process that answers `GET /metrics` from `registry` and `GET /health`
  * with the JSON of `health()`; anything else 404. Resolves with the server and its http://host:port.
  */
-export async function serveMetricsAndHealth(host: string, port: number, registry: Registry, health: () => Promise<unknown>): Promise<{ server: Server; url: string }> {
+export async function serveMetricsAndHealth(
+  host: string,
+  port: number,
+  registry: Registry,
+  health: () => Promise<unknown>,
+): Promise<{ server: Server; url: string }> {
   const server = await serveStatus(host, port, async (route) => {
     if (route === '/metrics') return { status: 200, type: registry.contentType, body: await registry.metrics() };
     if (route === '/health') return { status: 200, type: 'application/json', body: JSON.stringify(await health()) };
@@ -57,7 +67,13 @@ export function closeStatusServer(server: Server): Promise<void> {
 }
 
 /** Retries `work` with doubling delays (250 ms … 5 s) until it succeeds or `limitMs` has passed. */
-export async function retryUntil(limitMs: number, logger: Logger, what: string, work: () => Promise<void>, clock: Clock = systemClock): Promise<void> {
+export async function retryUntil(
+  limitMs: number,
+  logger: Logger,
+  what: string,
+  work: () => Promise<void>,
+  clock: Clock = systemClock,
+): Promise<void> {
   const deadline = clock.now() + limitMs;
   const backoff = new Backoff({ initialMs: 250, maxMs: 5_000, jitter: 'none' }, clock);
   for (;;) {
@@ -117,7 +133,11 @@ export function runIfEntry(moduleUrl: string, main: () => Promise<void>): void {
  * The entry of a service process: when `moduleUrl` is the file node was started with, loads the
  * config, starts the service with a logger tagged `process: name`, and closes it on SIGTERM/SIGINT.
  */
-export function runServiceIfEntry(moduleUrl: string, name: string, start: (config: Config, logger: Logger) => Promise<{ close(): Promise<void> }>): void {
+export function runServiceIfEntry(
+  moduleUrl: string,
+  name: string,
+  start: (config: Config, logger: Logger) => Promise<{ close(): Promise<void> }>,
+): void {
   runIfEntry(moduleUrl, async () => {
     const config = loadConfig();
     const logger = pino({ level: config.LOG_LEVEL, base: { process: name } });

@@ -22,7 +22,12 @@ export function brokerPublisher(name: BrokerName, config: Config): BrokerPublish
   const names = brokerNames(config.BROKER_NAMESPACE);
   switch (name) {
     case 'redis':
-      return new RedisPublisher({ url: config.REDIS_URL, stream: names.stream, commandTimeoutMs: config.PUBLISH_TIMEOUT_MS, logEnd: () => lastLoggedSeq(eventLogDirOf(config.DATA_DIR)) });
+      return new RedisPublisher({
+        url: config.REDIS_URL,
+        stream: names.stream,
+        commandTimeoutMs: config.PUBLISH_TIMEOUT_MS,
+        logEnd: () => lastLoggedSeq(eventLogDirOf(config.DATA_DIR)),
+      });
     case 'kafka':
       return new KafkaPublisher({
         brokers: config.KAFKA_BROKERS.split(',').map((broker) => broker.trim()),

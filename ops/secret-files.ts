@@ -9,7 +9,10 @@ import path from 'node:path';
  * Reads a generated secret from `file`, or creates it (mode 600) with `generate()` on first use.
  * Returns the value and whether it was created now, so the caller can say where it is.
  */
-export async function loadOrCreateSecretFile(file: string, generate: () => string): Promise<{ value: string; created: boolean; tightened: boolean }> {
+export async function loadOrCreateSecretFile(
+  file: string,
+  generate: () => string,
+): Promise<{ value: string; created: boolean; tightened: boolean }> {
   try {
     const value = (await readFile(file, 'utf8')).trim();
     if (value.length > 0) {
@@ -28,7 +31,8 @@ export async function loadOrCreateSecretFile(file: string, generate: () => strin
   try {
     await writeFile(file, `${value}\n`, { mode: 0o600, flag: 'wx' });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return { value: (await readFile(file, 'utf8')).trim(), created: false, tightened: false };
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST')
+      return { value: (await readFile(file, 'utf8')).trim(), created: false, tightened: false };
     throw error;
   }
   await chmod(file, 0o600);

@@ -90,7 +90,8 @@ function signedHeadersFor(user: User, method: string, target: string, body: stri
   return {
     'X-API-KEY': user.apiKey,
     'X-TIMESTAMP': timestamp,
-    'X-SIGNATURE': options.signature ?? sign(user.apiSecret, timestamp, options.signedMethod ?? method, options.signedTarget ?? target, body),
+    'X-SIGNATURE':
+      options.signature ?? sign(user.apiSecret, timestamp, options.signedMethod ?? method, options.signedTarget ?? target, body),
     ...(body !== '' ? { 'Content-Type': 'application/json' } : {}),
     ...options.headers,
   };
@@ -100,9 +101,16 @@ const signedRaw = (core: TestCore, user: User, method: string, target: string, b
   raw(core.port, method, target, signedHeadersFor(user, method, target, body, options), body);
 
 const adminRaw = (core: TestCore, method: string, target: string, body?: unknown): Promise<Answer> =>
-  raw(core.port, method, target, { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' }, body === undefined ? '' : JSON.stringify(body));
+  raw(
+    core.port,
+    method,
+    target,
+    { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
+    body === undefined ? '' : JSON.stringify(body),
+  );
 
-const newUser = (core: TestCore, name: string, deposits: Record<string, string> = {}): Promise<User> => core.client.createUser(name, deposits);
+const newUser = (core: TestCore, name: string, deposits: Record<string, string> = {}): Promise<User> =>
+  core.client.createUser(name, deposits);
 
 const balance = (core: TestCore, userId: string, asset: string) => core.client.balance(userId, asset);
 
@@ -135,7 +143,15 @@ afterAll(async () => {
 describe('signature: what is signed is what is routed', () => {
   it('a signature made for one request target never opens another spelling of it (dot segments, %-encoding, absolute form, query)', async () => {
     const signedFor = '/v1/balances';
-    for (const target of ['/v1/./balances', '/v1/x/../balances', '/v1/%62alances', 'http://127.0.0.1/v1/balances', '/v1/balances?', '/v1/balances?x=1', '/v1/balances#x']) {
+    for (const target of [
+      '/v1/./balances',
+      '/v1/x/../balances',
+      '/v1/%62alances',
+      'http://127.0.0.1/v1/balances',
+      '/v1/balances?',
+      '/v1/balances?x=1',
+      '/v1/balances#x',
+    ]) {
       const answer = await signedRaw(core, alice, 'GET', target, '', { signedTarget: signedFor });
       expect(answer.status, target).toBe(401);
       expect(answer.body.error, target).toBe('INVALID_SIGNATURE');
@@ -154,7 +170,15 @@ describe('signature: what is signed is what is routed', () => {
   });
 
   it('paths that do not route to a signed route answer 404, never data (//, trailing /, case, %2F, NUL)', async () => {
-    for (const target of ['//v1/balances', '/v1//balances', '/v1/balances/', '/V1/balances', '/v1%2Fbalances', '/v1/balances%00', '/v1/orders/']) {
+    for (const target of [
+      '//v1/balances',
+      '/v1//balances',
+      '/v1/balances/',
+      '/V1/balances',
+      '/v1%2Fbalances',
+      '/v1/balances%00',
+      '/v1/orders/',
+    ]) {
       const unsigned = await raw(core.port, 'GET', target);
       expect(unsigned.status, target).not.toBe(200);
       expect(unsigned.text, target).not.toContain('available');
@@ -172,21 +196,40 @@ describe('signature: what is signed is what is routed', () => {
     expect((await signedRaw(core, alice, 'GET', '/v1/balances', '', { timestamp, signature })).status).toBe(200);
     const upper = await signedRaw(core, alice, 'GET', '/v1/balances', '', { timestamp, signature: signature.toUpperCase() });
     expect(upper.body.error).toBe('REPLAYED_SIGNATURE');
-    const mixed = await signedRaw(core, alice, 'GET', '/v1/balances', '', { timestamp, signature: signature.slice(0, 32) + signature.slice(32).toUpperCase() });
+    const mixed = await signedRaw(core, alice, 'GET', '/v1/balances', '', {
+      timestamp,
+      signature: signature.slice(0, 32) + signature.slice(32).toUpperCase(),
+    });
     expect(mixed.body.error).toBe('REPLAYED_SIGNATURE');
     // a different spelling of the same instant is a different signed message: the old signature does not fit it
-    expect((await signedRaw(core, alice, 'GET', '/v1/balances', '', { timestamp: `0${timestamp}`, signature })).body.error).toBe('INVALID_SIGNATURE');
-    expect((await signedRaw(core, alice, 'GET', '/v1/balances', '', { timestamp: `${timestamp}.0`, signature })).body.error).toBe('INVALID_TIMESTAMP_HEADER');
-    expect((await signedRaw(core, alice, 'GET', '/v1/balances', '', { timestamp: `  ${timestamp}  `, signature })).body.error).toBe('REPLAYED_SIGNATURE');
-    expect((await signedRaw(core, alice, 'GET', '/v1/balances', '', { timestamp, signature: ` ${signature} ` })).body.error).toBe('REPLAYED_SIGNATURE');
-    expect((await signedRaw(core, alice, 'GET', '/v1/balances', '', { timestamp, signature: `${signature}00` })).body.error).toBe('INVALID_SIGNATURE');
+    expect((await signedRaw(core, alice, 'GET', '/v1/balances', '', { timestamp: `0${timestamp}`, signature })).body.error).toBe(
+      'INVALID_SIGNATURE',
+    );
+    expect((await signedRaw(core, alice, 'GET', '/v1/balances', '', { timestamp: `${timestamp}.0`, signature })).body.error).toBe(
+      'INVALID_TIMESTAMP_HEADER',
+    );
+    expect((await signedRaw(core, alice, 'GET', '/v1/balances', '', { timestamp: `  ${timestamp}  `, signature })).body.error).toBe(
+      'REPLAYED_SIGNATURE',
+    );
+    expect((await signedRaw(core, alice, 'GET', '/v1/balances', '', { timestamp, signature: ` ${signature} ` })).body.error).toBe(
+      'REPLAYED_SIGNATURE',
+    );
+    expect((await signedRaw(core, alice, 'GET', '/v1/balances', '', { timestamp, signature: `${signature}00` })).body.error).toBe(
+      'INVALID_SIGNATURE',
+    );
   });
 
   it('the window holds at its edges; duplicate credential headers are refused', async () => {
     const now = Date.now();
-    expect((await signedRaw(core, alice, 'GET', '/v1/balances', '', { timestamp: String(now - 65_000) })).body.error).toBe('STALE_TIMESTAMP');
-    expect((await signedRaw(core, alice, 'GET', '/v1/balances', '', { timestamp: String(now + 65_000) })).body.error).toBe('STALE_TIMESTAMP');
-    expect((await signedRaw(core, alice, 'GET', '/v1/balances', '', { timestamp: '9'.repeat(16) })).body.error).toBe('INVALID_TIMESTAMP_HEADER');
+    expect((await signedRaw(core, alice, 'GET', '/v1/balances', '', { timestamp: String(now - 65_000) })).body.error).toBe(
+      'STALE_TIMESTAMP',
+    );
+    expect((await signedRaw(core, alice, 'GET', '/v1/balances', '', { timestamp: String(now + 65_000) })).body.error).toBe(
+      'STALE_TIMESTAMP',
+    );
+    expect((await signedRaw(core, alice, 'GET', '/v1/balances', '', { timestamp: '9'.repeat(16) })).body.error).toBe(
+      'INVALID_TIMESTAMP_HEADER',
+    );
     expect((await signedRaw(core, alice, 'GET', '/v1/balances', '', { timestamp: String(now + 55_000) })).status).toBe(200);
     // a second X-SIGNATURE / X-API-KEY line: node joins them with ", " and the check fails closed
     const timestamp = String(Date.now());
@@ -204,14 +247,32 @@ describe('signature: what is signed is what is routed', () => {
 
 describe('admin routes', () => {
   it('are not reachable without the token through any spelling of the path, and a user signature is no admin token', async () => {
-    for (const target of ['/admin/state', '/admin/state/', '/admin/./state', '/%61dmin/state', '/x/../admin/state', 'http://127.0.0.1/admin/state', '/admin//state', '/admin/balances/1', '//admin/state', '/ADMIN/state', '/admin%2Fstate']) {
+    for (const target of [
+      '/admin/state',
+      '/admin/state/',
+      '/admin/./state',
+      '/%61dmin/state',
+      '/x/../admin/state',
+      'http://127.0.0.1/admin/state',
+      '/admin//state',
+      '/admin/balances/1',
+      '//admin/state',
+      '/ADMIN/state',
+      '/admin%2Fstate',
+    ]) {
       const answer = await raw(core.port, 'GET', target);
       expect([401, 404], target).toContain(answer.status);
       expect(answer.text, target).not.toContain('state_hash');
     }
     const before = await balance(core, alice.userId, 'KRW');
     const body = JSON.stringify({ user_id: Number(alice.userId), asset: 'KRW', amount: '1000000' });
-    for (const headers of <Array<Record<string, string>>>[{}, { Authorization: 'Bearer ' }, { Authorization: `Bearer ${ADMIN_TOKEN.slice(0, -1)}` }, { Authorization: `Basic ${ADMIN_TOKEN}` }, { Authorization: `Bearer ${ADMIN_TOKEN} ` + 'x' }]) {
+    for (const headers of <Array<Record<string, string>>>[
+      {},
+      { Authorization: 'Bearer ' },
+      { Authorization: `Bearer ${ADMIN_TOKEN.slice(0, -1)}` },
+      { Authorization: `Basic ${ADMIN_TOKEN}` },
+      { Authorization: `Bearer ${ADMIN_TOKEN} ` + 'x' },
+    ]) {
       const answer = await raw(core.port, 'POST', '/admin/deposits', { 'Content-Type': 'application/json', ...headers }, body);
       expect(answer.status).toBe(401);
     }
@@ -226,9 +287,21 @@ describe('IDOR', () => {
     const placed = await signedRaw(core, alice, 'POST', '/v1/order', order({ client_order_id: 'sec-idor-1' }));
     expect(placed.status).toBe(200);
     const id = placed.body.order_id as string;
-    const rejected = await signedRaw(core, alice, 'POST', '/v1/order', order({ quantity: '900', price: '1000000000', client_order_id: 'sec-idor-rejected' }));
+    const rejected = await signedRaw(
+      core,
+      alice,
+      'POST',
+      '/v1/order',
+      order({ quantity: '900', price: '1000000000', client_order_id: 'sec-idor-rejected' }),
+    );
     expect(rejected.body.order_status).toBe('Rejected');
-    for (const target of [`/v1/order/${id}`, `/v1/order/0${id}`, `/v1/order/${id}.0`, `/v1/order/%3${id.slice(0, 1)}${id.slice(1)}`, `/v1/order/${rejected.body.order_id}`]) {
+    for (const target of [
+      `/v1/order/${id}`,
+      `/v1/order/0${id}`,
+      `/v1/order/${id}.0`,
+      `/v1/order/%3${id.slice(0, 1)}${id.slice(1)}`,
+      `/v1/order/${rejected.body.order_id}`,
+    ]) {
       for (const method of ['GET', 'HEAD', 'DELETE']) {
         const answer = await signedRaw(core, bob, method, target);
         expect([400, 404], `${method} ${target}`).toContain(answer.status);
@@ -249,8 +322,16 @@ describe('input handling', () => {
   it('refuses __proto__ / constructor keys, deep nesting and non-ASCII client_order_ids without changing state', async () => {
     const before = await stateOf(core);
     const cases: Array<[string, number, string]> = [
-      ['{"__proto__":{"isAdmin":true},"symbol":"BTC-KRW","side":"Buy","order_type":"Limit","price":"1000","quantity":"5"}', 400, 'UNKNOWN_FIELD'],
-      ['{"constructor":{"prototype":{"x":1}},"symbol":"BTC-KRW","side":"Buy","order_type":"Limit","price":"1000","quantity":"5"}', 400, 'UNKNOWN_FIELD'],
+      [
+        '{"__proto__":{"isAdmin":true},"symbol":"BTC-KRW","side":"Buy","order_type":"Limit","price":"1000","quantity":"5"}',
+        400,
+        'UNKNOWN_FIELD',
+      ],
+      [
+        '{"constructor":{"prototype":{"x":1}},"symbol":"BTC-KRW","side":"Buy","order_type":"Limit","price":"1000","quantity":"5"}',
+        400,
+        'UNKNOWN_FIELD',
+      ],
       [`{"symbol":${'['.repeat(7000)}${']'.repeat(7000)}}`, 400, 'INVALID_FIELD'],
       [order({ client_order_id: 'ａbc' }), 400, 'INVALID_CLIENT_ORDER_ID'],
       [order({ client_order_id: 'abc\u0000' }), 400, 'INVALID_CLIENT_ORDER_ID'],
@@ -260,7 +341,11 @@ describe('input handling', () => {
       [order({}).replace('"quantity":"5"', '"quantity":5e-3'), 400, 'NOT_A_DECIMAL'],
       [order({ quantity: '1e3' }), 400, 'NOT_A_DECIMAL'],
       [order({ price: '9007199254740993000' }), 400, 'OUT_OF_BOUNDS'],
-      [order({ order_type: 'Market', price: undefined, quantity: undefined, time_in_force: 'IOC', quote_amount: '9007199254740993' }), 400, 'OUT_OF_BOUNDS'],
+      [
+        order({ order_type: 'Market', price: undefined, quantity: undefined, time_in_force: 'IOC', quote_amount: '9007199254740993' }),
+        400,
+        'OUT_OF_BOUNDS',
+      ],
     ];
     for (const [body, status, word] of cases) {
       const answer = await signedRaw(core, alice, 'POST', '/v1/order', body);
@@ -273,7 +358,8 @@ describe('input handling', () => {
 
   it('duplicate JSON keys: refused with 400 DUPLICATE_KEY, nothing placed (issue 22: the last one used to win)', async () => {
     const before = await stateOf(core);
-    const body = '{"symbol":"BTC-KRW","side":"Buy","order_type":"Limit","price":"1000","quantity":"900","quantity":"5","client_order_id":"sec-dup-keys"}';
+    const body =
+      '{"symbol":"BTC-KRW","side":"Buy","order_type":"Limit","price":"1000","quantity":"900","quantity":"5","client_order_id":"sec-dup-keys"}';
     const placed = await signedRaw(core, alice, 'POST', '/v1/order', body);
     expect([placed.status, placed.body.error]).toEqual([400, 'DUPLICATE_KEY']);
     expect(await stateOf(core)).toEqual(before);
@@ -285,7 +371,11 @@ describe('input handling', () => {
       const answer = await adminRaw(core, 'POST', '/admin/deposits', { user_id: Number(alice.userId), asset: 'KRW', amount });
       expect(answer.status, String(amount)).toBe(400);
     }
-    const withdraw = await adminRaw(core, 'POST', '/admin/withdrawals', { user_id: Number(alice.userId), asset: 'KRW', amount: '1000000000000' });
+    const withdraw = await adminRaw(core, 'POST', '/admin/withdrawals', {
+      user_id: Number(alice.userId),
+      asset: 'KRW',
+      amount: '1000000000000',
+    });
     expect(withdraw.body.error).toBe('INSUFFICIENT_AVAILABLE');
     expect(await stateOf(core)).toEqual(before);
   });
@@ -313,7 +403,9 @@ describe('secrets', () => {
     const signature = sign(alice.apiSecret, timestamp, 'GET', '/v1/balances', '');
     await signedRaw(core, alice, 'GET', '/v1/balances', '', { timestamp, signature });
     await signedRaw(core, alice, 'GET', '/v1/balances', '', { timestamp, signature }); // replayed: an error answer
-    const pages = await Promise.all(['/health', '/ready', '/metrics', '/openapi.json', '/docs', '/nope'].map((route) => raw(core.port, 'GET', route)));
+    const pages = await Promise.all(
+      ['/health', '/ready', '/metrics', '/openapi.json', '/docs', '/nope'].map((route) => raw(core.port, 'GET', route)),
+    );
     const text = pages.map((page) => page.text).join('\n') + core.core.output();
     for (const secret of [ADMIN_TOKEN, alice.apiSecret, bob.apiSecret, ENCRYPTION_KEY, signature]) expect(text).not.toContain(secret);
   });
@@ -322,52 +414,84 @@ describe('secrets', () => {
 describe('rate limits', () => {
   it('every spelling of POST /v1/order draws on the same orders-per-second bucket (2/s here)', async () => {
     const user = await newUser(strict, 'sec-rate');
-    const targets = ['/v1/order', '/v1/./order', '/v1/x/../order', '/v1/%6frder', '/v1/order?a', 'http://127.0.0.1/v1/order', '/v1/order?b', '/v1/./order?c', '/v1/%6Frder?d', '/v1/order#e'];
-    const answers = await Promise.all(targets.map((target, index) => signedRaw(strict, user, 'POST', target, order({ client_order_id: `sec-rate-${index}` }))));
+    const targets = [
+      '/v1/order',
+      '/v1/./order',
+      '/v1/x/../order',
+      '/v1/%6frder',
+      '/v1/order?a',
+      'http://127.0.0.1/v1/order',
+      '/v1/order?b',
+      '/v1/./order?c',
+      '/v1/%6Frder?d',
+      '/v1/order#e',
+    ];
+    const answers = await Promise.all(
+      targets.map((target, index) => signedRaw(strict, user, 'POST', target, order({ client_order_id: `sec-rate-${index}` }))),
+    );
     const statuses = answers.map((answer) => answer.status);
     expect(statuses.filter((status) => status === 429).length, JSON.stringify(statuses)).toBeGreaterThanOrEqual(targets.length - 4);
   });
 });
 
 describe('vulnerabilities the review found, fixed (reproductions asserting the secure behaviour)', () => {
-  it(
-    'GET /v1/orders is bounded: a user with 1,100 open orders cannot make the core build an unbounded answer per request, nor open more than 1,000 in one market',
-    async () => {
-      const carol = await newUser(core, 'sec-carol', { KRW: '10000000' });
-      const COUNT = 1_100;
-      // 1,000 in BTC-KRW (the cap per user and market), the rest in ETH-KRW
-      const symbolOf = (index: number) => (index < 1_000 ? 'BTC-KRW' : 'ETH-KRW');
-      for (let start = 0; start < COUNT; start += 100) {
-        const batch = await Promise.all(
-          Array.from({ length: Math.min(100, COUNT - start) }, (_, index) =>
-            signedRaw(core, carol, 'POST', '/v1/order', order({ symbol: symbolOf(start + index), client_order_id: `sec-open-${start + index}` })),
+  it('GET /v1/orders is bounded: a user with 1,100 open orders cannot make the core build an unbounded answer per request, nor open more than 1,000 in one market', async () => {
+    const carol = await newUser(core, 'sec-carol', { KRW: '10000000' });
+    const COUNT = 1_100;
+    // 1,000 in BTC-KRW (the cap per user and market), the rest in ETH-KRW
+    const symbolOf = (index: number) => (index < 1_000 ? 'BTC-KRW' : 'ETH-KRW');
+    for (let start = 0; start < COUNT; start += 100) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(100, COUNT - start) }, (_, index) =>
+          signedRaw(
+            core,
+            carol,
+            'POST',
+            '/v1/order',
+            order({ symbol: symbolOf(start + index), client_order_id: `sec-open-${start + index}` }),
           ),
-        );
-        for (const answer of batch) expect(answer.body.order_status).toBe('Pending');
-      }
-      // was: unbounded (every open order held funds and memory); now the 1,001st in a market is refused
-      const over = await signedRaw(core, carol, 'POST', '/v1/order', order({ client_order_id: 'sec-open-over' }));
-      expect(over.body.order_status).toBe('Rejected');
-      expect((await signedRaw(core, carol, 'GET', `/v1/order/${over.body.order_id}`)).body).toMatchObject({ status: 'Rejected', reject_reason: 'TOO_MANY_OPEN_ORDERS' });
-      const listed = await signedRaw(core, carol, 'GET', '/v1/orders');
-      expect(listed.status).toBe(200);
-      // was: all 1,100 in one answer (~0.9 KB each; 100,000 open orders → ~90 MB per request); pages of ≤ 1,000 now
-      expect(listed.body.orders.length).toBe(1_000);
-      const rest = await signedRaw(core, carol, 'GET', `/v1/orders?after_order_id=${listed.body.next_after_order_id}`);
-      expect(rest.body.orders.length).toBe(100);
-      expect(rest.body.next_after_order_id).toBeNull();
-    },
-    60_000,
-  );
+        ),
+      );
+      for (const answer of batch) expect(answer.body.order_status).toBe('Pending');
+    }
+    // was: unbounded (every open order held funds and memory); now the 1,001st in a market is refused
+    const over = await signedRaw(core, carol, 'POST', '/v1/order', order({ client_order_id: 'sec-open-over' }));
+    expect(over.body.order_status).toBe('Rejected');
+    expect((await signedRaw(core, carol, 'GET', `/v1/order/${over.body.order_id}`)).body).toMatchObject({
+      status: 'Rejected',
+      reject_reason: 'TOO_MANY_OPEN_ORDERS',
+    });
+    const listed = await signedRaw(core, carol, 'GET', '/v1/orders');
+    expect(listed.status).toBe(200);
+    // was: all 1,100 in one answer (~0.9 KB each; 100,000 open orders → ~90 MB per request); pages of ≤ 1,000 now
+    expect(listed.body.orders.length).toBe(1_000);
+    const rest = await signedRaw(core, carol, 'GET', `/v1/orders?after_order_id=${listed.body.next_after_order_id}`);
+    expect(rest.body.orders.length).toBe(100);
+    expect(rest.body.next_after_order_id).toBeNull();
+  }, 60_000);
 
   it('market orders respect the minimum notional: 1-lot market sells cannot trade fee-free below it', async () => {
     // ETH-KRW at 499,000 KRW/ETH: one lot (0.001 ETH) is 499 KRW; 0.2 % of that is 0.998 KRW → 0.
     const feesBefore = await balance(core, '0', 'KRW');
-    const maker = await signedRaw(core, alice, 'POST', '/v1/order', order({ symbol: 'ETH-KRW', price: '499000', quantity: '0.011', client_order_id: 'sec-fee-maker' }));
+    const maker = await signedRaw(
+      core,
+      alice,
+      'POST',
+      '/v1/order',
+      order({ symbol: 'ETH-KRW', price: '499000', quantity: '0.011', client_order_id: 'sec-fee-maker' }),
+    );
     expect(maker.body.order_status).toBe('Pending'); // 5,489 KRW ≥ the 5,000 KRW minimum notional
     const sells: Answer[] = [];
     for (let index = 0; index < 11; index++) {
-      sells.push(await signedRaw(core, bob, 'POST', '/v1/order', JSON.stringify({ symbol: 'ETH-KRW', side: 'Sell', order_type: 'Market', quantity: '0.001', time_in_force: 'IOC' })));
+      sells.push(
+        await signedRaw(
+          core,
+          bob,
+          'POST',
+          '/v1/order',
+          JSON.stringify({ symbol: 'ETH-KRW', side: 'Sell', order_type: 'Market', quantity: '0.001', time_in_force: 'IOC' }),
+        ),
+      );
     }
     const makerView = await signedRaw(core, alice, 'GET', `/v1/order/${maker.body.order_id}`);
     const feesAfter = await balance(core, '0', 'KRW');
@@ -395,7 +519,21 @@ describe('client_order_id index eviction (in process, the engine with its 100,00
     engine.apply({ type: 'Deposit', userId: 1, asset: 'KRW', amount: 1_000_000_000_000, timestamp: 1 });
     // IOC buys into an empty book expire at once: each is remembered with its client_order_id.
     const place = (orderId: number, clientOrderId: string) =>
-      engine.apply({ type: 'PlaceOrder', orderId, userId: 1, symbol: 'BTC-KRW', side: 'Buy', orderType: 'Limit', price: 50_000, quantity: 1, timeInForce: 'IOC', postOnly: false, stp: 'ExpireTaker', clientOrderId, timestamp: 2 });
+      engine.apply({
+        type: 'PlaceOrder',
+        orderId,
+        userId: 1,
+        symbol: 'BTC-KRW',
+        side: 'Buy',
+        orderType: 'Limit',
+        price: 50_000,
+        quantity: 1,
+        timeInForce: 'IOC',
+        postOnly: false,
+        stp: 'ExpireTaker',
+        clientOrderId,
+        timestamp: 2,
+      });
     for (let index = 0; index < BOUND + 10; index++) place(index + 2, `c-${index}`);
     const started = performance.now();
     place(BOUND + 20, 'one-more');
@@ -424,7 +562,8 @@ describe('replay cache shared by all keys (in process, bound scaled down to 30)'
     const victim = await api.createUser('sec-replay-victim');
     const now = Date.now();
     const statuses: number[] = [];
-    for (let index = 0; index < 40; index++) statuses.push((await api.signed(attacker, 'GET', '/v1/balances', undefined, now + index)).status);
+    for (let index = 0; index < 40; index++)
+      statuses.push((await api.signed(attacker, 'GET', '/v1/balances', undefined, now + index)).status);
     expect(statuses.slice(0, 3)).toEqual([200, 200, 200]);
     expect(statuses[3]).toBe(429); // the attacker is over its own quota from here on…
     const answer = await api.signed(victim, 'GET', '/v1/balances');

@@ -65,9 +65,16 @@ export async function probePostgres(databaseUrl: string, timeoutMs = PROBE_TIMEO
 export function probeRedis(redisUrl: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<void> {
   const url = new URL(redisUrl);
   const commands: string[][] = [];
-  if (url.password) commands.push(url.username ? ['AUTH', decodeURIComponent(url.username), decodeURIComponent(url.password)] : ['AUTH', decodeURIComponent(url.password)]);
+  if (url.password)
+    commands.push(
+      url.username
+        ? ['AUTH', decodeURIComponent(url.username), decodeURIComponent(url.password)]
+        : ['AUTH', decodeURIComponent(url.password)],
+    );
   commands.push(['PING']);
-  const request = commands.map((words) => `*${words.length}\r\n${words.map((word) => `$${Buffer.byteLength(word)}\r\n${word}\r\n`).join('')}`).join('');
+  const request = commands
+    .map((words) => `*${words.length}\r\n${words.map((word) => `$${Buffer.byteLength(word)}\r\n${word}\r\n`).join('')}`)
+    .join('');
   const expected = `${url.password ? '+OK\r\n' : ''}+PONG\r\n`;
 
   return new Promise((resolve, reject) => {
@@ -84,7 +91,8 @@ export function probeRedis(redisUrl: string, timeoutMs = PROBE_TIMEOUT_MS): Prom
     socket.on('data', (chunk) => {
       reply += chunk.toString();
       if (reply.startsWith('-')) finish(new Error(`Redis answered ${reply.trim()}`));
-      else if (reply.length >= expected.length) finish(reply.startsWith(expected) ? undefined : new Error(`Redis answered ${reply.trim()}`));
+      else if (reply.length >= expected.length)
+        finish(reply.startsWith(expected) ? undefined : new Error(`Redis answered ${reply.trim()}`));
     });
     socket.on('error', (error) => finish(error));
     socket.on('close', () => finish(new Error('Redis closed the connection')));

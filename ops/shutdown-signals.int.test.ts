@@ -20,7 +20,14 @@ describe('npm start (ops/start.ts)', () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'xtrader-start-'));
     const port = await freePort();
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'ops/start.ts')], {
-      env: { ...process.env, DATA_DIR: dataDir, API_PORT: String(port), DATABASE_URL: TEST_DATABASE_URL, ADMIN_TOKEN: 'start-test-admin-token-0123456789', LOG_LEVEL: 'info' },
+      env: {
+        ...process.env,
+        DATA_DIR: dataDir,
+        API_PORT: String(port),
+        DATABASE_URL: TEST_DATABASE_URL,
+        ADMIN_TOKEN: 'start-test-admin-token-0123456789',
+        LOG_LEVEL: 'info',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -30,7 +37,10 @@ describe('npm start (ops/start.ts)', () => {
     try {
       const deadline = Date.now() + 60_000;
       for (;;) {
-        const ready = await fetch(`http://127.0.0.1:${port}/ready`).then((response) => response.status, () => 0);
+        const ready = await fetch(`http://127.0.0.1:${port}/ready`).then(
+          (response) => response.status,
+          () => 0,
+        );
         if (ready === 200) break;
         if (Date.now() > deadline) throw new Error(`core not ready: ${output}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
@@ -46,7 +56,10 @@ describe('npm start (ops/start.ts)', () => {
       expect(output).toContain('core stopped');
       expect(output).not.toContain('second signal');
       // nothing listens on the API port any more
-      const stillOpen = await fetch(`http://127.0.0.1:${port}/health`).then(() => true, () => false);
+      const stillOpen = await fetch(`http://127.0.0.1:${port}/health`).then(
+        () => true,
+        () => false,
+      );
       expect(stillOpen).toBe(false);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
@@ -58,7 +71,17 @@ describe('npm start (ops/start.ts)', () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'xtrader-start-'));
     const port = await freePort();
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'ops/start.ts')], {
-      env: { ...process.env, DATA_DIR: dataDir, API_PORT: String(port), DATABASE_URL: TEST_DATABASE_URL, ADMIN_TOKEN: 'start-test-admin-token-0123456789', LOG_LEVEL: 'info', PUBLISHERS: 'redis', PERSISTER_PORT: String(await freePort()), MARKET_DATA_PORT: String(await freePort()) },
+      env: {
+        ...process.env,
+        DATA_DIR: dataDir,
+        API_PORT: String(port),
+        DATABASE_URL: TEST_DATABASE_URL,
+        ADMIN_TOKEN: 'start-test-admin-token-0123456789',
+        LOG_LEVEL: 'info',
+        PUBLISHERS: 'redis',
+        PERSISTER_PORT: String(await freePort()),
+        MARKET_DATA_PORT: String(await freePort()),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -77,7 +100,10 @@ describe('npm start (ops/start.ts)', () => {
     try {
       const deadline = Date.now() + 60_000;
       for (;;) {
-        const ready = await fetch(`http://127.0.0.1:${port}/ready`).then((response) => response.status, () => 0);
+        const ready = await fetch(`http://127.0.0.1:${port}/ready`).then(
+          (response) => response.status,
+          () => 0,
+        );
         if (ready === 200 && /persister started \(pid \d+\)/.test(output)) break;
         if (Date.now() > deadline) throw new Error(`not started: ${output}`);
         await new Promise((resolve) => setTimeout(resolve, 100));

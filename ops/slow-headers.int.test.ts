@@ -31,7 +31,10 @@ let users: readonly TestUser[];
 
 beforeAll(async () => {
   // '' = unset: the documented defaults (the harness raises the per-client cap for other tests)
-  core = await TestCore.start({ name: 'slow-headers', env: { HTTP_MAX_CONNECTIONS_PER_CLIENT: '', HTTP_HEADERS_TIMEOUT_MS: '', HTTP_REQUEST_TIMEOUT_MS: '' } });
+  core = await TestCore.start({
+    name: 'slow-headers',
+    env: { HTTP_MAX_CONNECTIONS_PER_CLIENT: '', HTTP_HEADERS_TIMEOUT_MS: '', HTTP_REQUEST_TIMEOUT_MS: '' },
+  });
   // four users: the orders of the run stay below the 1,000 open orders per user and market
   users = await core.client.createUsers('slow-headers', 4);
 }, 120_000);
@@ -55,11 +58,25 @@ class OrderClient {
     const index = this.#sequence++;
     const user = users[index % users.length]!;
     // distinct bodies: the same body signed in the same millisecond would be one request
-    const body = JSON.stringify({ symbol: 'BTC-KRW', side: 'Buy', order_type: 'Limit', price: `${1000 + (index % 100)}000`, quantity: '0.01', client_order_id: `slow-${index}` });
+    const body = JSON.stringify({
+      symbol: 'BTC-KRW',
+      side: 'Buy',
+      order_type: 'Limit',
+      price: `${1000 + (index % 100)}000`,
+      quantity: '0.01',
+      client_order_id: `slow-${index}`,
+    });
     const started = performance.now();
     const status = await new Promise<number>((resolve) => {
       const request = http.request(
-        { host: '127.0.0.1', port: core.port, method: 'POST', path: '/v1/order', agent: this.agent, headers: signedHeaders(user, 'POST', '/v1/order', body) },
+        {
+          host: '127.0.0.1',
+          port: core.port,
+          method: 'POST',
+          path: '/v1/order',
+          agent: this.agent,
+          headers: signedHeaders(user, 'POST', '/v1/order', body),
+        },
         (response) => {
           response.resume();
           response.on('end', () => resolve(response.statusCode ?? 0));
@@ -167,7 +184,9 @@ describe('slow request heads from one address', () => {
     const timedOut = closed.filter((record) => /^HTTP\/1\.1 408 /.test(record.firstLine ?? ''));
     const refused = attacker.connections.filter((record) => /^HTTP\/1\.1 429 /.test(record.firstLine ?? ''));
     // refused by the core but cut (RST, or stop()) before its 429 was read
-    const unanswered = attacker.connections.filter((record) => record.firstLine === '(closed without an answer)' || record.closedAt === undefined);
+    const unanswered = attacker.connections.filter(
+      (record) => record.firstLine === '(closed without an answer)' || record.closedAt === undefined,
+    );
     const heldFor = timedOut.map((record) => record.closedAt! - record.openedAt);
     const counted = await metric('xtrader_http_connections_refused_total');
     const report = {

@@ -21,14 +21,19 @@ export function xtraderProcesses(config: Config): ProcessSpec[] {
   return [
     typescript('core', 'ops/core.ts', { API_HOST: config.API_HOST, API_PORT: String(config.API_PORT) }, CORE_NODE_FLAGS),
     // one process per broker: a hung broker or a busy client library stays in its own process
-    ...config.PUBLISHERS.map((broker) => ({ ...typescript(`publisher-${broker}`, 'ops/publisher.ts'), args: [...typescript('', 'ops/publisher.ts').args, broker] })),
+    ...config.PUBLISHERS.map((broker) => ({
+      ...typescript(`publisher-${broker}`, 'ops/publisher.ts'),
+      args: [...typescript('', 'ops/publisher.ts').args, broker],
+    })),
     // Redis stream `executions` → PostgreSQL (its consumers are PERSISTER_CONSUMERS connections in one process)
     ...(config.PUBLISHERS.includes('redis') ? [typescript('persister', 'ops/persister.ts')] : []),
     // Kafka `market-data` → candles in PostgreSQL (GET /v1/candles)
     ...(config.PUBLISHERS.includes('kafka') ? [typescript('market-data', 'ops/market-data.ts')] : []),
     // RabbitMQ `market-notifications` → WebSocket clients: two instances side by side, each with its own queue
     ...(config.PUBLISHERS.includes('rabbitmq')
-      ? [config.WS_PORT, config.WS_PORT_2].map((port, index) => typescript(`ws-server-${index + 1}`, 'ops/ws-server.ts', { WS_PORT: String(port), WS_INSTANCE: `ws-${port}` }))
+      ? [config.WS_PORT, config.WS_PORT_2].map((port, index) =>
+          typescript(`ws-server-${index + 1}`, 'ops/ws-server.ts', { WS_PORT: String(port), WS_INSTANCE: `ws-${port}` }),
+        )
       : []),
   ];
 }

@@ -11,7 +11,9 @@ const scratch = mkdtempSync(path.join(os.tmpdir(), 'supervisor-test-'));
 
 /** A child that installs its SIGTERM handler, then says so by creating `readyFile` (node start-up is slow under load). */
 function longRunning(onSigterm: string, readyFile: string) {
-  return node(`process.on("SIGTERM", () => { ${onSigterm} }); require("fs").writeFileSync(${JSON.stringify(readyFile)}, ""); setInterval(() => {}, 1000)`);
+  return node(
+    `process.on("SIGTERM", () => { ${onSigterm} }); require("fs").writeFileSync(${JSON.stringify(readyFile)}, ""); setInterval(() => {}, 1000)`,
+  );
 }
 
 async function filesExist(files: string[], timeoutMs = 10_000): Promise<void> {

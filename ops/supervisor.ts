@@ -53,7 +53,14 @@ export class Supervisor {
     const names = new Set(specs.map((spec) => spec.name));
     if (names.size !== specs.length) throw new Error('supervised process names must be unique');
     this.processes = specs.map((spec) => ({ spec, startedAt: 0, runs: 0, consecutiveFailures: 0 }));
-    this.options = { initialBackoffMs: 500, maxBackoffMs: 30_000, stableAfterMs: 30_000, stopTimeoutMs: 10_000, stdio: 'inherit', ...options };
+    this.options = {
+      initialBackoffMs: 500,
+      maxBackoffMs: 30_000,
+      stableAfterMs: 30_000,
+      stopTimeoutMs: 10_000,
+      stdio: 'inherit',
+      ...options,
+    };
   }
 
   start(): void {

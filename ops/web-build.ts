@@ -36,7 +36,13 @@ export async function buildWeb(): Promise<WebBuild> {
       legalComments: 'eof', // lightweight-charts' Apache-2.0 notice stays in the bundle
       logLevel: 'silent',
     });
-    await build({ entryPoints: { app: path.join(WEB_DIR, 'styles.css') }, bundle: true, minify: true, outdir: staging, logLevel: 'silent' });
+    await build({
+      entryPoints: { app: path.join(WEB_DIR, 'styles.css') },
+      bundle: true,
+      minify: true,
+      outdir: staging,
+      logLevel: 'silent',
+    });
     await copyFile(path.join(WEB_DIR, 'index.html'), path.join(staging, 'index.html'));
     const files: Record<string, { bytes: number; gzipBytes: number }> = {};
     for (const name of ['app.js', 'app.css', 'index.html']) {

@@ -71,7 +71,13 @@ async function openTab(tab: 'open' | 'history' | 'fills' | 'executions'): Promis
   await page.getByTestId(`tab-${tab}`).click();
 }
 
-async function fillOrder(fields: { side: 'Buy' | 'Sell'; type?: string; price?: string; quantity: string; postOnly?: boolean }): Promise<string> {
+async function fillOrder(fields: {
+  side: 'Buy' | 'Sell';
+  type?: string;
+  price?: string;
+  quantity: string;
+  postOnly?: boolean;
+}): Promise<string> {
   await page.getByTestId(`side-${fields.side}`).click();
   await page.getByTestId(`type-${fields.type ?? 'Limit'}`).click();
   if (fields.price !== undefined) await page.getByTestId('price').fill(fields.price);
@@ -97,7 +103,13 @@ beforeAll(async () => {
   marketData = spawnTs('ops/market-data.ts', [], { ...stack.env, MARKET_DATA_PORT: String(await freePort()) });
   await stack.startWsServer(wsPort);
   await waitFor(async () => (await fetch(`${stack.url}/ready`)).status === 200, 60_000, 'core ready');
-  demo = spawnTs('ops/demo.ts', [], { ...stack.env, API_PORT: String(stack.port), DEMO_TAKER_RATE: '3', DEMO_REQUOTE_MS: '1500', DEMO_TAKERS: '2' });
+  demo = spawnTs('ops/demo.ts', [], {
+    ...stack.env,
+    API_PORT: String(stack.port),
+    DEMO_TAKER_RATE: '3',
+    DEMO_REQUOTE_MS: '1500',
+    DEMO_TAKERS: '2',
+  });
   await waitFor(() => /API secret\s+\S+/.test(demo.output()) || demo.child.exitCode !== null, 90_000, 'the demo to print its trader');
   const key = /API key\s+(\S+)/.exec(demo.output());
   const secret = /API secret\s+(\S+)/.exec(demo.output());
@@ -138,7 +150,9 @@ describe('the trading page in chromium, on the real stack with the demo running'
     expect(html).not.toMatch(/https?:\/\/(?!www\.tradingview\.com)/); // no CDN
     const bundle = await fetch(`${stack.url}/web/app.js`, { headers: { 'Accept-Encoding': 'gzip' } });
     expect(bundle.headers.get('content-type')).toMatch(/javascript/);
-    expect(await (await fetch(`${stack.url}/web/config.json`)).json()).toEqual({ ws_urls: [expect.stringMatching(/^ws:\/\/127\.0\.0\.1:\d+\/ws$/)] });
+    expect(await (await fetch(`${stack.url}/web/config.json`)).json()).toEqual({
+      ws_urls: [expect.stringMatching(/^ws:\/\/127\.0\.0\.1:\d+\/ws$/)],
+    });
   });
 
   it('logs in with the demo key; the book and trades render and update while the maker runs', async () => {
@@ -157,10 +171,22 @@ describe('the trading page in chromium, on the real stack with the demo running'
     expect(await balance('KRW')).toBe(100_000_000);
     await page.getByTestId('connection').filter({ hasText: 'live · private' }).waitFor();
 
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid="ask-level"]').length >= 5 && document.querySelectorAll('[data-testid="bid-level"]').length >= 5, undefined, { timeout: 20_000 });
+    await page.waitForFunction(
+      () =>
+        document.querySelectorAll('[data-testid="ask-level"]').length >= 5 &&
+        document.querySelectorAll('[data-testid="bid-level"]').length >= 5,
+      undefined,
+      { timeout: 20_000 },
+    );
     expect(await text('book-status')).toMatch(/checksum ✓/);
     const seq = await bookSeq();
-    await page.waitForFunction((before) => /seq (\d+)/.test(document.querySelector('[data-testid="book-status"]')?.textContent ?? '') && Number(/seq (\d+)/.exec(document.querySelector('[data-testid="book-status"]')!.textContent!)![1]) > before, seq, { timeout: 20_000 });
+    await page.waitForFunction(
+      (before) =>
+        /seq (\d+)/.test(document.querySelector('[data-testid="book-status"]')?.textContent ?? '') &&
+        Number(/seq (\d+)/.exec(document.querySelector('[data-testid="book-status"]')!.textContent!)![1]) > before,
+      seq,
+      { timeout: 20_000 },
+    );
     expect(await text('book-status')).toMatch(/checksum ✓/); // every delta verified
     await page.getByTestId('trade-row').first().waitFor({ timeout: 20_000 });
     const firstTrade = await page.getByTestId('trade-row').first().innerText();
@@ -185,13 +211,23 @@ describe('the trading page in chromium, on the real stack with the demo running'
     expect(result).toMatch(/^Order \d+ (filled|accepted)/);
     const orderId = /Order (\d+)/.exec(result)![1]!;
     await openTab('executions');
-    await page.locator(`[data-testid="execution"][data-order="${orderId}"]`).filter({ hasText: 'Filled' }).first().waitFor({ timeout: 10_000 });
-    const reports = await page.locator(`[data-testid="execution"][data-order="${orderId}"] [data-testid="execution-status"]`).allInnerTexts();
+    await page
+      .locator(`[data-testid="execution"][data-order="${orderId}"]`)
+      .filter({ hasText: 'Filled' })
+      .first()
+      .waitFor({ timeout: 10_000 });
+    const reports = await page
+      .locator(`[data-testid="execution"][data-order="${orderId}"] [data-testid="execution-status"]`)
+      .allInnerTexts();
     expect(reports.reverse()).toEqual(['Pending', 'Filled']); // newest first on the page: New (Pending), then the Trade (Filled)
     await openTab('fills');
     await page.locator(`[data-testid="fill"][data-order="${orderId}"]`).waitFor({ timeout: 10_000 });
     expect(await page.locator(`[data-testid="fill"][data-order="${orderId}"]`).innerText()).toMatch(/0\.001/);
-    await page.waitForFunction((before) => Number(document.querySelector('[data-testid="balance-BTC"] td.available')?.textContent) > before, btcBefore, { timeout: 10_000 });
+    await page.waitForFunction(
+      (before) => Number(document.querySelector('[data-testid="balance-BTC"] td.available')?.textContent) > before,
+      btcBefore,
+      { timeout: 10_000 },
+    );
     expect(await balance('BTC')).toBeCloseTo(btcBefore + 0.001, 8);
     expect(await balance('KRW')).toBeLessThan(krwBefore);
     // the order history (PostgreSQL, via the persister) has it too, a moment later
@@ -212,7 +248,10 @@ describe('the trading page in chromium, on the real stack with the demo running'
     await row.getByTestId('amend').click();
     await page.getByTestId('amend-quantity').fill('0.002');
     await page.getByTestId('amend-save').click();
-    await page.getByTestId('account-result').filter({ hasText: `Order ${orderId} amended to 0.002` }).waitFor();
+    await page
+      .getByTestId('account-result')
+      .filter({ hasText: `Order ${orderId} amended to 0.002` })
+      .waitFor();
     await row.filter({ hasText: '0 / 0.002' }).waitFor();
     // an amend that does not reduce is refused in words
     await row.getByTestId('amend').click();
@@ -221,7 +260,10 @@ describe('the trading page in chromium, on the real stack with the demo running'
     await page.getByTestId('account-result').filter({ hasText: 'An amend can only lower the quantity.' }).waitFor();
     await shot('4-amended');
     await row.getByTestId('cancel').click();
-    await page.getByTestId('account-result').filter({ hasText: `Order ${orderId} cancelled.` }).waitFor();
+    await page
+      .getByTestId('account-result')
+      .filter({ hasText: `Order ${orderId} cancelled.` })
+      .waitFor();
     await row.waitFor({ state: 'detached' });
     await openTab('executions');
     const kinds = await page.locator(`[data-testid="execution"][data-order="${orderId}"]`).allInnerTexts();
@@ -230,12 +272,24 @@ describe('the trading page in chromium, on the real stack with the demo running'
 
   it('shows candles: history from GET /v1/candles, the last bar moved by live trades, and an interval switch', async () => {
     const chart = page.getByTestId('chart');
-    await page.waitForFunction(() => Number(document.querySelector('[data-testid="chart"]')?.getAttribute('data-candles')) >= 1, undefined, { timeout: 20_000 });
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-testid="chart"]')?.getAttribute('data-candles')) >= 1,
+      undefined,
+      { timeout: 20_000 },
+    );
     // switching interval reloads from GET /v1/candles (built by the market-data service from Kafka)
     await page.locator('#intervals button[data-interval="5m"]').click();
     await page.locator('#intervals button[data-interval="1m"]').click();
-    await waitFor(async () => requested.filter((url) => url.includes('/v1/candles/BTC-KRW?interval=1m')).length >= 2, 10_000, 'the candles to be asked for again');
-    await page.waitForFunction(() => Number(document.querySelector('[data-testid="chart"]')?.getAttribute('data-candles')) >= 1, undefined, { timeout: 20_000 });
+    await waitFor(
+      async () => requested.filter((url) => url.includes('/v1/candles/BTC-KRW?interval=1m')).length >= 2,
+      10_000,
+      'the candles to be asked for again',
+    );
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-testid="chart"]')?.getAttribute('data-candles')) >= 1,
+      undefined,
+      { timeout: 20_000 },
+    );
     const box = await chart.locator('canvas').first().boundingBox();
     expect(box!.width).toBeGreaterThan(300);
     expect(box!.height).toBeGreaterThan(150);
@@ -263,11 +317,20 @@ describe('the trading page in chromium, on the real stack with the demo running'
       target.evaluate(() => {
         const boxes = [...document.querySelectorAll('main > section')].map((node) => {
           const rect = node.getBoundingClientRect();
-          return { name: node.className, left: rect.left, top: rect.top, right: rect.right, bottom: rect.bottom, width: rect.width, height: rect.height };
+          return {
+            name: node.className,
+            left: rect.left,
+            top: rect.top,
+            right: rect.right,
+            bottom: rect.bottom,
+            width: rect.width,
+            height: rect.height,
+          };
         });
         return { scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth, innerHeight: window.innerHeight, boxes };
       });
-    const overlap = (a: { left: number; right: number; top: number; bottom: number }, b: typeof a) => a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1;
+    const overlap = (a: { left: number; right: number; top: number; bottom: number }, b: typeof a) =>
+      a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1;
 
     const desktop = await layout(page);
     expect(desktop.scrollWidth).toBeLessThanOrEqual(desktop.innerWidth);
@@ -276,7 +339,8 @@ describe('the trading page in chromium, on the real stack with the demo running'
       expect(box.height, box.name).toBeGreaterThan(150);
       expect(box.bottom, box.name).toBeLessThanOrEqual(desktop.innerHeight + 1); // one screen, no page scroll
     }
-    for (const [index, a] of desktop.boxes.entries()) for (const b of desktop.boxes.slice(index + 1)) expect(overlap(a, b), `${a.name} / ${b.name}`).toBe(false);
+    for (const [index, a] of desktop.boxes.entries())
+      for (const b of desktop.boxes.slice(index + 1)) expect(overlap(a, b), `${a.name} / ${b.name}`).toBe(false);
     await shot('7-desktop-1280x800');
 
     const phone = await context.newPage();
@@ -295,12 +359,13 @@ describe('the trading page in chromium, on the real stack with the demo running'
       expect(box.right, box.name).toBeLessThanOrEqual(391);
       expect(box.width, box.name).toBeGreaterThan(350); // one column
     }
-    for (const [index, a] of small.boxes.entries()) for (const b of small.boxes.slice(index + 1)) expect(overlap(a, b), `${a.name} / ${b.name}`).toBe(false);
+    for (const [index, a] of small.boxes.entries())
+      for (const b of small.boxes.slice(index + 1)) expect(overlap(a, b), `${a.name} / ${b.name}`).toBe(false);
     await phone.screenshot({ path: path.join(SHOTS, 'web-8-phone-390.png'), fullPage: true });
     await phone.close();
   });
 
-  it('npm run demo stops cleanly on Ctrl-C: the maker\'s orders cancelled, exit 0', async () => {
+  it("npm run demo stops cleanly on Ctrl-C: the maker's orders cancelled, exit 0", async () => {
     const exited = new Promise<number | null>((resolve) => demo.child.once('exit', (code) => resolve(code)));
     demo.child.kill('SIGINT');
     expect(await exited).toBe(0);

@@ -18,7 +18,10 @@ const TYPES: Record<string, string> = {
 };
 
 export function webSocketUrls(config: Config): string[] {
-  if (config.WEB_WS_URLS) return config.WEB_WS_URLS.split(',').map((url) => url.trim()).filter((url) => url !== '');
+  if (config.WEB_WS_URLS)
+    return config.WEB_WS_URLS.split(',')
+      .map((url) => url.trim())
+      .filter((url) => url !== '');
   const host = ['0.0.0.0', '::', '[::]'].includes(config.API_HOST) ? '127.0.0.1' : config.API_HOST;
   return [config.WS_PORT, config.WS_PORT_2].map((port) => `ws://${host}:${port}/ws`);
 }

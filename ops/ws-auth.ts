@@ -35,22 +35,34 @@ export class WsAuthenticator implements Authenticator {
     this.#now = options.now ?? Date.now;
     this.#local = new ReplayCache(this.#windowMs, 1_000_000);
     this.#startedAt = this.#now();
-    this.#redis = new Redis(options.redisUrl, { lazyConnect: false, enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 1_000, connectTimeout: 2_000 });
+    this.#redis = new Redis(options.redisUrl, {
+      lazyConnect: false,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: 1_000,
+      connectTimeout: 2_000,
+    });
     this.#redis.on('error', () => {});
   }
 
   async authenticate(apiKey: string, timestamp: string, signature: string): Promise<AuthenticatedKey> {
     const timestampMs = Number(timestamp);
     const now = this.#now();
-    if (!Number.isSafeInteger(timestampMs) || Math.abs(now - timestampMs) > this.#windowMs) throw new WsError('STALE_TIMESTAMP', `timestamp must be within ${this.#windowMs / 1000} s of the server's clock (ms since the epoch)`);
+    if (!Number.isSafeInteger(timestampMs) || Math.abs(now - timestampMs) > this.#windowMs)
+      throw new WsError(
+        'STALE_TIMESTAMP',
+        `timestamp must be within ${this.#windowMs / 1000} s of the server's clock (ms since the epoch)`,
+      );
     let credential;
     try {
-      credential = this.#options.credentials.cached(apiKey) ?? (apiKey.length <= 128 ? await this.#options.credentials.lookup(apiKey) : undefined);
+      credential =
+        this.#options.credentials.cached(apiKey) ?? (apiKey.length <= 128 ? await this.#options.credentials.lookup(apiKey) : undefined);
     } catch {
       throw new WsError('STORE_UNAVAILABLE');
     }
     if (!credential) throw new WsError('INVALID_API_KEY');
-    if (!/^[0-9a-fA-F]{64}$/.test(signature) || !signatureMatches(credential.hmacKey, signature.toLowerCase(), timestamp, 'GET', '/ws', '')) throw new WsError('INVALID_SIGNATURE');
+    if (!/^[0-9a-fA-F]{64}$/.test(signature) || !signatureMatches(credential.hmacKey, signature.toLowerCase(), timestamp, 'GET', '/ws', ''))
+      throw new WsError('INVALID_SIGNATURE');
     if (!(await this.#claim(signature.toLowerCase(), timestampMs, now))) throw new WsError('REPLAYED_SIGNATURE');
     return { userId: credential.userId, apiKey };
   }

@@ -43,7 +43,13 @@ describe('ws-server across a RabbitMQ restart', () => {
         const price = `${50_000 + (placed % 7)}000`;
         await stack.order(maker, { symbol: 'BTC-KRW', side: 'Sell', order_type: 'Limit', price, quantity: '0.002' });
         await stack.order(taker, { symbol: 'BTC-KRW', side: 'Buy', order_type: 'Limit', price, quantity: '0.001' });
-        await stack.order(taker, { symbol: 'BTC-KRW', side: 'Buy', order_type: 'Limit', price: `${40_000 + (placed % 50)}000`, quantity: '0.001' });
+        await stack.order(taker, {
+          symbol: 'BTC-KRW',
+          side: 'Buy',
+          order_type: 'Limit',
+          price: `${40_000 + (placed % 50)}000`,
+          quantity: '0.001',
+        });
         placed++;
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
@@ -65,9 +71,14 @@ describe('ws-server across a RabbitMQ restart', () => {
     const same = () => JSON.stringify(received) === JSON.stringify(persisted);
     await waitFor(
       async () => {
-        const { rows } = await stack.pool.query<{ seq: string }>('SELECT seq FROM executions WHERE user_id = $1 ORDER BY seq', [taker.userId]);
+        const { rows } = await stack.pool.query<{ seq: string }>('SELECT seq FROM executions WHERE user_id = $1 ORDER BY seq', [
+          taker.userId,
+        ]);
         persisted = rows.map((row) => Number(row.seq));
-        received = client.executions().map((frame) => frame.seq as number).sort((a, b) => a - b);
+        received = client
+          .executions()
+          .map((frame) => frame.seq as number)
+          .sort((a, b) => a - b);
         return persisted.length >= placed * 3 && same();
       },
       60_000,
@@ -77,19 +88,36 @@ describe('ws-server across a RabbitMQ restart', () => {
       console.log('ws health:', await (await fetch(`http://127.0.0.1:${port}/health`)).text());
       console.log('ready:', JSON.stringify((await stack.ready()).publishers));
     });
-    expect({ received: received.length, persisted: persisted.length, missing: persisted.filter((seq) => !received.includes(seq)).slice(0, 10) }).toEqual({ received: persisted.length, persisted: persisted.length, missing: [] });
+    expect({
+      received: received.length,
+      persisted: persisted.length,
+      missing: persisted.filter((seq) => !received.includes(seq)).slice(0, 10),
+    }).toEqual({ received: persisted.length, persisted: persisted.length, missing: [] });
     // …and on the socket in seq order: what the sweep after the reconnect found came before the live reports that waited for it
     const arrival = client.executions().map((frame) => frame.seq as number);
-    expect(arrival.filter((seq, index) => index > 0 && seq < arrival[index - 1]!), 'reports that arrived after a higher seq').toEqual([]);
+    expect(
+      arrival.filter((seq, index) => index > 0 && seq < arrival[index - 1]!),
+      'reports that arrived after a higher seq',
+    ).toEqual([]);
     expect(new Set(client.executions().map((frame) => frame.seq)).size).toBe(client.executions().length);
     // the book: equal to REST at the same symbol_seq, every checksum right
-    const rest = (await (await fetch(`${stack.url}/v1/orderbook/BTC-KRW?depth=500`)).json()) as { symbol_seq: number; bids: [string, string][]; asks: [string, string][] };
-    await waitFor(() => client.books.get('BTC-KRW')?.symbolSeq === rest.symbol_seq, 30_000, `the client book at symbol_seq ${rest.symbol_seq}`);
+    const rest = (await (await fetch(`${stack.url}/v1/orderbook/BTC-KRW?depth=500`)).json()) as {
+      symbol_seq: number;
+      bids: [string, string][];
+      asks: [string, string][];
+    };
+    await waitFor(
+      () => client.books.get('BTC-KRW')?.symbolSeq === rest.symbol_seq,
+      30_000,
+      `the client book at symbol_seq ${rest.symbol_seq}`,
+    );
     expect(sortedLevels(client.books.get('BTC-KRW')!.bids, 'bids')).toEqual(rest.bids);
     expect(sortedLevels(client.books.get('BTC-KRW')!.asks, 'asks')).toEqual(rest.asks);
     expect(client.checksumFailures).toBe(0);
     const health = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as Record<string, unknown>;
-    console.log(`ws across a RabbitMQ restart: ${placed} rounds, ${received.length} reports received = persisted, book at symbol_seq ${rest.symbol_seq}; health ${JSON.stringify(health)}`);
+    console.log(
+      `ws across a RabbitMQ restart: ${placed} rounds, ${received.length} reports received = persisted, book at symbol_seq ${rest.symbol_seq}; health ${JSON.stringify(health)}`,
+    );
     client.close();
   }, 180_000);
 });

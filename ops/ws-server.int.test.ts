@@ -39,7 +39,10 @@ async function expectReceivedEqualsPersisted(client: WsTestClient, user: StackUs
   try {
     await waitFor(
       async () => {
-        const { rows } = await stack.pool.query<{ seq: string }>('SELECT seq FROM executions WHERE user_id = $1 AND seq > $2 ORDER BY seq', [user.userId, afterSeq]);
+        const { rows } = await stack.pool.query<{ seq: string }>(
+          'SELECT seq FROM executions WHERE user_id = $1 AND seq > $2 ORDER BY seq',
+          [user.userId, afterSeq],
+        );
         persisted = rows.map((row) => Number(row.seq));
         received = client.executions().map((frame) => frame.seq as number);
         return persisted.length >= atLeast && JSON.stringify(received) === JSON.stringify(persisted);
@@ -58,7 +61,10 @@ async function expectReceivedEqualsPersisted(client: WsTestClient, user: StackUs
 beforeAll(async () => {
   stack = await Stack.start();
   stack.startPersister();
-  [portA, portB] = await Promise.all([stack.startWsServer(), stack.startWsServer(undefined, { WS_SEND_BUFFER_BYTES: String(256 * 1024), WS_MAX_FRAMES_PER_SEC: '5000' })]);
+  [portA, portB] = await Promise.all([
+    stack.startWsServer(),
+    stack.startWsServer(undefined, { WS_SEND_BUFFER_BYTES: String(256 * 1024), WS_MAX_FRAMES_PER_SEC: '5000' }),
+  ]);
   alice = await stack.createUser('alice');
   bob = await stack.createUser('bob');
 }, 120_000);
@@ -79,12 +85,17 @@ describe('ws-server', () => {
       [bobA, bob],
     ] as const) {
       expect(await client.auth(user)).toMatchObject({ type: 'auth', ok: true });
-      expect(await client.request({ op: 'subscribe', channels: ['executions'] })).toMatchObject({ type: 'subscribed', channels: ['executions'] });
+      expect(await client.request({ op: 'subscribe', channels: ['executions'] })).toMatchObject({
+        type: 'subscribed',
+        channels: ['executions'],
+      });
     }
     const sell = await limit(bob, 'Sell', '50000000', '0.003');
     const buy = await limit(alice, 'Buy', '50000000', '0.002');
     for (const client of [aliceA, aliceB]) {
-      const filled = await client.waitFor((frame) => frame.type === 'Execution' && (frame.execution_report as Frame).order_id === buy && frame.order_status === 'Filled');
+      const filled = await client.waitFor(
+        (frame) => frame.type === 'Execution' && (frame.execution_report as Frame).order_id === buy && frame.order_status === 'Filled',
+      );
       expect(filled).toMatchObject({ v: 1, type: 'Execution', order_status: 'Filled' });
       expect(filled).not.toHaveProperty('prev_seq');
       const reports = client.executions().map((frame) => frame.execution_report as Frame);
@@ -93,7 +104,11 @@ describe('ws-server', () => {
       expect(reports[1]).toMatchObject({ price: '50000000', quantity: '0.002', filled_quantity: '0.002', is_maker: false });
     }
     await bobA.waitFor((frame) => frame.type === 'Execution' && (frame.execution_report as Frame).exec_type === 'Trade');
-    expect(bobA.executions().every((frame) => (frame.execution_report as Frame).user_id === bob.userId && (frame.execution_report as Frame).order_id === sell)).toBe(true);
+    expect(
+      bobA
+        .executions()
+        .every((frame) => (frame.execution_report as Frame).user_id === bob.userId && (frame.execution_report as Frame).order_id === sell),
+    ).toBe(true);
     // seqs increase and each report has its own
     const seqs = aliceA.executions().map((frame) => frame.seq as number);
     expect(new Set(seqs).size).toBe(seqs.length);
@@ -105,7 +120,9 @@ describe('ws-server', () => {
     const watcher = await connect(portA);
     const other = await connect(portB);
     for (const client of [watcher, other]) {
-      expect(await client.request({ op: 'subscribe', channels: ['orderbook.BTC-KRW', 'trades.BTC-KRW', 'ticker.BTC-KRW'] })).toMatchObject({ type: 'subscribed' });
+      expect(await client.request({ op: 'subscribe', channels: ['orderbook.BTC-KRW', 'trades.BTC-KRW', 'ticker.BTC-KRW'] })).toMatchObject({
+        type: 'subscribed',
+      });
       await client.waitFor((frame) => frame.type === 'OrderBook' && frame.snapshot === true);
     }
     const resting: string[] = [];
@@ -120,9 +137,17 @@ describe('ws-server', () => {
       await stack.signed(alice, 'DELETE', `/v1/order/${id}`);
       await stack.signed(bob, 'DELETE', `/v1/order/${id}`);
     }
-    const rest = (await (await fetch(`${stack.url}/v1/orderbook/BTC-KRW?depth=500`)).json()) as { symbol_seq: number; bids: [string, string][]; asks: [string, string][] };
+    const rest = (await (await fetch(`${stack.url}/v1/orderbook/BTC-KRW?depth=500`)).json()) as {
+      symbol_seq: number;
+      bids: [string, string][];
+      asks: [string, string][];
+    };
     for (const client of [watcher, other]) {
-      await waitFor(() => client.books.get('BTC-KRW')?.symbolSeq === rest.symbol_seq, 10_000, `client book at symbol_seq ${rest.symbol_seq}`);
+      await waitFor(
+        () => client.books.get('BTC-KRW')?.symbolSeq === rest.symbol_seq,
+        10_000,
+        `client book at symbol_seq ${rest.symbol_seq}`,
+      );
       const book = client.books.get('BTC-KRW')!;
       expect(sortedLevels(book.bids, 'bids')).toEqual(rest.bids);
       expect(sortedLevels(book.asks, 'asks')).toEqual(rest.asks);
@@ -160,7 +185,9 @@ describe('ws-server', () => {
     })();
     const second = await connect(portB);
     await second.auth(alice);
-    expect(await second.request({ op: 'subscribe', channels: ['executions'], resume_from_seq: lastSeen })).toMatchObject({ type: 'subscribed' });
+    expect(await second.request({ op: 'subscribe', channels: ['executions'], resume_from_seq: lastSeen })).toMatchObject({
+      type: 'subscribed',
+    });
     await flowing;
     // reports 4 and 5 of the first orders, then the 10 placed meanwhile (one New report each: they rest)
     await expectReceivedEqualsPersisted(second, alice, lastSeen, 12);
@@ -195,10 +222,24 @@ describe('ws-server', () => {
           : stack.order(alice, { symbol: 'ETH-KRW', side: 'Buy', order_type: 'Limit', price: `${1_000 + index}000`, quantity: '0.01' }),
       ),
     );
-    await waitFor(() => whole.executions().filter((frame) => (frame.seq as number) > base).length >= ORDERS, 20_000, `${ORDERS} New reports`);
-    const seqs = whole.executions().map((frame) => frame.seq as number).filter((seq) => seq > base);
+    await waitFor(
+      () => whole.executions().filter((frame) => (frame.seq as number) > base).length >= ORDERS,
+      20_000,
+      `${ORDERS} New reports`,
+    );
+    const seqs = whole
+      .executions()
+      .map((frame) => frame.seq as number)
+      .filter((seq) => seq > base);
     expect(seqs, 'one connection gets its reports in seq order across symbols').toEqual([...seqs].sort((a, b) => a - b));
-    expect(new Set(whole.executions().filter((frame) => (frame.seq as number) > base).map((frame) => (frame.execution_report as Frame).symbol))).toEqual(new Set(['BTC-KRW', 'ETH-KRW']));
+    expect(
+      new Set(
+        whole
+          .executions()
+          .filter((frame) => (frame.seq as number) > base)
+          .map((frame) => (frame.execution_report as Frame).symbol),
+      ),
+    ).toEqual(new Set(['BTC-KRW', 'ETH-KRW']));
 
     await waitFor(() => cutSeqs.length > 0, 10_000, 'the cut client to break off');
     const resumeFrom = Math.max(...cutSeqs);
@@ -245,7 +286,12 @@ describe('ws-server', () => {
     expect(await client.request({ op: 'subscribe', channels: ['nope.X'] })).toMatchObject({ type: 'error', code: 'UNKNOWN_CHANNEL' });
     // a replayed auth frame is refused, on this instance and on the other one
     const timestamp = Date.now();
-    const signed = { op: 'auth', api_key: alice.apiKey, timestamp: String(timestamp), signature: (await import('./testing/ws-client.ts')).signWsAuth(alice, timestamp) };
+    const signed = {
+      op: 'auth',
+      api_key: alice.apiKey,
+      timestamp: String(timestamp),
+      signature: (await import('./testing/ws-client.ts')).signWsAuth(alice, timestamp),
+    };
     expect(await client.request(signed)).toMatchObject({ type: 'auth', ok: true });
     const other = await connect(portB);
     expect(await other.request(signed)).toMatchObject({ type: 'error', code: 'REPLAYED_SIGNATURE' });
@@ -266,11 +312,16 @@ describe('ws-server', () => {
     // a raw client: the handshake, then requests, and never a byte read
     const socket = net.connect(portB, '127.0.0.1');
     await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-    socket.write('GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+    socket.write(
+      'GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    );
     socket.pause();
     const mask = (text: string) => {
       const payload = Buffer.from(text);
-      const header = payload.length < 126 ? Buffer.from([0x81, 0x80 | payload.length]) : Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff]);
+      const header =
+        payload.length < 126
+          ? Buffer.from([0x81, 0x80 | payload.length])
+          : Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff]);
       return Buffer.concat([header, Buffer.alloc(4), payload]); // zero mask key
     };
     let closedBySever = false;
@@ -278,7 +329,8 @@ describe('ws-server', () => {
     socket.on('error', () => {});
     const sub = mask('{"op":"subscribe","channels":["orderbook.BTC-KRW"]}');
     const unsub = mask('{"op":"unsubscribe","channels":["orderbook.BTC-KRW"]}');
-    const metrics = async () => (await (await fetch(`http://127.0.0.1:${portB}/metrics`)).text()).match(/xtrader_ws_slow_clients_closed_total (\d+)/)?.[1];
+    const metrics = async () =>
+      (await (await fetch(`http://127.0.0.1:${portB}/metrics`)).text()).match(/xtrader_ws_slow_clients_closed_total (\d+)/)?.[1];
     const deadline = Date.now() + 20_000;
     while (!closedBySever && (await metrics()) === '0' && Date.now() < deadline) {
       for (let index = 0; index < 400 && !socket.destroyed; index++) socket.write(index % 2 ? unsub : sub);
@@ -307,7 +359,15 @@ describe('ws-server', () => {
     expect(health.connections).toBeGreaterThanOrEqual(1_000);
     const sell = await limit(bob, 'Sell', '50500000', '0.001');
     await stack.order(alice, { symbol: 'BTC-KRW', side: 'Buy', order_type: 'Limit', price: '50500000', quantity: '0.001' });
-    await Promise.all(many.map((client) => client.waitFor((frame) => frame.type === 'Trades' && (frame.trades as Frame[]).some((trade) => trade.price === '50500000'), 15_000, 'the trade')));
+    await Promise.all(
+      many.map((client) =>
+        client.waitFor(
+          (frame) => frame.type === 'Trades' && (frame.trades as Frame[]).some((trade) => trade.price === '50500000'),
+          15_000,
+          'the trade',
+        ),
+      ),
+    );
     for (const client of many) client.socket.terminate();
     expect(sell).toBeTruthy();
   }, 90_000);
@@ -325,19 +385,43 @@ describe('ws-server', () => {
     // its seq is the next event's (a seq far ahead would make the instance drop every later real
     // message of the routing key as a repeat: a realistic hole has a real seq)
     const next = (await stack.adminState()).last_event_seq + 1;
-    const fake = { v: 1, type: 'BookDelta', seq: next, prev_seq: next - 1, timestamp: Date.now(), symbol: 'BTC-KRW', symbol_seq: held + 2, side: 'Buy', price: '1000', quantity: '123' };
+    const fake = {
+      v: 1,
+      type: 'BookDelta',
+      seq: next,
+      prev_seq: next - 1,
+      timestamp: Date.now(),
+      symbol: 'BTC-KRW',
+      symbol_seq: held + 2,
+      side: 'Buy',
+      price: '1000',
+      quantity: '123',
+    };
     channel.publish(stack.names.exchange, 'orderbook.BTC-KRW', Buffer.from(JSON.stringify(fake)));
     await channel.close();
     await connection.close();
     // real changes move the core's symbol_seq past the fake one
-    const ids = [await limit(alice, 'Buy', '30000000', '0.001'), await limit(alice, 'Buy', '30001000', '0.001'), await limit(alice, 'Buy', '30002000', '0.001')];
-    await waitFor(() => client.frames.filter((frame) => frame.type === 'OrderBook' && frame.snapshot === true).length > snapshotsBefore, 10_000, 'a fresh snapshot');
-    const rest = (await (await fetch(`${stack.url}/v1/orderbook/BTC-KRW?depth=500`)).json()) as { symbol_seq: number; bids: [string, string][] };
+    const ids = [
+      await limit(alice, 'Buy', '30000000', '0.001'),
+      await limit(alice, 'Buy', '30001000', '0.001'),
+      await limit(alice, 'Buy', '30002000', '0.001'),
+    ];
+    await waitFor(
+      () => client.frames.filter((frame) => frame.type === 'OrderBook' && frame.snapshot === true).length > snapshotsBefore,
+      10_000,
+      'a fresh snapshot',
+    );
+    const rest = (await (await fetch(`${stack.url}/v1/orderbook/BTC-KRW?depth=500`)).json()) as {
+      symbol_seq: number;
+      bids: [string, string][];
+    };
     await waitFor(() => client.books.get('BTC-KRW')?.symbolSeq === rest.symbol_seq, 10_000, 'the client book at the REST symbol_seq');
     expect(sortedLevels(client.books.get('BTC-KRW')!.bids, 'bids')).toEqual(rest.bids);
     expect(client.books.get('BTC-KRW')!.bids.has('1000')).toBe(false);
     expect(client.checksumFailures).toBe(0);
-    const health = (await (await fetch(`http://127.0.0.1:${portA}/health`)).json()) as { books: Record<string, { gaps: number; state: string }> };
+    const health = (await (await fetch(`http://127.0.0.1:${portA}/health`)).json()) as {
+      books: Record<string, { gaps: number; state: string }>;
+    };
     expect(health.books['BTC-KRW']).toMatchObject({ state: 'live' });
     expect(health.books['BTC-KRW']!.gaps).toBeGreaterThanOrEqual(1);
     for (const id of ids) await stack.signed(alice, 'DELETE', `/v1/order/${id}`);
@@ -358,7 +442,9 @@ describe('ws-server', () => {
     await stack.startWsServer(portA);
     const again = await connect(portA);
     await again.auth(alice);
-    expect(await again.request({ op: 'subscribe', channels: ['executions'], resume_from_seq: lastSeen })).toMatchObject({ type: 'subscribed' });
+    expect(await again.request({ op: 'subscribe', channels: ['executions'], resume_from_seq: lastSeen })).toMatchObject({
+      type: 'subscribed',
+    });
     for (let index = 0; index < 4; index++) ids.push(await limit(alice, 'Buy', `${31_100 + index}000`, '0.001'));
     // the 8 placed while it was down and the 4 after: one New report each
     await expectReceivedEqualsPersisted(again, alice, lastSeen, 12);

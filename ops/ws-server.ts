@@ -60,7 +60,9 @@ async function waitForSecretKey(file: string, logger: Logger): Promise<string> {
 export function httpDepthSource(coreUrl: string): DepthSource {
   return {
     async depth(symbol) {
-      const response = await fetch(`${coreUrl}/v1/orderbook/${encodeURIComponent(symbol)}?depth=500`, { signal: AbortSignal.timeout(5_000) });
+      const response = await fetch(`${coreUrl}/v1/orderbook/${encodeURIComponent(symbol)}?depth=500`, {
+        signal: AbortSignal.timeout(5_000),
+      });
       if (!response.ok) throw new Error(`GET /v1/orderbook/${symbol}: ${response.status}`);
       return (await response.json()) as DepthSnapshot;
     },
@@ -73,11 +75,19 @@ export async function startWsServer(config: Config, options: WsServerOptions = {
   const names = brokerNames(config.BROKER_NAMESPACE);
   const instance = config.WS_INSTANCE ?? `ws-${config.WS_PORT}`;
 
-  const encryptionKey = parseEncryptionKey(config.SECRET_ENCRYPTION_KEY ?? (await waitForSecretKey(path.join(config.DATA_DIR, 'secret-key'), logger)));
+  const encryptionKey = parseEncryptionKey(
+    config.SECRET_ENCRYPTION_KEY ?? (await waitForSecretKey(path.join(config.DATA_DIR, 'secret-key'), logger)),
+  );
   const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 4, connectionTimeoutMillis: 3_000, statement_timeout: 10_000 });
   pool.on('error', (error) => logger.warn({ err: error }, 'idle PostgreSQL client failed'));
-  const credentials = new CredentialStore(pool, new SecretBox(encryptionKey), (apiKey, userId) => logger.warn({ apiKey, userId }, 'API key secret does not open with this encryption key'));
-  const auth = new WsAuthenticator({ credentials, redisUrl: config.REDIS_URL, keyPrefix: config.BROKER_NAMESPACE ? `${config.BROKER_NAMESPACE}.` : '' });
+  const credentials = new CredentialStore(pool, new SecretBox(encryptionKey), (apiKey, userId) =>
+    logger.warn({ apiKey, userId }, 'API key secret does not open with this encryption key'),
+  );
+  const auth = new WsAuthenticator({
+    credentials,
+    redisUrl: config.REDIS_URL,
+    keyPrefix: config.BROKER_NAMESPACE ? `${config.BROKER_NAMESPACE}.` : '',
+  });
   const history = new ExecutionHistoryStore({ pool, redisUrl: config.REDIS_URL, stream: names.stream });
 
   let lastErrorLog = 0;
@@ -104,7 +114,12 @@ export async function startWsServer(config: Config, options: WsServerOptions = {
   });
 
   const feed = new RabbitFeed(
-    { url: config.AMQP_URL, exchange: names.exchange, queue: `${names.exchange}.${instance}`, maxQueuedMessages: config.WS_QUEUE_MAX_MESSAGES },
+    {
+      url: config.AMQP_URL,
+      exchange: names.exchange,
+      queue: `${names.exchange}.${instance}`,
+      maxQueuedMessages: config.WS_QUEUE_MAX_MESSAGES,
+    },
     {
       onConnected: () => {
         logger.info({ queue: `${names.exchange}.${instance}` }, 'RabbitMQ feed consuming; bootstrapping books');
@@ -141,7 +156,11 @@ export async function startWsServer(config: Config, options: WsServerOptions = {
   gauge('xtrader_ws_refused_connections_total', 'upgrades refused 503 (connection limit)', () => transport.stats.refusedConnections);
   gauge('xtrader_ws_dead_peers_cut_total', 'connections cut for not answering a ping', () => transport.stats.deadPeersCut);
   gauge('xtrader_ws_resumes_total', 'executions resumes served', () => hub.stats.resumes);
-  gauge('xtrader_ws_catch_up_overflows_total', 'connections closed 1013: more live reports during their resume than WS_MAX_CATCH_UP_REPORTS', () => hub.stats.catchUpOverflows);
+  gauge(
+    'xtrader_ws_catch_up_overflows_total',
+    'connections closed 1013: more live reports during their resume than WS_MAX_CATCH_UP_REPORTS',
+    () => hub.stats.catchUpOverflows,
+  );
   gauge('xtrader_ws_execution_sweeps_total', 'history sweeps of executions subscribers after a feed reconnect', () => hub.stats.sweeps);
   gauge('xtrader_ws_resume_failures_total', 'executions resumes refused (history unavailable or too far)', () => hub.stats.resumeFailures);
 
@@ -150,7 +169,9 @@ export async function startWsServer(config: Config, options: WsServerOptions = {
     instance,
     connections: transport.connections,
     feed: feed.state,
-    books: Object.fromEntries([...hub.books.values()].map((book) => [book.symbol, { state: book.state, symbol_seq: book.book.symbolSeq, gaps: book.gaps }])),
+    books: Object.fromEntries(
+      [...hub.books.values()].map((book) => [book.symbol, { state: book.state, symbol_seq: book.book.symbolSeq, gaps: book.gaps }]),
+    ),
   });
   const http: Server = createServer((request, response) => {
     const target = (request.url ?? '').split('?')[0];
@@ -166,7 +187,9 @@ export async function startWsServer(config: Config, options: WsServerOptions = {
       );
       return;
     }
-    response.writeHead(404, { 'content-type': 'application/json' }).end('{"code":"NOT_FOUND","message":"WebSocket at /ws; GET /health, GET /metrics"}');
+    response
+      .writeHead(404, { 'content-type': 'application/json' })
+      .end('{"code":"NOT_FOUND","message":"WebSocket at /ws; GET /health, GET /metrics"}');
   });
   http.headersTimeout = 10_000;
   http.requestTimeout = 10_000;

@@ -69,7 +69,13 @@ export function stampFuturesCommand(command: DistributiveOmit<FuturesCommand, 't
       };
     case 'SetMarginType':
       enumIndex(MARGIN_TYPES, command.marginType, 'marginType');
-      return { type: 'SetMarginType', timestamp, userId: checkInteger(command.userId, 'userId'), symbol: checkString(command.symbol, 'symbol'), marginType: command.marginType };
+      return {
+        type: 'SetMarginType',
+        timestamp,
+        userId: checkInteger(command.userId, 'userId'),
+        symbol: checkString(command.symbol, 'symbol'),
+        marginType: command.marginType,
+      };
     case 'AdjustIsolatedMargin':
       enumIndex(POSITION_SIDES, command.positionSide, 'positionSide');
       enumIndex(MARGIN_ACTIONS, command.action, 'action');
@@ -84,7 +90,8 @@ export function stampFuturesCommand(command: DistributiveOmit<FuturesCommand, 't
       };
     case 'SetIndexPrices': {
       const prices = command.prices;
-      if (!Array.isArray(prices) || prices.length > MAX_INDEX_PRICES) throw new InvalidCommandError(`prices must be an array of at most ${MAX_INDEX_PRICES}`);
+      if (!Array.isArray(prices) || prices.length > MAX_INDEX_PRICES)
+        throw new InvalidCommandError(`prices must be an array of at most ${MAX_INDEX_PRICES}`);
       return {
         type: 'SetIndexPrices',
         timestamp,

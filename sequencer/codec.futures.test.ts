@@ -102,12 +102,19 @@ describe('journal codec: futures commands', () => {
   it('round-trips random SetIndexPrices and futures orders', () => {
     const side = fc.constantFrom<'BOTH' | 'LONG' | 'SHORT' | undefined>('BOTH', 'LONG', 'SHORT', undefined);
     fc.assert(
-      fc.property(fc.boolean(), side, fc.array(fc.record({ symbol: fc.string({ maxLength: 20 }), source: fc.string({ maxLength: 20 }), price: fc.nat() }), { maxLength: 20 }), (reduceOnly, positionSide, prices) => {
-        const order = canonicalCommand({ ...perpOrder, reduceOnly, positionSide });
-        expect(decode(encode(2, order)).command).toEqual(order);
-        const index = canonicalCommand({ type: 'SetIndexPrices', timestamp: T, prices });
-        expect(decode(encode(3, index)).command).toEqual(index);
-      }),
+      fc.property(
+        fc.boolean(),
+        side,
+        fc.array(fc.record({ symbol: fc.string({ maxLength: 20 }), source: fc.string({ maxLength: 20 }), price: fc.nat() }), {
+          maxLength: 20,
+        }),
+        (reduceOnly, positionSide, prices) => {
+          const order = canonicalCommand({ ...perpOrder, reduceOnly, positionSide });
+          expect(decode(encode(2, order)).command).toEqual(order);
+          const index = canonicalCommand({ type: 'SetIndexPrices', timestamp: T, prices });
+          expect(decode(encode(3, index)).command).toEqual(index);
+        },
+      ),
     );
   });
 });

@@ -84,7 +84,12 @@ describe('journal record codec', () => {
   it('computes the same CRC-32 as zlib on large ranges (the native path)', () => {
     const bytes = Buffer.alloc(100_000);
     for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 131 + 7) & 0xff;
-    for (const [start, end] of [[0, 4_095], [0, 4_096], [3, 99_999], [50_000, 100_000]] as const) {
+    for (const [start, end] of [
+      [0, 4_095],
+      [0, 4_096],
+      [3, 99_999],
+      [50_000, 100_000],
+    ] as const) {
       expect(crc32(bytes, start, end)).toBe(zlib.crc32(bytes.subarray(start, end)));
     }
   });
@@ -117,7 +122,14 @@ describe('journal record codec', () => {
       fc.record({ type: fc.constant('CancelOrder' as const), timestamp: int, orderId: int, userId: int }),
       fc.record({ type: fc.constant('AmendOrder' as const), timestamp: int, orderId: int, userId: int, newQuantity: int }),
       fc.record(
-        { type: fc.constantFrom('Deposit' as const, 'Withdraw' as const), timestamp: int, userId: int, asset: text, amount: int, reference: text },
+        {
+          type: fc.constantFrom('Deposit' as const, 'Withdraw' as const),
+          timestamp: int,
+          userId: int,
+          asset: text,
+          amount: int,
+          reference: text,
+        },
         { requiredKeys: ['type', 'timestamp', 'userId', 'asset', 'amount'] },
       ),
       fc.record({ type: fc.constant('Tick' as const), timestamp: int }),

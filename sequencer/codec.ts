@@ -30,17 +30,19 @@
  * holds exactly, and DataView reads it in one step — faster to decode than a varint in JS.
  * Changing anything here means a new JOURNAL_FORMAT_VERSION and a decoder for the old one.
  */
-import type {
-  Command,
-  OrderType,
-  PlaceOrderCommand,
-  PositionSide,
-  SelfTradePrevention,
-  Side,
-  TimeInForce,
-} from '../engine/types.ts';
+import type { Command, OrderType, PlaceOrderCommand, PositionSide, SelfTradePrevention, Side, TimeInForce } from '../engine/types.ts';
 import { checkInteger, checkOptionalInteger, checkOptionalString, checkString, enumIndex } from './codec-checks.ts';
-import { FUTURES_TYPE_CODE, futuresByte, POSITION_SIDES, readFuturesByte, readFuturesCommand, stampFuturesCommand, writeFuturesCommand, type FieldReader, type FieldWriter } from './codec-futures.ts';
+import {
+  FUTURES_TYPE_CODE,
+  futuresByte,
+  POSITION_SIDES,
+  readFuturesByte,
+  readFuturesCommand,
+  stampFuturesCommand,
+  writeFuturesCommand,
+  type FieldReader,
+  type FieldWriter,
+} from './codec-futures.ts';
 import { FRAME_HEADER_BYTES, sealFrame, type RecordFraming } from '../lib/segment-log/record-frame.ts';
 import { InvalidCommandError } from './errors.ts';
 import type { JournalRecord } from './types.ts';
@@ -91,7 +93,8 @@ export function stampCommand(command: DistributiveOmit<Command, 'timestamp'>, or
       enumIndex(TIME_IN_FORCE, command.timeInForce, 'timeInForce');
       enumIndex(STP, command.stp, 'stp');
       if (typeof command.postOnly !== 'boolean') throw new InvalidCommandError('postOnly must be a boolean');
-      if (command.reduceOnly !== undefined && typeof command.reduceOnly !== 'boolean') throw new InvalidCommandError('reduceOnly must be a boolean');
+      if (command.reduceOnly !== undefined && typeof command.reduceOnly !== 'boolean')
+        throw new InvalidCommandError('reduceOnly must be a boolean');
       if (command.positionSide !== undefined) enumIndex(POSITION_SIDES, command.positionSide, 'positionSide');
       return placeOrder(
         timestamp,
@@ -416,9 +419,41 @@ export function decodePayload(bytes: Uint8Array, view: DataView, start: number, 
         const futures = readU8();
         const fields = readFuturesByte(futures);
         if (fields === undefined) throw new PayloadError(`PlaceOrder: unknown futures bits ${futures}`);
-        command = placeOrder(timestamp, orderId, userId, symbol, side, orderType, timeInForce, stp, postOnly, price, stopPrice, quantity, quoteAmount, clientOrderId, fields.reduceOnly, fields.positionSide);
+        command = placeOrder(
+          timestamp,
+          orderId,
+          userId,
+          symbol,
+          side,
+          orderType,
+          timeInForce,
+          stp,
+          postOnly,
+          price,
+          stopPrice,
+          quantity,
+          quoteAmount,
+          clientOrderId,
+          fields.reduceOnly,
+          fields.positionSide,
+        );
       } else {
-        command = placeOrder(timestamp, orderId, userId, symbol, side, orderType, timeInForce, stp, postOnly, price, stopPrice, quantity, quoteAmount, clientOrderId);
+        command = placeOrder(
+          timestamp,
+          orderId,
+          userId,
+          symbol,
+          side,
+          orderType,
+          timeInForce,
+          stp,
+          postOnly,
+          price,
+          stopPrice,
+          quantity,
+          quoteAmount,
+          clientOrderId,
+        );
       }
       break;
     }
@@ -449,7 +484,8 @@ export function decodePayload(bytes: Uint8Array, view: DataView, start: number, 
       command = { type: 'Tick', timestamp };
       break;
     default:
-      if (type < FUTURES_TYPE_CODE.FuturesTransfer || type > FUTURES_TYPE_CODE.SetIndexPrices) throw new PayloadError(`unknown command type code ${type}`);
+      if (type < FUTURES_TYPE_CODE.FuturesTransfer || type > FUTURES_TYPE_CODE.SetIndexPrices)
+        throw new PayloadError(`unknown command type code ${type}`);
       command = readFuturesCommand(type, timestamp, FIELD_READER);
   }
   if (cursor !== end) throw new PayloadError(`${end - cursor} unexpected bytes after the command`);

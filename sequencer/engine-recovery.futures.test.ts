@@ -35,7 +35,8 @@ function clock(): () => number {
 }
 
 /** Bigints as decimal strings, as the event log writes them. */
-const text = (events: EngineEvent[]): string => JSON.stringify(events, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
+const text = (events: EngineEvent[]): string =>
+  JSON.stringify(events, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
 
 function* futuresMix(seed: number): Generator<CommandInput> {
   const random = seededRandom(seed);
@@ -51,24 +52,53 @@ function* futuresMix(seed: number): Generator<CommandInput> {
   for (let index = 0; ; index++) {
     if (index % 40 === 0) {
       mid += pick(5) * 100 - 200;
-      yield { type: 'SetIndexPrices', prices: [{ symbol: PERP, source: 'feed', price: mid }, { symbol: PERP, source: 'other', price: mid + 100 }] };
+      yield {
+        type: 'SetIndexPrices',
+        prices: [
+          { symbol: PERP, source: 'feed', price: mid },
+          { symbol: PERP, source: 'other', price: mid + 100 },
+        ],
+      };
       continue;
     }
     const userId = 1 + pick(USERS);
     const roll = random();
     if (roll < 0.05) {
-      yield { type: 'FuturesTransfer', userId, asset: 'KRW', amount: 1 + pick(1_000_000), direction: random() < 0.5 ? 'SpotToFutures' : 'FuturesToSpot' };
+      yield {
+        type: 'FuturesTransfer',
+        userId,
+        asset: 'KRW',
+        amount: 1 + pick(1_000_000),
+        direction: random() < 0.5 ? 'SpotToFutures' : 'FuturesToSpot',
+      };
       continue;
     }
     if (roll < 0.08) {
-      yield { type: 'AdjustIsolatedMargin', userId, symbol: PERP, positionSide: userId % 4 === 0 ? 'LONG' : 'BOTH', amount: 1 + pick(100_000), action: random() < 0.5 ? 'Add' : 'Remove' };
+      yield {
+        type: 'AdjustIsolatedMargin',
+        userId,
+        symbol: PERP,
+        positionSide: userId % 4 === 0 ? 'LONG' : 'BOTH',
+        amount: 1 + pick(100_000),
+        action: random() < 0.5 ? 'Add' : 'Remove',
+      };
       continue;
     }
     const side: 'Buy' | 'Sell' = random() < 0.5 ? 'Buy' : 'Sell';
     const hedge = userId % 4 === 0;
     const positionSide: 'LONG' | 'SHORT' | undefined = hedge ? (random() < 0.5 ? 'LONG' : 'SHORT') : undefined;
     const reduceOnly = !hedge && random() < 0.15 ? true : undefined;
-    const base = { type: 'PlaceOrder' as const, userId, symbol: PERP, side, postOnly: false, stp: 'ExpireTaker' as const, quantity: 1 + pick(30), reduceOnly, positionSide };
+    const base = {
+      type: 'PlaceOrder' as const,
+      userId,
+      symbol: PERP,
+      side,
+      postOnly: false,
+      stp: 'ExpireTaker' as const,
+      quantity: 1 + pick(30),
+      reduceOnly,
+      positionSide,
+    };
     if (roll < 0.2) yield { ...base, orderType: 'Market', timeInForce: 'IOC' };
     else yield { ...base, orderType: 'Limit', price: mid + (pick(11) - 5) * 100, timeInForce: random() < 0.8 ? 'GTC' : 'IOC' };
   }
@@ -77,8 +107,14 @@ function* futuresMix(seed: number): Generator<CommandInput> {
 async function run(dataDir: string, commands: Iterator<CommandInput>, count: number, now: () => number, snapshotEvery: number) {
   const live: EngineEvent[] = [];
   const replayed: EngineEvent[] = [];
-  const sequencer = await openSequencer({ dataDir, ...factory, now, snapshotEvery, onEvents: (events, info) => (info.replay ? replayed : live).push(...events) });
-  for (let done = 0; done < count; ) {
+  const sequencer = await openSequencer({
+    dataDir,
+    ...factory,
+    now,
+    snapshotEvery,
+    onEvents: (events, info) => (info.replay ? replayed : live).push(...events),
+  });
+  for (let done = 0; done < count;) {
     const burst: Array<Promise<unknown>> = [];
     for (let i = 0; i < 1_000 && done < count; i++, done++) burst.push(sequencer.submit(commands.next().value as CommandInput));
     await Promise.all(burst);

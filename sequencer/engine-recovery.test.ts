@@ -43,7 +43,7 @@ async function run(
     ...options,
     onEvents: (events, info) => (info.replay ? replayed : live).push(...events),
   });
-  for (let done = 0; done < count; ) {
+  for (let done = 0; done < count;) {
     const burst: Array<Promise<unknown>> = [];
     for (let i = 0; i < 2_000 && done < count; i++, done++) burst.push(sequencer.submit(commands.next().value as CommandInput));
     await Promise.all(burst);
@@ -57,7 +57,10 @@ async function run(
 describe('recovery with the real engine', () => {
   it('restarting midway gives the same state hash and the same events as an uninterrupted run', async () => {
     const total = 24_000;
-    const straight = await run(tempDir(), commandMix({ count: total, users: 60, tickEvery: 50 }), total, { now: clock(), snapshotEvery: 0 });
+    const straight = await run(tempDir(), commandMix({ count: total, users: 60, tickEvery: 50 }), total, {
+      now: clock(),
+      snapshotEvery: 0,
+    });
     expect(straight.lastSeq).toBe(total);
     expect(straight.live.some((event) => event.type === 'Trade')).toBe(true);
     // Tickers too (the clock moves 3 ms a command), some sent by the journaled Ticks
@@ -83,7 +86,11 @@ describe('recovery with the real engine', () => {
 
   it('replays from snapshot and from seq 1 to the same state', async () => {
     const dataDir = tempDir();
-    const result = await run(dataDir, commandMix({ count: 12_000, users: 40, seed: 7, tickEvery: 40 }), 12_000, { now: clock(), snapshotEvery: 3_000, keepJournal: true });
+    const result = await run(dataDir, commandMix({ count: 12_000, users: 40, seed: 7, tickEvery: 40 }), 12_000, {
+      now: clock(),
+      snapshotEvery: 3_000,
+      keepJournal: true,
+    });
     expect(fs.readdirSync(path.join(dataDir, 'snapshots')).length).toBe(2);
     const fromSnapshot = await replayJournal({ dataDir, ...factory });
     const fromScratch = await replayJournal({ dataDir, ...factory, useSnapshots: false });

@@ -18,7 +18,13 @@ function tempDir(): string {
   return dir;
 }
 
-const deposit = (i: number): CommandInput => ({ type: 'Deposit', userId: 1 + (i % 3), asset: 'KRW', amount: 100 + i, ...(i % 2 ? { reference: `ref-${i}` } : {}) });
+const deposit = (i: number): CommandInput => ({
+  type: 'Deposit',
+  userId: 1 + (i % 3),
+  asset: 'KRW',
+  amount: 100 + i,
+  ...(i % 2 ? { reference: `ref-${i}` } : {}),
+});
 
 async function writeJournal(dataDir: string, count: number, options: { snapshotEvery?: number } = {}): Promise<void> {
   const sequencer = await openSequencer({ dataDir, ...toyFactory, snapshotEvery: options.snapshotEvery ?? 0 });
@@ -70,7 +76,10 @@ describe('journal torn tail', () => {
 
       const { lastSeq, appended, warnings } = await reopenAndAppend(dataDir);
       expect(lastSeq, `cut at ${cut}`).toBe(19);
-      expect(warnings.some((w) => w.includes(`at byte ${lastStart}`)), `cut at ${cut}`).toBe(true);
+      expect(
+        warnings.some((w) => w.includes(`at byte ${lastStart}`)),
+        `cut at ${cut}`,
+      ).toBe(true);
       expect(appended.seq).toBe(20);
       const records = readJournalRecords(dataDir);
       expect(records.map((r) => r.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));

@@ -135,7 +135,8 @@ export class SegmentScanner {
     const problem = headerProblem(JOURNAL_SEGMENT_FORMAT, bytes, firstSeq);
     if (problem?.kind === 'magic' || problem?.kind === 'short') throw new JournalCorruptError('not a journal segment (bad magic)', file, 0);
     if (problem?.kind === 'version') throw new JournalCorruptError(`unsupported journal format version ${problem.version}`, file, 4);
-    if (problem?.kind === 'first-seq') throw new JournalCorruptError(`header first seq ${problem.firstSeq} does not match the file name`, file, 8);
+    if (problem?.kind === 'first-seq')
+      throw new JournalCorruptError(`header first seq ${problem.firstSeq} does not match the file name`, file, 8);
   }
 
   /** where a bad record at `this.at` claims to end decides between torn tail and corruption */

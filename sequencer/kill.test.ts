@@ -15,9 +15,16 @@ afterEach(() => {
 });
 
 /** Runs the child until it printed `killAfter` acks, SIGKILLs it, and returns every seq it reported as acked. */
-function runAndKill(dataDir: string, killAfter: number, snapshotEvery: number, kind: 'toy' | 'engine'): Promise<{ acked: number[]; startSeq: number }> {
+function runAndKill(
+  dataDir: string,
+  killAfter: number,
+  snapshotEvery: number,
+  kind: 'toy' | 'engine',
+): Promise<{ acked: number[]; startSeq: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', fixture, dataDir, String(snapshotEvery), kind], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', fixture, dataDir, String(snapshotEvery), kind], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const acked: number[] = [];
     let startSeq = -1;
     let buffered = '';

@@ -49,7 +49,11 @@ const REPLAY_CHUNK = 65_536;
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Picks the start point: the newest snapshot that loads, or an empty engine. */
-function startingPoint<E extends MatchingEngine>(options: ReplayOptions<E>, segments: readonly SegmentFile[], warn: (message: string) => void) {
+function startingPoint<E extends MatchingEngine>(
+  options: ReplayOptions<E>,
+  segments: readonly SegmentFile[],
+  warn: (message: string) => void,
+) {
   const firstJournalSeq = segments[0]?.firstSeq;
   if (options.useSnapshots !== false) {
     const skipped: string[] = [];
@@ -89,7 +93,11 @@ function startingPoint<E extends MatchingEngine>(options: ReplayOptions<E>, segm
     }
   }
   if (firstJournalSeq !== undefined && firstJournalSeq > 1) {
-    throw new JournalCorruptError(`replay from an empty engine needs the journal from seq 1 but it starts at ${firstJournalSeq}`, segments[0]!.file, 0);
+    throw new JournalCorruptError(
+      `replay from an empty engine needs the journal from seq 1 but it starts at ${firstJournalSeq}`,
+      segments[0]!.file,
+      0,
+    );
   }
   return { engine: options.createEngine(), snapshotSeq: 0, timestamp: 0 };
 }

@@ -147,7 +147,9 @@ describe('sequencer', () => {
     const batches: Array<{ size: number; bytes: number }> = [];
     const sequencer = await start(tempDir(), { observer: { onBatch: (size, bytes) => batches.push({ size, bytes }) } });
     const reference = 'r'.repeat(60_000);
-    await Promise.all(Array.from({ length: 200 }, (_, i) => sequencer.submit({ type: 'Deposit', userId: i, asset: 'KRW', amount: 1, reference })));
+    await Promise.all(
+      Array.from({ length: 200 }, (_, i) => sequencer.submit({ type: 'Deposit', userId: i, asset: 'KRW', amount: 1, reference })),
+    );
     expect(batches.length).toBeGreaterThanOrEqual(3);
     for (const batch of batches) expect(batch.bytes).toBeLessThan(4 * 1024 * 1024 + 61_000);
     expect(batches.reduce((sum, batch) => sum + batch.size, 0)).toBe(200);
@@ -292,7 +294,8 @@ describe('recovery', () => {
     const dataDir = tempDir();
     const live: EngineEvent[] = [];
     const first = await start(dataDir, { onEvents: (events) => live.push(...events), snapshotEvery: 0 });
-    for (let round = 0; round < 5; round++) await Promise.all(Array.from({ length: 400 }, (_, i) => first.submit(command(round * 400 + i))));
+    for (let round = 0; round < 5; round++)
+      await Promise.all(Array.from({ length: 400 }, (_, i) => first.submit(command(round * 400 + i))));
     const hash = first.engine.stateHash();
     await first.close();
 
@@ -324,7 +327,10 @@ describe('recovery', () => {
     await first.close();
 
     expect(snapshots).toEqual([100, 200, 300, 400, 500]);
-    expect(fs.readdirSync(path.join(dataDir, 'snapshots')).sort()).toEqual(['snapshot-0000000000000400.json', 'snapshot-0000000000000500.json']);
+    expect(fs.readdirSync(path.join(dataDir, 'snapshots')).sort()).toEqual([
+      'snapshot-0000000000000400.json',
+      'snapshot-0000000000000500.json',
+    ]);
     // segments start after each snapshot; the one ending at 400 is covered by the oldest kept snapshot
     expect(segmentFiles(dataDir)).toEqual(['segment-0000000000000401.journal', 'segment-0000000000000501.journal']);
 
@@ -340,7 +346,10 @@ describe('recovery', () => {
     const snapshots: number[] = [];
     const first = await start(dataDir, {
       snapshotEvery: 100,
-      snapshotProcess: { module: path.join(path.dirname(fileURLToPath(import.meta.url)), 'testing', 'toy-engine.ts'), exportName: 'toyFactory' },
+      snapshotProcess: {
+        module: path.join(path.dirname(fileURLToPath(import.meta.url)), 'testing', 'toy-engine.ts'),
+        exportName: 'toyFactory',
+      },
       observer: { onSnapshot: (seq) => snapshots.push(seq) },
     });
     // a snapshot is requested at the first batch past each mark while none is in flight
@@ -352,7 +361,10 @@ describe('recovery', () => {
     expect([...snapshots].sort((a, b) => a - b)).toEqual(snapshots);
     await first.close();
     // retention ran after each answer; one more may have landed while close() stopped the child
-    const kept = fs.readdirSync(path.join(dataDir, 'snapshots')).filter((name) => name.endsWith('.json')).sort();
+    const kept = fs
+      .readdirSync(path.join(dataDir, 'snapshots'))
+      .filter((name) => name.endsWith('.json'))
+      .sort();
     expect(kept.length).toBeLessThanOrEqual(3);
     expect(kept).toContain(`snapshot-${String(snapshots.at(-1)).padStart(16, '0')}.json`);
 

@@ -14,12 +14,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Command, EngineEvent, MatchingEngine } from '../engine/types.ts';
 import { RecordWriter, stampCommand } from './codec.ts';
-import {
-  SequencerClosedError,
-  SequencerFailedError,
-  SequencerNotReadyError,
-  SequencerOverloadedError,
-} from './errors.ts';
+import { SequencerClosedError, SequencerFailedError, SequencerNotReadyError, SequencerOverloadedError } from './errors.ts';
 import { coveredSegmentCount, listSegments, SegmentWriter, fsyncDirectory } from './journal.ts';
 import { acquireLock } from './lock.ts';
 import { journalDirOf, recover, snapshotDirOf } from './recovery.ts';
@@ -152,7 +147,9 @@ class JournaledSequencer<E extends MatchingEngine> implements Sequencer<E> {
         lastSeq: recovered.lastSeq,
         ms: recovered.ms,
         ...(recovered.tornTail
-          ? { tornTail: { file: recovered.tornTail.file, offset: recovered.tornTail.offset, droppedBytes: recovered.tornTail.droppedBytes } }
+          ? {
+              tornTail: { file: recovered.tornTail.file, offset: recovered.tornTail.offset, droppedBytes: recovered.tornTail.droppedBytes },
+            }
           : {}),
       });
     } catch (error) {
@@ -405,7 +402,9 @@ class JournaledSequencer<E extends MatchingEngine> implements Sequencer<E> {
       if (!oldestKept || this.options.keepJournal) return;
       const segments = listSegments(this.journalDir);
       // the segments whose every seq is at or before the snapshot (never the one being appended to)
-      const covered = segments.slice(0, coveredSegmentCount(segments, oldestKept.seq)).filter((segment) => segment.file !== this.writer!.file);
+      const covered = segments
+        .slice(0, coveredSegmentCount(segments, oldestKept.seq))
+        .filter((segment) => segment.file !== this.writer!.file);
       for (const segment of covered) fs.rmSync(segment.file, { force: true });
       if (covered.length > 0) fsyncDirectory(this.journalDir);
       if (snapshots.length > kept.length) fsyncDirectory(this.snapshotDir);

@@ -59,9 +59,7 @@ async function handle(message: SnapshotRequest): Promise<void> {
     dataDir = message.dataDir;
     const module = (await import(pathToFileURL(path.resolve(message.factoryModule)).href)) as Record<string, unknown>;
     let exported = module[message.factoryExport] as
-      | EngineFactory<MatchingEngine>
-      | ((argument: unknown) => EngineFactory<MatchingEngine>)
-      | undefined;
+      EngineFactory<MatchingEngine> | ((argument: unknown) => EngineFactory<MatchingEngine>) | undefined;
     if (typeof exported === 'function') exported = exported(message.factoryArgument);
     if (!exported || typeof exported.createEngine !== 'function' || typeof exported.restoreEngine !== 'function') {
       throw new Error(`${message.factoryModule} does not export an engine factory named ${message.factoryExport}`);
@@ -73,9 +71,11 @@ async function handle(message: SnapshotRequest): Promise<void> {
 }
 
 process.on('message', (message: SnapshotRequest) => {
-  work = work.then(() => handle(message)).catch((error: unknown) => {
-    console.error(`snapshot process: ${(error as Error).message}`);
-    process.exit(1);
-  });
+  work = work
+    .then(() => handle(message))
+    .catch((error: unknown) => {
+      console.error(`snapshot process: ${(error as Error).message}`);
+      process.exit(1);
+    });
 });
 process.on('disconnect', () => process.exit(0));

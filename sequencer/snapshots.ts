@@ -54,7 +54,12 @@ function prefix(seq: number, timestamp: number, checksum: number): string {
 }
 
 /** Writes a snapshot atomically; returns its size in bytes. Synchronous: blocks for the stringify and the write. */
-export function writeSnapshot(snapshotDir: string, seq: number, timestamp: number, engine: EngineSnapshot): { file: string; bytes: number } {
+export function writeSnapshot(
+  snapshotDir: string,
+  seq: number,
+  timestamp: number,
+  engine: EngineSnapshot,
+): { file: string; bytes: number } {
   const engineJson = JSON.stringify(engine);
   const engineBytes = Buffer.from(engineJson, 'utf8');
   const head = Buffer.from(prefix(seq, timestamp, crc32(engineBytes)), 'utf8');
@@ -67,7 +72,7 @@ export function writeSnapshot(snapshotDir: string, seq: number, timestamp: numbe
     const written = fs.writevSync(fd, [head, engineBytes, tail], 0);
     if (written < total) {
       const rest = Buffer.concat([head, engineBytes, tail]).subarray(written);
-      for (let at = 0; at < rest.length; ) at += fs.writeSync(fd, rest, at, rest.length - at, written + at);
+      for (let at = 0; at < rest.length;) at += fs.writeSync(fd, rest, at, rest.length - at, written + at);
     }
     fs.fsyncSync(fd);
   } finally {
@@ -82,7 +87,14 @@ export function writeSnapshot(snapshotDir: string, seq: number, timestamp: numbe
 export function readSnapshot(snapshot: SnapshotFile): LoadedSnapshot {
   const bytes = fs.readFileSync(snapshot.file);
   const text = bytes.toString('utf8');
-  const parsed = JSON.parse(text) as { format?: unknown; v?: unknown; seq?: unknown; timestamp?: unknown; crc32?: unknown; engine?: unknown };
+  const parsed = JSON.parse(text) as {
+    format?: unknown;
+    v?: unknown;
+    seq?: unknown;
+    timestamp?: unknown;
+    crc32?: unknown;
+    engine?: unknown;
+  };
   if (parsed.format !== FORMAT || parsed.v !== VERSION) throw new Error(`not a version ${VERSION} ${FORMAT} file`);
   const { seq, timestamp, crc32: checksum, engine } = parsed;
   if (typeof seq !== 'number' || typeof timestamp !== 'number' || typeof checksum !== 'number') throw new Error('header fields missing');

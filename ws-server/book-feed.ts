@@ -104,7 +104,8 @@ export class BookFeed {
     this.book.load(depth.symbol_seq, depth.bids, depth.asks);
     this.#buffer = [];
     this.#pending.clear();
-    for (const delta of pending) if (delta.symbol_seq > this.book.symbolSeq) this.book.apply(delta.symbol_seq, delta.side, delta.price, delta.quantity);
+    for (const delta of pending)
+      if (delta.symbol_seq > this.book.symbolSeq) this.book.apply(delta.symbol_seq, delta.side, delta.price, delta.quantity);
     this.#pendingFrom = this.book.symbolSeq;
     this.#failedBootstraps = 0;
     this.state = 'live';

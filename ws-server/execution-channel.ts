@@ -46,7 +46,11 @@ export class ExecutionChannel {
    * resume (send them with `finishCatchUp` once the subscribe is answered), or undefined when the
    * request ended here (the resume failed and was answered, or the session closed meanwhile).
    */
-  async subscribe(session: Session, resumeFrom: number | undefined, requestId: string | number | undefined): Promise<ExecutionFrame[] | undefined> {
+  async subscribe(
+    session: Session,
+    resumeFrom: number | undefined,
+    requestId: string | number | undefined,
+  ): Promise<ExecutionFrame[] | undefined> {
     if (!session.channels.has('executions')) {
       this.#add(session);
       session.executionsFrom = resumeFrom ?? this.#highestExecutionSeq;
@@ -96,7 +100,10 @@ export class ExecutionChannel {
     for (;;) {
       const answer = await this.#history.after(userId, afterSeq, limits.maxResumeReports + 1);
       if (answer.reports.length > limits.maxResumeReports) {
-        throw new WsError('RESUME_TOO_FAR', `more than ${limits.maxResumeReports} execution reports after seq ${afterSeq}; read GET /v1/fills and GET /v1/orders/history, then resume from a later seq`);
+        throw new WsError(
+          'RESUME_TOO_FAR',
+          `more than ${limits.maxResumeReports} execution reports after seq ${afterSeq}; read GET /v1/fills and GET /v1/orders/history, then resume from a later seq`,
+        );
       }
       if (answer.completeThrough >= needed) {
         return answer.reports.map((report) => {
@@ -106,7 +113,10 @@ export class ExecutionChannel {
         });
       }
       if (timers.now() >= deadline) {
-        throw new WsError('RESUME_UNAVAILABLE', `execution history holds reports up to seq ${answer.completeThrough}, this instance has pushed ${needed}; retry shortly`);
+        throw new WsError(
+          'RESUME_UNAVAILABLE',
+          `execution history holds reports up to seq ${answer.completeThrough}, this instance has pushed ${needed}; retry shortly`,
+        );
       }
       await new Promise<void>((resolve) => timers.setTimeout(resolve, 50));
     }
@@ -200,7 +210,11 @@ export class ExecutionChannel {
    * fails (the history not there within its wait) releases the held reports alone. Resolves with
    * the sessions that were filled.
    */
-  async #fillHeld(held: ReadonlyMap<Session, ExecutionFrame[]>, what: string, read: (userId: number, sessions: readonly Session[]) => Promise<ExecutionFrame[]>): Promise<Set<Session>> {
+  async #fillHeld(
+    held: ReadonlyMap<Session, ExecutionFrame[]>,
+    what: string,
+    read: (userId: number, sessions: readonly Session[]) => Promise<ExecutionFrame[]>,
+  ): Promise<Set<Session>> {
     const filled = new Set<Session>();
     const heldByUser = new Map<number, Session[]>();
     for (const session of held.keys()) heldByUser.set(session.userId!, [...(heldByUser.get(session.userId!) ?? []), session]);
@@ -211,7 +225,11 @@ export class ExecutionChannel {
         try {
           const found = await read(userId, sessions);
           for (const session of sessions) {
-            this.#releaseHeld(session, held.get(session)!, found.filter((frame) => frame.seq > session.executionsFrom));
+            this.#releaseHeld(
+              session,
+              held.get(session)!,
+              found.filter((frame) => frame.seq > session.executionsFrom),
+            );
             filled.add(session);
           }
         } catch (error) {
@@ -237,7 +255,9 @@ export class ExecutionChannel {
         const deadline = this.#context.timers.now() + 600_000;
         for (let delay = 100; !session.closed && session.channels.has('executions'); delay = Math.min(delay * 2, 2_000)) {
           try {
-            const missing = (await this.#read(session.userId!, after, through)).filter((frame) => frame.symbol === symbol && frame.seq <= through);
+            const missing = (await this.#read(session.userId!, after, through)).filter(
+              (frame) => frame.symbol === symbol && frame.seq <= through,
+            );
             if (session.closed || !session.channels.has('executions')) break;
             for (const frame of missing) {
               if (session.catchingUp) this.#holdForCatchUp(session, frame);

@@ -17,7 +17,15 @@ describe('checksum and decimal order', () => {
     const zlibCrc = (zlib as unknown as { crc32?: (text: string) => number }).crc32;
     fc.assert(fc.property(fc.string(), (text) => zlibCrc === undefined || crc32(text) === zlibCrc(text)));
     expect(crc32('50001000:0.5|50002000:1#50000000:0.25')).toBe(2333453259);
-    expect(bookChecksum([['50001000', '0.5'], ['50002000', '1']], [['50000000', '0.25']])).toBe(2333453259);
+    expect(
+      bookChecksum(
+        [
+          ['50001000', '0.5'],
+          ['50002000', '1'],
+        ],
+        [['50000000', '0.25']],
+      ),
+    ).toBe(2333453259);
   });
 
   it('compares canonical decimals as numbers', () => {
@@ -43,7 +51,12 @@ class FakeBookOutput {
   requestDepth = () => void this.depthRequests++;
 }
 
-const delta = (symbolSeq: number, side: 'Buy' | 'Sell', price: string, quantity: string): BookDelta => ({ symbol_seq: symbolSeq, side, price, quantity });
+const delta = (symbolSeq: number, side: 'Buy' | 'Sell', price: string, quantity: string): BookDelta => ({
+  symbol_seq: symbolSeq,
+  side,
+  price,
+  quantity,
+});
 
 describe('BookFeed: snapshot and deltas joined on symbol_seq', () => {
   it('drops buffered deltas the depth already holds and applies the rest', () => {
@@ -58,10 +71,36 @@ describe('BookFeed: snapshot and deltas joined on symbol_seq', () => {
     feed.onDeltas([delta(6, 'Sell', '101', '3'), delta(7, 'Sell', '101', '0'), delta(8, 'Sell', '102', '1'), delta(9, 'Buy', '99', '5')]);
     feed.flush();
     expect(output.frames).toEqual([
-      { type: 'OrderBook', symbol: 'BTC-KRW', prev_symbol_seq: 6, symbol_seq: 9, snapshot: false, bids: [['99', '5']], asks: [['101', '0'], ['102', '1']], checksum: bookChecksum([['102', '1']], [['100', '2'], ['99', '5']]) },
+      {
+        type: 'OrderBook',
+        symbol: 'BTC-KRW',
+        prev_symbol_seq: 6,
+        symbol_seq: 9,
+        snapshot: false,
+        bids: [['99', '5']],
+        asks: [
+          ['101', '0'],
+          ['102', '1'],
+        ],
+        checksum: bookChecksum(
+          [['102', '1']],
+          [
+            ['100', '2'],
+            ['99', '5'],
+          ],
+        ),
+      },
     ]);
     const snapshot = JSON.parse(feed.snapshotFrame()) as Record<string, unknown>;
-    expect(snapshot).toMatchObject({ snapshot: true, symbol_seq: 9, bids: [['100', '2'], ['99', '5']], asks: [['102', '1']] });
+    expect(snapshot).toMatchObject({
+      snapshot: true,
+      symbol_seq: 9,
+      bids: [
+        ['100', '2'],
+        ['99', '5'],
+      ],
+      asks: [['102', '1']],
+    });
   });
 
   it('asks again when the depth and the buffered deltas leave a hole, and after a hole in the live stream', () => {
@@ -128,7 +167,6 @@ async function executionsSubscriber(hub: Hub): Promise<{ peer: FakePeer; session
   return { peer, session };
 }
 
-
 /**
  * A hub with immediate timers and a subscriber of user 1 who got reports 4 (before subscribing)
  * and 5; then the feed drops and comes back (what the lost queue held is only in the history).
@@ -149,7 +187,6 @@ async function reconnectedHub(stored: StoredReport[], completeThrough: number) {
   hub.onFeedConnected();
   return { hub, seqs: () => peer.frames.filter((frame) => frame.type === 'Execution').map((frame) => frame.seq) };
 }
-
 
 describe('Hub', () => {
   it('sends execution reports to their owner only, without prev_seq', async () => {
@@ -263,7 +300,9 @@ describe('Hub', () => {
 
   it('a hole in an execution chain is filled from the history', async () => {
     const stored: StoredReport[] = [3, 4].map((seq) => ({ seq, json: JSON.stringify(execution(seq, 1, 'ETH-KRW')) }));
-    const hub = hubWith({ after: async (_user, after) => ({ reports: stored.filter((report) => report.seq > after), completeThrough: 4 }) });
+    const hub = hubWith({
+      after: async (_user, after) => ({ reports: stored.filter((report) => report.seq > after), completeThrough: 4 }),
+    });
     const { peer } = await executionsSubscriber(hub);
     hub.onMessage('execution.ETH-KRW', [execution(2, 1, 'ETH-KRW', 0)]);
     hub.onMessage('execution.ETH-KRW', [execution(6, 1, 'ETH-KRW', 4)]); // 3 and 4 lost on the way
@@ -275,9 +314,10 @@ describe('Hub', () => {
     expect(hub.stats.chainGaps).toBe(1);
   });
 
-  it('a hold that was overtaken by an unsubscribe and a resume does not release the resume\'s list: still in seq order', async () => {
+  it("a hold that was overtaken by an unsubscribe and a resume does not release the resume's list: still in seq order", async () => {
     const calls: Array<{ after: number; resolve: (answer: { reports: StoredReport[]; completeThrough: number }) => void }> = [];
-    const stored = (from: number, to: number): StoredReport[] => Array.from({ length: to - from + 1 }, (_, index) => ({ seq: from + index, json: JSON.stringify(execution(from + index, 1)) }));
+    const stored = (from: number, to: number): StoredReport[] =>
+      Array.from({ length: to - from + 1 }, (_, index) => ({ seq: from + index, json: JSON.stringify(execution(from + index, 1)) }));
     const hub = hubWith({ after: (_user, after) => new Promise((resolve) => calls.push({ after, resolve })) });
     hub.onMessage('execution.BTC-KRW', [execution(10, 1)]); // handled before the client came
     const { peer, session } = await executionsSubscriber(hub);
@@ -299,7 +339,12 @@ describe('Hub', () => {
   it('a hole the history cannot fill within 2 s: the held live reports go out, the missing ones follow when it can', async () => {
     let complete = false;
     const stored: StoredReport[] = [3, 4].map((seq) => ({ seq, json: JSON.stringify(execution(seq, 1, 'ETH-KRW')) }));
-    const hub = hubWith({ after: async (_user, after) => ({ reports: complete ? stored.filter((report) => report.seq > after) : [], completeThrough: complete ? 4 : 2 }) });
+    const hub = hubWith({
+      after: async (_user, after) => ({
+        reports: complete ? stored.filter((report) => report.seq > after) : [],
+        completeThrough: complete ? 4 : 2,
+      }),
+    });
     const { peer } = await executionsSubscriber(hub);
     hub.onMessage('execution.ETH-KRW', [execution(2, 1, 'ETH-KRW', 0)]);
     hub.onMessage('execution.ETH-KRW', [execution(6, 1, 'ETH-KRW', 4)]);
@@ -314,21 +359,76 @@ describe('Hub', () => {
   });
 
   it('a book subscriber gets the snapshot after its answer and then deltas continuing from it', async () => {
-    const hub = hubWith({ after: async () => ({ reports: [], completeThrough: 0 }) }, { symbol_seq: 3, bids: [['100', '1']], asks: [['105', '2']] });
+    const hub = hubWith(
+      { after: async () => ({ reports: [], completeThrough: 0 }) },
+      { symbol_seq: 3, bids: [['100', '1']], asks: [['105', '2']] },
+    );
     hub.bootstrapBooks();
     await tick();
     const peer = new FakePeer();
     const session = hub.open(peer);
-    hub.onMessage('orderbook.BTC-KRW', [{ v: 1, type: 'BookDelta', seq: 20, prev_seq: 0, timestamp: 1, symbol: 'BTC-KRW', symbol_seq: 4, side: 'Buy', price: '101', quantity: '1' }]);
+    hub.onMessage('orderbook.BTC-KRW', [
+      {
+        v: 1,
+        type: 'BookDelta',
+        seq: 20,
+        prev_seq: 0,
+        timestamp: 1,
+        symbol: 'BTC-KRW',
+        symbol_seq: 4,
+        side: 'Buy',
+        price: '101',
+        quantity: '1',
+      },
+    ]);
     hub.message(session, JSON.stringify({ op: 'subscribe', channels: ['orderbook.BTC-KRW'] }));
     await tick();
-    hub.onMessage('orderbook.BTC-KRW', [{ v: 1, type: 'BookDelta', seq: 21, prev_seq: 20, timestamp: 1, symbol: 'BTC-KRW', symbol_seq: 5, side: 'Sell', price: '105', quantity: '0' }]);
+    hub.onMessage('orderbook.BTC-KRW', [
+      {
+        v: 1,
+        type: 'BookDelta',
+        seq: 21,
+        prev_seq: 20,
+        timestamp: 1,
+        symbol: 'BTC-KRW',
+        symbol_seq: 5,
+        side: 'Sell',
+        price: '105',
+        quantity: '0',
+      },
+    ]);
     hub.flushAll();
     // a resubscribe (what a client does after a mismatch) with a change still pending in the window
-    hub.onMessage('orderbook.BTC-KRW', [{ v: 1, type: 'BookDelta', seq: 22, prev_seq: 21, timestamp: 1, symbol: 'BTC-KRW', symbol_seq: 6, side: 'Buy', price: '102', quantity: '1' }]);
+    hub.onMessage('orderbook.BTC-KRW', [
+      {
+        v: 1,
+        type: 'BookDelta',
+        seq: 22,
+        prev_seq: 21,
+        timestamp: 1,
+        symbol: 'BTC-KRW',
+        symbol_seq: 6,
+        side: 'Buy',
+        price: '102',
+        quantity: '1',
+      },
+    ]);
     hub.message(session, JSON.stringify({ op: 'subscribe', channels: ['orderbook.BTC-KRW'] }));
     await tick();
-    hub.onMessage('orderbook.BTC-KRW', [{ v: 1, type: 'BookDelta', seq: 23, prev_seq: 22, timestamp: 1, symbol: 'BTC-KRW', symbol_seq: 7, side: 'Buy', price: '102', quantity: '0' }]);
+    hub.onMessage('orderbook.BTC-KRW', [
+      {
+        v: 1,
+        type: 'BookDelta',
+        seq: 23,
+        prev_seq: 22,
+        timestamp: 1,
+        symbol: 'BTC-KRW',
+        symbol_seq: 7,
+        side: 'Buy',
+        price: '102',
+        quantity: '0',
+      },
+    ]);
     hub.flushAll();
     expect(peer.frames.map((frame) => [frame.type, frame.snapshot, frame.prev_symbol_seq, frame.symbol_seq])).toEqual([
       ['subscribed', undefined, undefined, undefined],
@@ -358,7 +458,10 @@ describe('Hub', () => {
 
   it('after a feed reconnect, executions subscribers are swept from the history: what the lost queue held arrives once', async () => {
     // 6 and 7 were in the queue the broker lost; the routing key stays quiet
-    const { hub, seqs } = await reconnectedHub([5, 6, 7].map((seq) => ({ seq, json: JSON.stringify(execution(seq, 1)) })), 7);
+    const { hub, seqs } = await reconnectedHub(
+      [5, 6, 7].map((seq) => ({ seq, json: JSON.stringify(execution(seq, 1)) })),
+      7,
+    );
     await new Promise((resolve) => setTimeout(resolve, 20));
     hub.onMessage('execution.BTC-KRW', [execution(7, 1, 'BTC-KRW', 6)]); // 7 resent by the publisher after all
     expect(seqs()).toEqual([5, 6, 7]);
@@ -375,4 +478,3 @@ describe('Hub', () => {
     expect(seqs()).toEqual([5, 6, 7, 8]);
   });
 });
-

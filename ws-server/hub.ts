@@ -12,7 +12,16 @@
  */
 import type { Envelope } from '../contract/envelopes.ts';
 import type { ExecutionHistory } from '../contract/ports/execution-history.ts';
-import { errorFrame, parseChannel, parseClientFrame, WsError, type AuthRequest, type Channel, type SubscribeRequest, type UnsubscribeRequest } from '../contract/ws-frames.ts';
+import {
+  errorFrame,
+  parseChannel,
+  parseClientFrame,
+  WsError,
+  type AuthRequest,
+  type Channel,
+  type SubscribeRequest,
+  type UnsubscribeRequest,
+} from '../contract/ws-frames.ts';
 import type { BookFeed } from './book-feed.ts';
 import { ExecutionChannel } from './execution-channel.ts';
 import { asWsError, DEFAULT_LIMITS, withId, type HubContext, type HubLimits, type HubStats } from './hub-context.ts';
@@ -39,7 +48,18 @@ const realTimers: HubTimers = {
 export class Hub {
   readonly symbols: ReadonlySet<string>;
   readonly limits: HubLimits;
-  readonly stats: HubStats = { sessions: 0, authenticated: 0, framesSent: 0, executionsPushed: 0, duplicatesDropped: 0, chainGaps: 0, resumes: 0, resumeFailures: 0, catchUpOverflows: 0, sweeps: 0 };
+  readonly stats: HubStats = {
+    sessions: 0,
+    authenticated: 0,
+    framesSent: 0,
+    executionsPushed: 0,
+    duplicatesDropped: 0,
+    chainGaps: 0,
+    resumes: 0,
+    resumeFailures: 0,
+    catchUpOverflows: 0,
+    sweeps: 0,
+  };
   readonly #options: HubOptions;
   readonly #timers: HubTimers;
   readonly #sessions = new Set<Session>();
@@ -140,7 +160,11 @@ export class Hub {
       if (session.apiKey !== undefined && session.apiKey !== key.apiKey) throw new WsError('ALREADY_AUTHENTICATED');
       if (session.apiKey === undefined) {
         const count = this.#connectionsPerKey.get(key.apiKey) ?? 0;
-        if (count >= this.limits.maxConnectionsPerKey) throw new WsError('TOO_MANY_CONNECTIONS', `at most ${this.limits.maxConnectionsPerKey} authenticated connections per API key on one instance`);
+        if (count >= this.limits.maxConnectionsPerKey)
+          throw new WsError(
+            'TOO_MANY_CONNECTIONS',
+            `at most ${this.limits.maxConnectionsPerKey} authenticated connections per API key on one instance`,
+          );
         this.#connectionsPerKey.set(key.apiKey, count + 1);
         session.apiKey = key.apiKey;
         session.userId = key.userId;
@@ -169,13 +193,19 @@ export class Hub {
     }
     const adding = parsed.filter((channel) => !session.channels.has(channel.name));
     if (session.channels.size + adding.length > this.limits.maxSubscriptions) {
-      this.#send(session, errorFrame(new WsError('TOO_MANY_SUBSCRIPTIONS', `at most ${this.limits.maxSubscriptions} channels per connection`), request.id));
+      this.#send(
+        session,
+        errorFrame(new WsError('TOO_MANY_SUBSCRIPTIONS', `at most ${this.limits.maxSubscriptions} channels per connection`), request.id),
+      );
       return;
     }
     const executions = parsed.find((channel) => channel.kind === 'executions');
     const resumeFrom = request.resume_from_seq;
     if (executions && resumeFrom !== undefined && session.catchingUp) {
-      this.#send(session, errorFrame(new WsError('BAD_REQUEST', 'a resume of executions is in progress on this connection; wait for its answer'), request.id));
+      this.#send(
+        session,
+        errorFrame(new WsError('BAD_REQUEST', 'a resume of executions is in progress on this connection; wait for its answer'), request.id),
+      );
       return;
     }
     let replay: ExecutionFrame[] = [];

@@ -111,7 +111,10 @@ export class PublicChannels {
       let pending = this.#trades.get(symbol);
       if (!pending) {
         const created: { envelopes: string[]; timer: unknown } = { envelopes: [], timer: undefined };
-        created.timer = this.#context.timers.setTimeout(() => this.#flushTrades(symbol), this.#untilWindowEnds(this.#context.limits.tradesWindowMs));
+        created.timer = this.#context.timers.setTimeout(
+          () => this.#flushTrades(symbol),
+          this.#untilWindowEnds(this.#context.limits.tradesWindowMs),
+        );
         this.#trades.set(symbol, (pending = created));
       }
       pending.envelopes.push(clientJson(envelope));
@@ -130,7 +133,10 @@ export class PublicChannels {
     this.#trades.delete(symbol);
     if (!pending || pending.envelopes.length === 0) return;
     // the envelopes are JSON already: the frame is assembled, not re-serialized
-    this.#broadcast(`trades.${symbol}`, Buffer.from(`{"type":"Trades","symbol":${JSON.stringify(symbol)},"trades":[${pending.envelopes.join(',')}]}`));
+    this.#broadcast(
+      `trades.${symbol}`,
+      Buffer.from(`{"type":"Trades","symbol":${JSON.stringify(symbol)},"trades":[${pending.envelopes.join(',')}]}`),
+    );
   }
 
   /** Sends every pending merged frame now (shutdown, tests). */

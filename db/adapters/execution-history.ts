@@ -60,7 +60,10 @@ export class ExecutionHistoryStore implements ExecutionHistory {
       }
       scanned += entries.length;
       if (entries.length < 5_000) break;
-      if (scanned >= maxScan) throw new ExecutionHistoryUnavailableError(`the Redis stream holds more than ${maxScan} entries after seq ${afterSeq} (the persister is far behind)`);
+      if (scanned >= maxScan)
+        throw new ExecutionHistoryUnavailableError(
+          `the Redis stream holds more than ${maxScan} entries after seq ${afterSeq} (the persister is far behind)`,
+        );
       start = `(${entries.at(-1)![0]}`;
     }
     const { rows } = await this.#options.pool.query<{ seq: string; envelope: string }>(
@@ -68,13 +71,23 @@ export class ExecutionHistoryStore implements ExecutionHistory {
       [userId, afterSeq, limit],
     );
     for (const row of rows) found.set(Number(row.seq), row.envelope);
-    const reports = [...found.entries()].sort((a, b) => a[0] - b[0]).slice(0, limit).map(([seq, json]) => ({ seq, json }));
+    const reports = [...found.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .slice(0, limit)
+      .map(([seq, json]) => ({ seq, json }));
     return { reports, completeThrough };
   }
 
   #client(): Redis {
     this.#redis ??= (() => {
-      const client = new Redis(this.#options.redisUrl, { lazyConnect: false, protocol: 2, enableOfflineQueue: true, maxRetriesPerRequest: 1, commandTimeout: 5_000, connectTimeout: 3_000 });
+      const client = new Redis(this.#options.redisUrl, {
+        lazyConnect: false,
+        protocol: 2,
+        enableOfflineQueue: true,
+        maxRetriesPerRequest: 1,
+        commandTimeout: 5_000,
+        connectTimeout: 3_000,
+      });
       client.on('error', () => {});
       return client;
     })();

@@ -110,15 +110,28 @@ class RedisStreamConsumer implements StreamConsumer {
     const client = await this.#connection.client();
     // BLOCK 0 would wait forever: no BLOCK at all answers at once
     const block = from === '>' && blockMs > 0 ? ['BLOCK', blockMs] : [];
-    const reply = (await client.call('XREADGROUP', 'GROUP', this.group, this.name, 'COUNT', count, ...block, 'STREAMS', this.stream, from)) as
-      | [string, RawEntry[]][]
-      | null;
+    const reply = (await client.call(
+      'XREADGROUP',
+      'GROUP',
+      this.group,
+      this.name,
+      'COUNT',
+      count,
+      ...block,
+      'STREAMS',
+      this.stream,
+      from,
+    )) as [string, RawEntry[]][] | null;
     return reply?.[0]?.[1].map(toEntry) ?? [];
   }
 
   async claimIdle(minIdleMs: number, cursor: string, count: number): Promise<{ next: string; entries: StreamEntry[] }> {
     const client = await this.#connection.client();
-    const reply = (await client.call('XAUTOCLAIM', this.stream, this.group, this.name, minIdleMs, cursor, 'COUNT', count)) as [string, RawEntry[], string[]?];
+    const reply = (await client.call('XAUTOCLAIM', this.stream, this.group, this.name, minIdleMs, cursor, 'COUNT', count)) as [
+      string,
+      RawEntry[],
+      string[]?,
+    ];
     // Redis 7 drops deleted entries from the pending list itself and lists their ids third.
     return { next: reply[0], entries: reply[1].map(toEntry) };
   }

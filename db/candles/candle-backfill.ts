@@ -69,7 +69,10 @@ async function backfillSymbol(pool: Pick<pg.Pool, 'connect'>, symbol: string, fr
     await client.query('BEGIN');
     try {
       await lockSymbols(client, [symbol]);
-      const progress = await client.query<{ last_seq: string; last_trade_id: string }>('SELECT last_seq, last_trade_id FROM candle_progress WHERE symbol = $1', [symbol]);
+      const progress = await client.query<{ last_seq: string; last_trade_id: string }>(
+        'SELECT last_seq, last_trade_id FROM candle_progress WHERE symbol = $1',
+        [symbol],
+      );
       let through = progress.rows[0];
       if (!through) {
         const last = await client.query<{ last_seq: string | null; last_trade_id: string | null }>(
@@ -81,15 +84,25 @@ async function backfillSymbol(pool: Pick<pg.Pool, 'connect'>, symbol: string, fr
           return { symbol, trades: 0, candleRows: 0, deletedRows: 0, throughSeq: null };
         }
         through = { last_seq: last.rows[0].last_seq, last_trade_id: last.rows[0].last_trade_id! };
-        await client.query('INSERT INTO candle_progress (symbol, last_seq, last_trade_id) VALUES ($1, $2, $3)', [symbol, through.last_seq, through.last_trade_id]);
+        await client.query('INSERT INTO candle_progress (symbol, last_seq, last_trade_id) VALUES ($1, $2, $3)', [
+          symbol,
+          through.last_seq,
+          through.last_trade_id,
+        ]);
       }
-      const held = await client.query<{ count: string }>('SELECT count(*) AS count FROM trades WHERE trade_id <= $1', [through.last_trade_id]);
+      const held = await client.query<{ count: string }>('SELECT count(*) AS count FROM trades WHERE trade_id <= $1', [
+        through.last_trade_id,
+      ]);
       if (held.rows[0]!.count !== through.last_trade_id) {
         throw new IncompleteTradesError(
           `${symbol}: PostgreSQL holds ${held.rows[0]!.count} of the ${through.last_trade_id} trades up to trade id ${through.last_trade_id} (the persister is behind): retry later`,
         );
       }
-      const deleted = await client.query('DELETE FROM candles_1m WHERE symbol = $1 AND open_time >= $2 AND open_time < $3', [symbol, from, to]);
+      const deleted = await client.query('DELETE FROM candles_1m WHERE symbol = $1 AND open_time >= $2 AND open_time < $3', [
+        symbol,
+        from,
+        to,
+      ]);
       const inserted = await client.query<{ trades: string }>(
         `WITH rebuilt AS (
            INSERT INTO candles_1m (symbol, open_time, open, high, low, close, volume, quote_volume, trade_count, first_trade_id, last_trade_id)
@@ -107,7 +120,13 @@ async function backfillSymbol(pool: Pick<pg.Pool, 'connect'>, symbol: string, fr
       );
       await client.query('COMMIT');
       const row = inserted.rows[0] as unknown as { trades: string; rows: string };
-      return { symbol, trades: Number(row.trades), candleRows: Number(row.rows), deletedRows: deleted.rowCount ?? 0, throughSeq: Number(through.last_seq) };
+      return {
+        symbol,
+        trades: Number(row.trades),
+        candleRows: Number(row.rows),
+        deletedRows: deleted.rowCount ?? 0,
+        throughSeq: Number(through.last_seq),
+      };
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});
       throw error;

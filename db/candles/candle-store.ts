@@ -46,7 +46,8 @@ export class CandleStore implements CandlePort {
   /** Oldest first; from `start` when given, else the latest ones up to `end` (or now). */
   async candles(read: CandleRead): Promise<StoredCandle[]> {
     const { symbol, intervalMs, limit } = read;
-    if (!Number.isSafeInteger(intervalMs) || intervalMs < MINUTE_MS || intervalMs % MINUTE_MS !== 0) throw new RangeError(`bad interval ${intervalMs}`);
+    if (!Number.isSafeInteger(intervalMs) || intervalMs < MINUTE_MS || intervalMs % MINUTE_MS !== 0)
+      throw new RangeError(`bad interval ${intervalMs}`);
     const bucket = (time: number) => time - (time % intervalMs);
     // minute rows strictly before the end of the bucket holding `end`
     const before = read.end === undefined ? undefined : bucket(read.end) + intervalMs;

@@ -78,16 +78,28 @@ export class CandleWriter {
       await client.query('BEGIN');
       try {
         await lockSymbols(client, symbols);
-        const applied = await client.query<{ symbol: string; last_seq: string }>('SELECT symbol, last_seq FROM candle_progress WHERE symbol = ANY($1::text[])', [symbols]);
+        const applied = await client.query<{ symbol: string; last_seq: string }>(
+          'SELECT symbol, last_seq FROM candle_progress WHERE symbol = ANY($1::text[])',
+          [symbols],
+        );
         const lastSeq = new Map(applied.rows.map((row) => [row.symbol, Number(row.last_seq)]));
         const aggregate = aggregateMinutes(trades, (symbol) => lastSeq.get(symbol) ?? 0);
         if (aggregate.candles.length > 0) {
           await client.query(UPSERT, columns(aggregate.candles));
           const progress = [...aggregate.progress];
-          await client.query(PROGRESS, [progress.map(([symbol]) => symbol), progress.map(([, p]) => String(p.lastSeq)), progress.map(([, p]) => p.lastTradeId)]);
+          await client.query(PROGRESS, [
+            progress.map(([symbol]) => symbol),
+            progress.map(([, p]) => String(p.lastSeq)),
+            progress.map(([, p]) => p.lastTradeId),
+          ]);
         }
         await client.query('COMMIT');
-        return { applied: aggregate.applied, duplicates: aggregate.duplicates, candleRows: aggregate.candles.length, progress: aggregate.progress };
+        return {
+          applied: aggregate.applied,
+          duplicates: aggregate.duplicates,
+          candleRows: aggregate.candles.length,
+          progress: aggregate.progress,
+        };
       } catch (error) {
         // a connection that failed mid-transaction is not given back to the pool
         await client.query('ROLLBACK').catch((rollback: Error) => {

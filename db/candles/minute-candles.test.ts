@@ -41,9 +41,45 @@ describe('aggregateMinutes', () => {
     expect(result.applied).toBe(5);
     expect(result.duplicates).toBe(0);
     expect(result.candles).toEqual([
-      { symbol: 'BTC-KRW', openTime: T0, open: '100000', high: '120000', low: '90000', close: '90000', volume: '1.75', quoteVolume: '182500', tradeCount: 3, firstTradeId: trades[0]!.trade_id, lastTradeId: trades[3]!.trade_id },
-      { symbol: 'ETH-KRW', openTime: T0, open: '100000', high: '100000', low: '100000', close: '100000', volume: '1', quoteVolume: '100000', tradeCount: 1, firstTradeId: trades[1]!.trade_id, lastTradeId: trades[1]!.trade_id },
-      { symbol: 'BTC-KRW', openTime: T0 + 60_000, open: '95000', high: '95000', low: '95000', close: '95000', volume: '2', quoteVolume: '190000', tradeCount: 1, firstTradeId: trades[4]!.trade_id, lastTradeId: trades[4]!.trade_id },
+      {
+        symbol: 'BTC-KRW',
+        openTime: T0,
+        open: '100000',
+        high: '120000',
+        low: '90000',
+        close: '90000',
+        volume: '1.75',
+        quoteVolume: '182500',
+        tradeCount: 3,
+        firstTradeId: trades[0]!.trade_id,
+        lastTradeId: trades[3]!.trade_id,
+      },
+      {
+        symbol: 'ETH-KRW',
+        openTime: T0,
+        open: '100000',
+        high: '100000',
+        low: '100000',
+        close: '100000',
+        volume: '1',
+        quoteVolume: '100000',
+        tradeCount: 1,
+        firstTradeId: trades[1]!.trade_id,
+        lastTradeId: trades[1]!.trade_id,
+      },
+      {
+        symbol: 'BTC-KRW',
+        openTime: T0 + 60_000,
+        open: '95000',
+        high: '95000',
+        low: '95000',
+        close: '95000',
+        volume: '2',
+        quoteVolume: '190000',
+        tradeCount: 1,
+        firstTradeId: trades[4]!.trade_id,
+        lastTradeId: trades[4]!.trade_id,
+      },
     ]);
     expect(result.progress).toEqual(
       new Map([
@@ -61,7 +97,15 @@ describe('aggregateMinutes', () => {
     expect(result.applied).toBe(2);
     expect(result.duplicates).toBe(4);
     expect(result.candles).toHaveLength(1);
-    expect(result.candles[0]).toMatchObject({ open: '200', high: '200', low: '50', close: '50', volume: '2', quoteVolume: '250', tradeCount: 2 });
+    expect(result.candles[0]).toMatchObject({
+      open: '200',
+      high: '200',
+      low: '50',
+      close: '50',
+      volume: '2',
+      quoteVolume: '250',
+      tradeCount: 2,
+    });
     expect(result.progress.get('BTC-KRW')?.lastSeq).toBe(14);
   });
 

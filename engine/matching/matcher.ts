@@ -121,7 +121,8 @@ export class Matcher {
     // The book ran out just as the budget did: what is left cannot buy one more lot even at the
     // price it last paid, so the budget, not the liquidity, is what ended it.
     if (budgeted && stopReason === undefined && taker.filled > 0) {
-      if (affordableLots(taker.locked, book.lastPrice * market.quotePerTickLot, market.takerFeePpm, 1, taker.feeCarry) === 0) stopReason = 'QuoteAmountExhausted';
+      if (affordableLots(taker.locked, book.lastPrice * market.quotePerTickLot, market.takerFeePpm, 1, taker.feeCarry) === 0)
+        stopReason = 'QuoteAmountExhausted';
     }
     if (limit === 0) {
       if (taker.byQuote && stopReason === 'QuoteAmountExhausted' && taker.filled > 0) {

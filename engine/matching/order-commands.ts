@@ -144,7 +144,12 @@ export class OrderCommands {
     if (typeof order !== 'object') {
       // A number is a remembered finished order's slot: the owner hears it is not open, anyone else
       // that it is not theirs (as for an open order).
-      const reason = order === undefined ? 'ORDER_NOT_FOUND' : this.lifecycle.recent.userIdAt(order) === command.userId ? 'ORDER_NOT_OPEN' : 'NOT_ORDER_OWNER';
+      const reason =
+        order === undefined
+          ? 'ORDER_NOT_FOUND'
+          : this.lifecycle.recent.userIdAt(order) === command.userId
+            ? 'ORDER_NOT_OPEN'
+            : 'NOT_ORDER_OWNER';
       return events.reject(reason, command, isNonNegativeSafe(orderId) ? orderId : undefined);
     }
     if (order.userId !== command.userId) return events.reject('NOT_ORDER_OWNER', command, orderId);
@@ -158,7 +163,8 @@ export class OrderCommands {
     this.events.reject(reason, command, validId ? command.orderId : undefined, order?.view());
     if (order === undefined) return;
     // A kept record holds its client order id like any order: a retry is answered with it.
-    if (typeof order.clientOrderId === 'string') this.lifecycle.claimClientOrderId(this.ledger.account(order.userId), order.clientOrderId, order.orderId);
+    if (typeof order.clientOrderId === 'string')
+      this.lifecycle.claimClientOrderId(this.ledger.account(order.userId), order.clientOrderId, order.orderId);
     this.lifecycle.remember(order);
   }
 

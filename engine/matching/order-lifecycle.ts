@@ -124,7 +124,8 @@ export class OrderLifecycle {
     // index entry of the evicted id is still its slot: count it out without touching it.
     if (evictedId >= 0) {
       this.orders.forget(evictedId);
-      if (recent.lastEvictedClientOrderId !== undefined) this.releaseClientOrderId(recent.lastEvictedUserId, recent.lastEvictedClientOrderId, evictedId);
+      if (recent.lastEvictedClientOrderId !== undefined)
+        this.releaseClientOrderId(recent.lastEvictedUserId, recent.lastEvictedClientOrderId, evictedId);
     }
     if (slot >= 0) this.orders.set(order.orderId, slot);
     else {

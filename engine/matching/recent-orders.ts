@@ -17,7 +17,15 @@ export const TIMES_IN_FORCE: readonly TimeInForce[] = ['GTC', 'IOC', 'FOK'];
 export const STP_MODES: readonly SelfTradePrevention[] = ['ExpireTaker', 'ExpireMaker', 'ExpireBoth'];
 export const STATUSES: readonly OrderStatus[] = ['Pending', 'PartiallyFilled', 'Filled', 'Cancelled', 'Expired', 'Rejected', 'Untriggered'];
 /** OrderNode.expireReason n > 0 is EXPIRY_REASONS[n − 1]; 0 = not expired */
-export const EXPIRY_REASONS: readonly ExpiryReason[] = ['IOC', 'FOK', 'MarketNoLiquidity', 'SelfTradePrevention', 'QuoteAmountExhausted', 'ReduceOnly', 'InsufficientMargin'];
+export const EXPIRY_REASONS: readonly ExpiryReason[] = [
+  'IOC',
+  'FOK',
+  'MarketNoLiquidity',
+  'SelfTradePrevention',
+  'QuoteAmountExhausted',
+  'ReduceOnly',
+  'InsufficientMargin',
+];
 
 /** Numeric fields of a row. */
 const enum Column {

@@ -43,15 +43,21 @@ describe('impactPriceTicks: average fill price of 10,000,000 KRW', () => {
 
   it('lies between the best and the worst level taken (property)', () => {
     fc.assert(
-      fc.property(fc.array(fc.record({ priceTicks: fc.integer({ min: 1, max: 10 ** 7 }), lots: fc.integer({ min: 1, max: 10 ** 5 }) }), { minLength: 1, maxLength: 20 }), (raw) => {
-        const levels = [...raw].sort((a, b) => b.priceTicks - a.priceTicks); // a bid side, best first
-        const price = impactPriceTicks(levels, btc);
-        if (price === undefined) return;
-        const best = BigInt(levels[0]!.priceTicks);
-        const worst = BigInt(levels[levels.length - 1]!.priceTicks);
-        expect(price.numerator).toBeLessThanOrEqual(best * price.denominator);
-        expect(price.numerator).toBeGreaterThanOrEqual(worst * price.denominator);
-      }),
+      fc.property(
+        fc.array(fc.record({ priceTicks: fc.integer({ min: 1, max: 10 ** 7 }), lots: fc.integer({ min: 1, max: 10 ** 5 }) }), {
+          minLength: 1,
+          maxLength: 20,
+        }),
+        (raw) => {
+          const levels = [...raw].sort((a, b) => b.priceTicks - a.priceTicks); // a bid side, best first
+          const price = impactPriceTicks(levels, btc);
+          if (price === undefined) return;
+          const best = BigInt(levels[0]!.priceTicks);
+          const worst = BigInt(levels[levels.length - 1]!.priceTicks);
+          expect(price.numerator).toBeLessThanOrEqual(best * price.denominator);
+          expect(price.numerator).toBeGreaterThanOrEqual(worst * price.denominator);
+        },
+      ),
     );
   });
 });

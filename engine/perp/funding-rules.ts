@@ -37,7 +37,11 @@ export interface TicksFraction {
  *   average = notional / base taken; in ticks: I·p / (L·p·q + rest), with L whole lots taken before
  *   the last level p and `rest` the KRW taken at p.
  */
-export function impactPriceTicks(levels: readonly BookLevel[], market: PerpMarketSpec, impactNotionalKrw: bigint = IMPACT_NOTIONAL_KRW): TicksFraction | undefined {
+export function impactPriceTicks(
+  levels: readonly BookLevel[],
+  market: PerpMarketSpec,
+  impactNotionalKrw: bigint = IMPACT_NOTIONAL_KRW,
+): TicksFraction | undefined {
   const perTickLot = BigInt(market.quotePerTickLot);
   let takenKrw = 0n;
   let wholeLots = 0n; // lots of the levels taken whole

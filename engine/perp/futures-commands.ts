@@ -27,7 +27,8 @@ import { accountFigures, positionFigures } from './futures-valuation.ts';
 const MAX_SOURCE_LENGTH = 64;
 const LEG_ORDER = ['BOTH', 'LONG', 'SHORT'] as const;
 
-type UserCommand = FuturesTransferCommand | SetPositionModeCommand | SetLeverageCommand | SetMarginTypeCommand | AdjustIsolatedMarginCommand;
+type UserCommand =
+  FuturesTransferCommand | SetPositionModeCommand | SetLeverageCommand | SetMarginTypeCommand | AdjustIsolatedMarginCommand;
 
 export class FuturesCommands {
   constructor(
@@ -47,7 +48,8 @@ export class FuturesCommands {
     const assetIndex = this.ledger.assetIndex.get(asset);
     if (assetIndex === undefined || !this.state.settlementAssets.includes(asset)) return events.reject('UNKNOWN_ASSET', command, undefined);
     const amount = command.amount;
-    if (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount <= 0) return events.reject('INVALID_AMOUNT', command, undefined);
+    if (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount <= 0)
+      return events.reject('INVALID_AMOUNT', command, undefined);
     const direction = command.direction;
     if (direction !== 'SpotToFutures' && direction !== 'FuturesToSpot') return events.reject('INVALID_COMMAND', command, undefined);
     const spotAccount = this.ledger.account(command.userId);
@@ -57,7 +59,8 @@ export class FuturesCommands {
       this.spot.moveAvailable(spotAccount, assetIndex, -amount);
       account.wallets.set(asset, account.wallet(asset) + BigInt(amount));
     } else {
-      if (accountFigures(account, asset, this.state.marks).availableBalanceKrw < BigInt(amount)) return events.reject('INSUFFICIENT_MARGIN', command, undefined);
+      if (accountFigures(account, asset, this.state.marks).availableBalanceKrw < BigInt(amount))
+        return events.reject('INSUFFICIENT_MARGIN', command, undefined);
       account.wallets.set(asset, account.wallet(asset) - BigInt(amount));
       this.spot.moveAvailable(spotAccount, assetIndex, amount);
     }
@@ -83,7 +86,8 @@ export class FuturesCommands {
     if (market === undefined) return;
     const events = this.events;
     const leverage = command.leverage;
-    if (typeof leverage !== 'number' || !Number.isSafeInteger(leverage) || leverage < 1) return events.reject('INVALID_LEVERAGE', command, undefined);
+    if (typeof leverage !== 'number' || !Number.isSafeInteger(leverage) || leverage < 1)
+      return events.reject('INVALID_LEVERAGE', command, undefined);
     const account = this.state.account(command.userId);
     let notional = 0n;
     for (const side of LEG_ORDER) {
@@ -131,7 +135,8 @@ export class FuturesCommands {
     const account = this.state.account(command.userId);
     if (account.hedge === (side === 'BOTH')) return events.reject('POSITION_SIDE_MISMATCH', command, undefined);
     const amount = command.amount;
-    if (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount <= 0) return events.reject('INVALID_AMOUNT', command, undefined);
+    if (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount <= 0)
+      return events.reject('INVALID_AMOUNT', command, undefined);
     if (command.action !== 'Add' && command.action !== 'Remove') return events.reject('INVALID_COMMAND', command, undefined);
     const settings = account.settingsOf(market.symbol);
     if (settings.marginType !== 'ISOLATED') return events.reject('NOT_ISOLATED', command, undefined);
@@ -140,11 +145,16 @@ export class FuturesCommands {
     const asset = market.settlementAsset;
     const krw = BigInt(amount);
     if (command.action === 'Add') {
-      if (accountFigures(account, asset, this.state.marks).availableBalanceKrw < krw) return events.reject('INSUFFICIENT_MARGIN', command, undefined);
+      if (accountFigures(account, asset, this.state.marks).availableBalanceKrw < krw)
+        return events.reject('INSUFFICIENT_MARGIN', command, undefined);
       position.isolatedMarginKrw += krw;
     } else {
       const figures = positionFigures(position, settings.leverage, this.state.marks);
-      const removable = isolatedMarginRemovableKrw(position.isolatedMarginKrw, figures.unrealizedPnlKrw, initialMarginKrw(figures.notionalKrw, settings.leverage));
+      const removable = isolatedMarginRemovableKrw(
+        position.isolatedMarginKrw,
+        figures.unrealizedPnlKrw,
+        initialMarginKrw(figures.notionalKrw, settings.leverage),
+      );
       if (krw > removable) return events.reject('INSUFFICIENT_MARGIN', command, undefined);
       position.isolatedMarginKrw -= krw;
     }
@@ -167,8 +177,10 @@ export class FuturesCommands {
       if (typeof symbol !== 'string') return events.reject('INVALID_COMMAND', command, undefined);
       const market = this.state.markets.get(symbol);
       if (market === undefined) return events.reject(this.isSpotSymbol(symbol) ? 'NOT_A_PERPETUAL' : 'UNKNOWN_SYMBOL', command, undefined);
-      if (typeof source !== 'string' || source.length === 0 || source.length > MAX_SOURCE_LENGTH) return events.reject('INVALID_COMMAND', command, undefined);
-      if (typeof price !== 'number' || !Number.isSafeInteger(price) || price < market.minPrice || price > market.maxPrice) return events.reject('INVALID_PRICE', command, undefined);
+      if (typeof source !== 'string' || source.length === 0 || source.length > MAX_SOURCE_LENGTH)
+        return events.reject('INVALID_COMMAND', command, undefined);
+      if (typeof price !== 'number' || !Number.isSafeInteger(price) || price < market.minPrice || price > market.maxPrice)
+        return events.reject('INVALID_PRICE', command, undefined);
     }
     const touched = new Set<string>();
     for (const { symbol, source, price } of prices) {
@@ -211,7 +223,12 @@ export class FuturesCommands {
   private perpMarket(command: SetLeverageCommand | SetMarginTypeCommand | AdjustIsolatedMarginCommand): PerpMarketSpec | undefined {
     if (!this.checkUser(command)) return undefined;
     const market = typeof command.symbol === 'string' ? this.state.markets.get(command.symbol) : undefined;
-    if (market === undefined) return this.events.reject(typeof command.symbol === 'string' && this.isSpotSymbol(command.symbol) ? 'NOT_A_PERPETUAL' : 'UNKNOWN_SYMBOL', command, undefined);
+    if (market === undefined)
+      return this.events.reject(
+        typeof command.symbol === 'string' && this.isSpotSymbol(command.symbol) ? 'NOT_A_PERPETUAL' : 'UNKNOWN_SYMBOL',
+        command,
+        undefined,
+      );
     return market;
   }
 

@@ -49,9 +49,29 @@ describe('the worked example: transfer, open long 10× isolated, partial close',
     d.perp(1, 'Buy', 100, 100_000);
     expect(d.trades()).toEqual([[100_000, 100, ask, ask + 1]]);
     // wallets then positions after the order events and book deltas, in first-touch order (maker first)
-    expect(d.types()).toEqual(['OrderAccepted', 'Trade', 'BookDelta', 'WalletChanged', 'WalletChanged', 'WalletChanged', 'PositionChanged', 'PositionChanged']);
-    expect(d.walletEvents().map((event) => [event.userId, event.reason])).toEqual([[2, 'Trade'], [1, 'Trade'], [0, 'Fee']]);
-    expect(d.position(1)).toMatchObject({ size: 100, entryPrice: 100_000, isolatedMarginKrw: 1_000_000n, realizedPnlKrw: 0n, leverage: 10, marginType: 'ISOLATED' });
+    expect(d.types()).toEqual([
+      'OrderAccepted',
+      'Trade',
+      'BookDelta',
+      'WalletChanged',
+      'WalletChanged',
+      'WalletChanged',
+      'PositionChanged',
+      'PositionChanged',
+    ]);
+    expect(d.walletEvents().map((event) => [event.userId, event.reason])).toEqual([
+      [2, 'Trade'],
+      [1, 'Trade'],
+      [0, 'Fee'],
+    ]);
+    expect(d.position(1)).toMatchObject({
+      size: 100,
+      entryPrice: 100_000,
+      isolatedMarginKrw: 1_000_000n,
+      realizedPnlKrw: 0n,
+      leverage: 10,
+      marginType: 'ISOLATED',
+    });
     expect(d.wallet(1)).toBe(4_995_000n);
     expect(d.wallet(2)).toBe(4_998_000n); // maker fee 200 ppm: 2,000
     expect(d.wallet(0)).toBe(7_000n);
@@ -63,7 +83,15 @@ describe('the worked example: transfer, open long 10× isolated, partial close',
     // user 1: removed cost trunc(10,000,000 × 40 / 100) = 4,000,000; realized 4,400,000 − 4,000,000 = 400,000;
     // taker fee floor(4,400,000 × 0.0005) = 2,200; isolated margin released trunc(1,000,000 × 40 / 100) = 400,000
     const closing = d.positionEvents().find((event) => event.userId === 1)!;
-    expect(closing).toMatchObject({ size: 60, costKrw: 6_000_000n, entryPrice: 100_000, realizedPnlKrw: 400_000n, isolatedMarginKrw: 600_000n, leverage: 10, marginType: 'ISOLATED' });
+    expect(closing).toMatchObject({
+      size: 60,
+      costKrw: 6_000_000n,
+      entryPrice: 100_000,
+      realizedPnlKrw: 400_000n,
+      isolatedMarginKrw: 600_000n,
+      leverage: 10,
+      marginType: 'ISOLATED',
+    });
     expect(d.walletEvents().find((event) => event.userId === 1)).toMatchObject({ walletBalanceKrw: 5_392_800n, reason: 'Trade' });
     expect(d.position(1)).toEqual({
       symbol: PERP,
@@ -114,12 +142,29 @@ describe('cross margin', () => {
     d.perp(2, 'Sell', 100, 100_000);
     d.perp(1, 'Buy', 100, 100_000);
     // IM at the mark 10,000,000 / 20 = 500,000; wallet 5,000,000 − fee 5,000
-    expect(d.engine.futuresAccount(1)).toMatchObject({ walletBalanceKrw: 4_995_000n, initialMarginKrw: 500_000n, availableBalanceKrw: 4_495_000n });
+    expect(d.engine.futuresAccount(1)).toMatchObject({
+      walletBalanceKrw: 4_995_000n,
+      initialMarginKrw: 500_000n,
+      availableBalanceKrw: 4_495_000n,
+    });
     d.index(95_000);
     // PnL −500,000; IM 9,500,000 / 20 = 475,000; MM ceil(9,500,000 × 0.4 %) = 38,000
-    expect(d.engine.futuresAccount(1)).toMatchObject({ unrealizedPnlKrw: -500_000n, marginBalanceKrw: 4_495_000n, initialMarginKrw: 475_000n, maintenanceMarginKrw: 38_000n, availableBalanceKrw: 4_020_000n });
+    expect(d.engine.futuresAccount(1)).toMatchObject({
+      unrealizedPnlKrw: -500_000n,
+      marginBalanceKrw: 4_495_000n,
+      initialMarginKrw: 475_000n,
+      maintenanceMarginKrw: 38_000n,
+      availableBalanceKrw: 4_020_000n,
+    });
     // bankruptcy: 4,995,000 + 100 t − 10,000,000 = 0 → 50,050; liquidation: highest t with 4,995,000 + 100 t − 10,000,000 ≤ ceil(100 t × 0.004)
-    expect(d.position(1)).toMatchObject({ size: 100, marginType: 'CROSS', leverage: 20, bankruptcyPrice: 50_050, liquidationPrice: 50_251, isolatedMarginKrw: 0n });
+    expect(d.position(1)).toMatchObject({
+      size: 100,
+      marginType: 'CROSS',
+      leverage: 20,
+      bankruptcyPrice: 50_050,
+      liquidationPrice: 50_251,
+      isolatedMarginKrw: 0n,
+    });
   });
 
   it('refuses an order the available balance cannot cover, and takes the reserve of one it can', () => {
@@ -275,9 +320,35 @@ describe('matching is shared with spot', () => {
 
   it('refuses perpetual fields on a spot symbol and a quote amount on a perpetual', () => {
     const d = twoTraders();
-    d.apply({ type: 'PlaceOrder', orderId: 900, userId: 1, symbol: 'BTC-KRW', side: 'Buy', orderType: 'Limit', price: 1, quantity: 10_000, timeInForce: 'GTC', postOnly: false, stp: 'ExpireTaker', reduceOnly: true, timestamp: d.time + 1 });
+    d.apply({
+      type: 'PlaceOrder',
+      orderId: 900,
+      userId: 1,
+      symbol: 'BTC-KRW',
+      side: 'Buy',
+      orderType: 'Limit',
+      price: 1,
+      quantity: 10_000,
+      timeInForce: 'GTC',
+      postOnly: false,
+      stp: 'ExpireTaker',
+      reduceOnly: true,
+      timestamp: d.time + 1,
+    });
     expect(d.rejection()).toBe('NOT_A_PERPETUAL');
-    d.apply({ type: 'PlaceOrder', orderId: 901, userId: 1, symbol: PERP, side: 'Buy', orderType: 'Market', quoteAmount: 100_000, timeInForce: 'IOC', postOnly: false, stp: 'ExpireTaker', timestamp: d.time + 1 });
+    d.apply({
+      type: 'PlaceOrder',
+      orderId: 901,
+      userId: 1,
+      symbol: PERP,
+      side: 'Buy',
+      orderType: 'Market',
+      quoteAmount: 100_000,
+      timeInForce: 'IOC',
+      postOnly: false,
+      stp: 'ExpireTaker',
+      timestamp: d.time + 1,
+    });
     expect(d.rejection()).toBe('QUOTE_AMOUNT_NOT_ALLOWED');
   });
 });

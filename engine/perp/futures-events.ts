@@ -44,7 +44,15 @@ export class FuturesEvents {
     const events = this.events;
     const timestamp = events.timestamp;
     for (const { account, asset, reason } of this.wallets) {
-      events.emit({ type: 'WalletChanged', seq: ++events.seq, timestamp, userId: account.userId, asset, walletBalanceKrw: account.wallet(asset), reason });
+      events.emit({
+        type: 'WalletChanged',
+        seq: ++events.seq,
+        timestamp,
+        userId: account.userId,
+        asset,
+        walletBalanceKrw: account.wallet(asset),
+        reason,
+      });
     }
     for (const position of this.positions) {
       const settings = accountOf(position.userId).settingsOf(position.market.symbol);

@@ -24,7 +24,14 @@ import type { OrderNode } from '../matching/order.ts';
 import type { RejectReason } from '../reject-codes.ts';
 import type { Settlement } from '../settlement.ts';
 import type { ExpiryReason, PlaceOrderCommand, PositionSide } from '../types.ts';
-import { cumulativeFeeDueKrw, initialMarginKrw, isolatedMarginForOpeningKrw, isolatedMarginRelease, notionalKrw, orderInitialMarginKrw } from './margin-rules.ts';
+import {
+  cumulativeFeeDueKrw,
+  initialMarginKrw,
+  isolatedMarginForOpeningKrw,
+  isolatedMarginRelease,
+  notionalKrw,
+  orderInitialMarginKrw,
+} from './margin-rules.ts';
 import { applyFill } from './position-rules.ts';
 import type { PerpMarketSpec } from './perp-market.ts';
 import type { FuturesEvents } from './futures-events.ts';
@@ -50,7 +57,13 @@ export class FuturesLedger implements Settlement {
     const requested = command.positionSide;
     if (requested !== undefined && requested !== 'BOTH' && requested !== 'LONG' && requested !== 'SHORT') return 'INVALID_POSITION_SIDE';
     const account = state.account(command.userId);
-    const leg: PositionSide | undefined = account.hedge ? (requested === 'LONG' || requested === 'SHORT' ? requested : undefined) : requested === undefined || requested === 'BOTH' ? 'BOTH' : undefined;
+    const leg: PositionSide | undefined = account.hedge
+      ? requested === 'LONG' || requested === 'SHORT'
+        ? requested
+        : undefined
+      : requested === undefined || requested === 'BOTH'
+        ? 'BOTH'
+        : undefined;
     if (leg === undefined) return 'POSITION_SIDE_MISMATCH';
     const isBuy = command.side === 'Buy';
     // hedge mode: a LONG leg opens by buying and closes by selling, a SHORT leg the other way round
@@ -63,7 +76,15 @@ export class FuturesLedger implements Settlement {
       // Σ reduce-only on a leg never exceeds what it can reduce, so a sweep cannot flip it
       if (reducible === 0) return closing && reduceOnlyFlag !== true ? 'NO_POSITION' : 'REDUCE_ONLY_WOULD_INCREASE';
       if (quantity + this.pendingReduceOnly(account, market.symbol, leg, isBuy) > reducible) return 'REDUCE_ONLY_WOULD_INCREASE';
-      account.orders.set(command.orderId, { orderId: command.orderId, node: null, market, leg, reduceOnly: true, reservePriceTicks: 0, reserveKrw: 0n });
+      account.orders.set(command.orderId, {
+        orderId: command.orderId,
+        node: null,
+        market,
+        leg,
+        reduceOnly: true,
+        reservePriceTicks: 0,
+        reserveKrw: 0n,
+      });
       return 0;
     }
     const markState = state.marks.get(market.symbol)!;
@@ -74,8 +95,17 @@ export class FuturesLedger implements Settlement {
     const leverage = account.settingsOf(market.symbol).leverage;
     const openingLots = Math.max(0, quantity - reducible);
     const reserveKrw = openingLots === 0 ? 0n : orderInitialMarginKrw(openingLots, reservePriceTicks, leverage, market);
-    if (reserveKrw > 0n && reserveKrw > accountFigures(account, market.settlementAsset, state.marks).availableBalanceKrw) return 'INSUFFICIENT_MARGIN';
-    account.orders.set(command.orderId, { orderId: command.orderId, node: null, market, leg, reduceOnly: false, reservePriceTicks, reserveKrw });
+    if (reserveKrw > 0n && reserveKrw > accountFigures(account, market.settlementAsset, state.marks).availableBalanceKrw)
+      return 'INSUFFICIENT_MARGIN';
+    account.orders.set(command.orderId, {
+      orderId: command.orderId,
+      node: null,
+      market,
+      leg,
+      reduceOnly: false,
+      reservePriceTicks,
+      reserveKrw,
+    });
     return 0;
   }
 
@@ -156,8 +186,10 @@ export class FuturesLedger implements Settlement {
     position.costKrw = outcome.position.costKrw;
     position.realizedPnlKrw += outcome.realizedPnlKrw;
     if (settings.marginType === 'ISOLATED') {
-      if (outcome.closedLots > 0) position.isolatedMarginKrw -= isolatedMarginRelease(position.isolatedMarginKrw, oldSize, outcome.closedLots);
-      if (outcome.openedLots > 0) position.isolatedMarginKrw += isolatedMarginForOpeningKrw(outcome.openedLots, priceTicks, settings.leverage, market);
+      if (outcome.closedLots > 0)
+        position.isolatedMarginKrw -= isolatedMarginRelease(position.isolatedMarginKrw, oldSize, outcome.closedLots);
+      if (outcome.openedLots > 0)
+        position.isolatedMarginKrw += isolatedMarginForOpeningKrw(outcome.openedLots, priceTicks, settings.leverage, market);
     }
     const asset = market.settlementAsset;
     account.wallets.set(asset, account.wallet(asset) + outcome.realizedPnlKrw - BigInt(fee));
@@ -185,7 +217,15 @@ export class FuturesLedger implements Settlement {
     const remaining = order.quantity - order.filled;
     const position = account.findPosition(perpOrder.market.symbol, perpOrder.leg);
     const openingLots = Math.max(0, remaining - reducibleLots(position, order.isBuy));
-    perpOrder.reserveKrw = openingLots === 0 ? 0n : orderInitialMarginKrw(openingLots, perpOrder.reservePriceTicks, account.settingsOf(perpOrder.market.symbol).leverage, perpOrder.market);
+    perpOrder.reserveKrw =
+      openingLots === 0
+        ? 0n
+        : orderInitialMarginKrw(
+            openingLots,
+            perpOrder.reservePriceTicks,
+            account.settingsOf(perpOrder.market.symbol).leverage,
+            perpOrder.market,
+          );
   }
 
   nodeOf(order: PerpOrder): OrderNode | null {

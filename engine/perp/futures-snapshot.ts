@@ -25,14 +25,34 @@ export function snapshotFutures(state: FuturesState): FuturesRecord {
   const orders: Row[] = [];
   for (const userId of [...state.accounts.keys()].sort((a, b) => a - b)) {
     const account = state.accounts.get(userId)!;
-    const wallets = [...account.wallets].filter(([, value]) => value !== 0n).sort((a, b) => byText(a[0], b[0])).map(([asset, value]): [string, string] => [asset, value.toString()]);
-    const settings = [...account.settings].sort((a, b) => byText(a[0], b[0])).map(([symbol, value]): Row => [symbol, value.leverage, value.marginType]);
+    const wallets = [...account.wallets]
+      .filter(([, value]) => value !== 0n)
+      .sort((a, b) => byText(a[0], b[0]))
+      .map(([asset, value]): [string, string] => [asset, value.toString()]);
+    const settings = [...account.settings]
+      .sort((a, b) => byText(a[0], b[0]))
+      .map(([symbol, value]): Row => [symbol, value.leverage, value.marginType]);
     const positions = [...account.positions.entries()]
       .filter(([, position]) => !position.isEmpty())
       .sort((a, b) => byText(a[0], b[0]))
-      .map(([, p]): Row => [p.market.symbol, p.side, p.sizeLots, p.costKrw.toString(), p.realizedPnlKrw.toString(), p.isolatedMarginKrw.toString()]);
+      .map(([, p]): Row => [
+        p.market.symbol,
+        p.side,
+        p.sizeLots,
+        p.costKrw.toString(),
+        p.realizedPnlKrw.toString(),
+        p.isolatedMarginKrw.toString(),
+      ]);
     for (const order of account.orders.values()) {
-      orders.push([order.orderId, userId, order.market.symbol, order.leg, order.reduceOnly ? 1 : 0, order.reservePriceTicks, order.reserveKrw.toString()]);
+      orders.push([
+        order.orderId,
+        userId,
+        order.market.symbol,
+        order.leg,
+        order.reduceOnly ? 1 : 0,
+        order.reservePriceTicks,
+        order.reserveKrw.toString(),
+      ]);
     }
     if (!account.hedge && wallets.length === 0 && settings.length === 0 && positions.length === 0) continue;
     accounts.push([userId, account.hedge ? 1 : 0, wallets, settings, positions]);
@@ -41,7 +61,9 @@ export function snapshotFutures(state: FuturesState): FuturesRecord {
   const marks: FuturesRecord['marks'] = [];
   for (const symbol of [...state.marks.keys()].sort(byText)) {
     const mark = state.marks.get(symbol)!;
-    const sources = [...mark.sources.values()].sort((a, b) => byText(a.source, b.source)).map((s): Row => [s.source, s.priceTicks, s.updatedAtMs]);
+    const sources = [...mark.sources.values()]
+      .sort((a, b) => byText(a.source, b.source))
+      .map((s): Row => [s.source, s.priceTicks, s.updatedAtMs]);
     if (mark.indexTicks === undefined && sources.length === 0) continue;
     marks.push([symbol, mark.indexTicks ?? null, mark.stale ? 1 : 0, sources]);
   }
@@ -60,7 +82,8 @@ export function restoreFutures(state: FuturesState, record: FuturesRecord | unde
     const account = state.account(userId);
     account.hedge = hedge === 1;
     for (const [asset, value] of wallets) account.wallets.set(asset, BigInt(value));
-    for (const [symbol, leverage, marginType] of settings) account.settings.set(symbol as string, { leverage, marginType } as MarketSettings);
+    for (const [symbol, leverage, marginType] of settings)
+      account.settings.set(symbol as string, { leverage, marginType } as MarketSettings);
     for (const [symbol, side, size, cost, realized, isolated] of positions) {
       const position = account.position(marketOf(symbol as string), side as PositionSide);
       position.sizeLots = size as number;
@@ -85,6 +108,11 @@ export function restoreFutures(state: FuturesState, record: FuturesRecord | unde
     if (mark === undefined) throw new Error(`snapshot has unknown perpetual market ${symbol}`);
     mark.indexTicks = indexTicks ?? undefined;
     mark.stale = stale === 1;
-    for (const [source, priceTicks, updatedAtMs] of sources) mark.sources.set(source as string, { source: source as string, priceTicks: priceTicks as number, updatedAtMs: updatedAtMs as number });
+    for (const [source, priceTicks, updatedAtMs] of sources)
+      mark.sources.set(source as string, {
+        source: source as string,
+        priceTicks: priceTicks as number,
+        updatedAtMs: updatedAtMs as number,
+      });
   }
 }

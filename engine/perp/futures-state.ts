@@ -96,7 +96,8 @@ export class FuturesAccount {
 
   /** whether any leg in `symbol` (or any perpetual, undefined) is open or any order rests there */
   hasExposure(symbol: string | undefined): boolean {
-    for (const position of this.positions.values()) if (position.sizeLots !== 0 && (symbol === undefined || position.market.symbol === symbol)) return true;
+    for (const position of this.positions.values())
+      if (position.sizeLots !== 0 && (symbol === undefined || position.market.symbol === symbol)) return true;
     for (const order of this.orders.values()) if (symbol === undefined || order.market.symbol === symbol) return true;
     return false;
   }

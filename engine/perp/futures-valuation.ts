@@ -39,7 +39,10 @@ export function positionFigures(position: PerpPosition, leverage: number, marks:
   const markTicks = marks.get(position.market.symbol)?.markTicks;
   if (position.sizeLots === 0) return { markTicks, notionalKrw: 0n, unrealizedPnlKrw: 0n, initialMarginKrw: 0n, maintenanceMarginKrw: 0n };
   const amounts = { sizeLots: position.sizeLots, costKrw: position.costKrw };
-  const notional = markTicks === undefined ? absBig(position.costKrw) : absBig(BigInt(position.sizeLots) * BigInt(markTicks) * BigInt(position.market.quotePerTickLot));
+  const notional =
+    markTicks === undefined
+      ? absBig(position.costKrw)
+      : absBig(BigInt(position.sizeLots) * BigInt(markTicks) * BigInt(position.market.quotePerTickLot));
   return {
     markTicks,
     notionalKrw: notional,
@@ -50,7 +53,12 @@ export function positionFigures(position: PerpPosition, leverage: number, marks:
 }
 
 /** The account's figures in `asset`; `excludeOrderId` leaves one order's reserve out (its own re-check). */
-export function accountFigures(account: FuturesAccount, asset: string, marks: ReadonlyMap<string, MarkState>, excludeOrderId = -1): AccountFigures {
+export function accountFigures(
+  account: FuturesAccount,
+  asset: string,
+  marks: ReadonlyMap<string, MarkState>,
+  excludeOrderId = -1,
+): AccountFigures {
   const walletKrw = account.wallet(asset);
   let unrealized = 0n;
   let crossUnrealized = 0n;
@@ -75,7 +83,8 @@ export function accountFigures(account: FuturesAccount, asset: string, marks: Re
     }
   }
   let reserves = 0n;
-  for (const order of account.orders.values()) if (order.market.settlementAsset === asset && order.orderId !== excludeOrderId) reserves += order.reserveKrw;
+  for (const order of account.orders.values())
+    if (order.market.settlementAsset === asset && order.orderId !== excludeOrderId) reserves += order.reserveKrw;
   const crossBalance = crossMarginBalanceKrw(walletKrw, crossUnrealized, isolatedMargins);
   return {
     walletKrw,

@@ -80,7 +80,12 @@ export class FuturesViews {
     const account = this.state.accounts.get(userId);
     if (account === undefined) return [];
     const open = [...account.positions.values()]
-      .filter((position) => position.sizeLots !== 0 && position.market.settlementAsset === asset && (symbol === undefined || position.market.symbol === symbol))
+      .filter(
+        (position) =>
+          position.sizeLots !== 0 &&
+          position.market.settlementAsset === asset &&
+          (symbol === undefined || position.market.symbol === symbol),
+      )
       .sort(byMarketAndSide);
     if (open.length === 0) return [];
     const figures = known ?? accountFigures(account, asset, this.state.marks);
@@ -97,7 +102,13 @@ export class FuturesViews {
       } else if (mark !== undefined) {
         const share = crossMarginShareKrw(figures.crossMarginBalanceKrw, own.maintenanceMarginKrw, figures.crossMaintenanceMarginKrw);
         bankruptcyPrice = crossBankruptcyPriceTicks(amounts, share, mark, position.market);
-        liquidationPrice = crossLiquidationPriceTicks(amounts, figures.crossMarginBalanceKrw, mark, figures.crossMaintenanceMarginKrw - own.maintenanceMarginKrw, position.market);
+        liquidationPrice = crossLiquidationPriceTicks(
+          amounts,
+          figures.crossMarginBalanceKrw,
+          mark,
+          figures.crossMaintenanceMarginKrw - own.maintenanceMarginKrw,
+          position.market,
+        );
       }
       return {
         symbol: position.market.symbol,

@@ -30,7 +30,17 @@ const FEE_ACCOUNT = CONFIG.feeAccountId;
 const SEED = testSeed('FUTURES_PROPERTY_SEED', 20261208);
 
 type Op =
-  | { kind: 'limit'; user: number; side: Side; step: number; quantity: number; tif: TimeInForce; postOnly: boolean; reduceOnly: boolean; stp: SelfTradePrevention }
+  | {
+      kind: 'limit';
+      user: number;
+      side: Side;
+      step: number;
+      quantity: number;
+      tif: TimeInForce;
+      postOnly: boolean;
+      reduceOnly: boolean;
+      stp: SelfTradePrevention;
+    }
   | { kind: 'market'; user: number; side: Side; quantity: number; reduceOnly: boolean; tif: TimeInForce }
   | { kind: 'stop'; user: number; side: Side; stopStep: number; step?: number; quantity: number; reduceOnly: boolean }
   | { kind: 'cancel'; pick: number }
@@ -63,7 +73,17 @@ const OP: fc.Arbitrary<Op> = fc.oneof(
       stp: fc.constantFrom<SelfTradePrevention>('ExpireTaker', 'ExpireMaker', 'ExpireBoth'),
     }),
   },
-  { weight: 6, arbitrary: fc.record({ kind: fc.constant('market' as const), user, side, quantity, reduceOnly: REDUCE_ONLY, tif: fc.constantFrom<TimeInForce>('IOC', 'FOK') }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      kind: fc.constant('market' as const),
+      user,
+      side,
+      quantity,
+      reduceOnly: REDUCE_ONLY,
+      tif: fc.constantFrom<TimeInForce>('IOC', 'FOK'),
+    }),
+  },
   {
     weight: 2,
     arbitrary: fc.record(
@@ -73,11 +93,30 @@ const OP: fc.Arbitrary<Op> = fc.oneof(
   },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('amend' as const), pick: fc.nat(), reduceBy: fc.integer({ min: 1, max: 10 }) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('transfer' as const), user, amount: fc.integer({ min: 1, max: 3_000_000 }), out: fc.boolean() }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('transfer' as const),
+      user,
+      amount: fc.integer({ min: 1, max: 3_000_000 }),
+      out: fc.boolean(),
+    }),
+  },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('index' as const), step }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('leverage' as const), user, leverage: fc.constantFrom(1, 2, 5, 10, 20, 25, 50, 51) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('leverage' as const), user, leverage: fc.constantFrom(1, 2, 5, 10, 20, 25, 50, 51) }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('marginType' as const), user, isolated: fc.boolean() }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('isolated' as const), user, amount: fc.integer({ min: 1, max: 200_000 }), remove: fc.boolean() }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('isolated' as const),
+      user,
+      amount: fc.integer({ min: 1, max: 200_000 }),
+      remove: fc.boolean(),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('wait' as const), ms: fc.constantFrom(10, 1_000, 30_000, 61_000) }) },
 );
 const STREAM = fc.array(OP, { minLength: 300, maxLength: 600 });
@@ -111,14 +150,40 @@ function commandsOf(ops: readonly Op[]): Command[] {
   for (const op of ops) {
     switch (op.kind) {
       case 'limit':
-        order({ userId: op.user, side: op.side, orderType: 'Limit', price: priceOf(op.step), quantity: op.quantity, timeInForce: op.tif, postOnly: op.postOnly && op.tif === 'GTC', stp: op.stp, reduceOnly: op.reduceOnly || undefined });
+        order({
+          userId: op.user,
+          side: op.side,
+          orderType: 'Limit',
+          price: priceOf(op.step),
+          quantity: op.quantity,
+          timeInForce: op.tif,
+          postOnly: op.postOnly && op.tif === 'GTC',
+          stp: op.stp,
+          reduceOnly: op.reduceOnly || undefined,
+        });
         break;
       case 'market':
-        order({ userId: op.user, side: op.side, orderType: 'Market', quantity: op.quantity, timeInForce: op.tif, reduceOnly: op.reduceOnly || undefined });
+        order({
+          userId: op.user,
+          side: op.side,
+          orderType: 'Market',
+          quantity: op.quantity,
+          timeInForce: op.tif,
+          reduceOnly: op.reduceOnly || undefined,
+        });
         break;
       case 'stop': {
         const type: OrderType = op.step === undefined ? 'StopMarket' : 'StopLimit';
-        order({ userId: op.user, side: op.side, orderType: type, stopPrice: priceOf(op.stopStep), price: op.step === undefined ? undefined : priceOf(op.step), quantity: op.quantity, timeInForce: op.step === undefined ? 'IOC' : 'GTC', reduceOnly: op.reduceOnly || undefined });
+        order({
+          userId: op.user,
+          side: op.side,
+          orderType: type,
+          stopPrice: priceOf(op.stopStep),
+          price: op.step === undefined ? undefined : priceOf(op.step),
+          quantity: op.quantity,
+          timeInForce: op.step === undefined ? 'IOC' : 'GTC',
+          reduceOnly: op.reduceOnly || undefined,
+        });
         break;
       }
       case 'cancel':
@@ -127,11 +192,23 @@ function commandsOf(ops: readonly Op[]): Command[] {
         const id = placed[op.pick % placed.length]!;
         const owner = (commands[id - 1] as { userId: number }).userId;
         if (op.kind === 'cancel') push({ type: 'CancelOrder', orderId: id, userId: owner });
-        else push({ type: 'AmendOrder', orderId: id, userId: owner, newQuantity: Math.max(1, ((commands[id - 1] as { quantity: number }).quantity ?? 1) - op.reduceBy) });
+        else
+          push({
+            type: 'AmendOrder',
+            orderId: id,
+            userId: owner,
+            newQuantity: Math.max(1, ((commands[id - 1] as { quantity: number }).quantity ?? 1) - op.reduceBy),
+          });
         break;
       }
       case 'transfer':
-        push({ type: 'FuturesTransfer', userId: op.user, asset: 'KRW', amount: op.amount, direction: op.out ? 'FuturesToSpot' : 'SpotToFutures' });
+        push({
+          type: 'FuturesTransfer',
+          userId: op.user,
+          asset: 'KRW',
+          amount: op.amount,
+          direction: op.out ? 'FuturesToSpot' : 'SpotToFutures',
+        });
         break;
       case 'index':
         push({ type: 'SetIndexPrices', prices: [{ symbol: PERP, source: op.step % 2 === 0 ? 'a' : 'b', price: priceOf(op.step) }] });
@@ -143,7 +220,14 @@ function commandsOf(ops: readonly Op[]): Command[] {
         push({ type: 'SetMarginType', userId: op.user, symbol: PERP, marginType: op.isolated ? 'ISOLATED' : 'CROSS' });
         break;
       case 'isolated':
-        push({ type: 'AdjustIsolatedMargin', userId: op.user, symbol: PERP, positionSide: op.user === HEDGE_USER ? (op.amount % 2 === 0 ? 'LONG' : 'SHORT') : 'BOTH', amount: op.amount, action: op.remove ? 'Remove' : 'Add' });
+        push({
+          type: 'AdjustIsolatedMargin',
+          userId: op.user,
+          symbol: PERP,
+          positionSide: op.user === HEDGE_USER ? (op.amount % 2 === 0 ? 'LONG' : 'SHORT') : 'BOTH',
+          amount: op.amount,
+          action: op.remove ? 'Remove' : 'Add',
+        });
         break;
       case 'wait':
         time += op.ms;
@@ -179,7 +263,12 @@ function runChecked(commands: readonly Command[], coverage: Coverage): EngineEve
     switch (command.type) {
       case 'PlaceOrder':
         if (command.reduceOnly === true && !rejected) reduceOnly.add(command.orderId);
-        if (events.some((event) => event.type === 'OrderRejected' && (event.reason === 'INSUFFICIENT_MARGIN' || event.reason === 'INDEX_STALE'))) coverage.rejectedForMargin++;
+        if (
+          events.some(
+            (event) => event.type === 'OrderRejected' && (event.reason === 'INSUFFICIENT_MARGIN' || event.reason === 'INDEX_STALE'),
+          )
+        )
+          coverage.rejectedForMargin++;
         break;
       case 'FuturesTransfer':
         if (!rejected) {
@@ -203,7 +292,8 @@ function runChecked(commands: readonly Command[], coverage: Coverage): EngineEve
       default:
     }
     for (const event of events) {
-      if (event.type === 'OrderExpired' && (event.reason === 'ReduceOnly' || event.reason === 'InsufficientMargin')) coverage.cutOrExpired++;
+      if (event.type === 'OrderExpired' && (event.reason === 'ReduceOnly' || event.reason === 'InsufficientMargin'))
+        coverage.cutOrExpired++;
       if (event.type !== 'Trade' || event.symbol !== PERP) continue;
       coverage.fills++;
       for (const [report, feePpm] of [
@@ -211,7 +301,14 @@ function runChecked(commands: readonly Command[], coverage: Coverage): EngineEve
         [event.taker, 500n],
       ] as const) {
         const before = reference.size(report.userId);
-        reference.fill({ userId: report.userId, orderId: report.orderId, side: report.side === 'Buy' ? 'buy' : 'sell', lots: BigInt(event.quantity), priceTicks: BigInt(event.price), feePpm });
+        reference.fill({
+          userId: report.userId,
+          orderId: report.orderId,
+          side: report.side === 'Buy' ? 'buy' : 'sell',
+          lots: BigInt(event.quantity),
+          priceTicks: BigInt(event.price),
+          feePpm,
+        });
         const after = reference.size(report.userId);
         if (isolated.has(report.userId)) coverage.isolatedFills++;
         if (report.userId === HEDGE_USER) coverage.hedgeFills++;
@@ -284,7 +381,15 @@ function checkInvariants(engine: Engine, reference: ReferencePositions, transfer
 
 describe('futures property test', () => {
   it(`keeps every invariant after every command and agrees with the reference model (seed ${SEED})`, () => {
-    const coverage: Coverage = { fills: 0, reduceOnlyFills: 0, flips: 0, isolatedFills: 0, rejectedForMargin: 0, cutOrExpired: 0, hedgeFills: 0 };
+    const coverage: Coverage = {
+      fills: 0,
+      reduceOnlyFills: 0,
+      flips: 0,
+      isolatedFills: 0,
+      rejectedForMargin: 0,
+      cutOrExpired: 0,
+      hedgeFills: 0,
+    };
     fc.assert(
       fc.property(STREAM, (ops) => {
         runChecked(commandsOf(ops), coverage);

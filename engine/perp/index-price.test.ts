@@ -7,12 +7,18 @@ const source = (name: string, priceTicks: number, ageMs = 0) => ({ source: name,
 
 describe('indexPriceTicks', () => {
   it('median of three fresh sources: 50,000 / 50,100 / 49,000 → 50,000', () => {
-    expect(indexPriceTicks([source('a', 50_000), source('b', 50_100), source('spot', 49_000)], now, undefined)).toEqual({ priceTicks: 50_000, stale: false, freshSources: 3 });
+    expect(indexPriceTicks([source('a', 50_000), source('b', 50_100), source('spot', 49_000)], now, undefined)).toEqual({
+      priceTicks: 50_000,
+      stale: false,
+      freshSources: 3,
+    });
   });
 
   it('even count: the mean of the two middle values rounded down to a tick (50,000 and 50,001 → 50,000)', () => {
     expect(indexPriceTicks([source('a', 50_001), source('b', 50_000)], now, undefined).priceTicks).toBe(50_000);
-    expect(indexPriceTicks([source('a', 1), source('b', 50_000), source('c', 50_003), source('d', 99_999)], now, undefined).priceTicks).toBe(50_001);
+    expect(
+      indexPriceTicks([source('a', 1), source('b', 50_000), source('c', 50_003), source('d', 99_999)], now, undefined).priceTicks,
+    ).toBe(50_001);
   });
 
   it('a source is fresh at exactly 60 s old and stale at 60.001 s', () => {
@@ -34,7 +40,9 @@ describe('indexPriceTicks', () => {
   it('lies within the fresh sources’ min and max, and stale ones never move it (property)', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ price: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), age: fc.integer({ min: 0, max: 120_000 }) }), { maxLength: 15 }),
+        fc.array(fc.record({ price: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), age: fc.integer({ min: 0, max: 120_000 }) }), {
+          maxLength: 15,
+        }),
         fc.option(fc.integer({ min: 1, max: 10 ** 9 }), { nil: undefined }),
         (raw, previous) => {
           const sources = raw.map(({ price, age }, index) => source(`s${index}`, price, age));
@@ -46,7 +54,13 @@ describe('indexPriceTicks', () => {
           }
           expect(index.priceTicks!).toBeGreaterThanOrEqual(Math.min(...fresh));
           expect(index.priceTicks!).toBeLessThanOrEqual(Math.max(...fresh));
-          expect(indexPriceTicks(sources.filter((_, i) => raw[i]!.age <= 60_000), now, previous)).toEqual(index);
+          expect(
+            indexPriceTicks(
+              sources.filter((_, i) => raw[i]!.age <= 60_000),
+              now,
+              previous,
+            ),
+          ).toEqual(index);
         },
       ),
     );

@@ -39,7 +39,11 @@ export function indexPriceTicks(sources: readonly IndexSource[], nowMs: number, 
  * The built-in `spot` source: the spot market's mid when both sides exist (rounded down to a
  * tick, as the even median is), else its last trade, else nothing to report.
  */
-export function spotSourcePriceTicks(bestBidTicks: number | undefined, bestAskTicks: number | undefined, lastTradeTicks: number | undefined): number | undefined {
+export function spotSourcePriceTicks(
+  bestBidTicks: number | undefined,
+  bestAskTicks: number | undefined,
+  lastTradeTicks: number | undefined,
+): number | undefined {
   if (bestBidTicks !== undefined && bestAskTicks !== undefined) return halfSumFloor(bestBidTicks, bestAskTicks);
   return lastTradeTicks;
 }

@@ -107,7 +107,10 @@ describe('liquidation and bankruptcy prices are the exact thresholds of the cont
     })
     .map(({ lots, entry, extra, short, marginPercent }) => {
       const magnitude = BigInt(lots) * BigInt(entry) + (extra % BigInt(lots)); // a cost not always a whole tick per lot
-      return { position: { sizeLots: short ? -lots : lots, costKrw: short ? -magnitude : magnitude }, margin: (magnitude * BigInt(marginPercent)) / 100n };
+      return {
+        position: { sizeLots: short ? -lots : lots, costKrw: short ? -magnitude : magnitude },
+        margin: (magnitude * BigInt(marginPercent)) / 100n,
+      };
     });
 
   it('long: liquidatable at the price, not one tick above; none only when not even 0 is', () => {
@@ -177,7 +180,8 @@ describe('cross positions', () => {
           const sign = short ? -1 : 1;
           const position = { sizeLots: sign * lots, costKrw: BigInt(sign * lots) * BigInt(entry) };
           const pnlAt = (ticks: bigint) => BigInt(position.sizeLots) * ticks - position.costKrw;
-          const accountLiquidatable = (ticks: bigint) => walletLessOthers + pnlAt(ticks) <= otherMm + referenceMaintenanceMargin(BigInt(lots) * ticks);
+          const accountLiquidatable = (ticks: bigint) =>
+            walletLessOthers + pnlAt(ticks) <= otherMm + referenceMaintenanceMargin(BigInt(lots) * ticks);
           const price = crossLiquidationPriceTicks(position, walletLessOthers + pnlAt(BigInt(mark)), mark, otherMm, btc);
           if (!short) {
             if (price === undefined) expect(accountLiquidatable(0n)).toBe(false);

@@ -67,7 +67,11 @@ export function liquidationPriceTicks(position: PositionAmounts, marginKrw: bigi
  * higher and a short a lower bankruptcy price, the side that protects the fund. With no MM at all
  * (all marks at 0) a position owns the whole balance.
  */
-export function crossMarginShareKrw(crossMarginBalanceKrw: bigint, positionMaintenanceKrw: bigint, totalCrossMaintenanceKrw: bigint): bigint {
+export function crossMarginShareKrw(
+  crossMarginBalanceKrw: bigint,
+  positionMaintenanceKrw: bigint,
+  totalCrossMaintenanceKrw: bigint,
+): bigint {
   if (totalCrossMaintenanceKrw === 0n) return crossMarginBalanceKrw;
   return floorDiv(crossMarginBalanceKrw * positionMaintenanceKrw, totalCrossMaintenanceKrw);
 }
@@ -77,7 +81,12 @@ export function crossMarginShareKrw(crossMarginBalanceKrw: bigint, positionMaint
  * mark) is used up by its own price move. The share includes the position's unrealized PnL at
  * `markTicks`; the margin it owns apart from that PnL is share − PnL(mark).
  */
-export function crossBankruptcyPriceTicks(position: PositionAmounts, marginShareKrw: bigint, markTicks: number, market: PerpMarketSpec): number | undefined {
+export function crossBankruptcyPriceTicks(
+  position: PositionAmounts,
+  marginShareKrw: bigint,
+  markTicks: number,
+  market: PerpMarketSpec,
+): number | undefined {
   return bankruptcyPriceTicks(position, marginShareKrw - unrealizedPnlKrw(position, markTicks, market), market);
 }
 

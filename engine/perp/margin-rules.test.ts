@@ -110,7 +110,9 @@ describe('maintenanceMarginKrw', () => {
   it('is non-decreasing in notional, and below notional / max leverage of its tier (property)', () => {
     fc.assert(
       fc.property(fc.bigInt({ min: 0n, max: 10n ** 13n }), fc.bigInt({ min: 0n, max: 10n ** 9n }), (notional, step) => {
-        expect(maintenanceMarginForNotionalKrw(notional + step, btc)).toBeGreaterThanOrEqual(maintenanceMarginForNotionalKrw(notional, btc));
+        expect(maintenanceMarginForNotionalKrw(notional + step, btc)).toBeGreaterThanOrEqual(
+          maintenanceMarginForNotionalKrw(notional, btc),
+        );
         const tierHere = riskTierForNotionalKrw(notional, btc);
         expect(maintenanceMarginForNotionalKrw(notional, btc)).toBeLessThanOrEqual(initialMarginKrw(notional, tierHere.maxLeverage));
       }),
@@ -120,7 +122,11 @@ describe('maintenanceMarginKrw', () => {
 
 describe('maxLeverageForNotional', () => {
   it('50 up to 250,000,000 inclusive, then 25, 10, 5', () => {
-    expect([0n, 250_000_000n, 250_000_001n, 1_000_000_000n, 1_000_000_001n, 5_000_000_000n, 5_000_000_001n].map((n) => maxLeverageForNotional(n, btc))).toEqual([50, 50, 25, 25, 10, 10, 5]);
+    expect(
+      [0n, 250_000_000n, 250_000_001n, 1_000_000_000n, 1_000_000_001n, 5_000_000_000n, 5_000_000_001n].map((n) =>
+        maxLeverageForNotional(n, btc),
+      ),
+    ).toEqual([50, 50, 25, 25, 10, 10, 5]);
   });
 });
 
@@ -144,16 +150,20 @@ describe('cumulativeFeeDueKrw', () => {
 
   it('an order pays the same in total however it is split (property)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 1_000_000 }), fc.array(fc.bigInt({ min: 0n, max: 10n ** 12n }), { maxLength: 20 }), (ppm, fills) => {
-        let cumulative = 0n;
-        let paid = 0n;
-        for (const fill of fills) {
-          const due = cumulativeFeeDueKrw(ppm, cumulative + fill);
-          paid += due - cumulativeFeeDueKrw(ppm, cumulative);
-          cumulative += fill;
-        }
-        expect(paid).toBe(cumulativeFeeDueKrw(ppm, cumulative));
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 1_000_000 }),
+        fc.array(fc.bigInt({ min: 0n, max: 10n ** 12n }), { maxLength: 20 }),
+        (ppm, fills) => {
+          let cumulative = 0n;
+          let paid = 0n;
+          for (const fill of fills) {
+            const due = cumulativeFeeDueKrw(ppm, cumulative + fill);
+            paid += due - cumulativeFeeDueKrw(ppm, cumulative);
+            cumulative += fill;
+          }
+          expect(paid).toBe(cumulativeFeeDueKrw(ppm, cumulative));
+        },
+      ),
     );
   });
 });
@@ -185,22 +195,28 @@ describe('isolated margin', () => {
 
   it('successive partial closes release exactly the whole margin by the last one (property)', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: 0n, max: 10n ** 15n }), fc.integer({ min: 1, max: 10_000 }), fc.array(fc.integer({ min: 1, max: 10_000 }), { minLength: 1 }), fc.boolean(), (margin, size, cuts, short) => {
-        let left = margin;
-        let sizeLeft = size;
-        let released = 0n;
-        for (const cut of [...cuts, size]) {
-          if (sizeLeft === 0) break;
-          const closed = Math.min(cut, sizeLeft);
-          const part = isolatedMarginRelease(left, short ? -sizeLeft : sizeLeft, closed);
-          expect(part).toBeGreaterThanOrEqual(0n);
-          released += part;
-          left -= part;
-          sizeLeft -= closed;
-        }
-        expect(released).toBe(margin);
-        expect(left).toBe(0n);
-      }),
+      fc.property(
+        fc.bigInt({ min: 0n, max: 10n ** 15n }),
+        fc.integer({ min: 1, max: 10_000 }),
+        fc.array(fc.integer({ min: 1, max: 10_000 }), { minLength: 1 }),
+        fc.boolean(),
+        (margin, size, cuts, short) => {
+          let left = margin;
+          let sizeLeft = size;
+          let released = 0n;
+          for (const cut of [...cuts, size]) {
+            if (sizeLeft === 0) break;
+            const closed = Math.min(cut, sizeLeft);
+            const part = isolatedMarginRelease(left, short ? -sizeLeft : sizeLeft, closed);
+            expect(part).toBeGreaterThanOrEqual(0n);
+            released += part;
+            left -= part;
+            sizeLeft -= closed;
+          }
+          expect(released).toBe(margin);
+          expect(left).toBe(0n);
+        },
+      ),
     );
   });
 

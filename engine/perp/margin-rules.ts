@@ -67,7 +67,12 @@ export function isolatedMarginBalanceKrw(isolatedMarginKrw: bigint, unrealizedPn
  * wallet. Not clamped at 0: a negative figure says by how much the account is short, and every
  * use compares against it (transfer out, a new order's reserve).
  */
-export function availableBalanceKrw(walletKrw: bigint, crossMarginBalance: bigint, crossInitialMarginsKrw: bigint, orderReservesKrw: bigint): bigint {
+export function availableBalanceKrw(
+  walletKrw: bigint,
+  crossMarginBalance: bigint,
+  crossInitialMarginsKrw: bigint,
+  orderReservesKrw: bigint,
+): bigint {
   return minBig(crossMarginBalance - crossInitialMarginsKrw - orderReservesKrw, walletKrw);
 }
 

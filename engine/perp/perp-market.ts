@@ -166,8 +166,10 @@ export function perpMarketSpecProblems(market: PerpMarketSpec): string[] {
   // the shared matching code's integer bound (engine/README.md "Integer bounds"): its largest order's notional + fee is a safe integer
   const maxOrderNotional = BigInt(market.maxPrice) * BigInt(market.maxQuantity) * BigInt(market.quotePerTickLot);
   const maxFeePpm = BigInt(Math.max(market.makerFeePpm, market.takerFeePpm));
-  if (maxOrderNotional + (maxOrderNotional * maxFeePpm + 999_999n) / 1_000_000n > BigInt(Number.MAX_SAFE_INTEGER)) problems.push('maxPrice × maxQuantity × quotePerTickLot (+ fee) exceeds 2^53 − 1');
-  if (!Number.isSafeInteger(market.fundingIntervalMs) || market.fundingIntervalMs <= 0) problems.push('fundingIntervalMs must be a positive integer');
+  if (maxOrderNotional + (maxOrderNotional * maxFeePpm + 999_999n) / 1_000_000n > BigInt(Number.MAX_SAFE_INTEGER))
+    problems.push('maxPrice × maxQuantity × quotePerTickLot (+ fee) exceeds 2^53 − 1');
+  if (!Number.isSafeInteger(market.fundingIntervalMs) || market.fundingIntervalMs <= 0)
+    problems.push('fundingIntervalMs must be a positive integer');
   for (const [field, ppm] of [
     ['makerFeePpm', market.makerFeePpm],
     ['takerFeePpm', market.takerFeePpm],
@@ -182,7 +184,8 @@ export function perpMarketSpecProblems(market: PerpMarketSpec): string[] {
     if (tier.tier !== index + 1) problems.push(`${where}: numbered ${tier.tier}`);
     if (last !== (tier.maxNotionalKrw === null)) problems.push(`${where}: only the last tier is open-ended`);
     if (!Number.isSafeInteger(tier.maxLeverage) || tier.maxLeverage < 1) problems.push(`${where}: maxLeverage must be an integer ≥ 1`);
-    if (!Number.isSafeInteger(tier.maintenanceMarginRate1e8) || tier.maintenanceMarginRate1e8 <= 0) problems.push(`${where}: MMR must be a positive integer`);
+    if (!Number.isSafeInteger(tier.maintenanceMarginRate1e8) || tier.maintenanceMarginRate1e8 <= 0)
+      problems.push(`${where}: MMR must be a positive integer`);
     // MM < IM at the tier's max leverage: MMR × maxLeverage < 1
     else if (tier.maintenanceMarginRate1e8 * tier.maxLeverage >= RATE_ONE_1E8) problems.push(`${where}: MMR must be below 1 / maxLeverage`);
     if (!Number.isSafeInteger(tier.cumKrw) || tier.cumKrw < 0) problems.push(`${where}: cum must be a non-negative integer`);
@@ -197,8 +200,11 @@ export function perpMarketSpecProblems(market: PerpMarketSpec): string[] {
     if (tier.maxLeverage > previous.maxLeverage) problems.push(`${where}: maxLeverage must not grow with notional`);
     if (tier.maintenanceMarginRate1e8 < previous.maintenanceMarginRate1e8) problems.push(`${where}: MMR must not shrink with notional`);
     // cum(k) = cum(k−1) + cap(k−1) × (MMR(k) − MMR(k−1)), exactly, so MM is continuous at the edge
-    const expected = BigInt(previous.cumKrw) * BigInt(RATE_ONE_1E8) + BigInt(edge) * BigInt(tier.maintenanceMarginRate1e8 - previous.maintenanceMarginRate1e8);
-    if (expected !== BigInt(tier.cumKrw) * BigInt(RATE_ONE_1E8)) problems.push(`${where}: cum ${tier.cumKrw} breaks MM continuity at ${edge}`);
+    const expected =
+      BigInt(previous.cumKrw) * BigInt(RATE_ONE_1E8) +
+      BigInt(edge) * BigInt(tier.maintenanceMarginRate1e8 - previous.maintenanceMarginRate1e8);
+    if (expected !== BigInt(tier.cumKrw) * BigInt(RATE_ONE_1E8))
+      problems.push(`${where}: cum ${tier.cumKrw} breaks MM continuity at ${edge}`);
   });
   return problems;
 }

@@ -64,10 +64,22 @@ describe('applyFill (one-way)', () => {
     expect(entryPriceTicks(step.position, btc)).toBe(51_000);
     // sell 30 at 52,000: removes 7,650,000 × 30 / 150 = 1,530,000; realizes 1,560,000 − 1,530,000 = 30,000
     step = applyFill(step.position, -30, 52_000, btc);
-    expect(step).toMatchObject({ position: { sizeLots: 120, costKrw: 6_120_000n }, closedLots: 30, openedLots: 0, removedCostKrw: 1_530_000n, realizedPnlKrw: 30_000n });
+    expect(step).toMatchObject({
+      position: { sizeLots: 120, costKrw: 6_120_000n },
+      closedLots: 30,
+      openedLots: 0,
+      removedCostKrw: 1_530_000n,
+      realizedPnlKrw: 30_000n,
+    });
     // sell 200 at 50,000: closes 120 (removes 6,120,000, realizes 6,000,000 − 6,120,000 = −120,000), opens a short of 80 at 50,000
     step = applyFill(step.position, -200, 50_000, btc);
-    expect(step).toMatchObject({ position: { sizeLots: -80, costKrw: -4_000_000n }, closedLots: 120, openedLots: 80, removedCostKrw: 6_120_000n, realizedPnlKrw: -120_000n });
+    expect(step).toMatchObject({
+      position: { sizeLots: -80, costKrw: -4_000_000n },
+      closedLots: 120,
+      openedLots: 80,
+      removedCostKrw: 6_120_000n,
+      realizedPnlKrw: -120_000n,
+    });
     // buy 80 at 49,000: closes the short: realizes 4,000,000 − 3,920,000 = 80,000; flat
     step = applyFill(step.position, 80, 49_000, btc);
     expect(step).toMatchObject({ position: { sizeLots: 0, costKrw: 0n }, closedLots: 80, openedLots: 0, realizedPnlKrw: 80_000n });

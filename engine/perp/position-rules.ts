@@ -44,7 +44,13 @@ export function reduceCost(costKrw: bigint, sizeLots: number, closedLots: number
  * (`sizeLots` > 0) that is closed × price − removed; for a short it is |removed| − closed × price —
  * one formula with the size's sign: sign(size) × closed × price × KRW per tick·lot − removed.
  */
-export function realizedPnlKrw(sizeLots: number, closedLots: number, fillTicks: number, removedCostKrw: bigint, market: PerpMarketSpec): bigint {
+export function realizedPnlKrw(
+  sizeLots: number,
+  closedLots: number,
+  fillTicks: number,
+  removedCostKrw: bigint,
+  market: PerpMarketSpec,
+): bigint {
   return signBig(BigInt(sizeLots)) * BigInt(closedLots) * BigInt(fillTicks) * BigInt(market.quotePerTickLot) - removedCostKrw;
 }
 

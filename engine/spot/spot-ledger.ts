@@ -160,7 +160,8 @@ export class SpotLedger implements Settlement {
     const assetIndex = this.ledger.assetIndex.get(command.asset);
     if (assetIndex === undefined) return events.reject('UNKNOWN_ASSET', command, undefined);
     const amount = command.amount;
-    if (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount <= 0) return events.reject('INVALID_AMOUNT', command, undefined);
+    if (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount <= 0)
+      return events.reject('INVALID_AMOUNT', command, undefined);
     return assetIndex;
   }
 

@@ -136,7 +136,10 @@ export class KafkaMarketDataConsumer {
 
   async #eachBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0) return;
-    const records = batch.messages.map((message) => ({ value: message.value?.toString('utf8') ?? '', timestamp: Number(message.timestamp) }));
+    const records = batch.messages.map((message) => ({
+      value: message.value?.toString('utf8') ?? '',
+      timestamp: Number(message.timestamp),
+    }));
     const backoff = new Backoff({ initialMs: 100, maxMs: 5_000, jitter: 'none' });
     for (;;) {
       // stopping, or the partition was taken away (rebalance): leave the batch unresolved, it is read again
@@ -154,7 +157,9 @@ export class KafkaMarketDataConsumer {
     resolveOffset(last);
     const next = Number(last) + 1;
     try {
-      await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(next) }] }] });
+      await commitOffsetsIfNecessary({
+        topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(next) }] }],
+      });
       this.#committed.set(batch.partition, { offset: next, recordTimestamp: records[records.length - 1]!.timestamp });
     } catch (error) {
       // the next commit on this partition covers it; a restart before then re-reads (dropped by seq)

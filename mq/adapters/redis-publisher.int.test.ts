@@ -10,7 +10,11 @@ let redis: Redis;
 
 /** only what the adapter reads: seq and prev_seq (the JSON goes into the entry as it is) */
 const envelopes = (from: number, to: number, prevSeq: number, timestamp = 1): Envelope[] =>
-  Array.from({ length: to - from + 1 }, (_, index) => ({ v: 1, type: 'Trade', seq: from + index, prev_seq: index === 0 ? prevSeq : from + index - 1, timestamp }) as unknown as Envelope);
+  Array.from(
+    { length: to - from + 1 },
+    (_, index) =>
+      ({ v: 1, type: 'Trade', seq: from + index, prev_seq: index === 0 ? prevSeq : from + index - 1, timestamp }) as unknown as Envelope,
+  );
 
 beforeAll(async () => {
   redis = new Redis(REDIS_URL);

@@ -84,9 +84,11 @@ export class RedisPublisher implements BrokerPublisher {
     if (this.#checkHeld) {
       const held = await this.#lastGeneratedSeq(client);
       const expected = envelopes[0]!.prev_seq;
-      if (held < expected) throw new RewindRequired(held, `stream ${this.#stream} ends at seq ${held} but ${expected} was confirmed (Redis lost data)`);
+      if (held < expected)
+        throw new RewindRequired(held, `stream ${this.#stream} ends at seq ${held} but ${expected} was confirmed (Redis lost data)`);
       const sending = envelopes[envelopes.length - 1]!.seq;
-      if (held > sending && (await this.#heldByAnother(client, envelopes[0]!, held))) throw new ForeignStreamError(this.#stream, held, this.#options.logEnd?.() ?? sending);
+      if (held > sending && (await this.#heldByAnother(client, envelopes[0]!, held)))
+        throw new ForeignStreamError(this.#stream, held, this.#options.logEnd?.() ?? sending);
       this.#checkHeld = false;
     }
     const args: string[] = new Array(envelopes.length * 2);

@@ -63,13 +63,27 @@ describe('event log', () => {
     writer.close();
   });
 
-  it('keeps the futures events\' bigint money exact through the log (decimal text on disk, bigint again when read)', () => {
+  it("keeps the futures events' bigint money exact through the log (decimal text on disk, bigint again when read)", () => {
     const dir = tempDir();
     const writer = EventLogWriter.open({ dir });
     const big = 2n ** 70n;
     const futures: EngineEvent[] = [
       { type: 'WalletChanged', seq: 1, timestamp: 5, userId: 2, asset: 'KRW', walletBalanceKrw: -big, reason: 'Trade' },
-      { type: 'PositionChanged', seq: 2, timestamp: 5, userId: 2, symbol: 'BTC-KRW-PERP', positionSide: 'BOTH', size: -10, costKrw: -500_000n, entryPrice: 50_000, realizedPnlKrw: big, marginType: 'ISOLATED', isolatedMarginKrw: 50_000n, leverage: 10 },
+      {
+        type: 'PositionChanged',
+        seq: 2,
+        timestamp: 5,
+        userId: 2,
+        symbol: 'BTC-KRW-PERP',
+        positionSide: 'BOTH',
+        size: -10,
+        costKrw: -500_000n,
+        entryPrice: 50_000,
+        realizedPnlKrw: big,
+        marginType: 'ISOLATED',
+        isolatedMarginKrw: 50_000n,
+        leverage: 10,
+      },
       ...events(3, 5),
     ];
     writer.append(futures);
@@ -78,7 +92,8 @@ describe('event log', () => {
     expect(text).toContain(`"walletBalanceKrw":"-${big}"`);
     const reader = new EventLogReader(dir, 1);
     const read: EngineEvent[] = [];
-    for (let attempt = 0; attempt < 100 && read.length < futures.length; attempt++) read.push(...reader.read(100).records.map((record) => record.event));
+    for (let attempt = 0; attempt < 100 && read.length < futures.length; attempt++)
+      read.push(...reader.read(100).records.map((record) => record.event));
     reader.close();
     expect(read.slice(0, 2)).toEqual(futures.slice(0, 2));
     expect(typeof (read[1] as { costKrw: unknown }).costKrw).toBe('bigint');

@@ -5,7 +5,14 @@
  */
 import fs from 'node:fs';
 import type { EngineEvent } from '../../engine/index.ts';
-import { checkRecord, checkSegmentHeader, EventLogCorruptError, listEventSegments, SEGMENT_HEADER_BYTES, type EventSegment } from './segment-format.ts';
+import {
+  checkRecord,
+  checkSegmentHeader,
+  EventLogCorruptError,
+  listEventSegments,
+  SEGMENT_HEADER_BYTES,
+  type EventSegment,
+} from './segment-format.ts';
 import { decodeEvent } from './event-json.ts';
 
 export interface LogRecord {
@@ -27,7 +34,8 @@ const TYPE_PREFIX = Buffer.from('{"type":"');
 
 /** The event type of a payload written by JSON.stringify of an engine event (its `type` comes first), without parsing it; undefined if it does not start that way. */
 function payloadType(bytes: Buffer, start: number, end: number): string | undefined {
-  if (end - start < TYPE_PREFIX.length + 2 || bytes.compare(TYPE_PREFIX, 0, TYPE_PREFIX.length, start, start + TYPE_PREFIX.length) !== 0) return undefined;
+  if (end - start < TYPE_PREFIX.length + 2 || bytes.compare(TYPE_PREFIX, 0, TYPE_PREFIX.length, start, start + TYPE_PREFIX.length) !== 0)
+    return undefined;
   const from = start + TYPE_PREFIX.length;
   const quote = bytes.indexOf(0x22, from);
   return quote < 0 || quote > end ? undefined : bytes.toString('latin1', from, quote);
@@ -112,7 +120,11 @@ export class EventLogReader {
         if (this.#nextSegment()) throw new EventLogCorruptError(check.reason, this.#segment!.file, this.#offset + position);
         break; // the tail being written or torn: wait for the writer
       }
-      if (check.lastSeq >= this.#nextSeq && this.#skipTypes.size > 0 && this.#skipTypes.has(payloadType(this.#buffer, check.payloadStart, check.end) ?? '')) {
+      if (
+        check.lastSeq >= this.#nextSeq &&
+        this.#skipTypes.size > 0 &&
+        this.#skipTypes.has(payloadType(this.#buffer, check.payloadStart, check.end) ?? '')
+      ) {
         this.#nextSeq = check.lastSeq + 1;
         skipped++;
       } else if (check.lastSeq >= this.#nextSeq) {

@@ -13,7 +13,13 @@
  */
 import path from 'node:path';
 import { checkFrame, FRAME_HEADER_BYTES, FrameDamage, readU32, sealFrame, type RecordFraming } from '../../lib/segment-log/record-frame.ts';
-import { headerProblem, listSegments, SEGMENT_HEADER_BYTES, type SegmentFile, type SegmentFormat } from '../../lib/segment-log/segment-files.ts';
+import {
+  headerProblem,
+  listSegments,
+  SEGMENT_HEADER_BYTES,
+  type SegmentFile,
+  type SegmentFormat,
+} from '../../lib/segment-log/segment-files.ts';
 
 export { SEGMENT_HEADER_BYTES };
 export const EVENT_LOG_FORMAT_VERSION = 1;

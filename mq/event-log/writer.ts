@@ -97,7 +97,9 @@ export class EventLogWriter {
       const last = lastSeqOf(event);
       if (last <= this.#lastSeq) continue;
       if (this.#lastSeq > 0 && event.seq !== this.#lastSeq + 1) {
-        this.#warn(`event log: seq ${event.seq} follows ${this.#lastSeq} (events ${this.#lastSeq + 1}..${event.seq - 1} are not in the log)`);
+        this.#warn(
+          `event log: seq ${event.seq} follows ${this.#lastSeq} (events ${this.#lastSeq + 1}..${event.seq - 1} are not in the log)`,
+        );
       }
       if (this.#segment === undefined || this.#segment.size + bytes >= this.#segmentMaxBytes) {
         if (bytes > 0) this.#writeOut(scratch, bytes);

@@ -14,20 +14,34 @@ const tradeEnvelope = (seq: number, prev: number) => ({
   quote_quantity: '100000',
   taker_side: 'Buy',
 });
-const delta = (seq: number, prev: number) => ({ v: 1, type: 'BookDelta', seq, prev_seq: prev, timestamp: 1, symbol: 'BTC-KRW', symbol_seq: 1, side: 'Buy', price: '1000', quantity: '0' });
+const delta = (seq: number, prev: number) => ({
+  v: 1,
+  type: 'BookDelta',
+  seq,
+  prev_seq: prev,
+  timestamp: 1,
+  symbol: 'BTC-KRW',
+  symbol_seq: 1,
+  side: 'Buy',
+  price: '1000',
+  quantity: '0',
+});
 
 describe('decodeMarketDataRecord', () => {
   it('reads one envelope or an array, keeps trades only, counts the rest', () => {
     const into = emptyDecoded();
     decodeMarketDataRecord(JSON.stringify(tradeEnvelope(1, 0)), into);
-    decodeMarketDataRecord(JSON.stringify([delta(2, 1), tradeEnvelope(3, 2), { type: 'Ticker', seq: 4, prev_seq: 3, symbol: 'BTC-KRW' }]), into);
+    decodeMarketDataRecord(
+      JSON.stringify([delta(2, 1), tradeEnvelope(3, 2), { type: 'Ticker', seq: 4, prev_seq: 3, symbol: 'BTC-KRW' }]),
+      into,
+    );
     expect(into.trades.map((trade) => trade.seq)).toEqual([1, 3]);
     expect(into.others).toBe(2);
     expect(into.invalid).toBe(0);
     expect(into.chain.map((link) => link.seq)).toEqual([1, 2, 3, 4]);
   });
 
-  it('counts envelope types it does not know (a perpetual market\'s MarkPrice, a PositionChanged) as others, not invalid, and keeps their chain', () => {
+  it("counts envelope types it does not know (a perpetual market's MarkPrice, a PositionChanged) as others, not invalid, and keeps their chain", () => {
     const into = emptyDecoded();
     decodeMarketDataRecord(
       JSON.stringify([
@@ -36,7 +50,19 @@ describe('decodeMarketDataRecord', () => {
       ]),
       into,
     );
-    decodeMarketDataRecord(JSON.stringify({ v: 1, type: 'PositionChanged', seq: 12, prev_seq: 0, timestamp: 1, user_id: '1', symbol: 'BTC-KRW-PERP', size: '-0.01' }), into);
+    decodeMarketDataRecord(
+      JSON.stringify({
+        v: 1,
+        type: 'PositionChanged',
+        seq: 12,
+        prev_seq: 0,
+        timestamp: 1,
+        user_id: '1',
+        symbol: 'BTC-KRW-PERP',
+        size: '-0.01',
+      }),
+      into,
+    );
     expect(into.trades.map((trade) => trade.symbol)).toEqual(['BTC-KRW-PERP']);
     expect(into.others).toBe(2);
     expect(into.invalid).toBe(0);

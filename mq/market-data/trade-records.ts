@@ -60,7 +60,8 @@ export function decodeMarketDataRecord(value: string, into: DecodedRecords): voi
     if (envelope.type !== 'Trade') {
       if (typeof envelope.type === 'string' && isSeq(envelope.seq)) {
         into.others++;
-        if (typeof envelope.symbol === 'string' && isSeq(envelope.prev_seq)) into.chain.push({ symbol: envelope.symbol, seq: envelope.seq, prevSeq: envelope.prev_seq });
+        if (typeof envelope.symbol === 'string' && isSeq(envelope.prev_seq))
+          into.chain.push({ symbol: envelope.symbol, seq: envelope.seq, prevSeq: envelope.prev_seq });
       } else {
         into.invalid++;
       }
@@ -71,7 +72,8 @@ export function decodeMarketDataRecord(value: string, into: DecodedRecords): voi
       continue;
     }
     into.trades.push(envelope as unknown as TradeEnvelope);
-    if (isSeq(envelope.prev_seq)) into.chain.push({ symbol: envelope.symbol as string, seq: envelope.seq as number, prevSeq: envelope.prev_seq });
+    if (isSeq(envelope.prev_seq))
+      into.chain.push({ symbol: envelope.symbol as string, seq: envelope.seq as number, prevSeq: envelope.prev_seq });
   }
 }
 

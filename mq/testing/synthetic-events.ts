@@ -36,7 +36,16 @@ export function syntheticEvents(from: number, count: number): EngineEvent[] {
       });
       seq += 3;
     } else if (index % 5 === 1) {
-      out.push({ type: 'BookDelta', seq, timestamp: 1_000 + seq, symbol: index % 2 ? 'BTC-KRW' : 'ETH-KRW', symbolSeq: seq, side: 'Buy', price: 49_000, quantity: index });
+      out.push({
+        type: 'BookDelta',
+        seq,
+        timestamp: 1_000 + seq,
+        symbol: index % 2 ? 'BTC-KRW' : 'ETH-KRW',
+        symbolSeq: seq,
+        side: 'Buy',
+        price: 49_000,
+        quantity: index,
+      });
       seq += 1;
     } else {
       out.push({ type: 'BalanceChanged', seq, timestamp: 1_000 + seq, userId: index, asset: 'KRW', available: seq, locked: 0 });

@@ -103,7 +103,12 @@ async function runLoad(url: string, users: readonly User[]): Promise<Record<stri
       // Buys slightly above sells around a fixed mid: most orders trade, the book stays shallow.
       const ticks = 50_000 + (side === 'Buy' ? 1 : -1) * (sequence % 5);
       const body = `{"symbol":"BTC-KRW","side":"${side}","order_type":"Limit","price":"${ticks}000","quantity":"0.01","client_order_id":"b${sequence}"}`;
-      const request = encodeSignedRequest(host, port, { apiKey: user.apiKey, apiSecret: user.apiSecret, method: 'POST', path: '/v1/order', body }, timestamp);
+      const request = encodeSignedRequest(
+        host,
+        port,
+        { apiKey: user.apiKey, apiSecret: user.apiSecret, method: 'POST', path: '/v1/order', body },
+        timestamp,
+      );
       parts.push(request);
       offsets[sequence] = size;
       size += request.length;
@@ -112,7 +117,8 @@ async function runLoad(url: string, users: readonly User[]): Promise<Record<stri
     return { bytes: Buffer.concat(parts, size), offsets };
   };
   // Signed once, so the whole run must fit the server's 60-second timestamp window (with margin).
-  if (WARMUP_SECONDS + SECONDS > 50) throw new Error('BENCH_WARMUP_SECONDS + BENCH_SECONDS must be ≤ 50 (requests are signed before the run)');
+  if (WARMUP_SECONDS + SECONDS > 50)
+    throw new Error('BENCH_WARMUP_SECONDS + BENCH_SECONDS must be ≤ 50 (requests are signed before the run)');
   const prepared = prepareRequests(total);
   const buildRequest = (): Buffer => {
     const sequence = counter++;
@@ -203,7 +209,8 @@ async function runLoad(url: string, users: readonly User[]): Promise<Record<stri
   const measuredSeconds = (Math.max(lastMeasuredAt, firstMeasuredAt + SECONDS * 1000) - firstMeasuredAt) / 1000;
   const sorted = latencies.subarray(0, measuredDone).sort();
   const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1] ?? Number.NaN);
-  const labelled = (name: string, label: string) => Number(new RegExp(`^${name}\\{${label}\\} (\\S+)$`, 'm').exec(metrics)?.[1] ?? Number.NaN);
+  const labelled = (name: string, label: string) =>
+    Number(new RegExp(`^${name}\\{${label}\\} (\\S+)$`, 'm').exec(metrics)?.[1] ?? Number.NaN);
   const fsyncBatches = metric('xtrader_journal_batch_write_fsync_seconds_count');
   const round = (value: number, digits = 2) => Number(value.toFixed(digits));
   const result = {
@@ -253,7 +260,9 @@ server.listen(0, '127.0.0.1', () => console.log(server.address().port));
 async function trivialBaseline(): Promise<Record<string, unknown>> {
   const child = spawn(process.execPath, ['-e', TRIVIAL_SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
-    const port = await new Promise<number>((resolve) => child.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))));
+    const port = await new Promise<number>((resolve) =>
+      child.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))),
+    );
     const fake = { userId: '1', apiKey: 'k', apiSecret: 's' };
     return await runLoad(`http://127.0.0.1:${port}`, [fake]);
   } finally {

@@ -83,7 +83,7 @@ function generate(): Generated {
       trade_id: String(index + 1),
       price: String(price),
       quantity,
-      quote_quantity: String(price * lots / 1000),
+      quote_quantity: String((price * lots) / 1000),
       taker_side: next() < 0.5 ? 'Buy' : 'Sell',
     };
     prev.set(market.symbol, seq);
@@ -152,7 +152,7 @@ async function main(): Promise<void> {
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   const produceStarted = performance.now();
-  for (let start = 0; start < generated.records.length; ) {
+  for (let start = 0; start < generated.records.length;) {
     // ~600 KB per request: under the broker's 1 MB message.max.bytes even when both symbols share a partition
     let bytes = 0;
     let end = start;
@@ -165,7 +165,13 @@ async function main(): Promise<void> {
 
   const port = await freePort();
   const spawned = performance.now();
-  const service = spawnTs('ops/market-data.ts', [], { DATABASE_URL, BROKER_NAMESPACE: namespace, KAFKA_BROKERS: BROKERS.join(','), MARKET_DATA_PORT: String(port), LOG_LEVEL: 'warn' });
+  const service = spawnTs('ops/market-data.ts', [], {
+    DATABASE_URL,
+    BROKER_NAMESPACE: namespace,
+    KAFKA_BROKERS: BROKERS.join(','),
+    MARKET_DATA_PORT: String(port),
+    LOG_LEVEL: 'warn',
+  });
   let first: { at: number; trades: number } | undefined;
   let last: { at: number; trades: number } | undefined;
   const deadline = Date.now() + 600_000;
@@ -189,7 +195,9 @@ async function main(): Promise<void> {
   const tradesPerSec = (last!.trades - first!.trades) / ((last!.at - first!.at) / 1000);
 
   const totals = (
-    await pool.query<{ rows: string; trades: string; volume: string }>('SELECT count(*) AS rows, sum(trade_count) AS trades, trim_scale(sum(volume))::text AS volume FROM candles_1m')
+    await pool.query<{ rows: string; trades: string; volume: string }>(
+      'SELECT count(*) AS rows, sum(trade_count) AS trades, trim_scale(sum(volume))::text AS volume FROM candles_1m',
+    )
   ).rows[0]!;
   const expectedVolume = (Number(generated.volumeLots) / 1000).toFixed(3).replace(/0+$/, '').replace(/\.$/, '');
   if (Number(totals.trades) !== TRADES || totals.volume !== expectedVolume) {
@@ -197,7 +205,10 @@ async function main(): Promise<void> {
   }
 
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'xtrader-bench-candles-'));
-  const core = await spawnCore({ dataDir, env: { DATABASE_URL, ADMIN_TOKEN: 'bench-admin-token-0123456789abcdef', LOG_LEVEL: 'warn', PUBLISHERS: 'kafka' } });
+  const core = await spawnCore({
+    dataDir,
+    env: { DATABASE_URL, ADMIN_TOKEN: 'bench-admin-token-0123456789abcdef', LOG_LEVEL: 'warn', PUBLISHERS: 'kafka' },
+  });
   let query: { p50: number; p99: number; max: number };
   let dayOf1h: { p50: number; p99: number; max: number };
   let health: { p50: number; p99: number; max: number };

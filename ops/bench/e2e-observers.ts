@@ -30,7 +30,15 @@ export interface ObserverUser {
 }
 
 export type ObserverRequest =
-  | { type: 'start'; users: ObserverUser[]; wsPorts: number[]; kafkaBrokers: string[]; executionsTopic: string; kafkaGroup: string; databaseUrl: string }
+  | {
+      type: 'start';
+      users: ObserverUser[];
+      wsPorts: number[];
+      kafkaBrokers: string[];
+      executionsTopic: string;
+      kafkaGroup: string;
+      databaseUrl: string;
+    }
   /** wait until every feed has the `New` of each `news` order and the `Cancelled` of each `cancels` order, and agrees on the seqs */
   | { type: 'await'; news: string[]; cancels: string[]; timeoutMs: number }
   | { type: 'dump'; file: string }
@@ -49,7 +57,14 @@ export interface FeedCounters {
 
 export type ObserverReply =
   | { type: 'ready' }
-  | { type: 'awaited'; waitedMs: number; feeds: Record<Feed, FeedCounters>; wsReconnects: number; wsEvents: string[]; kafkaLifecycle: string[] }
+  | {
+      type: 'awaited';
+      waitedMs: number;
+      feeds: Record<Feed, FeedCounters>;
+      wsReconnects: number;
+      wsEvents: string[];
+      kafkaLifecycle: string[];
+    }
   | { type: 'dumped'; counts: Record<Feed, number> }
   | { type: 'error'; message: string };
 
@@ -125,7 +140,11 @@ async function connectUser(user: ObserverUser, port: number): Promise<void> {
     const auth = await client.auth(user);
     if (auth.ok !== true) throw new Error(`ws auth: ${JSON.stringify(auth)}`);
     const from = lastSeqOf.get(user.userId);
-    const subscribed = await client.request({ op: 'subscribe', channels: ['executions'], ...(from !== undefined ? { resume_from_seq: from } : {}) });
+    const subscribed = await client.request({
+      op: 'subscribe',
+      channels: ['executions'],
+      ...(from !== undefined ? { resume_from_seq: from } : {}),
+    });
     if (subscribed.type !== 'subscribed') throw new Error(`ws subscribe: ${JSON.stringify(subscribed)}`);
   } catch (error) {
     client.close();
@@ -152,7 +171,11 @@ async function connectUser(user: ObserverUser, port: number): Promise<void> {
 
 async function start(request: Extract<ObserverRequest, { type: 'start' }>): Promise<void> {
   await Promise.all(request.users.map((user, index) => connectUser(user, request.wsPorts[index % request.wsPorts.length]!)));
-  kafka = new KafkaCollector(request.kafkaBrokers, request.kafkaGroup, { sessionTimeout: 10_000, heartbeatInterval: 1_000, rebalanceTimeout: 10_000 });
+  kafka = new KafkaCollector(request.kafkaBrokers, request.kafkaGroup, {
+    sessionTimeout: 10_000,
+    heartbeatInterval: 1_000,
+    rebalanceTimeout: 10_000,
+  });
   kafka.clock = monotonicMs;
   await kafka.start([request.executionsTopic]);
   pool = new pg.Pool({ connectionString: request.databaseUrl, max: 2 });
@@ -196,7 +219,13 @@ function counters(expect: { news: string[]; cancels: string[] }): { complete: bo
     }
     const missingExpected = [...expect.news.filter((id) => !feed.news.has(id)), ...expect.cancels.filter((id) => !feed.cancels.has(id))];
     if (missingSeqs > 0 || missingExpected.length > 0) complete = false;
-    result[name] = { redelivered: feed.redelivered, duplicatesAfterDedupe: feed.duplicatesAfterDedupe, missingSeqs, missingOrders: [...missingOrders].slice(0, 1_000), missingExpected: missingExpected.slice(0, 1_000) };
+    result[name] = {
+      redelivered: feed.redelivered,
+      duplicatesAfterDedupe: feed.duplicatesAfterDedupe,
+      missingSeqs,
+      missingOrders: [...missingOrders].slice(0, 1_000),
+      missingExpected: missingExpected.slice(0, 1_000),
+    };
   }
   return { complete, feeds: result };
 }
@@ -212,7 +241,14 @@ async function awaitExpected(request: Extract<ObserverRequest, { type: 'await' }
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       const final = state.complete ? state : counters(request);
-      return { type: 'awaited', waitedMs: Date.now() - started, feeds: final.feeds, wsReconnects, wsEvents: wsEvents.slice(-20), kafkaLifecycle: (kafka?.lifecycle ?? []).map((entry) => entry.event) };
+      return {
+        type: 'awaited',
+        waitedMs: Date.now() - started,
+        feeds: final.feeds,
+        wsReconnects,
+        wsEvents: wsEvents.slice(-20),
+        kafkaLifecycle: (kafka?.lifecycle ?? []).map((entry) => entry.event),
+      };
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }

@@ -169,7 +169,11 @@ class Observers {
   readonly #dir: Promise<string>;
 
   constructor() {
-    this.#child = fork(path.join(PROJECT_ROOT, 'ops/bench/e2e-observers.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' } });
+    this.#child = fork(path.join(PROJECT_ROOT, 'ops/bench/e2e-observers.ts'), [], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
+    });
     this.#child.on('message', (reply: ObserverReply) => {
       const waiting = this.#waiting;
       this.#waiting = undefined;
@@ -267,7 +271,12 @@ interface Context {
   readonly logs: () => Record<string, ChildHandle | undefined>;
 }
 
-async function runPhase(context: Context, rate: number, seconds: number, options: { chaos?: (signal: AbortController, startedAt: number) => Promise<void>; label?: string } = {}): Promise<PhaseResult> {
+async function runPhase(
+  context: Context,
+  rate: number,
+  seconds: number,
+  options: { chaos?: (signal: AbortController, startedAt: number) => Promise<void>; label?: string } = {},
+): Promise<PhaseResult> {
   const { stack, users, observers } = context;
   const mix = new OrderMix(users, `${rate}x${Date.now().toString(36)}`);
   const stateBefore = await stack.adminState();
@@ -294,7 +303,9 @@ async function runPhase(context: Context, rate: number, seconds: number, options
   // every acknowledged request's report, at every listener
   const news = load.acks.filter((ack) => mix.plans[ack.sequence]?.kind !== 'cancel').map((ack) => ack.orderId);
   const cancels = load.acks.filter((ack) => mix.plans[ack.sequence]?.kind === 'cancel').map((ack) => ack.orderId);
-  const arrivals = Object.fromEntries(FEEDS.map((feed) => [feed, { news: new Map<string, number>(), cancels: new Map<string, number>(), execTypes: [] as number[] }])) as Record<Feed, { news: Map<string, number>; cancels: Map<string, number>; execTypes: number[] }>;
+  const arrivals = Object.fromEntries(
+    FEEDS.map((feed) => [feed, { news: new Map<string, number>(), cancels: new Map<string, number>(), execTypes: [] as number[] }]),
+  ) as Record<Feed, { news: Map<string, number>; cancels: Map<string, number>; execTypes: number[] }>;
   let awaited: Extract<ObserverReply, { type: 'awaited' }> | undefined;
   if (observers) {
     awaited = await observers.ask({ type: 'await', news, cancels, timeoutMs: options.chaos ? 180_000 : 60_000 }, 'awaited');
@@ -309,7 +320,14 @@ async function runPhase(context: Context, rate: number, seconds: number, options
       ? await Promise.all(
           [...stack.wsServers.keys()].map((port) =>
             fetch(`http://127.0.0.1:${port}/metrics`).then(
-              async (response) => (await response.text()).split('\n').filter((metric) => /^xtrader_ws_(feed_gaps|execution_sweeps|slow_clients_closed|feed_duplicates|dead_peers_cut|feed_up|resume_failures)/.test(metric)),
+              async (response) =>
+                (await response.text())
+                  .split('\n')
+                  .filter((metric) =>
+                    /^xtrader_ws_(feed_gaps|execution_sweeps|slow_clients_closed|feed_duplicates|dead_peers_cut|feed_up|resume_failures)/.test(
+                      metric,
+                    ),
+                  ),
               (error: unknown) => String(error),
             ),
           ),
@@ -317,8 +335,14 @@ async function runPhase(context: Context, rate: number, seconds: number, options
       : [];
   const measured = load.acks.filter((ack) => ack.measured);
   // requests answered 200 per second, from the first measured send to the last measured ack
-  const firstSend = extreme(measured.map((ack) => ack.scheduledAtMonotonic), Math.min);
-  const lastAck = extreme(measured.map((ack) => ack.ackAtMonotonic), Math.max);
+  const firstSend = extreme(
+    measured.map((ack) => ack.scheduledAtMonotonic),
+    Math.min,
+  );
+  const lastAck = extreme(
+    measured.map((ack) => ack.ackAtMonotonic),
+    Math.max,
+  );
   const deliveryLatency = (feed: Feed) =>
     percentiles(
       (function* () {
@@ -341,7 +365,10 @@ async function runPhase(context: Context, rate: number, seconds: number, options
       const missing = new Set([...counters.missingExpected, ...counters.missingOrders]);
       lostByFeed[feed] = missing.size;
       // when the lost ones were acknowledged (s into the run), to line them up with outages
-      const times = [...missing].map((id) => ackOf.get(id)?.ackAtMonotonic).filter((at): at is number => at !== undefined).map((at) => (at - startedAt) / 1000);
+      const times = [...missing]
+        .map((id) => ackOf.get(id)?.ackAtMonotonic)
+        .filter((at): at is number => at !== undefined)
+        .map((at) => (at - startedAt) / 1000);
       if (times.length > 0) lostWhen[feed] = [round(extreme(times, Math.min), 1), round(extreme(times, Math.max), 1)];
       for (const id of missing) lostOrders.add(id);
       duplicates += counters.duplicatesAfterDedupe;
@@ -350,8 +377,10 @@ async function runPhase(context: Context, rate: number, seconds: number, options
   }
   if (lostOrders.size > 0 || (awaited && awaited.wsReconnects > 0)) {
     // what the processes on the lost path said (stderr of the bench)
-    for (const [name, handle] of Object.entries(context.logs())) if (handle) console.error(`--- ${name}, last output:\n${handle.output().slice(-3_000)}`);
-    if (awaited) console.error(`--- kafka consumer: ${awaited.kafkaLifecycle.join('; ')}\n--- websocket clients: ${awaited.wsEvents.join('; ')}`);
+    for (const [name, handle] of Object.entries(context.logs()))
+      if (handle) console.error(`--- ${name}, last output:\n${handle.output().slice(-3_000)}`);
+    if (awaited)
+      console.error(`--- kafka consumer: ${awaited.kafkaLifecycle.join('; ')}\n--- websocket clients: ${awaited.wsEvents.join('; ')}`);
   }
   const orders = load.ok;
   const cpu = cpuPerOrder(startSample, endSample, load.acks.length, rate);
@@ -387,19 +416,46 @@ async function runPhase(context: Context, rate: number, seconds: number, options
         }
       : {}),
     ...(load.reconnects > 0 ? { http_reconnects: load.reconnects } : {}),
-    ...(observers ? { lost: lostOrders.size, ...(lostOrders.size > 0 ? { lost_by_feed: lostByFeed, lost_acked_between_s: lostWhen } : {}), duplicates_after_dedupe: duplicates, redelivered_dropped: redelivered } : {}),
-    mix: { ...mix.counts, ...(observers ? { reports: Object.fromEntries(EXEC_TYPES.map((type, code) => [type, execTypes[code] ?? 0]).filter(([, count]) => count !== 0)) } : {}) },
+    ...(observers
+      ? {
+          lost: lostOrders.size,
+          ...(lostOrders.size > 0 ? { lost_by_feed: lostByFeed, lost_acked_between_s: lostWhen } : {}),
+          duplicates_after_dedupe: duplicates,
+          redelivered_dropped: redelivered,
+        }
+      : {}),
+    mix: {
+      ...mix.counts,
+      ...(observers
+        ? { reports: Object.fromEntries(EXEC_TYPES.map((type, code) => [type, execTypes[code] ?? 0]).filter(([, count]) => count !== 0)) }
+        : {}),
+    },
     events_per_order: round((stateAfter.last_event_seq - stateBefore.last_event_seq) / Math.max(1, load.acks.length), 2),
     ...cpu,
     ...(awaited && awaited.wsReconnects > 0 ? { ws_reconnects: awaited.wsReconnects } : {}),
     load_average: os.loadavg().map((value) => round(value, 2)),
     ...(env.BENCH_VERBOSE === '1' ? { ws_health: wsHealth } : {}),
   };
-  return { line, load, mix, delivery: { arrivals: Object.fromEntries(FEEDS.map((feed) => [feed, mergeArrivals(arrivals[feed], load, mix)])) as Record<Feed, Map<string, number>> }, startedAt };
+  return {
+    line,
+    load,
+    mix,
+    delivery: {
+      arrivals: Object.fromEntries(FEEDS.map((feed) => [feed, mergeArrivals(arrivals[feed], load, mix)])) as Record<
+        Feed,
+        Map<string, number>
+      >,
+    },
+    startedAt,
+  };
 }
 
 /** ack order id (+ ":c" for a cancel) → arrival, for the timeline */
-function mergeArrivals(feed: { news: Map<string, number>; cancels: Map<string, number> }, load: OpenLoopResult, mix: OrderMix): Map<string, number> {
+function mergeArrivals(
+  feed: { news: Map<string, number>; cancels: Map<string, number> },
+  load: OpenLoopResult,
+  mix: OrderMix,
+): Map<string, number> {
   const merged = new Map<string, number>();
   for (const ack of load.acks) {
     const cancel = mix.plans[ack.sequence]?.kind === 'cancel';
@@ -435,7 +491,9 @@ function cpuPerOrder(start: CpuSample, end: CpuSample, orders: number, rate: num
   perOrder.exchange_total = round((exchange / orders) * 1e6, 1);
   cores.exchange_total = round(exchange / seconds, 3);
   // the capacity model: cores each process would need at 10× the offered rate, if its cost per order held
-  const atTenfold = Object.fromEntries(Object.entries(perOrder).map(([name, us]) => [name, us === null ? null : round((us * rate * 10) / 1e6, 2)]));
+  const atTenfold = Object.fromEntries(
+    Object.entries(perOrder).map(([name, us]) => [name, us === null ? null : round((us * rate * 10) / 1e6, 2)]),
+  );
   const [busiest] = Object.entries(cores)
     .filter(([name]) => !['machine', 'other_processes', 'exchange_total'].includes(name))
     .sort((a, b) => (b[1] ?? 0) - (a[1] ?? 0));
@@ -499,7 +557,9 @@ function chaosFigures(result: PhaseResult, outages: readonly Outage[]): Record<s
   const firstStop = outages[0]?.stopIssued ?? Number.POSITIVE_INFINITY;
   const warmupEnd = startedAt + WARMUP_SECONDS * 1000;
   const ackLatency = (ack: Ack) => ack.ackAtMonotonic - ack.scheduledAtMonotonic;
-  const normal = percentiles(load.acks.filter((ack) => ack.scheduledAtMonotonic >= warmupEnd && ack.scheduledAtMonotonic < firstStop).map(ackLatency));
+  const normal = percentiles(
+    load.acks.filter((ack) => ack.scheduledAtMonotonic >= warmupEnd && ack.scheduledAtMonotonic < firstStop).map(ackLatency),
+  );
   const perOutage = outages.map((outage) => {
     const back = outage.back ?? Number.NaN;
     const during = load.acks.filter((ack) => ack.scheduledAtMonotonic >= outage.stopIssued && ack.scheduledAtMonotonic < back);
@@ -553,18 +613,29 @@ function chaosPlot(result: PhaseResult, outages: readonly Outage[], rate: number
       if (at !== undefined) put(feed, ack.scheduledAtMonotonic, at - ack.ackAtMonotonic);
     }
   }
-  const colors: Record<string, [number, number, number]> = { ack: [30, 90, 200], push: [200, 60, 40], kafka: [40, 150, 60], persist: [140, 70, 170] };
+  const colors: Record<string, [number, number, number]> = {
+    ack: [30, 90, 200],
+    push: [200, 60, 40],
+    kafka: [40, 150, 60],
+    persist: [140, 70, 170],
+  };
   const series: Series[] = ['ack', ...FEEDS].map((name) => ({
     name: `${name} p99`,
     color: colors[name]!,
-    points: (buckets.get(name) ?? []).flatMap((values, index) => (values?.length ? [[((index + 0.5) * window) / 1000, percentiles(values).p99] as const] : [])),
+    points: (buckets.get(name) ?? []).flatMap((values, index) =>
+      values?.length ? [[((index + 0.5) * window) / 1000, percentiles(values).p99] as const] : [],
+    ),
   }));
   const end = extreme([startedAt, ...load.acks.map((ack) => ack.scheduledAtMonotonic)], Math.max) - startedAt;
   return plotLatency({
     title: `BENCH:E2E --CHAOS  ${rate} ORDERS/S`,
     subtitle: `P99 PER 0.5 S OF ACK (SEND -> ANSWER) AND ACK -> REPORT ON THE WEBSOCKET, IN KAFKA, IN POSTGRESQL. ${new Date().toISOString().slice(0, 16)} UTC, ${os.cpus().length} CORES`,
     series,
-    bands: outages.map((outage) => ({ from: (outage.stopIssued - startedAt) / 1000, to: ((outage.back ?? outage.stopIssued) - startedAt) / 1000, label: `${outage.broker} down` })),
+    bands: outages.map((outage) => ({
+      from: (outage.stopIssued - startedAt) / 1000,
+      to: ((outage.back ?? outage.stopIssued) - startedAt) / 1000,
+      label: `${outage.broker} down`,
+    })),
     xMax: Math.ceil(end / 10_000) * 10,
   });
 }
@@ -605,7 +676,12 @@ async function chaosPreflight(): Promise<void> {
 }
 
 function brokerAnswers(broker: Broker): Promise<boolean> {
-  const probe = broker === 'redis' ? probeRedis(SERVICES_CONFIG.REDIS_URL, 2_000) : broker === 'kafka' ? probeKafka(SERVICES_CONFIG.KAFKA_BROKERS, 5_000) : probeRabbitmq(SERVICES_CONFIG.AMQP_URL, 2_000);
+  const probe =
+    broker === 'redis'
+      ? probeRedis(SERVICES_CONFIG.REDIS_URL, 2_000)
+      : broker === 'kafka'
+        ? probeKafka(SERVICES_CONFIG.KAFKA_BROKERS, 5_000)
+        : probeRabbitmq(SERVICES_CONFIG.AMQP_URL, 2_000);
   return probe.then(
     () => true,
     () => false,
@@ -627,7 +703,8 @@ async function ensureRestored(): Promise<void> {
       const pids = (await brokerProcesses(await allProcesses()))[broker];
       if (await anyFrozen(pids)) {
         // SIGSTOPped by someone else (a failure test beside this bench): theirs to thaw
-        if (attempt === 0) console.error(`bench:e2e: ${broker} (pid ${pids.join(',')}) is frozen by another process; waiting for it to be thawed`);
+        if (attempt === 0)
+          console.error(`bench:e2e: ${broker} (pid ${pids.join(',')}) is frozen by another process; waiting for it to be thawed`);
         if (interrupted.signal.aborted) break; // not ours to thaw: do not hold a Ctrl-C for it
         await sleep(2_000);
         continue;
@@ -643,7 +720,8 @@ async function ensureRestored(): Promise<void> {
         await sleep(2_000);
       }
     }
-    if (!(await brokerAnswers(broker))) console.error(`bench:e2e: ${broker} STILL DOES NOT ANSWER — start it by hand (npm run services:up)`);
+    if (!(await brokerAnswers(broker)))
+      console.error(`bench:e2e: ${broker} STILL DOES NOT ANSWER — start it by hand (npm run services:up)`);
   }
 }
 
@@ -664,7 +742,14 @@ async function brokerIsDown(broker: Broker): Promise<boolean> {
 
 function machine(): Record<string, unknown> {
   const cpus = os.cpus();
-  return { cores: cpus.length, cpu_model: cpus[0]?.model.trim(), memory_gib: round(os.totalmem() / 2 ** 30, 1), node: process.version, kernel: os.release(), date: new Date().toISOString() };
+  return {
+    cores: cpus.length,
+    cpu_model: cpus[0]?.model.trim(),
+    memory_gib: round(os.totalmem() / 2 ** 30, 1),
+    node: process.version,
+    kernel: os.release(),
+    date: new Date().toISOString(),
+  };
 }
 
 async function main(): Promise<void> {
@@ -703,11 +788,20 @@ async function main(): Promise<void> {
     marketData = spawnTs('ops/market-data.ts', [], { ...stack.env, MARKET_DATA_PORT: String(await freePort()) });
     const wsPorts = [await stack.startWsServer(), await stack.startWsServer()];
     const users: StackUser[] = [];
-    for (let index = 0; index < USERS; index++) users.push(await stack.createUser(`e2e-${index}`, { KRW: '100000000000000', BTC: '100000' }));
+    for (let index = 0; index < USERS; index++)
+      users.push(await stack.createUser(`e2e-${index}`, { KRW: '100000000000000', BTC: '100000' }));
     observers = new Observers();
     const config = loadConfig();
     await observers.ask(
-      { type: 'start', users, wsPorts, kafkaBrokers: config.KAFKA_BROKERS.split(','), executionsTopic: stack.names.executions, kafkaGroup: `${stack.namespace}-e2e`, databaseUrl: stack.databaseUrl },
+      {
+        type: 'start',
+        users,
+        wsPorts,
+        kafkaBrokers: config.KAFKA_BROKERS.split(','),
+        executionsTopic: stack.names.executions,
+        kafkaGroup: `${stack.namespace}-e2e`,
+        databaseUrl: stack.databaseUrl,
+      },
       'ready',
     );
     const theObservers = observers;
@@ -769,14 +863,29 @@ async function main(): Promise<void> {
       fanoutOn = false;
       await theObservers.stop();
       await theMarketData.stop();
-      await Promise.all([...stack.publishers.values(), ...stack.wsServers.values(), ...(stack.persister ? [stack.persister] : [])].map((handle) => handle.stop()));
+      await Promise.all(
+        [...stack.publishers.values(), ...stack.wsServers.values(), ...(stack.persister ? [stack.persister] : [])].map((handle) =>
+          handle.stop(),
+        ),
+      );
       stack.publishers.clear();
       stack.wsServers.clear();
       stack.persister = undefined;
       const alone = await steps('core_alone', false);
       const compact = (line: Record<string, unknown>) => {
         const cpu = line.cpu_us_per_order as Record<string, number> | undefined;
-        return { rate: line.offered_per_sec, achieved: line.achieved_per_sec, ack_p99_ms: line.ack_p99_ms, errors: line.errors, ...(line.push_p99_ms !== undefined ? { push_p99_ms: line.push_p99_ms, kafka_p99_ms: line.kafka_p99_ms, persist_p99_ms: line.persist_p99_ms, lost: line.lost } : {}), core_cpu_us: cpu?.core, machine_cpu_us: cpu?.machine, load_average: line.load_average };
+        return {
+          rate: line.offered_per_sec,
+          achieved: line.achieved_per_sec,
+          ack_p99_ms: line.ack_p99_ms,
+          errors: line.errors,
+          ...(line.push_p99_ms !== undefined
+            ? { push_p99_ms: line.push_p99_ms, kafka_p99_ms: line.kafka_p99_ms, persist_p99_ms: line.persist_p99_ms, lost: line.lost }
+            : {}),
+          core_cpu_us: cpu?.core,
+          machine_cpu_us: cpu?.machine,
+          load_average: line.load_average,
+        };
       };
       console.log(
         JSON.stringify({
@@ -805,7 +914,16 @@ async function main(): Promise<void> {
       } catch (error) {
         plot = `not written: ${String(error)}`;
       }
-      console.log(JSON.stringify({ mode: 'chaos', ...result.line, ...chaosFigures(result, outages), plot, load_average_before: loadBefore, machine: machine() }));
+      console.log(
+        JSON.stringify({
+          mode: 'chaos',
+          ...result.line,
+          ...chaosFigures(result, outages),
+          plot,
+          load_average_before: loadBefore,
+          machine: machine(),
+        }),
+      );
     }
   } finally {
     await shutdown();

@@ -61,11 +61,36 @@ function generate(count: number, seed: number): Command[] {
       const crossing = next() < 0.3;
       const distance = crossing ? Math.floor(next() * 4) : 1 + Math.floor(next() * 20);
       const price = side === 'Buy' ? (crossing ? mid + distance : mid - distance) : crossing ? mid - distance : mid + distance;
-      commands[index] = { type: 'PlaceOrder', orderId, userId, symbol, side, orderType: 'Limit', price, quantity, timeInForce: 'GTC', postOnly: false, stp: 'ExpireMaker', timestamp };
+      commands[index] = {
+        type: 'PlaceOrder',
+        orderId,
+        userId,
+        symbol,
+        side,
+        orderType: 'Limit',
+        price,
+        quantity,
+        timeInForce: 'GTC',
+        postOnly: false,
+        stp: 'ExpireMaker',
+        timestamp,
+      };
       live[symbolIndex]!.push(orderId);
       ownerOf.set(orderId, userId);
     } else if (roll < 0.8) {
-      commands[index] = { type: 'PlaceOrder', orderId, userId, symbol, side, orderType: 'Market', quantity, timeInForce: 'IOC', postOnly: false, stp: 'ExpireMaker', timestamp };
+      commands[index] = {
+        type: 'PlaceOrder',
+        orderId,
+        userId,
+        symbol,
+        side,
+        orderType: 'Market',
+        quantity,
+        timeInForce: 'IOC',
+        postOnly: false,
+        stp: 'ExpireMaker',
+        timestamp,
+      };
     } else {
       const pool = live[symbolIndex]!;
       if (pool.length === 0) {

@@ -42,7 +42,10 @@ function cpuOf(pids: readonly number[]): number {
 async function runRate(stack: Stack, users: readonly StackUser[], rate: number): Promise<Record<string, number>> {
   const config = loadConfig();
   const redis = new RedisStreamCollector(config.REDIS_URL, stack.names.stream).start(1);
-  const kafka = await new KafkaCollector(config.KAFKA_BROKERS.split(','), `${stack.namespace}-bench-${rate}-${Date.now()}`).start([stack.names.marketData, stack.names.executions]);
+  const kafka = await new KafkaCollector(config.KAFKA_BROKERS.split(','), `${stack.namespace}-bench-${rate}-${Date.now()}`).start([
+    stack.names.marketData,
+    stack.names.executions,
+  ]);
   const rabbit = await new RabbitCollector().start(config.AMQP_URL, stack.names.exchange, ['execution.#']);
   const postgres = new PostgresPoller(stack.pool);
   const corePid = stack.core.child.pid!;
@@ -62,10 +65,20 @@ async function runRate(stack: Stack, users: readonly StackUser[], rate: number):
     startSample = sample();
     markPublishers();
   }, WARMUP_SECONDS * 1000);
-  const load = await runOpenLoop({ url: stack.url, users, rate, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, body: (sequence) => crossingOrderBody(sequence + rate * 1_000_000, 'BTC-KRW', 'f') });
+  const load = await runOpenLoop({
+    url: stack.url,
+    users,
+    rate,
+    seconds: SECONDS,
+    warmupSeconds: WARMUP_SECONDS,
+    connections: CONNECTIONS,
+    body: (sequence) => crossingOrderBody(sequence + rate * 1_000_000, 'BTC-KRW', 'f'),
+  });
   clearTimeout(timer);
   const endSample = sample();
-  const publisherSplit = Object.fromEntries(perPublisher.map((publisher) => [`publisher_${publisher.name}_cpu_us_per_order`, (processCpuSeconds(publisher.pid) - publisher.before)]));
+  const publisherSplit = Object.fromEntries(
+    perPublisher.map((publisher) => [`publisher_${publisher.name}_cpu_us_per_order`, processCpuSeconds(publisher.pid) - publisher.before]),
+  );
   cpu.core = endSample.core - startSample.core;
   cpu.publishers = endSample.publishers - startSample.publishers;
   cpu.persister = endSample.persister - startSample.persister;
@@ -74,14 +87,26 @@ async function runRate(stack: Stack, users: readonly StackUser[], rate: number):
   const measured = load.acks.filter((ack) => ack.measured);
   const delivered = (arrivals: Map<string, number>) => measured.every((ack) => arrivals.has(ack.orderId));
   await waitFor(
-    () => delivered(newReportArrivals(redis.received)) && delivered(newReportArrivals(kafka.received)) && delivered(newReportArrivals(rabbit.received)) && delivered(postgres.arrivals),
+    () =>
+      delivered(newReportArrivals(redis.received)) &&
+      delivered(newReportArrivals(kafka.received)) &&
+      delivered(newReportArrivals(rabbit.received)) &&
+      delivered(postgres.arrivals),
     30_000,
     'every acknowledged order at every consumer',
   ).catch(() => {});
-  const latency = (arrivals: Map<string, number>) => percentiles(measured.filter((ack) => arrivals.has(ack.orderId)).map((ack: Ack) => arrivals.get(ack.orderId)! - ack.ackAt));
-  const sets = { redis: newReportArrivals(redis.received), kafka: newReportArrivals(kafka.received), rabbitmq: newReportArrivals(rabbit.received), postgres: postgres.arrivals };
+  const latency = (arrivals: Map<string, number>) =>
+    percentiles(measured.filter((ack) => arrivals.has(ack.orderId)).map((ack: Ack) => arrivals.get(ack.orderId)! - ack.ackAt));
+  const sets = {
+    redis: newReportArrivals(redis.received),
+    kafka: newReportArrivals(kafka.received),
+    rabbitmq: newReportArrivals(rabbit.received),
+    postgres: postgres.arrivals,
+  };
   await postgres.sweep(measured.filter((ack) => !postgres.arrivals.has(ack.orderId)).map((ack) => ack.orderId));
-  const lostAt = Object.fromEntries(Object.entries(sets).map(([name, arrivals]) => [name, measured.filter((ack) => !arrivals.has(ack.orderId)).length]));
+  const lostAt = Object.fromEntries(
+    Object.entries(sets).map(([name, arrivals]) => [name, measured.filter((ack) => !arrivals.has(ack.orderId)).length]),
+  );
   const lost = Object.values(lostAt).reduce((sum, count) => sum + count, 0);
   const [r, k, q, p] = [latency(sets.redis), latency(sets.kafka), latency(sets.rabbitmq), latency(sets.postgres)];
   await Promise.all([redis.close(), kafka.close(), rabbit.close(), postgres.stop()]);
@@ -117,7 +142,15 @@ async function coreAlone(stack: Stack, users: readonly StackUser[], rate: number
   const timer = setTimeout(() => {
     before = processCpuSeconds(corePid);
   }, WARMUP_SECONDS * 1000);
-  const load = await runOpenLoop({ url: stack.url, users, rate, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, body: (sequence) => crossingOrderBody(sequence + rate * 1_000_000 + 500_000, 'BTC-KRW', 'f') });
+  const load = await runOpenLoop({
+    url: stack.url,
+    users,
+    rate,
+    seconds: SECONDS,
+    warmupSeconds: WARMUP_SECONDS,
+    connections: CONNECTIONS,
+    body: (sequence) => crossingOrderBody(sequence + rate * 1_000_000 + 500_000, 'BTC-KRW', 'f'),
+  });
   clearTimeout(timer);
   return round(((processCpuSeconds(corePid) - before) / load.ok) * 1e6, 1);
 }
@@ -128,7 +161,8 @@ async function main(): Promise<void> {
   stack.startPersister();
   try {
     const users: StackUser[] = [];
-    for (let index = 0; index < USERS; index++) users.push(await stack.createUser(`bench-${index}`, { KRW: '100000000000000', BTC: '100000' }));
+    for (let index = 0; index < USERS; index++)
+      users.push(await stack.createUser(`bench-${index}`, { KRW: '100000000000000', BTC: '100000' }));
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     const lines: Array<Record<string, number>> = [];
     for (const rate of RATES) {
@@ -158,7 +192,8 @@ async function main(): Promise<void> {
         (line.core_cpu_ratio === undefined || line.core_cpu_ratio <= TARGETS.cpuRatio),
     );
     for (const line of lines) console.log(JSON.stringify(line));
-    if (lines.length > 1) console.log(JSON.stringify({ highest_rate_targets_held: held.length ? Math.max(...held.map((line) => line.offered_per_sec!)) : 0 }));
+    if (lines.length > 1)
+      console.log(JSON.stringify({ highest_rate_targets_held: held.length ? Math.max(...held.map((line) => line.offered_per_sec!)) : 0 }));
   } finally {
     await stack.stop();
   }

@@ -101,16 +101,28 @@ type Connection = RawHttpConnection<Pending>;
 export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
   const { hostname, port } = new URL(options.url);
   const host = hostname === 'localhost' ? '127.0.0.1' : hostname;
-  if (!options.build && options.warmupSeconds + options.seconds > 50) throw new Error('warm-up + run must be ≤ 50 s (requests are signed before the run, inside the 60 s window)');
+  if (!options.build && options.warmupSeconds + options.seconds > 50)
+    throw new Error('warm-up + run must be ≤ 50 s (requests are signed before the run, inside the 60 s window)');
   let total = Math.round(options.rate * (options.warmupSeconds + options.seconds));
   const warmupCount = Math.round(options.rate * options.warmupSeconds);
   const { build, body } = options;
   if (!build && !body) throw new Error('runOpenLoop needs body or build');
 
-  const encode = (request: LoadRequest, timestamp: string) => encodeSignedRequest(host, port, { apiKey: request.user.apiKey, apiSecret: request.user.apiSecret, method: request.method, path: request.path, body: request.body }, timestamp);
+  const encode = (request: LoadRequest, timestamp: string) =>
+    encodeSignedRequest(
+      host,
+      port,
+      { apiKey: request.user.apiKey, apiSecret: request.user.apiSecret, method: request.method, path: request.path, body: request.body },
+      timestamp,
+    );
   const timestamp = String(Date.now());
   const requests: Buffer[] = build ? [] : new Array(total);
-  if (!build) for (let sequence = 0; sequence < total; sequence++) requests[sequence] = encode({ user: options.users[sequence % options.users.length]!, method: 'POST', path: '/v1/order', body: body!(sequence) }, timestamp);
+  if (!build)
+    for (let sequence = 0; sequence < total; sequence++)
+      requests[sequence] = encode(
+        { user: options.users[sequence % options.users.length]!, method: 'POST', path: '/v1/order', body: body!(sequence) },
+        timestamp,
+      );
   const requestOf = (sequence: number) => (build ? encode(build(sequence), String(Date.now())) : requests[sequence]!);
   const toMonotonic = monotonicMs() - performance.now();
   const failures: Array<[number, number]> = [];
@@ -145,7 +157,14 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
     if (status === 200) {
       const orderId = /"order_id":"(\d+)"/.exec(body.toString('utf8'))?.[1];
       if (orderId) {
-        const ack = { orderId, ackAt: Date.now(), measured: pending.measured, sequence: pending.sequence, scheduledAtMonotonic: pending.scheduledAt + toMonotonic, ackAtMonotonic: now + toMonotonic };
+        const ack = {
+          orderId,
+          ackAt: Date.now(),
+          measured: pending.measured,
+          sequence: pending.sequence,
+          scheduledAtMonotonic: pending.scheduledAt + toMonotonic,
+          ackAtMonotonic: now + toMonotonic,
+        };
         acks.push(ack);
         options.onAck?.(ack);
       }
@@ -177,7 +196,10 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
     if (pending.measured) errors++;
     if (completed === total) finish();
   };
-  const connections: Connection[] = Array.from({ length: options.connections }, () => new RawHttpConnection(host, Number(port), onResponse, onClose));
+  const connections: Connection[] = Array.from(
+    { length: options.connections },
+    () => new RawHttpConnection(host, Number(port), onResponse, onClose),
+  );
   await new Promise((resolve) => setTimeout(resolve, 200));
   idle.push(...connections);
 
@@ -212,7 +234,18 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
   clearTimeout(deadline);
   ended = true;
   for (const connection of connections) connection.close();
-  return { latencies: latencies.subarray(0, measuredCount), acks, ok, errors: errors + Math.max(0, total - warmupCount - measuredCount), statuses, measuredFrom, measuredTo, failures, scheduled, reconnects };
+  return {
+    latencies: latencies.subarray(0, measuredCount),
+    acks,
+    ok,
+    errors: errors + Math.max(0, total - warmupCount - measuredCount),
+    statuses,
+    measuredFrom,
+    measuredTo,
+    failures,
+    scheduled,
+    reconnects,
+  };
 }
 
 /** CPU seconds (user + system) a process has used, from /proc (Linux). */

@@ -68,7 +68,10 @@ export class PostgresPoller {
     })();
   }
 
-  async #read(where: string, parameters: unknown[]): Promise<Array<{ seq: string; order_id: string; exec_type: string; trade_id: string | null }>> {
+  async #read(
+    where: string,
+    parameters: unknown[],
+  ): Promise<Array<{ seq: string; order_id: string; exec_type: string; trade_id: string | null }>> {
     const { rows } = await this.#pool.query<{ seq: string; order_id: string; exec_type: string; trade_id: string | null }>(
       `SELECT seq, order_id, exec_type, trade_id FROM executions WHERE ${where} AND exec_type = ANY($${parameters.length + 1}::text[]) ORDER BY seq LIMIT 20000`,
       [...parameters, this.#execTypes],

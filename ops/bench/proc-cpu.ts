@@ -26,7 +26,13 @@ async function readEntry(pid: number): Promise<ProcEntry | undefined> {
     const comm = text.slice(text.indexOf('(') + 1, close);
     const fields = text.slice(close + 2).split(' ');
     // after ")": state ppid … utime (index 11) stime (12) cutime (13) cstime (14)
-    return { pid, ppid: Number(fields[1]), comm, cpu: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS, childrenCpu: (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS };
+    return {
+      pid,
+      ppid: Number(fields[1]),
+      comm,
+      cpu: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS,
+      childrenCpu: (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS,
+    };
   } catch {
     return undefined;
   }

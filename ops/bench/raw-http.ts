@@ -18,7 +18,9 @@ export interface SignedRequest {
 
 /** The bytes of one request signed as the API checks it (X-API-KEY, X-TIMESTAMP, HMAC X-SIGNATURE). */
 export function encodeSignedRequest(host: string, port: string | number, request: SignedRequest, timestamp: string): Buffer {
-  const signature = createHmac('sha256', request.apiSecret).update(`${timestamp}${request.method}${request.path}${request.body}`).digest('hex');
+  const signature = createHmac('sha256', request.apiSecret)
+    .update(`${timestamp}${request.method}${request.path}${request.body}`)
+    .digest('hex');
   const contentType = request.body === '' ? '' : 'Content-Type: application/json\r\n';
   return Buffer.from(
     `${request.method} ${request.path} HTTP/1.1\r\nHost: ${host}:${port}\r\n${contentType}Content-Length: ${Buffer.byteLength(request.body)}\r\n` +

@@ -152,7 +152,14 @@ async function withSnapshot(dataDir: string): Promise<void> {
   const hash = sequencer.engine.stateHash();
   await sequencer.close();
   fs.rmSync(written.file);
-  console.log(JSON.stringify({ snapshot_bytes: written.bytes, snapshot_replayed_commands: replayedCommands, snapshot_ready_ms: readyMs, snapshot_hash: hash }));
+  console.log(
+    JSON.stringify({
+      snapshot_bytes: written.bytes,
+      snapshot_replayed_commands: replayedCommands,
+      snapshot_ready_ms: readyMs,
+      snapshot_hash: hash,
+    }),
+  );
 }
 
 function child(mode: '--replay' | '--split' | '--snapshot', dataDir: string): Record<string, unknown> {
@@ -174,7 +181,11 @@ async function main(): Promise<void> {
       .reduce((sum, name) => sum + fs.statSync(path.join(dataDir, 'journal', name)).size, 0);
     const replayed = child('--replay', dataDir) as { commands: number; ready_ms: number; hash: string };
     const halves = child('--split', dataDir);
-    const { snapshot_hash: snapshotHash, snapshot_ready_ms: snapshotReadyMs, ...snapshot } = child('--snapshot', dataDir) as {
+    const {
+      snapshot_hash: snapshotHash,
+      snapshot_ready_ms: snapshotReadyMs,
+      ...snapshot
+    } = child('--snapshot', dataDir) as {
       snapshot_hash: string;
       snapshot_ready_ms: number;
     };

@@ -23,7 +23,13 @@ export interface ClientSpec {
 }
 
 export type ParentMessage =
-  | { readonly type: 'connect'; readonly url: string; readonly symbol: string; readonly clients: readonly ClientSpec[]; readonly concurrency: number }
+  | {
+      readonly type: 'connect';
+      readonly url: string;
+      readonly symbol: string;
+      readonly clients: readonly ClientSpec[];
+      readonly concurrency: number;
+    }
   | { readonly type: 'measure' }
   | { readonly type: 'stop' }
   | { readonly type: 'report' }
@@ -120,7 +126,8 @@ class LoadClient {
       if (this.spec.verify) this.#verifyBook(JSON.parse(data.toString()) as Record<string, unknown>);
       else this.#countBook(head);
     } else if (head.startsWith('{"type":"Trades"')) {
-      if (this.spec.verify) this.#verifyTrades(JSON.parse(data.toString()) as { trades: Array<{ trade_id: string; timestamp: number }> }, now);
+      if (this.spec.verify)
+        this.#verifyTrades(JSON.parse(data.toString()) as { trades: Array<{ trade_id: string; timestamp: number }> }, now);
       else this.#countTrades(data);
     } else if (head.includes('"type":"Execution"')) {
       const frame = JSON.parse(data.toString()) as { execution_report: { exec_type: string; order_id: string } };
@@ -174,7 +181,8 @@ class LoadClient {
   #countTrades(data: Buffer): void {
     const first = tradeIdAt(data, data.indexOf(TRADE_ID));
     const last = tradeIdAt(data, data.lastIndexOf(TRADE_ID));
-    if (this.lastTradeId !== undefined && first !== this.lastTradeId + 1) this.stats.tradesMissed += Math.max(0, first - this.lastTradeId - 1);
+    if (this.lastTradeId !== undefined && first !== this.lastTradeId + 1)
+      this.stats.tradesMissed += Math.max(0, first - this.lastTradeId - 1);
     this.lastTradeId = last;
   }
 }
@@ -204,7 +212,18 @@ interface Stats {
   tradeLatencies: number[];
 }
 
-const stats: Stats = { measuring: false, framesInWindow: 0, framesTotal: 0, bytesInWindow: 0, checksumFailures: 0, verifiedBookUpdates: 0, bookGaps: 0, tradesMissed: 0, serverCloses: {}, tradeLatencies: [] };
+const stats: Stats = {
+  measuring: false,
+  framesInWindow: 0,
+  framesTotal: 0,
+  bytesInWindow: 0,
+  checksumFailures: 0,
+  verifiedBookUpdates: 0,
+  bookGaps: 0,
+  tradesMissed: 0,
+  serverCloses: {},
+  tradeLatencies: [],
+};
 const clients: LoadClient[] = [];
 
 async function connectAll(url: string, symbol: string, specs: readonly ClientSpec[], concurrency: number): Promise<string[]> {
@@ -259,7 +278,9 @@ const reply = (message: unknown) => process.send!(message);
 process.on('message', (message: ParentMessage) => {
   switch (message.type) {
     case 'connect':
-      void connectAll(message.url, message.symbol, message.clients, message.concurrency).then((failures) => reply({ type: 'ready', failures: failures.slice(0, 20), failed: failures.length }));
+      void connectAll(message.url, message.symbol, message.clients, message.concurrency).then((failures) =>
+        reply({ type: 'ready', failures: failures.slice(0, 20), failed: failures.length }),
+      );
       return;
     case 'measure':
       stats.measuring = true;
@@ -274,7 +295,9 @@ process.on('message', (message: ParentMessage) => {
       const report: ClientsReport = {
         type: 'report',
         ...counts,
-        executions: clients.filter((client) => client.spec.credentials).map((client) => ({ userId: client.spec.credentials!.userId, arrivals: client.arrivals })),
+        executions: clients
+          .filter((client) => client.spec.credentials)
+          .map((client) => ({ userId: client.spec.credentials!.userId, arrivals: client.arrivals })),
       };
       reply(report);
       return;

@@ -59,7 +59,10 @@ class ClientProcess {
   readonly #waiting = new Map<string, (message: Record<string, unknown>) => void>();
 
   constructor() {
-    this.child = fork(fileURLToPath(new URL('./ws-load-clients.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child = fork(fileURLToPath(new URL('./ws-load-clients.ts', import.meta.url)), [], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     this.child.on('message', (message: Record<string, unknown>) => {
       const type = String(message.type);
       const resolve = this.#waiting.get(type);
@@ -77,19 +80,43 @@ class ClientProcess {
   }
 }
 
-async function runConnections(stack: Stack, wsUrl: string, wsPid: number, users: readonly StackUser[], connections: number, wsEnv: Record<string, string>): Promise<Record<string, number | string>> {
+async function runConnections(
+  stack: Stack,
+  wsUrl: string,
+  wsPid: number,
+  users: readonly StackUser[],
+  connections: number,
+  wsEnv: Record<string, string>,
+): Promise<Record<string, number | string>> {
   const specs: ClientSpec[] = Array.from({ length: connections }, (_, index) => {
     const authenticated = index < USERS * CONNECTIONS_PER_USER;
     const user = users[index % USERS]!;
-    return { index, verify: index < VERIFY, ...(authenticated ? { credentials: { apiKey: user.apiKey, apiSecret: user.apiSecret, userId: user.userId } } : {}) };
+    return {
+      index,
+      verify: index < VERIFY,
+      ...(authenticated ? { credentials: { apiKey: user.apiKey, apiSecret: user.apiSecret, userId: user.userId } } : {}),
+    };
   });
   const processes = Array.from({ length: CLIENT_PROCS }, () => new ClientProcess());
   // by user: all connections of one API key in one process (it hands out their auth timestamps)
   const shares = processes.map((_, which) => specs.filter((spec) => (spec.index % USERS) % CLIENT_PROCS === which));
   const connectStarted = Date.now();
-  const ready = await Promise.all(processes.map((process, which) => process.ask<{ failed: number; failures: string[] }>({ type: 'connect', url: wsUrl, symbol: SYMBOL, clients: shares[which]!, concurrency: 100 }, 'ready')));
+  const ready = await Promise.all(
+    processes.map((process, which) =>
+      process.ask<{ failed: number; failures: string[] }>(
+        { type: 'connect', url: wsUrl, symbol: SYMBOL, clients: shares[which]!, concurrency: 100 },
+        'ready',
+      ),
+    ),
+  );
   const failed = ready.reduce((sum, answer) => sum + answer.failed, 0);
-  if (failed > 0) throw new Error(`${failed} of ${connections} clients did not connect: ${ready.flatMap((answer) => answer.failures).slice(0, 5).join('; ')}`);
+  if (failed > 0)
+    throw new Error(
+      `${failed} of ${connections} clients did not connect: ${ready
+        .flatMap((answer) => answer.failures)
+        .slice(0, 5)
+        .join('; ')}`,
+    );
   const connectSeconds = (Date.now() - connectStarted) / 1000;
   await new Promise((resolve) => setTimeout(resolve, 2_000));
 
@@ -106,7 +133,12 @@ async function runConnections(stack: Stack, wsUrl: string, wsPid: number, users:
   }, 500);
   const warmup = setTimeout(() => {
     void Promise.all(processes.map((process) => process.ask({ type: 'measure' }, 'measuring'))).then(async () => {
-      window = { from: Date.now(), cpu: processCpuSeconds(wsPid), clientsCpu: clientPids.reduce((sum, pid) => sum + processCpuSeconds(pid), 0), metrics: await wsMetrics(wsUrl) };
+      window = {
+        from: Date.now(),
+        cpu: processCpuSeconds(wsPid),
+        clientsCpu: clientPids.reduce((sum, pid) => sum + processCpuSeconds(pid), 0),
+        metrics: await wsMetrics(wsUrl),
+      };
       upstreamCpu = upstreamPids.reduce((sum, pid) => sum + processCpuSeconds(pid), 0);
     });
   }, WARMUP_SECONDS * 1000);
@@ -134,11 +166,16 @@ async function runConnections(stack: Stack, wsUrl: string, wsPid: number, users:
   await new Promise((resolve) => setTimeout(resolve, 3_000));
   const reports = await Promise.all(processes.map((process) => process.ask<ClientsReport>({ type: 'report' }, 'report')));
   for (const process of processes) process.child.send({ type: 'close' } satisfies ParentMessage);
-  await Promise.all(processes.map((process) => new Promise((resolve) => (process.child.exitCode !== null ? resolve(undefined) : process.child.once('exit', resolve)))));
+  await Promise.all(
+    processes.map(
+      (process) => new Promise((resolve) => (process.child.exitCode !== null ? resolve(undefined) : process.child.once('exit', resolve))),
+    ),
+  );
 
   const sum = (pick: (report: ClientsReport) => number) => reports.reduce((total, report) => total + pick(report), 0);
   const serverCloses: Record<string, number> = {};
-  for (const report of reports) for (const [code, count] of Object.entries(report.serverCloses)) serverCloses[code] = (serverCloses[code] ?? 0) + count;
+  for (const report of reports)
+    for (const [code, count] of Object.entries(report.serverCloses)) serverCloses[code] = (serverCloses[code] ?? 0) + count;
   const closedByServer = Object.values(serverCloses).reduce((total, count) => total + count, 0);
 
   // executions: every measured ack, at each connection of its owner that was subscribed
@@ -171,10 +208,17 @@ async function runConnections(stack: Stack, wsUrl: string, wsPid: number, users:
 
   const rabbitArrivals = new Map<string, number>();
   for (const { envelope, at } of rabbit.received) {
-    if (envelope.type === 'Execution' && envelope.execution_report.exec_type === 'New' && !rabbitArrivals.has(envelope.execution_report.order_id)) rabbitArrivals.set(envelope.execution_report.order_id, at);
+    if (
+      envelope.type === 'Execution' &&
+      envelope.execution_report.exec_type === 'New' &&
+      !rabbitArrivals.has(envelope.execution_report.order_id)
+    )
+      rabbitArrivals.set(envelope.execution_report.order_id, at);
   }
   await rabbit.close();
-  const upstream = percentiles(measuredAcks.filter((ack) => rabbitArrivals.has(ack.orderId)).map((ack) => rabbitArrivals.get(ack.orderId)! - ack.ackAt));
+  const upstream = percentiles(
+    measuredAcks.filter((ack) => rabbitArrivals.has(ack.orderId)).map((ack) => rabbitArrivals.get(ack.orderId)! - ack.ackAt),
+  );
   const execution = percentiles(executionLatencies);
   const trade = percentiles(reports.flatMap((report) => report.tradeLatencies));
   const bookGaps = sum((report) => report.bookGaps);
@@ -194,7 +238,9 @@ async function runConnections(stack: Stack, wsUrl: string, wsPid: number, users:
     ws_cpu_cores: round(wsCpu / seconds, 2),
     // the detail behind the figures above
     clients_cpu_cores: round(clientsCpu / seconds, 2),
-    server_frames_per_sec: Math.round(((metricsAfter.xtrader_ws_frames_sent_total ?? 0) - (window.metrics.xtrader_ws_frames_sent_total ?? 0)) / seconds),
+    server_frames_per_sec: Math.round(
+      ((metricsAfter.xtrader_ws_frames_sent_total ?? 0) - (window.metrics.xtrader_ws_frames_sent_total ?? 0)) / seconds,
+    ),
     client_mb_per_sec: round(sum((report) => report.bytesInWindow) / seconds / 1024 ** 2, 1),
     execution_samples: execution.count,
     trade_samples: trade.count,
@@ -235,13 +281,17 @@ function uptimeLoad(): number {
 async function main(): Promise<void> {
   const needed = Math.max(...CONNECTION_COUNTS) + 1_000;
   const limit = openFileLimit();
-  if (limit < needed) throw new Error(`ulimit -n is ${limit}: the ws-server holds one descriptor per connection; raise it to ≥ ${needed} (ulimit -n ${needed})`);
+  if (limit < needed)
+    throw new Error(
+      `ulimit -n is ${limit}: the ws-server holds one descriptor per connection; raise it to ≥ ${needed} (ulimit -n ${needed})`,
+    );
   process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
   const stack = await Stack.start({ publishers: ['redis', 'rabbitmq'], env: { SNAPSHOT_EVERY: '0', LOG_LEVEL: 'warn' } });
   stack.startPersister();
   try {
     const users: StackUser[] = [];
-    for (let index = 0; index < USERS; index++) users.push(await stack.createUser(`ws-bench-${index}`, { KRW: '100000000000000', BTC: '100000' }));
+    for (let index = 0; index < USERS; index++)
+      users.push(await stack.createUser(`ws-bench-${index}`, { KRW: '100000000000000', BTC: '100000' }));
     const extraEnv = Object.fromEntries(
       (process.env.BENCH_WS_ENV ?? '')
         .split(',')
@@ -260,9 +310,22 @@ async function main(): Promise<void> {
       // the same as stack.startWsServer, with --cpu-prof (written when the process exits)
       const { freePort } = await import('../core-child.ts');
       wsPort = await freePort();
-      const handle = spawnTs('ops/ws-server.ts', [], { ...stack.env, API_PORT: String(stack.port), WS_PORT: String(wsPort), WS_INSTANCE: `ws-${wsPort}`, ...wsEnv }, ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`]);
+      const handle = spawnTs(
+        'ops/ws-server.ts',
+        [],
+        { ...stack.env, API_PORT: String(stack.port), WS_PORT: String(wsPort), WS_INSTANCE: `ws-${wsPort}`, ...wsEnv },
+        ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`],
+      );
       stack.wsServers.set(wsPort, handle);
-      await waitFor(() => fetch(`http://127.0.0.1:${wsPort}/health`).then((response) => response.status === 200, () => false), 30_000, 'ws-server healthy');
+      await waitFor(
+        () =>
+          fetch(`http://127.0.0.1:${wsPort}/health`).then(
+            (response) => response.status === 200,
+            () => false,
+          ),
+        30_000,
+        'ws-server healthy',
+      );
     } else {
       wsPort = await stack.startWsServer(undefined, wsEnv);
     }
@@ -271,8 +334,15 @@ async function main(): Promise<void> {
     for (const connections of CONNECTION_COUNTS) {
       const line = await runConnections(stack, wsUrl, wsPid, users, connections, wsEnv);
       console.log(JSON.stringify(line));
-      const held = line.execution_p99_ms as number <= TARGETS.executionP99Ms && (line.trade_p99_ms as number) <= TARGETS.tradeP99Ms && line.book_checksum_failures === 0 && line.dropped === 0;
-      if (connections === Math.max(...CONNECTION_COUNTS)) console.error(`targets at ${connections} connections (execution p99 ≤ ${TARGETS.executionP99Ms} ms, trade p99 ≤ ${TARGETS.tradeP99Ms} ms, 0 checksum failures, 0 dropped): ${held ? 'held' : 'NOT held'}`);
+      const held =
+        (line.execution_p99_ms as number) <= TARGETS.executionP99Ms &&
+        (line.trade_p99_ms as number) <= TARGETS.tradeP99Ms &&
+        line.book_checksum_failures === 0 &&
+        line.dropped === 0;
+      if (connections === Math.max(...CONNECTION_COUNTS))
+        console.error(
+          `targets at ${connections} connections (execution p99 ≤ ${TARGETS.executionP99Ms} ms, trade p99 ≤ ${TARGETS.tradeP99Ms} ms, 0 checksum failures, 0 dropped): ${held ? 'held' : 'NOT held'}`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 2_000));
     }
   } finally {

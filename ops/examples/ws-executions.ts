@@ -23,7 +23,12 @@ socket.on('message', async (data) => {
     const timestamp = String(Date.now());
     const response = await fetch(`${API}/v1/order`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', 'X-API-KEY': KEY, 'X-TIMESTAMP': timestamp, 'X-SIGNATURE': sign(`${timestamp}POST/v1/order${body}`) },
+      headers: {
+        'Content-Type': 'application/json',
+        'X-API-KEY': KEY,
+        'X-TIMESTAMP': timestamp,
+        'X-SIGNATURE': sign(`${timestamp}POST/v1/order${body}`),
+      },
       body,
     });
     console.log('ack', response.status, await response.text());

@@ -8,7 +8,13 @@ export const CHROMIUM_PATHS = ['/usr/bin/chromium', '/usr/bin/chromium-browser']
 export async function findChromium(): Promise<string | undefined> {
   const fromEnv = process.env.CHROMIUM_PATH;
   for (const candidate of fromEnv ? [fromEnv, ...CHROMIUM_PATHS] : CHROMIUM_PATHS) {
-    if (await access(candidate, constants.X_OK).then(() => true, () => false)) return candidate;
+    if (
+      await access(candidate, constants.X_OK).then(
+        () => true,
+        () => false,
+      )
+    )
+      return candidate;
   }
   return undefined;
 }
@@ -23,7 +29,8 @@ export async function findChromium(): Promise<string | undefined> {
 export async function ensureChromium(say: (line: string) => void = console.log): Promise<string> {
   const found = await findChromium();
   if (found) return found;
-  if (!(await commandExists('apt-get'))) throw new Error('chromium is not installed and there is no apt-get to install it (Debian: apt-get install chromium)');
+  if (!(await commandExists('apt-get')))
+    throw new Error('chromium is not installed and there is no apt-get to install it (Debian: apt-get install chromium)');
   say('chromium: not installed — installing from Debian packages (apt-get install chromium), for the browser tests');
   const started = Date.now();
   const install = 'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=300 chromium';

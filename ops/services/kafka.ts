@@ -30,11 +30,16 @@ const JVM_OPTIONS = ['-Xms256m', '-Xmx512m', '-XX:+UseG1GC', '-XX:MaxGCPauseMill
  */
 export async function ensureKafka({ config, say }: ServiceContext): Promise<EnsureResult> {
   // the command-line tools' classpath (npm run kafka): a hash compare once assembled; never fatal to the broker's start
-  await ensureKafkaToolsClasspath(say).catch((error: unknown) => say(`kafka: command-line tools not assembled (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); npm run kafka will try again`));
+  await ensureKafkaToolsClasspath(say).catch((error: unknown) =>
+    say(
+      `kafka: command-line tools not assembled (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); npm run kafka will try again`,
+    ),
+  );
   if (await answers(config.KAFKA_BROKERS)) return { service: SERVICE, outcome: 'already running', detail: config.KAFKA_BROKERS };
 
   const [host = '', portText = ''] = (config.KAFKA_BROKERS.split(',')[0] ?? '').trim().split(':');
-  if (!LOCAL_HOSTS.has(host)) throw new ServiceStartError(SERVICE, `KAFKA_BROKERS ${config.KAFKA_BROKERS} does not answer and is not local`);
+  if (!LOCAL_HOSTS.has(host))
+    throw new ServiceStartError(SERVICE, `KAFKA_BROKERS ${config.KAFKA_BROKERS} does not answer and is not local`);
   const listenHost = host === 'localhost' ? '127.0.0.1' : host;
   const port = Number(portText);
   const logFile = dataPath(config, 'kafka.log');
@@ -42,7 +47,11 @@ export async function ensureKafka({ config, say }: ServiceContext): Promise<Ensu
 
   if ((await runningPid(pidFile, BROKER_MAIN)) === undefined) {
     for (const busy of [port, port + 1]) {
-      if (await acceptsConnections(listenHost, busy)) throw new ServiceStartError(SERVICE, `${listenHost}:${busy} is taken by another program that is not a Kafka broker answering KAFKA_BROKERS`);
+      if (await acceptsConnections(listenHost, busy))
+        throw new ServiceStartError(
+          SERVICE,
+          `${listenHost}:${busy} is taken by another program that is not a Kafka broker answering KAFKA_BROKERS`,
+        );
     }
     if (!(await commandExists('java'))) throw new ServiceStartError(SERVICE, 'java is not installed (Kafka 4.1 needs JDK 17+)');
     await ensureClasspath(POM, KAFKA_LIB, say, 'the broker classpath');
@@ -63,7 +72,10 @@ export async function ensureKafka({ config, say }: ServiceContext): Promise<Ensu
     timeoutMs: 90_000,
     intervalMs: 300,
     logFile,
-    failFast: async () => ((await runningPid(pidFile, BROKER_MAIN)) === undefined ? `the broker exited during start-up; last log lines:\n${await tail(logFile, 8)}` : undefined),
+    failFast: async () =>
+      (await runningPid(pidFile, BROKER_MAIN)) === undefined
+        ? `the broker exited during start-up; last log lines:\n${await tail(logFile, 8)}`
+        : undefined,
   });
   return { service: SERVICE, outcome: 'started', detail: `${listenHost}:${port}, data in ${dataPath(config, 'kafka')}` };
 }
@@ -87,20 +99,38 @@ export async function ensureKafkaToolsClasspath(say: (line: string) => void): Pr
  */
 async function ensureClasspath(pom: string, lib: string, say: (line: string) => void, what: string): Promise<void> {
   const stampFile = path.join(lib, '.pom.sha256');
-  const pomHash = createHash('sha256').update(await readFile(pom)).digest('hex');
+  const pomHash = createHash('sha256')
+    .update(await readFile(pom))
+    .digest('hex');
   const stamp = await readFile(stampFile, 'utf8').catch(() => '');
   if (stamp.trim() === pomHash) return;
   const where = path.relative(PROJECT_ROOT, lib);
-  if (!(await commandExists('mvn'))) throw new ServiceStartError(SERVICE, `${where} is missing and Maven (mvn) is not installed to assemble it`);
+  if (!(await commandExists('mvn')))
+    throw new ServiceStartError(SERVICE, `${where} is missing and Maven (mvn) is not installed to assemble it`);
   say(`kafka: assembling ${what} into ${where} from Maven Central (first run only)`);
   await rm(lib, { recursive: true, force: true });
-  const mvn = await runCommand('mvn', ['-B', '-q', '-f', pom, 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${lib}`]);
-  if (mvn.code !== 0) throw new ServiceStartError(SERVICE, `mvn dependency:copy-dependencies failed (exit ${mvn.code}):\n${mvn.output.trim().slice(-1500)}`);
+  const mvn = await runCommand('mvn', [
+    '-B',
+    '-q',
+    '-f',
+    pom,
+    'dependency:copy-dependencies',
+    '-DincludeScope=runtime',
+    `-DoutputDirectory=${lib}`,
+  ]);
+  if (mvn.code !== 0)
+    throw new ServiceStartError(SERVICE, `mvn dependency:copy-dependencies failed (exit ${mvn.code}):\n${mvn.output.trim().slice(-1500)}`);
   await writeFile(stampFile, `${pomHash}\n`);
 }
 
 /** Renders server.properties every start (cheap, keeps paths right) and formats the storage once. */
-async function ensureStorage(config: ServiceContext['config'], host: string, port: number, logFile: string, say: (line: string) => void): Promise<string> {
+async function ensureStorage(
+  config: ServiceContext['config'],
+  host: string,
+  port: number,
+  logFile: string,
+  say: (line: string) => void,
+): Promise<string> {
   const kafkaData = dataPath(config, 'kafka');
   const logDirs = path.join(kafkaData, 'data');
   const properties = path.join(kafkaData, 'server.properties');
@@ -123,8 +153,14 @@ async function ensureStorage(config: ServiceContext['config'], host: string, por
     say(`kafka: formatting storage in ${logDirs} (cluster id ${clusterId})`);
     const format = await runCommand('java', [
       `-Dlog4j2.configurationFile=${path.join(KAFKA_DIR, 'log4j2.properties')}`,
-      '-cp', `${KAFKA_LIB}/*`,
-      'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', properties,
+      '-cp',
+      `${KAFKA_LIB}/*`,
+      'kafka.tools.StorageTool',
+      'format',
+      '-t',
+      clusterId,
+      '-c',
+      properties,
     ]);
     await writeFile(logFile, format.output, { flag: 'a' });
     if (format.code !== 0) throw new ServiceStartError(SERVICE, `storage format failed: ${format.output.trim().slice(-800)}`, logFile);

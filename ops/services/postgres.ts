@@ -36,17 +36,23 @@ export async function ensurePostgres({ config, say }: ServiceContext): Promise<E
     if (!LOCAL_HOSTS.has(host)) throw new ServiceStartError(SERVICE, `DATABASE_URL host ${host} does not answer and is not local`);
     let version = await clusterVersion();
     if (version === undefined) {
-      if (!(await commandExists('apt-get'))) throw new ServiceStartError(SERVICE, 'no PostgreSQL cluster in /etc/postgresql and no apt-get to install one');
+      if (!(await commandExists('apt-get')))
+        throw new ServiceStartError(SERVICE, 'no PostgreSQL cluster in /etc/postgresql and no apt-get to install one');
       say('postgres: not installed — installing from Debian packages (apt-get install postgresql)');
-      const install = await runCommand('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql']);
+      const install = await runCommand('sh', [
+        '-c',
+        'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql',
+      ]);
       version = await clusterVersion();
-      if (install.code !== 0 || version === undefined) throw new ServiceStartError(SERVICE, `apt-get install postgresql failed: ${install.output.slice(-500)}`);
+      if (install.code !== 0 || version === undefined)
+        throw new ServiceStartError(SERVICE, `apt-get install postgresql failed: ${install.output.slice(-500)}`);
     }
     const logFile = `/var/log/postgresql/postgresql-${version}-main.log`;
     say(`postgres: not answering — starting cluster ${version}/main`);
     const start = await runCommand('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'start']);
     // Exit 2 means "already running" (e.g. still starting up); anything else is a real failure.
-    if (start.code !== 0 && start.code !== 2) throw new ServiceStartError(SERVICE, `pg_ctlcluster start failed: ${start.output.trim()}`, logFile);
+    if (start.code !== 0 && start.code !== 2)
+      throw new ServiceStartError(SERVICE, `pg_ctlcluster start failed: ${start.output.trim()}`, logFile);
     if (start.code === 0) await markStarted(config, SERVICE);
     await waitUntil(SERVICE, () => probePostgres(serverUrl).then(() => true), { timeoutMs: 60_000, logFile });
     outcome = 'started';

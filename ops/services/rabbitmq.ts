@@ -16,7 +16,10 @@ export async function ensureRabbitmq({ config, say }: ServiceContext): Promise<E
   if (!(await commandExists('rabbitmq-server'))) {
     if (!(await commandExists('apt-get'))) throw new ServiceStartError(SERVICE, 'rabbitmq-server is not installed and there is no apt-get');
     say('rabbitmq: not installed — installing from Debian packages (apt-get install rabbitmq-server)');
-    const install = await runCommand('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rabbitmq-server']);
+    const install = await runCommand('sh', [
+      '-c',
+      'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rabbitmq-server',
+    ]);
     if (install.code !== 0) throw new ServiceStartError(SERVICE, `apt-get install rabbitmq-server failed: ${install.output.slice(-500)}`);
   }
   // An Erlang node that is up but whose AMQP listener is not yet open answers `rabbitmqctl ping`;
@@ -25,7 +28,8 @@ export async function ensureRabbitmq({ config, say }: ServiceContext): Promise<E
   if (node.code !== 0) {
     say('rabbitmq: not answering — starting it (rabbitmq-server -detached)');
     const start = await runCommand('rabbitmq-server', ['-detached']);
-    if (start.code !== 0) throw new ServiceStartError(SERVICE, `rabbitmq-server -detached exited ${start.code}: ${start.output.trim()}`, LOG_FILE);
+    if (start.code !== 0)
+      throw new ServiceStartError(SERVICE, `rabbitmq-server -detached exited ${start.code}: ${start.output.trim()}`, LOG_FILE);
     await markStarted(config, SERVICE);
   }
   await waitUntil(SERVICE, () => answers(config.AMQP_URL), { timeoutMs: 90_000, intervalMs: 500, logFile: LOG_FILE });

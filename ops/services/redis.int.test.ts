@@ -7,7 +7,12 @@ const config = loadConfig();
 
 describe('Redis (REDIS_URL, project-owned with AOF)', () => {
   // Fail fast instead of queueing commands forever when the server is down.
-  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, connectTimeout: 3_000, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  const redis = new Redis(config.REDIS_URL, {
+    lazyConnect: true,
+    connectTimeout: 3_000,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+  });
   const stream = `test:stream:${randomUUID()}`;
 
   redis.on('error', () => {}); // a refused connection surfaces as connect()'s rejection
@@ -29,7 +34,8 @@ describe('Redis (REDIS_URL, project-owned with AOF)', () => {
     await redis.xgroup('CREATE', stream, 'testers', '$', 'MKSTREAM');
     const id = await redis.xadd(stream, '*', 'seq', '1', 'payload', '{"type":"Trade"}');
 
-    const read = (await redis.xreadgroup('GROUP', 'testers', 'consumer-1', 'COUNT', 10, 'STREAMS', stream, '>')) as [string, [string, string[]][]][] | null;
+    const read = (await redis.xreadgroup('GROUP', 'testers', 'consumer-1', 'COUNT', 10, 'STREAMS', stream, '>')) as
+      [string, [string, string[]][]][] | null;
     expect(read).toEqual([[stream, [[id, ['seq', '1', 'payload', '{"type":"Trade"}']]]]]);
 
     expect(await redis.xack(stream, 'testers', id as string)).toBe(1);

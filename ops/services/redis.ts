@@ -25,23 +25,34 @@ export async function ensureRedis({ config, say }: ServiceContext): Promise<Ensu
     if (aof !== 'yes/everysec') say(`redis: ${config.REDIS_URL} answers but ${note}`);
     return { service: SERVICE, outcome: 'already running', detail: note };
   }
-  if (!LOCAL_HOSTS.has(url.hostname)) throw new ServiceStartError(SERVICE, `REDIS_URL host ${url.hostname} does not answer and is not local`);
-  if (!(await commandExists('redis-server'))) throw new ServiceStartError(SERVICE, 'redis-server is not installed (Debian: apt-get install redis-server)');
+  if (!LOCAL_HOSTS.has(url.hostname))
+    throw new ServiceStartError(SERVICE, `REDIS_URL host ${url.hostname} does not answer and is not local`);
+  if (!(await commandExists('redis-server')))
+    throw new ServiceStartError(SERVICE, 'redis-server is not installed (Debian: apt-get install redis-server)');
 
   // A PID file with a live redis-server behind it: one still starting (or not yet accepting) — just wait.
   if ((await runningPid(pidFile, 'redis-server')) === undefined) {
     await mkdir(dataPath(config, 'redis'), { recursive: true });
     say(`redis: starting project redis-server on ${url.hostname}:${port} with AOF`);
     const start = await runCommand('redis-server', [
-      '--port', String(port),
-      '--bind', url.hostname === 'localhost' ? '127.0.0.1' : url.hostname.replace(/^\[|\]$/g, ''),
-      '--dir', dataPath(config, 'redis'),
-      '--appendonly', 'yes',
-      '--appendfsync', 'everysec',
-      '--save', '',
-      '--daemonize', 'yes',
-      '--pidfile', pidFile,
-      '--logfile', logFile,
+      '--port',
+      String(port),
+      '--bind',
+      url.hostname === 'localhost' ? '127.0.0.1' : url.hostname.replace(/^\[|\]$/g, ''),
+      '--dir',
+      dataPath(config, 'redis'),
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'everysec',
+      '--save',
+      '',
+      '--daemonize',
+      'yes',
+      '--pidfile',
+      pidFile,
+      '--logfile',
+      logFile,
     ]);
     if (start.code !== 0) throw new ServiceStartError(SERVICE, `redis-server exited ${start.code}: ${start.output.trim()}`, logFile);
   }
@@ -51,7 +62,9 @@ export async function ensureRedis({ config, say }: ServiceContext): Promise<Ensu
     logFile,
     // The daemonized child writes its PID file a moment after the parent returns: allow it 2 s.
     failFast: async () =>
-      Date.now() - waitingSince > 2_000 && (await runningPid(pidFile, 'redis-server')) === undefined ? 'redis-server exited during start-up' : undefined,
+      Date.now() - waitingSince > 2_000 && (await runningPid(pidFile, 'redis-server')) === undefined
+        ? 'redis-server exited during start-up'
+        : undefined,
   });
   return { service: SERVICE, outcome: 'started', detail: `AOF everysec, data in ${dataPath(config, 'redis')}` };
 }

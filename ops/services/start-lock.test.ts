@@ -11,11 +11,15 @@ describe('withStartLock', () => {
     const lockFile = path.join(await mkdtemp(path.join(os.tmpdir(), 'lock-test-')), 'up.lock');
     const log: string[] = [];
     const caller = (name: string) =>
-      withStartLock(lockFile, () => log.push(`${name} waits`), async () => {
-        log.push(`${name} in`);
-        await sleep(100);
-        log.push(`${name} out`);
-      });
+      withStartLock(
+        lockFile,
+        () => log.push(`${name} waits`),
+        async () => {
+          log.push(`${name} in`);
+          await sleep(100);
+          log.push(`${name} out`);
+        },
+      );
     await Promise.all([caller('a'), caller('b')]);
     // Either may win the race for the lock file; the loser sees a live owner (same process, same
     // PID), waits, and enters only after the winner is out — never both inside at once.
@@ -30,7 +34,11 @@ describe('withStartLock', () => {
     await writeFile(lockFile, `${dead.pid}\n`);
 
     let waited = false;
-    const result = await withStartLock(lockFile, () => (waited = true), async () => 'ran');
+    const result = await withStartLock(
+      lockFile,
+      () => (waited = true),
+      async () => 'ran',
+    );
     expect(result).toBe('ran');
     expect(waited).toBe(false);
   });

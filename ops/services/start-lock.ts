@@ -29,7 +29,13 @@ export async function withStartLock<T>(lockFile: string, onWait: () => void, wor
       } else {
         // Rename first: of several waiters only one wins, and it deletes the stale lock it moved.
         const stale = `${lockFile}.stale.${randomUUID()}`;
-        if (await rename(lockFile, stale).then(() => true, () => false)) await rm(stale, { force: true });
+        if (
+          await rename(lockFile, stale).then(
+            () => true,
+            () => false,
+          )
+        )
+          await rm(stale, { force: true });
       }
     }
   } finally {

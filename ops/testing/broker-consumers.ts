@@ -103,7 +103,12 @@ export class KafkaCollector extends Collector {
 
   constructor(brokers: readonly string[], groupId: string, options: KafkaCollectorOptions = {}) {
     super();
-    const kafka = (this.#kafka = new Kafka({ clientId: groupId, brokers: [...brokers], logLevel: logLevel.NOTHING, retry: { retries: 50, initialRetryTime: 200, maxRetryTime: 2_000 } }));
+    const kafka = (this.#kafka = new Kafka({
+      clientId: groupId,
+      brokers: [...brokers],
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 50, initialRetryTime: 200, maxRetryTime: 2_000 },
+    }));
     this.#consumer = kafka.consumer({
       groupId,
       maxWaitTimeInMs: 20,
@@ -185,7 +190,8 @@ export class RabbitCollector extends Collector {
           if (!message) return;
           const before = this.received.length;
           this.take(message.content.toString());
-          for (let index = before; index < this.received.length; index++) this.routingKeys.set(this.received[index]!.envelope.seq, message.fields.routingKey);
+          for (let index = before; index < this.received.length; index++)
+            this.routingKeys.set(this.received[index]!.envelope.seq, message.fields.routingKey);
           if (durable) channel.ack(message);
         },
         { noAck: !durable },

@@ -33,7 +33,12 @@ function context(config: Config) {
 }
 
 async function redisClient(config: Config): Promise<Redis> {
-  const client = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 3_000 });
+  const client = new Redis(config.REDIS_URL, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 3_000,
+  });
   client.on('error', () => {});
   await client.connect();
   return client;
@@ -95,7 +100,22 @@ async function rememberLaunch(broker: 'redis' | 'kafka', config: Config): Promis
     if (!settings.dir) return pid;
     relaunch.set('redis', async () => {
       await mkdir(settings.dir!, { recursive: true });
-      const args = ['--port', settings.port!, '--bind', settings.bind!.split(' ')[0]!, '--dir', settings.dir!, '--appendonly', settings.appendonly!, '--appendfsync', settings.appendfsync!, '--save', '', '--daemonize', 'yes'];
+      const args = [
+        '--port',
+        settings.port!,
+        '--bind',
+        settings.bind!.split(' ')[0]!,
+        '--dir',
+        settings.dir!,
+        '--appendonly',
+        settings.appendonly!,
+        '--appendfsync',
+        settings.appendfsync!,
+        '--save',
+        '',
+        '--daemonize',
+        'yes',
+      ];
       if (settings.pidfile) args.push('--pidfile', settings.pidfile);
       if (settings.logfile) args.push('--logfile', settings.logfile);
       const start = await runCommand('redis-server', args);
@@ -160,14 +180,30 @@ export async function startBroker(broker: Broker, config: Config = loadConfig())
   if (broker === 'rabbitmq') {
     const result = await runCommand('rabbitmqctl', ['start_app'], { timeoutMs: 90_000 });
     if (result.code !== 0) throw new Error(`rabbitmqctl start_app: ${result.output}`);
-    await waitUntil('rabbitmq', () => probeRabbitmq(config.AMQP_URL).then(() => true, () => false), { timeoutMs: 60_000, intervalMs: 200 });
+    await waitUntil(
+      'rabbitmq',
+      () =>
+        probeRabbitmq(config.AMQP_URL).then(
+          () => true,
+          () => false,
+        ),
+      { timeoutMs: 60_000, intervalMs: 200 },
+    );
   } else {
     const again = relaunch.get(broker);
     if (again) {
       await again();
       relaunch.delete(broker);
       const probe = broker === 'redis' ? () => probeRedis(config.REDIS_URL) : () => probeKafka(config.KAFKA_BROKERS);
-      await waitUntil(broker, () => probe().then(() => true, () => false), { timeoutMs: 90_000, intervalMs: 200 });
+      await waitUntil(
+        broker,
+        () =>
+          probe().then(
+            () => true,
+            () => false,
+          ),
+        { timeoutMs: 90_000, intervalMs: 200 },
+      );
     } else if (broker === 'redis') await ensureRedis(context(config));
     else await ensureKafka(context(config));
   }

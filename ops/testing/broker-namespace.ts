@@ -12,7 +12,8 @@ import { loadConfig } from '../config.ts';
 
 export async function removeBrokerNamespace(names: ReturnType<typeof brokerNames>): Promise<void> {
   const config = loadConfig();
-  const bounded = <T>(work: Promise<T>): Promise<unknown> => Promise.race([work.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
+  const bounded = <T>(work: Promise<T>): Promise<unknown> =>
+    Promise.race([work.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
   await Promise.all([
     bounded(
       (async () => {
@@ -28,7 +29,12 @@ export async function removeBrokerNamespace(names: ReturnType<typeof brokerNames
     ),
     bounded(
       (async () => {
-        const admin = new Kafka({ clientId: 'xtrader-test-cleanup', brokers: config.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING, retry: { retries: 1 } }).admin();
+        const admin = new Kafka({
+          clientId: 'xtrader-test-cleanup',
+          brokers: config.KAFKA_BROKERS.split(','),
+          logLevel: logLevel.NOTHING,
+          retry: { retries: 1 },
+        }).admin();
         await admin.connect();
         try {
           const existing = new Set(await admin.listTopics());

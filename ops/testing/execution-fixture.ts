@@ -6,7 +6,16 @@
  * triggered, market orders without liquidity.
  */
 import type { Redis } from 'ioredis';
-import { DEFAULT_ENGINE_CONFIG, Engine, type Command, type EngineConfig, type OrderType, type PlaceOrderCommand, type Side, type TimeInForce } from '../../engine/index.ts';
+import {
+  DEFAULT_ENGINE_CONFIG,
+  Engine,
+  type Command,
+  type EngineConfig,
+  type OrderType,
+  type PlaceOrderCommand,
+  type Side,
+  type TimeInForce,
+} from '../../engine/index.ts';
 import { EnvelopeEncoder } from '../../contract/envelope-encoder.ts';
 import type { Envelope } from '../../contract/envelopes.ts';
 import { routesOf } from '../../contract/broker-routes.ts';
@@ -64,7 +73,11 @@ export function engineRun(options: EngineRunOptions): EngineRun {
     return { seq, timestamp: time };
   };
   for (let user = firstUser; user < firstUser + traders; user++) {
-    for (const [asset, amount] of [['KRW', 10_000_000_000], ['BTC', 10_000_000_000], ['ETH', 100_000_000_000]] as const) {
+    for (const [asset, amount] of [
+      ['KRW', 10_000_000_000],
+      ['BTC', 10_000_000_000],
+      ['ETH', 100_000_000_000],
+    ] as const) {
       apply({ type: 'Deposit', userId: user, asset, amount, timestamp: stamp().timestamp });
     }
   }
@@ -74,7 +87,9 @@ export function engineRun(options: EngineRunOptions): EngineRun {
     { symbol: 'BTC-KRW', mid: 100_000 },
     { symbol: 'ETH-KRW', mid: 5_000 },
   ];
-  const place = (fields: Partial<PlaceOrderCommand> & { symbol: string; side: Side; orderType: OrderType; userId: number; timeInForce?: TimeInForce }) => {
+  const place = (
+    fields: Partial<PlaceOrderCommand> & { symbol: string; side: Side; orderType: OrderType; userId: number; timeInForce?: TimeInForce },
+  ) => {
     const { seq: orderId, timestamp } = stamp();
     const command: PlaceOrderCommand = {
       type: 'PlaceOrder',
@@ -88,7 +103,8 @@ export function engineRun(options: EngineRunOptions): EngineRun {
     orderIds.push(orderId);
     apply(command);
     const view = engine.getOrder(orderId);
-    if (view && (view.status === 'Pending' || view.status === 'PartiallyFilled' || view.status === 'Untriggered')) resting.push({ orderId, userId: fields.userId });
+    if (view && (view.status === 'Pending' || view.status === 'PartiallyFilled' || view.status === 'Untriggered'))
+      resting.push({ orderId, userId: fields.userId });
   };
 
   for (let index = 0; index < options.commands; index++) {
@@ -108,7 +124,15 @@ export function engineRun(options: EngineRunOptions): EngineRun {
     } else if (roll < 0.55) {
       place({ userId, symbol: market.symbol, side, orderType: 'Market', quantity });
     } else if (roll < 0.6) {
-      place({ userId, symbol: market.symbol, side, orderType: 'Limit', price: limitPrice, quantity: quantity * 3, timeInForce: pick(['IOC', 'FOK'] as const) });
+      place({
+        userId,
+        symbol: market.symbol,
+        side,
+        orderType: 'Limit',
+        price: limitPrice,
+        quantity: quantity * 3,
+        timeInForce: pick(['IOC', 'FOK'] as const),
+      });
     } else if (roll < 0.64) {
       place({ userId, symbol: market.symbol, side, orderType: 'Limit', price: limitPrice, quantity, postOnly: true });
     } else if (roll < 0.69) {
@@ -122,7 +146,13 @@ export function engineRun(options: EngineRunOptions): EngineRun {
       const target = resting[int(0, resting.length - 1)]!;
       const view = engine.getOrder(target.orderId);
       if (view && view.quantity - view.filledQuantity > 1) {
-        apply({ type: 'AmendOrder', orderId: target.orderId, userId: target.userId, newQuantity: view.quantity - 1, timestamp: stamp().timestamp });
+        apply({
+          type: 'AmendOrder',
+          orderId: target.orderId,
+          userId: target.userId,
+          newQuantity: view.quantity - 1,
+          timestamp: stamp().timestamp,
+        });
       }
     } else if (roll < 0.95) {
       place({ userId: poorUser, symbol: market.symbol, side: 'Buy', orderType: 'Limit', price: market.mid, quantity: 50 });
@@ -142,10 +172,16 @@ export function engineRun(options: EngineRunOptions): EngineRun {
 }
 
 /** XADD each envelope as the Redis publisher does: id `{seq}-0` (or `idOf`), one field `envelope`. */
-export async function addToStream(redis: Redis, stream: string, envelopes: readonly Envelope[], idOf: (envelope: Envelope) => string = (envelope) => `${envelope.seq}-0`): Promise<void> {
+export async function addToStream(
+  redis: Redis,
+  stream: string,
+  envelopes: readonly Envelope[],
+  idOf: (envelope: Envelope) => string = (envelope) => `${envelope.seq}-0`,
+): Promise<void> {
   for (let start = 0; start < envelopes.length; start += 1_000) {
     const pipeline = redis.pipeline();
-    for (const envelope of envelopes.slice(start, start + 1_000)) pipeline.xadd(stream, idOf(envelope), 'envelope', JSON.stringify(envelope));
+    for (const envelope of envelopes.slice(start, start + 1_000))
+      pipeline.xadd(stream, idOf(envelope), 'envelope', JSON.stringify(envelope));
     const results = await pipeline.exec();
     for (const [error] of results ?? []) if (error) throw error;
   }

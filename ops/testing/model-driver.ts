@@ -97,7 +97,14 @@ export class ModelDriver {
     const bd = m ? (ASSET_DECIMALS[m.base] ?? 0) : 0;
     const tick = m?.tickMinor ?? 1n;
     const lot = m?.baseMinorPerLot ?? 1n;
-    const req: PlaceRequest = { symbol: cmd.symbol, side: cmd.side, order_type: cmd.orderType, time_in_force: cmd.timeInForce, post_only: cmd.postOnly, self_trade_prevention: cmd.stp };
+    const req: PlaceRequest = {
+      symbol: cmd.symbol,
+      side: cmd.side,
+      order_type: cmd.orderType,
+      time_in_force: cmd.timeInForce,
+      post_only: cmd.postOnly,
+      self_trade_prevention: cmd.stp,
+    };
     if (cmd.price !== undefined) req.price = unitsToDecimal(BigInt(cmd.price) * tick, qd);
     if (cmd.stopPrice !== undefined) req.stop_price = unitsToDecimal(BigInt(cmd.stopPrice) * tick, qd);
     if (cmd.quantity !== undefined) req.quantity = unitsToDecimal(BigInt(cmd.quantity) * lot, bd);

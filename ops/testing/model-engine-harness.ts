@@ -3,7 +3,22 @@
  * Engine and the documentation-only reference model side by side and notes every disagreement
  * (what is checked is listed in the test file's header), plus the seeded random stream generator.
  */
-import { DEFAULT_ENGINE_CONFIG, Engine, TICKER_INTERVAL_MS, type SpotCommand as Command, type EngineConfig, type EngineEvent, type FillReport, type OrderStatus, type OrderView, type PlaceOrderCommand, type SelfTradePrevention, type Side, type TickerEvent, type TimeInForce } from '../../engine/index.ts';
+import {
+  DEFAULT_ENGINE_CONFIG,
+  Engine,
+  TICKER_INTERVAL_MS,
+  type SpotCommand as Command,
+  type EngineConfig,
+  type EngineEvent,
+  type FillReport,
+  type OrderStatus,
+  type OrderView,
+  type PlaceOrderCommand,
+  type SelfTradePrevention,
+  type Side,
+  type TickerEvent,
+  type TimeInForce,
+} from '../../engine/index.ts';
 import { KNOWN_DISAGREEMENTS, ModelDriver, type KnownDisagreement } from './model-driver.ts';
 import type { OrderState } from './reference-exchange.ts';
 import { seededRandom as rng } from '../../sequencer/testing/command-mix.ts';
@@ -11,7 +26,6 @@ import { seededRandom as rng } from '../../sequencer/testing/command-mix.ts';
 const CHECK_EVERY = 500;
 const MAX_NOTES = 30;
 const T0 = 1_767_225_600_000;
-
 
 const OPEN: ReadonlySet<OrderStatus> = new Set(['Pending', 'PartiallyFilled', 'Untriggered']);
 
@@ -100,7 +114,10 @@ export class Checker {
     const rejected = events.filter((e) => e.type === 'OrderRejected');
     const got = rejected[0]?.reason ?? null;
     if (rejected.length > 1) this.note(`${what}: ${rejected.length} OrderRejected events`);
-    if (got !== expected.reject && (expected.alt === null || got !== expected.alt)) this.note(`${what}: engine ${got ?? 'accepted'}, model ${expected.reject ?? 'accepted'}${expected.alt ? ` (or ${expected.alt})` : ''}`);
+    if (got !== expected.reject && (expected.alt === null || got !== expected.alt))
+      this.note(
+        `${what}: engine ${got ?? 'accepted'}, model ${expected.reject ?? 'accepted'}${expected.alt ? ` (or ${expected.alt})` : ''}`,
+      );
     if (expected.known) this.known[expected.known] = (this.known[expected.known] ?? 0) + 1;
     if (got !== null) this.rejects[`${cmd.type} ${got}`] = (this.rejects[`${cmd.type} ${got}`] ?? 0) + 1;
     if (cmd.type === 'PlaceOrder') this.touched.add(cmd.orderId);
@@ -117,12 +134,16 @@ export class Checker {
       if (e.seq !== this.seq) this.note(`${what}: event ${e.type} seq ${e.seq}, expected ${this.seq} (gap-free)`);
       if (e.type === 'Trade') {
         // engine/README "Events": a trade takes three seqs, its own, its maker report's, its taker report's.
-        if (e.maker.seq !== this.seq + 1 || e.taker.seq !== this.seq + 2) this.note(`${what}: trade ${e.tradeId} seq ${e.seq}, maker report ${e.maker.seq}, taker report ${e.taker.seq} (expected the next two)`);
+        if (e.maker.seq !== this.seq + 1 || e.taker.seq !== this.seq + 2)
+          this.note(
+            `${what}: trade ${e.tradeId} seq ${e.seq}, maker report ${e.maker.seq}, taker report ${e.taker.seq} (expected the next two)`,
+          );
         this.seq += 2;
       }
       if (e.timestamp !== cmd.timestamp) this.note(`${what}: event ${e.type} timestamp ${e.timestamp} ≠ command ${cmd.timestamp}`);
       const p = e.type === 'BookDelta' ? 1 : e.type === 'BalanceChanged' ? 2 : e.type === 'Ticker' ? 3 : 0;
-      if (p < phase) this.note(`${what}: ${e.type} after a later-phase event (reports, then book deltas, then balance changes, then tickers)`);
+      if (p < phase)
+        this.note(`${what}: ${e.type} after a later-phase event (reports, then book deltas, then balance changes, then tickers)`);
       phase = Math.max(phase, p);
       switch (e.type) {
         case 'OrderAccepted':
@@ -131,7 +152,8 @@ export class Checker {
         case 'OrderTriggered':
         case 'OrderAmended':
           this.report(e.order.orderId, e.order.userId, e.order.status, e.type);
-          if (e.type === 'OrderExpired' && e.order.expireReason !== e.reason) this.note(`${what}: OrderExpired reason ${e.reason}, its order view says ${e.order.expireReason}`);
+          if (e.type === 'OrderExpired' && e.order.expireReason !== e.reason)
+            this.note(`${what}: OrderExpired reason ${e.reason}, its order view says ${e.order.expireReason}`);
           break;
         case 'OrderRejected':
           if (cmd.type === 'Tick' || e.userId !== cmd.userId) this.note(`${what}: OrderRejected addressed to ${e.userId}`);
@@ -141,8 +163,10 @@ export class Checker {
             if (e.orderId !== cmd.orderId) this.note(`${what}: OrderRejected names order ${e.orderId}`);
             // The order the engine keeps answerable comes with its refusal (the view getOrder gives).
             const recorded = this.engine.getOrder(cmd.orderId);
-            if (JSON.stringify(e.order) !== JSON.stringify(recorded)) this.note(`${what}: OrderRejected order ${JSON.stringify(e.order)}, getOrder ${JSON.stringify(recorded)}`);
-          } else if (e.order !== undefined) this.note(`${what}: OrderRejected of a ${cmd.type}${wasKnown ? ' with a known id' : ''} carries an order view`);
+            if (JSON.stringify(e.order) !== JSON.stringify(recorded))
+              this.note(`${what}: OrderRejected order ${JSON.stringify(e.order)}, getOrder ${JSON.stringify(recorded)}`);
+          } else if (e.order !== undefined)
+            this.note(`${what}: OrderRejected of a ${cmd.type}${wasKnown ? ' with a known id' : ''} carries an order view`);
           break;
         case 'Trade':
           this.trade(e, what, newTrades);
@@ -170,7 +194,8 @@ export class Checker {
           this.replicaBalance.set(key, { available: e.available, locked: e.locked });
           this.users.add(e.userId);
           const b = model.balance(String(e.userId), e.asset);
-          if (BigInt(e.available) !== b.available || BigInt(e.locked) !== b.locked) this.note(`${what}: BalanceChanged ${key} ${e.available}/${e.locked}, model ${b.available}/${b.locked}`);
+          if (BigInt(e.available) !== b.available || BigInt(e.locked) !== b.locked)
+            this.note(`${what}: BalanceChanged ${key} ${e.available}/${e.locked}, model ${b.available}/${b.locked}`);
           break;
         }
       }
@@ -186,7 +211,8 @@ export class Checker {
       if (modelNew !== engineNew) this.note(`${what}: ${engineNew} trades on ${m.symbol}, model ${modelNew}`);
     }
     if (this.engine.lastEventSeq() !== this.seq) this.note(`${what}: lastEventSeq ${this.engine.lastEventSeq()} ≠ ${this.seq} events seen`);
-    if (cmd.type === 'Tick' && events.some((e) => e.type !== 'Ticker')) this.note(`${what}: a Tick emitted ${events.map((e) => e.type).join(', ')}`);
+    if (cmd.type === 'Tick' && events.some((e) => e.type !== 'Ticker'))
+      this.note(`${what}: a Tick emitted ${events.map((e) => e.type).join(', ')}`);
     return events;
   }
 
@@ -198,7 +224,8 @@ export class Checker {
   private ticker(e: TickerEvent, what: string): void {
     this.tickers++;
     const last = this.tickerAt.get(e.symbol);
-    if (last !== undefined && e.timestamp - last < TICKER_INTERVAL_MS) this.note(`${what}: Ticker ${e.symbol} ${e.timestamp - last} ms after the previous one`);
+    if (last !== undefined && e.timestamp - last < TICKER_INTERVAL_MS)
+      this.note(`${what}: Ticker ${e.symbol} ${e.timestamp - last} ms after the previous one`);
     this.tickerAt.set(e.symbol, e.timestamp);
     const model = this.driver.model;
     const book = model.book(e.symbol, 1);
@@ -223,15 +250,21 @@ export class Checker {
   private fillReport(r: FillReport, isMaker: boolean, quantity: number, expectedFee: bigint, what: string): void {
     this.report(r.orderId, r.userId, r.status, isMaker ? 'maker fill report' : 'taker fill report');
     if (r.isMaker !== isMaker) this.note(`${what}: fill report of order ${r.orderId} isMaker ${r.isMaker}`);
-    if (BigInt(r.fee) !== expectedFee) this.note(`${what}: ${isMaker ? 'maker' : 'taker'} fee ${r.fee}, model ${expectedFee} (fee on the cumulative fill)`);
+    if (BigInt(r.fee) !== expectedFee)
+      this.note(`${what}: ${isMaker ? 'maker' : 'taker'} fee ${r.fee}, model ${expectedFee} (fee on the cumulative fill)`);
     const filled = (this.reportedFilled.get(r.orderId) ?? 0) + quantity;
     this.reportedFilled.set(r.orderId, filled);
     this.reportedFees.set(r.orderId, (this.reportedFees.get(r.orderId) ?? 0) + r.fee);
-    if (r.filledQuantity !== filled) this.note(`${what}: fill report of order ${r.orderId} filledQuantity ${r.filledQuantity}, Σ trades ${filled}`);
+    if (r.filledQuantity !== filled)
+      this.note(`${what}: fill report of order ${r.orderId} filledQuantity ${r.filledQuantity}, Σ trades ${filled}`);
     if (r.status !== 'Filled' && r.status !== 'PartiallyFilled') this.note(`${what}: fill report of order ${r.orderId} status ${r.status}`);
     const o = this.driver.model.orders.get(String(r.orderId));
-    if (r.status === 'Filled' && r.remainingQuantity !== 0) this.note(`${what}: Filled report of order ${r.orderId} remainingQuantity ${r.remainingQuantity}`);
-    if (r.status === 'PartiallyFilled' && o?.req.lots != null && BigInt(r.remainingQuantity) !== o.req.lots - BigInt(filled)) this.note(`${what}: fill report of order ${r.orderId} remainingQuantity ${r.remainingQuantity}, quantity ${o.req.lots} − filled ${filled}`);
+    if (r.status === 'Filled' && r.remainingQuantity !== 0)
+      this.note(`${what}: Filled report of order ${r.orderId} remainingQuantity ${r.remainingQuantity}`);
+    if (r.status === 'PartiallyFilled' && o?.req.lots != null && BigInt(r.remainingQuantity) !== o.req.lots - BigInt(filled))
+      this.note(
+        `${what}: fill report of order ${r.orderId} remainingQuantity ${r.remainingQuantity}, quantity ${o.req.lots} − filled ${filled}`,
+      );
     if (o && r.side !== o.req.side) this.note(`${what}: fill report of order ${r.orderId} side ${r.side}`);
   }
 
@@ -242,7 +275,10 @@ export class Checker {
     newTrades.set(e.symbol, k + 1);
     const t = this.modelTradeAt(e.symbol, k);
     if (!m) return this.note(`${what}: trade on unknown market ${e.symbol}`);
-    if (!t) return this.note(`${what}: engine trade ${e.tradeId} ${e.quantity}@${e.price} (maker ${e.maker.orderId}, taker ${e.taker.orderId}) the model does not have`);
+    if (!t)
+      return this.note(
+        `${what}: engine trade ${e.tradeId} ${e.quantity}@${e.price} (maker ${e.maker.orderId}, taker ${e.taker.orderId}) the model does not have`,
+      );
     const problems: string[] = [];
     if (BigInt(e.tradeId) !== t.id) problems.push(`tradeId ${e.tradeId} ≠ ${t.id}`);
     if (BigInt(e.price) !== t.priceTicks) problems.push(`price ${e.price} ≠ ${t.priceTicks}`);
@@ -251,7 +287,10 @@ export class Checker {
     if (e.takerSide !== t.takerSide) problems.push(`takerSide ${e.takerSide} ≠ ${t.takerSide}`);
     if (String(e.maker.orderId) !== t.makerOrder) problems.push(`maker ${e.maker.orderId} ≠ ${t.makerOrder}`);
     if (String(e.taker.orderId) !== t.takerOrder) problems.push(`taker ${e.taker.orderId} ≠ ${t.takerOrder}`);
-    if (problems.length > 0) this.note(`${what}: trade ${e.tradeId} ${e.quantity}@${e.price} maker ${e.maker.orderId} taker ${e.taker.orderId}: ${problems.join('; ')}`);
+    if (problems.length > 0)
+      this.note(
+        `${what}: trade ${e.tradeId} ${e.quantity}@${e.price} maker ${e.maker.orderId} taker ${e.taker.orderId}: ${problems.join('; ')}`,
+      );
     this.fillReport(e.maker, true, e.quantity, t.makerFee, what);
     this.fillReport(e.taker, false, e.quantity, t.takerFee, what);
   }
@@ -279,15 +318,22 @@ export class Checker {
     if (BigInt(v.remainingQuantity) !== o.lots - o.filledLots) problems.push(`remaining ${v.remainingQuantity} ≠ ${o.lots - o.filledLots}`);
     if (BigInt(v.filledQuote) !== o.filledQuote) problems.push(`filledQuote ${v.filledQuote} ≠ ${o.filledQuote}`);
     if (BigInt(v.feesPaid) !== o.fees) problems.push(`feesPaid ${v.feesPaid} ≠ ${o.fees}`);
-    if (o.status === 'Rejected' && v.rejectReason !== o.rejectReason && v.rejectReason !== o.altRejectReason) problems.push(`rejectReason ${v.rejectReason} ≠ ${o.rejectReason}`);
-    if ((v.expireReason ?? null) !== (o.status === 'Expired' ? o.expireReason : null)) problems.push(`expireReason ${v.expireReason} ≠ ${o.expireReason}`);
-    if (String(v.userId) !== o.user || v.symbol !== o.req.symbol || v.side !== o.req.side || v.orderType !== o.req.type) problems.push('owner/symbol/side/type differ');
+    if (o.status === 'Rejected' && v.rejectReason !== o.rejectReason && v.rejectReason !== o.altRejectReason)
+      problems.push(`rejectReason ${v.rejectReason} ≠ ${o.rejectReason}`);
+    if ((v.expireReason ?? null) !== (o.status === 'Expired' ? o.expireReason : null))
+      problems.push(`expireReason ${v.expireReason} ≠ ${o.expireReason}`);
+    if (String(v.userId) !== o.user || v.symbol !== o.req.symbol || v.side !== o.req.side || v.orderType !== o.req.type)
+      problems.push('owner/symbol/side/type differ');
     const reported = this.lastReported.get(id);
     if (reported !== v.status) problems.push(`last execution report said ${reported}, view ${v.status}`);
     const fees = this.reportedFees.get(id) ?? 0;
     if (fees !== v.feesPaid) problems.push(`Σ fill report fees ${fees} ≠ feesPaid ${v.feesPaid}`);
-    if ((this.reportedFilled.get(id) ?? 0) !== v.filledQuantity) problems.push(`Σ fill reports ${this.reportedFilled.get(id) ?? 0} ≠ filled ${v.filledQuantity}`);
-    if (problems.length > 0) this.note(`order ${o.id} (user ${o.user} ${o.req.symbol} ${o.req.side} ${o.req.type} ${o.req.tif}${o.req.postOnly ? ' post-only' : ''} ${o.req.stp} lots ${o.req.lots} quote ${o.req.quoteAmount}): ${problems.join('; ')}`);
+    if ((this.reportedFilled.get(id) ?? 0) !== v.filledQuantity)
+      problems.push(`Σ fill reports ${this.reportedFilled.get(id) ?? 0} ≠ filled ${v.filledQuantity}`);
+    if (problems.length > 0)
+      this.note(
+        `order ${o.id} (user ${o.user} ${o.req.symbol} ${o.req.side} ${o.req.type} ${o.req.tif}${o.req.postOnly ? ' post-only' : ''} ${o.req.stp} lots ${o.req.lots} quote ${o.req.quoteAmount}): ${problems.join('; ')}`,
+      );
   }
 
   /** Full comparison of state (orders: touched since the last check and open ones, or all). */
@@ -308,7 +354,8 @@ export class Checker {
       if (!all && !this.touched.has(Number(id))) continue;
       this.ordersCompared++;
       const v = engine.getOrder(Number(id));
-      if (v?.status !== 'Rejected' || v.rejectReason !== r.reason || String(v.userId) !== r.user) this.note(`order ${id} refused by validation (${r.reason}): view ${JSON.stringify(v)}`);
+      if (v?.status !== 'Rejected' || v.rejectReason !== r.reason || String(v.userId) !== r.user)
+        this.note(`order ${id} refused by validation (${r.reason}): view ${JSON.stringify(v)}`);
     }
     this.touched.clear();
     // Balances, fee account included; engine, model and the balances replayed from events.
@@ -318,8 +365,10 @@ export class Checker {
         const e = rows.get(asset) ?? { available: 0, locked: 0 };
         const b = model.balance(String(u), asset);
         const r = this.replicaBalance.get(`${u}:${asset}`) ?? { available: 0, locked: 0 };
-        if (BigInt(e.available) !== b.available || BigInt(e.locked) !== b.locked) this.note(`balance ${u} ${asset}: engine ${e.available}/${e.locked}, model ${b.available}/${b.locked}`);
-        if (r.available !== e.available || r.locked !== e.locked) this.note(`balance ${u} ${asset}: engine ${e.available}/${e.locked}, replayed BalanceChanged ${r.available}/${r.locked}`);
+        if (BigInt(e.available) !== b.available || BigInt(e.locked) !== b.locked)
+          this.note(`balance ${u} ${asset}: engine ${e.available}/${e.locked}, model ${b.available}/${b.locked}`);
+        if (r.available !== e.available || r.locked !== e.locked)
+          this.note(`balance ${u} ${asset}: engine ${e.available}/${e.locked}, replayed BalanceChanged ${r.available}/${r.locked}`);
       }
       const open = engine
         .openOrders(u)
@@ -348,27 +397,48 @@ export class Checker {
         ['Sell', 'asks'],
       ] as const) {
         const got = fmt(depth[name]);
-        if (got !== fmtModel(book[name])) this.note(`${m.symbol} ${name}: engine [${got.slice(0, 300)}], model [${fmtModel(book[name]).slice(0, 300)}]`);
+        if (got !== fmtModel(book[name]))
+          this.note(`${m.symbol} ${name}: engine [${got.slice(0, 300)}], model [${fmtModel(book[name]).slice(0, 300)}]`);
         if (got !== fmt(replicaSide(side))) this.note(`${m.symbol} ${name}: engine depth ≠ book replayed from BookDelta`);
       }
-      if (depth.symbolSeq !== (this.symbolSeq.get(m.symbol) ?? 0)) this.note(`${m.symbol}: depth symbolSeq ${depth.symbolSeq}, last BookDelta ${this.symbolSeq.get(m.symbol)}`);
-      if (BigInt(depth.symbolSeq) !== (model.symbolSeq.get(m.symbol) ?? 0n)) this.note(`${m.symbol}: symbolSeq ${depth.symbolSeq}, model ${model.symbolSeq.get(m.symbol)}`);
+      if (depth.symbolSeq !== (this.symbolSeq.get(m.symbol) ?? 0))
+        this.note(`${m.symbol}: depth symbolSeq ${depth.symbolSeq}, last BookDelta ${this.symbolSeq.get(m.symbol)}`);
+      if (BigInt(depth.symbolSeq) !== (model.symbolSeq.get(m.symbol) ?? 0n))
+        this.note(`${m.symbol}: symbolSeq ${depth.symbolSeq}, model ${model.symbolSeq.get(m.symbol)}`);
       const last = engine.lastTradePrice(m.symbol);
       const modelLast = model.last(m.symbol);
-      if ((last === undefined ? undefined : BigInt(last)) !== modelLast) this.note(`${m.symbol}: lastTradePrice ${last}, model ${modelLast}`);
+      if ((last === undefined ? undefined : BigInt(last)) !== modelLast)
+        this.note(`${m.symbol}: lastTradePrice ${last}, model ${modelLast}`);
     }
-    if (engine.pendingTickers() < 0 || engine.pendingTickers() > this.config.markets.length) this.note(`pendingTickers ${engine.pendingTickers()}`);
+    if (engine.pendingTickers() < 0 || engine.pendingTickers() > this.config.markets.length)
+      this.note(`pendingTickers ${engine.pendingTickers()}`);
   }
 
   result(): RunResult {
     const statuses: Record<string, number> = {};
-    for (const o of this.driver.model.orders.values()) statuses[`${o.req.type}:${o.status}`] = (statuses[`${o.req.type}:${o.status}`] ?? 0) + 1;
-    return { notes: this.notes, firstBad: this.firstBad, ordersCompared: this.ordersCompared, trades: this.trades, tickers: this.tickers, statuses, rejects: this.rejects, paths: this.driver.model.stats, known: { ...this.known } };
+    for (const o of this.driver.model.orders.values())
+      statuses[`${o.req.type}:${o.status}`] = (statuses[`${o.req.type}:${o.status}`] ?? 0) + 1;
+    return {
+      notes: this.notes,
+      firstBad: this.firstBad,
+      ordersCompared: this.ordersCompared,
+      trades: this.trades,
+      tickers: this.tickers,
+      statuses,
+      rejects: this.rejects,
+      paths: this.driver.model.stats,
+      known: { ...this.known },
+    };
   }
 }
 
 /** Runs a command list with every check (after every command, every CHECK_EVERY, and at the end). */
-export function runCommands(commands: readonly Command[], tolerate: ReadonlySet<KnownDisagreement> = new Set(), every = CHECK_EVERY, config: EngineConfig = DEFAULT_ENGINE_CONFIG): RunResult {
+export function runCommands(
+  commands: readonly Command[],
+  tolerate: ReadonlySet<KnownDisagreement> = new Set(),
+  every = CHECK_EVERY,
+  config: EngineConfig = DEFAULT_ENGINE_CONFIG,
+): RunResult {
   const checker = new Checker(config, tolerate);
   commands.forEach((cmd, i) => {
     checker.apply(cmd);
@@ -384,7 +454,11 @@ export function runCommands(commands: readonly Command[], tolerate: ReadonlySet<
  * A stream of engine commands. It looks at the engine only to pick targets (whose orders are open,
  * what a user holds), never to decide what should happen.
  */
-export function generate(seed: number, count: number, config: EngineConfig = DEFAULT_ENGINE_CONFIG): { commands: Command[]; checker: Checker } {
+export function generate(
+  seed: number,
+  count: number,
+  config: EngineConfig = DEFAULT_ENGINE_CONFIG,
+): { commands: Command[]; checker: Checker } {
   const random = rng(seed);
   const checker = new Checker(config, new Set(Object.keys(KNOWN_DISAGREEMENTS) as KnownDisagreement[]));
   const engine = checker.engine;
@@ -408,9 +482,21 @@ export function generate(seed: number, count: number, config: EngineConfig = DEF
     checker.apply(cmd);
     if (commands.length % CHECK_EVERY === 0) checker.check(false);
   };
-  const place = (fields: Omit<PlaceOrderCommand, 'type' | 'orderId' | 'timestamp' | 'postOnly' | 'stp' | 'timeInForce'> & Partial<Pick<PlaceOrderCommand, 'postOnly' | 'stp' | 'timeInForce'>>, id?: number) => {
+  const place = (
+    fields: Omit<PlaceOrderCommand, 'type' | 'orderId' | 'timestamp' | 'postOnly' | 'stp' | 'timeInForce'> &
+      Partial<Pick<PlaceOrderCommand, 'postOnly' | 'stp' | 'timeInForce'>>,
+    id?: number,
+  ) => {
     const orderId = id ?? seqNo;
-    const cmd: PlaceOrderCommand = { type: 'PlaceOrder', orderId, timestamp: T0 + seqNo, postOnly: false, stp: stpOf(), timeInForce: 'GTC', ...fields };
+    const cmd: PlaceOrderCommand = {
+      type: 'PlaceOrder',
+      orderId,
+      timestamp: T0 + seqNo,
+      postOnly: false,
+      stp: stpOf(),
+      timeInForce: 'GTC',
+      ...fields,
+    };
     if (id === undefined) placed.push({ id: orderId, user: fields.userId });
     push(cmd);
   };
@@ -456,24 +542,68 @@ export function generate(seed: number, count: number, config: EngineConfig = DEF
       }
       if (chance(0.04)) price = side === 'Buy' ? center + int(10, 80) : Math.max(1, center - int(10, 80)); // deep sweep
       const tif: TimeInForce = chance(0.75) ? 'GTC' : pick(['IOC', 'FOK']);
-      place({ userId, symbol: sym, side, orderType: 'Limit', price, quantity: lots(), timeInForce: tif, postOnly: tif === 'GTC' && chance(0.12) });
+      place({
+        userId,
+        symbol: sym,
+        side,
+        orderType: 'Limit',
+        price,
+        quantity: lots(),
+        timeInForce: tif,
+        postOnly: tif === 'GTC' && chance(0.12),
+      });
     } else if (roll < 0.53) {
       // Market: sell by quantity; buy by quantity (whole balance as budget), by amount, or both.
       const how = side === 'Sell' ? 'qty' : pick(['qty', 'quote', 'both'] as const);
       const tif: TimeInForce = how === 'quote' ? pick(['IOC', 'GTC']) : pick(['IOC', 'IOC', 'FOK', 'GTC']);
       const quoteAmount = chance(0.1) ? int(5_000, 60_000) : int(5_000, center * maxLots * 2);
-      place({ userId, symbol: sym, side, orderType: 'Market', timeInForce: tif, ...(how !== 'quote' ? { quantity: lots() } : {}), ...(how !== 'qty' ? { quoteAmount } : {}) });
+      place({
+        userId,
+        symbol: sym,
+        side,
+        orderType: 'Market',
+        timeInForce: tif,
+        ...(how !== 'quote' ? { quantity: lots() } : {}),
+        ...(how !== 'qty' ? { quoteAmount } : {}),
+      });
     } else if (roll < 0.65) {
       // Stops around the last price (some already through it), in chains.
       const last = engine.lastTradePrice(sym) ?? center;
       const stopPrice = Math.max(1, side === 'Buy' ? last + int(-3, spread * 2) : last - int(-3, spread * 2));
       if (chance(0.5)) {
         const price = Math.max(1, side === 'Buy' ? stopPrice + int(-2, 8) : stopPrice - int(-2, 8));
-        place({ userId, symbol: sym, side, orderType: 'StopLimit', stopPrice, price, quantity: lots(), timeInForce: pick(['GTC', 'GTC', 'IOC', 'FOK']) });
-      } else if (side === 'Sell') place({ userId, symbol: sym, side, orderType: 'StopMarket', stopPrice, quantity: lots(), timeInForce: pick(['IOC', 'GTC', 'FOK']) });
+        place({
+          userId,
+          symbol: sym,
+          side,
+          orderType: 'StopLimit',
+          stopPrice,
+          price,
+          quantity: lots(),
+          timeInForce: pick(['GTC', 'GTC', 'IOC', 'FOK']),
+        });
+      } else if (side === 'Sell')
+        place({
+          userId,
+          symbol: sym,
+          side,
+          orderType: 'StopMarket',
+          stopPrice,
+          quantity: lots(),
+          timeInForce: pick(['IOC', 'GTC', 'FOK']),
+        });
       else {
         const quoteAmount = int(5_000, center * maxLots);
-        place({ userId, symbol: sym, side, orderType: 'StopMarket', stopPrice, quoteAmount, ...(chance(0.3) ? { quantity: lots() } : {}), timeInForce: 'IOC' });
+        place({
+          userId,
+          symbol: sym,
+          side,
+          orderType: 'StopMarket',
+          stopPrice,
+          quoteAmount,
+          ...(chance(0.3) ? { quantity: lots() } : {}),
+          timeInForce: 'IOC',
+        });
       }
     } else if (roll < 0.8) {
       // Cancels: own open (mostly), own finished or refused, another user's, unknown.
@@ -521,11 +651,20 @@ export function generate(seed: number, count: number, config: EngineConfig = DEF
     } else if (roll < 0.86) {
       // A duplicate order id (open, finished or refused order), with a valid body.
       const p = placed.length > 0 ? pick(placed) : undefined;
-      if (p) place({ userId: chance(0.5) ? p.user : userId, symbol: sym, side, orderType: 'Limit', price: center, quantity: int(minLots, maxLots) }, p.id);
+      if (p)
+        place(
+          { userId: chance(0.5) ? p.user : userId, symbol: sym, side, orderType: 'Limit', price: center, quantity: int(minLots, maxLots) },
+          p.id,
+        );
     } else if (roll < 0.93) {
       const asset = pick([m.quote, m.base]);
       const poor = userId >= 1 && userId <= POOR;
-      const amount = asset === 'KRW' ? (poor ? int(1_000, 60_000) : int(100_000, 20_000_000)) : int(1, poor ? 3 : 50) * 100_000 + (chance(0.2) ? int(1, 99_999) : 0);
+      const amount =
+        asset === 'KRW'
+          ? poor
+            ? int(1_000, 60_000)
+            : int(100_000, 20_000_000)
+          : int(1, poor ? 3 : 50) * 100_000 + (chance(0.2) ? int(1, 99_999) : 0);
       push({ type: 'Deposit', userId, asset, amount, timestamp: T0 + seqNo });
     } else {
       // Withdrawals: over the available (refused), all of it, or a part.
@@ -539,4 +678,3 @@ export function generate(seed: number, count: number, config: EngineConfig = DEF
   checker.check(true);
   return { commands, checker };
 }
-

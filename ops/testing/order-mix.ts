@@ -10,7 +10,14 @@ export function randomOrder(next: () => number, clientOrderId: string, btcShare:
   const mid = symbol === 'BTC-KRW' ? 50_000 : 3_000; // in 1,000-KRW ticks
   if (next() < 0.1) return { symbol, side, order_type: 'Market', quantity: '0.01', client_order_id: clientOrderId };
   const ticks = mid + Math.floor(next() * 21) - 10;
-  return { symbol, side, order_type: 'Limit', price: `${ticks}000`, quantity: `0.0${1 + Math.floor(next() * 9)}`, client_order_id: clientOrderId };
+  return {
+    symbol,
+    side,
+    order_type: 'Limit',
+    price: `${ticks}000`,
+    quantity: `0.0${1 + Math.floor(next() * 9)}`,
+    client_order_id: clientOrderId,
+  };
 }
 
 /**

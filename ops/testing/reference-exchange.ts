@@ -280,7 +280,8 @@ export function validate(markets: ReadonlyMap<string, MarketSpec>, r: PlaceReque
   if (stpText !== 'ExpireTaker' && stpText !== 'ExpireMaker' && stpText !== 'ExpireBoth') return { error: 'INVALID_STP_MODE' };
   if (priceTicks !== null && lots !== null && priceTicks * lots * m.quotePerTickLot < m.minNotional) return { error: 'NOTIONAL_BELOW_MIN' };
   // engine/README: a stop-market by quantity is valued at its stop price.
-  if (type === 'StopMarket' && stopTicks !== null && lots !== null && stopTicks * lots * m.quotePerTickLot < m.minNotional) return { error: 'NOTIONAL_BELOW_MIN' };
+  if (type === 'StopMarket' && stopTicks !== null && lots !== null && stopTicks * lots * m.quotePerTickLot < m.minNotional)
+    return { error: 'NOTIONAL_BELOW_MIN' };
   return { order: { symbol: m.symbol, side, type, tif, priceTicks, stopTicks, lots, quoteAmount, postOnly, stp: stpText } };
 }
 
@@ -464,7 +465,10 @@ export class ReferenceExchange {
     // engine/docs/api.md "Order of checks": "… duplicate client order id, the open-order cap
     // (TOO_MANY_OPEN_ORDERS, for an order that could rest: a GTC limit or a stop), post-only …".
     if ((req.type === 'Limit' && req.tif === 'GTC') || req.type === 'StopLimit' || req.type === 'StopMarket') {
-      const open = [this.bids, this.asks, this.stops].reduce((sum, lists) => sum + (lists.get(req.symbol) ?? []).filter((r) => r.user === user).length, 0);
+      const open = [this.bids, this.asks, this.stops].reduce(
+        (sum, lists) => sum + (lists.get(req.symbol) ?? []).filter((r) => r.user === user).length,
+        0,
+      );
       if (open >= (this.options.maxOpenOrdersPerUserMarket ?? 1_000)) {
         o.status = 'Rejected';
         o.rejectReason = 'TOO_MANY_OPEN_ORDERS';
@@ -693,7 +697,13 @@ export class ReferenceExchange {
     }
     // engine/README, market buys: a buy whose book ran out as its budget did (what is left cannot
     // buy one more lot even at the price it last paid) was ended by the budget, not the liquidity.
-    if (marketBuy && !budgetExhausted && !takerExpired && lastFillPrice !== undefined && this.affordableLots(o.budget, lastFillPrice * m.quotePerTickLot, m.takerPpm, o.feeBase, o.fees) === 0n) {
+    if (
+      marketBuy &&
+      !budgetExhausted &&
+      !takerExpired &&
+      lastFillPrice !== undefined &&
+      this.affordableLots(o.budget, lastFillPrice * m.quotePerTickLot, m.takerPpm, o.feeBase, o.fees) === 0n
+    ) {
       budgetExhausted = true;
     }
     const rem = this.remaining(o);
@@ -717,7 +727,13 @@ export class ReferenceExchange {
       o.status = 'Expired';
       // engine/README: SelfTradePrevention for the taker's STP; a market order out of budget or of
       // book; otherwise the limit's time in force (IOC; a FOK that passed its check fills fully).
-      o.expireReason = takerExpired ? 'SelfTradePrevention' : isMarket ? (budgetExhausted ? 'QuoteAmountExhausted' : 'MarketNoLiquidity') : o.req.tif;
+      o.expireReason = takerExpired
+        ? 'SelfTradePrevention'
+        : isMarket
+          ? budgetExhausted
+            ? 'QuoteAmountExhausted'
+            : 'MarketNoLiquidity'
+          : o.req.tif;
       return;
     }
     // GTC limit rests with the remainder (hold already at exactly what the remainder can cost).
@@ -771,7 +787,20 @@ export class ReferenceExchange {
       maker.status = 'Filled';
     } else maker.status = 'PartiallyFilled';
 
-    this.trades.get(m.symbol)?.push({ id: ++this.tradeCount, seq: this.commandSeq, priceTicks, lots, quote: notional, takerSide: taker.req.side, makerOrder: maker.id, takerOrder: taker.id, makerFee: maker === buyer ? buyerFee : sellerFee, takerFee: taker === buyer ? buyerFee : sellerFee });
+    this.trades
+      .get(m.symbol)
+      ?.push({
+        id: ++this.tradeCount,
+        seq: this.commandSeq,
+        priceTicks,
+        lots,
+        quote: notional,
+        takerSide: taker.req.side,
+        makerOrder: maker.id,
+        takerOrder: taker.id,
+        makerFee: maker === buyer ? buyerFee : sellerFee,
+        takerFee: taker === buyer ? buyerFee : sellerFee,
+      });
     this.lastPrice.set(m.symbol, priceTicks);
     this.reached.push(priceTicks);
   }
@@ -837,13 +866,15 @@ export class ReferenceExchange {
     const levels = (list: OrderState[], desc: boolean): [bigint, bigint][] => {
       const byPrice = new Map<bigint, bigint>();
       for (const o of list) byPrice.set(o.req.priceTicks ?? 0n, (byPrice.get(o.req.priceTicks ?? 0n) ?? 0n) + o.lots - o.filledLots);
-      return [...byPrice.entries()].sort((a, b) => (a[0] === b[0] ? 0 : (a[0] < b[0]) !== desc ? -1 : 1)).slice(0, depth);
+      return [...byPrice.entries()].sort((a, b) => (a[0] === b[0] ? 0 : a[0] < b[0] !== desc ? -1 : 1)).slice(0, depth);
     };
     return { bids: levels(this.bids.get(symbol) ?? [], true), asks: levels(this.asks.get(symbol) ?? [], false) };
   }
 
   openOrders(user: string): OrderState[] {
-    return [...this.orders.values()].filter((o) => o.user === user && (o.status === 'Pending' || o.status === 'PartiallyFilled' || o.status === 'Untriggered'));
+    return [...this.orders.values()].filter(
+      (o) => o.user === user && (o.status === 'Pending' || o.status === 'PartiallyFilled' || o.status === 'Untriggered'),
+    );
   }
 
   last(symbol: string): bigint | undefined {
@@ -859,7 +890,10 @@ export class ReferenceExchange {
    * volumes are read over the same trades (ASSUMPTION: the whole run lies inside one 24 h window;
    * volume_24h in base, quote_volume_24h in quote).
    */
-  projection(symbol: string, afterSeq: bigint): { trades: Trade[]; last?: bigint; open?: bigint; high?: bigint; low?: bigint; volumeLots: bigint; quoteVolume: bigint } {
+  projection(
+    symbol: string,
+    afterSeq: bigint,
+  ): { trades: Trade[]; last?: bigint; open?: bigint; high?: bigint; low?: bigint; volumeLots: bigint; quoteVolume: bigint } {
     const trades = (this.trades.get(symbol) ?? []).filter((t) => t.seq > afterSeq);
     let high: bigint | undefined;
     let low: bigint | undefined;

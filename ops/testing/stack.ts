@@ -92,7 +92,12 @@ export class Stack {
   }
 
   async startCore(): Promise<void> {
-    this.core = await spawnCore({ dataDir: this.dataDir, port: this.port, env: this.env, ...(this.#options.coreNodeArgs ? { nodeArgs: this.#options.coreNodeArgs } : {}) });
+    this.core = await spawnCore({
+      dataDir: this.dataDir,
+      port: this.port,
+      env: this.env,
+      ...(this.#options.coreNodeArgs ? { nodeArgs: this.#options.coreNodeArgs } : {}),
+    });
   }
 
   startPublisher(broker: BrokerName): ChildHandle {
@@ -140,12 +145,21 @@ export class Stack {
   /** starts a ws-server on `port` (a free one by default) and waits until its /health answers */
   async startWsServer(port?: number, env: Record<string, string> = {}): Promise<number> {
     const wsPort = port ?? (await freePort());
-    const handle = spawnTs('ops/ws-server.ts', [], { ...this.env, API_PORT: String(this.port), WS_PORT: String(wsPort), WS_INSTANCE: `ws-${wsPort}`, ...env });
+    const handle = spawnTs('ops/ws-server.ts', [], {
+      ...this.env,
+      API_PORT: String(this.port),
+      WS_PORT: String(wsPort),
+      WS_INSTANCE: `ws-${wsPort}`,
+      ...env,
+    });
     this.wsServers.set(wsPort, handle);
     await waitFor(
       async () => {
         if (handle.child.exitCode !== null) throw new Error(`ws-server ${wsPort} exited: ${handle.output()}`);
-        return fetch(`http://127.0.0.1:${wsPort}/health`).then((response) => response.status === 200, () => false);
+        return fetch(`http://127.0.0.1:${wsPort}/health`).then(
+          (response) => response.status === 200,
+          () => false,
+        );
       },
       30_000,
       `ws-server ${wsPort} healthy`,
@@ -154,7 +168,9 @@ export class Stack {
   }
 
   async stop(): Promise<void> {
-    await Promise.all([...this.publishers.values(), ...this.wsServers.values(), ...(this.persister ? [this.persister] : [])].map((handle) => handle.stop()));
+    await Promise.all(
+      [...this.publishers.values(), ...this.wsServers.values(), ...(this.persister ? [this.persister] : [])].map((handle) => handle.stop()),
+    );
     await this.core?.stop();
     await this.#pool?.end();
     await rm(this.dataDir, { recursive: true, force: true });

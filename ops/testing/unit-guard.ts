@@ -43,7 +43,9 @@ net.Socket.prototype.connect = function guardedConnect(this: net.Socket, ...args
   const service = to && LOOPBACK.has(to.host) ? GUARDED_PORTS.get(to.port) : undefined;
   if (to && service !== undefined) {
     const error = Object.assign(
-      new Error(`unit tier: connection to ${to.host}:${to.port} (${service}) refused — a test that needs a running service is an integration test: name it *.int.test.ts`),
+      new Error(
+        `unit tier: connection to ${to.host}:${to.port} (${service}) refused — a test that needs a running service is an integration test: name it *.int.test.ts`,
+      ),
       { code: 'ECONNREFUSED' },
     );
     process.nextTick(() => this.destroy(error));

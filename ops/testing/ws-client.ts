@@ -124,7 +124,10 @@ export class WsTestClient {
     let index = from;
     for (;;) {
       for (; index < this.frames.length; index++) if (match(this.frames[index]!)) return this.frames[index]!;
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last frames: ${JSON.stringify(this.frames.slice(-3)).slice(0, 600)}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `timed out after ${timeoutMs} ms waiting for ${what}; last frames: ${JSON.stringify(this.frames.slice(-3)).slice(0, 600)}`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }
@@ -141,7 +144,11 @@ export class WsTestClient {
     const symbol = frame.symbol as string;
     const levels = (side: unknown) => side as [string, string][];
     if (frame.snapshot === true) {
-      const book: ClientBook = { symbolSeq: frame.symbol_seq as number, bids: new Map(levels(frame.bids)), asks: new Map(levels(frame.asks)) };
+      const book: ClientBook = {
+        symbolSeq: frame.symbol_seq as number,
+        bids: new Map(levels(frame.bids)),
+        asks: new Map(levels(frame.asks)),
+      };
       this.books.set(symbol, book);
     } else {
       const book = this.books.get(symbol);

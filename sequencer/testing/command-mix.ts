@@ -36,7 +36,11 @@ export function* commandMix(options: CommandMixOptions): Generator<CommandInput>
   let count = options.count;
   let seq = (options.firstSeq ?? 1) - 1;
   for (let user = 1; user <= users; user++) {
-    for (const [asset, amount] of [['KRW', 1_000_000_000_000], ['BTC', 10_000_000_000], ['ETH', 100_000_000_000]] as const) {
+    for (const [asset, amount] of [
+      ['KRW', 1_000_000_000_000],
+      ['BTC', 10_000_000_000],
+      ['ETH', 100_000_000_000],
+    ] as const) {
       if (count-- <= 0) return;
       seq++;
       yield { type: 'Deposit', userId: user, asset, amount };
@@ -70,13 +74,34 @@ export function* commandMix(options: CommandMixOptions): Generator<CommandInput>
     const side = rand() < 0.5 ? 'Buy' : 'Sell';
     const quantity = int(1, 50);
     if (roll < 0.22) {
-      yield { type: 'PlaceOrder', userId, symbol: market.symbol, side, orderType: 'Market', quantity, timeInForce: 'IOC', postOnly: false, stp: 'ExpireTaker' };
+      yield {
+        type: 'PlaceOrder',
+        userId,
+        symbol: market.symbol,
+        side,
+        orderType: 'Market',
+        quantity,
+        timeInForce: 'IOC',
+        postOnly: false,
+        stp: 'ExpireTaker',
+      };
       continue;
     }
     const step = Math.max(1, Math.ceil(market.mid / 5_000));
     const offset = int(1, 20) * step * (rand() < 0.2 ? -1 : 1);
     const price = side === 'Buy' ? market.mid - offset : market.mid + offset;
-    yield { type: 'PlaceOrder', userId, symbol: market.symbol, side, orderType: 'Limit', price, quantity, timeInForce: 'GTC', postOnly: false, stp: 'ExpireTaker' };
+    yield {
+      type: 'PlaceOrder',
+      userId,
+      symbol: market.symbol,
+      side,
+      orderType: 'Limit',
+      price,
+      quantity,
+      timeInForce: 'GTC',
+      postOnly: false,
+      stp: 'ExpireTaker',
+    };
     recent.push({ orderId: seq, userId });
     if (recent.length > 20_000) recent.splice(0, 10_000); // rare: once per ~10,000 orders
   }

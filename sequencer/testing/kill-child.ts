@@ -36,7 +36,9 @@ process.stdout.write(`ready ${sequencer.lastSeq}\n`);
 const orders = commandMix({ count: Number.MAX_SAFE_INTEGER, users: 200, seed: sequencer.lastSeq + 1, firstSeq: sequencer.lastSeq + 1 });
 let deposits = 0;
 const next = (worker: number): CommandInput =>
-  kind === 'engine' ? (orders.next().value as CommandInput) : { type: 'Deposit', userId: worker, asset: 'KRW', amount: 1 + (deposits++ % 1000) };
+  kind === 'engine'
+    ? (orders.next().value as CommandInput)
+    : { type: 'Deposit', userId: worker, asset: 'KRW', amount: 1 + (deposits++ % 1000) };
 
 async function loop(worker: number): Promise<void> {
   while (true) {

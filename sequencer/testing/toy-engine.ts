@@ -48,7 +48,16 @@ export class ToyEngine implements MatchingEngine {
         const current = state.balances[key] ?? 0;
         const next = command.type === 'Deposit' ? current + command.amount : current - command.amount;
         if (next < 0) {
-          return [{ ...base(), type: 'OrderRejected', code: 2001, reason: 'INSUFFICIENT_FUNDS', commandType: command.type, userId: command.userId }];
+          return [
+            {
+              ...base(),
+              type: 'OrderRejected',
+              code: 2001,
+              reason: 'INSUFFICIENT_FUNDS',
+              commandType: command.type,
+              userId: command.userId,
+            },
+          ];
         }
         state.balances[key] = next;
         return [{ ...base(), type: 'BalanceChanged', userId: command.userId, asset: command.asset, available: next, locked: 0 }];
@@ -80,10 +89,25 @@ export class ToyEngine implements MatchingEngine {
       case 'AmendOrder': {
         const order = state.orders[command.orderId];
         if (!order || order.userId !== command.userId || order.status !== 'Pending') {
-          return [{ ...base(), type: 'OrderRejected', code: 3001, reason: 'UNKNOWN_ORDER', commandType: command.type, userId: command.userId, orderId: command.orderId }];
+          return [
+            {
+              ...base(),
+              type: 'OrderRejected',
+              code: 3001,
+              reason: 'UNKNOWN_ORDER',
+              commandType: command.type,
+              userId: command.userId,
+              orderId: command.orderId,
+            },
+          ];
         }
         if (command.type === 'AmendOrder') {
-          const amended: OrderView = { ...order, quantity: command.newQuantity, remainingQuantity: command.newQuantity, updatedAt: command.timestamp };
+          const amended: OrderView = {
+            ...order,
+            quantity: command.newQuantity,
+            remainingQuantity: command.newQuantity,
+            updatedAt: command.timestamp,
+          };
           state.orders[command.orderId] = amended;
           return [{ ...base(), type: 'OrderAmended', order: amended }];
         }
@@ -139,7 +163,9 @@ export class ToyEngine implements MatchingEngine {
   }
 
   openOrders(userId: number, symbol?: string): OrderView[] {
-    return Object.values(this.state.orders).filter((o) => o.userId === userId && o.status === 'Pending' && (symbol === undefined || o.symbol === symbol));
+    return Object.values(this.state.orders).filter(
+      (o) => o.userId === userId && o.status === 'Pending' && (symbol === undefined || o.symbol === symbol),
+    );
   }
 
   openOrdersPage(userId: number, symbol: string | undefined, afterOrderId: number, limit: number): { orders: OrderView[]; more: boolean } {

@@ -32,7 +32,10 @@ interface PageConfig {
 
 export async function startPage(): Promise<void> {
   const api = new ApiClient();
-  const [config, marketList] = await Promise.all([api.get('/web/config.json') as Promise<PageConfig>, api.get('/v1/markets') as Promise<{ markets: Market[] }>]);
+  const [config, marketList] = await Promise.all([
+    api.get('/web/config.json') as Promise<PageConfig>,
+    api.get('/v1/markets') as Promise<{ markets: Market[] }>,
+  ]);
   const markets = marketList.markets;
   const fromHash = decodeURIComponent(location.hash.slice(1));
   const store = new Store({
@@ -67,7 +70,8 @@ export async function startPage(): Promise<void> {
 
   // ---- account reads (signed)
   const loadBalances = async () => store.set({ balances: ((await api.signed('GET', '/v1/balances')) as { balances: Balance[] }).balances });
-  const loadOpenOrders = async () => store.set({ openOrders: ((await api.signed('GET', '/v1/orders')) as { orders: Order[] }).orders.slice().reverse() });
+  const loadOpenOrders = async () =>
+    store.set({ openOrders: ((await api.signed('GET', '/v1/orders')) as { orders: Order[] }).orders.slice().reverse() });
   const loadHistory = async () => {
     // finished orders of the last day, from PostgreSQL (the persister writes them within about a second)
     let orders: Order[] = [];
@@ -126,7 +130,16 @@ export async function startPage(): Promise<void> {
     onConnection: (connection, wsUrl) => store.set({ connection, wsUrl, ...(connection !== 'live' ? { authenticated: false } : {}) }),
     onBook: (book: OrderBook, verified, resyncs) => {
       if (book.symbol !== store.state.symbol) return;
-      store.set({ book: { symbol: book.symbol, bids: book.levels('bids', 20), asks: book.levels('asks', 20), verified, resyncs, symbolSeq: book.symbolSeq } });
+      store.set({
+        book: {
+          symbol: book.symbol,
+          bids: book.levels('bids', 20),
+          asks: book.levels('asks', 20),
+          verified,
+          resyncs,
+          symbolSeq: book.symbolSeq,
+        },
+      });
     },
     onTrades: (symbol, trades) => {
       if (symbol !== store.state.symbol) return;
@@ -135,7 +148,10 @@ export async function startPage(): Promise<void> {
       if (fresh.length === 0) return;
       // the header's last price follows every trade (Ticker frames come at most once a second)
       const ticker = store.state.ticker;
-      store.set({ trades: [...fresh, ...store.state.trades].slice(0, KEEP_TRADES), ...(ticker ? { ticker: { ...ticker, last_price: fresh[0]!.price } } : {}) });
+      store.set({
+        trades: [...fresh, ...store.state.trades].slice(0, KEEP_TRADES),
+        ...(ticker ? { ticker: { ...ticker, last_price: fresh[0]!.price } } : {}),
+      });
       chart.addTrades(fresh);
     },
     onTicker: (ticker) => {
@@ -147,7 +163,19 @@ export async function startPage(): Promise<void> {
       if (report.exec_type === 'Trade' && report.price !== null && report.trade_id !== null) {
         // the fill shows at once; GET /v1/fills (PostgreSQL) confirms it a moment later under the same seq
         mergeFills([
-          { seq: frame.seq, order_id: report.order_id, trade_id: report.trade_id, symbol: report.symbol, side: report.side, price: report.price, quantity: report.quantity, fee: report.fee, fee_asset: report.fee_asset, is_maker: report.is_maker ?? false, timestamp: frame.timestamp },
+          {
+            seq: frame.seq,
+            order_id: report.order_id,
+            trade_id: report.trade_id,
+            symbol: report.symbol,
+            side: report.side,
+            price: report.price,
+            quantity: report.quantity,
+            fee: report.fee,
+            fee_asset: report.fee_asset,
+            is_maker: report.is_maker ?? false,
+            timestamp: frame.timestamp,
+          },
         ]);
       }
       refreshAll();
@@ -171,7 +199,8 @@ export async function startPage(): Promise<void> {
   const explain = async (orderId: string, status: string | null): Promise<Outcome> => {
     if (status === 'Rejected' || status === 'Expired') {
       const order = (await api.signed('GET', `/v1/order/${orderId}`).catch(() => undefined)) as Order | undefined;
-      if (status === 'Rejected') return { ok: false, text: `Order ${orderId} rejected: ${describeError(order?.reject_reason ?? undefined)}` };
+      if (status === 'Rejected')
+        return { ok: false, text: `Order ${orderId} rejected: ${describeError(order?.reject_reason ?? undefined)}` };
       return { ok: false, text: `Order ${orderId} expired: ${describeExpiry(order?.expire_reason) || 'not filled'}.` };
     }
     if (status === 'Filled') return { ok: true, text: `Order ${orderId} filled.` };
@@ -227,7 +256,10 @@ export async function startPage(): Promise<void> {
         ack = (await api.signed('POST', '/v1/order', body)) as Ack;
       } catch (error) {
         refreshLive();
-        return { ok: false, text: `Order not placed: ${error instanceof ApiRequestError ? error.message : 'the exchange did not answer.'}` };
+        return {
+          ok: false,
+          text: `Order not placed: ${error instanceof ApiRequestError ? error.message : 'the exchange did not answer.'}`,
+        };
       }
       refreshAll();
       return explain(ack.order_id, ack.order_status);
@@ -244,7 +276,10 @@ export async function startPage(): Promise<void> {
     },
     async amend(orderId, quantity) {
       try {
-        const answer = (await api.signed('PATCH', `/v1/order/${orderId}`, { quantity })) as { quantity: string | null; remaining_quantity: string | null };
+        const answer = (await api.signed('PATCH', `/v1/order/${orderId}`, { quantity })) as {
+          quantity: string | null;
+          remaining_quantity: string | null;
+        };
         return `Order ${orderId} amended to ${answer.quantity ?? quantity} (${answer.remaining_quantity ?? '?'} open); it keeps its place in the queue.`;
       } catch (error) {
         return failure(`Order ${orderId} not amended`, error);

@@ -12,10 +12,18 @@ import { addSteps, compareDecimal, group, isMultipleOf, multiply, toScaled } fro
 import { describeError, knownErrorWords } from './error-words.ts';
 
 const zlibCrc = (text: string) => (zlib as unknown as { crc32(data: string): number }).crc32(text);
-const checksumOf = (asks: Level[], bids: Level[]) => zlibCrc(`${asks.map(([p, q]) => `${p}:${q}`).join('|')}#${bids.map(([p, q]) => `${p}:${q}`).join('|')}`);
+const checksumOf = (asks: Level[], bids: Level[]) =>
+  zlibCrc(`${asks.map(([p, q]) => `${p}:${q}`).join('|')}#${bids.map(([p, q]) => `${p}:${q}`).join('|')}`);
 
 function frame(fields: Partial<BookFrame> & { asks: Level[]; bids: Level[] }, book: { asks: Level[]; bids: Level[] }): BookFrame {
-  return { type: 'OrderBook', symbol: 'BTC-KRW', snapshot: false, symbol_seq: 1, checksum: checksumOf(book.asks.slice(0, 10), book.bids.slice(0, 10)), ...fields };
+  return {
+    type: 'OrderBook',
+    symbol: 'BTC-KRW',
+    snapshot: false,
+    symbol_seq: 1,
+    checksum: checksumOf(book.asks.slice(0, 10), book.bids.slice(0, 10)),
+    ...fields,
+  };
 }
 
 describe('crc32', () => {
@@ -27,19 +35,55 @@ describe('crc32', () => {
 describe('OrderBook', () => {
   it('applies a snapshot and deltas in seq order, removes a level at "0", verifies each checksum', () => {
     const book = new OrderBook('BTC-KRW');
-    const asks: Level[] = [['50001000', '0.5'], ['50002000', '1']];
-    const bids: Level[] = [['50000000', '0.25'], ['49999000', '2']];
+    const asks: Level[] = [
+      ['50001000', '0.5'],
+      ['50002000', '1'],
+    ];
+    const bids: Level[] = [
+      ['50000000', '0.25'],
+      ['49999000', '2'],
+    ];
     expect(book.apply(frame({ snapshot: true, symbol_seq: 5, asks, bids }, { asks, bids }))).toBe('ok');
-    expect(book.apply(frame({ prev_symbol_seq: 5, symbol_seq: 7, asks: [['50001000', '0']], bids: [['50000500', '0.1']] }, { asks: [['50002000', '1']], bids: [['50000500', '0.1'], ...bids] }))).toBe('ok');
+    expect(
+      book.apply(
+        frame(
+          { prev_symbol_seq: 5, symbol_seq: 7, asks: [['50001000', '0']], bids: [['50000500', '0.1']] },
+          { asks: [['50002000', '1']], bids: [['50000500', '0.1'], ...bids] },
+        ),
+      ),
+    ).toBe('ok');
     expect(book.levels('asks')).toEqual([['50002000', '1']]);
-    expect(book.levels('bids')).toEqual([['50000500', '0.1'], ['50000000', '0.25'], ['49999000', '2']]);
+    expect(book.levels('bids')).toEqual([
+      ['50000500', '0.1'],
+      ['50000000', '0.25'],
+      ['49999000', '2'],
+    ]);
     expect(book.symbolSeq).toBe(7);
   });
 
   it('orders levels by exact decimal value, not as text', () => {
     const book = new OrderBook('X');
-    const bids: Level[] = [['100.5', '1'], ['99', '1'], ['9.25', '1']];
-    expect(book.apply(frame({ snapshot: true, asks: [], bids: [['9.25', '1'], ['100.5', '1'], ['99', '1']] }, { asks: [], bids }))).toBe('ok');
+    const bids: Level[] = [
+      ['100.5', '1'],
+      ['99', '1'],
+      ['9.25', '1'],
+    ];
+    expect(
+      book.apply(
+        frame(
+          {
+            snapshot: true,
+            asks: [],
+            bids: [
+              ['9.25', '1'],
+              ['100.5', '1'],
+              ['99', '1'],
+            ],
+          },
+          { asks: [], bids },
+        ),
+      ),
+    ).toBe('ok');
     expect(book.levels('bids').map(([price]) => price)).toEqual(['100.5', '99', '9.25']);
   });
 
@@ -50,7 +94,10 @@ describe('OrderBook', () => {
     expect(book.apply(frame({ prev_symbol_seq: 6, symbol_seq: 8, asks: [], bids: [] }, { asks, bids: [] }))).toBe('gap');
     expect(book.synced).toBe(false);
     book.apply(frame({ snapshot: true, symbol_seq: 9, asks, bids: [] }, { asks, bids: [] }));
-    const wrong = { ...frame({ prev_symbol_seq: 9, symbol_seq: 10, asks: [['50001000', '0.4']], bids: [] }, { asks: [['50001000', '0.4']], bids: [] }), checksum: 12345 };
+    const wrong = {
+      ...frame({ prev_symbol_seq: 9, symbol_seq: 10, asks: [['50001000', '0.4']], bids: [] }, { asks: [['50001000', '0.4']], bids: [] }),
+      checksum: 12345,
+    };
     expect(book.apply(wrong)).toBe('checksum');
     expect(book.synced).toBe(false);
     expect(book.apply(frame({ prev_symbol_seq: 10, symbol_seq: 11, asks: [], bids: [] }, { asks, bids: [] }))).toBe('gap');
@@ -80,7 +127,28 @@ describe('decimal', () => {
 describe('error words', () => {
   it('has words for every error the API can answer', () => {
     const known = new Set(knownErrorWords());
-    const missing = errorCatalogue().map((entry) => entry.error).filter((word) => !known.has(word) && !['INVALID_USER_ID', 'UNKNOWN_USER', 'USER_NOT_FOUND', 'ADMIN_UNAUTHORIZED', 'UNKNOWN_ASSET', 'INVALID_AMOUNT', 'INVALID_TIMESTAMP', 'INVALID_COMMAND', 'ASSET_SUPPLY_LIMIT', 'DUPLICATE_ORDER_ID', 'INVALID_STP_MODE', 'INVALID_TIME_RANGE', 'FEE_ACCOUNT_DEPOSIT', 'INVALID_INDEX_PRICES'].includes(word));
+    const missing = errorCatalogue()
+      .map((entry) => entry.error)
+      .filter(
+        (word) =>
+          !known.has(word) &&
+          ![
+            'INVALID_USER_ID',
+            'UNKNOWN_USER',
+            'USER_NOT_FOUND',
+            'ADMIN_UNAUTHORIZED',
+            'UNKNOWN_ASSET',
+            'INVALID_AMOUNT',
+            'INVALID_TIMESTAMP',
+            'INVALID_COMMAND',
+            'ASSET_SUPPLY_LIMIT',
+            'DUPLICATE_ORDER_ID',
+            'INVALID_STP_MODE',
+            'INVALID_TIME_RANGE',
+            'FEE_ACCOUNT_DEPOSIT',
+            'INVALID_INDEX_PRICES',
+          ].includes(word),
+      );
     expect(missing).toEqual([]);
     expect(describeError('SOMETHING_NEW', 'a new reason')).toBe('a new reason');
     expect(describeError(undefined, 'x'.repeat(400))).toBe('The exchange refused the request.');

@@ -56,7 +56,9 @@ export class OrderBook {
 
   /** Best first: highest bid, lowest ask. */
   levels(side: 'bids' | 'asks', count = Infinity): Level[] {
-    const sorted = [...(side === 'bids' ? this.#bids : this.#asks).entries()].sort(([a], [b]) => (side === 'bids' ? compareDecimal(b, a) : compareDecimal(a, b)));
+    const sorted = [...(side === 'bids' ? this.#bids : this.#asks).entries()].sort(([a], [b]) =>
+      side === 'bids' ? compareDecimal(b, a) : compareDecimal(a, b),
+    );
     return sorted.slice(0, count);
   }
 

@@ -142,7 +142,11 @@ export class WsFeed {
       case 'auth':
         this.handlers.onAuth(true);
         // after a reconnect the reports missed meanwhile come first (each once), then live ones
-        this.#send({ op: 'subscribe', channels: ['executions'], ...(this.#lastExecutionSeq !== undefined ? { resume_from_seq: this.#lastExecutionSeq } : {}) });
+        this.#send({
+          op: 'subscribe',
+          channels: ['executions'],
+          ...(this.#lastExecutionSeq !== undefined ? { resume_from_seq: this.#lastExecutionSeq } : {}),
+        });
         return;
       case 'error': {
         const code = String(frame.code ?? '');
@@ -184,4 +188,3 @@ export class WsFeed {
 function channelsOf(symbol: string): string[] {
   return [`orderbook.${symbol}`, `trades.${symbol}`, `ticker.${symbol}`];
 }
-

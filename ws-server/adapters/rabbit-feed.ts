@@ -76,7 +76,11 @@ export class RabbitFeed {
         durable: false,
         exclusive: false,
         autoDelete: false,
-        arguments: { 'x-expires': this.#options.expiresMs ?? 60_000, 'x-max-length': this.#options.maxQueuedMessages ?? 100_000, 'x-overflow': 'drop-head' },
+        arguments: {
+          'x-expires': this.#options.expiresMs ?? 60_000,
+          'x-max-length': this.#options.maxQueuedMessages ?? 100_000,
+          'x-overflow': 'drop-head',
+        },
       });
       for (const pattern of FEED_BINDINGS) await channel.bindQueue(this.#options.queue, this.#options.exchange, pattern);
       await channel.prefetch(this.#options.prefetch ?? 500);

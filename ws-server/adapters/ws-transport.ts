@@ -56,7 +56,12 @@ export class WsTransport {
     this.#hub = hub;
     this.#options = options;
     this.#http = http;
-    this.#server = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes, clientTracking: true, perMessageDeflate: false });
+    this.#server = new WebSocketServer({
+      noServer: true,
+      maxPayload: options.maxFrameBytes,
+      clientTracking: true,
+      perMessageDeflate: false,
+    });
     const path = options.path ?? '/ws';
     this.#onUpgrade = (request, socket, head) => {
       const target = (request.url ?? '').split('?')[0];

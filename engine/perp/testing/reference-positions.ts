@@ -249,7 +249,13 @@ export function referenceBankruptcyPrice(side: Side, lots: bigint, costMagnitude
  * settled on whole ticks by looking at the few ticks around each tier's solution, since MM's
  * rounding moves the threshold by less than a tick or two. Undefined for a long no mark liquidates.
  */
-export function referenceLiquidationPrice(side: Side, lots: bigint, costMagnitude: bigint, margin: bigint, krwPerTickLot: bigint): bigint | undefined {
+export function referenceLiquidationPrice(
+  side: Side,
+  lots: bigint,
+  costMagnitude: bigint,
+  margin: bigint,
+  krwPerTickLot: bigint,
+): bigint | undefined {
   const perTick = lots * krwPerTickLot;
   const liquidatable = (ticks: bigint): boolean => {
     const value = perTick * ticks;
@@ -259,7 +265,10 @@ export function referenceLiquidationPrice(side: Side, lots: bigint, costMagnitud
   if (side === 'long' && !liquidatable(0n)) return undefined;
   if (side === 'short' && liquidatable(0n)) return 0n;
   const isEdge = (ticks: bigint): boolean =>
-    ticks >= 0n && (side === 'long' ? liquidatable(ticks) && !liquidatable(ticks + 1n) : liquidatable(ticks) && (ticks === 0n || !liquidatable(ticks - 1n)));
+    ticks >= 0n &&
+    (side === 'long'
+      ? liquidatable(ticks) && !liquidatable(ticks + 1n)
+      : liquidatable(ticks) && (ticks === 0n || !liquidatable(ticks - 1n)));
   for (const [, rate, cum] of CONTRACT_BTC_TIERS) {
     const notional =
       side === 'long'

@@ -69,11 +69,17 @@ export function mountAccount(store: Store, actions: Actions): void {
 
   const price = (order: Order) => (order.price ? group(order.price) : order.order_type.includes('Market') ? 'market' : '—');
   const status = (order: Order) => {
-    const reason = order.reject_reason ? `: ${describeError(order.reject_reason)}` : order.expire_reason ? `: ${describeExpiry(order.expire_reason)}` : '';
+    const reason = order.reject_reason
+      ? `: ${describeError(order.reject_reason)}`
+      : order.expire_reason
+        ? `: ${describeExpiry(order.expire_reason)}`
+        : '';
     return `${order.status}${reason}`;
   };
   const table = (head: string[], rows: HTMLElement[], empty: string) =>
-    rows.length === 0 ? el('p', { class: 'empty' }, empty) : el('table', {}, el('thead', {}, el('tr', {}, ...head.map((cell) => el('th', {}, cell)))), el('tbody', {}, ...rows));
+    rows.length === 0
+      ? el('p', { class: 'empty' }, empty)
+      : el('table', {}, el('thead', {}, el('tr', {}, ...head.map((cell) => el('th', {}, cell)))), el('tbody', {}, ...rows));
 
   function openOrders(): HTMLElement {
     const rows = store.state.openOrders.map((order) => {
@@ -82,8 +88,18 @@ export function mountAccount(store: Store, actions: Actions): void {
         ? el(
             'td',
             { class: 'num' },
-            el('input', { class: 'amend-quantity', value: order.quantity, inputmode: 'decimal', 'aria-label': 'new quantity', 'data-testid': 'amend-quantity' }),
-            el('button', { type: 'button', 'data-action': 'amend-save', 'data-order': order.order_id, 'data-testid': 'amend-save' }, 'Save'),
+            el('input', {
+              class: 'amend-quantity',
+              value: order.quantity,
+              inputmode: 'decimal',
+              'aria-label': 'new quantity',
+              'data-testid': 'amend-quantity',
+            }),
+            el(
+              'button',
+              { type: 'button', 'data-action': 'amend-save', 'data-order': order.order_id, 'data-testid': 'amend-save' },
+              'Save',
+            ),
             el('button', { type: 'button', 'data-action': 'amend-close', 'data-order': order.order_id, class: 'link' }, '×'),
           )
         : el('td', { class: 'num' }, `${order.filled_quantity} / ${order.quantity}`);
@@ -169,10 +185,26 @@ export function mountAccount(store: Store, actions: Actions): void {
   }
 
   function render(): void {
-    const counts: Record<Tab, number> = { open: store.state.openOrders.length, history: store.state.history.length, fills: store.state.fills.length, executions: store.state.executions.length };
+    const counts: Record<Tab, number> = {
+      open: store.state.openOrders.length,
+      history: store.state.history.length,
+      fills: store.state.fills.length,
+      executions: store.state.executions.length,
+    };
     tabs.replaceChildren(
       ...TABS.map(([tab, label]) =>
-        el('button', { type: 'button', role: 'tab', 'data-tab': tab, 'data-testid': `tab-${tab}`, class: tab === current ? 'on' : '', 'aria-selected': String(tab === current) }, `${label} (${counts[tab]})`),
+        el(
+          'button',
+          {
+            type: 'button',
+            role: 'tab',
+            'data-tab': tab,
+            'data-testid': `tab-${tab}`,
+            class: tab === current ? 'on' : '',
+            'aria-selected': String(tab === current),
+          },
+          `${label} (${counts[tab]})`,
+        ),
       ),
     );
     if (!store.state.session) return body.replaceChildren(el('p', { class: 'empty' }, 'Log in to see your orders.'));

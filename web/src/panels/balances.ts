@@ -17,7 +17,13 @@ export function mountBalances(store: Store): void {
           'tbody',
           {},
           ...balances.map((balance) =>
-            el('tr', { 'data-testid': `balance-${balance.asset}` }, el('td', {}, balance.asset), el('td', { class: 'num available' }, group(balance.available)), el('td', { class: 'num locked' }, group(balance.locked))),
+            el(
+              'tr',
+              { 'data-testid': `balance-${balance.asset}` },
+              el('td', {}, balance.asset),
+              el('td', { class: 'num available' }, group(balance.available)),
+              el('td', { class: 'num locked' }, group(balance.locked)),
+            ),
           ),
         ),
       ),

@@ -9,7 +9,14 @@ import type { Actions } from '../actions.ts';
 import type { Store } from '../store.ts';
 import type { Candle, Trade } from '../types.ts';
 
-export const INTERVALS: Readonly<Record<string, number>> = { '1m': 60_000, '5m': 300_000, '15m': 900_000, '1h': 3_600_000, '4h': 14_400_000, '1d': 86_400_000 };
+export const INTERVALS: Readonly<Record<string, number>> = {
+  '1m': 60_000,
+  '5m': 300_000,
+  '15m': 900_000,
+  '1h': 3_600_000,
+  '4h': 14_400_000,
+  '1d': 86_400_000,
+};
 
 export interface ChartPanel {
   /** replaces the bars (after a market or interval change) */
@@ -28,7 +35,8 @@ export function mountChart(store: Store, actions: Actions): ChartPanel {
     timeScale: { timeVisible: true, secondsVisible: false, borderColor: '#2a3542' },
     rightPriceScale: { borderColor: '#2a3542' },
     localization: {
-      priceFormatter: (price: number) => group(price.toFixed(decimalsOf(store.state.markets.find((market) => market.symbol === store.state.symbol)?.tick_size ?? '1'))),
+      priceFormatter: (price: number) =>
+        group(price.toFixed(decimalsOf(store.state.markets.find((market) => market.symbol === store.state.symbol)?.tick_size ?? '1'))),
     },
   });
   const series: ISeriesApi<'Candlestick'> = chart.addSeries(CandlestickSeries, {
@@ -49,7 +57,18 @@ export function mountChart(store: Store, actions: Actions): ChartPanel {
   });
   store.watch(['interval'], () => {
     intervals.replaceChildren(
-      ...Object.keys(INTERVALS).map((interval) => el('button', { type: 'button', 'data-interval': interval, class: interval === store.state.interval ? 'on' : '', 'aria-pressed': String(interval === store.state.interval) }, interval)),
+      ...Object.keys(INTERVALS).map((interval) =>
+        el(
+          'button',
+          {
+            type: 'button',
+            'data-interval': interval,
+            class: interval === store.state.interval ? 'on' : '',
+            'aria-pressed': String(interval === store.state.interval),
+          },
+          interval,
+        ),
+      ),
     );
   });
 

@@ -9,7 +9,8 @@ export function mountHeader(store: Store, actions: Actions): void {
   select.addEventListener('change', () => actions.selectMarket(select.value));
   store.watch(['markets', 'symbol'], () => {
     const { markets, symbol } = store.state;
-    if (select.options.length !== markets.length) select.replaceChildren(...markets.map((market) => el('option', { value: market.symbol }, market.symbol)));
+    if (select.options.length !== markets.length)
+      select.replaceChildren(...markets.map((market) => el('option', { value: market.symbol }, market.symbol)));
     select.value = symbol;
   });
 
@@ -27,7 +28,8 @@ export function mountHeader(store: Store, actions: Actions): void {
       change = `${percent >= 0 ? '+' : ''}${percent.toFixed(2)}%`;
       direction = percent > 0 ? 'up' : percent < 0 ? 'down' : '';
     }
-    const figure = (label: string, value: string, extra = '') => el('div', { class: `figure ${extra}` }, el('span', { class: 'label' }, label), el('span', { class: 'value' }, value));
+    const figure = (label: string, value: string, extra = '') =>
+      el('div', { class: `figure ${extra}` }, el('span', { class: 'label' }, label), el('span', { class: 'value' }, value));
     ticker.replaceChildren(
       el('div', { class: `last ${direction}`, 'data-testid': 'last-price' }, last ? group(last) : '—'),
       figure('24h change', change, direction),

@@ -5,8 +5,22 @@ import type { Store } from '../store.ts';
 
 export function mountLogin(store: Store, actions: Actions): void {
   const root = byId('login');
-  const key = el('input', { id: 'api-key', name: 'api-key', autocomplete: 'username', spellcheck: 'false', placeholder: 'xk_…', 'data-testid': 'api-key' });
-  const secret = el('input', { id: 'api-secret', name: 'api-secret', type: 'password', autocomplete: 'current-password', placeholder: 'secret', 'data-testid': 'api-secret' });
+  const key = el('input', {
+    id: 'api-key',
+    name: 'api-key',
+    autocomplete: 'username',
+    spellcheck: 'false',
+    placeholder: 'xk_…',
+    'data-testid': 'api-key',
+  });
+  const secret = el('input', {
+    id: 'api-secret',
+    name: 'api-secret',
+    type: 'password',
+    autocomplete: 'current-password',
+    placeholder: 'secret',
+    'data-testid': 'api-secret',
+  });
   const error = el('p', { class: 'error', 'data-testid': 'login-error', role: 'alert' });
   const submit = el('button', { type: 'submit', class: 'primary', 'data-testid': 'login-submit' }, 'Log in');
   const form = el(
@@ -19,7 +33,11 @@ export function mountLogin(store: Store, actions: Actions): void {
     secret,
     submit,
     error,
-    el('p', { class: 'hint' }, 'Requests are signed in this browser; the secret stays in this tab only and is forgotten on reload. `npm run demo` prints a demo key.'),
+    el(
+      'p',
+      { class: 'hint' },
+      'Requests are signed in this browser; the secret stays in this tab only and is forgotten on reload. `npm run demo` prints a demo key.',
+    ),
   );
   form.addEventListener('submit', (event) => {
     event.preventDefault();

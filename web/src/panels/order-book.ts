@@ -19,7 +19,9 @@ export function mountOrderBook(store: Store, actions: Actions): void {
       status.textContent = 'waiting for snapshot';
       return root.replaceChildren(el('p', { class: 'empty' }, 'Loading…'));
     }
-    status.textContent = book.verified ? `checksum ✓ · seq ${book.symbolSeq}${book.resyncs ? ` · resynced ${book.resyncs}×` : ''}` : 'resyncing…';
+    status.textContent = book.verified
+      ? `checksum ✓ · seq ${book.symbolSeq}${book.resyncs ? ` · resynced ${book.resyncs}×` : ''}`
+      : 'resyncing…';
     status.className = `book-status ${book.verified ? 'ok' : 'bad'}`;
     const asks = book.asks.slice(0, LEVELS);
     const bids = book.bids.slice(0, LEVELS);
@@ -33,7 +35,13 @@ export function mountOrderBook(store: Store, actions: Actions): void {
     const row = (side: 'ask' | 'bid', [price, quantity]: readonly [string, string], sum: number) => {
       const bar = el('span', { class: 'depth' });
       bar.style.width = `${((sum / max) * 100).toFixed(1)}%`;
-      return el('div', { class: `level ${side}`, 'data-price': price, 'data-testid': `${side}-level` }, bar, el('span', { class: 'price' }, group(price)), el('span', { class: 'qty' }, quantity));
+      return el(
+        'div',
+        { class: `level ${side}`, 'data-price': price, 'data-testid': `${side}-level` },
+        bar,
+        el('span', { class: 'price' }, group(price)),
+        el('span', { class: 'qty' }, quantity),
+      );
     };
     const spread = asks[0] && bids[0] ? group(String(Number(asks[0][0]) - Number(bids[0][0]))) : '—';
     root.replaceChildren(

@@ -22,9 +22,14 @@ export function mountOrderEntry(store: Store, actions: Actions): OrderEntry {
   let type: OrderType = 'Limit';
   let byAmount = false;
 
-  const sideButtons = (['Buy', 'Sell'] as const).map((value) => el('button', { type: 'button', class: `side ${value.toLowerCase()}`, 'data-side': value, 'data-testid': `side-${value}` }, value));
-  const typeButtons = (Object.keys(TYPE_LABELS) as OrderType[]).map((value) => el('button', { type: 'button', 'data-type': value, 'data-testid': `type-${value}` }, TYPE_LABELS[value]));
-  const input = (id: string, placeholder: string) => el('input', { id, name: id, inputmode: 'decimal', autocomplete: 'off', spellcheck: 'false', placeholder, 'data-testid': id });
+  const sideButtons = (['Buy', 'Sell'] as const).map((value) =>
+    el('button', { type: 'button', class: `side ${value.toLowerCase()}`, 'data-side': value, 'data-testid': `side-${value}` }, value),
+  );
+  const typeButtons = (Object.keys(TYPE_LABELS) as OrderType[]).map((value) =>
+    el('button', { type: 'button', 'data-type': value, 'data-testid': `type-${value}` }, TYPE_LABELS[value]),
+  );
+  const input = (id: string, placeholder: string) =>
+    el('input', { id, name: id, inputmode: 'decimal', autocomplete: 'off', spellcheck: 'false', placeholder, 'data-testid': id });
   const price = input('price', 'price');
   const stopPrice = input('stop-price', 'stop price');
   const quantity = input('quantity', 'quantity');
@@ -37,15 +42,41 @@ export function mountOrderEntry(store: Store, actions: Actions): OrderEntry {
     return el('div', { class: 'stepper' }, down, target, up);
   };
   const market = (): Market | undefined => store.state.markets.find((entry) => entry.symbol === store.state.symbol);
-  const priceRow = el('div', { class: 'field' }, el('label', { for: 'price' }, 'Price'), stepper(price, () => market()?.tick_size ?? '1'));
-  const stopRow = el('div', { class: 'field' }, el('label', { for: 'stop-price' }, 'Stop price'), stepper(stopPrice, () => market()?.tick_size ?? '1'));
-  const quantityRow = el('div', { class: 'field' }, el('label', { for: 'quantity' }, 'Quantity'), stepper(quantity, () => market()?.lot_size ?? '1'));
+  const priceRow = el(
+    'div',
+    { class: 'field' },
+    el('label', { for: 'price' }, 'Price'),
+    stepper(price, () => market()?.tick_size ?? '1'),
+  );
+  const stopRow = el(
+    'div',
+    { class: 'field' },
+    el('label', { for: 'stop-price' }, 'Stop price'),
+    stepper(stopPrice, () => market()?.tick_size ?? '1'),
+  );
+  const quantityRow = el(
+    'div',
+    { class: 'field' },
+    el('label', { for: 'quantity' }, 'Quantity'),
+    stepper(quantity, () => market()?.lot_size ?? '1'),
+  );
   const amountRow = el('div', { class: 'field' }, el('label', { for: 'quote-amount' }, 'Amount to spend'), amount);
-  const byToggle = el('label', { class: 'check' }, el('input', { type: 'checkbox', id: 'by-amount', 'data-testid': 'by-amount' }), ' buy by amount to spend');
+  const byToggle = el(
+    'label',
+    { class: 'check' },
+    el('input', { type: 'checkbox', id: 'by-amount', 'data-testid': 'by-amount' }),
+    ' buy by amount to spend',
+  );
   const byInput = byToggle.querySelector('input')!;
   const tif = el('select', { id: 'tif', 'data-testid': 'tif' });
   const postOnly = el('input', { type: 'checkbox', id: 'post-only', 'data-testid': 'post-only' });
-  const options = el('div', { class: 'options' }, el('label', { for: 'tif' }, 'Time in force '), tif, el('label', { class: 'check' }, postOnly, ' post-only'));
+  const options = el(
+    'div',
+    { class: 'options' },
+    el('label', { for: 'tif' }, 'Time in force '),
+    tif,
+    el('label', { class: 'check' }, postOnly, ' post-only'),
+  );
   const hints = el('p', { class: 'hints', 'data-testid': 'order-hints' });
   const summary = el('p', { class: 'summary', 'data-testid': 'order-summary' });
   const submit = el('button', { type: 'submit', class: 'primary', 'data-testid': 'order-submit' }, 'Buy');
@@ -77,7 +108,10 @@ export function mountOrderEntry(store: Store, actions: Actions): OrderEntry {
   tif.addEventListener('change', () => render());
   postOnly.addEventListener('change', () => render());
   cancelAll.addEventListener('click', () => {
-    void actions.cancelAll().then((text) => show(text, 'ok'), (error: unknown) => show(error instanceof Error ? error.message : String(error), 'error'));
+    void actions.cancelAll().then(
+      (text) => show(text, 'ok'),
+      (error: unknown) => show(error instanceof Error ? error.message : String(error), 'error'),
+    );
   });
 
   const show = (text: string, kind: 'ok' | 'error') => {
@@ -94,8 +128,10 @@ export function mountOrderEntry(store: Store, actions: Actions): OrderEntry {
     const checkPrice = (text: string, what: string) => {
       if (text === '') return out.push(`Enter a ${what}.`);
       if (!isPlainDecimal(text)) return out.push(`The ${what} must be a plain number, like ${spec.tick_size}.`);
-      if (!isMultipleOf(text, spec.tick_size)) return out.push(`The ${what} must be a multiple of the tick size ${group(spec.tick_size)} ${spec.quote}.`);
-      if (compareDecimal(text, spec.min_price) < 0 || compareDecimal(text, spec.max_price) > 0) out.push(`The ${what} must be between ${group(spec.min_price)} and ${group(spec.max_price)}.`);
+      if (!isMultipleOf(text, spec.tick_size))
+        return out.push(`The ${what} must be a multiple of the tick size ${group(spec.tick_size)} ${spec.quote}.`);
+      if (compareDecimal(text, spec.min_price) < 0 || compareDecimal(text, spec.max_price) > 0)
+        out.push(`The ${what} must be between ${group(spec.min_price)} and ${group(spec.max_price)}.`);
       return 0;
     };
     if (isStop) checkPrice(stopPrice.value.trim(), 'stop price');
@@ -108,7 +144,8 @@ export function mountOrderEntry(store: Store, actions: Actions): OrderEntry {
       const text = quantity.value.trim();
       if (text === '') out.push('Enter a quantity.');
       else if (!isPlainDecimal(text)) out.push(`The quantity must be a plain number, like ${spec.lot_size}.`);
-      else if (!isMultipleOf(text, spec.lot_size)) out.push(`The quantity must be a multiple of the lot size ${spec.lot_size} ${spec.base}.`);
+      else if (!isMultipleOf(text, spec.lot_size))
+        out.push(`The quantity must be a multiple of the lot size ${spec.lot_size} ${spec.base}.`);
       else if (compareDecimal(text, spec.min_quantity) < 0) out.push(`The quantity must be at least ${spec.min_quantity} ${spec.base}.`);
       else if (compareDecimal(text, spec.max_quantity) > 0) out.push(`The quantity must be at most ${spec.max_quantity} ${spec.base}.`);
     }
@@ -161,7 +198,10 @@ export function mountOrderEntry(store: Store, actions: Actions): OrderEntry {
     const available = store.state.balances.find((balance) => balance.asset === spend)?.available ?? '0';
     const priceText = price.value.trim();
     const quantityText = quantity.value.trim();
-    const total = needsPrice && isPlainDecimal(priceText) && isPlainDecimal(quantityText) ? `≈ ${group(multiply(priceText, quantityText))} ${spec.quote} · ` : '';
+    const total =
+      needsPrice && isPlainDecimal(priceText) && isPlainDecimal(quantityText)
+        ? `≈ ${group(multiply(priceText, quantityText))} ${spec.quote} · `
+        : '';
     summary.textContent = `${total}available ${group(available)} ${spend}`;
   }
 
