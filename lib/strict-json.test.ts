@@ -61,12 +61,10 @@ const written: fc.Memo<Written> = fc.memo((depth) => {
       .join(',');
     return { text: `{${body}}`, duplicate };
   });
-  const array = fc
-    .array(fc.tuple(written(depth - 1), spaces), { maxLength: 4 })
-    .map((items): Written => ({
-      text: `[${items.map(([item, space]) => space + item.text).join(',')}]`,
-      duplicate: items.some(([item]) => item.duplicate),
-    }));
+  const array = fc.array(fc.tuple(written(depth - 1), spaces), { maxLength: 4 }).map((items): Written => ({
+    text: `[${items.map(([item, space]) => space + item.text).join(',')}]`,
+    duplicate: items.some(([item]) => item.duplicate),
+  }));
   return fc.oneof(leaf, object, array);
 });
 

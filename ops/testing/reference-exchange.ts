@@ -787,20 +787,18 @@ export class ReferenceExchange {
       maker.status = 'Filled';
     } else maker.status = 'PartiallyFilled';
 
-    this.trades
-      .get(m.symbol)
-      ?.push({
-        id: ++this.tradeCount,
-        seq: this.commandSeq,
-        priceTicks,
-        lots,
-        quote: notional,
-        takerSide: taker.req.side,
-        makerOrder: maker.id,
-        takerOrder: taker.id,
-        makerFee: maker === buyer ? buyerFee : sellerFee,
-        takerFee: taker === buyer ? buyerFee : sellerFee,
-      });
+    this.trades.get(m.symbol)?.push({
+      id: ++this.tradeCount,
+      seq: this.commandSeq,
+      priceTicks,
+      lots,
+      quote: notional,
+      takerSide: taker.req.side,
+      makerOrder: maker.id,
+      takerOrder: taker.id,
+      makerFee: maker === buyer ? buyerFee : sellerFee,
+      takerFee: taker === buyer ? buyerFee : sellerFee,
+    });
     this.lastPrice.set(m.symbol, priceTicks);
     this.reached.push(priceTicks);
   }
