@@ -18,102 +18,13 @@
  */
 import { build } from 'hdr-histogram-js';
 import { OrderBook, Side as PeerSide } from 'nodejs-order-book';
-import { DEFAULT_ENGINE_CONFIG, Engine, type Command, type EngineConfig, type Side } from '../../engine/index.ts';
-import { seededRandom as random } from '../../sequencer/testing/command-mix.ts';
+import { DEFAULT_ENGINE_CONFIG, Engine, type Command, type EngineConfig } from '../../engine/index.ts';
+import { freshEngine, generate, SYMBOLS } from './engine-stream.ts';
 import { PlainMatcher } from './plain-matcher.ts';
 
 const COMMANDS = Number(process.env.BENCH_COMMANDS ?? 1_000_000);
 const SEED = Number(process.env.BENCH_SEED ?? 1);
 const SKIP_PEER = process.env.BENCH_SKIP_PEER === '1';
-const USERS = 1000;
-const SYMBOLS = ['BTC-KRW', 'ETH-KRW'] as const;
-const START_MID = [100_000, 5_000]; // ticks: 100,000,000 KRW/BTC and 5,000,000 KRW/ETH
-
-function funding(): Command[] {
-  const commands: Command[] = [];
-  for (let userId = 1; userId <= USERS; userId++) {
-    commands.push({ type: 'Deposit', userId, asset: 'KRW', amount: 1_000_000_000_000, timestamp: 0 });
-    commands.push({ type: 'Deposit', userId, asset: 'BTC', amount: 100_000_000_000, timestamp: 0 });
-    commands.push({ type: 'Deposit', userId, asset: 'ETH', amount: 1_000_000_000_000, timestamp: 0 });
-  }
-  return commands;
-}
-
-/** The trading stream; order ids are the command's position, like the sequencer's seq. */
-function generate(count: number, seed: number): Command[] {
-  const next = random(seed);
-  const mids = [...START_MID];
-  const live: number[][] = [[], []]; // order ids that may still rest, per symbol
-  const ownerOf = new Map<number, number>();
-  const commands: Command[] = new Array(count);
-  for (let index = 0; index < count; index++) {
-    const orderId = index + 1;
-    const timestamp = 1_700_000_000_000 + index;
-    const symbolIndex = next() < 0.5 ? 0 : 1;
-    const symbol = SYMBOLS[symbolIndex]!;
-    if (next() < 0.02) mids[symbolIndex]! += next() < 0.5 ? -1 : 1; // the mid wanders
-    const mid = mids[symbolIndex]!;
-    const roll = next();
-    const userId = 1 + Math.floor(next() * USERS);
-    const side: Side = next() < 0.5 ? 'Buy' : 'Sell';
-    const quantity = 1 + Math.floor(next() * 10);
-    if (roll < 0.7) {
-      const crossing = next() < 0.3;
-      const distance = crossing ? Math.floor(next() * 4) : 1 + Math.floor(next() * 20);
-      const price = side === 'Buy' ? (crossing ? mid + distance : mid - distance) : crossing ? mid - distance : mid + distance;
-      commands[index] = {
-        type: 'PlaceOrder',
-        orderId,
-        userId,
-        symbol,
-        side,
-        orderType: 'Limit',
-        price,
-        quantity,
-        timeInForce: 'GTC',
-        postOnly: false,
-        stp: 'ExpireMaker',
-        timestamp,
-      };
-      live[symbolIndex]!.push(orderId);
-      ownerOf.set(orderId, userId);
-    } else if (roll < 0.8) {
-      commands[index] = {
-        type: 'PlaceOrder',
-        orderId,
-        userId,
-        symbol,
-        side,
-        orderType: 'Market',
-        quantity,
-        timeInForce: 'IOC',
-        postOnly: false,
-        stp: 'ExpireMaker',
-        timestamp,
-      };
-    } else {
-      const pool = live[symbolIndex]!;
-      if (pool.length === 0) {
-        commands[index] = { type: 'CancelOrder', orderId: 0, userId, timestamp };
-        continue;
-      }
-      const at = Math.floor(next() * pool.length);
-      const target = pool[at]!;
-      pool[at] = pool[pool.length - 1]!;
-      pool.pop();
-      commands[index] = { type: 'CancelOrder', orderId: target, userId: ownerOf.get(target)!, timestamp };
-      ownerOf.delete(target);
-    }
-  }
-  return commands;
-}
-
-function freshEngine(config: EngineConfig): Engine {
-  const engine = new Engine(config);
-  for (const command of funding()) engine.apply(command);
-  return engine;
-}
-
 function runPeer(commands: Command[]): number {
   const books = new Map(SYMBOLS.map((symbol) => [symbol as string, new OrderBook()]));
   const symbolOf = new Map<number, string>();
