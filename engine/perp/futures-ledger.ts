@@ -14,6 +14,10 @@
  *    to the fee account's.
  *  - release: the order's reserve is recomputed or dropped.
  *
+ * Tier rule (README "Leverage bound"): an order that opens lots is refused LEVERAGE_ABOVE_TIER_MAX
+ * when the leverage is above the tier maximum of the leg it would leave if it filled completely,
+ * at the mark; checked at placement only (open orders are not cut when fills cross a tier).
+ *
  * Reserve price (README "Order reserve"): a limit buy at its price (it never fills higher); a
  * limit sell at max(price, mark) (it may fill higher); a market order at the worse of the mark and
  * the best opposite price when placed; a stop at its price (StopLimit) or max(stop, mark).
@@ -29,6 +33,7 @@ import {
   initialMarginKrw,
   isolatedMarginForOpeningKrw,
   isolatedMarginRelease,
+  maxLeverageForNotional,
   notionalKrw,
   orderInitialMarginKrw,
 } from './margin-rules.ts';
@@ -94,6 +99,11 @@ export class FuturesLedger implements Settlement {
     const reservePriceTicks = reservePrice(book, command, mark);
     const leverage = account.settingsOf(market.symbol).leverage;
     const openingLots = Math.max(0, quantity - reducible);
+    if (openingLots > 0) {
+      // the tier rule (README "Leverage bound"): the leg this order leaves if it fills completely, at the mark
+      const resultingLots = reducible > 0 ? openingLots : Math.abs(position?.sizeLots ?? 0) + openingLots;
+      if (leverage > maxLeverageForNotional(notionalKrw(resultingLots, mark, market), market)) return 'LEVERAGE_ABOVE_TIER_MAX';
+    }
     const reserveKrw = openingLots === 0 ? 0n : orderInitialMarginKrw(openingLots, reservePriceTicks, leverage, market);
     if (reserveKrw > 0n && reserveKrw > accountFigures(account, market.settlementAsset, state.marks).availableBalanceKrw)
       return 'INSUFFICIENT_MARGIN';
