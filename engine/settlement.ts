@@ -54,4 +54,15 @@ export interface Settlement {
   fillableLots?(book: Book, order: OrderNode, isMaker: boolean, lots: number, priceTicks: number): number;
   /** why the last fillableLots answer was short */
   readonly capReason?: ExpiryReason;
+
+  /**
+   * The FOK pre-check of a settlement with fillableLots (all or nothing under its caps): matching
+   * walks the trades the order would make, asks fillableLots before each as it would when matching,
+   * and applies each planned trade with previewFill (a maker its self-trade prevention expires with
+   * previewExpire), so the next answer is the one it would get then; endPreview undoes them all.
+   * Arguments as settleFill's and releaseRest's; the orders' fill figures are matching's to restore.
+   */
+  previewFill?(book: Book, maker: OrderNode, taker: OrderNode, lots: number, notional: number, makerFee: number, takerFee: number): void;
+  previewExpire?(book: Book, order: OrderNode): void;
+  endPreview?(): void;
 }

@@ -38,7 +38,8 @@ export class Matcher {
     // A settlement that may refuse part of a fill (perpetual markets) is asked before each trade.
     const capped = book.capsFills;
     const market = book.market;
-    if (taker.timeInForce === 'FOK' && !this.canFillFully(book, taker, budgeted)) return lifecycle.expire(book, taker, 'FOK');
+    if (taker.timeInForce === 'FOK' && !(capped ? this.canFillFullyCapped(book, taker) : this.canFillFully(book, taker, budgeted)))
+      return lifecycle.expire(book, taker, 'FOK');
 
     let stopReason: ExpiryReason | undefined;
     matching: while (taker.quantity > taker.filled) {
@@ -173,6 +174,58 @@ export class Matcher {
       }
     }
     return false;
+  }
+
+  /**
+   * FOK pre-check of a book whose settlement caps fills (perpetual markets): walks the trades
+   * matching would make, asking the settlement's fillableLots before each as matching does and
+   * applying each with previewFill, so that a cap matching would meet (a reduce-only order past its
+   * leg, a taker's margin) is met here first; everything is undone before it answers. A capped maker
+   * gives what it may and the walk goes on, as in matching; a capped taker means not all.
+   */
+  private canFillFullyCapped(book: Book, taker: OrderNode): boolean {
+    const settlement = book.settlement;
+    const market = book.market;
+    const isBuy = taker.isBuy;
+    const limit = taker.price;
+    const levels = (isBuy ? book.asks : book.bids).sorted;
+    // fill figures the walk moves, restored at the end (the settlement restores its own state)
+    const restore: [OrderNode, number, number][] = [[taker, taker.filled, taker.feeCarry]];
+    try {
+      for (let index = levels.length - 1; index >= 0; index--) {
+        const level = levels[index]!;
+        if (limit > 0 && (isBuy ? level.price > limit : level.price < limit)) return false;
+        for (let maker = level.head; maker !== null; maker = maker.next) {
+          if (maker.userId === taker.userId) {
+            if (taker.stp !== 'ExpireMaker') return false;
+            settlement.previewExpire!(book, maker);
+            continue;
+          }
+          const lots = Math.min(taker.quantity - taker.filled, maker.quantity - maker.filled);
+          const makerLots = settlement.fillableLots!(book, maker, true, lots, level.price);
+          if (makerLots === 0) continue;
+          if (settlement.fillableLots!(book, taker, false, makerLots, level.price) < makerLots) return false;
+          const notional = level.price * makerLots * market.quotePerTickLot;
+          const makerFee = feeOf(notional, market.makerFeePpm, maker.feeCarry);
+          const takerFee = feeOf(notional, market.takerFeePpm, taker.feeCarry);
+          restore.push([maker, maker.filled, maker.feeCarry]);
+          maker.feeCarry = carryAfter(notional, market.makerFeePpm, maker.feeCarry);
+          taker.feeCarry = carryAfter(notional, market.takerFeePpm, taker.feeCarry);
+          maker.filled += makerLots;
+          taker.filled += makerLots;
+          settlement.previewFill!(book, maker, taker, makerLots, notional, makerFee, takerFee);
+          if (taker.filled === taker.quantity) return true;
+        }
+      }
+      return false;
+    } finally {
+      settlement.endPreview!();
+      for (let index = restore.length - 1; index >= 0; index--) {
+        const [order, filled, feeCarry] = restore[index]!;
+        order.filled = filled;
+        order.feeCarry = feeCarry;
+      }
+    }
   }
 
   /**

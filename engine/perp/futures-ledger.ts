@@ -14,6 +14,10 @@
  *    to the fee account's.
  *  - release: the order's reserve is recomputed or dropped.
  *
+ * Tier rule (README "Leverage bound"): an order that opens lots is refused LEVERAGE_ABOVE_TIER_MAX
+ * when the leverage is above the tier maximum of the leg it would leave if it filled completely,
+ * at the mark; checked at placement only (open orders are not cut when fills cross a tier).
+ *
  * Reserve price (README "Order reserve"): a limit buy at its price (it never fills higher); a
  * limit sell at max(price, mark) (it may fill higher); a market order at the worse of the mark and
  * the best opposite price when placed; a stop at its price (StopLimit) or max(stop, mark).
@@ -29,13 +33,14 @@ import {
   initialMarginKrw,
   isolatedMarginForOpeningKrw,
   isolatedMarginRelease,
+  maxLeverageForNotional,
   notionalKrw,
   orderInitialMarginKrw,
 } from './margin-rules.ts';
 import { applyFill } from './position-rules.ts';
 import type { PerpMarketSpec } from './perp-market.ts';
 import type { FuturesEvents } from './futures-events.ts';
-import type { FuturesAccount, FuturesState, PerpOrder, PerpPosition } from './futures-state.ts';
+import { positionKey, type FuturesAccount, type FuturesState, type PerpOrder, type PerpPosition } from './futures-state.ts';
 import { accountFigures } from './futures-valuation.ts';
 
 export class FuturesLedger implements Settlement {
@@ -94,6 +99,11 @@ export class FuturesLedger implements Settlement {
     const reservePriceTicks = reservePrice(book, command, mark);
     const leverage = account.settingsOf(market.symbol).leverage;
     const openingLots = Math.max(0, quantity - reducible);
+    if (openingLots > 0) {
+      // the tier rule (README "Leverage bound"): the leg this order leaves if it fills completely, at the mark
+      const resultingLots = reducible > 0 ? openingLots : Math.abs(position?.sizeLots ?? 0) + openingLots;
+      if (leverage > maxLeverageForNotional(notionalKrw(resultingLots, mark, market), market)) return 'LEVERAGE_ABOVE_TIER_MAX';
+    }
     const reserveKrw = openingLots === 0 ? 0n : orderInitialMarginKrw(openingLots, reservePriceTicks, leverage, market);
     if (reserveKrw > 0n && reserveKrw > accountFigures(account, market.settlementAsset, state.marks).availableBalanceKrw)
       return 'INSUFFICIENT_MARGIN';
@@ -175,6 +185,19 @@ export class FuturesLedger implements Settlement {
   }
 
   private settleSide(market: PerpMarketSpec, order: OrderNode, lots: number, priceTicks: number, fee: number): void {
+    const { account, position } = this.moveSide(market, order, lots, priceTicks, fee);
+    this.changes.touchWallet(account, market.settlementAsset, 'Trade');
+    this.changes.touchPosition(position);
+  }
+
+  /** One side of a trade: its leg, isolated margin, wallet and reserve (no events). */
+  private moveSide(
+    market: PerpMarketSpec,
+    order: OrderNode,
+    lots: number,
+    priceTicks: number,
+    fee: number,
+  ): { account: FuturesAccount; position: PerpPosition } {
     const account = this.state.account(order.userId);
     const perpOrder = account.orders.get(order.orderId)!;
     perpOrder.node = order;
@@ -193,9 +216,72 @@ export class FuturesLedger implements Settlement {
     }
     const asset = market.settlementAsset;
     account.wallets.set(asset, account.wallet(asset) + outcome.realizedPnlKrw - BigInt(fee));
-    this.changes.touchWallet(account, asset, 'Trade');
-    this.changes.touchPosition(position);
     this.refreshReserve(account, perpOrder, order);
+    return { account, position };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // FOK pre-check (Settlement.previewFill): planned trades applied for real, undone by endPreview
+
+  /** undo steps of the previewed trades, in the order they were taken */
+  private readonly undo: (() => void)[] = [];
+
+  previewFill(book: Book, maker: OrderNode, taker: OrderNode, lots: number, notional: number, makerFee: number, takerFee: number): void {
+    const market = book.market as PerpMarketSpec;
+    const priceTicks = notional / (lots * market.quotePerTickLot);
+    this.saveSide(market, maker);
+    this.moveSide(market, maker, lots, priceTicks, makerFee);
+    this.saveSide(market, taker);
+    this.moveSide(market, taker, lots, priceTicks, takerFee);
+    // the fee account's wallet counts only when it trades itself, so one that does not exist yet stays so
+    const feeAccount = this.state.accounts.get(this.state.feeAccountId);
+    const fee = BigInt(makerFee + takerFee);
+    if (feeAccount !== undefined && fee !== 0n) {
+      this.saveWallet(feeAccount, market.settlementAsset);
+      feeAccount.wallets.set(market.settlementAsset, feeAccount.wallet(market.settlementAsset) + fee);
+    }
+  }
+
+  /** a maker that self-trade prevention expires: its reserve no longer counts (releaseRest) */
+  previewExpire(_book: Book, order: OrderNode): void {
+    const perpOrder = this.state.account(order.userId).orders.get(order.orderId);
+    if (perpOrder === undefined) return;
+    const reserve = perpOrder.reserveKrw;
+    this.undo.push(() => (perpOrder.reserveKrw = reserve));
+    perpOrder.reserveKrw = 0n;
+  }
+
+  endPreview(): void {
+    const undo = this.undo;
+    for (let index = undo.length - 1; index >= 0; index--) undo[index]!();
+    undo.length = 0;
+  }
+
+  /** what moveSide changes of this side: its leg (or that there was none), wallet and reserve */
+  private saveSide(market: PerpMarketSpec, order: OrderNode): void {
+    const account = this.state.account(order.userId);
+    const perpOrder = account.orders.get(order.orderId)!;
+    const reserve = perpOrder.reserveKrw;
+    const position = account.findPosition(market.symbol, perpOrder.leg);
+    if (position === undefined) {
+      const key = positionKey(market.symbol, perpOrder.leg);
+      this.undo.push(() => account.positions.delete(key));
+    } else {
+      const { sizeLots, costKrw, realizedPnlKrw, isolatedMarginKrw } = position;
+      this.undo.push(() => {
+        position.sizeLots = sizeLots;
+        position.costKrw = costKrw;
+        position.realizedPnlKrw = realizedPnlKrw;
+        position.isolatedMarginKrw = isolatedMarginKrw;
+      });
+    }
+    this.saveWallet(account, market.settlementAsset);
+    this.undo.push(() => (perpOrder.reserveKrw = reserve));
+  }
+
+  private saveWallet(account: FuturesAccount, asset: string): void {
+    const wallet = account.wallets.get(asset);
+    this.undo.push(() => (wallet === undefined ? account.wallets.delete(asset) : account.wallets.set(asset, wallet)));
   }
 
   // ---------------------------------------------------------------------------------------------

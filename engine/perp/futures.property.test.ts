@@ -6,7 +6,8 @@
  *  - Σ position sizes = 0;
  *  - KRW: Σ futures wallets (fee account's included; insurance fund 0 in part 1) − Σ position cost
  *    = Σ transfers in − Σ transfers out, exactly; spot conservation with the transfers counted;
- *  - no reserve negative; a reduce-only order never increases |size| (fill by fill);
+ *  - no reserve negative; a reduce-only order never increases |size| (fill by fill); a FOK fills
+ *    completely or not at all;
  *  - the independent reference model (testing/reference-positions.ts), fed the engine's fills,
  *    agrees on every size, cost, wallet, realized PnL and isolated margin;
  * and at the end: replay of the same commands and restore from a (JSON round-tripped) snapshot
@@ -245,6 +246,7 @@ interface Coverage {
   rejectedForMargin: number;
   cutOrExpired: number;
   hedgeFills: number;
+  fokFills: number;
 }
 
 /** Runs a stream, checking every invariant after every command; returns the events per command. */
@@ -263,6 +265,13 @@ function runChecked(commands: readonly Command[], coverage: Coverage): EngineEve
     switch (command.type) {
       case 'PlaceOrder':
         if (command.reduceOnly === true && !rejected) reduceOnly.add(command.orderId);
+        if (command.timeInForce === 'FOK') {
+          // all or nothing, the futures fill caps included
+          let taken = 0;
+          for (const event of events) if (event.type === 'Trade' && event.taker.orderId === command.orderId) taken += event.quantity;
+          expect([0, command.quantity]).toContain(taken);
+          if (taken > 0) coverage.fokFills++;
+        }
         if (
           events.some(
             (event) => event.type === 'OrderRejected' && (event.reason === 'INSUFFICIENT_MARGIN' || event.reason === 'INDEX_STALE'),
@@ -389,6 +398,7 @@ describe('futures property test', () => {
       rejectedForMargin: 0,
       cutOrExpired: 0,
       hedgeFills: 0,
+      fokFills: 0,
     };
     fc.assert(
       fc.property(STREAM, (ops) => {
@@ -405,6 +415,7 @@ describe('futures property test', () => {
     expect(coverage.rejectedForMargin).toBeGreaterThan(200);
     expect(coverage.cutOrExpired).toBeGreaterThan(2);
     expect(coverage.hedgeFills).toBeGreaterThan(200);
+    expect(coverage.fokFills).toBeGreaterThan(200);
   }, 300_000);
 
   it(`replays to the same events and state hash, also from a snapshot half-way (seed ${SEED + 1})`, () => {
