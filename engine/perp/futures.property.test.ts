@@ -340,6 +340,14 @@ function setMarginType(isolated: Map<number, bigint>, userId: number, marginType
   else isolated.delete(userId);
 }
 
+/**
+ * `expect(actual).toBe(expected)`, paid only when it fails: the invariants run after every command of
+ * every stream (tens of thousands of times), and a passing `expect` costs more than the check itself.
+ */
+function same<T>(actual: T, expected: T): void {
+  if (!Object.is(actual, expected)) expect(actual).toBe(expected);
+}
+
 function checkInvariants(engine: Engine, reference: ReferencePositions, transfersNet: bigint): void {
   let sizes = 0;
   let costs = 0n;
@@ -349,41 +357,41 @@ function checkInvariants(engine: Engine, reference: ReferencePositions, transfer
     for (const position of account.positions.values()) {
       sizes += position.sizeLots;
       costs += position.costKrw;
-      expect(position.isolatedMarginKrw >= 0n).toBe(true);
+      same(position.isolatedMarginKrw >= 0n, true);
     }
-    for (const order of account.orders.values()) expect(order.reserveKrw >= 0n).toBe(true);
+    for (const order of account.orders.values()) same(order.reserveKrw >= 0n, true);
   }
-  expect(sizes).toBe(0);
-  expect(wallets - costs).toBe(transfersNet);
+  same(sizes, 0);
+  same(wallets - costs, transfersNet);
   // spot: every asset's balances add up to its supply once the KRW in futures is counted
   const krw = engine.ledger.assetIndex.get('KRW')!;
   const totals = new Array<number>(engine.ledger.supply.length).fill(0);
   for (const account of engine.ledger.accounts.values()) {
     for (let index = 0; index < totals.length; index++) {
-      expect(account.balances[index * 2 + 1]!).toBeGreaterThanOrEqual(0);
+      same(account.balances[index * 2 + 1]! >= 0, true);
       totals[index]! += account.balances[index * 2]! + account.balances[index * 2 + 1]!;
     }
   }
-  totals.forEach((total, index) => expect(BigInt(total) + (index === krw ? transfersNet : 0n)).toBe(BigInt(engine.ledger.supply[index]!)));
+  totals.forEach((total, index) => same(BigInt(total) + (index === krw ? transfersNet : 0n), BigInt(engine.ledger.supply[index]!)));
   // the reference agrees on every position and wallet figure
   for (const userId of [...USERS, FEE_ACCOUNT]) {
     const account = engine.futures.accounts.get(userId);
     const position = account?.findPosition(PERP, 'BOTH');
     const model = reference.account(userId);
     if (userId === FEE_ACCOUNT) {
-      expect(account?.wallet('KRW') ?? 0n).toBe(reference.feeAccount);
+      same(account?.wallet('KRW') ?? 0n, reference.feeAccount);
       continue;
     }
-    expect(BigInt(position?.sizeLots ?? 0)).toBe(reference.size(userId));
-    expect(position?.costKrw ?? 0n).toBe(reference.cost(userId));
-    expect(position?.realizedPnlKrw ?? 0n).toBe(model.realizedPnl);
-    expect(position?.isolatedMarginKrw ?? 0n).toBe(model.isolatedMargin);
-    expect(account?.wallet('KRW') ?? 0n).toBe(model.wallet);
+    same(BigInt(position?.sizeLots ?? 0), reference.size(userId));
+    same(position?.costKrw ?? 0n, reference.cost(userId));
+    same(position?.realizedPnlKrw ?? 0n, model.realizedPnl);
+    same(position?.isolatedMarginKrw ?? 0n, model.isolatedMargin);
+    same(account?.wallet('KRW') ?? 0n, model.wallet);
     const view = engine.futuresPositions(userId, PERP)[0];
     if (view !== undefined) {
       const entry = reference.entryPrice(userId);
-      expect(view.entryPrice).toBe(entry === undefined ? undefined : Number(entry));
-      expect(view.unrealizedPnlKrw).toBe(reference.unrealizedPnl(userId, BigInt(view.markPrice!)));
+      same(view.entryPrice, entry === undefined ? undefined : Number(entry));
+      same(view.unrealizedPnlKrw, reference.unrealizedPnl(userId, BigInt(view.markPrice!)));
     }
   }
 }
