@@ -415,46 +415,28 @@ export function decodePayload(bytes: Uint8Array, view: DataView, start: number, 
       const clientOrderId = flags & FLAG_CLIENT_ORDER_ID ? readString() : undefined;
       const postOnly = (flags & FLAG_POST_ONLY) !== 0;
       if (flags & ~0x7f) throw new PayloadError(`PlaceOrder: unknown flag bits ${flags}`);
-      if (flags & FLAG_FUTURES) {
-        const futures = readU8();
-        const fields = readFuturesByte(futures);
-        if (fields === undefined) throw new PayloadError(`PlaceOrder: unknown futures bits ${futures}`);
-        command = placeOrder(
-          timestamp,
-          orderId,
-          userId,
-          symbol,
-          side,
-          orderType,
-          timeInForce,
-          stp,
-          postOnly,
-          price,
-          stopPrice,
-          quantity,
-          quoteAmount,
-          clientOrderId,
-          fields.reduceOnly,
-          fields.positionSide,
-        );
-      } else {
-        command = placeOrder(
-          timestamp,
-          orderId,
-          userId,
-          symbol,
-          side,
-          orderType,
-          timeInForce,
-          stp,
-          postOnly,
-          price,
-          stopPrice,
-          quantity,
-          quoteAmount,
-          clientOrderId,
-        );
-      }
+      // the futures byte follows only when its flag is set (every older record decodes as before)
+      const futures = flags & FLAG_FUTURES ? readU8() : undefined;
+      const fields = futures === undefined ? undefined : readFuturesByte(futures);
+      if (futures !== undefined && fields === undefined) throw new PayloadError(`PlaceOrder: unknown futures bits ${futures}`);
+      command = placeOrder(
+        timestamp,
+        orderId,
+        userId,
+        symbol,
+        side,
+        orderType,
+        timeInForce,
+        stp,
+        postOnly,
+        price,
+        stopPrice,
+        quantity,
+        quoteAmount,
+        clientOrderId,
+        fields?.reduceOnly,
+        fields?.positionSide,
+      );
       break;
     }
     case TYPE_CODE.CancelOrder: {
