@@ -183,7 +183,9 @@ export class FuturesCommands {
         return events.reject('INVALID_PRICE', command, undefined);
     }
     const touched = new Set<string>();
+    const before = new Map<string, number | undefined>();
     for (const { symbol, source, price } of prices) {
+      if (!before.has(symbol)) before.set(symbol, this.state.marks.get(symbol)!.markTicks);
       this.state.marks.get(symbol)!.sources.set(source, { source, priceTicks: price, updatedAtMs: command.timestamp });
       touched.add(symbol);
     }
@@ -193,7 +195,22 @@ export class FuturesCommands {
       mark.indexTicks = index.priceTicks;
       mark.stale = index.stale;
     }
+    const moved = [...touched].filter((symbol) => this.state.marks.get(symbol)!.markTicks !== before.get(symbol));
+    if (moved.length > 0) this.marksMoved(moved);
   }
+
+  /**
+   * Called, inside the command, with the perpetual symbols whose mark price just changed (in the
+   * command's order): the hooks that follow a mark — liquidation checks, then mark-price TP/SL
+   * triggers (issue 19) — register here, in that order, in the engine's constructor. Every command
+   * that moves a mark (SetIndexPrices, the journaled price tick) ends its price work with this call.
+   */
+  marksMoved(symbols: readonly string[]): void {
+    for (const listener of this.markListeners) listener(symbols);
+  }
+
+  /** @internal the hooks `marksMoved` calls, in registration order */
+  readonly markListeners: ((symbols: readonly string[]) => void)[] = [];
 
   // ---------------------------------------------------------------------------------------------
 

@@ -16,6 +16,8 @@ export interface FuturesRecord {
   orders: Row[];
   /** [symbol, indexTicks | null, stale 0/1, [source, priceTicks, updatedAtMs]…] */
   marks: [string, number | null, number, Row[]][];
+  /** [asset, insurance fund balance]… for the non-zero funds (absent in snapshots before it existed: all 0) */
+  insurance?: [string, string][];
 }
 
 const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -67,7 +69,11 @@ export function snapshotFutures(state: FuturesState): FuturesRecord {
     if (mark.indexTicks === undefined && sources.length === 0) continue;
     marks.push([symbol, mark.indexTicks ?? null, mark.stale ? 1 : 0, sources]);
   }
-  return { accounts, orders, marks };
+  const insurance = [...state.insuranceFunds]
+    .filter(([, balance]) => balance !== 0n)
+    .sort((a, b) => byText(a[0], b[0]))
+    .map(([asset, balance]): [string, string] => [asset, balance.toString()]);
+  return insurance.length > 0 ? { accounts, orders, marks, insurance } : { accounts, orders, marks };
 }
 
 /** Fills a fresh futures state (same config) from its record; orders find their book records lazily. */
@@ -102,6 +108,10 @@ export function restoreFutures(state: FuturesState, record: FuturesRecord | unde
       reservePriceTicks: reservePriceTicks as number,
       reserveKrw: BigInt(reserve as string),
     });
+  }
+  for (const [asset, balance] of record.insurance ?? []) {
+    if (!state.insuranceFunds.has(asset)) throw new Error(`snapshot has an insurance fund for ${asset}, not a settlement asset`);
+    state.insuranceFunds.set(asset, BigInt(balance));
   }
   for (const [symbol, indexTicks, stale, sources] of record.marks) {
     const mark = state.marks.get(symbol);

@@ -136,6 +136,12 @@ export class FuturesState {
   readonly markets = new Map<string, PerpMarketSpec>();
   /** the settlement assets of the perpetual markets, in config order */
   readonly settlementAssets: string[] = [];
+  /**
+   * The insurance fund per settlement asset (KRW, never below 0): it takes what rounding leaves
+   * (funding dust) and what liquidations fill better than bankruptcy, and pays the losses beyond it
+   * (issue 19). Counted in the conservation identity beside the wallets and the fee account.
+   */
+  readonly insuranceFunds = new Map<string, bigint>();
 
   constructor(
     perpetualMarkets: readonly PerpMarketSpec[],
@@ -146,6 +152,7 @@ export class FuturesState {
       this.markets.set(market.symbol, market);
       this.marks.set(market.symbol, new MarkState(market));
       if (!this.settlementAssets.includes(market.settlementAsset)) this.settlementAssets.push(market.settlementAsset);
+      this.insuranceFunds.set(market.settlementAsset, 0n);
     }
   }
 
@@ -156,6 +163,10 @@ export class FuturesState {
       this.accounts.set(userId, account);
     }
     return account;
+  }
+
+  insuranceFundKrw(asset: string): bigint {
+    return this.insuranceFunds.get(asset) ?? 0n;
   }
 
   feeAccount(): FuturesAccount {

@@ -4,7 +4,7 @@
  * leverage, margin type and isolated margin changes, index prices, time jumps that stale the
  * index), checked after every command:
  *  - Σ position sizes = 0;
- *  - KRW: Σ futures wallets (fee account's included; insurance fund 0 in part 1) − Σ position cost
+ *  - KRW: Σ futures wallets (fee account's included) + insurance fund − Σ position cost
  *    = Σ transfers in − Σ transfers out, exactly; spot conservation with the transfers counted;
  *  - no reserve negative; a reduce-only order never increases |size| (fill by fill); a FOK fills
  *    completely or not at all;
@@ -362,7 +362,9 @@ function checkInvariants(engine: Engine, reference: ReferencePositions, transfer
     for (const order of account.orders.values()) same(order.reserveKrw >= 0n, true);
   }
   same(sizes, 0);
-  same(wallets - costs, transfersNet);
+  const insurance = engine.futures.insuranceFundKrw('KRW');
+  same(insurance >= 0n, true);
+  same(wallets + insurance - costs, transfersNet);
   // spot: every asset's balances add up to its supply once the KRW in futures is counted
   const krw = engine.ledger.assetIndex.get('KRW')!;
   const totals = new Array<number>(engine.ledger.supply.length).fill(0);
