@@ -9,6 +9,7 @@ import { buildAsyncApi } from './asyncapi.ts';
 import { buildOpenApi } from './openapi.ts';
 import { adminRoutes } from './routes-admin.ts';
 import { futuresRoutes } from './routes-futures.ts';
+import { futuresHistoryRoutes } from './routes-futures-history.ts';
 import { marketRoutes } from './routes-market.ts';
 import { historyRoutes } from './routes-history.ts';
 import { candleRoutes } from './routes-candles.ts';
@@ -96,6 +97,7 @@ export function createApi(deps: ApiDeps): Api {
   adminRoutes(app, deps, views);
   // after adminOnly: POST /admin/index-prices is the admin's
   futuresRoutes(app, deps);
+  futuresHistoryRoutes(app, deps);
 
   let probed: { at: number; services: Promise<Record<string, string>> } | undefined;
   const services = (): Promise<Record<string, string>> => {

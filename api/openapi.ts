@@ -10,6 +10,7 @@ import { accountPaths } from './openapi-account-paths.ts';
 import { adminPaths } from './openapi-admin-paths.ts';
 import { apiComponents } from './openapi-components.ts';
 import { apiDescription } from './openapi-description.ts';
+import { futuresHistoryPaths } from './openapi-futures-history-paths.ts';
 import { futuresPaths, futuresSchemas } from './openapi-futures-paths.ts';
 import { orderPaths } from './openapi-order-paths.ts';
 import { publicPaths } from './openapi-public-paths.ts';
@@ -34,6 +35,7 @@ export function buildOpenApi(config: EngineConfig): Record<string, unknown> {
       ...orderPaths(context),
       ...accountPaths(context),
       ...futuresPaths(context, perpSymbols),
+      ...futuresHistoryPaths(context, perpSymbols),
       ...publicPaths(context),
       ...adminPaths(),
     },
