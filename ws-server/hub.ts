@@ -8,7 +8,8 @@
  * once, the same Buffer to every subscriber) and execution-channel.ts (execution reports to their
  * owner's sessions only, resume, repairs). Duplicates (a publisher's resend) are dropped here by
  * `seq` per routing key; a hole in a routing key's `prev_seq` chain is repaired: a book is
- * bootstrapped again, each executions subscriber is caught up from the history.
+ * bootstrapped again, each executions subscriber is caught up from the history. The private channel
+ * `positions` (positions-channel.ts) is fed apart, from the Redis stream (`onStreamEntries`).
  */
 import type { Envelope } from '../contract/envelopes.ts';
 import type { ExecutionHistory } from '../contract/ports/execution-history.ts';
