@@ -3,7 +3,7 @@
  * persister, a ws-server; its own database and broker namespace): futures transfers and fills over
  * HTTP → the futures rows in PostgreSQL exactly once — the persister killed with SIGKILL twice
  * while it writes, and a whole batch written again — → the history endpoints, paged → the
- * `positions` channel on a plain WebSocket client, live and resumed after a reconnect.
+ * `positions` channel on a plain WebSocket client, live, and resumed on the other of two instances.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchRows } from '../db/execution-rows.ts';
@@ -20,12 +20,13 @@ const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6380';
 
 let stack: Stack;
 let wsPort: number;
+let otherWsPort: number;
 let long: StackUser;
 let short: StackUser;
 const clients: WsTestClient[] = [];
 
-async function connect(user: StackUser): Promise<WsTestClient> {
-  const client = new WsTestClient(`ws://127.0.0.1:${wsPort}/ws`);
+async function connect(user: StackUser, port = wsPort): Promise<WsTestClient> {
+  const client = new WsTestClient(`ws://127.0.0.1:${port}/ws`);
   clients.push(client);
   await client.opened();
   expect(await client.auth(user)).toMatchObject({ type: 'auth', ok: true });
@@ -82,7 +83,7 @@ beforeAll(async () => {
   stack = await Stack.start({ publishers: ['redis', 'rabbitmq'], env: { PERSISTER_TRIM_EVERY_MS: '0' } });
   // one entry per transaction, so a SIGKILL lands between commits and acknowledgements
   stack.startPersister({ PERSISTER_BATCH: '1', PERSISTER_CLAIM_IDLE_MS: '500', PERSISTER_CLAIM_EVERY_MS: '200' });
-  wsPort = await stack.startWsServer();
+  [wsPort, otherWsPort] = await Promise.all([stack.startWsServer(), stack.startWsServer()]);
   long = await stack.createUser('perp-long', { KRW: '10000000' });
   short = await stack.createUser('perp-short', { KRW: '10000000' });
 }, 120_000);
@@ -198,13 +199,13 @@ describe('futures events → PostgreSQL, history endpoints and the positions cha
     expect(await spot.json()).toMatchObject({ error: 'NOT_A_PERPETUAL' });
   });
 
-  it('resumes positions after a reconnect: what the user missed from the history, then live, each once', async () => {
+  it('resumes positions after a reconnect to the other instance: what the user missed from the history, then live, each once', async () => {
     const { rows } = await stack.pool.query<{ seq: string }>(
       'SELECT seq FROM futures_position_changes WHERE user_id = $1 ORDER BY seq LIMIT 1',
       [long.userId],
     );
     const resumeFrom = Number(rows[0]!.seq);
-    const resumed = await connect(long);
+    const resumed = await connect(long, otherWsPort);
     expect(await resumed.request({ op: 'subscribe', channels: ['positions'], resume_from_seq: resumeFrom })).toMatchObject({
       type: 'subscribed',
     });
