@@ -189,6 +189,8 @@ export async function startWsServer(config: Config, options: WsServerOptions = {
     instance,
     connections: transport.connections,
     feed: feed.state,
+    // the positions channel's Redis stream tail (not in `status`: public channels and executions do not need it)
+    positions_feed: tail.state,
     books: Object.fromEntries(
       [...hub.books.values()].map((book) => [book.symbol, { state: book.state, symbol_seq: book.book.symbolSeq, gaps: book.gaps }]),
     ),
