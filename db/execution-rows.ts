@@ -2,7 +2,7 @@
  * A batch of stream entries → the column arrays of one multi-row statement (db/execution-writer.ts).
  * Pure. Envelopes are checked field by field before they reach SQL, so a malformed one becomes a
  * dead letter of its own instead of failing the whole batch; types the persister does not keep
- * (BookDelta, Ticker; PositionChanged and WalletChanged until issue 20 gives them tables) are skipped.
+ * (BookDelta, Ticker, MarkPrice; PositionChanged, WalletChanged and FundingPaid until issue 20 gives them tables) are skipped.
  */
 import { RECEIVED_DECIMAL } from '../contract/decimal-text.ts';
 import type { EnvelopeType } from '../contract/envelopes.ts';
@@ -95,7 +95,7 @@ class EnvelopeError extends Error {}
 const ID = /^\d{1,16}$/;
 const SIDES = new Set(['Buy', 'Sell']);
 const EXEC_TYPES = new Set(['New', 'Trade', 'Cancelled', 'Expired', 'Rejected', 'Triggered', 'Amended']);
-const SKIPPED_TYPES = new Set<EnvelopeType>(['BookDelta', 'Ticker', 'PositionChanged', 'WalletChanged']);
+const SKIPPED_TYPES = new Set<EnvelopeType>(['BookDelta', 'Ticker', 'PositionChanged', 'WalletChanged', 'FundingPaid', 'MarkPrice']);
 
 type Json = Record<string, unknown>;
 

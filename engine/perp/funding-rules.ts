@@ -83,10 +83,14 @@ export function premiumSample1e8(impactBid: TicksFraction | undefined, impactAsk
 
 /** P̄, the mean of an interval's samples, truncated towards zero; 0 with no sample (then F = I). */
 export function meanPremium1e8(samples: readonly bigint[]): bigint {
-  if (samples.length === 0) return 0n;
   let sum = 0n;
   for (const sample of samples) sum += sample;
-  return truncDiv(sum, BigInt(samples.length));
+  return meanPremiumOfSum1e8(sum, samples.length);
+}
+
+/** The same mean from the samples' sum and count (what the engine keeps per interval, not the samples). */
+export function meanPremiumOfSum1e8(sum1e8: bigint, count: number): bigint {
+  return count === 0 ? 0n : truncDiv(sum1e8, BigInt(count));
 }
 
 /** F = clamp(P̄ + clamp(I − P̄, −0.05 %, +0.05 %), −0.30 %, +0.30 %), I = 0.01 %. */
