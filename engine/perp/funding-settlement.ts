@@ -49,7 +49,7 @@ export class FundingSettlement {
       const account = state.account(position.userId);
       account.wallets.set(asset, account.wallet(asset) + amount);
       this.changes.touchWallet(account, asset, 'Funding');
-      if (account.settingsOf(symbol).marginType === 'ISOLATED') {
+      if (account.settings.get(symbol)?.marginType === 'ISOLATED') {
         // moved in full, even below 0: the liquidation checks that follow funding take it from there
         position.isolatedMarginKrw += amount;
         this.changes.touchPosition(position);
