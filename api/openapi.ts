@@ -12,6 +12,7 @@ import { apiComponents } from './openapi-components.ts';
 import { apiDescription } from './openapi-description.ts';
 import { futuresHistoryPaths } from './openapi-futures-history-paths.ts';
 import { futuresPaths, futuresSchemas } from './openapi-futures-paths.ts';
+import { premiumIndexPaths } from './openapi-premium-index.ts';
 import { orderPaths } from './openapi-order-paths.ts';
 import { publicPaths } from './openapi-public-paths.ts';
 import { pathContext } from './openapi-shared.ts';
@@ -36,6 +37,7 @@ export function buildOpenApi(config: EngineConfig): Record<string, unknown> {
       ...accountPaths(context),
       ...futuresPaths(context, perpSymbols),
       ...futuresHistoryPaths(context, perpSymbols),
+      ...premiumIndexPaths(perpSymbols),
       ...publicPaths(context),
       ...adminPaths(),
     },

@@ -28,6 +28,8 @@ import { FuturesEvents } from './perp/futures-events.ts';
 import { FuturesLedger } from './perp/futures-ledger.ts';
 import { FuturesState } from './perp/futures-state.ts';
 import { FuturesViews } from './perp/futures-views.ts';
+import { FundingSettlement } from './perp/funding-settlement.ts';
+import { PriceTicks } from './perp/price-tick.ts';
 import { ReduceOnlyCut } from './perp/reduce-only-cut.ts';
 import { EngineViews } from './queries.ts';
 import type { Settlement } from './settlement.ts';
@@ -74,6 +76,7 @@ export class Engine implements MatchingEngine, EngineState {
   private readonly futuresCommands: FuturesCommands;
   private readonly futuresViews: FuturesViews;
   private readonly reduceOnlyCut: ReduceOnlyCut;
+  private readonly priceTicks: PriceTicks;
   private readonly deltas: BookDeltas;
   private readonly tickers: TickerEmitter;
   private readonly orderCommands: OrderCommands;
@@ -118,6 +121,8 @@ export class Engine implements MatchingEngine, EngineState {
       this.deltas,
       events,
     );
+    const funding = new FundingSettlement(this.futures, this.futuresEvents, events);
+    this.priceTicks = new PriceTicks(this.futures, this.books, this.futuresCommands, funding, events);
   }
 
   /**
@@ -177,11 +182,17 @@ export class Engine implements MatchingEngine, EngineState {
       case 'SetIndexPrices':
         this.futuresCommands.setIndexPrices(command);
         break;
+      case 'PriceTick':
+        this.priceTicks.tick(command);
+        break;
       default:
         this.events.reject('INVALID_COMMAND', command, undefined);
     }
     const futuresTouched = this.futuresEvents.touched;
-    if (futuresTouched) this.reduceOnlyCut.run();
+    if (futuresTouched) {
+      this.reduceOnlyCut.run();
+      this.futures.openPositions.update(this.futuresEvents.touchedPositions());
+    }
     this.deltas.flush();
     this.spot.flushBalanceChanges();
     if (futuresTouched) this.futuresEvents.flush((userId) => this.futures.account(userId));
