@@ -82,7 +82,9 @@ export class FuturesLedger implements Settlement {
       // Σ reduce-only on a leg never exceeds what it can reduce, so a sweep cannot flip it
       if (reducible === 0) return closing && reduceOnlyFlag !== true ? 'NO_POSITION' : 'REDUCE_ONLY_WOULD_INCREASE';
       if (quantity + this.pendingReduceOnly(account, market, leg, isBuy) > reducible) return 'REDUCE_ONLY_WOULD_INCREASE';
-      account.orders.set(command.orderId, new PerpOrder(command.orderId, market, leg, true, 0, 0n, isBuy));
+      const reducing = new PerpOrder(command.orderId, market, leg, true, 0, 0n, isBuy);
+      reducing.lotsBound = quantity;
+      account.orders.set(command.orderId, reducing);
       return 0;
     }
     const markState = state.marks.get(market.symbol)!;
@@ -103,6 +105,7 @@ export class FuturesLedger implements Settlement {
     order.memoOpeningLots = openingLots;
     order.memoLeverage = openingLots === 0 ? 0 : leverage;
     order.memoReserveKrw = reserveKrw;
+    order.lotsBound = quantity;
     account.orders.set(command.orderId, order);
     this.noteRefreshed(order);
     return 0;

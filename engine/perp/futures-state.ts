@@ -30,6 +30,12 @@ export class PerpPosition {
   /** command counter when a fill first moved it in that command, and its size just before (ReduceOnlyCut) */
   startMark = -1;
   startSizeLots = 0;
+  /** size × mark × KRW per tick-lot and its initial margin at a leverage, for the inputs noted (availableBalanceOf) */
+  memoSizeLots = 0;
+  memoMarkTicks = -1;
+  memoLeverage = 0;
+  memoValueKrw = 0n;
+  memoInitialMarginKrw = 0n;
 
   constructor(
     readonly userId: number,

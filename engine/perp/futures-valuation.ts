@@ -123,7 +123,7 @@ export function availableBalanceOf(
   for (const position of account.positions.values()) {
     const market = position.market;
     if (market.settlementAsset !== asset) continue;
-    isolatedMargins += position.isolatedMarginKrw;
+    if (position.isolatedMarginKrw !== 0n) isolatedMargins += position.isolatedMarginKrw;
     if (position.sizeLots === 0) continue;
     const settings = account.settingsOf(market.symbol);
     if (settings.marginType !== 'CROSS') continue;
@@ -132,9 +132,21 @@ export function availableBalanceOf(
       crossInitial += initialMarginKrw(absBig(position.costKrw), settings.leverage);
       continue;
     }
-    const value = BigInt(position.sizeLots) * BigInt(markTicks) * BigInt(market.quotePerTickLot);
-    crossUnrealized += value - position.costKrw;
-    crossInitial += initialMarginKrw(absBig(value), settings.leverage);
+    // the value and margin change only with the size, the mark or the leverage: most checks reuse them
+    if (
+      position.memoSizeLots !== position.sizeLots ||
+      position.memoMarkTicks !== markTicks ||
+      position.memoLeverage !== settings.leverage
+    ) {
+      const value = BigInt(position.sizeLots) * BigInt(markTicks) * BigInt(market.quotePerTickLot);
+      position.memoValueKrw = value;
+      position.memoInitialMarginKrw = initialMarginKrw(absBig(value), settings.leverage);
+      position.memoSizeLots = position.sizeLots;
+      position.memoMarkTicks = markTicks;
+      position.memoLeverage = settings.leverage;
+    }
+    crossUnrealized += position.memoValueKrw - position.costKrw;
+    crossInitial += position.memoInitialMarginKrw;
   }
   const crossBalance = crossMarginBalanceKrw(walletKrw, crossUnrealized, isolatedMargins);
   return availableBalanceKrw(walletKrw, crossBalance, crossInitial, orderReservesKrw(account, asset, excludeOrderId));

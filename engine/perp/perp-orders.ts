@@ -27,6 +27,8 @@ export class PerpOrder {
   memoReserveKrw = -1n;
   /** command counter when FuturesLedger last listed it as recomputed before the command's end */
   refreshMark = -1;
+  /** at least its remaining lots (its quantity when placed: amends only reduce); Infinity when not known */
+  lotsBound = Infinity;
   /** its place in its leg list (LegOrders) */
   legList: LegOrders | null = null;
   previousOnLeg: PerpOrder | null = null;
@@ -53,8 +55,10 @@ export class PerpOrder {
     return this.#reserveKrw;
   }
 
+  /** the reserve, kept in its orders map's Σ while the order is in one */
   set reserveKrw(value: bigint) {
-    if (this.owner !== null && value !== this.#reserveKrw) this.owner.addReserve(this.market.settlementAsset, value - this.#reserveKrw);
+    const owner = this.owner;
+    if (owner !== null) owner.addReserve(this.market.settlementAsset, value, this.#reserveKrw);
     this.#reserveKrw = value;
   }
 }
@@ -64,8 +68,11 @@ export class LegOrders {
   head: PerpOrder | null = null;
   tail: PerpOrder | null = null;
   size = 0;
+  /** ≥ every listed order's remaining lots (the largest lotsBound listed since the list was last empty) */
+  maxRemaining = 0;
 
   push(order: PerpOrder): void {
+    if (order.lotsBound > this.maxRemaining) this.maxRemaining = order.lotsBound;
     order.legList = this;
     order.previousOnLeg = this.tail;
     order.nextOnLeg = null;
@@ -85,7 +92,7 @@ export class LegOrders {
     order.legList = null;
     order.previousOnLeg = null;
     order.nextOnLeg = null;
-    this.size--;
+    if (--this.size === 0) this.maxRemaining = 0;
   }
 }
 
@@ -105,9 +112,12 @@ const EMPTY = new LegOrders();
 
 export class PerpOrders {
   readonly #byId = new Map<number, PerpOrder>();
-  readonly #reserves = new Map<string, bigint>();
-  /** per market: 3 legs (BOTH, LONG, SHORT) × LegKind lists */
-  readonly #legs = new Map<PerpMarketSpec, LegOrders[]>();
+  /** Σ reserves per settlement asset: a few assets, so parallel arrays scanned rather than a Map */
+  readonly #reserveAssets: string[] = [];
+  readonly #reserveSums: bigint[] = [];
+  /** per market met (parallel arrays, a few markets): 3 legs (BOTH, LONG, SHORT) × LegKind lists */
+  readonly #legMarkets: PerpMarketSpec[] = [];
+  readonly #legLists: LegOrders[][] = [];
 
   get size(): number {
     return this.#byId.size;
@@ -142,33 +152,40 @@ export class PerpOrders {
 
   /** Σ reserves of the orders settled in `asset` */
   reservesKrw(asset: string): bigint {
-    return this.#reserves.get(asset) ?? 0n;
+    const at = this.#reserveAssets.indexOf(asset);
+    return at < 0 ? 0n : this.#reserveSums[at]!;
   }
 
   /** one leg's open orders of one kind, oldest first (iterate head → nextOnLeg; do not change the map meanwhile) */
   onLeg(market: PerpMarketSpec, side: PositionSide, kind: LegKind): LegOrders {
-    return this.#legs.get(market)?.[LEG_INDEX[side] * KINDS + kind] ?? EMPTY;
+    const at = this.#legMarkets.indexOf(market);
+    return at < 0 ? EMPTY : this.#legLists[at]![LEG_INDEX[side] * KINDS + kind]!;
   }
 
   /** a restored order's side, once its book record is known: it moves to its side's list */
-  learnSide(order: PerpOrder, isBuy: boolean): void {
+  learnSide(order: PerpOrder, isBuy: boolean, remainingLots: number): void {
     order.isBuy = isBuy;
+    order.lotsBound = remainingLots;
     if (order.legList === null || order.reduceOnly) return;
     order.legList.remove(order);
     this.#listOf(order).push(order);
   }
 
-  /** @internal PerpOrder.reserveKrw's setter */
-  addReserve(asset: string, delta: bigint): void {
-    this.#reserves.set(asset, (this.#reserves.get(asset) ?? 0n) + delta);
+  /** @internal PerpOrder.reserveKrw's setter and the map's own moves: one reserve from `before` to `after` */
+  addReserve(asset: string, after: bigint, before: bigint): void {
+    if (after === before) return;
+    let at = this.#reserveAssets.indexOf(asset);
+    if (at < 0) at = this.#reserveAssets.push(asset) - 1;
+    this.#reserveSums[at] = (this.#reserveSums[at] ?? 0n) + after - before;
   }
 
   #listOf(order: PerpOrder): LegOrders {
-    let legs = this.#legs.get(order.market);
-    if (legs === undefined) {
-      legs = Array.from({ length: 3 * KINDS }, () => new LegOrders());
-      this.#legs.set(order.market, legs);
+    let at = this.#legMarkets.indexOf(order.market);
+    if (at < 0) {
+      at = this.#legMarkets.push(order.market) - 1;
+      this.#legLists.push(Array.from({ length: 3 * KINDS }, () => new LegOrders()));
     }
+    const legs = this.#legLists[at]!;
     const kind = order.reduceOnly
       ? LegKind.ReduceOnly
       : order.isBuy === undefined
@@ -182,12 +199,12 @@ export class PerpOrders {
   #link(order: PerpOrder): void {
     if (order.owner !== null && order.owner !== this) order.owner.delete(order.orderId);
     order.owner = this;
-    if (order.reserveKrw !== 0n) this.addReserve(order.market.settlementAsset, order.reserveKrw);
+    this.addReserve(order.market.settlementAsset, order.reserveKrw, 0n);
     this.#listOf(order).push(order);
   }
 
   #unlink(order: PerpOrder): void {
-    if (order.reserveKrw !== 0n) this.addReserve(order.market.settlementAsset, -order.reserveKrw);
+    this.addReserve(order.market.settlementAsset, 0n, order.reserveKrw);
     order.owner = null;
     order.legList?.remove(order);
   }

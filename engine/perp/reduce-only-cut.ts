@@ -46,10 +46,8 @@ export class ReduceOnlyCut {
       const reducing = orders.onLeg(position.market, position.side, LegKind.ReduceOnly);
       if (reducing.size > 0) this.cut(position, reducing);
       const startLots = position.startMark === epoch ? position.startSizeLots : position.sizeLots;
-      if (reducibleLots(position, true) !== reducibleOf(startLots, true))
-        this.futures.refreshReserves(account, position, orders.onLeg(position.market, position.side, LegKind.Buy), true);
-      if (reducibleLots(position, false) !== reducibleOf(startLots, false))
-        this.futures.refreshReserves(account, position, orders.onLeg(position.market, position.side, LegKind.Sell), false);
+      this.refreshSide(account, position, reducibleOf(startLots, true), true);
+      this.refreshSide(account, position, reducibleOf(startLots, false), false);
       const unknown = orders.onLeg(position.market, position.side, LegKind.SideUnknown);
       if (unknown.size > 0) this.refreshRestored(account, unknown);
     }
@@ -81,6 +79,19 @@ export class ReduceOnlyCut {
     }
   }
 
+  /**
+   * One side's orders of a leg, when what that side can reduce moved from `startReducible`: an
+   * order opens max(0, remaining − reducible) lots, so none changes while every remaining is at
+   * most the smaller of the two (LegOrders.maxRemaining bounds them).
+   */
+  private refreshSide(account: FuturesAccount, position: PerpPosition, startReducible: number, isBuy: boolean): void {
+    const reducible = reducibleLots(position, isBuy);
+    if (reducible === startReducible) return;
+    const orders = account.orders.onLeg(position.market, position.side, isBuy ? LegKind.Buy : LegKind.Sell);
+    if (orders.maxRemaining <= Math.min(reducible, startReducible)) return;
+    this.futures.refreshReserves(account, position, orders, isBuy);
+  }
+
   /** restored orders (side not known yet): all recomputed, as the cut did before the side lists, then filed by side */
   private refreshRestored(account: FuturesAccount, orders: LegOrders): void {
     const met: PerpOrder[] = [];
@@ -89,7 +100,7 @@ export class ReduceOnlyCut {
       const node = this.futures.nodeOf(order);
       if (node === null) continue;
       this.futures.refreshReserve(account, order, node);
-      account.orders.learnSide(order, node.isBuy);
+      account.orders.learnSide(order, node.isBuy, node.quantity - node.filled);
     }
   }
 
