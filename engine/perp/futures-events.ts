@@ -15,6 +15,11 @@ export class FuturesEvents {
 
   constructor(private readonly events: CommandEvents) {}
 
+  /** the command counter (CommandEvents.epoch): marks on records that are valid for this command only */
+  get epoch(): number {
+    return this.events.epoch;
+  }
+
   /** whether this command touched anything futures (the end-of-command work runs only then) */
   get touched(): boolean {
     return this.wallets.length > 0 || this.positions.length > 0;

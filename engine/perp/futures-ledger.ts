@@ -40,8 +40,9 @@ import {
 import { applyFill } from './position-rules.ts';
 import type { PerpMarketSpec } from './perp-market.ts';
 import type { FuturesEvents } from './futures-events.ts';
-import { positionKey, type FuturesAccount, type FuturesState, type PerpOrder, type PerpPosition } from './futures-state.ts';
-import { accountFigures } from './futures-valuation.ts';
+import { LegKind, type LegOrders } from './perp-orders.ts';
+import { PerpOrder, type FuturesAccount, type FuturesState, type PerpPosition } from './futures-state.ts';
+import { availableBalanceOf } from './futures-valuation.ts';
 
 export class FuturesLedger implements Settlement {
   capReason: ExpiryReason | undefined = undefined;
@@ -75,21 +76,15 @@ export class FuturesLedger implements Settlement {
     const closing = leg === 'LONG' ? !isBuy : leg === 'SHORT' ? isBuy : false;
     const reduceOnly = reduceOnlyFlag === true || closing;
     const quantity = command.quantity!;
-    const position = account.findPosition(market.symbol, leg);
+    const position = account.leg(market, leg);
     const reducible = reducibleLots(position, isBuy);
     if (reduceOnly) {
       // Σ reduce-only on a leg never exceeds what it can reduce, so a sweep cannot flip it
       if (reducible === 0) return closing && reduceOnlyFlag !== true ? 'NO_POSITION' : 'REDUCE_ONLY_WOULD_INCREASE';
-      if (quantity + this.pendingReduceOnly(account, market.symbol, leg, isBuy) > reducible) return 'REDUCE_ONLY_WOULD_INCREASE';
-      account.orders.set(command.orderId, {
-        orderId: command.orderId,
-        node: null,
-        market,
-        leg,
-        reduceOnly: true,
-        reservePriceTicks: 0,
-        reserveKrw: 0n,
-      });
+      if (quantity + this.pendingReduceOnly(account, market, leg, isBuy) > reducible) return 'REDUCE_ONLY_WOULD_INCREASE';
+      const reducing = new PerpOrder(command.orderId, market, leg, true, 0, 0n, isBuy);
+      reducing.lotsBound = quantity;
+      account.orders.set(command.orderId, reducing);
       return 0;
     }
     const markState = state.marks.get(market.symbol)!;
@@ -105,25 +100,21 @@ export class FuturesLedger implements Settlement {
       if (leverage > maxLeverageForNotional(notionalKrw(resultingLots, mark, market), market)) return 'LEVERAGE_ABOVE_TIER_MAX';
     }
     const reserveKrw = openingLots === 0 ? 0n : orderInitialMarginKrw(openingLots, reservePriceTicks, leverage, market);
-    if (reserveKrw > 0n && reserveKrw > accountFigures(account, market.settlementAsset, state.marks).availableBalanceKrw)
-      return 'INSUFFICIENT_MARGIN';
-    account.orders.set(command.orderId, {
-      orderId: command.orderId,
-      node: null,
-      market,
-      leg,
-      reduceOnly: false,
-      reservePriceTicks,
-      reserveKrw,
-    });
+    if (reserveKrw > 0n && reserveKrw > availableBalanceOf(account, market.settlementAsset, state.marks)) return 'INSUFFICIENT_MARGIN';
+    const order = new PerpOrder(command.orderId, market, leg, false, reservePriceTicks, reserveKrw, isBuy);
+    order.memoOpeningLots = openingLots;
+    order.memoLeverage = openingLots === 0 ? 0 : leverage;
+    order.memoReserveKrw = reserveKrw;
+    order.lotsBound = quantity;
+    account.orders.set(command.orderId, order);
+    this.noteRefreshed(order);
     return 0;
   }
 
   /** Remaining lots of the user's other open reduce-only orders that reduce this leg from this side. */
-  private pendingReduceOnly(account: FuturesAccount, symbol: string, leg: PositionSide, isBuy: boolean): number {
+  private pendingReduceOnly(account: FuturesAccount, market: PerpMarketSpec, leg: PositionSide, isBuy: boolean): number {
     let total = 0;
-    for (const order of account.orders.values()) {
-      if (!order.reduceOnly || order.leg !== leg || order.market.symbol !== symbol) continue;
+    for (let order = account.orders.onLeg(market, leg, LegKind.ReduceOnly).head; order !== null; order = order.nextOnLeg) {
       const node = this.nodeOf(order);
       if (node !== null && node.isBuy === isBuy) total += node.quantity - node.filled;
     }
@@ -142,7 +133,7 @@ export class FuturesLedger implements Settlement {
     const perpOrder = account.orders.get(order.orderId);
     if (perpOrder === undefined) return lots; // not a perpetual order record (cannot happen)
     perpOrder.node = order;
-    const position = account.findPosition(book.market.symbol, perpOrder.leg);
+    const position = account.leg(perpOrder.market, perpOrder.leg);
     const reducible = reducibleLots(position, order.isBuy);
     if (perpOrder.reduceOnly) {
       if (reducible >= lots) return lots;
@@ -161,7 +152,7 @@ export class FuturesLedger implements Settlement {
       cumulativeFeeDueKrw(market.takerFeePpm, notionalKrw(lots, priceTicks, market)) +
       (remainingAfter > 0 ? orderInitialMarginKrw(remainingAfter, perpOrder.reservePriceTicks, leverage, market) : 0n);
     if (need <= perpOrder.reserveKrw) return lots;
-    const free = accountFigures(account, market.settlementAsset, this.state.marks, order.orderId).availableBalanceKrw;
+    const free = availableBalanceOf(account, market.settlementAsset, this.state.marks, order.orderId);
     if (need <= free) return lots;
     this.capReason = 'InsufficientMargin';
     return 0;
@@ -204,6 +195,11 @@ export class FuturesLedger implements Settlement {
     const position = account.position(market, perpOrder.leg);
     const settings = account.settingsOf(market.symbol);
     const oldSize = position.sizeLots;
+    const epoch = this.changes.epoch;
+    if (position.startMark !== epoch) {
+      position.startMark = epoch;
+      position.startSizeLots = oldSize;
+    }
     const outcome = applyFill({ sizeLots: oldSize, costKrw: position.costKrw }, order.isBuy ? lots : -lots, priceTicks, market);
     position.sizeLots = outcome.position.sizeLots;
     position.costKrw = outcome.position.costKrw;
@@ -217,6 +213,7 @@ export class FuturesLedger implements Settlement {
     const asset = market.settlementAsset;
     account.wallets.set(asset, account.wallet(asset) + outcome.realizedPnlKrw - BigInt(fee));
     this.refreshReserve(account, perpOrder, order);
+    this.noteRefreshed(perpOrder);
     return { account, position };
   }
 
@@ -262,10 +259,13 @@ export class FuturesLedger implements Settlement {
     const account = this.state.account(order.userId);
     const perpOrder = account.orders.get(order.orderId)!;
     const reserve = perpOrder.reserveKrw;
-    const position = account.findPosition(market.symbol, perpOrder.leg);
+    const position = account.leg(market, perpOrder.leg);
     if (position === undefined) {
-      const key = positionKey(market.symbol, perpOrder.leg);
-      this.undo.push(() => account.positions.delete(key));
+      const leg = perpOrder.leg;
+      this.undo.push(() => {
+        const created = account.leg(market, leg);
+        if (created !== undefined) account.dropPosition(created);
+      });
     } else {
       const { sizeLots, costKrw, realizedPnlKrw, isolatedMarginKrw } = position;
       this.undo.push(() => {
@@ -290,7 +290,10 @@ export class FuturesLedger implements Settlement {
   releaseReduced(_book: Book, order: OrderNode, _reduction: number): void {
     const account = this.state.account(order.userId);
     const perpOrder = account.orders.get(order.orderId);
-    if (perpOrder !== undefined) this.refreshReserve(account, perpOrder, order);
+    if (perpOrder !== undefined) {
+      this.refreshReserve(account, perpOrder, order);
+      this.noteRefreshed(perpOrder);
+    }
   }
 
   releaseRest(_book: Book, order: OrderNode): void {
@@ -301,17 +304,69 @@ export class FuturesLedger implements Settlement {
   refreshReserve(account: FuturesAccount, perpOrder: PerpOrder, order: OrderNode): void {
     if (perpOrder.reduceOnly) return;
     const remaining = order.quantity - order.filled;
-    const position = account.findPosition(perpOrder.market.symbol, perpOrder.leg);
-    const openingLots = Math.max(0, remaining - reducibleLots(position, order.isBuy));
-    perpOrder.reserveKrw =
-      openingLots === 0
-        ? 0n
-        : orderInitialMarginKrw(
-            openingLots,
-            perpOrder.reservePriceTicks,
-            account.settingsOf(perpOrder.market.symbol).leverage,
-            perpOrder.market,
-          );
+    const market = perpOrder.market;
+    const openingLots = Math.max(0, remaining - reducibleLots(account.leg(market, perpOrder.leg), order.isBuy));
+    const leverage = openingLots === 0 ? 0 : account.settingsOf(market.symbol).leverage;
+    // the reserve is a function of these two (its price and market are fixed): skip the BigInt work when neither moved
+    if (
+      openingLots === perpOrder.memoOpeningLots &&
+      leverage === perpOrder.memoLeverage &&
+      perpOrder.reserveKrw === perpOrder.memoReserveKrw
+    )
+      return;
+    this.setReserve(perpOrder, openingLots, leverage);
+  }
+
+  private setReserve(perpOrder: PerpOrder, openingLots: number, leverage: number): void {
+    const reserveKrw = openingLots === 0 ? 0n : orderInitialMarginKrw(openingLots, perpOrder.reservePriceTicks, leverage, perpOrder.market);
+    perpOrder.reserveKrw = reserveKrw;
+    perpOrder.memoOpeningLots = openingLots;
+    perpOrder.memoLeverage = leverage;
+    perpOrder.memoReserveKrw = reserveKrw;
+  }
+
+  /** refreshReserve for one leg's orders of one side (`isBuy`), the leg and leverage looked up once */
+  refreshReserves(account: FuturesAccount, position: PerpPosition, orders: LegOrders, isBuy: boolean): void {
+    const reducible = reducibleLots(position, isBuy);
+    const marketLeverage = account.settingsOf(position.market.symbol).leverage;
+    for (let perpOrder = orders.head; perpOrder !== null; perpOrder = perpOrder.nextOnLeg) {
+      const order = this.nodeOf(perpOrder);
+      if (order === null) continue;
+      const openingLots = Math.max(0, order.quantity - order.filled - reducible);
+      const leverage = openingLots === 0 ? 0 : marketLeverage;
+      if (
+        openingLots === perpOrder.memoOpeningLots &&
+        leverage === perpOrder.memoLeverage &&
+        perpOrder.reserveKrw === perpOrder.memoReserveKrw
+      )
+        continue;
+      this.setReserve(perpOrder, openingLots, leverage);
+    }
+  }
+
+  /**
+   * The orders whose reserve this command computed before its end (placed, filled, reduced): the
+   * end-of-command cut recomputes them on the legs it visits, as their leg may have moved since.
+   * Every other open order's reserve was exact when the command began (the cut leaves every
+   * touched leg's orders exact), so the cut needs them only where their side's reducible lots moved.
+   */
+  refreshedThisCommand(): readonly PerpOrder[] {
+    if (this.refreshedEpoch !== this.changes.epoch) this.refreshed.length = 0;
+    return this.refreshed;
+  }
+
+  private readonly refreshed: PerpOrder[] = [];
+  private refreshedEpoch = -1;
+
+  private noteRefreshed(order: PerpOrder): void {
+    const epoch = this.changes.epoch;
+    if (this.refreshedEpoch !== epoch) {
+      this.refreshed.length = 0;
+      this.refreshedEpoch = epoch;
+    }
+    if (order.refreshMark === epoch) return;
+    order.refreshMark = epoch;
+    this.refreshed.push(order);
   }
 
   nodeOf(order: PerpOrder): OrderNode | null {

@@ -5,7 +5,7 @@
  * orders by id, markets, sides and sources by name) so equal states give equal snapshots.
  */
 import type { PositionSide } from '../types.ts';
-import type { FuturesState, MarketSettings } from './futures-state.ts';
+import { PerpOrder, type FuturesState, type MarketSettings } from './futures-state.ts';
 
 type Row = (string | number | null)[];
 
@@ -151,15 +151,15 @@ export function restoreFutures(state: FuturesState, record: FuturesRecord | unde
     }
   }
   for (const [orderId, userId, symbol, leg, reduceOnly, reservePriceTicks, reserve] of record.orders) {
-    state.account(userId as number).orders.set(orderId as number, {
-      orderId: orderId as number,
-      node: null,
-      market: marketOf(symbol as string),
-      leg: leg as PositionSide,
-      reduceOnly: reduceOnly === 1,
-      reservePriceTicks: reservePriceTicks as number,
-      reserveKrw: BigInt(reserve as string),
-    });
+    const order = new PerpOrder(
+      orderId as number,
+      marketOf(symbol as string),
+      leg as PositionSide,
+      reduceOnly === 1,
+      reservePriceTicks as number,
+      BigInt(reserve as string),
+    );
+    state.account(userId as number).orders.set(orderId as number, order);
   }
   restoreFunding(state, record.funding ?? []);
   for (const [asset, balance] of record.insurance ?? []) {

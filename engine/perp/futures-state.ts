@@ -13,6 +13,9 @@ import type { PerpMarketSpec } from './perp-market.ts';
 import { INDEX_SOURCE_FRESH_MS, type IndexSource } from './index-price.ts';
 import { MarketFunding } from './market-funding.ts';
 import { OpenPositions } from './open-positions.ts';
+import { PerpOrders } from './perp-orders.ts';
+
+export { PerpOrder } from './perp-orders.ts';
 
 /** Leverage of a market the user never set (the contract's default). */
 export const DEFAULT_LEVERAGE = 20;
@@ -26,6 +29,15 @@ export class PerpPosition {
   isolatedMarginKrw = 0n;
   /** command counter when it last joined the command's PositionChanged list */
   dirtyMark = -1;
+  /** command counter when a fill first moved it in that command, and its size just before (ReduceOnlyCut) */
+  startMark = -1;
+  startSizeLots = 0;
+  /** size × mark × KRW per tick-lot and its initial margin at a leverage, for the inputs noted (availableBalanceOf) */
+  memoSizeLots = 0;
+  memoMarkTicks = -1;
+  memoLeverage = 0;
+  memoValueKrw = 0n;
+  memoInitialMarginKrw = 0n;
 
   constructor(
     readonly userId: number,
@@ -43,32 +55,18 @@ export interface MarketSettings {
   marginType: MarginType;
 }
 
-/** What an open perpetual order holds beside its book record (OrderNode.locked stays 0). */
-export interface PerpOrder {
-  readonly orderId: number;
-  /** its book record, once it exists (hold runs before the record is made) */
-  node: OrderNode | null;
-  readonly market: PerpMarketSpec;
-  /** the position leg it trades: BOTH in one-way mode */
-  readonly leg: PositionSide;
-  /** never opens or grows its leg: reduce-only, or a hedge-mode order against its leg (closing) */
-  readonly reduceOnly: boolean;
-  /** the price its reserve is taken at (README "Order reserve") */
-  readonly reservePriceTicks: number;
-  /** initial margin + taker fee of the lots it can still open, at reservePriceTicks */
-  reserveKrw: bigint;
-}
-
 export class FuturesAccount {
   hedge = false;
   /** wallet balance per settlement asset (includes isolated margins) */
   readonly wallets = new Map<string, bigint>();
   /** by symbol; absent = defaults */
   readonly settings = new Map<string, MarketSettings>();
-  /** by `${symbol} ${side}` */
+  /** by `${symbol} ${side}` (snapshot order); `legs` holds the same records for the hot lookups */
   readonly positions = new Map<string, PerpPosition>();
+  /** the records of `positions`, in creation order: a few per account, found by scanning without building a key */
+  readonly #legs: PerpPosition[] = [];
   /** open perpetual orders by order id */
-  readonly orders = new Map<number, PerpOrder>();
+  readonly orders = new PerpOrders();
   /** command counter per asset when its wallet last joined the command's WalletChanged list */
   readonly walletMarks = new Map<string, number>();
 
@@ -83,17 +81,39 @@ export class FuturesAccount {
   }
 
   position(market: PerpMarketSpec, side: PositionSide): PerpPosition {
-    const key = positionKey(market.symbol, side);
-    let position = this.positions.get(key);
+    let position = this.leg(market, side);
     if (position === undefined) {
       position = new PerpPosition(this.userId, market, side);
-      this.positions.set(key, position);
+      this.positions.set(positionKey(market.symbol, side), position);
+      this.#legs.push(position);
     }
     return position;
   }
 
+  /** the record of one leg, if it exists (as findPosition, by market) */
+  leg(market: PerpMarketSpec, side: PositionSide): PerpPosition | undefined {
+    const legs = this.#legs;
+    for (let at = 0; at < legs.length; at++) {
+      const position = legs[at]!;
+      if (position.market === market && position.side === side) return position;
+    }
+    return undefined;
+  }
+
   findPosition(symbol: string, side: PositionSide): PerpPosition | undefined {
-    return this.positions.get(positionKey(symbol, side));
+    const legs = this.#legs;
+    for (let at = 0; at < legs.length; at++) {
+      const position = legs[at]!;
+      if (position.market.symbol === symbol && position.side === side) return position;
+    }
+    return undefined;
+  }
+
+  /** forgets a leg's record (a previewed fill that created it, undone) */
+  dropPosition(position: PerpPosition): void {
+    if (this.positions.get(positionKey(position.market.symbol, position.side)) !== position) return;
+    this.positions.delete(positionKey(position.market.symbol, position.side));
+    this.#legs.splice(this.#legs.indexOf(position), 1);
   }
 
   /** whether any leg in `symbol` (or any perpetual, undefined) is open or any order rests there */

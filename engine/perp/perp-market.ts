@@ -135,7 +135,8 @@ export const DEFAULT_PERP_MARKETS: readonly PerpMarketSpec[] = [BTC_KRW_PERP, ET
 export function riskTierForNotionalKrw(notionalKrw: bigint, market: PerpMarketSpec): RiskTier {
   const tiers = market.riskTiers;
   for (const tier of tiers) {
-    if (tier.maxNotionalKrw === null || notionalKrw <= BigInt(tier.maxNotionalKrw)) return tier;
+    // bigint ≤ number compares exactly (no BigInt made per tier: this runs on every pre-trade check)
+    if (tier.maxNotionalKrw === null || notionalKrw <= tier.maxNotionalKrw) return tier;
   }
   const last = tiers[tiers.length - 1];
   if (last === undefined) throw new Error(`${market.symbol} has no risk tiers`);

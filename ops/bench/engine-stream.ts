@@ -125,3 +125,21 @@ export function freshEngine(config: EngineConfig): Engine {
   for (const command of funding()) engine.apply(command);
   return engine;
 }
+
+/** The perpetual stream of bench:futures (and its behaviour guard, futures-stream-hash.ts). */
+export const PERP_MARKETS: StreamMarkets = { symbols: ['BTC-KRW-PERP', 'ETH-KRW-PERP'], reduceOnlyShare: 0.1, indexEvery: 1_000 };
+
+/** After `funding()`: half the KRW into the futures wallet; a third of the users isolated; leverage 2–20; the first index. */
+export function futuresSetUp(seed: number): Command[] {
+  const next = random(seed);
+  const commands: Command[] = [];
+  for (let userId = 1; userId <= USERS; userId++) {
+    commands.push({ type: 'FuturesTransfer', userId, asset: 'KRW', amount: 500_000_000_000, direction: 'SpotToFutures', timestamp: 0 });
+    for (const symbol of PERP_MARKETS.symbols) {
+      if (next() < 1 / 3) commands.push({ type: 'SetMarginType', userId, symbol, marginType: 'ISOLATED', timestamp: 0 });
+      commands.push({ type: 'SetLeverage', userId, symbol, leverage: 2 + Math.floor(next() * 19), timestamp: 0 });
+    }
+  }
+  commands.push(indexPrices(PERP_MARKETS, START_MID, 1_700_000_000_000));
+  return commands;
+}

@@ -19,32 +19,13 @@
  */
 import { build } from 'hdr-histogram-js';
 import { DEFAULT_ENGINE_CONFIG, Engine, type Command, type EngineConfig, type EngineEvent } from '../../engine/index.ts';
-import { seededRandom as random } from '../../sequencer/testing/command-mix.ts';
-import { freshEngine, generate, indexPrices, USERS, type StreamMarkets } from './engine-stream.ts';
+import { freshEngine, futuresSetUp, generate, PERP_MARKETS } from './engine-stream.ts';
 import { priceTickFigures } from './price-tick.bench-part.ts';
 
 const COMMANDS = Number(process.env.BENCH_COMMANDS ?? 300_000);
 const SEED = Number(process.env.BENCH_SEED ?? 1);
 const OPEN_POSITIONS = Number(process.env.BENCH_OPEN_POSITIONS ?? 100_000);
 const TICKS = Number(process.env.BENCH_TICKS ?? 2_000);
-const PERP_MARKETS: StreamMarkets = { symbols: ['BTC-KRW-PERP', 'ETH-KRW-PERP'], reduceOnlyShare: 0.1, indexEvery: 1_000 };
-const START_MID = [100_000, 5_000]; // ticks, as the spot stream's
-
-/** Spot funding, then half the KRW into the futures wallet; a third of the users isolated; leverage 2–20. */
-function futuresSetUp(seed: number): Command[] {
-  const next = random(seed);
-  const commands: Command[] = [];
-  for (let userId = 1; userId <= USERS; userId++) {
-    commands.push({ type: 'FuturesTransfer', userId, asset: 'KRW', amount: 500_000_000_000, direction: 'SpotToFutures', timestamp: 0 });
-    for (const symbol of PERP_MARKETS.symbols) {
-      if (next() < 1 / 3) commands.push({ type: 'SetMarginType', userId, symbol, marginType: 'ISOLATED', timestamp: 0 });
-      commands.push({ type: 'SetLeverage', userId, symbol, leverage: 2 + Math.floor(next() * 19), timestamp: 0 });
-    }
-  }
-  commands.push(indexPrices(PERP_MARKETS, START_MID, 1_700_000_000_000));
-  return commands;
-}
-
 function freshFuturesEngine(config: EngineConfig): Engine {
   const engine = freshEngine(config);
   for (const command of futuresSetUp(SEED)) {
