@@ -9,6 +9,9 @@ import { primeEventShapes, TAGGED } from './shapes.ts';
 import type { Command, EngineEvent, OrderView } from './types.ts';
 import { isNonNegativeSafe } from './validation.ts';
 
+/** from this many events a command's list is handed over rather than copied (take) */
+const HAND_OVER_AT = 4096;
+
 export class CommandEvents {
   /** seq of the last event emitted (part of the state: snapshot.ts) */
   seq = 0;
@@ -21,7 +24,7 @@ export class CommandEvents {
    * exactly as long as the list (3 events for most commands), where a fresh array grown by
    * push would allocate room for 17.
    */
-  private readonly gathered: EngineEvent[] = [];
+  private gathered: EngineEvent[] = [];
   private count = 0;
 
   constructor() {
@@ -41,7 +44,12 @@ export class CommandEvents {
 
   /** The command's events, in order, as a fresh array. */
   take(): EngineEvent[] {
-    return this.gathered.slice(0, this.count);
+    if (this.count < HAND_OVER_AT) return this.gathered.slice(0, this.count);
+    // a command of many events (a funding settlement: 200,000) hands its list over instead of copying it
+    const taken = this.gathered;
+    taken.length = this.count;
+    this.gathered = [];
+    return taken;
   }
 
   /** Emits the OrderRejected of a refused command; returns undefined so callers can `return this.reject(…)`. */

@@ -46,7 +46,7 @@ export class FundingSettlement {
       });
       if (amount === 0n) continue;
       net += amount;
-      const account = state.account(position.userId);
+      const account = position.account;
       account.wallets.set(asset, account.wallet(asset) + amount);
       this.changes.touchWallet(account, asset, 'Funding');
       if (account.settings.get(symbol)?.marginType === 'ISOLATED') {

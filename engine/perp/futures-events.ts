@@ -10,7 +10,10 @@ import { entryPriceTicks } from './position-rules.ts';
 import type { FuturesAccount, PerpPosition } from './futures-state.ts';
 
 export class FuturesEvents {
-  private readonly wallets: { account: FuturesAccount; asset: string; reason: WalletChangeReason }[] = [];
+  // the touched wallets as three parallel lists, not a record each: a funding settlement touches 100,000
+  private readonly walletAccounts: FuturesAccount[] = [];
+  private readonly walletAssets: string[] = [];
+  private readonly walletReasons: WalletChangeReason[] = [];
   private readonly positions: PerpPosition[] = [];
 
   constructor(private readonly events: CommandEvents) {}
@@ -22,7 +25,7 @@ export class FuturesEvents {
 
   /** whether this command touched anything futures (the end-of-command work runs only then) */
   get touched(): boolean {
-    return this.wallets.length > 0 || this.positions.length > 0;
+    return this.walletAccounts.length > 0 || this.positions.length > 0;
   }
 
   /** the positions touched so far in this command, in first-touch order */
@@ -32,9 +35,17 @@ export class FuturesEvents {
 
   touchWallet(account: FuturesAccount, asset: string, reason: WalletChangeReason): void {
     const epoch = this.events.epoch;
-    if (account.walletMarks.get(asset) === epoch) return;
-    account.walletMarks.set(asset, epoch);
-    this.wallets.push({ account, asset, reason });
+    if (account.walletMarkAsset === asset || account.walletMarkAsset === undefined) {
+      if (account.walletMark === epoch) return;
+      account.walletMarkAsset = asset;
+      account.walletMark = epoch;
+    } else {
+      if (account.walletMarks.get(asset) === epoch) return;
+      account.walletMarks.set(asset, epoch);
+    }
+    this.walletAccounts.push(account);
+    this.walletAssets.push(asset);
+    this.walletReasons.push(reason);
   }
 
   touchPosition(position: PerpPosition): void {
@@ -48,7 +59,12 @@ export class FuturesEvents {
   flush(accountOf: (userId: number) => FuturesAccount): void {
     const events = this.events;
     const timestamp = events.timestamp;
-    for (const { account, asset, reason } of this.wallets) {
+    const accounts = this.walletAccounts;
+    const assets = this.walletAssets;
+    const reasons = this.walletReasons;
+    for (let at = 0; at < accounts.length; at++) {
+      const account = accounts[at]!;
+      const asset = assets[at]!;
       events.emit({
         type: 'WalletChanged',
         seq: ++events.seq,
@@ -56,7 +72,7 @@ export class FuturesEvents {
         userId: account.userId,
         asset,
         walletBalanceKrw: account.wallet(asset),
-        reason,
+        reason: reasons[at]!,
       });
     }
     for (const position of this.positions) {
@@ -77,7 +93,9 @@ export class FuturesEvents {
         leverage: settings.leverage,
       });
     }
-    this.wallets.length = 0;
+    accounts.length = 0;
+    assets.length = 0;
+    reasons.length = 0;
     this.positions.length = 0;
   }
 }

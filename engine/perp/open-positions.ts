@@ -34,10 +34,32 @@ export class OpenPositions {
   sorted(symbol: string): PerpPosition[] {
     const open = this.byMarket.get(symbol);
     if (open === undefined) return [];
-    return [...open].sort((a, b) => a.userId - b.userId || SIDE_ORDER[a.side] - SIDE_ORDER[b.side]);
+    const positions = [...open];
+    return sortedByNumber(positions) ?? positions.sort((a, b) => a.userId - b.userId || SIDE_ORDER[a.side] - SIDE_ORDER[b.side]);
   }
 
   clear(): void {
     this.byMarket.clear();
   }
+}
+
+/**
+ * The same order through a Float64Array's numeric sort (native, no comparator calls: a settlement
+ * sorts 100,000 positions): each position as (userId·3 + leg)·n + its index, unique and exact while
+ * below 2^53 — the index breaks ties as the stable sort above would. Undefined when a key is too
+ * large to pack (then the comparator sort runs).
+ */
+function sortedByNumber(positions: readonly PerpPosition[]): PerpPosition[] | undefined {
+  const count = positions.length;
+  const keys = new Float64Array(count);
+  for (let at = 0; at < count; at++) {
+    const position = positions[at]!;
+    const key = (position.userId * 3 + SIDE_ORDER[position.side]) * count + at;
+    if (!(key <= Number.MAX_SAFE_INTEGER && position.userId >= 0)) return undefined;
+    keys[at] = key;
+  }
+  keys.sort();
+  const sorted = new Array<PerpPosition>(count);
+  for (let at = 0; at < count; at++) sorted[at] = positions[keys[at]! % count]!;
+  return sorted;
 }
