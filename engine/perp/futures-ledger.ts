@@ -29,12 +29,10 @@ import type { RejectReason } from '../reject-codes.ts';
 import type { Settlement } from '../settlement.ts';
 import type { ExpiryReason, PlaceOrderCommand, PositionSide } from '../types.ts';
 import {
-  cumulativeFeeDueKrw,
-  initialMarginKrw,
+  fillOpeningNeedKrw,
   isolatedMarginForOpeningKrw,
   isolatedMarginRelease,
-  maxLeverageForNotional,
-  notionalKrw,
+  maxLeverageForLotsAt,
   orderInitialMarginKrw,
 } from './margin-rules.ts';
 import { applyFill } from './position-rules.ts';
@@ -97,7 +95,7 @@ export class FuturesLedger implements Settlement {
     if (openingLots > 0) {
       // the tier rule (README "Leverage bound"): the leg this order leaves if it fills completely, at the mark
       const resultingLots = reducible > 0 ? openingLots : Math.abs(position?.sizeLots ?? 0) + openingLots;
-      if (leverage > maxLeverageForNotional(notionalKrw(resultingLots, mark, market), market)) return 'LEVERAGE_ABOVE_TIER_MAX';
+      if (leverage > maxLeverageForLotsAt(resultingLots, mark, market)) return 'LEVERAGE_ABOVE_TIER_MAX';
     }
     const reserveKrw = openingLots === 0 ? 0n : orderInitialMarginKrw(openingLots, reservePriceTicks, leverage, market);
     if (reserveKrw > 0n && reserveKrw > availableBalanceOf(account, market.settlementAsset, state.marks)) return 'INSUFFICIENT_MARGIN';
@@ -148,8 +146,7 @@ export class FuturesLedger implements Settlement {
     const leverage = account.settingsOf(market.symbol).leverage;
     const remainingAfter = order.quantity - order.filled - lots;
     const need =
-      initialMarginKrw(notionalKrw(openedLots, priceTicks, market), leverage) +
-      cumulativeFeeDueKrw(market.takerFeePpm, notionalKrw(lots, priceTicks, market)) +
+      fillOpeningNeedKrw(openedLots, lots, priceTicks, leverage, market) +
       (remainingAfter > 0 ? orderInitialMarginKrw(remainingAfter, perpOrder.reservePriceTicks, leverage, market) : 0n);
     if (need <= perpOrder.reserveKrw) return lots;
     const free = availableBalanceOf(account, market.settlementAsset, this.state.marks, order.orderId);

@@ -6,6 +6,7 @@
  */
 import { absBig, ceilDiv, floorDiv, maxBig, minBig, truncDiv } from './integer-math.ts';
 import { RATE_ONE_1E8, type PerpMarketSpec, type RiskTier, riskTierForNotionalKrw } from './perp-market.ts';
+import { ceilDivFast, FAST_LIMIT, floorDivFast, isFast } from './safe-integer-math.ts';
 
 const RATE_ONE = BigInt(RATE_ONE_1E8);
 const PPM = 1_000_000n;
@@ -48,8 +49,46 @@ export function cumulativeFeeDueKrw(ratePpm: number, cumulativeNotionalKrw: bigi
  * without over-reserving. `openingLots` is the part of the order that opens or grows (unsigned).
  */
 export function orderInitialMarginKrw(openingLots: number, priceTicks: number, leverage: number, market: PerpMarketSpec): bigint {
+  const fast = openingMarginFast(openingLots, openingLots, priceTicks, leverage, market);
+  if (fast >= 0) return BigInt(fast);
   const notional = notionalKrw(openingLots, priceTicks, market);
   return initialMarginKrw(notional, leverage) + cumulativeFeeDueKrw(market.takerFeePpm, notional);
+}
+
+/**
+ * A taker fill's margin need before the rest of its order: the initial margin of the `openedLots` it
+ * opens plus the taker fee on all its `lots`, at `priceTicks` (FuturesLedger.fillableLots).
+ */
+export function fillOpeningNeedKrw(openedLots: number, lots: number, priceTicks: number, leverage: number, market: PerpMarketSpec): bigint {
+  const fast = openingMarginFast(openedLots, lots, priceTicks, leverage, market);
+  if (fast >= 0) return BigInt(fast);
+  return (
+    initialMarginKrw(notionalKrw(openedLots, priceTicks, market), leverage) +
+    cumulativeFeeDueKrw(market.takerFeePpm, notionalKrw(lots, priceTicks, market))
+  );
+}
+
+/**
+ * ceil(|opened| × p × q / leverage) + floor(taker × |feeLots| × p × q / 10^6) in float64 when every
+ * product stays ≤ 2^52 (safe-integer-math.ts: then exactly the BigInt result); −1 when not, and the
+ * BigInt form runs. Both terms are ≥ 0 for a price ≥ 0 and a fee rate ≥ 0, which the test requires.
+ */
+function openingMarginFast(openedLots: number, feeLots: number, priceTicks: number, leverage: number, market: PerpMarketSpec): number {
+  const perLot = priceTicks * market.quotePerTickLot;
+  const opened = Math.abs(openedLots) * perLot;
+  const feeScaled = market.takerFeePpm * (Math.abs(feeLots) * perLot);
+  if (!(isFast(opened) && isFast(feeScaled) && opened >= 0 && feeScaled >= 0)) return -1;
+  if (!(Number.isInteger(leverage) && leverage > 0 && leverage <= FAST_LIMIT)) return -1;
+  return ceilDivFast(opened, leverage) + floorDivFast(feeScaled, PPM_NUMBER);
+}
+
+const PPM_NUMBER = 1_000_000;
+
+/** maxLeverageForNotional of |size| × price, without a BigInt while the notional stays ≤ 2^52 (the tier rule at placement) */
+export function maxLeverageForLotsAt(sizeLots: number, priceTicks: number, market: PerpMarketSpec): number {
+  const notional = Math.abs(sizeLots) * priceTicks * market.quotePerTickLot;
+  if (isFast(notional)) return riskTierForNotionalKrw(notional, market).maxLeverage;
+  return maxLeverageForNotional(notionalKrw(sizeLots, priceTicks, market), market);
 }
 
 /** Cross margin balance = wallet + Σ unrealized PnL of cross positions − Σ isolated margins. */

@@ -132,7 +132,7 @@ export const DEFAULT_PERP_MARKETS: readonly PerpMarketSpec[] = [BTC_KRW_PERP, ET
  * up to 250,000,000" is read as inclusive (README "Decisions"); MM is the same on either side of an
  * edge (cum), so only the maximum leverage depends on that reading.
  */
-export function riskTierForNotionalKrw(notionalKrw: bigint, market: PerpMarketSpec): RiskTier {
+export function riskTierForNotionalKrw(notionalKrw: bigint | number, market: PerpMarketSpec): RiskTier {
   const tiers = market.riskTiers;
   for (const tier of tiers) {
     // bigint ≤ number compares exactly (no BigInt made per tier: this runs on every pre-trade check)

@@ -6,6 +6,7 @@
  */
 import { absBig, floorDiv, signBig, truncDiv } from './integer-math.ts';
 import type { PerpMarketSpec } from './perp-market.ts';
+import { FAST_LIMIT, isFast, truncDivFast } from './safe-integer-math.ts';
 
 export interface PositionAmounts {
   /** signed lots: > 0 long, < 0 short */
@@ -18,6 +19,8 @@ export const FLAT_POSITION: PositionAmounts = { sizeLots: 0, costKrw: 0n };
 
 /** Signed KRW value of `sizeLots` at `priceTicks`: what the cost would be if bought/sold there. */
 export function signedValueKrw(sizeLots: number, priceTicks: number, market: PerpMarketSpec): bigint {
+  const value = sizeLots * priceTicks * market.quotePerTickLot;
+  if (isFast(value)) return BigInt(value); // exact below 2^52 (safe-integer-math.ts): one BigInt instead of five
   return BigInt(sizeLots) * BigInt(priceTicks) * BigInt(market.quotePerTickLot);
 }
 
@@ -36,6 +39,11 @@ export function entryPriceTicks(position: PositionAmounts, market: PerpMarketSpe
 
 /** The cost a reduction of `closedLots` (unsigned, ≤ |size|) removes: trunc(cost × closed / |size|), signed like cost. */
 export function reduceCost(costKrw: bigint, sizeLots: number, closedLots: number): bigint {
+  if (costKrw <= FAST_LIMIT && costKrw >= -FAST_LIMIT) {
+    const scaled = Number(costKrw) * closedLots;
+    const size = Math.abs(sizeLots);
+    if (isFast(scaled) && Number.isInteger(size) && size > 0 && size <= FAST_LIMIT) return BigInt(truncDivFast(scaled, size));
+  }
   return truncDiv(costKrw * BigInt(closedLots), absBig(BigInt(sizeLots)));
 }
 
@@ -51,6 +59,8 @@ export function realizedPnlKrw(
   removedCostKrw: bigint,
   market: PerpMarketSpec,
 ): bigint {
+  const value = Math.sign(sizeLots) * closedLots * fillTicks * market.quotePerTickLot;
+  if (isFast(value)) return BigInt(value) - removedCostKrw;
   return signBig(BigInt(sizeLots)) * BigInt(closedLots) * BigInt(fillTicks) * BigInt(market.quotePerTickLot) - removedCostKrw;
 }
 
