@@ -173,19 +173,13 @@ export class FuturesLedger implements Settlement {
   }
 
   private settleSide(market: PerpMarketSpec, order: OrderNode, lots: number, priceTicks: number, fee: number): void {
-    const { account, position } = this.moveSide(market, order, lots, priceTicks, fee);
-    this.changes.touchWallet(account, market.settlementAsset, 'Trade');
+    const position = this.moveSide(market, order, lots, priceTicks, fee);
+    this.changes.touchWallet(position.account, market.settlementAsset, 'Trade');
     this.changes.touchPosition(position);
   }
 
-  /** One side of a trade: its leg, isolated margin, wallet and reserve (no events). */
-  private moveSide(
-    market: PerpMarketSpec,
-    order: OrderNode,
-    lots: number,
-    priceTicks: number,
-    fee: number,
-  ): { account: FuturesAccount; position: PerpPosition } {
+  /** One side of a trade: its leg, isolated margin, wallet and reserve (no events); returns the leg (its account is position.account). */
+  private moveSide(market: PerpMarketSpec, order: OrderNode, lots: number, priceTicks: number, fee: number): PerpPosition {
     const account = this.state.account(order.userId);
     const perpOrder = account.orders.get(order.orderId)!;
     perpOrder.node = order;
@@ -211,7 +205,7 @@ export class FuturesLedger implements Settlement {
     account.wallets.set(asset, account.wallet(asset) + outcome.realizedPnlKrw - BigInt(fee));
     this.refreshReserve(account, perpOrder, order);
     this.noteRefreshed(perpOrder);
-    return { account, position };
+    return position;
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -97,6 +97,11 @@ export class FuturesAccount {
     return position;
   }
 
+  /** the records of `positions` in the same order, for loops that would otherwise iterate the map */
+  get legs(): readonly PerpPosition[] {
+    return this.#legs;
+  }
+
   /** the record of one leg, if it exists (as findPosition, by market) */
   leg(market: PerpMarketSpec, side: PositionSide): PerpPosition | undefined {
     const legs = this.#legs;

@@ -120,7 +120,9 @@ export function availableBalanceOf(
   let crossUnrealized = 0n;
   let isolatedMargins = 0n;
   let crossInitial = 0n;
-  for (const position of account.positions.values()) {
+  const legs = account.legs;
+  for (let at = 0; at < legs.length; at++) {
+    const position = legs[at]!;
     const market = position.market;
     if (market.settlementAsset !== asset) continue;
     if (position.isolatedMarginKrw !== 0n) isolatedMargins += position.isolatedMarginKrw;

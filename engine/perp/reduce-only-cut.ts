@@ -57,6 +57,16 @@ export class ReduceOnlyCut {
 
   /** the cut proper, over one leg's reduce-only orders */
   private cut(position: PerpPosition, orders: LegOrders): void {
+    // first the sums alone (no allocation): most legs' reduce-only orders still fit, and nothing is cut
+    let buyRemaining = 0;
+    let sellRemaining = 0;
+    for (let order = orders.head; order !== null; order = order.nextOnLeg) {
+      const node = this.futures.nodeOf(order);
+      if (node === null) continue;
+      if (node.isBuy) buyRemaining += node.quantity - node.filled;
+      else sellRemaining += node.quantity - node.filled;
+    }
+    if (buyRemaining <= reducibleLots(position, true) && sellRemaining <= reducibleLots(position, false)) return;
     const reducing: OrderNode[] = [];
     for (let order = orders.head; order !== null; order = order.nextOnLeg) {
       const node = this.futures.nodeOf(order);
