@@ -176,7 +176,9 @@ export class PerpOrders {
     if (after === before) return;
     let at = this.#reserveAssets.indexOf(asset);
     if (at < 0) at = this.#reserveAssets.push(asset) - 1;
-    this.#reserveSums[at] = (this.#reserveSums[at] ?? 0n) + after - before;
+    const sum = this.#reserveSums[at] ?? 0n;
+    // one BigInt operation when an order joins or leaves (one side 0n), two when its reserve moves
+    this.#reserveSums[at] = before === 0n ? sum + after : after === 0n ? sum - before : sum + after - before;
   }
 
   #listOf(order: PerpOrder): LegOrders {
