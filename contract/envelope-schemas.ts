@@ -51,8 +51,10 @@ export const SIDES: Readonly<Record<Side, string>> = {
 export const ORDER_TYPES: Readonly<Record<OrderType, string>> = {
   Limit: 'limit order',
   Market: 'market order',
-  StopLimit: 'limit order placed when the last trade price reaches stop_price',
-  StopMarket: 'market order placed when the last trade price reaches stop_price',
+  StopLimit: 'limit order placed when the watched price (last trade; on perpetuals working_type says) moves through stop_price',
+  StopMarket: 'market order placed when the watched price (last trade; on perpetuals working_type says) moves through stop_price',
+  TakeProfitLimit: 'perpetuals: limit order placed when the working_type price reaches stop_price from the other side (buy ≤, sell ≥)',
+  TakeProfitMarket: 'perpetuals: market order placed when the working_type price reaches stop_price from the other side (buy ≤, sell ≥)',
 };
 
 export const ENVELOPE_ORDER_STATUSES: Readonly<Record<OrderStatus, string>> = {

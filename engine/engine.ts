@@ -28,6 +28,7 @@ import { FuturesEvents } from './perp/futures-events.ts';
 import { FuturesLedger } from './perp/futures-ledger.ts';
 import { FuturesState } from './perp/futures-state.ts';
 import { FuturesViews } from './perp/futures-views.ts';
+import { MarkTriggers } from './perp/mark-triggers.ts';
 import { ReduceOnlyCut } from './perp/reduce-only-cut.ts';
 import { EngineViews } from './queries.ts';
 import type { Settlement } from './settlement.ts';
@@ -118,6 +119,10 @@ export class Engine implements MatchingEngine, EngineState {
       this.deltas,
       events,
     );
+    // mark-price TP/SL: after the liquidation check on the marks-moved hook (perp/README decision 52)
+    const markTriggers = new MarkTriggers(this.futures, this.books, this.matcher);
+    markTriggers.wireBooks();
+    this.futuresCommands.markListeners.push((symbols) => markTriggers.marksMoved(symbols));
   }
 
   /**

@@ -38,7 +38,8 @@ export class ReduceOnlyCut {
         const node = this.futures.nodeOf(order);
         if (node !== null) onLeg.push({ order, node });
       }
-      const reducing = onLeg.filter(({ order }) => order.reduceOnly);
+      // close-position orders are sized when they fire (futures-ledger.ts closeLots): nothing to cut
+      const reducing = onLeg.filter(({ order, node }) => order.reduceOnly && !node.closePosition);
       for (const isBuy of [true, false]) {
         const sideOrders = reducing.filter(({ node }) => node.isBuy === isBuy).sort((a, b) => b.node.orderId - a.node.orderId);
         let excess = sideOrders.reduce((sum, { node }) => sum + node.quantity - node.filled, 0) - reducibleLots(position, isBuy);
