@@ -104,7 +104,8 @@ export function validatePlaceOrder(market: MarketSpec | undefined, command: Plac
 function conditionalRule(command: PlaceOrderCommand, perpetual: boolean, isStop: boolean, takeProfit: boolean): RejectReason | undefined {
   const workingType = command.workingType;
   const closePosition = command.closePosition;
-  if (workingType === undefined && closePosition === undefined && !takeProfit) return undefined;
+  // closePosition false says nothing (as reduceOnly false)
+  if (workingType === undefined && (closePosition === undefined || closePosition === false) && !takeProfit) return undefined;
   if (!perpetual) return 'NOT_A_PERPETUAL';
   if (workingType !== undefined && ((workingType !== 'MARK_PRICE' && workingType !== 'LAST_PRICE') || !isStop))
     return 'INVALID_WORKING_TYPE';

@@ -242,7 +242,7 @@ describe('spot keeps its stops', () => {
     expect(d.rejection()).toBe('NOT_A_PERPETUAL');
     spot({ workingType: 'LAST_PRICE' });
     expect(d.rejection()).toBe('NOT_A_PERPETUAL');
-    spot({ closePosition: false });
+    spot({ orderType: 'StopMarket', price: undefined, quantity: undefined, closePosition: true });
     expect(d.rejection()).toBe('NOT_A_PERPETUAL');
     d.deposit(1, 'BTC', 1_000_000_000_000);
     spot({});
