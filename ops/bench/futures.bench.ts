@@ -8,7 +8,8 @@
  * Passes, each on a fresh engine: warm-up of both; throughput spot, futures, spot, futures (best of
  * two each: a shared 2-core machine moves single passes by tens of percent); latency of the futures
  * stream (hrtime around each command into an HDR histogram, timer cost not subtracted); snapshot and
- * restore of the futures state, checked by state hash.
+ * restore of the futures state, checked by state hash; then, on that engine, a mark move with
+ * 10,000 resting mark-price TP/SL that fires none (mark-stops.ts; issue 19).
  *
  * Env: BENCH_COMMANDS (default 300000), BENCH_SEED (default 1).
  */
@@ -16,6 +17,7 @@ import { build } from 'hdr-histogram-js';
 import { DEFAULT_ENGINE_CONFIG, Engine, type Command, type EngineConfig, type EngineEvent } from '../../engine/index.ts';
 import { seededRandom as random } from '../../sequencer/testing/command-mix.ts';
 import { freshEngine, generate, indexPrices, USERS, type StreamMarkets } from './engine-stream.ts';
+import { markMoveWithStops } from './mark-stops.ts';
 
 const COMMANDS = Number(process.env.BENCH_COMMANDS ?? 300_000);
 const SEED = Number(process.env.BENCH_SEED ?? 1);
@@ -113,6 +115,7 @@ function main(): void {
   const restored = Engine.restore(config, JSON.parse(serialized));
   const restoreMs = Number(process.hrtime.bigint() - restoreStarted) / 1e6;
   if (restored.stateHash() !== engine.stateHash()) throw new Error('restored futures state differs');
+  const stops = markMoveWithStops(engine, futures.at(-1)!.timestamp);
 
   const spotRate = COMMANDS / Math.min(...spotSeconds);
   const futuresRate = COMMANDS / Math.min(...futuresSeconds);
@@ -134,6 +137,7 @@ function main(): void {
       orders_refused: moves.rejected,
       snapshot_ms: round(snapshotMs, 1),
       restore_ms: round(restoreMs, 1),
+      mark_move_with_stops_ms: { p50: round(stops.p50Ms, 4), p99: round(stops.p99Ms, 4), resting_tpsl: stops.resting },
       commands: COMMANDS,
       seed: SEED,
     }),
