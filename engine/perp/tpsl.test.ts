@@ -191,6 +191,18 @@ describe('trigger direction (Binance: stops fire through the stop, take-profits 
   });
 });
 
+describe('cancel', () => {
+  it('takes a waiting mark-price order off the book: a later mark move does not fire it', () => {
+    const d = traders();
+    const first = d.perp(1, 'Sell', 1, 90_000, mark({ type: 'StopLimit', stopPrice: 99_000 }));
+    const second = d.perp(1, 'Sell', 1, 90_000, mark({ type: 'StopLimit', stopPrice: 99_000 }));
+    d.cancel(1, first);
+    expect(order(d, first)).toMatchObject({ status: 'Cancelled', workingType: 'MARK_PRICE' });
+    d.index(98_000);
+    expect(triggered(d.events)).toEqual([second]);
+  });
+});
+
 describe('trigger order when several fire in one mark move', () => {
   it('is nearest stop first, equal stops in placement order (stop sells and take-profit buys both fire on a fall)', () => {
     const d = traders();
