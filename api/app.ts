@@ -9,6 +9,8 @@ import { buildAsyncApi } from './asyncapi.ts';
 import { buildOpenApi } from './openapi.ts';
 import { adminRoutes } from './routes-admin.ts';
 import { futuresRoutes } from './routes-futures.ts';
+import { futuresHistoryRoutes } from './routes-futures-history.ts';
+import { isPublicFuturesPath, premiumIndexRoutes } from './routes-premium-index.ts';
 import { marketRoutes } from './routes-market.ts';
 import { historyRoutes } from './routes-history.ts';
 import { candleRoutes } from './routes-candles.ts';
@@ -86,16 +88,18 @@ export function createApi(deps: ApiDeps): Api {
   app.use('/v1/orders/history', signed);
   app.use('/v1/fills', signed);
   app.use('/v1/balances', signed);
-  app.use('/v1/futures/*', signed);
+  app.use('/v1/futures/*', (c, next) => (isPublicFuturesPath(c.req.path) ? next() : signed(c, next)));
   orderRoutes(app, deps, views, placeOrder);
   marketRoutes(app, deps, views);
   historyRoutes(app, deps, views);
   candleRoutes(app, deps, views);
+  premiumIndexRoutes(app, deps);
 
   app.use('/admin/*', adminOnly(deps.adminToken));
   adminRoutes(app, deps, views);
   // after adminOnly: POST /admin/index-prices is the admin's
   futuresRoutes(app, deps);
+  futuresHistoryRoutes(app, deps);
 
   let probed: { at: number; services: Promise<Record<string, string>> } | undefined;
   const services = (): Promise<Record<string, string>> => {

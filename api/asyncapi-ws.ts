@@ -9,6 +9,9 @@ import type { JsonSchema } from '../contract/envelope-schemas.ts';
 import { CLIENT_FRAME_SCHEMAS, WS_ERROR_CODES } from '../contract/ws-frames.ts';
 
 const ref = (path: string) => ({ $ref: path });
+
+/** The envelope types of the private channel `positions` (ws-server/positions-channel.ts), by type string. */
+const POSITIONS_ENVELOPES = ['PositionChanged', 'WalletChanged', 'FundingPaid'];
 const schemaRef = (name: string) => ref(`#/components/schemas/${name}`);
 
 /** An envelope schema as the ws-servers send it: `prev_seq` chains broker routing keys, not a client's stream. */
@@ -83,6 +86,10 @@ export function webSocketPart(envelopeSchemas: Readonly<Record<string, JsonSchem
     WsExecution: withoutPrevSeq(envelopeSchemas.Execution!),
     WsTicker: withoutPrevSeq(envelopeSchemas.Ticker!),
     WsTrade: withoutPrevSeq(envelopeSchemas.Trade!),
+    // channel positions: the user's futures envelopes as the Redis stream carries them (FundingPaid once its schema exists)
+    ...Object.fromEntries(
+      POSITIONS_ENVELOPES.filter((type) => envelopeSchemas[type]).map((type) => [`Ws${type}`, withoutPrevSeq(envelopeSchemas[type]!)]),
+    ),
     WsOrderBookSnapshot: {
       type: 'object',
       required: ['type', 'symbol', 'symbol_seq', 'snapshot', 'bids', 'asks', 'checksum'],
@@ -151,7 +158,7 @@ export function webSocketPart(envelopeSchemas: Readonly<Record<string, JsonSchem
     WsSubscribe: {
       ...fromZod(CLIENT_FRAME_SCHEMAS.subscribe),
       description:
-        'channels: executions (after auth), orderbook.{SYMBOL}, trades.{SYMBOL}, ticker.{SYMBOL}; resume_from_seq: first every execution report of yours with a larger seq, then live ones',
+        'channels: executions and positions (after auth), orderbook.{SYMBOL}, trades.{SYMBOL}, ticker.{SYMBOL}; resume_from_seq: first every execution report (executions) and PositionChanged, WalletChanged, FundingPaid (positions) of yours with a larger seq, then live ones',
     },
     WsUnsubscribe: fromZod(CLIENT_FRAME_SCHEMAS.unsubscribe),
     WsPing: fromZod(CLIENT_FRAME_SCHEMAS.ping),
@@ -165,6 +172,12 @@ export function webSocketPart(envelopeSchemas: Readonly<Record<string, JsonSchem
   });
   const received = {
     WsExecution: message('Execution', 'Execution report (yours only, channel executions)', 'WsExecution'),
+    ...Object.fromEntries(
+      POSITIONS_ENVELOPES.filter((type) => envelopeSchemas[type]).map((type) => [
+        `Ws${type}`,
+        message(type, `${type} (yours only, channel positions)`, `Ws${type}`),
+      ]),
+    ),
     WsOrderBookSnapshot: message('OrderBookSnapshot', 'Order book snapshot (orderbook.{SYMBOL})', 'WsOrderBookSnapshot', [
       WS_EXAMPLES.OrderBookSnapshot,
     ]),
@@ -178,7 +191,7 @@ export function webSocketPart(envelopeSchemas: Readonly<Record<string, JsonSchem
     WsError: message('Error', 'a refused frame (the connection stays open)', 'WsError', [WS_EXAMPLES.Error]),
   };
   const sent = {
-    WsAuth: message('Auth', 'authenticate (for executions)', 'WsAuth'),
+    WsAuth: message('Auth', 'authenticate (for executions and positions)', 'WsAuth'),
     WsSubscribe: message('Subscribe', 'subscribe to channels', 'WsSubscribe'),
     WsUnsubscribe: message('Unsubscribe', 'unsubscribe', 'WsUnsubscribe'),
     WsPing: message('Ping', 'application ping', 'WsPing'),
@@ -187,7 +200,7 @@ export function webSocketPart(envelopeSchemas: Readonly<Record<string, JsonSchem
     address: '/ws',
     title: 'WebSocket /ws',
     description:
-      'Each ws-server binds its own RabbitMQ queue and pushes to its clients; a user may be connected to several instances. Client frames are JSON text frames; a frame over the size limit closes the connection with 1009, a client whose send buffer passes its bound is closed with 4008, and one for which more live execution reports arrive during a resume than the instance holds (WS_MAX_CATCH_UP_REPORTS) is closed with 1013 (reconnect and resume from the last seq). Protocol-level pings drop dead peers.',
+      'Each ws-server binds its own RabbitMQ queue and pushes to its clients; a user may be connected to several instances. Client frames are JSON text frames; a frame over the size limit closes the connection with 1009, a client whose send buffer passes its bound is closed with 4008, and one for which more live execution reports arrive during a resume than the instance holds (WS_MAX_CATCH_UP_REPORTS) is closed with 1013 (reconnect and resume from the last seq). Protocol-level pings drop dead peers. The private channel positions (PositionChanged, WalletChanged, FundingPaid of the authenticated user) is fed from the Redis stream `executions` rather than RabbitMQ (WalletChanged and FundingPaid have no routing key), in seq order, and resumes with resume_from_seq like executions.',
     servers: [ref('#/servers/ws'), ref('#/servers/ws2')],
     messages: Object.fromEntries(
       [...Object.keys(received), ...Object.keys(sent)].map((name) => [name, ref(`#/components/messages/${name}`)]),

@@ -31,7 +31,7 @@ const DESCRIPTION = [
   '',
   '**Batches.** A Kafka record value or a RabbitMQ message body is one envelope or a non-empty JSON array of envelopes of one routing key (Kafka: one key) in `seq` order, each with its own `prev_seq` (in an array, the seq of the one before it). A Redis stream entry holds exactly one envelope.',
   '',
-  '**Futures.** `PositionChanged` (a user\'s perpetual position after a command that changed it) and `WalletChanged` (a user\'s futures wallet after a command that moved it) go to the Redis stream and the Kafka topic `executions`; `PositionChanged` also to RabbitMQ `position.{symbol}`, `WalletChanged` not to RabbitMQ (the contract gives it no routing key). A command that changes a position emits its `WalletChanged` envelopes, then its `PositionChanged` ones. Their figures that can be negative (`size` of a short, `realized_pnl`, `wallet_balance`) are signed decimals (`"-0.01"`, never `"-0"`); `leverage` is a JSON integer.',
+  '**Futures.** `PositionChanged` (a user\'s perpetual position after a command that changed it) and `WalletChanged` (a user\'s futures wallet after a command that moved it) go to the Redis stream and the Kafka topic `executions`; `PositionChanged` also to RabbitMQ `position.{symbol}`, `WalletChanged` not to RabbitMQ (the contract gives it no routing key). A command that changes a position emits its `WalletChanged` envelopes, then its `PositionChanged` ones. Their figures that can be negative (`size` of a short, `realized_pnl`, `wallet_balance`) are signed decimals (`"-0.01"`, never `"-0"`); `leverage` is a JSON integer. At a funding time each open position gets a `FundingPaid` (Redis, Kafka `executions`, RabbitMQ `position.{symbol}`; `amount` < 0 paid, > 0 received), then its `WalletChanged` (reason `Funding`); each price tick (one a second) that changes a perpetual\'s figures gives a public `MarkPrice` (Redis, Kafka `market-data`, RabbitMQ `markprice.{symbol}`). Rates have eight decimals (`"0.00010000"`).',
   '',
   "**WebSocket.** The ws-server instances (servers `ws` and `ws2`, channel `webSocket` at `/ws`) push Execution and Ticker frames in these shapes without `prev_seq` (it chains broker routing keys, not a client's stream: drop repeats by `seq`), Trades frames (the trades of a short window) and OrderBook snapshots and deltas with a CRC-32 checksum; clients send auth, subscribe, unsubscribe and ping frames (ARCHITECTURE.md § WebSocket).",
 ].join('\n');
@@ -131,6 +131,33 @@ export const EXAMPLES = {
     asset: 'KRW',
     wallet_balance: '999750',
     reason: 'Trade',
+  },
+  // F = 0.01 % at a mark of 50,000,000 KRW: 0.01 BTC pays 50 KRW
+  FundingPaid: {
+    v: 1,
+    type: 'FundingPaid',
+    seq: 90,
+    prev_seq: 63,
+    timestamp: 1_700_006_400_000,
+    user_id: '2',
+    symbol: 'BTC-KRW-PERP',
+    position_side: 'BOTH',
+    size: '0.01',
+    mark_price: '50000000',
+    rate: '0.00010000',
+    amount: '-50',
+  },
+  MarkPrice: {
+    v: 1,
+    type: 'MarkPrice',
+    seq: 88,
+    prev_seq: 71,
+    timestamp: 1_700_000_001_000,
+    symbol: 'BTC-KRW-PERP',
+    mark_price: '50000000',
+    index_price: '50000000',
+    estimated_funding_rate: '0.00012500',
+    next_funding_time: 1_700_006_400_000,
   },
   PositionChanged: {
     v: 1,
@@ -233,8 +260,26 @@ export function buildAsyncApi(config: EngineConfig): Record<string, unknown> {
       payload: oneOrBatch(schemaRef('WalletChanged')),
       examples: [{ name: 'fee of an opening fill', payload: EXAMPLES.WalletChanged }],
     },
+    FundingPaid: {
+      name: 'FundingPaid',
+      title: 'Funding payment(s)',
+      summary:
+        "One FundingPaid envelope, or an array of them for one perpetual symbol in seq order: an open position's payment at a funding settlement (private: forward it to its user only).",
+      contentType: json,
+      payload: oneOrBatch(schemaRef('FundingPaid')),
+      examples: [{ name: 'a long pays', summary: '0.01 BTC at F = 0.01 %', payload: EXAMPLES.FundingPaid }],
+    },
+    MarkPrice: {
+      name: 'MarkPrice',
+      title: 'Mark price(s)',
+      summary:
+        "One MarkPrice envelope, or an array of them for one perpetual symbol in seq order: the perpetual's figures at a price tick.",
+      contentType: json,
+      payload: oneOrBatch(schemaRef('MarkPrice')),
+      examples: [{ name: 'a tick', payload: EXAMPLES.MarkPrice }],
+    },
     ...Object.fromEntries(
-      (['Execution', 'Trade', 'BalanceChanged', 'PositionChanged', 'WalletChanged'] as const).map((type) => [
+      (['Execution', 'Trade', 'BalanceChanged', 'PositionChanged', 'WalletChanged', 'FundingPaid', 'MarkPrice'] as const).map((type) => [
         `Redis${type}`,
         {
           name: type,
@@ -258,6 +303,10 @@ export function buildAsyncApi(config: EngineConfig): Record<string, unknown> {
     bindings: amqpChannel,
   });
 
+  const perpSymbolParameter = {
+    ...(perpSymbols.length > 0 ? { enum: perpSymbols } : {}),
+    description: 'perpetual market symbol (GET /v1/markets, type "perpetual")',
+  };
   const ws = webSocketPart(schemas, symbols);
   Object.assign(messages, ws.messages);
 
@@ -273,6 +322,8 @@ export function buildAsyncApi(config: EngineConfig): Record<string, unknown> {
         BalanceChanged: ref('#/components/messages/RedisBalanceChanged'),
         PositionChanged: ref('#/components/messages/RedisPositionChanged'),
         WalletChanged: ref('#/components/messages/RedisWalletChanged'),
+        FundingPaid: ref('#/components/messages/RedisFundingPaid'),
+        MarkPrice: ref('#/components/messages/RedisMarkPrice'),
       },
       'x-redis': { type: 'stream', entryId: '{seq}-0', field: 'envelope', consumerGroup: REDIS_GROUP },
     },
@@ -286,6 +337,7 @@ export function buildAsyncApi(config: EngineConfig): Record<string, unknown> {
         BookDelta: ref('#/components/messages/BookDelta'),
         Ticker: ref('#/components/messages/Ticker'),
         MarketDataBatch: ref('#/components/messages/MarketDataBatch'),
+        MarkPrice: ref('#/components/messages/MarkPrice'),
       },
       bindings: { kafka: { topic: KAFKA_TOPIC_MARKET_DATA, bindingVersion: '0.5.0' } },
     },
@@ -299,6 +351,7 @@ export function buildAsyncApi(config: EngineConfig): Record<string, unknown> {
         Execution: ref('#/components/messages/Execution'),
         PositionChanged: ref('#/components/messages/PositionChanged'),
         WalletChanged: ref('#/components/messages/WalletChanged'),
+        FundingPaid: ref('#/components/messages/FundingPaid'),
       },
       bindings: { kafka: { topic: KAFKA_TOPIC_EXECUTIONS, bindingVersion: '0.5.0' } },
     },
@@ -312,13 +365,21 @@ export function buildAsyncApi(config: EngineConfig): Record<string, unknown> {
     rabbitTicker: rabbit('ticker', 'Ticker', 'Market summaries of the symbol'),
     // WalletChanged has no RabbitMQ routing key in the contract: it is not published there
     rabbitPosition: {
-      ...rabbit('position', 'PositionChanged', "Position changes of the perpetual symbol's users (private: forward each only to its user)"),
-      parameters: {
-        symbol: {
-          ...(perpSymbols.length > 0 ? { enum: perpSymbols } : {}),
-          description: 'perpetual market symbol (GET /v1/markets, type "perpetual")',
-        },
-      },
+      ...rabbit(
+        'position',
+        'PositionChanged',
+        "Position changes and funding payments of the perpetual symbol's users (private: forward each only to its user)",
+      ),
+      messages: { PositionChanged: ref('#/components/messages/PositionChanged'), FundingPaid: ref('#/components/messages/FundingPaid') },
+      parameters: { symbol: perpSymbolParameter },
+    },
+    rabbitMarkprice: {
+      ...rabbit(
+        'markprice',
+        'MarkPrice',
+        'Mark and index price and funding figures of the perpetual symbol at each price tick that changed them',
+      ),
+      parameters: { symbol: perpSymbolParameter },
     },
     webSocket: ws.channel,
   };
@@ -337,7 +398,8 @@ export function buildAsyncApi(config: EngineConfig): Record<string, unknown> {
   // Kafka key = symbol. The same message objects also describe RabbitMQ bodies: a binding for
   // another protocol is ignored there.
   messageBindings(['Execution', 'Trade', 'BookDelta', 'Ticker', 'MarketDataBatch'], kafkaKey);
-  messageBindings(['PositionChanged'], keyBinding(perpSymbols, "the position's symbol"));
+  messageBindings(['PositionChanged', 'FundingPaid'], keyBinding(perpSymbols, "the position's symbol"));
+  messageBindings(['MarkPrice'], keyBinding(perpSymbols, 'the perpetual symbol'));
   messageBindings(
     ['WalletChanged'],
     keyBinding(settlementAssets, "the wallet's settlement asset (it has no symbol): each asset's wallet changes stay in order"),
@@ -374,6 +436,7 @@ export function buildAsyncApi(config: EngineConfig): Record<string, unknown> {
       publishRabbitTrade: send('rabbitTrade', `Publish trade.{symbol} on ${RABBIT_EXCHANGE}`),
       publishRabbitTicker: send('rabbitTicker', `Publish ticker.{symbol} on ${RABBIT_EXCHANGE}`),
       publishRabbitPosition: send('rabbitPosition', `Publish position.{symbol} on ${RABBIT_EXCHANGE}`),
+      publishRabbitMarkprice: send('rabbitMarkprice', `Publish markprice.{symbol} on ${RABBIT_EXCHANGE}`),
       ...ws.operations,
     },
     components: {

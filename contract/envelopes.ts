@@ -129,7 +129,36 @@ export interface WalletChangedEnvelope extends Base {
   readonly reason: WalletChangeReason;
 }
 
+/** One position's payment at a funding settlement (issue 19). */
+export interface FundingPaidEnvelope extends Base {
+  readonly type: 'FundingPaid';
+  readonly user_id: string;
+  readonly symbol: string;
+  readonly position_side: PositionSide;
+  /** signed base quantity at the settlement */
+  readonly size: string;
+  readonly mark_price: string;
+  /** the funding rate F with eight decimals ("0.00010000"), signed */
+  readonly rate: string;
+  /** received (> 0) or paid (< 0), in the settlement asset */
+  readonly amount: string;
+}
+
+/** A perpetual's mark and index price and funding figures at a price tick, when they changed (public). */
+export interface MarkPriceEnvelope extends Base {
+  readonly type: 'MarkPrice';
+  readonly symbol: string;
+  readonly mark_price: string;
+  readonly index_price: string;
+  /** F from the samples of the interval so far, eight decimals */
+  readonly estimated_funding_rate: string;
+  /** ms since the epoch */
+  readonly next_funding_time: number;
+}
+
 export type Envelope =
+  | FundingPaidEnvelope
+  | MarkPriceEnvelope
   | ExecutionEnvelope
   | TradeEnvelope
   | BookDeltaEnvelope

@@ -12,9 +12,9 @@ export const WS_ERROR_CODES = {
   DUPLICATE_KEY: 'a key appears twice in one JSON object',
   UNKNOWN_OP: 'op is not one of auth, subscribe, unsubscribe, ping',
   BAD_REQUEST: 'a field is missing or has the wrong type',
-  UNKNOWN_CHANNEL: 'channel is not executions, orderbook.{SYMBOL}, trades.{SYMBOL} or ticker.{SYMBOL}',
+  UNKNOWN_CHANNEL: 'channel is not executions, positions, orderbook.{SYMBOL}, trades.{SYMBOL} or ticker.{SYMBOL}',
   UNKNOWN_SYMBOL: 'no such market',
-  AUTH_REQUIRED: 'the executions channel needs an authenticated connection (op auth first)',
+  AUTH_REQUIRED: 'the executions and positions channels need an authenticated connection (op auth first)',
   ALREADY_AUTHENTICATED: 'this connection is authenticated already (with another key)',
   INVALID_API_KEY: 'unknown API key',
   INVALID_SIGNATURE: 'signature is not hex HMAC-SHA256(secret, timestamp + "GET" + "/ws")',
@@ -99,17 +99,19 @@ export function parseClientFrame(text: string): ParseResult {
 
 export type Channel =
   | { readonly kind: 'executions'; readonly name: 'executions' }
+  | { readonly kind: 'positions'; readonly name: 'positions' }
   | { readonly kind: 'orderbook' | 'trades' | 'ticker'; readonly name: string; readonly symbol: string };
 
-/** `executions`, `orderbook.{SYMBOL}`, `trades.{SYMBOL}`, `ticker.{SYMBOL}` → a channel, or the error to answer. */
+/** `executions`, `positions`, `orderbook.{SYMBOL}`, `trades.{SYMBOL}`, `ticker.{SYMBOL}` → a channel, or the error to answer. */
 export function parseChannel(name: string, symbols: ReadonlySet<string>): Channel | WsError {
   if (name === 'executions') return { kind: 'executions', name };
+  if (name === 'positions') return { kind: 'positions', name };
   const dot = name.indexOf('.');
   const kind = dot < 0 ? name : name.slice(0, dot);
   if (dot < 0 || (kind !== 'orderbook' && kind !== 'trades' && kind !== 'ticker')) {
     return new WsError(
       'UNKNOWN_CHANNEL',
-      `unknown channel ${JSON.stringify(name)}: executions, orderbook.{SYMBOL}, trades.{SYMBOL} or ticker.{SYMBOL}`,
+      `unknown channel ${JSON.stringify(name)}: executions, positions, orderbook.{SYMBOL}, trades.{SYMBOL} or ticker.{SYMBOL}`,
     );
   }
   const symbol = name.slice(dot + 1);

@@ -127,7 +127,7 @@ describe('batchRows', () => {
     expect(rows.executions.seq).toEqual([]);
   });
 
-  it('skips the futures envelopes (persisted from issue 20 on) without a dead letter, beside the rows it keeps', () => {
+  it('keeps the futures envelopes beside the spot rows and skips MarkPrice (db/futures-rows.test.ts has the details)', () => {
     const rows = batchRows([
       entry(execution(10, '1')),
       entry({
@@ -141,26 +141,13 @@ describe('batchRows', () => {
         wallet_balance: '-12',
         reason: 'Trade',
       }),
-      entry({
-        v: 1,
-        type: 'PositionChanged',
-        seq: 12,
-        prev_seq: 11,
-        timestamp: 1,
-        user_id: '7',
-        symbol: 'BTC-KRW-PERP',
-        position_side: 'BOTH',
-        size: '-0.01',
-        entry_price: '50000000',
-        realized_pnl: '0',
-        margin_type: 'ISOLATED',
-        isolated_margin: '50000',
-        leverage: 10,
-      }),
+      { id: '12-0', body: JSON.stringify({ v: 1, type: 'MarkPrice', seq: 12, prev_seq: 0, timestamp: 1, symbol: 'BTC-KRW-PERP' }) },
     ]);
     expect(rows.deadLetters).toEqual([]);
-    expect(rows.skipped).toBe(2);
+    expect(rows.skipped).toBe(1);
     expect(rows.executions.seq).toEqual(['10']);
+    expect(rows.futures.wallets.seq).toEqual(['11']);
+    expect(rows.maxSeq).toBe(11);
   });
 });
 

@@ -2,11 +2,26 @@
  * A batch of stream entries → the column arrays of one multi-row statement (db/execution-writer.ts).
  * Pure. Envelopes are checked field by field before they reach SQL, so a malformed one becomes a
  * dead letter of its own instead of failing the whole batch; types the persister does not keep
- * (BookDelta, Ticker; PositionChanged and WalletChanged until issue 20 gives them tables) are skipped.
+ * (BookDelta, Ticker, MarkPrice) are skipped; the futures ones are db/futures-rows.ts's.
  */
-import { RECEIVED_DECIMAL } from '../contract/decimal-text.ts';
 import type { EnvelopeType } from '../contract/envelopes.ts';
 import type { StreamEntry } from './execution-stream.ts';
+import { FuturesBatch, type FuturesRows } from './futures-rows.ts';
+import {
+  EnvelopeError,
+  type Json,
+  field,
+  text,
+  optionalText,
+  decimal,
+  optionalDecimal,
+  id,
+  optionalId,
+  integer,
+  side,
+  optionalBoolean,
+  object,
+} from './envelope-fields.ts';
 
 export interface ExecutionColumns {
   seq: string[];
@@ -83,6 +98,8 @@ export interface BatchRows {
   readonly orders: OrderColumns;
   readonly trades: TradeColumns;
   readonly balances: BalanceColumns;
+  /** PositionChanged, WalletChanged, FundingPaid, Liquidation */
+  readonly futures: FuturesRows;
   readonly deadLetters: DeadLetter[];
   /** entries of envelope types the persister does not store */
   readonly skipped: number;
@@ -90,83 +107,8 @@ export interface BatchRows {
   readonly maxSeq: number;
 }
 
-class EnvelopeError extends Error {}
-
-const ID = /^\d{1,16}$/;
-const SIDES = new Set(['Buy', 'Sell']);
 const EXEC_TYPES = new Set(['New', 'Trade', 'Cancelled', 'Expired', 'Rejected', 'Triggered', 'Amended']);
-const SKIPPED_TYPES = new Set<EnvelopeType>(['BookDelta', 'Ticker', 'PositionChanged', 'WalletChanged']);
-
-type Json = Record<string, unknown>;
-
-function field(object: Json, name: string): unknown {
-  if (!(name in object)) throw new EnvelopeError(`missing ${name}`);
-  return object[name];
-}
-
-function text(object: Json, name: string): string {
-  const value = field(object, name);
-  if (typeof value !== 'string' || value.length === 0 || value.length > 200) throw new EnvelopeError(`${name} must be a non-empty string`);
-  return value;
-}
-
-function optionalText(object: Json, name: string): string | null {
-  const value = object[name];
-  if (value === undefined || value === null) return null;
-  if (typeof value !== 'string' || value.length > 200) throw new EnvelopeError(`${name} must be a string or null`);
-  return value;
-}
-
-function decimal(object: Json, name: string): string {
-  const value = field(object, name);
-  if (typeof value !== 'string' || !RECEIVED_DECIMAL.test(value)) throw new EnvelopeError(`${name} must be a decimal string`);
-  return value;
-}
-
-function optionalDecimal(object: Json, name: string): string | null {
-  const value = object[name];
-  if (value === undefined || value === null) return null;
-  if (typeof value !== 'string' || !RECEIVED_DECIMAL.test(value)) throw new EnvelopeError(`${name} must be a decimal string or null`);
-  return value;
-}
-
-function id(object: Json, name: string): string {
-  const value = field(object, name);
-  if (typeof value !== 'string' || !ID.test(value)) throw new EnvelopeError(`${name} must be a decimal id string`);
-  return value;
-}
-
-function optionalId(object: Json, name: string): string | null {
-  const value = object[name];
-  if (value === undefined || value === null) return null;
-  if (typeof value !== 'string' || !ID.test(value)) throw new EnvelopeError(`${name} must be a decimal id string or null`);
-  return value;
-}
-
-function integer(object: Json, name: string): number {
-  const value = field(object, name);
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
-    throw new EnvelopeError(`${name} must be a non-negative integer`);
-  return value;
-}
-
-function side(object: Json, name: string): string {
-  const value = text(object, name);
-  if (!SIDES.has(value)) throw new EnvelopeError(`${name} must be Buy or Sell`);
-  return value;
-}
-
-function optionalBoolean(object: Json, name: string): boolean | null {
-  const value = object[name];
-  if (value === undefined || value === null) return null;
-  if (typeof value !== 'boolean') throw new EnvelopeError(`${name} must be a boolean or null`);
-  return value;
-}
-
-function object(value: unknown, name: string): Json {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new EnvelopeError(`${name} must be an object`);
-  return value as Json;
-}
+const SKIPPED_TYPES = new Set<EnvelopeType>(['BookDelta', 'Ticker']);
 
 interface OrderState {
   seq: number;
@@ -250,6 +192,7 @@ export function batchRows(entries: readonly StreamEntry[]): BatchRows {
   const executions = new Map<number, ParsedExecution>();
   const trades = new Map<number, ParsedTrade>();
   const balances = new Map<number, ParsedBalance>();
+  const futures = new FuturesBatch();
   const deadLetters: DeadLetter[] = [];
   let skipped = 0;
   let maxSeq = 0;
@@ -292,10 +235,13 @@ export function batchRows(entries: readonly StreamEntry[]): BatchRows {
           checkBalance(envelope);
           balances.set(seq, { seq, envelope });
           break;
-        default:
-          if (!SKIPPED_TYPES.has(type)) throw new EnvelopeError(`unknown envelope type ${type}`);
+        default: {
+          const futuresRow = futures.add(type, seq, timestamp, envelope, entry.body);
+          if (futuresRow === 'stored') break;
+          if (futuresRow === undefined && !SKIPPED_TYPES.has(type)) throw new EnvelopeError(`unknown envelope type ${type}`);
           skipped++;
           continue;
+        }
       }
       if (seq > maxSeq) maxSeq = seq;
     } catch (error) {
@@ -390,6 +336,7 @@ export function batchRows(entries: readonly StreamEntry[]): BatchRows {
     orders: orderColumns,
     trades: tradeColumns,
     balances: balanceColumns,
+    futures: futures.rows(),
     deadLetters,
     skipped,
     maxSeq,

@@ -10,6 +10,7 @@
  */
 import type pg from 'pg';
 import type { BatchRows } from './execution-rows.ts';
+import { futuresStatement, futuresValues } from './futures-writer.ts';
 
 export type Queryable = Pick<pg.Pool, 'query'>;
 
@@ -19,6 +20,8 @@ export interface WriteOutcome {
   readonly trades: number;
   readonly balances: number;
   readonly deadLetters: number;
+  /** futures history rows (position changes, wallet changes, funding payments, liquidations) */
+  readonly futures: number;
   /** order rows created or touched */
   readonly orders: number;
 }
@@ -40,6 +43,9 @@ const GUARDED = [
 const KEPT = ['client_order_id', 'time_in_force', 'post_only', 'stop_price', 'quote_amount'];
 
 const newer = 'EXCLUDED.last_seq > orders.last_seq';
+
+/** after the 55 parameters of the spot rows and dead letters */
+const FUTURES = futuresStatement(56);
 
 const BATCH_SQL = `
 WITH exec_in AS (
@@ -101,12 +107,13 @@ new_dead AS (
   SELECT $52::text, * FROM unnest($53::text[], $54::text[], $55::text[])
   ON CONFLICT DO NOTHING
   RETURNING 1
-)
+)${FUTURES.ctes}
 SELECT (SELECT count(*) FROM new_exec)::int AS executions,
        (SELECT count(*) FROM order_upsert)::int AS orders,
        (SELECT count(*) FROM new_trades)::int AS trades,
        (SELECT count(*) FROM new_balances)::int AS balances,
-       (SELECT count(*) FROM new_dead)::int AS dead_letters`;
+       (SELECT count(*) FROM new_dead)::int AS dead_letters,
+       ${FUTURES.inserted} AS futures`;
 
 export async function writeBatch(db: Queryable, stream: string, rows: BatchRows): Promise<WriteOutcome> {
   const { executions: e, orders: o, trades: t, balances: b, deadLetters } = rows;
@@ -166,15 +173,30 @@ export async function writeBatch(db: Queryable, stream: string, rows: BatchRows)
     deadLetters.map((letter) => letter.entryId),
     deadLetters.map((letter) => letter.body && letter.body.replaceAll('\u0000', '\\u0000')),
     deadLetters.map((letter) => letter.error),
+    ...futuresValues(rows.futures),
   ];
   // named: each connection plans the statement once (planning was ~1.5 ms of a ~5 ms batch)
-  const result = await db.query<{ executions: number; orders: number; trades: number; balances: number; dead_letters: number }>({
+  const result = await db.query<{
+    executions: number;
+    orders: number;
+    trades: number;
+    balances: number;
+    dead_letters: number;
+    futures: number;
+  }>({
     name: 'xtrader-persister-batch',
     text: BATCH_SQL,
     values,
   });
   const row = result.rows[0]!;
-  return { executions: row.executions, orders: row.orders, trades: row.trades, balances: row.balances, deadLetters: row.dead_letters };
+  return {
+    executions: row.executions,
+    orders: row.orders,
+    trades: row.trades,
+    balances: row.balances,
+    deadLetters: row.dead_letters,
+    futures: row.futures,
+  };
 }
 
 /** A refusal by the data itself (SQLSTATE class 22 data exception, 23 integrity): retrying the same rows cannot help. */

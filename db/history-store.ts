@@ -7,7 +7,9 @@
  */
 import type pg from 'pg';
 import { canonicalDecimal } from '../contract/decimal-text.ts';
+import type { FuturesHistoryQuery, PublicHistoryQuery } from '../contract/ports/futures-history.ts';
 import type { HistoryPort, HistoryQuery } from '../contract/ports/history.ts';
+import { FuturesHistoryReader } from './futures-history-reads.ts';
 
 export class HistoryUnavailableError extends Error {
   override name = 'HistoryUnavailableError';
@@ -95,10 +97,27 @@ export class HistoryStore implements HistoryPort {
   readonly #pool: Pick<pg.Pool, 'query'>;
   readonly #maxInFlight: number;
   #inFlight = 0;
+  readonly #futures = new FuturesHistoryReader((text, values) => this.#query(text, values));
 
   constructor(pool: Pick<pg.Pool, 'query'>, options: { maxInFlight?: number } = {}) {
     this.#pool = pool;
     this.#maxInFlight = options.maxInFlight ?? 32;
+  }
+
+  transfers(query: FuturesHistoryQuery) {
+    return this.#futures.transfers(query);
+  }
+
+  fundingPayments(query: FuturesHistoryQuery) {
+    return this.#futures.fundingPayments(query);
+  }
+
+  liquidations(query: PublicHistoryQuery) {
+    return this.#futures.liquidations(query);
+  }
+
+  positionChanges(query: FuturesHistoryQuery) {
+    return this.#futures.positionChanges(query);
   }
 
   async order(userId: number, orderId: number) {

@@ -76,6 +76,8 @@ export interface PersisterStats {
   readonly executionsInserted: number;
   readonly tradesInserted: number;
   readonly balancesInserted: number;
+  /** futures history rows: position and wallet changes, funding payments, liquidations */
+  readonly futuresInserted: number;
   readonly deadLetters: number;
   readonly claimed: number;
   readonly trimmed: number;
@@ -125,6 +127,7 @@ export class Persister {
     executionsInserted: 0,
     tradesInserted: 0,
     balancesInserted: 0,
+    futuresInserted: 0,
     deadLetters: 0,
     claimed: 0,
     trimmed: 0,
@@ -400,13 +403,14 @@ export class Persister {
     stats.executionsInserted += written.executions;
     stats.tradesInserted += written.trades;
     stats.balancesInserted += written.balances;
+    stats.futuresInserted += written.futures;
     stats.deadLetters += written.deadLetters;
     if (rows.maxSeq > stats.lastCommittedSeq) stats.lastCommittedSeq = rows.maxSeq;
   }
 
   async #writeOneByOne(consumer: ConsumerState, entries: readonly StreamEntry[]): Promise<WriteOutcome> {
     const { db, stream, observer } = this.#options;
-    const total = { executions: 0, orders: 0, trades: 0, balances: 0, deadLetters: 0 };
+    const total = { executions: 0, orders: 0, trades: 0, balances: 0, deadLetters: 0, futures: 0 };
     for (const entry of entries) {
       let rows: BatchRows = batchRows([entry]);
       let deadLettered = false;

@@ -29,6 +29,8 @@ import { FuturesLedger } from './perp/futures-ledger.ts';
 import { FuturesState } from './perp/futures-state.ts';
 import { FuturesViews } from './perp/futures-views.ts';
 import { MarkTriggers } from './perp/mark-triggers.ts';
+import { FundingSettlement } from './perp/funding-settlement.ts';
+import { PriceTicks } from './perp/price-tick.ts';
 import { ReduceOnlyCut } from './perp/reduce-only-cut.ts';
 import { EngineViews } from './queries.ts';
 import type { Settlement } from './settlement.ts';
@@ -75,6 +77,7 @@ export class Engine implements MatchingEngine, EngineState {
   private readonly futuresCommands: FuturesCommands;
   private readonly futuresViews: FuturesViews;
   private readonly reduceOnlyCut: ReduceOnlyCut;
+  private readonly priceTicks: PriceTicks;
   private readonly deltas: BookDeltas;
   private readonly tickers: TickerEmitter;
   private readonly orderCommands: OrderCommands;
@@ -119,6 +122,8 @@ export class Engine implements MatchingEngine, EngineState {
       this.deltas,
       events,
     );
+    const funding = new FundingSettlement(this.futures, this.futuresEvents, events);
+    this.priceTicks = new PriceTicks(this.futures, this.books, this.futuresCommands, funding, events);
     // mark-price TP/SL: after the liquidation check on the marks-moved hook (perp/README decision 52)
     const markTriggers = new MarkTriggers(this.futures, this.books, this.matcher);
     markTriggers.wireBooks();
@@ -182,11 +187,17 @@ export class Engine implements MatchingEngine, EngineState {
       case 'SetIndexPrices':
         this.futuresCommands.setIndexPrices(command);
         break;
+      case 'PriceTick':
+        this.priceTicks.tick(command);
+        break;
       default:
         this.events.reject('INVALID_COMMAND', command, undefined);
     }
     const futuresTouched = this.futuresEvents.touched;
-    if (futuresTouched) this.reduceOnlyCut.run();
+    if (futuresTouched) {
+      this.reduceOnlyCut.run();
+      this.futures.openPositions.update(this.futuresEvents.touchedPositions());
+    }
     this.deltas.flush();
     this.spot.flushBalanceChanges();
     if (futuresTouched) this.futuresEvents.flush((userId) => this.futures.account(userId));

@@ -69,13 +69,24 @@ export interface IndexPriceInput {
   readonly price: number; // ticks
 }
 
+/**
+ * The price tick (issue 19), journaled by the core every second while perpetual markets exist: each
+ * perpetual's index is re-taken (the `spot` source read from the spot book, then the median of the
+ * fresh sources), a premium sample is taken from its own book, funding is settled when a funding
+ * time has been reached, and MarkPrice is emitted where something changed (engine/perp/price-tick.ts).
+ */
+export interface PriceTickCommand extends FuturesCommandBase {
+  readonly type: 'PriceTick';
+}
+
 export type FuturesCommand =
   | FuturesTransferCommand
   | SetPositionModeCommand
   | SetLeverageCommand
   | SetMarginTypeCommand
   | AdjustIsolatedMarginCommand
-  | SetIndexPricesCommand;
+  | SetIndexPricesCommand
+  | PriceTickCommand;
 
 // ---------------------------------------------------------------------------------------------
 // Events
@@ -98,7 +109,7 @@ export interface PositionChangedEvent extends FuturesEventBase {
   readonly leverage: number;
 }
 
-export type WalletChangeReason = 'Transfer' | 'Fee' | 'RealizedPnl' | 'Trade' | 'IsolatedMargin';
+export type WalletChangeReason = 'Transfer' | 'Fee' | 'RealizedPnl' | 'Trade' | 'IsolatedMargin' | 'Funding';
 
 /**
  * One per (user, asset) futures wallet a command touched (the fee account's included), figures
@@ -111,6 +122,32 @@ export interface WalletChangedEvent extends FuturesEventBase {
   readonly asset: string;
   readonly walletBalanceKrw: bigint; // includes isolated margins
   readonly reason: WalletChangeReason;
+}
+
+/**
+ * One per open position at a funding settlement (in user id, then leg order), emitted as the
+ * settlement pays it; the WalletChanged (reason 'Funding') and, for an isolated position, the
+ * PositionChanged follow at the end of the command.
+ */
+export interface FundingPaidEvent extends FuturesEventBase {
+  readonly type: 'FundingPaid';
+  readonly userId: number;
+  readonly symbol: string;
+  readonly positionSide: PositionSide;
+  readonly size: number; // signed lots at the settlement
+  readonly markPrice: number; // ticks
+  readonly rate1e8: bigint; // F of this funding time, 1e-8
+  readonly amountKrw: bigint; // > 0 received, < 0 paid (payers rounded up, receivers down)
+}
+
+/** A perpetual's prices at a price tick, emitted when any field differs from its previous MarkPrice. */
+export interface MarkPriceEvent extends FuturesEventBase {
+  readonly type: 'MarkPrice';
+  readonly symbol: string;
+  readonly markPrice: number; // ticks
+  readonly indexPrice: number; // ticks
+  readonly estimatedFundingRate1e8: bigint; // F from the samples of the interval so far
+  readonly nextFundingTime: number; // ms
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -155,4 +192,13 @@ export interface MarkPriceView {
   readonly markPrice?: number; // ticks
   readonly indexPrice?: number; // ticks
   readonly sources: { readonly source: string; readonly price: number; readonly timestamp: number }[];
+  /** as of the last index re-take (a price tick or an oracle update) */
+  readonly indexStale?: boolean;
+  /** F of the last funding settlement (absent before the first) */
+  readonly lastFundingRate1e8?: bigint;
+  /** F from the current interval's samples */
+  readonly estimatedFundingRate1e8?: bigint;
+  /** ms; absent before the first price tick */
+  readonly nextFundingTime?: number;
+  readonly interestRate1e8?: bigint;
 }

@@ -17,3 +17,4 @@ export {
   type RiskTier,
 } from './perp/perp-market.ts';
 export { maxLeverageForNotional, notionalKrw } from './perp/margin-rules.ts';
+export { withFundingIntervalMs } from './perp/market-funding.ts';

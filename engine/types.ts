@@ -17,7 +17,9 @@ import type { PerpMarketSpec } from './perp/perp-market.ts';
 import type {
   FuturesAccountView,
   FuturesCommand,
+  FundingPaidEvent,
   LeverageSettingView,
+  MarkPriceEvent,
   MarkPriceView,
   PositionChangedEvent,
   PositionSide,
@@ -319,6 +321,8 @@ export interface TickerEvent extends EventBase {
 export type TickerFigures = Omit<TickerEvent, 'type' | 'seq' | 'timestamp'>;
 
 export type EngineEvent =
+  | FundingPaidEvent
+  | MarkPriceEvent
   | PositionChangedEvent
   | WalletChangedEvent
   | TickerEvent

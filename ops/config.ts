@@ -95,6 +95,10 @@ const schema = z.object({
   SEQUENCER_MAX_PENDING: z.coerce.number().int().min(1).default(100_000),
   SEQUENCER_MAX_BATCH: z.coerce.number().int().min(1).default(8_192),
   SNAPSHOT_EVERY: z.coerce.number().int().min(0).default(100_000),
+  // perpetual funding interval in ms (unset: each market's own, 8 h); funding times are its multiples since the epoch
+  FUNDING_INTERVAL_MS: z.coerce.number().int().min(1_000).optional(),
+  // the journaled perpetual price tick (index, premium sample, funding); 0 = none (test cores that are not about futures)
+  PRICE_TICK_INTERVAL_MS: z.coerce.number().int().min(0).default(1_000),
   // Snapshots kept; the journal is kept back to the oldest of them, or entirely with JOURNAL_KEEP_ALL=true.
   SNAPSHOT_KEEP: z.coerce.number().int().min(1).default(2),
   JOURNAL_KEEP_ALL: z

@@ -24,7 +24,8 @@ import { loadOrCreateSecretFile } from './secret-files.ts';
 import { CandleStore } from '../db/candles/candle-store.ts';
 import { HistoryStore } from '../db/history-store.ts';
 import { ensureDatabase, migrate } from '../db/migrate.ts';
-import { DEFAULT_ENGINE_CONFIG, Engine, type EngineConfig } from '../engine/index.ts';
+import { DEFAULT_ENGINE_CONFIG, Engine, withFundingIntervalMs, type EngineConfig } from '../engine/index.ts';
+import { FuturesMetrics } from '../api/futures-metrics.ts';
 import { createSequencer, ENGINE_FACTORY_MODULE, type RecoveryInfo } from '../sequencer/index.ts';
 import type { SequencerPort } from '../api/context.ts';
 import { loadConfig, type Config } from './config.ts';
@@ -53,7 +54,12 @@ export interface CoreOptions {
 
 export async function startCore(config: Config, options: CoreOptions = {}): Promise<RunningCore> {
   const logger = options.logger ?? pino({ level: config.LOG_LEVEL, base: { process: 'core' } });
-  const engineConfig = options.engineConfig ?? DEFAULT_ENGINE_CONFIG;
+  const baseEngineConfig = options.engineConfig ?? DEFAULT_ENGINE_CONFIG;
+  // FUNDING_INTERVAL_MS (tests, demos) replaces every perpetual's interval; like the markets it must
+  // stay the same for a given journal (replay settles funding at the same times only then)
+  const engineConfig =
+    config.FUNDING_INTERVAL_MS === undefined ? baseEngineConfig : withFundingIntervalMs(baseEngineConfig, config.FUNDING_INTERVAL_MS);
+  const perpetualSymbols = (engineConfig.perpetualMarkets ?? []).map((market) => market.symbol);
   // Journal, snapshots and generated secrets: the owner's only (a new directory; an existing one is left as it is).
   await mkdir(config.DATA_DIR, { recursive: true, mode: 0o700 });
 
@@ -81,6 +87,8 @@ export async function startCore(config: Config, options: CoreOptions = {}): Prom
 
   const feed = new EventFeed();
   const metrics = new ApiMetrics();
+  // read at scrape time (the sequencer below exists by then; while it recovers the read throws and is skipped)
+  const futuresMetrics = new FuturesMetrics(metrics.registry, () => journaled.queries, perpetualSymbols);
   // The outbox every publisher reads: written from the sequencer's sink, after the batch's acks.
   const eventLog = new EventLogService({
     dataDir: config.DATA_DIR,
@@ -99,6 +107,7 @@ export async function startCore(config: Config, options: CoreOptions = {}): Prom
     restoreEngine: (snapshot) => Engine.restore(engineConfig, snapshot),
     onEvents: (events) => {
       feed.onEvents(events);
+      futuresMetrics.onEvents(events);
       // replayed events the log already holds are skipped by the writer: each event lands once
       eventLog.writer.append(events);
     },
@@ -149,10 +158,22 @@ export async function startCore(config: Config, options: CoreOptions = {}): Prom
       return journaled.submit(command);
     },
   };
-  // Tickers wait for a command at least a second after the previous one; in a quiet market a Tick
-  // (journaled, so replay emits the same Tickers) lets the last change out.
+  // With perpetual markets, a PriceTick every PRICE_TICK_INTERVAL_MS (the contract's second; journaled, so replay re-takes the same
+  // indexes, samples and funding); it lets waiting Tickers out too. Without them, Tickers wait for a
+  // command at least a second after the previous one; in a quiet market a Tick (journaled, so
+  // replay emits the same Tickers) lets the last change out.
+  let lastPriceTickAt = 0;
+  const priceTicks = perpetualSymbols.length > 0 && config.PRICE_TICK_INTERVAL_MS > 0;
   const ticker = setInterval(() => {
-    if (!journaled.ready || Date.now() - lastSubmitAt < 1_000) return;
+    if (!journaled.ready) return;
+    const now = Date.now();
+    if (priceTicks) {
+      if (now - lastPriceTickAt < config.PRICE_TICK_INTERVAL_MS) return;
+      lastPriceTickAt = now;
+      sequencer.submit({ type: 'PriceTick' }).catch(() => {});
+      return;
+    }
+    if (now - lastSubmitAt < 1_000) return;
     if (journaled.engine.pendingTickers() === 0) return;
     sequencer.submit({ type: 'Tick' }).catch(() => {});
   }, 250);

@@ -144,6 +144,8 @@ describe('fan-out to Redis, Kafka and RabbitMQ', () => {
         BalanceChanged: 'none',
         PositionChanged: 'position',
         WalletChanged: 'none',
+        FundingPaid: 'position',
+        MarkPrice: 'markprice',
       }[item.envelope.type];
       expect(key).toBe(`${prefix}.BTC-KRW`);
     }

@@ -22,6 +22,8 @@ import type { DepthSnapshot } from '../ws-server/book-feed.ts';
 import { Hub } from '../ws-server/hub.ts';
 import type { DepthSource } from '../ws-server/ports.ts';
 import { RabbitFeed } from '../ws-server/adapters/rabbit-feed.ts';
+import { RedisStreamTail } from '../ws-server/adapters/redis-stream-tail.ts';
+import { POSITIONS_TYPES } from '../ws-server/positions-channel.ts';
 import { WsTransport } from '../ws-server/adapters/ws-transport.ts';
 import { WsAuthenticator } from './ws-auth.ts';
 import { loadConfig, type Config } from './config.ts';
@@ -89,6 +91,7 @@ export async function startWsServer(config: Config, options: WsServerOptions = {
     keyPrefix: config.BROKER_NAMESPACE ? `${config.BROKER_NAMESPACE}.` : '',
   });
   const history = new ExecutionHistoryStore({ pool, redisUrl: config.REDIS_URL, stream: names.stream });
+  const positionsHistory = new ExecutionHistoryStore({ pool, redisUrl: config.REDIS_URL, stream: names.stream, feed: 'positions' });
 
   let lastErrorLog = 0;
   const hub = new Hub({
@@ -96,6 +99,7 @@ export async function startWsServer(config: Config, options: WsServerOptions = {
     symbols: tradedMarkets(engineConfig).map((market) => market.symbol),
     auth,
     history,
+    positionsHistory,
     depth: httpDepthSource(`http://${config.API_HOST}:${config.API_PORT}`),
     limits: {
       maxSubscriptions: config.WS_MAX_SUBSCRIPTIONS,
@@ -133,6 +137,19 @@ export async function startWsServer(config: Config, options: WsServerOptions = {
     },
   );
 
+  // the `positions` channel's feed: the Redis stream (WalletChanged and FundingPaid have no RabbitMQ key; docs/futures.md)
+  const tail = new RedisStreamTail(
+    { url: config.REDIS_URL, stream: names.stream, types: POSITIONS_TYPES },
+    {
+      onEntries: (envelopes, throughSeq) => hub.onStreamEntries(envelopes, throughSeq),
+      onResumed: (afterSeq) => {
+        logger.info({ afterSeq }, 'Redis stream tail reading again; sweeping positions subscribers');
+        hub.onStreamResumed(afterSeq);
+      },
+      onError: (error) => logger.warn({ err: error }, 'Redis stream tail down; reconnecting'),
+    },
+  );
+
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const gauge = (name: string, help: string, read: () => number) =>
@@ -149,6 +166,9 @@ export async function startWsServer(config: Config, options: WsServerOptions = {
   gauge('xtrader_ws_frames_sent_total', 'frames handed to sockets', () => hub.stats.framesSent);
   gauge('xtrader_ws_executions_pushed_total', 'execution reports pushed to their owners', () => hub.stats.executionsPushed);
   gauge('xtrader_ws_feed_messages_total', 'RabbitMQ messages consumed', () => feed.messages);
+  gauge('xtrader_ws_positions_pushed_total', 'positions envelopes pushed to their owners', () => hub.stats.positionsPushed);
+  gauge('xtrader_ws_stream_tail_entries_total', 'Redis stream entries read for the positions channel', () => tail.entries);
+  gauge('xtrader_ws_stream_tail_up', '1 when the Redis stream tail is reading', () => (tail.state === 'up' ? 1 : 0));
   gauge('xtrader_ws_feed_up', '1 when the RabbitMQ feed is consuming', () => (feed.state === 'up' ? 1 : 0));
   gauge('xtrader_ws_feed_duplicates_total', 'envelopes dropped as already handled (a publisher resend)', () => hub.stats.duplicatesDropped);
   gauge('xtrader_ws_feed_gaps_total', 'holes found in prev_seq chains (repaired)', () => hub.stats.chainGaps);
@@ -169,6 +189,8 @@ export async function startWsServer(config: Config, options: WsServerOptions = {
     instance,
     connections: transport.connections,
     feed: feed.state,
+    // the positions channel's Redis stream tail (not in `status`: public channels and executions do not need it)
+    positions_feed: tail.state,
     books: Object.fromEntries(
       [...hub.books.values()].map((book) => [book.symbol, { state: book.state, symbol_seq: book.book.symbolSeq, gaps: book.gaps }]),
     ),
@@ -205,6 +227,7 @@ export async function startWsServer(config: Config, options: WsServerOptions = {
   });
   const port = (http.address() as AddressInfo).port;
   feed.start();
+  tail.start();
   logger.info({ url: `ws://${config.WS_HOST}:${port}/ws`, instance }, 'ws-server listening');
 
   return {
@@ -215,9 +238,11 @@ export async function startWsServer(config: Config, options: WsServerOptions = {
       hub.flushAll();
       await transport.close();
       await feed.close();
+      await tail.close();
       await new Promise<void>((resolve) => http.close(() => resolve()));
       auth.close();
       await history.close();
+      await positionsHistory.close();
       await pool.end().catch(() => {});
     },
   };

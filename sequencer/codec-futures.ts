@@ -1,6 +1,6 @@
 /**
  * The futures commands in the journal codec (issue 18; the format is described in codec.ts's
- * header): their type codes 7–12, canonical shapes, and field-by-field writing and reading through
+ * header): their type codes 7–13, canonical shapes, and field-by-field writing and reading through
  * the codec's own writer and reader.
  */
 import type { Command, FuturesCommand, IndexPriceInput, MarginType, PositionSide, WorkingType } from '../engine/types.ts';
@@ -14,6 +14,7 @@ export const FUTURES_TYPE_CODE = {
   SetMarginType: 10,
   AdjustIsolatedMargin: 11,
   SetIndexPrices: 12,
+  PriceTick: 13,
 } as const;
 
 export const POSITION_SIDES: readonly PositionSide[] = ['BOTH', 'LONG', 'SHORT'];
@@ -102,6 +103,8 @@ export function stampFuturesCommand(command: DistributiveOmit<FuturesCommand, 't
         })),
       };
     }
+    case 'PriceTick':
+      return { type: 'PriceTick', timestamp };
   }
 }
 
@@ -150,6 +153,8 @@ export function writeFuturesCommand(writer: FieldWriter, command: FuturesCommand
       }
       break;
     }
+    case 'PriceTick':
+      break; // the timestamp is all it has
   }
 }
 
@@ -198,6 +203,8 @@ export function readFuturesCommand(type: number, timestamp: number, reader: Fiel
       }
       return { type: 'SetIndexPrices', timestamp, prices };
     }
+    case FUTURES_TYPE_CODE.PriceTick:
+      return { type: 'PriceTick', timestamp };
     default:
       throw new InvalidCommandError(`not a futures command type code: ${type}`);
   }

@@ -71,6 +71,7 @@ const futuresCommands: Command[] = [
       { symbol: 'ETH-KRW-PERP', source: 'bithumb', price: 5_000 },
     ],
   },
+  { type: 'PriceTick', timestamp: T },
 ];
 
 describe('journal codec: futures commands', () => {
@@ -80,6 +81,12 @@ describe('journal codec: futures commands', () => {
       expect(record).toEqual({ seq: index + 1, command: canonicalCommand(command) });
       expect(record.command).toEqual(command);
     }
+  });
+
+  it('writes a PriceTick as the header and its type code 13 alone', () => {
+    const payload = encode(7, { type: 'PriceTick', timestamp: T }).subarray(8);
+    expect(payload.length).toBe(17); // f64 seq, f64 timestamp, u8 type
+    expect(payload[16]).toBe(13);
   });
 
   it('writes a PlaceOrder without futures fields exactly as before (flags bit 6 clear, no extra byte)', () => {

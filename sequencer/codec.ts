@@ -27,6 +27,7 @@
  *   AdjustIsolatedMargin (11): f64 userId, str symbol, u8 positionSide (0 BOTH, 1 LONG, 2 SHORT),
  *                             f64 amount, u8 action (0 Add, 1 Remove)
  *   SetIndexPrices (12):      u16 count, then count × (str symbol, str source, f64 price)
+ *   PriceTick (13):           nothing (issue 19; added within version 1 the same way)
  *   str = u16 byteLength + UTF-8 bytes
  *
  * Numbers are float64: every numeric field is a safe integer (checked on encode), which float64
@@ -160,6 +161,7 @@ export function stampCommand(command: DistributiveOmit<Command, 'timestamp'>, or
     case 'SetMarginType':
     case 'AdjustIsolatedMargin':
     case 'SetIndexPrices':
+    case 'PriceTick':
       return stampFuturesCommand(command, timestamp);
     default:
       throw new InvalidCommandError(`unknown command type ${JSON.stringify((command as { type?: unknown }).type)}`);
@@ -481,7 +483,7 @@ export function decodePayload(bytes: Uint8Array, view: DataView, start: number, 
       command = { type: 'Tick', timestamp };
       break;
     default:
-      if (type < FUTURES_TYPE_CODE.FuturesTransfer || type > FUTURES_TYPE_CODE.SetIndexPrices)
+      if (type < FUTURES_TYPE_CODE.FuturesTransfer || type > FUTURES_TYPE_CODE.PriceTick)
         throw new PayloadError(`unknown command type code ${type}`);
       command = readFuturesCommand(type, timestamp, FIELD_READER);
   }

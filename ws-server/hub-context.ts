@@ -47,6 +47,8 @@ export interface HubStats {
   authenticated: number;
   framesSent: number;
   executionsPushed: number;
+  /** `positions` envelopes pushed to their owners */
+  positionsPushed: number;
   duplicatesDropped: number;
   chainGaps: number;
   resumes: number;

@@ -208,7 +208,7 @@ describe('Hub', () => {
     expect(one.frames.filter((frame) => frame.type === 'Execution')).toHaveLength(1);
   });
 
-  it('ignores routing keys it does not serve yet (position.{SYMBOL}, issue 20): nothing sent, the executions keep flowing', async () => {
+  it('ignores routing keys it does not serve (position.{SYMBOL}: the positions channel is fed from the Redis stream): nothing sent, the executions keep flowing', async () => {
     const hub = hubWith({ after: async () => ({ reports: [], completeThrough: 0 }) });
     const { peer } = await executionsSubscriber(hub);
     const position = {

@@ -8,7 +8,8 @@
  * once, the same Buffer to every subscriber) and execution-channel.ts (execution reports to their
  * owner's sessions only, resume, repairs). Duplicates (a publisher's resend) are dropped here by
  * `seq` per routing key; a hole in a routing key's `prev_seq` chain is repaired: a book is
- * bootstrapped again, each executions subscriber is caught up from the history.
+ * bootstrapped again, each executions subscriber is caught up from the history. The private channel
+ * `positions` (positions-channel.ts) is fed apart, from the Redis stream (`onStreamEntries`).
  */
 import type { Envelope } from '../contract/envelopes.ts';
 import type { ExecutionHistory } from '../contract/ports/execution-history.ts';
@@ -26,18 +27,23 @@ import type { BookFeed } from './book-feed.ts';
 import { ExecutionChannel } from './execution-channel.ts';
 import { asWsError, DEFAULT_LIMITS, withId, type HubContext, type HubLimits, type HubStats } from './hub-context.ts';
 import type { Authenticator, DepthSource, HubTimers, Peer } from './ports.ts';
+import { POSITIONS, PositionsChannel } from './positions-channel.ts';
 import { PublicChannels } from './public-channels.ts';
-import { Session, type ExecutionFrame } from './session.ts';
+import { Session, type ExecutionFrame, type PositionFrame } from './session.ts';
 
 export interface HubOptions {
   readonly symbols: readonly string[];
   readonly auth: Authenticator;
   readonly history: ExecutionHistory;
+  /** the `positions` channel's history (the same store with `feed: 'positions'`); without it, its resumes find nothing */
+  readonly positionsHistory?: ExecutionHistory;
   readonly depth: DepthSource;
   readonly limits?: Partial<HubLimits>;
   readonly timers?: HubTimers;
   readonly onError?: (where: string, error: unknown) => void;
 }
+
+const NO_HISTORY: ExecutionHistory = { after: () => Promise.resolve({ reports: [], completeThrough: Number.MAX_SAFE_INTEGER }) };
 
 const realTimers: HubTimers = {
   setTimeout: (callback, ms) => setTimeout(callback, ms),
@@ -53,6 +59,7 @@ export class Hub {
     authenticated: 0,
     framesSent: 0,
     executionsPushed: 0,
+    positionsPushed: 0,
     duplicatesDropped: 0,
     chainGaps: 0,
     resumes: 0,
@@ -65,6 +72,7 @@ export class Hub {
   readonly #sessions = new Set<Session>();
   readonly #public: PublicChannels;
   readonly #executions: ExecutionChannel;
+  readonly #positions: PositionsChannel;
   readonly #connectionsPerKey = new Map<string, number>();
   /** routing key → the highest seq handled under it (duplicates and holes are found with it) */
   readonly #chains = new Map<string, number>();
@@ -85,6 +93,7 @@ export class Hub {
     };
     this.#public = new PublicChannels(options.symbols, options.depth, context);
     this.#executions = new ExecutionChannel(options.history, context);
+    this.#positions = new PositionsChannel(options.positionsHistory ?? NO_HISTORY, context);
   }
 
   /** symbol → its book as this instance serves it */
@@ -185,7 +194,7 @@ export class Hub {
         this.#send(session, errorFrame(channel, request.id));
         return;
       }
-      if (channel.kind === 'executions' && session.userId === undefined) {
+      if ((channel.kind === 'executions' || channel.kind === 'positions') && session.userId === undefined) {
         this.#send(session, errorFrame(new WsError('AUTH_REQUIRED'), request.id));
         return;
       }
@@ -208,20 +217,35 @@ export class Hub {
       );
       return;
     }
+    const positions = parsed.some((channel) => channel.kind === 'positions');
+    if (positions && resumeFrom !== undefined && session.positionsCatchingUp) {
+      this.#send(
+        session,
+        errorFrame(new WsError('BAD_REQUEST', 'a resume of positions is in progress on this connection; wait for its answer'), request.id),
+      );
+      return;
+    }
     let replay: ExecutionFrame[] = [];
     if (executions && (resumeFrom !== undefined || !session.channels.has('executions'))) {
       const read = await this.#executions.subscribe(session, resumeFrom, request.id);
       if (read === undefined) return; // the resume failed (answered) or the session closed
       replay = read;
     }
+    let positionsReplay: PositionFrame[] = [];
+    if (positions && (resumeFrom !== undefined || !session.channels.has(POSITIONS))) {
+      const read = await this.#positions.subscribe(session, resumeFrom, request.id);
+      if (read === undefined) return;
+      positionsReplay = read;
+    }
     this.#public.flushBooksOf(parsed);
     for (const channel of parsed) {
-      if (channel.kind === 'executions' || session.channels.has(channel.name)) continue;
+      if (channel.kind === 'executions' || channel.kind === 'positions' || session.channels.has(channel.name)) continue;
       this.#public.add(session, channel.name);
     }
     this.#send(session, JSON.stringify(withId({ type: 'subscribed', channels: [...new Set(request.channels)] }, request.id)));
     this.#public.sendSnapshotsTo(session, parsed);
     if (executions && resumeFrom !== undefined) this.#executions.finishCatchUp(session, resumeFrom, replay);
+    if (positions && resumeFrom !== undefined) this.#positions.finishCatchUp(session, resumeFrom, positionsReplay);
   }
 
   #unsubscribeRequest(session: Session, request: UnsubscribeRequest): void {
@@ -240,6 +264,10 @@ export class Hub {
   #unsubscribe(session: Session, name: string): void {
     if (name === 'executions') {
       this.#executions.unsubscribe(session);
+      return;
+    }
+    if (name === POSITIONS) {
+      this.#positions.unsubscribe(session);
       return;
     }
     if (!session.channels.delete(name)) return;
@@ -303,6 +331,16 @@ export class Hub {
   /** The feed went down (or a connect attempt failed). */
   onFeedDisconnected(): void {
     this.#executions.onFeedDisconnected();
+  }
+
+  /** Envelopes the Redis stream tail read, in seq order (the `positions` channel's feed); `throughSeq`: the last seq read. */
+  onStreamEntries(envelopes: readonly Envelope[], throughSeq: number): void {
+    this.#positions.onStream(envelopes, throughSeq);
+  }
+
+  /** The stream tail reads again after losing Redis: its subscribers are swept from the history after `afterSeq`. */
+  onStreamResumed(afterSeq: number): void {
+    void this.#positions.sweep(afterSeq);
   }
 
   /** Sends every pending merged frame now (shutdown, tests). */

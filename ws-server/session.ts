@@ -12,6 +12,12 @@ export interface ExecutionFrame {
   readonly bytes: Buffer;
 }
 
+/** One envelope of the `positions` channel (positions-channel.ts), serialized once for clients. */
+export interface PositionFrame {
+  readonly seq: number;
+  readonly bytes: Buffer;
+}
+
 /** execution seqs remembered per connection (≥ one resume's worth plus what arrives meanwhile) */
 const RECENT_EXECUTIONS = 16_384;
 
@@ -50,6 +56,10 @@ export class Session {
   readonly sentExecutions = new RecentSeqs(RECENT_EXECUTIONS);
   /** reports after this seq are this session's to get (its resume_from_seq, or what the instance had handled when it subscribed) */
   executionsFrom = 0;
+  /** the `positions` channel's own three: live envelopes held during its resume, seqs sent lately, where it starts */
+  positionsCatchingUp: PositionFrame[] | undefined;
+  readonly sentPositions = new RecentSeqs(RECENT_EXECUTIONS);
+  positionsFrom = 0;
   #tokens: number;
   #refilledAt: number;
   closed = false;

@@ -5,6 +5,7 @@
  * API's units, ids as decimal strings, times in ms. Any failure rejects; the routes answer 503
  * STORE_UNAVAILABLE.
  */
+import type { FuturesHistoryReads } from './futures-history.ts';
 
 export interface StoredOrder {
   readonly orderId: string;
@@ -69,7 +70,7 @@ export interface HistoryQuery {
   readonly limit: number;
 }
 
-export interface HistoryPort {
+export interface HistoryPort extends FuturesHistoryReads {
   /** the user's order, or undefined (none, or another user's) */
   order(userId: number, orderId: number): Promise<StoredOrder | undefined>;
   /** Filled, Cancelled, Expired and Rejected orders, oldest first (ascending order id) */

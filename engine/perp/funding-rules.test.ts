@@ -163,6 +163,31 @@ describe('fundingPaymentKrw', () => {
   });
 });
 
+describe('fundingPaymentKrw: the float64 fast path', () => {
+  it('agrees with the BigInt formula everywhere, across the 2^53 edge where it hands over', () => {
+    const ceil = (a: bigint, b: bigint) => (a + b - 1n) / b;
+    const bigIntPayment = (size: number, mark: number, rate: bigint): bigint => {
+      const scaled = BigInt(Math.abs(size)) * BigInt(mark) * (rate < 0n ? -rate : rate);
+      const pays = Math.sign(size) * (rate > 0n ? 1 : rate < 0n ? -1 : 0) > 0;
+      return pays ? -ceil(scaled, 100_000_000n) : scaled / 100_000_000n;
+    };
+    fc.assert(
+      fc.property(
+        fc.integer({ min: -2_000_000, max: 2_000_000 }),
+        fc.oneof(fc.integer({ min: 1, max: 1_000_000_000 }), fc.constantFrom(99_999_999, 100_000_000, 100_000_001)),
+        fc.oneof(fc.bigInt({ min: -300_000n, max: 300_000n }), fc.constantFrom(0n, 1n, -1n, 10_000n, 99_999_999n)),
+        (size, mark, rate) => {
+          expect(fundingPaymentKrw(size, mark, rate, btc)).toBe(bigIntPayment(size, mark, rate));
+        },
+      ),
+      { numRuns: 5_000 },
+    );
+    // the edge: 2^52 < |size| × mark × |F| and beyond 2^53
+    for (const size of [45_035, 45_036, 90_071, 90_072, 1_000_000])
+      expect(fundingPaymentKrw(size, 1_000_000_000, 100_000n, btc)).toBe(bigIntPayment(size, 1_000_000_000, 100_000n));
+  });
+});
+
 describe('nextFundingTimeMs', () => {
   const eightHours = 28_800_000;
 

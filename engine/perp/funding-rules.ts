@@ -83,10 +83,14 @@ export function premiumSample1e8(impactBid: TicksFraction | undefined, impactAsk
 
 /** P̄, the mean of an interval's samples, truncated towards zero; 0 with no sample (then F = I). */
 export function meanPremium1e8(samples: readonly bigint[]): bigint {
-  if (samples.length === 0) return 0n;
   let sum = 0n;
   for (const sample of samples) sum += sample;
-  return truncDiv(sum, BigInt(samples.length));
+  return meanPremiumOfSum1e8(sum, samples.length);
+}
+
+/** The same mean from the samples' sum and count (what the engine keeps per interval, not the samples). */
+export function meanPremiumOfSum1e8(sum1e8: bigint, count: number): bigint {
+  return count === 0 ? 0n : truncDiv(sum1e8, BigInt(count));
 }
 
 /** F = clamp(P̄ + clamp(I − P̄, −0.05 %, +0.05 %), −0.30 %, +0.30 %), I = 0.01 %. */
@@ -101,6 +105,8 @@ export function fundingRate1e8(meanPremium: bigint): bigint {
  * the receiver's down, so Σ over a market (Σ sizes = 0) is ≤ 0 and the rest goes to the fund.
  */
 export function fundingPaymentKrw(sizeLots: number, markTicks: number, rate1e8: bigint, market: PerpMarketSpec): bigint {
+  const fast = fundingPaymentFastKrw(sizeLots, markTicks, rate1e8, market);
+  if (fast !== undefined) return fast;
   const scaled = absBig(BigInt(sizeLots)) * BigInt(markTicks) * BigInt(market.quotePerTickLot) * absBig(rate1e8);
   const pays = signBig(BigInt(sizeLots)) * signBig(rate1e8) > 0n; // long with F > 0, or short with F < 0
   return pays ? -ceilDiv(scaled, RATE_ONE) : floorDiv(scaled, RATE_ONE);
@@ -113,4 +119,36 @@ export function fundingPaymentKrw(sizeLots: number, markTicks: number, rate1e8: 
  */
 export function nextFundingTimeMs(nowMs: number, intervalMs: number): number {
   return (Math.floor(nowMs / intervalMs) + 1) * intervalMs;
+}
+
+const RATE_ONE_NUMBER = RATE_ONE_1E8;
+const MAX_RATE_NUMBER = BigInt(Number.MAX_SAFE_INTEGER);
+const FAST_LIMIT = 2 ** 52;
+
+/**
+ * The same payment in float64 integers while |size| × mark × q × |F| stays ≤ 2^53 − 1 (every
+ * product then exact), so a settlement over 100,000 positions does not pay for 10 BigInt operations
+ * each; undefined beyond, where the BigInt form above takes over. The quotient by 1e8 is corrected
+ * from its exact remainder, so it is the true floor however the division rounded.
+ */
+function fundingPaymentFastKrw(sizeLots: number, markTicks: number, rate1e8: bigint, market: PerpMarketSpec): bigint | undefined {
+  if (rate1e8 > MAX_RATE_NUMBER || rate1e8 < -MAX_RATE_NUMBER) return undefined;
+  const rate = Number(rate1e8);
+  const perLot = markTicks * market.quotePerTickLot * Math.abs(rate);
+  const lots = Math.abs(sizeLots);
+  if (!Number.isSafeInteger(perLot)) return undefined;
+  // a true product ≤ 2^53 is exact in float64; one beyond rounds to ≥ 2^53: either way this test is exact
+  const scaled = lots * perLot;
+  if (scaled > FAST_LIMIT) return undefined;
+  let quotient = Math.floor(scaled / RATE_ONE_NUMBER);
+  let rest = scaled - quotient * RATE_ONE_NUMBER;
+  if (rest < 0) {
+    quotient -= 1;
+    rest += RATE_ONE_NUMBER;
+  } else if (rest >= RATE_ONE_NUMBER) {
+    quotient += 1;
+    rest -= RATE_ONE_NUMBER;
+  }
+  const pays = Math.sign(sizeLots) * Math.sign(rate) > 0;
+  return BigInt(pays ? -(quotient + (rest > 0 ? 1 : 0)) : quotient);
 }

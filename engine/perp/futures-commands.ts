@@ -16,7 +16,7 @@ import type {
   SetPositionModeCommand,
 } from '../types.ts';
 import { isNonNegativeSafe } from '../validation.ts';
-import { indexPriceTicks } from './index-price.ts';
+import { indexPriceTicks, SPOT_SOURCE } from './index-price.ts';
 import { initialMarginKrw, isolatedMarginRemovableKrw, maxLeverageForNotional } from './margin-rules.ts';
 import type { PerpMarketSpec } from './perp-market.ts';
 import type { FuturesEvents } from './futures-events.ts';
@@ -177,7 +177,7 @@ export class FuturesCommands {
       if (typeof symbol !== 'string') return events.reject('INVALID_COMMAND', command, undefined);
       const market = this.state.markets.get(symbol);
       if (market === undefined) return events.reject(this.isSpotSymbol(symbol) ? 'NOT_A_PERPETUAL' : 'UNKNOWN_SYMBOL', command, undefined);
-      if (typeof source !== 'string' || source.length === 0 || source.length > MAX_SOURCE_LENGTH)
+      if (typeof source !== 'string' || source.length === 0 || source.length > MAX_SOURCE_LENGTH || source === SPOT_SOURCE)
         return events.reject('INVALID_COMMAND', command, undefined);
       if (typeof price !== 'number' || !Number.isSafeInteger(price) || price < market.minPrice || price > market.maxPrice)
         return events.reject('INVALID_PRICE', command, undefined);

@@ -18,7 +18,15 @@ export interface FuturesRecord {
   marks: [string, number | null, number, Row[]][];
   /** [asset, insurance fund balance]… for the non-zero funds (absent in snapshots before it existed: all 0) */
   insurance?: [string, string][];
+  /**
+   * issue 19, per market once a price tick reached it: [symbol, sample sum 1e8, sample count, next
+   * funding time, last rate 1e8 | null, last MarkPrice [mark, index, estimated rate 1e8, next funding time] | null]
+   * (absent in snapshots before it existed: no tick yet)
+   */
+  funding?: FundingRow[];
 }
+
+type FundingRow = [string, string, number, number, string | null, [number, number, string, number] | null];
 
 const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -73,7 +81,50 @@ export function snapshotFutures(state: FuturesState): FuturesRecord {
     .filter(([, balance]) => balance !== 0n)
     .sort((a, b) => byText(a[0], b[0]))
     .map(([asset, balance]): [string, string] => [asset, balance.toString()]);
-  return insurance.length > 0 ? { accounts, orders, marks, insurance } : { accounts, orders, marks };
+  const record: FuturesRecord = insurance.length > 0 ? { accounts, orders, marks, insurance } : { accounts, orders, marks };
+  const funding = snapshotFunding(state);
+  if (funding.length > 0) record.funding = funding;
+  return record;
+}
+
+function snapshotFunding(state: FuturesState): FundingRow[] {
+  const rows: FundingRow[] = [];
+  for (const symbol of [...state.funding.keys()].sort(byText)) {
+    const funding = state.funding.get(symbol)!;
+    if (funding.nextFundingTimeMs === undefined) continue;
+    const published = funding.published;
+    rows.push([
+      symbol,
+      funding.sampleSum1e8.toString(),
+      funding.sampleCount,
+      funding.nextFundingTimeMs,
+      funding.lastFundingRate1e8?.toString() ?? null,
+      published === undefined
+        ? null
+        : [published.markTicks, published.indexTicks, published.estimatedFundingRate1e8.toString(), published.nextFundingTimeMs],
+    ]);
+  }
+  return rows;
+}
+
+function restoreFunding(state: FuturesState, rows: readonly FundingRow[]): void {
+  for (const [symbol, sum, count, next, lastRate, published] of rows) {
+    const funding = state.funding.get(symbol);
+    if (funding === undefined) throw new Error(`snapshot has unknown perpetual market ${symbol}`);
+    funding.sampleSum1e8 = BigInt(sum);
+    funding.sampleCount = count;
+    funding.nextFundingTimeMs = next;
+    funding.lastFundingRate1e8 = lastRate === null ? undefined : BigInt(lastRate);
+    funding.published =
+      published === null
+        ? undefined
+        : {
+            markTicks: published[0],
+            indexTicks: published[1],
+            estimatedFundingRate1e8: BigInt(published[2]),
+            nextFundingTimeMs: published[3],
+          };
+  }
 }
 
 /** Fills a fresh futures state (same config) from its record; orders find their book records lazily. */
@@ -96,6 +147,7 @@ export function restoreFutures(state: FuturesState, record: FuturesRecord | unde
       position.costKrw = BigInt(cost as string);
       position.realizedPnlKrw = BigInt(realized as string);
       position.isolatedMarginKrw = BigInt(isolated as string);
+      state.openPositions.update([position]);
     }
   }
   for (const [orderId, userId, symbol, leg, reduceOnly, reservePriceTicks, reserve] of record.orders) {
@@ -109,6 +161,7 @@ export function restoreFutures(state: FuturesState, record: FuturesRecord | unde
       reserveKrw: BigInt(reserve as string),
     });
   }
+  restoreFunding(state, record.funding ?? []);
   for (const [asset, balance] of record.insurance ?? []) {
     if (!state.insuranceFunds.has(asset)) throw new Error(`snapshot has an insurance fund for ${asset}, not a settlement asset`);
     state.insuranceFunds.set(asset, BigInt(balance));

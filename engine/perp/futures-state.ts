@@ -11,6 +11,8 @@ import type { MarginType, PositionSide } from '../types.ts';
 import type { OrderNode } from '../matching/order.ts';
 import type { PerpMarketSpec } from './perp-market.ts';
 import { INDEX_SOURCE_FRESH_MS, type IndexSource } from './index-price.ts';
+import { MarketFunding } from './market-funding.ts';
+import { OpenPositions } from './open-positions.ts';
 
 /** Leverage of a market the user never set (the contract's default). */
 export const DEFAULT_LEVERAGE = 20;
@@ -142,6 +144,10 @@ export class FuturesState {
    * (issue 19). Counted in the conservation identity beside the wallets and the fee account.
    */
   readonly insuranceFunds = new Map<string, bigint>();
+  /** per perpetual symbol: premium samples, next funding time, last rate (issue 19, price-tick.ts) */
+  readonly funding = new Map<string, MarketFunding>();
+  /** the open positions of each market (kept by the engine at the end of each command) */
+  readonly openPositions = new OpenPositions();
 
   constructor(
     perpetualMarkets: readonly PerpMarketSpec[],
@@ -153,6 +159,7 @@ export class FuturesState {
       this.marks.set(market.symbol, new MarkState(market));
       if (!this.settlementAssets.includes(market.settlementAsset)) this.settlementAssets.push(market.settlementAsset);
       this.insuranceFunds.set(market.settlementAsset, 0n);
+      this.funding.set(market.symbol, new MarketFunding());
     }
   }
 

@@ -15,6 +15,7 @@ import {
   crossMarginShareKrw,
   liquidationPriceTicks,
 } from './liquidation-prices.ts';
+import { INTEREST_RATE_1E8 } from './funding-rules.ts';
 import { entryPriceTicks } from './position-rules.ts';
 import type { FuturesState, PerpPosition } from './futures-state.ts';
 import { accountFigures, positionFigures, type AccountFigures } from './futures-valuation.ts';
@@ -73,7 +74,17 @@ export class FuturesViews {
     const sources = [...mark.sources.values()]
       .map((source) => ({ source: source.source, price: source.priceTicks, timestamp: source.updatedAtMs }))
       .sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
-    return { markPrice: mark.markTicks, indexPrice: mark.indexTicks, sources };
+    const funding = this.state.funding.get(symbol)!;
+    return {
+      markPrice: mark.markTicks,
+      indexPrice: mark.indexTicks,
+      sources,
+      indexStale: mark.stale,
+      lastFundingRate1e8: funding.lastFundingRate1e8,
+      estimatedFundingRate1e8: funding.estimatedRate1e8(),
+      nextFundingTime: funding.nextFundingTimeMs,
+      interestRate1e8: INTEREST_RATE_1E8,
+    };
   }
 
   private positionViews(userId: number, symbol: string | undefined, asset: string, known: AccountFigures | undefined): PositionView[] {

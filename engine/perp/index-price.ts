@@ -6,6 +6,9 @@
 /** A source is fresh while its last update is at most this old (inclusive: "within the last 60 s"). */
 export const INDEX_SOURCE_FRESH_MS = 60_000;
 
+/** The built-in source's name: the same-named spot market, read at each price tick; an oracle may not feed it. */
+export const SPOT_SOURCE = 'spot';
+
 export interface IndexSource {
   readonly source: string;
   readonly priceTicks: number;

@@ -11,16 +11,24 @@
  * restore of the futures state, checked by state hash; then, on that engine, a mark move with
  * 10,000 resting mark-price TP/SL that fires none (mark-stops.ts; issue 19).
  *
- * Env: BENCH_COMMANDS (default 300000), BENCH_SEED (default 1).
+ * Price ticks (issue 19, price-tick.bench-part.ts): a tick with BENCH_OPEN_POSITIONS (default 100,000)
+ * open positions and nothing to liquidate (target ≤ 1 ms), and a funding settlement over them
+ * (target ≤ 200 ms).
+ *
+ * Env: BENCH_COMMANDS (default 300000), BENCH_SEED (default 1), BENCH_OPEN_POSITIONS (default 100000),
+ * BENCH_TICKS (default 2000).
  */
 import { build } from 'hdr-histogram-js';
 import { DEFAULT_ENGINE_CONFIG, Engine, type Command, type EngineConfig, type EngineEvent } from '../../engine/index.ts';
 import { seededRandom as random } from '../../sequencer/testing/command-mix.ts';
 import { freshEngine, generate, indexPrices, USERS, type StreamMarkets } from './engine-stream.ts';
 import { markMoveWithStops } from './mark-stops.ts';
+import { priceTickFigures } from './price-tick.bench-part.ts';
 
 const COMMANDS = Number(process.env.BENCH_COMMANDS ?? 300_000);
 const SEED = Number(process.env.BENCH_SEED ?? 1);
+const OPEN_POSITIONS = Number(process.env.BENCH_OPEN_POSITIONS ?? 100_000);
+const TICKS = Number(process.env.BENCH_TICKS ?? 2_000);
 const PERP_MARKETS: StreamMarkets = { symbols: ['BTC-KRW-PERP', 'ETH-KRW-PERP'], reduceOnlyShare: 0.1, indexEvery: 1_000 };
 const START_MID = [100_000, 5_000]; // ticks, as the spot stream's
 
@@ -117,6 +125,8 @@ function main(): void {
   if (restored.stateHash() !== engine.stateHash()) throw new Error('restored futures state differs');
   const stops = markMoveWithStops(engine, futures.at(-1)!.timestamp);
 
+  const ticks = priceTickFigures(config, OPEN_POSITIONS, TICKS);
+
   const spotRate = COMMANDS / Math.min(...spotSeconds);
   const futuresRate = COMMANDS / Math.min(...futuresSeconds);
   const round = (value: number, digits = 2): number => Math.round(value * 10 ** digits) / 10 ** digits;
@@ -138,6 +148,8 @@ function main(): void {
       snapshot_ms: round(snapshotMs, 1),
       restore_ms: round(restoreMs, 1),
       mark_move_with_stops_ms: { p50: round(stops.p50Ms, 4), p99: round(stops.p99Ms, 4), resting_tpsl: stops.resting },
+      tick_ms: { p50: ticks.tick_p50_ms, p99: ticks.tick_p99_ms, ticks: ticks.ticks, open_positions: ticks.open_positions, target: 1 },
+      funding_ms: { settlement: ticks.funding_ms, positions: ticks.open_positions, events: ticks.funding_events, target: 200 },
       commands: COMMANDS,
       seed: SEED,
     }),

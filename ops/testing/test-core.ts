@@ -15,9 +15,9 @@ export const TEST_ADMIN_TOKEN = 'ops-test-admin-token-0123456789abcdef';
 export const TEST_SECRET_ENCRYPTION_KEY = '5a'.repeat(32);
 
 /**
- * The environment of a test core: fixed secrets, the test database, and rate limits and a
+ * The environment of a test core: fixed secrets, the test database, rate limits and a
  * per-client connection cap far above what a test sends (every test client shares 127.0.0.1; a
- * test of the limits sets its own). `overrides` win.
+ * test of the limits sets its own), and no price ticks. `overrides` win.
  */
 export function testCoreEnv(overrides: Record<string, string> = {}): Record<string, string> {
   return {
@@ -27,6 +27,9 @@ export function testCoreEnv(overrides: Record<string, string> = {}): Record<stri
     RATE_LIMIT_ORDERS_PER_SEC: '1000000',
     RATE_LIMIT_REQUESTS_PER_MIN: '100000000',
     HTTP_MAX_CONNECTIONS_PER_CLIENT: '100000',
+    // no journaled price tick each second: tests that wait for a quiet core (settledState) or compare
+    // last_seq across restarts would never see one; a futures test that needs the ticks sets 1000
+    PRICE_TICK_INTERVAL_MS: '0',
     ...overrides,
   };
 }

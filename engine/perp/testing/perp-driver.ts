@@ -41,6 +41,12 @@ export class PerpDriver extends Driver {
     return this.apply({ type: 'SetIndexPrices', prices: [{ symbol, source, price }], timestamp: this.stampNext() });
   }
 
+  /** a journaled price tick at `timestamp` (default: the next ms); time moves there */
+  priceTick(timestamp = this.time + 1): EngineEvent[] {
+    this.time = timestamp - 1;
+    return this.apply({ type: 'PriceTick', timestamp: this.stampNext() });
+  }
+
   leverage(userId: number, leverage: number, symbol = PERP): EngineEvent[] {
     return this.apply({ type: 'SetLeverage', userId, symbol, leverage, timestamp: this.stampNext() });
   }
