@@ -301,6 +301,7 @@ export class EnvelopeEncoder {
         trade_id: null,
         reject_reason: execType === 'Rejected' ? (rejectReason ?? view.rejectReason ?? null) : null,
         expire_reason: execType === 'Expired' ? (view.expireReason ?? null) : null,
+        ...(view.workingType !== undefined && { working_type: view.workingType, close_position: view.closePosition === true }),
       },
     };
   }

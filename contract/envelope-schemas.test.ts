@@ -42,6 +42,8 @@ type PlaceOptions = {
   tif?: TimeInForce;
   clientOrderId?: string;
   type?: OrderType;
+  workingType?: PlaceOrderCommand['workingType'];
+  closePosition?: boolean;
 };
 
 /** Stamps commands as the sequencer does (a PlaceOrder's id is its command number) and keeps every event. */
@@ -76,7 +78,7 @@ class Run {
   place(userId: number, symbol: string, side: Side, options: PlaceOptions, stepMs = 97): number {
     const timestamp = this.#stamp(stepMs);
     const orderType = options.type ?? (options.price === undefined ? 'Market' : 'Limit');
-    const command: PlaceOrderCommand = {
+    let command: PlaceOrderCommand = {
       type: 'PlaceOrder',
       orderId: this.commands,
       userId,
@@ -93,6 +95,8 @@ class Run {
       clientOrderId: options.clientOrderId,
       timestamp,
     };
+    if (options.workingType !== undefined) command = { ...command, workingType: options.workingType };
+    if (options.closePosition !== undefined) command = { ...command, closePosition: options.closePosition };
     this.apply(command);
     this.open.push([command.orderId, userId]);
     return command.orderId;
@@ -529,5 +533,44 @@ describe('envelope schemas refuse what the contract forbids', () => {
     expect(validateRedisEntry(`${delta.seq}-0`, ['envelope', JSON.stringify(delta)])).toEqual([
       `entry ${delta.seq}-0: a BookDelta does not belong on the Redis stream`,
     ]);
+  });
+});
+
+describe('TP/SL execution reports (issue 19)', () => {
+  it('carry working_type and close_position on the reports of a perpetual stop, and validate', () => {
+    const tpsl = new Run();
+    for (const user of [1, 2]) {
+      tpsl.deposit(user, 'KRW', 100_000_000);
+      tpsl.futures({ type: 'FuturesTransfer', userId: user, asset: 'KRW', amount: 10_000_000, direction: 'SpotToFutures' });
+    }
+    tpsl.futures({ type: 'SetIndexPrices', prices: [{ symbol: PERP, source: 'oracle-a', price: 50_000 }] });
+    tpsl.place(2, PERP, 'Sell', { price: 50_000, quantity: 10 });
+    tpsl.place(1, PERP, 'Buy', { price: 50_000, quantity: 10 });
+    const stop = tpsl.place(1, PERP, 'Sell', { type: 'StopMarket', stopPrice: 48_000, workingType: 'MARK_PRICE', closePosition: true });
+    const takeProfit = tpsl.place(1, PERP, 'Sell', {
+      type: 'TakeProfitLimit',
+      stopPrice: 55_000,
+      price: 55_000,
+      quantity: 5,
+      workingType: 'LAST_PRICE',
+    });
+    tpsl.place(2, PERP, 'Buy', { price: 47_000, quantity: 10 });
+    tpsl.futures({ type: 'SetIndexPrices', prices: [{ symbol: PERP, source: 'oracle-a', price: 48_000 }] });
+    const all = new EnvelopeEncoder(DEFAULT_ENGINE_CONFIG).encodeAll(tpsl.events);
+    expect(all.filter((envelope) => validateEnvelope(JSON.parse(JSON.stringify(envelope))).length > 0)).toEqual([]);
+    const reports = all.filter((envelope): envelope is ExecutionEnvelope => envelope.type === 'Execution').map((e) => e.execution_report);
+    const of = (orderId: number) => reports.filter((report) => report.order_id === String(orderId));
+    expect(
+      of(stop).map((report) => [report.exec_type, report.order_type, report.working_type, report.close_position, report.order_quantity]),
+    ).toEqual([
+      ['New', 'StopMarket', 'MARK_PRICE', true, '0'],
+      ['Triggered', 'StopMarket', 'MARK_PRICE', true, '0'],
+      ['Trade', 'StopMarket', undefined, undefined, '0.01'],
+    ]);
+    expect(of(takeProfit).map((report) => [report.exec_type, report.order_type, report.working_type, report.close_position])).toEqual([
+      ['New', 'TakeProfitLimit', 'LAST_PRICE', false],
+    ]);
+    // a spot or plain perpetual order's reports have neither field
+    expect(reports.filter((report) => report.order_type === 'Limit').every((report) => !('working_type' in report))).toBe(true);
   });
 });

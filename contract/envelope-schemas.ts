@@ -60,8 +60,12 @@ export const SIDES: Readonly<Record<Side, string>> = {
 export const ORDER_TYPES: Readonly<Record<OrderType, string>> = {
   Limit: 'limit order',
   Market: 'market order',
-  StopLimit: 'limit order placed when the last trade price reaches stop_price',
-  StopMarket: 'market order placed when the last trade price reaches stop_price',
+  StopLimit:
+    'limit order placed when the watched price (last trade; on perpetuals working_type says) moves through stop_price (buy ≥, sell ≤)',
+  StopMarket:
+    'market order placed when the watched price (last trade; on perpetuals working_type says) moves through stop_price (buy ≥, sell ≤)',
+  TakeProfitLimit: 'perpetuals: limit order placed when the working_type price reaches stop_price from the other side (buy ≤, sell ≥)',
+  TakeProfitMarket: 'perpetuals: market order placed when the working_type price reaches stop_price from the other side (buy ≤, sell ≥)',
 };
 
 export const ENVELOPE_ORDER_STATUSES: Readonly<Record<OrderStatus, string>> = {
@@ -190,7 +194,7 @@ export function buildEnvelopeSchemas(config: EngineConfig): Readonly<Record<Enve
       : { type: 'string', not: {}, description: 'no perpetual market configured' };
   const userId: JsonSchema = { type: 'string', pattern: USER_ID_PATTERN, description: 'the owner' };
 
-  const report: Record<keyof ExecutionReport, JsonSchema> = {
+  const report: Record<Exclude<keyof ExecutionReport, 'working_type' | 'close_position'>, JsonSchema> = {
     order_id: id('order id (decimal string)'),
     client_order_id: nullable({
       type: 'string',
@@ -236,11 +240,21 @@ export function buildEnvelopeSchemas(config: EngineConfig): Readonly<Record<Enve
         .join('; '),
     }),
   };
+  // the TP/SL fields are the one exception to "every field required": present only on perpetual
+  // stop and take-profit orders' reports (envelopes.ts), so spot reports are unchanged
+  const conditional: Record<'working_type' | 'close_position', JsonSchema> = {
+    working_type: {
+      type: 'string',
+      enum: ['MARK_PRICE', 'LAST_PRICE'],
+      description: 'perpetual stop and take-profit orders only, on reports other than Trade: the price the stop watches',
+    },
+    close_position: { type: 'boolean', description: 'with working_type: a close-position order (order_quantity 0 until it fires)' },
+  };
   const reportSchema: JsonSchema = {
     type: 'object',
     additionalProperties: false,
     required: Object.keys(report),
-    properties: report,
+    properties: { ...report, ...conditional },
     allOf: [
       {
         if: { properties: { exec_type: { const: 'Trade' } } },

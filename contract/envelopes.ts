@@ -8,7 +8,7 @@
  * here added to `Envelope`; the compiler then asks for its schema (envelope-schemas.ts), its routes
  * (broker-routes.ts `routesOf`) and its symbol (`envelopeSymbol` below).
  */
-import type { MarginType, OrderStatus, PositionSide, Side, WalletChangeReason } from '../engine/index.ts';
+import type { MarginType, OrderStatus, PositionSide, Side, WalletChangeReason, WorkingType } from '../engine/index.ts';
 
 export const ENVELOPE_VERSION = 1;
 
@@ -36,6 +36,14 @@ export interface ExecutionReport {
   readonly trade_id: string | null;
   readonly reject_reason: string | null;
   readonly expire_reason: string | null;
+  /**
+   * Perpetual stop and take-profit orders only (issue 19), on the reports made from the order's
+   * state (New, Triggered, Cancelled, Expired, Amended; a Trade report names the order only):
+   * the price its stop watches. Absent on every other report, so spot reports are as before.
+   */
+  readonly working_type?: WorkingType;
+  /** with working_type: true for a close-position order (its order_quantity is 0 until it fires) */
+  readonly close_position?: boolean;
 }
 
 interface Base {

@@ -28,6 +28,7 @@ import { FuturesEvents } from './perp/futures-events.ts';
 import { FuturesLedger } from './perp/futures-ledger.ts';
 import { FuturesState } from './perp/futures-state.ts';
 import { FuturesViews } from './perp/futures-views.ts';
+import { MarkTriggers } from './perp/mark-triggers.ts';
 import { FundingSettlement } from './perp/funding-settlement.ts';
 import { PriceTicks } from './perp/price-tick.ts';
 import { ReduceOnlyCut } from './perp/reduce-only-cut.ts';
@@ -123,6 +124,10 @@ export class Engine implements MatchingEngine, EngineState {
     );
     const funding = new FundingSettlement(this.futures, this.futuresEvents, events);
     this.priceTicks = new PriceTicks(this.futures, this.books, this.futuresCommands, funding, events);
+    // mark-price TP/SL: after the liquidation check on the marks-moved hook (perp/README decision 52)
+    const markTriggers = new MarkTriggers(this.futures, this.books, this.matcher);
+    markTriggers.wireBooks();
+    this.futuresCommands.markListeners.push((symbols) => markTriggers.marksMoved(symbols));
   }
 
   /**

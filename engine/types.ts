@@ -30,7 +30,9 @@ import type {
 export type * from './futures-types.ts';
 
 export type Side = 'Buy' | 'Sell';
-export type OrderType = 'Limit' | 'Market' | 'StopLimit' | 'StopMarket';
+export type OrderType = 'Limit' | 'Market' | 'StopLimit' | 'StopMarket' | 'TakeProfitLimit' | 'TakeProfitMarket';
+/** What a perpetual TP/SL order's stop price is compared with (perp/README decision 50). */
+export type WorkingType = 'MARK_PRICE' | 'LAST_PRICE';
 export type TimeInForce = 'GTC' | 'IOC' | 'FOK';
 /** Self-trade prevention: what happens when a taker would trade with its owner's resting order. */
 export type SelfTradePrevention = 'ExpireTaker' | 'ExpireMaker' | 'ExpireBoth';
@@ -125,6 +127,10 @@ export interface PlaceOrderCommand extends CommandBase {
   readonly reduceOnly?: boolean;
   /** perpetual symbols only: LONG/SHORT in hedge mode, BOTH or absent in one-way mode */
   readonly positionSide?: PositionSide;
+  /** perpetual stop/take-profit orders only: the price the stop compares with; absent = LAST_PRICE (the API sends MARK_PRICE by default) */
+  readonly workingType?: WorkingType;
+  /** perpetual StopMarket/TakeProfitMarket only, without quantity: closes the whole leg when it fires */
+  readonly closePosition?: boolean;
 }
 
 export interface CancelOrderCommand extends CommandBase {
@@ -356,6 +362,10 @@ export interface OrderView {
   readonly rejectReason?: string;
   /** set when status is Expired: why (the OrderExpired event's reason) */
   readonly expireReason?: ExpiryReason;
+  /** perpetual stop/take-profit orders: the price their stop compares with */
+  readonly workingType?: WorkingType;
+  /** true for a perpetual close-position order (its quantity is 0 until it fires) */
+  readonly closePosition?: boolean;
   readonly createdAt: number; // ms, the place command's timestamp
   readonly updatedAt: number;
 }

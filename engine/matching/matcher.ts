@@ -285,24 +285,40 @@ export class Matcher {
     }
   }
 
-  /** Fires every stop the last price reaches, then runs them one by one in trigger order. */
-  fireStops(book: Book): void {
-    const events = this.events;
+  /**
+   * Fires every stop the last price reaches, then runs them one by one in trigger order; the fills
+   * they make may fire more, which queue behind. `markFired` — the mark-price orders a mark move
+   * (or a placement) just took off the stop book (stop-book.ts) — are triggered first, in their order.
+   */
+  fireStops(book: Book, markFired: readonly OrderNode[] = []): void {
     const queue: OrderNode[] = [];
+    for (const order of markFired) this.trigger(book, order, queue);
     let next = 0;
     for (;;) {
-      if (book.stops.size > 0) {
-        for (const order of book.stops.takeTriggered(book.lastPrice)) {
-          this.lifecycle.unlist(book, order);
-          order.status = 'Pending';
-          order.updatedAt = events.timestamp;
-          events.emit({ type: 'OrderTriggered', seq: ++events.seq, timestamp: events.timestamp, order: order.view() });
-          queue.push(order);
-        }
+      if (book.stops.size > 0 && book.lastPrice > 0) {
+        for (const order of book.stops.takeTriggered(book.lastPrice)) this.trigger(book, order, queue);
       }
       if (next === queue.length) return;
-      this.execute(book, queue[next++]!);
+      const order = queue[next++]!;
+      // a close-position order takes its leg as it is when it runs (earlier ones may have moved it)
+      if (order.closePosition) {
+        order.quantity = book.settlement.closeLots!(book, order);
+        if (order.quantity === 0) {
+          this.lifecycle.expire(book, order, 'ReduceOnly');
+          continue;
+        }
+      }
+      this.execute(book, order);
     }
+  }
+
+  private trigger(book: Book, order: OrderNode, queue: OrderNode[]): void {
+    const events = this.events;
+    this.lifecycle.unlist(book, order);
+    order.status = 'Pending';
+    order.updatedAt = events.timestamp;
+    events.emit({ type: 'OrderTriggered', seq: ++events.seq, timestamp: events.timestamp, order: order.view() });
+    queue.push(order);
   }
 }
 

@@ -60,7 +60,8 @@ export class ReduceOnlyCut {
     const reducing: OrderNode[] = [];
     for (let order = orders.head; order !== null; order = order.nextOnLeg) {
       const node = this.futures.nodeOf(order);
-      if (node !== null) reducing.push(node);
+      // close-position orders are sized when they fire (futures-ledger.ts closeLots): nothing to cut
+      if (node !== null && !node.closePosition) reducing.push(node);
     }
     for (const isBuy of [true, false]) {
       const sideOrders = reducing.filter((node) => node.isBuy === isBuy).sort((a, b) => b.orderId - a.orderId);
