@@ -53,6 +53,7 @@ export const ORDER_TYPES: Readonly<Record<OrderType, string>> = {
   Market: 'market order',
   StopLimit: 'limit order placed when the last trade price reaches stop_price',
   StopMarket: 'market order placed when the last trade price reaches stop_price',
+  Liquidation: 'reduce-only IOC order the engine places to close a position under its maintenance margin (no taker fee)',
 };
 
 export const ENVELOPE_ORDER_STATUSES: Readonly<Record<OrderStatus, string>> = {
@@ -104,6 +105,7 @@ export const WALLET_CHANGE_REASONS: Readonly<Record<WalletChangeReason, string>>
   RealizedPnl: 'realized PnL alone',
   Trade: 'a fill: its realized PnL and fee together',
   IsolatedMargin: 'isolated margin moved between the wallet and a position (the balance includes it)',
+  Liquidation: 'a liquidation: its surplus beyond the bankruptcy price to the insurance fund, or the fund covering a loss',
 };
 
 /** The order status each exec_type can leave an order in (ARCHITECTURE.md "Messages"); absent = any. */

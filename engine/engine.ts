@@ -28,6 +28,7 @@ import { FuturesEvents } from './perp/futures-events.ts';
 import { FuturesLedger } from './perp/futures-ledger.ts';
 import { FuturesState } from './perp/futures-state.ts';
 import { FuturesViews } from './perp/futures-views.ts';
+import { Liquidation } from './perp/liquidation.ts';
 import { ReduceOnlyCut } from './perp/reduce-only-cut.ts';
 import { EngineViews } from './queries.ts';
 import type { Settlement } from './settlement.ts';
@@ -74,6 +75,8 @@ export class Engine implements MatchingEngine, EngineState {
   private readonly futuresCommands: FuturesCommands;
   private readonly futuresViews: FuturesViews;
   private readonly reduceOnlyCut: ReduceOnlyCut;
+  /** @internal liquidation checks and stages (perp/liquidation.ts); its index; metrics counts */
+  readonly liquidation: Liquidation;
   private readonly deltas: BookDeltas;
   private readonly tickers: TickerEmitter;
   private readonly orderCommands: OrderCommands;
@@ -108,6 +111,18 @@ export class Engine implements MatchingEngine, EngineState {
     this.views = new EngineViews(config, this.books, this.ledger, this.lifecycle);
     this.futuresCommands = new FuturesCommands(this.futures, this.ledger, this.spot, this.futuresLedger, this.futuresEvents, events);
     this.futuresCommands.spotSymbols = new Set(config.markets.map((market) => market.symbol));
+    this.liquidation = new Liquidation(
+      this.futures,
+      this.futuresLedger,
+      this.futuresEvents,
+      events,
+      this.books,
+      this.ledger,
+      this.lifecycle,
+      this.matcher,
+    );
+    // first of the hooks that follow a mark: liquidation, then mark-price TP/SL
+    this.futuresCommands.markListeners.push((symbols) => this.liquidation.marksMoved(symbols));
     this.futuresViews = new FuturesViews(this.futures);
     this.reduceOnlyCut = new ReduceOnlyCut(
       this.futures,
@@ -131,6 +146,7 @@ export class Engine implements MatchingEngine, EngineState {
   static restore(config: EngineConfig, snapshot: EngineSnapshot): Engine {
     const engine = new Engine(config);
     restoreState(engine, snapshot);
+    engine.liquidation.index.rebuild();
     engine.tickers.recount();
     return engine;
   }
@@ -181,7 +197,10 @@ export class Engine implements MatchingEngine, EngineState {
         this.events.reject('INVALID_COMMAND', command, undefined);
     }
     const futuresTouched = this.futuresEvents.touched;
-    if (futuresTouched) this.reduceOnlyCut.run();
+    if (futuresTouched) {
+      this.liquidation.afterCommand();
+      this.reduceOnlyCut.run();
+    }
     this.deltas.flush();
     this.spot.flushBalanceChanges();
     if (futuresTouched) this.futuresEvents.flush((userId) => this.futures.account(userId));

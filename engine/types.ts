@@ -18,6 +18,7 @@ import type {
   FuturesAccountView,
   FuturesCommand,
   LeverageSettingView,
+  LiquidationEvent,
   MarkPriceView,
   PositionChangedEvent,
   PositionSide,
@@ -28,7 +29,8 @@ import type {
 export type * from './futures-types.ts';
 
 export type Side = 'Buy' | 'Sell';
-export type OrderType = 'Limit' | 'Market' | 'StopLimit' | 'StopMarket';
+/** 'Liquidation': an order the engine places to close a position under its maintenance margin (perp/liquidation.ts). */
+export type OrderType = 'Limit' | 'Market' | 'StopLimit' | 'StopMarket' | 'Liquidation';
 export type TimeInForce = 'GTC' | 'IOC' | 'FOK';
 /** Self-trade prevention: what happens when a taker would trade with its owner's resting order. */
 export type SelfTradePrevention = 'ExpireTaker' | 'ExpireMaker' | 'ExpireBoth';
@@ -200,6 +202,8 @@ export interface FillReport {
   readonly orderPrice?: number; // ticks: the order's limit price (absent for market orders)
   readonly orderQuantity: number; // lots: the order's quantity (after amends); for quote-amount market buys the lots bought so far
   readonly filledQuote: number; // cumulative quote minor units traded (avg price = filledQuote / filledQuantity)
+  /** 'ADL': an auto-deleveraging fill (perp/auto-deleverage.ts); absent for a book trade */
+  readonly execType?: 'ADL';
 }
 
 export interface OrderAcceptedEvent extends EventBase {
@@ -217,6 +221,8 @@ export interface TradeEvent extends EventBase {
   readonly takerSide: Side;
   readonly maker: FillReport;
   readonly taker: FillReport;
+  /** true for a liquidation order's fill and an auto-deleveraging fill (perpetuals) */
+  readonly liquidation?: true;
 }
 
 export interface OrderCancelledEvent extends EventBase {
@@ -313,6 +319,7 @@ export interface TickerEvent extends EventBase {
 export type TickerFigures = Omit<TickerEvent, 'type' | 'seq' | 'timestamp'>;
 
 export type EngineEvent =
+  | LiquidationEvent
   | PositionChangedEvent
   | WalletChangedEvent
   | TickerEvent

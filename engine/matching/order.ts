@@ -56,6 +56,11 @@ export class OrderNode {
   /** set for status Expired: 1 + index in EXPIRY_REASONS (recent-orders.ts) */
   expireReason = 0;
   createdAt = 0;
+  /**
+   * An engine-placed liquidation order (perpetuals, perp/liquidation.ts): it pays no taker fee and
+   * its trades are public with `liquidation: true`. Always false for orders users place.
+   */
+  liquidation = false;
 
   view(): OrderView {
     return {

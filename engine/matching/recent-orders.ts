@@ -13,6 +13,8 @@ import type { ExpiryReason, OrderStatus, OrderType, OrderView, SelfTradePreventi
 
 export const SIDES: readonly Side[] = ['Buy', 'Sell'];
 export const ORDER_TYPES: readonly OrderType[] = ['Limit', 'Market', 'StopLimit', 'StopMarket'];
+/** order types as snapshot records number them: the user's four, then the engine's own */
+export const RECORD_ORDER_TYPES: readonly OrderType[] = [...ORDER_TYPES, 'Liquidation'];
 export const TIMES_IN_FORCE: readonly TimeInForce[] = ['GTC', 'IOC', 'FOK'];
 export const STP_MODES: readonly SelfTradePrevention[] = ['ExpireTaker', 'ExpireMaker', 'ExpireBoth'];
 export const STATUSES: readonly OrderStatus[] = ['Pending', 'PartiallyFilled', 'Filled', 'Cancelled', 'Expired', 'Rejected', 'Untriggered'];
@@ -45,11 +47,19 @@ const enum Column {
   Count,
 }
 
-// Enum fields packed into one Int32: side 1 bit, type 2, tif 2, postOnly 1, stp 2, status 3, byQuote 1, expiry reason 3.
+// Enum fields packed into one Int32: side 1 bit, type 2, tif 2, postOnly 1, stp 2, status 3, byQuote 1, expiry reason 3,
+// liquidation 1 (the engine's own 'Liquidation' order type, beside the four a user can place; type bits 0 then).
+const LIQUIDATION_BIT = 1 << 15;
+
 function pack(order: OrderNode): number {
+  if (order.orderType === 'Liquidation') return LIQUIDATION_BIT | packUserOrder(order, 0);
+  return packUserOrder(order, ORDER_TYPES.indexOf(order.orderType));
+}
+
+function packUserOrder(order: OrderNode, typeIndex: number): number {
   return (
     (order.isBuy ? 0 : 1) |
-    (ORDER_TYPES.indexOf(order.orderType) << 1) |
+    (typeIndex << 1) |
     (TIMES_IN_FORCE.indexOf(order.timeInForce) << 3) |
     ((order.postOnly ? 1 : 0) << 5) |
     (STP_MODES.indexOf(order.stp) << 6) |
@@ -152,7 +162,7 @@ export class RecentOrders {
       clientOrderId: this.clientOrderIds[slot],
       symbol: this.symbols[slot]!,
       side: SIDES[packed & 1]!,
-      orderType: ORDER_TYPES[(packed >> 1) & 3]!,
+      orderType: (packed & LIQUIDATION_BIT) !== 0 ? 'Liquidation' : ORDER_TYPES[(packed >> 1) & 3]!,
       timeInForce: TIMES_IN_FORCE[(packed >> 3) & 3]!,
       postOnly: ((packed >> 5) & 1) === 1,
       price: price > 0 ? price : undefined,
@@ -191,7 +201,7 @@ export class RecentOrders {
       this.clientOrderIds[slot] ?? null,
       this.symbols[slot]!,
       packed & 1,
-      (packed >> 1) & 3,
+      (packed & LIQUIDATION_BIT) !== 0 ? RECORD_ORDER_TYPES.indexOf('Liquidation') : (packed >> 1) & 3,
       (packed >> 3) & 3,
       (packed >> 5) & 1,
       (packed >> 6) & 3,

@@ -18,6 +18,8 @@ export interface FuturesRecord {
   marks: [string, number | null, number, Row[]][];
   /** [asset, insurance fund balance]… for the non-zero funds (absent in snapshots before it existed: all 0) */
   insurance?: [string, string][];
+  /** engine-placed (liquidation, ADL) orders so far (absent while 0) */
+  liquidationOrders?: number;
 }
 
 const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -73,7 +75,9 @@ export function snapshotFutures(state: FuturesState): FuturesRecord {
     .filter(([, balance]) => balance !== 0n)
     .sort((a, b) => byText(a[0], b[0]))
     .map(([asset, balance]): [string, string] => [asset, balance.toString()]);
-  return insurance.length > 0 ? { accounts, orders, marks, insurance } : { accounts, orders, marks };
+  const record: FuturesRecord = insurance.length > 0 ? { accounts, orders, marks, insurance } : { accounts, orders, marks };
+  if (state.liquidationOrderCount > 0) record.liquidationOrders = state.liquidationOrderCount;
+  return record;
 }
 
 /** Fills a fresh futures state (same config) from its record; orders find their book records lazily. */
@@ -109,6 +113,7 @@ export function restoreFutures(state: FuturesState, record: FuturesRecord | unde
       reserveKrw: BigInt(reserve as string),
     });
   }
+  state.liquidationOrderCount = record.liquidationOrders ?? 0;
   for (const [asset, balance] of record.insurance ?? []) {
     if (!state.insuranceFunds.has(asset)) throw new Error(`snapshot has an insurance fund for ${asset}, not a settlement asset`);
     state.insuranceFunds.set(asset, BigInt(balance));

@@ -12,6 +12,9 @@ import type { OrderNode } from '../matching/order.ts';
 import type { PerpMarketSpec } from './perp-market.ts';
 import { INDEX_SOURCE_FRESH_MS, type IndexSource } from './index-price.ts';
 
+/** Engine-placed order ids start above it: 2^52, far beyond any sequencer seq, still a safe integer. */
+export const LIQUIDATION_ORDER_ID_BASE = 2 ** 52;
+
 /** Leverage of a market the user never set (the contract's default). */
 export const DEFAULT_LEVERAGE = 20;
 
@@ -142,6 +145,11 @@ export class FuturesState {
    * (issue 19). Counted in the conservation identity beside the wallets and the fee account.
    */
   readonly insuranceFunds = new Map<string, bigint>();
+  /**
+   * Orders the engine itself places (liquidation and auto-deleveraging, issue 19) so far: their ids
+   * are LIQUIDATION_ORDER_ID_BASE + this count, above any id the sequencer gives (its seqs).
+   */
+  liquidationOrderCount = 0;
 
   constructor(
     perpetualMarkets: readonly PerpMarketSpec[],
