@@ -86,7 +86,8 @@ export function createApi(deps: ApiDeps): Api {
   app.use('/v1/orders/history', signed);
   app.use('/v1/fills', signed);
   app.use('/v1/balances', signed);
-  app.use('/v1/futures/*', signed);
+  // every futures route is the user's, except the insurance fund's balance: public, like the market data
+  app.use('/v1/futures/*', (c, next) => (c.req.path === '/v1/futures/insurance-fund' ? next() : signed(c, next)));
   orderRoutes(app, deps, views, placeOrder);
   marketRoutes(app, deps, views);
   historyRoutes(app, deps, views);

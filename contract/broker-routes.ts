@@ -66,6 +66,13 @@ export function routesOf(envelope: Envelope): Routes {
       };
     case 'WalletChanged':
       return { redis: true, kafkaTopic: KAFKA_TOPIC_EXECUTIONS, kafkaKey: envelope.asset, rabbitRoutingKey: undefined };
+    case 'Liquidation':
+      return {
+        redis: true,
+        kafkaTopic: KAFKA_TOPIC_MARKET_DATA,
+        kafkaKey: envelope.symbol,
+        rabbitRoutingKey: `liquidation.${envelope.symbol}`,
+      };
   }
 }
 

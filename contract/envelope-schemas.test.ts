@@ -17,7 +17,15 @@ import {
   type TimeInForce,
 } from '../engine/index.ts';
 import { EnvelopeEncoder } from './envelope-encoder.ts';
-import { envelopeSymbol, type Envelope, type EnvelopeType, type ExecType, type ExecutionEnvelope } from './envelopes.ts';
+import {
+  envelopeSymbol,
+  type Envelope,
+  type EnvelopeType,
+  type ExecType,
+  type ExecutionEnvelope,
+  type PositionChangedEnvelope,
+  type WalletChangedEnvelope,
+} from './envelopes.ts';
 import { routesOf } from './broker-routes.ts';
 import { DECIMAL_PATTERN } from './decimal-text.ts';
 import { ENVELOPE_SCHEMAS, EXEC_TYPES } from './envelope-schemas.ts';
@@ -160,6 +168,10 @@ function engineRun(): Run {
   run.place(1, PERP, 'Buy', { price: 50_000, quantity: 20 });
   run.place(2, PERP, 'Buy', { price: 49_000, quantity: 10 });
   run.place(1, PERP, 'Sell', { price: 49_000, quantity: 10 });
+  // Liquidation: the mark falls to 45,000, past user 1's liquidation price (45,180); no bid, an empty
+  // insurance fund: auto-deleveraged against user 2's short at the bankruptcy price 45,000 (exec_type
+  // ADL, a Trade with liquidation: true, a Liquidation envelope).
+  run.futures({ type: 'SetIndexPrices', prices: [{ symbol: PERP, source: 'oracle-a', price: 45_000 }] });
   run.tick(1_500);
 
   // The mix: limit orders crossing a mid on both markets, market, IOC, FOK and stop orders, cancels,
@@ -247,7 +259,11 @@ describe('envelope schemas against a real engine run', () => {
   });
 
   it('a perpetual fill makes WalletChanged then PositionChanged envelopes with signed decimals', () => {
-    const positions = envelopes.filter((envelope) => envelope.type === 'PositionChanged');
+    // before the liquidation scene
+    const liquidation = envelopes.find((envelope) => envelope.type === 'Liquidation')!;
+    const positions = envelopes.filter(
+      (envelope): envelope is PositionChangedEnvelope => envelope.type === 'PositionChanged' && envelope.seq < liquidation.seq,
+    );
     // after the half close at 49,000,000: the long 0.01 isolated 10×, the short −0.01 cross 20×, each −10,000 realized
     const last = (userId: string) => positions.filter((envelope) => envelope.user_id === userId).at(-1);
     expect(last('2')).toMatchObject({
@@ -272,13 +288,29 @@ describe('envelope schemas against a real engine run', () => {
       isolated_margin: '50000',
       leverage: 10,
     });
-    const wallets = envelopes.filter((envelope) => envelope.type === 'WalletChanged');
+    const wallets = envelopes.filter(
+      (envelope): envelope is WalletChangedEnvelope => envelope.type === 'WalletChanged' && envelope.seq < liquidation.seq,
+    );
     expect(wallets.slice(0, 2).map((envelope) => [envelope.user_id, envelope.wallet_balance, envelope.reason])).toEqual([
       ['1', '10000000', 'Transfer'],
       ['2', '10000000', 'Transfer'],
     ]);
     // long: 10,000,000 − 500 (open) − 10,000 (realized) − floor(490,000 × 500 ppm) = 245 → 9,989,255
     expect(wallets.filter((envelope) => envelope.user_id === '1').at(-1)).toMatchObject({ wallet_balance: '9989255', reason: 'Trade' });
+  });
+
+  it('a liquidation makes a Liquidation envelope, a Trade with liquidation: true and ADL execution reports', () => {
+    // user 1's long 0.01 (cost 500,000, isolated margin 50,000): bankruptcy ceil(450,000 / 10 lots) = 45,000 ticks
+    const liquidation = envelopes.find((envelope) => envelope.type === 'Liquidation');
+    expect(liquidation).toMatchObject({ symbol: PERP, side: 'Sell', price: '45000000', quantity: '0.01', stage: 'adl' });
+    const trade = envelopes.find((envelope) => envelope.type === 'Trade' && envelope.liquidation === true);
+    expect(trade).toMatchObject({ symbol: PERP, price: '45000000', quantity: '0.01', taker_side: 'Sell' });
+    expect(
+      executions.filter((envelope) => envelope.execution_report.exec_type === 'ADL').map((envelope) => envelope.execution_report),
+    ).toMatchObject([
+      { user_id: '2', side: 'Buy', order_type: 'Market', fee: '0', is_maker: true },
+      { user_id: '1', side: 'Sell', order_type: 'Liquidation', fee: '0', is_maker: false },
+    ]);
   });
 
   it('every envelope EnvelopeEncoder makes validates against the schema of its type', () => {
@@ -305,7 +337,8 @@ describe('envelope schemas against a real engine run', () => {
         [taker.execution_report, false],
       ] as const) {
         expect(report).toMatchObject({
-          exec_type: 'Trade',
+          // an auto-deleveraging fill (a liquidation Trade) reports ADL; every other fill Trade
+          exec_type: trade.liquidation === true && report.exec_type === 'ADL' ? 'ADL' : 'Trade',
           trade_id: trade.trade_id,
           price: trade.price,
           quantity: trade.quantity,
@@ -354,15 +387,16 @@ describe('envelope schemas against a real engine run', () => {
       }
     }
     const rabbit = groupBy(envelopes, (envelope) => routesOf(envelope).rabbitRoutingKey);
-    // execution, orderbook, trade, ticker × 3 symbols, and position.BTC-KRW-PERP
+    // execution, orderbook, trade, ticker × 3 symbols, and position. and liquidation.BTC-KRW-PERP
     expect([...rabbit.keys()].filter((key) => key.endsWith('-PERP')).sort()).toEqual([
       'execution.BTC-KRW-PERP',
+      'liquidation.BTC-KRW-PERP',
       'orderbook.BTC-KRW-PERP',
       'position.BTC-KRW-PERP',
       'ticker.BTC-KRW-PERP',
       'trade.BTC-KRW-PERP',
     ]);
-    expect(rabbit.size).toBe(13);
+    expect(rabbit.size).toBe(14);
     for (const [routingKey, list] of rabbit) {
       for (const batch of batches(chained(list))) {
         problems.push(
@@ -374,7 +408,7 @@ describe('envelope schemas against a real engine run', () => {
     }
     const stream = chained(envelopes.filter((envelope) => routesOf(envelope).redis));
     expect(new Set(stream.map((envelope) => envelope.type))).toEqual(
-      new Set(['Execution', 'Trade', 'BalanceChanged', 'PositionChanged', 'WalletChanged']),
+      new Set(['Execution', 'Trade', 'BalanceChanged', 'PositionChanged', 'WalletChanged', 'Liquidation']),
     );
     for (const envelope of stream) problems.push(...validateRedisEntry(`${envelope.seq}-0`, ['envelope', JSON.stringify(envelope)]));
     expect(problems.slice(0, 5)).toEqual([]);

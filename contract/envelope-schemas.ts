@@ -30,6 +30,7 @@ import type {
   ExecType,
   ExecutionEnvelope,
   ExecutionReport,
+  LiquidationEnvelope,
   PositionChangedEnvelope,
   TickerEnvelope,
   TradeEnvelope,
@@ -75,6 +76,7 @@ export const EXEC_TYPES: Readonly<Record<ExecType, string>> = {
   Rejected: 'the engine refused the order: its only report',
   Triggered: "a stop order's stop price was reached; it now works as a Limit/Market order",
   Amended: 'quantity reduced, queue priority kept',
+  ADL: "an auto-deleveraging fill (perpetuals): the position closed at the liquidated position's bankruptcy price, no fee; otherwise as Trade",
 };
 
 export const EXPIRE_REASONS: Readonly<Record<ExpiryReason, string>> = {
@@ -112,6 +114,7 @@ export const WALLET_CHANGE_REASONS: Readonly<Record<WalletChangeReason, string>>
 const STATUSES_AFTER: Partial<Record<ExecType, readonly OrderStatus[]>> = {
   New: ['Pending', 'Untriggered'],
   Trade: ['PartiallyFilled', 'Filled'],
+  ADL: ['PartiallyFilled', 'Filled'],
   Cancelled: ['Cancelled'],
   Expired: ['Expired'],
   Rejected: ['Rejected'],
@@ -230,7 +233,7 @@ export function buildEnvelopeSchemas(config: EngineConfig): Readonly<Record<Enve
     properties: report,
     allOf: [
       {
-        if: { properties: { exec_type: { const: 'Trade' } } },
+        if: { properties: { exec_type: { enum: ['Trade', 'ADL'] } } },
         then: {
           properties: {
             price: { type: 'string' },
@@ -272,14 +275,22 @@ export function buildEnvelopeSchemas(config: EngineConfig): Readonly<Record<Enve
       },
       { allOf: statusRules },
     ),
-    Trade: envelope<TradeEnvelope>('Trade', "A public trade (no user ids). Seq S; the maker's Execution is S + 1 and the taker's S + 2.", {
-      symbol,
-      trade_id: id('gap-free per engine'),
-      price: positive('trade price'),
-      quantity: positive('traded quantity'),
-      quote_quantity: positive('price × quantity, in the quote asset'),
-      taker_side: side,
-    }),
+    Trade: envelope<TradeEnvelope>(
+      'Trade',
+      "A public trade (no user ids). Seq S; the maker's Execution is S + 1 and the taker's S + 2.",
+      {
+        symbol,
+        trade_id: id('gap-free per engine'),
+        price: positive('trade price'),
+        quantity: positive('traded quantity'),
+        quote_quantity: positive('price × quantity, in the quote asset'),
+        taker_side: side,
+        liquidation: { const: true, description: "present only on a liquidation order's fill or an auto-deleveraging fill (perpetuals)" },
+      },
+      {
+        required: ['v', 'type', 'seq', 'prev_seq', 'timestamp', 'symbol', 'trade_id', 'price', 'quantity', 'quote_quantity', 'taker_side'],
+      },
+    ),
     BookDelta: envelope<BookDeltaEnvelope>('BookDelta', 'The new total of one price level after a command.', {
       symbol,
       symbol_seq: int(1, "per symbol, gap-free: one per BookDelta (as GET /v1/orderbook's symbol_seq)"),
@@ -325,6 +336,17 @@ export function buildEnvelopeSchemas(config: EngineConfig): Readonly<Record<Enve
         margin_type: { type: 'string', enum: keys(MARGIN_TYPES), description: described(MARGIN_TYPES) },
         isolated_margin: decimal('the isolated margin held by the position; "0" for a cross one'),
         leverage: { type: 'integer', minimum: 1, maximum: 1000, description: "the user's leverage in this market" },
+      },
+    ),
+    Liquidation: envelope<LiquidationEnvelope>(
+      'Liquidation',
+      "What one stage of one position's liquidation closed (public, no user id): book (a liquidation order filled at or better than the bankruptcy price), insurance (filled beyond it, the insurance fund paying), adl (auto-deleveraged at the bankruptcy price). After the stage's Trade envelopes. Kafka market-data (key = symbol), RabbitMQ liquidation.{SYMBOL}, the Redis stream.",
+      {
+        symbol: perpSymbol,
+        side: { ...side, description: "the liquidation order's side: Sell closes a long, Buy a short" },
+        price: positive("the stage's average fill price (to the nearest tick, half up); the bankruptcy price for adl"),
+        quantity: positive('base quantity the stage closed'),
+        stage: { type: 'string', enum: ['book', 'insurance', 'adl'] },
       },
     ),
     WalletChanged: envelope<WalletChangedEnvelope>(

@@ -306,4 +306,8 @@ export class Engine implements MatchingEngine, EngineState {
   markPrice(symbol: string): MarkPriceView | undefined {
     return this.futuresViews.markPrice(symbol);
   }
+
+  insuranceFund(asset: string): bigint | undefined {
+    return this.futures.insuranceFunds.get(asset);
+  }
 }

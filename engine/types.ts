@@ -418,6 +418,8 @@ export interface EngineQueries {
   leverageSettings(userId: number, symbol: string): LeverageSettingView;
   /** undefined for a symbol that is not a perpetual market */
   markPrice(symbol: string): MarkPriceView | undefined;
+  /** the insurance fund of a settlement asset (KRW minor units); undefined when no perpetual settles in it */
+  insuranceFund(asset: string): bigint | undefined;
 }
 
 /**

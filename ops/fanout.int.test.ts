@@ -144,6 +144,7 @@ describe('fan-out to Redis, Kafka and RabbitMQ', () => {
         BalanceChanged: 'none',
         PositionChanged: 'position',
         WalletChanged: 'none',
+        Liquidation: 'liquidation',
       }[item.envelope.type];
       expect(key).toBe(`${prefix}.BTC-KRW`);
     }
