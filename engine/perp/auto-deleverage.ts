@@ -32,6 +32,8 @@ interface Ranked {
 }
 
 export class AutoDeleverage {
+  /** ADL fills so far (metrics; not state) */
+  fills = 0;
   constructor(
     private readonly state: FuturesState,
     private readonly index: LiquidationIndex,
@@ -57,6 +59,7 @@ export class AutoDeleverage {
       this.move(other, otherSide === 'Buy' ? lots : -lots, bankruptcyTicks);
       this.move(position, side === 'Buy' ? lots : -lots, bankruptcyTicks);
       closed += lots;
+      this.fills++;
       const notional = bankruptcyTicks * lots * market.quotePerTickLot;
       const seq = this.events.seq + 1;
       this.events.seq = seq + 2;

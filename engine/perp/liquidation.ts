@@ -42,6 +42,8 @@ export interface LiquidationCounts {
   book: number;
   insurance: number;
   adl: number;
+  /** auto-deleveraging fills (one per counterparty position reduced) */
+  adlFills: number;
 }
 
 export class Liquidation {
@@ -50,7 +52,7 @@ export class Liquidation {
   /** whether the current pass closed lots or cancelled orders (another pass is then due) */
   private progress = false;
   /** Liquidation events by stage since the engine started (metrics) */
-  readonly counts: LiquidationCounts = { book: 0, insurance: 0, adl: 0 };
+  readonly counts: LiquidationCounts = { book: 0, insurance: 0, adl: 0, adlFills: 0 };
 
   constructor(
     private readonly state: FuturesState,
@@ -220,6 +222,7 @@ export class Liquidation {
   private deleverage(position: PerpPosition, bankruptcyTicks: number): void {
     const side: Side = position.sizeLots > 0 ? 'Sell' : 'Buy';
     const closed = this.adl.run(position, bankruptcyTicks);
+    this.counts.adlFills = this.adl.fills;
     if (closed === 0) return;
     this.progress = true;
     this.emitLiquidation(position, side, bankruptcyTicks, closed, 'adl');
