@@ -143,13 +143,22 @@ export class LiquidationIndex {
     return this.markets.get(symbol)!.open;
   }
 
-  /** Re-takes the entries of an account's positions in one settlement asset (after anything moved them). */
-  reindex(account: FuturesAccount, asset: string): void {
+  /**
+   * Re-takes the entries of an account's positions in one settlement asset (after anything moved
+   * them). Answers whether the account may need the liquidation check now: an entry the current
+   * mark already reaches, a watched account (checked directly), or no cross position and a cross
+   * balance (wallet − isolated margins) below 0 — so the end-of-command check of an untroubled
+   * account costs this re-index alone.
+   */
+  reindex(account: FuturesAccount, asset: string): boolean {
     const state = this.state;
     const cross: PerpPosition[] = [];
+    let reached = false;
+    let isolatedMargins = 0n;
     for (const position of account.positions.values()) {
       const market = position.market;
       if (market.settlementAsset !== asset) continue;
+      isolatedMargins += position.isolatedMarginKrw;
       const index = this.markets.get(market.symbol)!;
       this.drop(position);
       if (position.sizeLots === 0) {
@@ -161,20 +170,22 @@ export class LiquidationIndex {
         cross.push(position);
         continue;
       }
-      this.add(position, liquidationPriceTicks(position, position.isolatedMarginKrw, market));
+      if (this.add(position, liquidationPriceTicks(position, position.isolatedMarginKrw, market))) reached = true;
     }
     this.unwatch(account);
     if (cross.length === 1) {
       const position = cross[0]!;
       const mark = state.marks.get(position.market.symbol)!.markTicks;
-      if (mark === undefined) return;
+      if (mark === undefined) return reached;
       const balance = accountFigures(account, asset, state.marks).crossMarginBalanceKrw;
-      this.add(position, crossLiquidationPriceTicks(position, balance, mark, 0n, position.market));
+      if (this.add(position, crossLiquidationPriceTicks(position, balance, mark, 0n, position.market))) reached = true;
     } else if (cross.length > 1) {
       const symbols = [...new Set(cross.map((position) => position.market.symbol))];
       for (const symbol of symbols) this.markets.get(symbol)!.watched.add(account);
       this.watching.set(account, symbols);
-    }
+      reached = true;
+    } else if (account.wallet(asset) < isolatedMargins) reached = true;
+    return reached;
   }
 
   /**
@@ -213,12 +224,16 @@ export class LiquidationIndex {
     return this.watching.has(account);
   }
 
-  private add(position: PerpPosition, priceTicks: number | undefined): void {
-    if (priceTicks === undefined) return; // a long no mark ≥ 0 liquidates
+  /** files the position at its liquidation price; answers whether the current mark already reaches it */
+  private add(position: PerpPosition, priceTicks: number | undefined): boolean {
+    if (priceTicks === undefined) return false; // a long no mark ≥ 0 liquidates
     const index = this.markets.get(position.market.symbol)!;
-    const entry: Entry = { position, priceTicks, heap: position.sizeLots > 0 ? index.longs : index.shorts, live: true };
+    const long = position.sizeLots > 0;
+    const entry: Entry = { position, priceTicks, heap: long ? index.longs : index.shorts, live: true };
     this.entries.set(position, entry);
     entry.heap.push(entry);
+    const mark = this.state.marks.get(position.market.symbol)!.markTicks;
+    return mark !== undefined && (long ? mark <= priceTicks : mark >= priceTicks);
   }
 
   private drop(position: PerpPosition): void {

@@ -121,6 +121,8 @@ export class Liquidation {
       const key = `${account.userId} ${asset}`;
       if (seen.has(key)) continue;
       seen.add(key);
+      // the index answers whether anything of the account is at or past its threshold now (exact)
+      if (!this.index.reindex(account, asset)) continue;
       this.check(account, asset);
       this.index.reindex(account, asset);
     }
