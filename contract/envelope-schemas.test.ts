@@ -23,6 +23,7 @@ import {
   type EnvelopeType,
   type ExecType,
   type ExecutionEnvelope,
+  type PositionChangedEnvelope,
   type WalletChangedEnvelope,
 } from './envelopes.ts';
 import { routesOf } from './broker-routes.ts';
@@ -175,6 +176,10 @@ function engineRun(): Run {
   run.place(1, PERP, 'Buy', { price: 50_000, quantity: 20 });
   run.place(2, PERP, 'Buy', { price: 49_000, quantity: 10 });
   run.place(1, PERP, 'Sell', { price: 49_000, quantity: 10 });
+  // Liquidation: the mark falls to 45,000, past user 1's liquidation price (45,180); no bid, an empty
+  // insurance fund: auto-deleveraged against user 2's short at the bankruptcy price 45,000 (exec_type
+  // ADL, a Trade with liquidation: true, a Liquidation envelope).
+  run.futures({ type: 'SetIndexPrices', prices: [{ symbol: PERP, source: 'oracle-a', price: 45_000 }] });
   run.tick(1_500);
   // Price ticks (MarkPrice), the second at the next 8 h funding time (FundingPaid, rate and amounts signed).
   run.priceTick(1_000);
@@ -265,7 +270,11 @@ describe('envelope schemas against a real engine run', () => {
   });
 
   it('a perpetual fill makes WalletChanged then PositionChanged envelopes with signed decimals', () => {
-    const positions = envelopes.filter((envelope) => envelope.type === 'PositionChanged');
+    // before the liquidation scene
+    const liquidation = envelopes.find((envelope) => envelope.type === 'Liquidation')!;
+    const positions = envelopes.filter(
+      (envelope): envelope is PositionChangedEnvelope => envelope.type === 'PositionChanged' && envelope.seq < liquidation.seq,
+    );
     // after the half close at 49,000,000: the long 0.01 isolated 10×, the short −0.01 cross 20×, each −10,000 realized
     const last = (userId: string) => positions.filter((envelope) => envelope.user_id === userId).at(-1);
     expect(last('2')).toMatchObject({
@@ -290,7 +299,9 @@ describe('envelope schemas against a real engine run', () => {
       isolated_margin: '49949', // 50,000 less the funding it paid at the 8 h tick (below)
       leverage: 10,
     });
-    const wallets = envelopes.filter((envelope) => envelope.type === 'WalletChanged');
+    const wallets = envelopes.filter(
+      (envelope): envelope is WalletChangedEnvelope => envelope.type === 'WalletChanged' && envelope.seq < liquidation.seq,
+    );
     expect(wallets.slice(0, 2).map((envelope) => [envelope.user_id, envelope.wallet_balance, envelope.reason])).toEqual([
       ['1', '10000000', 'Transfer'],
       ['2', '10000000', 'Transfer'],
@@ -326,6 +337,29 @@ describe('envelope schemas against a real engine run', () => {
     });
   });
 
+  it('a liquidation makes a Liquidation envelope, a Trade with liquidation: true and ADL execution reports', () => {
+    // user 1's long 0.01 (cost 500,000, isolated margin 50,000): bankruptcy ceil(450,000 / 10 lots) = 45,000 ticks
+    const liquidation = envelopes.find((envelope) => envelope.type === 'Liquidation');
+    expect(liquidation).toMatchObject({ symbol: PERP, side: 'Sell', price: '45000000', quantity: '0.01', stage: 'adl' });
+    const trade = envelopes.find((envelope) => envelope.type === 'Trade' && envelope.liquidation === true);
+    expect(trade).toMatchObject({ symbol: PERP, price: '45000000', quantity: '0.01', taker_side: 'Sell' });
+    expect(
+      executions.filter((envelope) => envelope.execution_report.exec_type === 'ADL').map((envelope) => envelope.execution_report),
+    ).toMatchObject([
+      { user_id: '2', side: 'Buy', order_type: 'Market', fee: '0', is_maker: true },
+      { user_id: '1', side: 'Sell', order_type: 'Liquidation', fee: '0', is_maker: false },
+    ]);
+  });
+
+  it('every envelope EnvelopeEncoder makes validates against the schema of its type', () => {
+    const failures = envelopes
+      .map((envelope) => ({ seq: envelope.seq, type: envelope.type, problems: validateEnvelope(envelope) }))
+      .filter((result) => result.problems.length > 0);
+    expect(failures.slice(0, 5)).toEqual([]);
+    // And after a JSON round trip, as a consumer reads them.
+    expect(envelopes.filter((envelope) => validateEnvelope(JSON.parse(JSON.stringify(envelope))).length > 0)).toEqual([]);
+  });
+
   it("a Trade with seq S is followed by its maker's Execution (S + 1) and its taker's (S + 2)", () => {
     const bySeq = new Map(envelopes.map((envelope) => [envelope.seq, envelope]));
     const trades = envelopes.filter((envelope) => envelope.type === 'Trade');
@@ -341,7 +375,8 @@ describe('envelope schemas against a real engine run', () => {
         [taker.execution_report, false],
       ] as const) {
         expect(report).toMatchObject({
-          exec_type: 'Trade',
+          // an auto-deleveraging fill (a liquidation Trade) reports ADL; every other fill Trade
+          exec_type: trade.liquidation === true && report.exec_type === 'ADL' ? 'ADL' : 'Trade',
           trade_id: trade.trade_id,
           price: trade.price,
           quantity: trade.quantity,
@@ -390,16 +425,17 @@ describe('envelope schemas against a real engine run', () => {
       }
     }
     const rabbit = groupBy(envelopes, (envelope) => routesOf(envelope).rabbitRoutingKey);
-    // execution, orderbook, trade, ticker × 3 symbols, and position. and markprice.BTC-KRW-PERP
+    // execution, orderbook, trade, ticker × 3 symbols, and position., markprice. and liquidation.BTC-KRW-PERP
     expect([...rabbit.keys()].filter((key) => key.endsWith('-PERP')).sort()).toEqual([
       'execution.BTC-KRW-PERP',
+      'liquidation.BTC-KRW-PERP',
       'markprice.BTC-KRW-PERP',
       'orderbook.BTC-KRW-PERP',
       'position.BTC-KRW-PERP',
       'ticker.BTC-KRW-PERP',
       'trade.BTC-KRW-PERP',
     ]);
-    expect(rabbit.size).toBe(14);
+    expect(rabbit.size).toBe(15);
     for (const [routingKey, list] of rabbit) {
       for (const batch of batches(chained(list))) {
         problems.push(
@@ -411,7 +447,7 @@ describe('envelope schemas against a real engine run', () => {
     }
     const stream = chained(envelopes.filter((envelope) => routesOf(envelope).redis));
     expect(new Set(stream.map((envelope) => envelope.type))).toEqual(
-      new Set(['Execution', 'Trade', 'BalanceChanged', 'PositionChanged', 'WalletChanged', 'FundingPaid', 'MarkPrice']),
+      new Set(['Execution', 'Trade', 'BalanceChanged', 'PositionChanged', 'WalletChanged', 'FundingPaid', 'MarkPrice', 'Liquidation']),
     );
     for (const envelope of stream) problems.push(...validateRedisEntry(`${envelope.seq}-0`, ['envelope', JSON.stringify(envelope)]));
     expect(problems.slice(0, 5)).toEqual([]);

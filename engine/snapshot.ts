@@ -10,7 +10,15 @@ import type { Book, BookSide } from './matching/book.ts';
 import type { Matcher } from './matching/matcher.ts';
 import type { OrderLifecycle } from './matching/order-lifecycle.ts';
 import { OrderNode } from './matching/order.ts';
-import { ORDER_TYPES, SIDES, STATUSES, STP_MODES, TIMES_IN_FORCE, conditionalBits, setConditionalBits } from './matching/recent-orders.ts';
+import {
+  RECORD_ORDER_TYPES,
+  SIDES,
+  STATUSES,
+  STP_MODES,
+  TIMES_IN_FORCE,
+  conditionalBits,
+  setConditionalBits,
+} from './matching/recent-orders.ts';
 import { type FuturesRecord, restoreFutures, snapshotFutures } from './perp/futures-snapshot.ts';
 import type { FuturesState } from './perp/futures-state.ts';
 import type { EngineSnapshot } from './types.ts';
@@ -107,7 +115,7 @@ function encode(order: OrderNode, list: OrderList): void {
     order.clientOrderId ?? null,
     order.symbol,
     SIDES.indexOf(order.side),
-    ORDER_TYPES.indexOf(order.orderType),
+    RECORD_ORDER_TYPES.indexOf(order.orderType),
     TIMES_IN_FORCE.indexOf(order.timeInForce),
     order.postOnly ? 1 : 0,
     STP_MODES.indexOf(order.stp),
@@ -137,7 +145,7 @@ function decode(list: OrderList, offset: number, order: OrderNode): OrderNode {
   order.symbol = list[offset + 3] as string;
   order.side = SIDES[at(4)]!;
   order.isBuy = order.side === 'Buy';
-  order.orderType = ORDER_TYPES[at(5)]!;
+  order.orderType = RECORD_ORDER_TYPES[at(5)]!;
   order.timeInForce = TIMES_IN_FORCE[at(6)]!;
   order.postOnly = at(7) === 1;
   order.stp = STP_MODES[at(8)]!;

@@ -20,6 +20,7 @@ import type {
   FundingPaidEvent,
   LeverageSettingView,
   MarkPriceEvent,
+  LiquidationEvent,
   MarkPriceView,
   PositionChangedEvent,
   PositionSide,
@@ -30,7 +31,8 @@ import type {
 export type * from './futures-types.ts';
 
 export type Side = 'Buy' | 'Sell';
-export type OrderType = 'Limit' | 'Market' | 'StopLimit' | 'StopMarket' | 'TakeProfitLimit' | 'TakeProfitMarket';
+/** 'Liquidation': an order the engine places to close a position under its maintenance margin (perp/liquidation.ts). */
+export type OrderType = 'Limit' | 'Market' | 'StopLimit' | 'StopMarket' | 'TakeProfitLimit' | 'TakeProfitMarket' | 'Liquidation';
 /** What a perpetual TP/SL order's stop price is compared with (perp/README decision 50). */
 export type WorkingType = 'MARK_PRICE' | 'LAST_PRICE';
 export type TimeInForce = 'GTC' | 'IOC' | 'FOK';
@@ -208,6 +210,8 @@ export interface FillReport {
   readonly orderPrice?: number; // ticks: the order's limit price (absent for market orders)
   readonly orderQuantity: number; // lots: the order's quantity (after amends); for quote-amount market buys the lots bought so far
   readonly filledQuote: number; // cumulative quote minor units traded (avg price = filledQuote / filledQuantity)
+  /** 'ADL': an auto-deleveraging fill (perp/auto-deleverage.ts); absent for a book trade */
+  readonly execType?: 'ADL';
 }
 
 export interface OrderAcceptedEvent extends EventBase {
@@ -225,6 +229,8 @@ export interface TradeEvent extends EventBase {
   readonly takerSide: Side;
   readonly maker: FillReport;
   readonly taker: FillReport;
+  /** true for a liquidation order's fill and an auto-deleveraging fill (perpetuals) */
+  readonly liquidation?: true;
 }
 
 export interface OrderCancelledEvent extends EventBase {
@@ -323,6 +329,7 @@ export type TickerFigures = Omit<TickerEvent, 'type' | 'seq' | 'timestamp'>;
 export type EngineEvent =
   | FundingPaidEvent
   | MarkPriceEvent
+  | LiquidationEvent
   | PositionChangedEvent
   | WalletChangedEvent
   | TickerEvent
@@ -425,6 +432,8 @@ export interface EngineQueries {
   leverageSettings(userId: number, symbol: string): LeverageSettingView;
   /** undefined for a symbol that is not a perpetual market */
   markPrice(symbol: string): MarkPriceView | undefined;
+  /** the insurance fund of a settlement asset (KRW minor units); undefined when no perpetual settles in it */
+  insuranceFund(asset: string): bigint | undefined;
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import { affordableLots, carryAfter, feeOf } from '../arithmetic.ts';
 import type { CommandEvents } from '../command-events.ts';
-import type { ExpiryReason, FillReport } from '../types.ts';
+import type { ExpiryReason, FillReport, TradeEvent } from '../types.ts';
 import type { Book, PriceLevel } from './book.ts';
 import type { BookDeltas } from './book-deltas.ts';
 import type { OrderLifecycle } from './order-lifecycle.ts';
@@ -239,9 +239,11 @@ export class Matcher {
     const notional = price * lots * market.quotePerTickLot; // ≤ maxNotional, see arithmetic.ts
     // Each order pays what this fill adds to the fee due on its cumulative fill (arithmetic.ts).
     const makerFee = feeOf(notional, market.makerFeePpm, maker.feeCarry);
-    const takerFee = feeOf(notional, market.takerFeePpm, taker.feeCarry);
+    // A liquidation order pays no taker fee (ARCHITECTURE.md "Liquidation"); its maker pays as usual.
+    const liquidation = taker.liquidation;
+    const takerFee = liquidation ? 0 : feeOf(notional, market.takerFeePpm, taker.feeCarry);
     maker.feeCarry = carryAfter(notional, market.makerFeePpm, maker.feeCarry);
-    taker.feeCarry = carryAfter(notional, market.takerFeePpm, taker.feeCarry);
+    if (!liquidation) taker.feeCarry = carryAfter(notional, market.takerFeePpm, taker.feeCarry);
     const timestamp = events.timestamp;
 
     maker.filled += lots;
@@ -266,7 +268,7 @@ export class Matcher {
     // Three seqs: the trade's, the maker's report's, the taker's report's.
     const seq = events.seq + 1;
     events.seq = seq + 2;
-    events.emit({
+    const trade: TradeEvent = {
       type: 'Trade',
       seq,
       timestamp,
@@ -278,7 +280,8 @@ export class Matcher {
       takerSide: taker.side,
       maker: fillReport(maker, true, makerFee, seq + 1),
       taker: (this.lastTakerReport = fillReport(taker, false, takerFee, seq + 2)),
-    });
+    };
+    events.emit(liquidation ? { ...trade, liquidation: true } : trade);
     if (maker.filled === maker.quantity) {
       this.lifecycle.unrest(book, maker);
       this.lifecycle.retire(book, maker);

@@ -71,6 +71,7 @@ export class OrderLifecycle {
     order.next = null;
     order.openSlot = -1;
     order.listed = false;
+    order.liquidation = false;
     return order;
   }
 

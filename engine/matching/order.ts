@@ -60,6 +60,11 @@ export class OrderNode {
   workingType: WorkingType | undefined = undefined;
   /** a perpetual close-position order: quantity 0 until it fires, then its leg's size */
   closePosition = false;
+  /**
+   * An engine-placed liquidation order (perpetuals, perp/liquidation.ts): it pays no taker fee and
+   * its trades are public with `liquidation: true`. Always false for orders users place.
+   */
+  liquidation = false;
 
   view(): OrderView {
     return {

@@ -28,6 +28,8 @@ export function setConditionalBits(order: OrderNode, bits: number): void {
   order.workingType = working === 0 ? undefined : WORKING_TYPES[working - 1];
   order.closePosition = ((bits >> 2) & 1) === 1;
 }
+/** order types as snapshot records number them: the user's six, then the engine's own */
+export const RECORD_ORDER_TYPES: readonly OrderType[] = [...ORDER_TYPES, 'Liquidation'];
 export const TIMES_IN_FORCE: readonly TimeInForce[] = ['GTC', 'IOC', 'FOK'];
 export const STP_MODES: readonly SelfTradePrevention[] = ['ExpireTaker', 'ExpireMaker', 'ExpireBoth'];
 export const STATUSES: readonly OrderStatus[] = ['Pending', 'PartiallyFilled', 'Filled', 'Cancelled', 'Expired', 'Rejected', 'Untriggered'];
@@ -61,13 +63,17 @@ const enum Column {
 }
 
 // Enum fields packed into one Int32: side 1 bit, type 2, tif 2, postOnly 1, stp 2, status 3, byQuote 1,
-// expiry reason 3, then (TP/SL, issue 19) the type's third bit at 16 and conditionalBits at 17–19.
+// expiry reason 3, liquidation 1 at 15 (the engine's own 'Liquidation' order type, type bits 0 then),
+// then (TP/SL, issue 19) the type's third bit at 16 and conditionalBits at 17–19.
+const LIQUIDATION_BIT = 1 << 15;
 const TYPE_HIGH_BIT = 16;
 const CONDITIONAL_SHIFT = 17;
 
 function pack(order: OrderNode): number {
-  const type = ORDER_TYPES.indexOf(order.orderType);
+  const liquidation = order.orderType === 'Liquidation';
+  const type = liquidation ? 0 : ORDER_TYPES.indexOf(order.orderType);
   return (
+    (liquidation ? LIQUIDATION_BIT : 0) |
     (order.isBuy ? 0 : 1) |
     ((type & 3) << 1) |
     ((type >> 2) << TYPE_HIGH_BIT) |
@@ -175,7 +181,7 @@ export class RecentOrders {
       clientOrderId: this.clientOrderIds[slot],
       symbol: this.symbols[slot]!,
       side: SIDES[packed & 1]!,
-      orderType: ORDER_TYPES[unpackType(packed)]!,
+      orderType: (packed & LIQUIDATION_BIT) !== 0 ? 'Liquidation' : ORDER_TYPES[unpackType(packed)]!,
       timeInForce: TIMES_IN_FORCE[(packed >> 3) & 3]!,
       postOnly: ((packed >> 5) & 1) === 1,
       price: price > 0 ? price : undefined,
@@ -216,7 +222,7 @@ export class RecentOrders {
       this.clientOrderIds[slot] ?? null,
       this.symbols[slot]!,
       packed & 1,
-      unpackType(packed),
+      (packed & LIQUIDATION_BIT) !== 0 ? RECORD_ORDER_TYPES.indexOf('Liquidation') : unpackType(packed),
       (packed >> 3) & 3,
       (packed >> 5) & 1,
       (packed >> 6) & 3,

@@ -30,6 +30,11 @@ export class FuturesEvents {
     return this.positions;
   }
 
+  /** the wallets touched so far in this command, in first-touch order */
+  touchedWallets(): readonly { readonly account: FuturesAccount; readonly asset: string }[] {
+    return this.wallets;
+  }
+
   touchWallet(account: FuturesAccount, asset: string, reason: WalletChangeReason): void {
     const epoch = this.events.epoch;
     if (account.walletMarks.get(asset) === epoch) return;

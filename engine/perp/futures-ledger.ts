@@ -408,5 +408,7 @@ function reservePrice(book: Book, command: PlaceOrderCommand, markTicks: number)
       const best = (isBuy ? book.asks : book.bids).best();
       return Math.max(best?.price ?? 0, markTicks);
     }
+    case 'Liquidation':
+      return markTicks; // never reached: a liquidation order is reduce-only and reserves nothing
   }
 }

@@ -306,6 +306,7 @@ function runChecked(commands: readonly Command[], coverage: Coverage): EngineEve
   const reduceOnly = new Set<number>();
   const all: EngineEvent[][] = [];
   let transfersNet = 0n;
+  let fundBefore = 0n;
   for (const command of commands) {
     const events = engine.apply(command);
     all.push(events);
@@ -371,9 +372,10 @@ function runChecked(commands: readonly Command[], coverage: Coverage): EngineEve
       }
       if (event.type !== 'Trade' || event.symbol !== PERP) continue;
       coverage.fills++;
+      // a liquidation order pays no taker fee; an ADL fill no fee at all
       for (const [report, feePpm] of [
-        [event.maker, 200n],
-        [event.taker, 500n],
+        [event.maker, event.maker.execType === 'ADL' ? 0n : 200n],
+        [event.taker, event.liquidation === true ? 0n : 500n],
       ] as const) {
         const before = reference.size(report.userId);
         reference.fill({
@@ -396,6 +398,18 @@ function runChecked(commands: readonly Command[], coverage: Coverage): EngineEve
         }
       }
     }
+    // The insurance fund's moves (liquidation surplus, shortfalls, deficits) are the engine's: the
+    // reference takes each user's difference, and they must add up to the fund's change exactly.
+    const fund = engine.futures.insuranceFundKrw('KRW');
+    let moved = 0n;
+    for (const userId of USERS) {
+      const difference = (engine.futures.accounts.get(userId)?.wallet('KRW') ?? 0n) - reference.account(userId).wallet;
+      if (difference === 0n) continue;
+      reference.account(userId).wallet += difference;
+      moved += difference;
+    }
+    same(moved, fundBefore - fund);
+    fundBefore = fund;
     checkInvariants(engine, reference, transfersNet);
   }
   return all;
