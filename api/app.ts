@@ -88,7 +88,10 @@ export function createApi(deps: ApiDeps): Api {
   app.use('/v1/orders/history', signed);
   app.use('/v1/fills', signed);
   app.use('/v1/balances', signed);
-  app.use('/v1/futures/*', (c, next) => (isPublicFuturesPath(c.req.path) ? next() : signed(c, next)));
+  // every futures route is the user's, except the public market figures (premium index, insurance fund)
+  app.use('/v1/futures/*', (c, next) =>
+    isPublicFuturesPath(c.req.path) || c.req.path === '/v1/futures/insurance-fund' ? next() : signed(c, next),
+  );
   orderRoutes(app, deps, views, placeOrder);
   marketRoutes(app, deps, views);
   historyRoutes(app, deps, views);

@@ -116,6 +116,7 @@ describe('the AsyncAPI document', () => {
     const addresses = Object.values(doc.channels).map((channel) => `${channel.servers[0]!.$ref.split('/').pop()} ${channel.address}`);
     expect(addresses.sort()).toEqual([
       'amqp execution.{symbol}',
+      'amqp liquidation.{symbol}',
       'amqp markprice.{symbol}',
       'amqp orderbook.{symbol}',
       'amqp position.{symbol}',
@@ -129,8 +130,8 @@ describe('the AsyncAPI document', () => {
     const spot = ['BTC-KRW', 'ETH-KRW'];
     const perpetual = perpetualMarkets(DEFAULT_ENGINE_CONFIG).map((market) => market.symbol);
     for (const channel of Object.values(doc.channels).filter((candidate) => candidate.address.includes('{symbol}'))) {
-      // position.{symbol} and markprice.{symbol}: the perpetuals only; the others: every market
-      if (channel.address.startsWith('position.') || channel.address.startsWith('markprice.'))
+      // position.{symbol}, markprice.{symbol} and liquidation.{symbol}: the perpetuals only; the others: every market
+      if (channel.address.startsWith('position.') || channel.address.startsWith('markprice.') || channel.address.startsWith('liquidation.'))
         expect(channel.parameters?.symbol?.enum).toEqual(perpetual.length > 0 ? perpetual : undefined);
       else expect(channel.parameters?.symbol?.enum).toEqual([...spot, ...perpetual]);
       expect(channel.bindings).toEqual({

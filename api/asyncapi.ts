@@ -175,6 +175,19 @@ export const EXAMPLES = {
     isolated_margin: '50000',
     leverage: 10,
   },
+  // worked example (a) of issue 19: a 10× isolated long of 0.1 BTC sold into a bid at 90,200,000 (bankruptcy 90,000,000)
+  Liquidation: {
+    v: 1,
+    type: 'Liquidation',
+    seq: 71,
+    prev_seq: 70,
+    timestamp: 1_700_000_000_789,
+    symbol: 'BTC-KRW-PERP',
+    side: 'Sell',
+    price: '90200000',
+    quantity: '0.1',
+    stage: 'book',
+  },
 } as const;
 
 /**
@@ -278,8 +291,21 @@ export function buildAsyncApi(config: EngineConfig): Record<string, unknown> {
       payload: oneOrBatch(schemaRef('MarkPrice')),
       examples: [{ name: 'a tick', payload: EXAMPLES.MarkPrice }],
     },
+    Liquidation: {
+      name: 'Liquidation',
+      title: 'Liquidation(s)',
+      summary:
+        "One Liquidation envelope, or an array of them for one perpetual symbol in seq order: what one stage (book, insurance, adl) of one position's liquidation closed (public, no user id).",
+      contentType: json,
+      payload: oneOrBatch(schemaRef('Liquidation')),
+      examples: [
+        { name: 'book stage', summary: 'worked example (a): sold into a bid above the bankruptcy price', payload: EXAMPLES.Liquidation },
+      ],
+    },
     ...Object.fromEntries(
-      (['Execution', 'Trade', 'BalanceChanged', 'PositionChanged', 'WalletChanged', 'FundingPaid', 'MarkPrice'] as const).map((type) => [
+      (
+        ['Execution', 'Trade', 'BalanceChanged', 'PositionChanged', 'WalletChanged', 'FundingPaid', 'MarkPrice', 'Liquidation'] as const
+      ).map((type) => [
         `Redis${type}`,
         {
           name: type,
@@ -324,6 +350,7 @@ export function buildAsyncApi(config: EngineConfig): Record<string, unknown> {
         WalletChanged: ref('#/components/messages/RedisWalletChanged'),
         FundingPaid: ref('#/components/messages/RedisFundingPaid'),
         MarkPrice: ref('#/components/messages/RedisMarkPrice'),
+        Liquidation: ref('#/components/messages/RedisLiquidation'),
       },
       'x-redis': { type: 'stream', entryId: '{seq}-0', field: 'envelope', consumerGroup: REDIS_GROUP },
     },
@@ -336,6 +363,7 @@ export function buildAsyncApi(config: EngineConfig): Record<string, unknown> {
         Trade: ref('#/components/messages/Trade'),
         BookDelta: ref('#/components/messages/BookDelta'),
         Ticker: ref('#/components/messages/Ticker'),
+        Liquidation: ref('#/components/messages/Liquidation'),
         MarketDataBatch: ref('#/components/messages/MarketDataBatch'),
         MarkPrice: ref('#/components/messages/MarkPrice'),
       },
@@ -381,6 +409,15 @@ export function buildAsyncApi(config: EngineConfig): Record<string, unknown> {
       ),
       parameters: { symbol: perpSymbolParameter },
     },
+    rabbitLiquidation: {
+      ...rabbit('liquidation', 'Liquidation', 'Liquidations in the perpetual symbol (public)'),
+      parameters: {
+        symbol: {
+          ...(perpSymbols.length > 0 ? { enum: perpSymbols } : {}),
+          description: 'perpetual market symbol (GET /v1/markets, type "perpetual")',
+        },
+      },
+    },
     webSocket: ws.channel,
   };
 
@@ -399,7 +436,7 @@ export function buildAsyncApi(config: EngineConfig): Record<string, unknown> {
   // another protocol is ignored there.
   messageBindings(['Execution', 'Trade', 'BookDelta', 'Ticker', 'MarketDataBatch'], kafkaKey);
   messageBindings(['PositionChanged', 'FundingPaid'], keyBinding(perpSymbols, "the position's symbol"));
-  messageBindings(['MarkPrice'], keyBinding(perpSymbols, 'the perpetual symbol'));
+  messageBindings(['MarkPrice', 'Liquidation'], keyBinding(perpSymbols, 'the perpetual symbol'));
   messageBindings(
     ['WalletChanged'],
     keyBinding(settlementAssets, "the wallet's settlement asset (it has no symbol): each asset's wallet changes stay in order"),
@@ -437,6 +474,7 @@ export function buildAsyncApi(config: EngineConfig): Record<string, unknown> {
       publishRabbitTicker: send('rabbitTicker', `Publish ticker.{symbol} on ${RABBIT_EXCHANGE}`),
       publishRabbitPosition: send('rabbitPosition', `Publish position.{symbol} on ${RABBIT_EXCHANGE}`),
       publishRabbitMarkprice: send('rabbitMarkprice', `Publish markprice.{symbol} on ${RABBIT_EXCHANGE}`),
+      publishRabbitLiquidation: send('rabbitLiquidation', `Publish liquidation.{symbol} on ${RABBIT_EXCHANGE}`),
       ...ws.operations,
     },
     components: {

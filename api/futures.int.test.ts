@@ -112,6 +112,19 @@ describe('the worked example over the API', () => {
   });
 });
 
+describe('GET /v1/futures/insurance-fund', () => {
+  it('answers the fund of a settlement asset without a signature, and 400 for an asset no perpetual settles in', async () => {
+    const answer = await api.app.request('/v1/futures/insurance-fund');
+    expect(answer.status).toBe(200);
+    const body = (await answer.json()) as { asset: string; balance: string };
+    expect(body.asset).toBe('KRW');
+    expect(body.balance).toMatch(/^\d+$/); // never below 0; KRW has no decimals
+    const other = await api.app.request('/v1/futures/insurance-fund?asset=BTC');
+    expect(other.status).toBe(400);
+    expect(((await other.json()) as { error: string }).error).toBe('NOT_A_SETTLEMENT_ASSET');
+  });
+});
+
 describe('POST /v1/futures/transfer', () => {
   it('moves money spot → futures and back, acknowledged after the journal with the balances after it', async () => {
     const user = await fresh('transfer');

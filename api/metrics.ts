@@ -1,6 +1,13 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { SequencerObserver } from '../sequencer/index.ts';
 
+/** What the core reads from its engine for the liquidation metrics. */
+export interface LiquidationSample {
+  readonly stages: Readonly<Record<'book' | 'insurance' | 'adl', number>>;
+  readonly adlFills: number;
+  readonly funds: ReadonlyMap<string, bigint>;
+}
+
 const LATENCY_BUCKETS = [0.0002, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 
 /** The core's Prometheus metrics on a registry of its own (tests can build several apps). */
@@ -48,6 +55,38 @@ export class ApiMetrics {
     registers: [this.registry],
   });
 
+  /** read at scrape time (see watchLiquidations) */
+  #liquidationSource: (() => LiquidationSample | undefined) | undefined;
+  readonly liquidations = new Gauge({
+    name: 'xtrader_liquidations',
+    help: 'liquidation stages run (Liquidation events) by stage (book, insurance, adl) since the engine started, replay included; read when scraped',
+    labelNames: ['stage'],
+    registers: [this.registry],
+    collect: () => {
+      const sample = this.#liquidationSource?.();
+      if (sample) for (const [stage, count] of Object.entries(sample.stages)) this.liquidations.set({ stage }, count);
+    },
+  });
+  readonly adlFills = new Gauge({
+    name: 'xtrader_adl_fills',
+    help: 'auto-deleveraging fills since the engine started, replay included; read when scraped',
+    registers: [this.registry],
+    collect: () => {
+      const sample = this.#liquidationSource?.();
+      if (sample) this.adlFills.set(sample.adlFills);
+    },
+  });
+  readonly insuranceFund = new Gauge({
+    name: 'xtrader_insurance_fund',
+    help: 'insurance fund balance by settlement asset (minor units); read when scraped',
+    labelNames: ['asset'],
+    registers: [this.registry],
+    collect: () => {
+      const sample = this.#liquidationSource?.();
+      if (sample) for (const [asset, balance] of sample.funds) this.insuranceFund.set({ asset }, Number(balance));
+    },
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
@@ -58,6 +97,11 @@ export class ApiMetrics {
    */
   watchQueueDepth(source: () => number): void {
     this.#queueDepthSource = source;
+  }
+
+  /** The liquidation figures, read from the engine when scraped. */
+  watchLiquidations(source: () => LiquidationSample | undefined): void {
+    this.#liquidationSource = source;
   }
 
   /** Hooks for the sequencer (SequencerOptions.observer); onWarning etc. are added by the caller. */

@@ -92,12 +92,30 @@ export function apiComponents(catalogue: ReturnType<typeof errorCatalogue>, symb
           reject_reason: { type: ['string', 'null'] },
           expire_reason: {
             type: ['string', 'null'],
-            enum: ['IOC', 'FOK', 'MarketNoLiquidity', 'SelfTradePrevention', 'QuoteAmountExhausted', null],
+            enum: [
+              'IOC',
+              'FOK',
+              'MarketNoLiquidity',
+              'SelfTradePrevention',
+              'QuoteAmountExhausted',
+              'ReduceOnly',
+              'InsufficientMargin',
+              null,
+            ],
             description:
               'set when status is Expired: IOC/FOK (time in force), MarketNoLiquidity (a market order ran out of book), SelfTradePrevention, QuoteAmountExhausted (a buy by quote amount that could not afford one lot, or a market buy by quantity whose balance ran out before the quantity; a buy by amount that spent its budget having bought something is Filled)',
           },
           created_at: { type: 'integer' },
           updated_at: { type: 'integer' },
+          working_type: {
+            type: ['string', 'null'],
+            enum: ['MARK_PRICE', 'LAST_PRICE', null],
+            description: 'perpetual markets only: the price a stop or take-profit order watches (null for other order types)',
+          },
+          close_position: {
+            type: 'boolean',
+            description: 'perpetual markets only: a close-position order (quantity 0 until it fires, then the size it closed)',
+          },
         },
       },
       Fill: {

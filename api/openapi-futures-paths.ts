@@ -227,6 +227,28 @@ export function futuresPaths({ common }: PathContext, perpSymbols: readonly stri
         },
       },
     },
+    '/v1/futures/insurance-fund': {
+      get: {
+        summary:
+          'The insurance fund of a settlement asset (public, no signature): it takes what liquidations fill better than the bankruptcy price and funding dust, and pays the losses beyond it.',
+        parameters: [{ name: 'asset', in: 'query', required: false, schema: { type: 'string', default: 'KRW' } }],
+        responses: {
+          '200': {
+            description: 'the balance',
+            ...jsonExamples(
+              {
+                type: 'object',
+                required: ['asset', 'balance'],
+                properties: { asset: { type: 'string' }, balance: money('KRW, never below 0') },
+              },
+              { 'after worked example (a)': { asset: 'KRW', balance: '20000' } },
+            ),
+          },
+          '400': err('NOT_A_SETTLEMENT_ASSET'),
+          '503': err('not ready'),
+        },
+      },
+    },
     '/v1/futures/positions': {
       get: {
         summary: 'Your open positions (size ≠ 0), in one perpetual market or all; a JSON array.',

@@ -47,7 +47,7 @@ describe('OpenAPI request schemas = the zod validation', () => {
     const order = bodies({
       symbol: fc.constantFrom(...DEFAULT_ENGINE_CONFIG.markets.map((market) => market.symbol)),
       side: fc.constantFrom('Buy', 'Sell'),
-      order_type: fc.constantFrom('Limit', 'Market', 'StopLimit', 'StopMarket'),
+      order_type: fc.constantFrom('Limit', 'Market', 'StopLimit', 'StopMarket', 'TakeProfitLimit', 'TakeProfitMarket'),
       price: fc.oneof(fc.constantFrom('50000000', '1.5'), fc.integer({ min: 0 })),
       quantity: fc.constantFrom('0.001', '1'),
       quote_amount: fc.constantFrom('10000', null),
@@ -56,6 +56,8 @@ describe('OpenAPI request schemas = the zod validation', () => {
       post_only: fc.boolean(),
       client_order_id: fc.stringMatching(/^[A-Za-z0-9_.:-]{1,64}$/),
       self_trade_prevention: fc.constantFrom('ExpireTaker', 'ExpireMaker', 'ExpireBoth'),
+      working_type: fc.constantFrom('MARK_PRICE', 'LAST_PRICE'),
+      close_position: fc.boolean(),
     });
     let accepted = 0;
     fc.assert(

@@ -32,9 +32,15 @@ const decimalInput = z
 export const orderBodySchema = z.strictObject({
   symbol: z.string().max(32).describe('a market of GET /v1/markets'),
   side: z.enum(['Buy', 'Sell']),
-  order_type: z.enum(['Limit', 'Market', 'StopLimit', 'StopMarket']),
-  price: decimalInput.nullish().describe('required for Limit/StopLimit, refused for Market/StopMarket; a multiple of tick_size'),
-  quantity: decimalInput.nullish().describe('a multiple of lot_size; required unless quote_amount is given'),
+  order_type: z
+    .enum(['Limit', 'Market', 'StopLimit', 'StopMarket', 'TakeProfitLimit', 'TakeProfitMarket'])
+    .describe(
+      'TakeProfitLimit/TakeProfitMarket on perpetual markets only. A stop buy fires when the watched price rises to stop_price or above, a stop sell when it falls to it or below; a take-profit the other way round (buy: at or below, sell: at or above)',
+    ),
+  price: decimalInput
+    .nullish()
+    .describe('required for Limit/StopLimit/TakeProfitLimit, refused for the market types; a multiple of tick_size'),
+  quantity: decimalInput.nullish().describe('a multiple of lot_size; required unless quote_amount (or close_position) is given'),
   quote_amount: decimalInput.nullish().describe('Market/StopMarket Buy only: quote to spend'),
   stop_price: decimalInput.nullish().describe('required for stop types, refused otherwise'),
   time_in_force: z.enum(['GTC', 'IOC', 'FOK']).optional().describe('default GTC (limit) / IOC (market); market orders cannot be GTC'),
@@ -57,6 +63,18 @@ export const orderBodySchema = z.strictObject({
     .describe(
       'perpetual markets only: LONG or SHORT in hedge mode, BOTH or absent in one-way mode (the engine rejects a mismatch: POSITION_SIDE_MISMATCH); on a spot market: NOT_A_PERPETUAL',
     ),
+  working_type: z
+    .enum(['MARK_PRICE', 'LAST_PRICE'])
+    .optional()
+    .describe(
+      'perpetual stop and take-profit orders only: the price stop_price is compared with, default MARK_PRICE (fired in the command that moves the mark); spot stops always watch the last trade price (working_type on spot: NOT_A_PERPETUAL; on another order type: INVALID_WORKING_TYPE)',
+    ),
+  close_position: z
+    .boolean()
+    .optional()
+    .describe(
+      'perpetual StopMarket/TakeProfitMarket only, without quantity and reduce_only, on the side that closes: when it fires it closes the whole position as it is then; it reserves no margin, and expires (ReduceOnly) if there is nothing to close (else CLOSE_POSITION_NOT_ALLOWED; on spot NOT_A_PERPETUAL)',
+    ),
 });
 
 export type OrderBody = z.infer<typeof orderBodySchema>;
@@ -67,6 +85,7 @@ const FIELD_WORDS: Record<string, ErrorWord> = {
   time_in_force: 'INVALID_TIME_IN_FORCE',
   self_trade_prevention: 'INVALID_STP_MODE',
   position_side: 'INVALID_POSITION_SIDE',
+  working_type: 'INVALID_WORKING_TYPE',
   client_order_id: 'INVALID_CLIENT_ORDER_ID',
   price: 'NOT_A_DECIMAL',
   quantity: 'NOT_A_DECIMAL',
@@ -122,11 +141,12 @@ export type PlaceOrderInput = Omit<PlaceOrderCommand, 'timestamp' | 'orderId'>;
  */
 export function toPlaceOrder(body: OrderBody, userId: number, config: EngineConfig): PlaceOrderInput {
   const market = findTradedMarket(config, body.symbol) ?? fail('UNKNOWN_SYMBOL', `no market '${body.symbol}'`);
-  if ((body.reduce_only === true || body.position_side !== undefined) && market.type !== 'perpetual') {
+  const perpetual = market.type === 'perpetual';
+  if ((body.reduce_only === true || body.position_side !== undefined) && !perpetual) {
     fail('NOT_A_PERPETUAL', `reduce_only and position_side apply to perpetual markets; ${market.symbol} is a spot market`);
   }
   const orderType: OrderType = body.order_type;
-  const isMarket = orderType === 'Market' || orderType === 'StopMarket';
+  const isMarket = orderType === 'Market' || orderType === 'StopMarket' || orderType === 'TakeProfitMarket';
   const timeInForce = body.time_in_force ?? (isMarket ? 'IOC' : 'GTC');
   // Stricter than the engine: a market order cannot rest, so GTC on one is a client mistake.
   if (isMarket && timeInForce === 'GTC') fail('INVALID_TIME_IN_FORCE', 'market orders take IOC or FOK');
@@ -167,6 +187,10 @@ export function toPlaceOrder(body: OrderBody, userId: number, config: EngineConf
   if (body.client_order_id !== undefined) command.clientOrderId = body.client_order_id;
   if (body.reduce_only === true) command.reduceOnly = true;
   if (body.position_side !== undefined) command.positionSide = body.position_side;
+  // a perpetual stop or take-profit watches the mark price unless told otherwise (ARCHITECTURE.md)
+  const workingType = body.working_type ?? (perpetual && stopPrice !== undefined ? 'MARK_PRICE' : undefined);
+  if (workingType !== undefined) command.workingType = workingType;
+  if (body.close_position === true) command.closePosition = true; // false says nothing (as reduce_only false)
   // orderId and timestamp are the sequencer's: any valid placeholders let the engine check the rest.
   const reason = validatePlaceOrder(market, {
     type: 'PlaceOrder',
@@ -186,6 +210,8 @@ export function toPlaceOrder(body: OrderBody, userId: number, config: EngineConf
     clientOrderId: command.clientOrderId,
     reduceOnly: command.reduceOnly,
     positionSide: command.positionSide,
+    workingType: command.workingType,
+    closePosition: command.closePosition,
   });
   if (reason !== undefined) fail(reason);
   return command;

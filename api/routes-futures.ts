@@ -13,7 +13,7 @@
  */
 import type { Hono } from 'hono';
 import type { z } from 'zod';
-import type { EngineEvent, PositionSide, PositionView } from '../engine/index.ts';
+import { findAsset, type EngineEvent, type PositionSide, type PositionView } from '../engine/index.ts';
 import { initialMarginKrw, isolatedMarginRemovableKrw, maxLeverageForNotional, notionalKrw } from '../engine/perp/index.ts';
 import { findTradedMarket, isPerpetual } from '../contract/markets.ts';
 import type { CommandInput, SubmitResult } from '../sequencer/index.ts';
@@ -228,6 +228,14 @@ export function futuresRoutes(app: Hono<AppEnv>, deps: ApiDeps): void {
     const symbol = c.req.query('symbol');
     if (symbol !== undefined) perpMarketOf(config, symbol);
     return c.json(positionsOf(c.get('userId'), symbol).map((position) => futuresViews.position(position)));
+  });
+
+  // public (app.ts exempts it from signing): the fund that takes liquidation surpluses and pays shortfalls
+  app.get('/v1/futures/insurance-fund', (c) => {
+    const asset = c.req.query('asset') ?? DEFAULT_SETTLEMENT_ASSET;
+    const balance = sequencer.queries.insuranceFund(asset);
+    if (balance === undefined) throw new ApiError('NOT_A_SETTLEMENT_ASSET', `no perpetual market settles in '${asset}'`);
+    return c.json({ asset, balance: signedAmount(findAsset(config, asset) ?? { decimals: 0 }, balance) });
   });
 
   app.post('/admin/index-prices', async (c) => {

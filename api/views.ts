@@ -62,6 +62,8 @@ export class Views {
       expire_reason: view.expireReason ?? null,
       created_at: view.createdAt,
       updated_at: view.updatedAt,
+      // perpetual markets only (spot views keep their fields): TP/SL
+      ...(market.type === 'perpetual' && { working_type: view.workingType ?? null, close_position: view.closePosition === true }),
     };
   }
 

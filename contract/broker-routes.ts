@@ -75,6 +75,13 @@ export function routesOf(envelope: Envelope): Routes {
         kafkaKey: envelope.symbol,
         rabbitRoutingKey: `position.${envelope.symbol}`,
       };
+    case 'Liquidation':
+      return {
+        redis: true,
+        kafkaTopic: KAFKA_TOPIC_MARKET_DATA,
+        kafkaKey: envelope.symbol,
+        rabbitRoutingKey: `liquidation.${envelope.symbol}`,
+      };
     case 'MarkPrice':
       return {
         redis: true,

@@ -121,6 +121,22 @@ export class EnvelopeEncoder {
       case 'PositionChanged':
         out.push(this.#position(event));
         return;
+      case 'Liquidation': {
+        const { market } = this.#spec(event.symbol);
+        out.push({
+          v: 1,
+          type: 'Liquidation',
+          seq: event.seq,
+          prev_seq: 0,
+          timestamp: event.timestamp,
+          symbol: event.symbol,
+          side: event.side,
+          price: ticksToPrice(market, event.price),
+          quantity: lotsToQuantity(market, event.quantity),
+          stage: event.stage,
+        });
+        return;
+      }
       case 'WalletChanged': {
         const asset = findAsset(this.#config, event.asset) ?? { code: event.asset, decimals: 0 };
         out.push({
@@ -225,6 +241,7 @@ export class EnvelopeEncoder {
       quantity,
       quote_quantity: formatAmount(quote, event.quoteQuantity),
       taker_side: event.takerSide,
+      ...(event.liquidation === true ? { liquidation: true as const } : {}),
     });
     out.push(this.#fromFill(event, event.maker, market, quote, price, quantity, tradeId));
     out.push(this.#fromFill(event, event.taker, market, quote, price, quantity, tradeId));
@@ -253,7 +270,7 @@ export class EnvelopeEncoder {
         symbol: event.symbol,
         side: fill.side,
         order_type: fill.orderType,
-        exec_type: 'Trade',
+        exec_type: fill.execType ?? 'Trade',
         price,
         quantity,
         order_price: fill.orderPrice !== undefined ? ticksToPrice(market, fill.orderPrice) : null,
@@ -301,6 +318,7 @@ export class EnvelopeEncoder {
         trade_id: null,
         reject_reason: execType === 'Rejected' ? (rejectReason ?? view.rejectReason ?? null) : null,
         expire_reason: execType === 'Expired' ? (view.expireReason ?? null) : null,
+        ...(view.workingType !== undefined && { working_type: view.workingType, close_position: view.closePosition === true }),
       },
     };
   }

@@ -23,6 +23,7 @@ import {
   type EnvelopeType,
   type ExecType,
   type ExecutionEnvelope,
+  type PositionChangedEnvelope,
   type WalletChangedEnvelope,
 } from './envelopes.ts';
 import { routesOf } from './broker-routes.ts';
@@ -42,6 +43,8 @@ type PlaceOptions = {
   tif?: TimeInForce;
   clientOrderId?: string;
   type?: OrderType;
+  workingType?: PlaceOrderCommand['workingType'];
+  closePosition?: boolean;
 };
 
 /** Stamps commands as the sequencer does (a PlaceOrder's id is its command number) and keeps every event. */
@@ -76,7 +79,7 @@ class Run {
   place(userId: number, symbol: string, side: Side, options: PlaceOptions, stepMs = 97): number {
     const timestamp = this.#stamp(stepMs);
     const orderType = options.type ?? (options.price === undefined ? 'Market' : 'Limit');
-    const command: PlaceOrderCommand = {
+    let command: PlaceOrderCommand = {
       type: 'PlaceOrder',
       orderId: this.commands,
       userId,
@@ -93,6 +96,8 @@ class Run {
       clientOrderId: options.clientOrderId,
       timestamp,
     };
+    if (options.workingType !== undefined) command = { ...command, workingType: options.workingType };
+    if (options.closePosition !== undefined) command = { ...command, closePosition: options.closePosition };
     this.apply(command);
     this.open.push([command.orderId, userId]);
     return command.orderId;
@@ -171,6 +176,10 @@ function engineRun(): Run {
   run.place(1, PERP, 'Buy', { price: 50_000, quantity: 20 });
   run.place(2, PERP, 'Buy', { price: 49_000, quantity: 10 });
   run.place(1, PERP, 'Sell', { price: 49_000, quantity: 10 });
+  // Liquidation: the mark falls to 45,000, past user 1's liquidation price (45,180); no bid, an empty
+  // insurance fund: auto-deleveraged against user 2's short at the bankruptcy price 45,000 (exec_type
+  // ADL, a Trade with liquidation: true, a Liquidation envelope).
+  run.futures({ type: 'SetIndexPrices', prices: [{ symbol: PERP, source: 'oracle-a', price: 45_000 }] });
   run.tick(1_500);
   // Price ticks (MarkPrice), the second at the next 8 h funding time (FundingPaid, rate and amounts signed).
   run.priceTick(1_000);
@@ -261,7 +270,11 @@ describe('envelope schemas against a real engine run', () => {
   });
 
   it('a perpetual fill makes WalletChanged then PositionChanged envelopes with signed decimals', () => {
-    const positions = envelopes.filter((envelope) => envelope.type === 'PositionChanged');
+    // before the liquidation scene
+    const liquidation = envelopes.find((envelope) => envelope.type === 'Liquidation')!;
+    const positions = envelopes.filter(
+      (envelope): envelope is PositionChangedEnvelope => envelope.type === 'PositionChanged' && envelope.seq < liquidation.seq,
+    );
     // after the half close at 49,000,000: the long 0.01 isolated 10×, the short −0.01 cross 20×, each −10,000 realized
     const last = (userId: string) => positions.filter((envelope) => envelope.user_id === userId).at(-1);
     expect(last('2')).toMatchObject({
@@ -286,7 +299,9 @@ describe('envelope schemas against a real engine run', () => {
       isolated_margin: '49949', // 50,000 less the funding it paid at the 8 h tick (below)
       leverage: 10,
     });
-    const wallets = envelopes.filter((envelope) => envelope.type === 'WalletChanged');
+    const wallets = envelopes.filter(
+      (envelope): envelope is WalletChangedEnvelope => envelope.type === 'WalletChanged' && envelope.seq < liquidation.seq,
+    );
     expect(wallets.slice(0, 2).map((envelope) => [envelope.user_id, envelope.wallet_balance, envelope.reason])).toEqual([
       ['1', '10000000', 'Transfer'],
       ['2', '10000000', 'Transfer'],
@@ -322,6 +337,29 @@ describe('envelope schemas against a real engine run', () => {
     });
   });
 
+  it('a liquidation makes a Liquidation envelope, a Trade with liquidation: true and ADL execution reports', () => {
+    // user 1's long 0.01 (cost 500,000, isolated margin 50,000): bankruptcy ceil(450,000 / 10 lots) = 45,000 ticks
+    const liquidation = envelopes.find((envelope) => envelope.type === 'Liquidation');
+    expect(liquidation).toMatchObject({ symbol: PERP, side: 'Sell', price: '45000000', quantity: '0.01', stage: 'adl' });
+    const trade = envelopes.find((envelope) => envelope.type === 'Trade' && envelope.liquidation === true);
+    expect(trade).toMatchObject({ symbol: PERP, price: '45000000', quantity: '0.01', taker_side: 'Sell' });
+    expect(
+      executions.filter((envelope) => envelope.execution_report.exec_type === 'ADL').map((envelope) => envelope.execution_report),
+    ).toMatchObject([
+      { user_id: '2', side: 'Buy', order_type: 'Market', fee: '0', is_maker: true },
+      { user_id: '1', side: 'Sell', order_type: 'Liquidation', fee: '0', is_maker: false },
+    ]);
+  });
+
+  it('every envelope EnvelopeEncoder makes validates against the schema of its type', () => {
+    const failures = envelopes
+      .map((envelope) => ({ seq: envelope.seq, type: envelope.type, problems: validateEnvelope(envelope) }))
+      .filter((result) => result.problems.length > 0);
+    expect(failures.slice(0, 5)).toEqual([]);
+    // And after a JSON round trip, as a consumer reads them.
+    expect(envelopes.filter((envelope) => validateEnvelope(JSON.parse(JSON.stringify(envelope))).length > 0)).toEqual([]);
+  });
+
   it("a Trade with seq S is followed by its maker's Execution (S + 1) and its taker's (S + 2)", () => {
     const bySeq = new Map(envelopes.map((envelope) => [envelope.seq, envelope]));
     const trades = envelopes.filter((envelope) => envelope.type === 'Trade');
@@ -337,7 +375,8 @@ describe('envelope schemas against a real engine run', () => {
         [taker.execution_report, false],
       ] as const) {
         expect(report).toMatchObject({
-          exec_type: 'Trade',
+          // an auto-deleveraging fill (a liquidation Trade) reports ADL; every other fill Trade
+          exec_type: trade.liquidation === true && report.exec_type === 'ADL' ? 'ADL' : 'Trade',
           trade_id: trade.trade_id,
           price: trade.price,
           quantity: trade.quantity,
@@ -386,16 +425,17 @@ describe('envelope schemas against a real engine run', () => {
       }
     }
     const rabbit = groupBy(envelopes, (envelope) => routesOf(envelope).rabbitRoutingKey);
-    // execution, orderbook, trade, ticker × 3 symbols, and position. and markprice.BTC-KRW-PERP
+    // execution, orderbook, trade, ticker × 3 symbols, and position., markprice. and liquidation.BTC-KRW-PERP
     expect([...rabbit.keys()].filter((key) => key.endsWith('-PERP')).sort()).toEqual([
       'execution.BTC-KRW-PERP',
+      'liquidation.BTC-KRW-PERP',
       'markprice.BTC-KRW-PERP',
       'orderbook.BTC-KRW-PERP',
       'position.BTC-KRW-PERP',
       'ticker.BTC-KRW-PERP',
       'trade.BTC-KRW-PERP',
     ]);
-    expect(rabbit.size).toBe(14);
+    expect(rabbit.size).toBe(15);
     for (const [routingKey, list] of rabbit) {
       for (const batch of batches(chained(list))) {
         problems.push(
@@ -407,7 +447,7 @@ describe('envelope schemas against a real engine run', () => {
     }
     const stream = chained(envelopes.filter((envelope) => routesOf(envelope).redis));
     expect(new Set(stream.map((envelope) => envelope.type))).toEqual(
-      new Set(['Execution', 'Trade', 'BalanceChanged', 'PositionChanged', 'WalletChanged', 'FundingPaid', 'MarkPrice']),
+      new Set(['Execution', 'Trade', 'BalanceChanged', 'PositionChanged', 'WalletChanged', 'FundingPaid', 'MarkPrice', 'Liquidation']),
     );
     for (const envelope of stream) problems.push(...validateRedisEntry(`${envelope.seq}-0`, ['envelope', JSON.stringify(envelope)]));
     expect(problems.slice(0, 5)).toEqual([]);
@@ -529,5 +569,44 @@ describe('envelope schemas refuse what the contract forbids', () => {
     expect(validateRedisEntry(`${delta.seq}-0`, ['envelope', JSON.stringify(delta)])).toEqual([
       `entry ${delta.seq}-0: a BookDelta does not belong on the Redis stream`,
     ]);
+  });
+});
+
+describe('TP/SL execution reports (issue 19)', () => {
+  it('carry working_type and close_position on the reports of a perpetual stop, and validate', () => {
+    const tpsl = new Run();
+    for (const user of [1, 2]) {
+      tpsl.deposit(user, 'KRW', 100_000_000);
+      tpsl.futures({ type: 'FuturesTransfer', userId: user, asset: 'KRW', amount: 10_000_000, direction: 'SpotToFutures' });
+    }
+    tpsl.futures({ type: 'SetIndexPrices', prices: [{ symbol: PERP, source: 'oracle-a', price: 50_000 }] });
+    tpsl.place(2, PERP, 'Sell', { price: 50_000, quantity: 10 });
+    tpsl.place(1, PERP, 'Buy', { price: 50_000, quantity: 10 });
+    const stop = tpsl.place(1, PERP, 'Sell', { type: 'StopMarket', stopPrice: 48_000, workingType: 'MARK_PRICE', closePosition: true });
+    const takeProfit = tpsl.place(1, PERP, 'Sell', {
+      type: 'TakeProfitLimit',
+      stopPrice: 55_000,
+      price: 55_000,
+      quantity: 5,
+      workingType: 'LAST_PRICE',
+    });
+    tpsl.place(2, PERP, 'Buy', { price: 47_000, quantity: 10 });
+    tpsl.futures({ type: 'SetIndexPrices', prices: [{ symbol: PERP, source: 'oracle-a', price: 48_000 }] });
+    const all = new EnvelopeEncoder(DEFAULT_ENGINE_CONFIG).encodeAll(tpsl.events);
+    expect(all.filter((envelope) => validateEnvelope(JSON.parse(JSON.stringify(envelope))).length > 0)).toEqual([]);
+    const reports = all.filter((envelope): envelope is ExecutionEnvelope => envelope.type === 'Execution').map((e) => e.execution_report);
+    const of = (orderId: number) => reports.filter((report) => report.order_id === String(orderId));
+    expect(
+      of(stop).map((report) => [report.exec_type, report.order_type, report.working_type, report.close_position, report.order_quantity]),
+    ).toEqual([
+      ['New', 'StopMarket', 'MARK_PRICE', true, '0'],
+      ['Triggered', 'StopMarket', 'MARK_PRICE', true, '0'],
+      ['Trade', 'StopMarket', undefined, undefined, '0.01'],
+    ]);
+    expect(of(takeProfit).map((report) => [report.exec_type, report.order_type, report.working_type, report.close_position])).toEqual([
+      ['New', 'TakeProfitLimit', 'LAST_PRICE', false],
+    ]);
+    // a spot or plain perpetual order's reports have neither field
+    expect(reports.filter((report) => report.order_type === 'Limit').every((report) => !('working_type' in report))).toBe(true);
   });
 });

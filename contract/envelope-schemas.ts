@@ -32,6 +32,7 @@ import type {
   ExecutionReport,
   FundingPaidEnvelope,
   MarkPriceEnvelope,
+  LiquidationEnvelope,
   PositionChangedEnvelope,
   TickerEnvelope,
   TradeEnvelope,
@@ -60,8 +61,13 @@ export const SIDES: Readonly<Record<Side, string>> = {
 export const ORDER_TYPES: Readonly<Record<OrderType, string>> = {
   Limit: 'limit order',
   Market: 'market order',
-  StopLimit: 'limit order placed when the last trade price reaches stop_price',
-  StopMarket: 'market order placed when the last trade price reaches stop_price',
+  StopLimit:
+    'limit order placed when the watched price (last trade; on perpetuals working_type says) moves through stop_price (buy ≥, sell ≤)',
+  StopMarket:
+    'market order placed when the watched price (last trade; on perpetuals working_type says) moves through stop_price (buy ≥, sell ≤)',
+  TakeProfitLimit: 'perpetuals: limit order placed when the working_type price reaches stop_price from the other side (buy ≤, sell ≥)',
+  TakeProfitMarket: 'perpetuals: market order placed when the working_type price reaches stop_price from the other side (buy ≤, sell ≥)',
+  Liquidation: 'reduce-only IOC order the engine places to close a position under its maintenance margin (no taker fee)',
 };
 
 export const ENVELOPE_ORDER_STATUSES: Readonly<Record<OrderStatus, string>> = {
@@ -83,6 +89,7 @@ export const EXEC_TYPES: Readonly<Record<ExecType, string>> = {
   Rejected: 'the engine refused the order: its only report',
   Triggered: "a stop order's stop price was reached; it now works as a Limit/Market order",
   Amended: 'quantity reduced, queue priority kept',
+  ADL: "an auto-deleveraging fill (perpetuals): the position closed at the liquidated position's bankruptcy price, no fee; otherwise as Trade",
 };
 
 export const EXPIRE_REASONS: Readonly<Record<ExpiryReason, string>> = {
@@ -114,12 +121,14 @@ export const WALLET_CHANGE_REASONS: Readonly<Record<WalletChangeReason, string>>
   Trade: 'a fill: its realized PnL and fee together',
   IsolatedMargin: 'isolated margin moved between the wallet and a position (the balance includes it)',
   Funding: 'a funding payment paid or received (FundingPaid)',
+  Liquidation: 'a liquidation: its surplus beyond the bankruptcy price to the insurance fund, or the fund covering a loss',
 };
 
 /** The order status each exec_type can leave an order in (ARCHITECTURE.md "Messages"); absent = any. */
 const STATUSES_AFTER: Partial<Record<ExecType, readonly OrderStatus[]>> = {
   New: ['Pending', 'Untriggered'],
   Trade: ['PartiallyFilled', 'Filled'],
+  ADL: ['PartiallyFilled', 'Filled'],
   Cancelled: ['Cancelled'],
   Expired: ['Expired'],
   Rejected: ['Rejected'],
@@ -190,7 +199,7 @@ export function buildEnvelopeSchemas(config: EngineConfig): Readonly<Record<Enve
       : { type: 'string', not: {}, description: 'no perpetual market configured' };
   const userId: JsonSchema = { type: 'string', pattern: USER_ID_PATTERN, description: 'the owner' };
 
-  const report: Record<keyof ExecutionReport, JsonSchema> = {
+  const report: Record<Exclude<keyof ExecutionReport, 'working_type' | 'close_position'>, JsonSchema> = {
     order_id: id('order id (decimal string)'),
     client_order_id: nullable({
       type: 'string',
@@ -236,14 +245,24 @@ export function buildEnvelopeSchemas(config: EngineConfig): Readonly<Record<Enve
         .join('; '),
     }),
   };
+  // the TP/SL fields are the one exception to "every field required": present only on perpetual
+  // stop and take-profit orders' reports (envelopes.ts), so spot reports are unchanged
+  const conditional: Record<'working_type' | 'close_position', JsonSchema> = {
+    working_type: {
+      type: 'string',
+      enum: ['MARK_PRICE', 'LAST_PRICE'],
+      description: 'perpetual stop and take-profit orders only, on reports other than Trade: the price the stop watches',
+    },
+    close_position: { type: 'boolean', description: 'with working_type: a close-position order (order_quantity 0 until it fires)' },
+  };
   const reportSchema: JsonSchema = {
     type: 'object',
     additionalProperties: false,
     required: Object.keys(report),
-    properties: report,
+    properties: { ...report, ...conditional },
     allOf: [
       {
-        if: { properties: { exec_type: { const: 'Trade' } } },
+        if: { properties: { exec_type: { enum: ['Trade', 'ADL'] } } },
         then: {
           properties: {
             price: { type: 'string' },
@@ -285,14 +304,22 @@ export function buildEnvelopeSchemas(config: EngineConfig): Readonly<Record<Enve
       },
       { allOf: statusRules },
     ),
-    Trade: envelope<TradeEnvelope>('Trade', "A public trade (no user ids). Seq S; the maker's Execution is S + 1 and the taker's S + 2.", {
-      symbol,
-      trade_id: id('gap-free per engine'),
-      price: positive('trade price'),
-      quantity: positive('traded quantity'),
-      quote_quantity: positive('price × quantity, in the quote asset'),
-      taker_side: side,
-    }),
+    Trade: envelope<TradeEnvelope>(
+      'Trade',
+      "A public trade (no user ids). Seq S; the maker's Execution is S + 1 and the taker's S + 2.",
+      {
+        symbol,
+        trade_id: id('gap-free per engine'),
+        price: positive('trade price'),
+        quantity: positive('traded quantity'),
+        quote_quantity: positive('price × quantity, in the quote asset'),
+        taker_side: side,
+        liquidation: { const: true, description: "present only on a liquidation order's fill or an auto-deleveraging fill (perpetuals)" },
+      },
+      {
+        required: ['v', 'type', 'seq', 'prev_seq', 'timestamp', 'symbol', 'trade_id', 'price', 'quantity', 'quote_quantity', 'taker_side'],
+      },
+    ),
     BookDelta: envelope<BookDeltaEnvelope>('BookDelta', 'The new total of one price level after a command.', {
       symbol,
       symbol_seq: int(1, "per symbol, gap-free: one per BookDelta (as GET /v1/orderbook's symbol_seq)"),
@@ -340,6 +367,17 @@ export function buildEnvelopeSchemas(config: EngineConfig): Readonly<Record<Enve
           'the isolated margin held by the position; "0" for a cross one (negative only when a funding payment took more than it held: liquidation follows)',
         ),
         leverage: { type: 'integer', minimum: 1, maximum: 1000, description: "the user's leverage in this market" },
+      },
+    ),
+    Liquidation: envelope<LiquidationEnvelope>(
+      'Liquidation',
+      "What one stage of one position's liquidation closed (public, no user id): book (a liquidation order filled at or better than the bankruptcy price), insurance (filled beyond it, the insurance fund paying), adl (auto-deleveraged at the bankruptcy price). After the stage's Trade envelopes. Kafka market-data (key = symbol), RabbitMQ liquidation.{SYMBOL}, the Redis stream.",
+      {
+        symbol: perpSymbol,
+        side: { ...side, description: "the liquidation order's side: Sell closes a long, Buy a short" },
+        price: positive("the stage's average fill price (to the nearest tick, half up); the bankruptcy price for adl"),
+        quantity: positive('base quantity the stage closed'),
+        stage: { type: 'string', enum: ['book', 'insurance', 'adl'] },
       },
     ),
     WalletChanged: envelope<WalletChangedEnvelope>(

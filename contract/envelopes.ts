@@ -8,11 +8,11 @@
  * here added to `Envelope`; the compiler then asks for its schema (envelope-schemas.ts), its routes
  * (broker-routes.ts `routesOf`) and its symbol (`envelopeSymbol` below).
  */
-import type { MarginType, OrderStatus, PositionSide, Side, WalletChangeReason } from '../engine/index.ts';
+import type { LiquidationStage, MarginType, OrderStatus, PositionSide, Side, WalletChangeReason, WorkingType } from '../engine/index.ts';
 
 export const ENVELOPE_VERSION = 1;
 
-export type ExecType = 'New' | 'Trade' | 'Cancelled' | 'Expired' | 'Rejected' | 'Triggered' | 'Amended';
+export type ExecType = 'New' | 'Trade' | 'Cancelled' | 'Expired' | 'Rejected' | 'Triggered' | 'Amended' | 'ADL';
 
 export interface ExecutionReport {
   readonly order_id: string;
@@ -36,6 +36,14 @@ export interface ExecutionReport {
   readonly trade_id: string | null;
   readonly reject_reason: string | null;
   readonly expire_reason: string | null;
+  /**
+   * Perpetual stop and take-profit orders only (issue 19), on the reports made from the order's
+   * state (New, Triggered, Cancelled, Expired, Amended; a Trade report names the order only):
+   * the price its stop watches. Absent on every other report, so spot reports are as before.
+   */
+  readonly working_type?: WorkingType;
+  /** with working_type: true for a close-position order (its order_quantity is 0 until it fires) */
+  readonly close_position?: boolean;
 }
 
 interface Base {
@@ -60,6 +68,8 @@ export interface TradeEnvelope extends Base {
   readonly quantity: string;
   readonly quote_quantity: string;
   readonly taker_side: Side;
+  /** present (true) only on a liquidation order's or an auto-deleveraging fill (perpetuals) */
+  readonly liquidation?: true;
 }
 
 export interface BookDeltaEnvelope extends Base {
@@ -148,9 +158,22 @@ export interface MarkPriceEnvelope extends Base {
   readonly next_funding_time: number;
 }
 
+/** Public (no user id): what one stage of one position's liquidation closed (ARCHITECTURE.md "Perpetual futures → Messages"). */
+export interface LiquidationEnvelope extends Base {
+  readonly type: 'Liquidation';
+  readonly symbol: string;
+  /** the liquidation order's side: Sell closes a long */
+  readonly side: Side;
+  /** the stage's average fill price (the bankruptcy price for adl) */
+  readonly price: string;
+  readonly quantity: string;
+  readonly stage: LiquidationStage;
+}
+
 export type Envelope =
   | FundingPaidEnvelope
   | MarkPriceEnvelope
+  | LiquidationEnvelope
   | ExecutionEnvelope
   | TradeEnvelope
   | BookDeltaEnvelope

@@ -107,7 +107,7 @@ export interface BatchRows {
   readonly maxSeq: number;
 }
 
-const EXEC_TYPES = new Set(['New', 'Trade', 'Cancelled', 'Expired', 'Rejected', 'Triggered', 'Amended']);
+const EXEC_TYPES = new Set(['New', 'Trade', 'Cancelled', 'Expired', 'Rejected', 'Triggered', 'Amended', 'ADL']);
 const SKIPPED_TYPES = new Set<EnvelopeType>(['BookDelta', 'Ticker']);
 
 interface OrderState {
@@ -353,7 +353,7 @@ function checkReport(report: Json): void {
   if (!EXEC_TYPES.has(execType)) throw new EnvelopeError(`unknown exec_type ${execType}`);
   const price = optionalDecimal(report, 'price');
   decimal(report, 'quantity');
-  if (execType === 'Trade' && price === null) throw new EnvelopeError('a Trade report needs its price');
+  if ((execType === 'Trade' || execType === 'ADL') && price === null) throw new EnvelopeError('a Trade report needs its price');
   optionalDecimal(report, 'order_price');
   decimal(report, 'order_quantity');
   decimal(report, 'filled_quantity');

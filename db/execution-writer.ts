@@ -60,7 +60,7 @@ new_exec AS (
   RETURNING order_id, exec_type, price, quantity, fee
 ),
 sums AS (
-  SELECT order_id, sum(fee) AS fees, coalesce(sum(price * quantity) FILTER (WHERE exec_type = 'Trade'), 0) AS filled_quote
+  SELECT order_id, sum(fee) AS fees, coalesce(sum(price * quantity) FILTER (WHERE exec_type IN ('Trade', 'ADL')), 0) AS filled_quote
   FROM new_exec GROUP BY order_id
 ),
 order_in AS (

@@ -154,7 +154,7 @@ export class HistoryStore implements HistoryPort {
       timestamp: string;
     }>(
       `SELECT seq, order_id, trade_id, symbol, side, price, quantity, price * quantity AS quote_quantity, fee, fee_asset, is_maker, timestamp
-       FROM executions WHERE ${where} AND exec_type = 'Trade' ORDER BY seq LIMIT $${values.length}`,
+       FROM executions WHERE ${where} AND exec_type IN ('Trade', 'ADL') ORDER BY seq LIMIT $${values.length}`,
       values,
     );
     return rows.map((row) => ({

@@ -102,6 +102,19 @@ const cases: [RejectReason, (d: Driver) => void][] = [
       perpOrder(d);
     },
   ],
+  ['INVALID_WORKING_TYPE', (d) => perpOrder(d, { orderType: 'StopMarket', price: undefined, stopPrice: 900, workingType: 'INDEX_PRICE' })],
+  [
+    'CLOSE_POSITION_NOT_ALLOWED',
+    (d) =>
+      perpOrder(d, {
+        orderType: 'StopMarket',
+        price: undefined,
+        quantity: undefined,
+        stopPrice: 900,
+        closePosition: true,
+        reduceOnly: true,
+      }),
+  ],
   ['UNKNOWN_SYMBOL', (d) => d.buy(1, 10, 1000, { symbol: 'DOGE-KRW' })],
   ['UNKNOWN_ASSET', (d) => d.deposit(1, 'DOGE', 1)],
   ['INVALID_SIDE', (d) => raw(d, { side: 'Short' })],

@@ -28,8 +28,10 @@ import { FuturesEvents } from './perp/futures-events.ts';
 import { FuturesLedger } from './perp/futures-ledger.ts';
 import { FuturesState } from './perp/futures-state.ts';
 import { FuturesViews } from './perp/futures-views.ts';
+import { MarkTriggers } from './perp/mark-triggers.ts';
 import { FundingSettlement } from './perp/funding-settlement.ts';
 import { PriceTicks } from './perp/price-tick.ts';
+import { Liquidation } from './perp/liquidation.ts';
 import { ReduceOnlyCut } from './perp/reduce-only-cut.ts';
 import { EngineViews } from './queries.ts';
 import type { Settlement } from './settlement.ts';
@@ -77,6 +79,8 @@ export class Engine implements MatchingEngine, EngineState {
   private readonly futuresViews: FuturesViews;
   private readonly reduceOnlyCut: ReduceOnlyCut;
   private readonly priceTicks: PriceTicks;
+  /** @internal liquidation checks and stages (perp/liquidation.ts); its index; metrics counts */
+  readonly liquidation: Liquidation;
   private readonly deltas: BookDeltas;
   private readonly tickers: TickerEmitter;
   private readonly orderCommands: OrderCommands;
@@ -111,6 +115,18 @@ export class Engine implements MatchingEngine, EngineState {
     this.views = new EngineViews(config, this.books, this.ledger, this.lifecycle);
     this.futuresCommands = new FuturesCommands(this.futures, this.ledger, this.spot, this.futuresLedger, this.futuresEvents, events);
     this.futuresCommands.spotSymbols = new Set(config.markets.map((market) => market.symbol));
+    this.liquidation = new Liquidation(
+      this.futures,
+      this.futuresLedger,
+      this.futuresEvents,
+      events,
+      this.books,
+      this.ledger,
+      this.lifecycle,
+      this.matcher,
+    );
+    // first of the hooks that follow a mark: liquidation, then mark-price TP/SL
+    this.futuresCommands.markListeners.push((symbols) => this.liquidation.marksMoved(symbols));
     this.futuresViews = new FuturesViews(this.futures);
     this.reduceOnlyCut = new ReduceOnlyCut(
       this.futures,
@@ -123,6 +139,10 @@ export class Engine implements MatchingEngine, EngineState {
     );
     const funding = new FundingSettlement(this.futures, this.futuresEvents, events);
     this.priceTicks = new PriceTicks(this.futures, this.books, this.futuresCommands, funding, events);
+    // mark-price TP/SL: after the liquidation check on the marks-moved hook (perp/README decision 52)
+    const markTriggers = new MarkTriggers(this.futures, this.books, this.matcher);
+    markTriggers.wireBooks();
+    this.futuresCommands.markListeners.push((symbols) => markTriggers.marksMoved(symbols));
   }
 
   /**
@@ -136,6 +156,7 @@ export class Engine implements MatchingEngine, EngineState {
   static restore(config: EngineConfig, snapshot: EngineSnapshot): Engine {
     const engine = new Engine(config);
     restoreState(engine, snapshot);
+    engine.liquidation.index.rebuild();
     engine.tickers.recount();
     return engine;
   }
@@ -190,6 +211,9 @@ export class Engine implements MatchingEngine, EngineState {
     }
     const futuresTouched = this.futuresEvents.touched;
     if (futuresTouched) {
+      // liquidation first (its orders and ADL move legs), then the reduce-only cut over every leg
+      // that moved, then the open-position index funding reads (perp/README decisions 33, 49)
+      this.liquidation.afterCommand();
       this.reduceOnlyCut.run();
       this.futures.openPositions.update(this.futuresEvents.touchedPositions());
     }
@@ -297,5 +321,9 @@ export class Engine implements MatchingEngine, EngineState {
 
   markPrice(symbol: string): MarkPriceView | undefined {
     return this.futuresViews.markPrice(symbol);
+  }
+
+  insuranceFund(asset: string): bigint | undefined {
+    return this.futures.insuranceFunds.get(asset);
   }
 }

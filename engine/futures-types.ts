@@ -109,7 +109,24 @@ export interface PositionChangedEvent extends FuturesEventBase {
   readonly leverage: number;
 }
 
-export type WalletChangeReason = 'Transfer' | 'Fee' | 'RealizedPnl' | 'Trade' | 'IsolatedMargin' | 'Funding';
+export type WalletChangeReason = 'Transfer' | 'Fee' | 'RealizedPnl' | 'Trade' | 'IsolatedMargin' | 'Funding' | 'Liquidation';
+
+/** The liquidation stage a Liquidation event reports (ARCHITECTURE.md "Liquidation" (2), (3), (4)). */
+export type LiquidationStage = 'book' | 'insurance' | 'adl';
+
+/**
+ * Public (no user id): what one stage of one position's liquidation closed — `quantity` lots at
+ * `price`, the stage's average fill price in ticks (nearest, half up; the bankruptcy price for
+ * ADL). Emitted right after the stage's trades.
+ */
+export interface LiquidationEvent extends FuturesEventBase {
+  readonly type: 'Liquidation';
+  readonly symbol: string;
+  readonly side: 'Buy' | 'Sell'; // the liquidation order's side: Sell closes a long
+  readonly price: number; // ticks
+  readonly quantity: number; // lots
+  readonly stage: LiquidationStage;
+}
 
 /**
  * One per (user, asset) futures wallet a command touched (the fee account's included), figures

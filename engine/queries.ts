@@ -10,7 +10,7 @@ import type { OrderNode } from './matching/order.ts';
 import type { BalanceView, BookDepth, BookLevel, EngineConfig, EngineQueries, MarketSpec, OrderView, TickerFigures } from './types.ts';
 
 /** The futures queries are answered by the futures ledger's views (perp/futures-views.ts). */
-export type SpotQueries = Omit<EngineQueries, 'futuresAccount' | 'futuresPositions' | 'leverageSettings' | 'markPrice'>;
+export type SpotQueries = Omit<EngineQueries, 'futuresAccount' | 'futuresPositions' | 'leverageSettings' | 'markPrice' | 'insuranceFund'>;
 
 export class EngineViews implements SpotQueries {
   constructor(

@@ -78,6 +78,9 @@ export const REJECT_CODES = {
   INVALID_MARGIN_TYPE: 7011,
   INVALID_POSITION_SIDE: 7012,
   INDEX_STALE: 7013,
+  // TP/SL (issue 19; numbered from 7050 so that the other part-2 codes keep 7014 on)
+  INVALID_WORKING_TYPE: 7050,
+  CLOSE_POSITION_NOT_ALLOWED: 7051,
 } as const;
 
 export type RejectReason = keyof typeof REJECT_CODES;
@@ -88,7 +91,7 @@ export const REJECT_MESSAGES: Readonly<Record<RejectReason, string>> = {
   UNKNOWN_SYMBOL: 'no such market',
   UNKNOWN_ASSET: 'no such asset',
   INVALID_SIDE: "side must be 'Buy' or 'Sell'",
-  INVALID_ORDER_TYPE: 'order type must be Limit, Market, StopLimit or StopMarket',
+  INVALID_ORDER_TYPE: 'order type must be Limit, Market, StopLimit or StopMarket (TakeProfitLimit, TakeProfitMarket on perpetuals)',
   INVALID_TIME_IN_FORCE: 'time in force must be GTC, IOC or FOK (FOK needs a quantity)',
   INVALID_STP_MODE: 'self-trade prevention must be ExpireTaker, ExpireMaker or ExpireBoth',
   INVALID_ORDER_ID: 'order id must be a positive safe integer',
@@ -146,6 +149,9 @@ export const REJECT_MESSAGES: Readonly<Record<RejectReason, string>> = {
   INVALID_MARGIN_TYPE: "margin type must be 'CROSS' or 'ISOLATED'",
   INVALID_POSITION_SIDE: "position side must be 'BOTH', 'LONG' or 'SHORT'",
   INDEX_STALE: 'the index price is stale: orders that open or grow a position are refused',
+  INVALID_WORKING_TYPE: "working type must be 'MARK_PRICE' or 'LAST_PRICE', and only on a stop or take-profit order",
+  CLOSE_POSITION_NOT_ALLOWED:
+    'close position is for a perpetual StopMarket or TakeProfitMarket without quantity or reduce-only, on the side that closes its leg',
 };
 
 const WORD_BY_CODE = new Map<number, RejectReason>();

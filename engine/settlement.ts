@@ -65,4 +65,10 @@ export interface Settlement {
   previewFill?(book: Book, maker: OrderNode, taker: OrderNode, lots: number, notional: number, makerFee: number, takerFee: number): void;
   previewExpire?(book: Book, order: OrderNode): void;
   endPreview?(): void;
+
+  /**
+   * Perpetual close-position orders (stop-book.ts): the lots a fired one takes — everything its
+   * leg can reduce from its side now (0: nothing to close, it expires). Asked just before it runs.
+   */
+  closeLots?(book: Book, order: OrderNode): number;
 }

@@ -10,7 +10,15 @@ import type { Book, BookSide } from './matching/book.ts';
 import type { Matcher } from './matching/matcher.ts';
 import type { OrderLifecycle } from './matching/order-lifecycle.ts';
 import { OrderNode } from './matching/order.ts';
-import { ORDER_TYPES, SIDES, STATUSES, STP_MODES, TIMES_IN_FORCE } from './matching/recent-orders.ts';
+import {
+  RECORD_ORDER_TYPES,
+  SIDES,
+  STATUSES,
+  STP_MODES,
+  TIMES_IN_FORCE,
+  conditionalBits,
+  setConditionalBits,
+} from './matching/recent-orders.ts';
 import { type FuturesRecord, restoreFutures, snapshotFutures } from './perp/futures-snapshot.ts';
 import type { FuturesState } from './perp/futures-state.ts';
 import type { EngineSnapshot } from './types.ts';
@@ -107,7 +115,7 @@ function encode(order: OrderNode, list: OrderList): void {
     order.clientOrderId ?? null,
     order.symbol,
     SIDES.indexOf(order.side),
-    ORDER_TYPES.indexOf(order.orderType),
+    RECORD_ORDER_TYPES.indexOf(order.orderType),
     TIMES_IN_FORCE.indexOf(order.timeInForce),
     order.postOnly ? 1 : 0,
     STP_MODES.indexOf(order.stp),
@@ -120,7 +128,8 @@ function encode(order: OrderNode, list: OrderList): void {
     order.filledQuote,
     order.feesPaid,
     order.locked,
-    STATUSES.indexOf(order.status) | (order.expireReason << 3),
+    // status (bits 0–2), expiry reason (3–7), TP/SL working type and close position (8–10: recent-orders.ts)
+    STATUSES.indexOf(order.status) | (order.expireReason << 3) | (conditionalBits(order) << 8),
     order.rejectCode,
     order.createdAt,
     order.updatedAt,
@@ -136,7 +145,7 @@ function decode(list: OrderList, offset: number, order: OrderNode): OrderNode {
   order.symbol = list[offset + 3] as string;
   order.side = SIDES[at(4)]!;
   order.isBuy = order.side === 'Buy';
-  order.orderType = ORDER_TYPES[at(5)]!;
+  order.orderType = RECORD_ORDER_TYPES[at(5)]!;
   order.timeInForce = TIMES_IN_FORCE[at(6)]!;
   order.postOnly = at(7) === 1;
   order.stp = STP_MODES[at(8)]!;
@@ -150,7 +159,8 @@ function decode(list: OrderList, offset: number, order: OrderNode): OrderNode {
   order.feesPaid = at(16);
   order.locked = at(17);
   order.status = STATUSES[at(18) & 7]!;
-  order.expireReason = at(18) >> 3;
+  order.expireReason = (at(18) >> 3) & 31;
+  setConditionalBits(order, at(18) >> 8);
   order.rejectCode = at(19);
   order.createdAt = at(20);
   order.updatedAt = at(21);
@@ -186,8 +196,10 @@ export function snapshotState(state: EngineState): EngineSnapshot {
       lastPrice: book.lastPrice,
       bids: encodeSide(book.bids),
       asks: encodeSide(book.asks),
-      buyStops: encodeAll(book.stops.buys),
-      sellStops: encodeAll(book.stops.sells),
+      // the stops that fire on a rise (buy stops, sell take-profits), last-price ones then mark-price
+      // ones, each list in trigger order; restore sorts them back by their working type (stop-book.ts)
+      buyStops: encodeAll([...book.stops.rising, ...book.stops.markRising]),
+      sellStops: encodeAll([...book.stops.falling, ...book.stops.markFalling]),
       ticker: {
         lastAt: book.ticker.lastAt,
         bid: book.ticker.bid,
@@ -267,13 +279,10 @@ export function restoreState(state: EngineState, data: EngineSnapshot): void {
         open(order, book.index);
       }
     }
-    for (const [stops, list] of [
-      [book.stops.buys, record.buyStops],
-      [book.stops.sells, record.sellStops],
-    ] as const) {
+    for (const list of [record.buyStops, record.sellStops]) {
       for (let offset = 0; offset < list.length; offset += RECORD_FIELDS) {
         const order = decode(list, offset, new OrderNode());
-        stops.push(order);
+        book.stops.listOf(order).push(order);
         open(order, book.index);
       }
     }

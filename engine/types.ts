@@ -20,6 +20,7 @@ import type {
   FundingPaidEvent,
   LeverageSettingView,
   MarkPriceEvent,
+  LiquidationEvent,
   MarkPriceView,
   PositionChangedEvent,
   PositionSide,
@@ -30,7 +31,10 @@ import type {
 export type * from './futures-types.ts';
 
 export type Side = 'Buy' | 'Sell';
-export type OrderType = 'Limit' | 'Market' | 'StopLimit' | 'StopMarket';
+/** 'Liquidation': an order the engine places to close a position under its maintenance margin (perp/liquidation.ts). */
+export type OrderType = 'Limit' | 'Market' | 'StopLimit' | 'StopMarket' | 'TakeProfitLimit' | 'TakeProfitMarket' | 'Liquidation';
+/** What a perpetual TP/SL order's stop price is compared with (perp/README decision 50). */
+export type WorkingType = 'MARK_PRICE' | 'LAST_PRICE';
 export type TimeInForce = 'GTC' | 'IOC' | 'FOK';
 /** Self-trade prevention: what happens when a taker would trade with its owner's resting order. */
 export type SelfTradePrevention = 'ExpireTaker' | 'ExpireMaker' | 'ExpireBoth';
@@ -125,6 +129,10 @@ export interface PlaceOrderCommand extends CommandBase {
   readonly reduceOnly?: boolean;
   /** perpetual symbols only: LONG/SHORT in hedge mode, BOTH or absent in one-way mode */
   readonly positionSide?: PositionSide;
+  /** perpetual stop/take-profit orders only: the price the stop compares with; absent = LAST_PRICE (the API sends MARK_PRICE by default) */
+  readonly workingType?: WorkingType;
+  /** perpetual StopMarket/TakeProfitMarket only, without quantity: closes the whole leg when it fires */
+  readonly closePosition?: boolean;
 }
 
 export interface CancelOrderCommand extends CommandBase {
@@ -202,6 +210,8 @@ export interface FillReport {
   readonly orderPrice?: number; // ticks: the order's limit price (absent for market orders)
   readonly orderQuantity: number; // lots: the order's quantity (after amends); for quote-amount market buys the lots bought so far
   readonly filledQuote: number; // cumulative quote minor units traded (avg price = filledQuote / filledQuantity)
+  /** 'ADL': an auto-deleveraging fill (perp/auto-deleverage.ts); absent for a book trade */
+  readonly execType?: 'ADL';
 }
 
 export interface OrderAcceptedEvent extends EventBase {
@@ -219,6 +229,8 @@ export interface TradeEvent extends EventBase {
   readonly takerSide: Side;
   readonly maker: FillReport;
   readonly taker: FillReport;
+  /** true for a liquidation order's fill and an auto-deleveraging fill (perpetuals) */
+  readonly liquidation?: true;
 }
 
 export interface OrderCancelledEvent extends EventBase {
@@ -317,6 +329,7 @@ export type TickerFigures = Omit<TickerEvent, 'type' | 'seq' | 'timestamp'>;
 export type EngineEvent =
   | FundingPaidEvent
   | MarkPriceEvent
+  | LiquidationEvent
   | PositionChangedEvent
   | WalletChangedEvent
   | TickerEvent
@@ -356,6 +369,10 @@ export interface OrderView {
   readonly rejectReason?: string;
   /** set when status is Expired: why (the OrderExpired event's reason) */
   readonly expireReason?: ExpiryReason;
+  /** perpetual stop/take-profit orders: the price their stop compares with */
+  readonly workingType?: WorkingType;
+  /** true for a perpetual close-position order (its quantity is 0 until it fires) */
+  readonly closePosition?: boolean;
   readonly createdAt: number; // ms, the place command's timestamp
   readonly updatedAt: number;
 }
@@ -415,6 +432,8 @@ export interface EngineQueries {
   leverageSettings(userId: number, symbol: string): LeverageSettingView;
   /** undefined for a symbol that is not a perpetual market */
   markPrice(symbol: string): MarkPriceView | undefined;
+  /** the insurance fund of a settlement asset (KRW minor units); undefined when no perpetual settles in it */
+  insuranceFund(asset: string): bigint | undefined;
 }
 
 /**

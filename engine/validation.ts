@@ -24,7 +24,8 @@ export function validatePlaceOrder(market: MarketSpec | undefined, command: Plac
   const side = command.side;
   if (side !== 'Buy' && side !== 'Sell') return 'INVALID_SIDE';
   const type = command.orderType;
-  if (type !== 'Limit' && type !== 'Market' && type !== 'StopLimit' && type !== 'StopMarket') return 'INVALID_ORDER_TYPE';
+  const takeProfit = type === 'TakeProfitLimit' || type === 'TakeProfitMarket';
+  if (type !== 'Limit' && type !== 'Market' && type !== 'StopLimit' && type !== 'StopMarket' && !takeProfit) return 'INVALID_ORDER_TYPE';
   const timeInForce = command.timeInForce;
   if (timeInForce !== 'GTC' && timeInForce !== 'IOC' && timeInForce !== 'FOK') return 'INVALID_TIME_IN_FORCE';
   const stp = command.stp;
@@ -35,9 +36,15 @@ export function validatePlaceOrder(market: MarketSpec | undefined, command: Plac
     return 'INVALID_CLIENT_ORDER_ID';
   }
 
-  const isLimit = command.orderType === 'Limit' || command.orderType === 'StopLimit';
-  const isStop = command.orderType === 'StopLimit' || command.orderType === 'StopMarket';
+  const isLimit = type === 'Limit' || type === 'StopLimit' || type === 'TakeProfitLimit';
+  const isStop = type === 'StopLimit' || type === 'StopMarket' || takeProfit;
   const isBuy = command.side === 'Buy';
+  // TP/SL fields (perp/README decisions 50–53): take-profit, working type and close position are
+  // perpetual notions; a spot order keeps its last-price stops and is refused them
+  const perpetual = market.type === 'perpetual';
+  const conditional = conditionalRule(command, perpetual, isStop, takeProfit);
+  if (conditional !== undefined) return conditional;
+  const closePosition = command.closePosition === true;
 
   const price = command.price;
   if (isLimit) {
@@ -55,7 +62,6 @@ export function validatePlaceOrder(market: MarketSpec | undefined, command: Plac
 
   const quoteAmount = command.quoteAmount;
   // a perpetual order is sized in lots only: spending a quote amount is a spot buy's notion
-  const perpetual = market.type === 'perpetual';
   if (quoteAmount !== undefined) {
     if (isLimit || !isBuy || perpetual) return 'QUOTE_AMOUNT_NOT_ALLOWED';
     if (!isPositiveSafe(quoteAmount)) return 'INVALID_QUOTE_AMOUNT';
@@ -63,7 +69,10 @@ export function validatePlaceOrder(market: MarketSpec | undefined, command: Plac
   } else if (command.orderType === 'StopMarket' && isBuy && !perpetual) return 'QUOTE_AMOUNT_REQUIRED';
 
   const quantity = command.quantity;
-  if (quantity === undefined) {
+  if (closePosition) {
+    // sized when it fires (the whole leg then): no quantity of its own
+    if (quantity !== undefined) return 'CLOSE_POSITION_NOT_ALLOWED';
+  } else if (quantity === undefined) {
     if (quoteAmount === undefined) return 'QUANTITY_REQUIRED';
     // A buy by quote amount alone cannot be all-or-nothing: lots rarely add up to the amount.
     if (command.timeInForce === 'FOK') return 'INVALID_TIME_IN_FORCE';
@@ -74,12 +83,36 @@ export function validatePlaceOrder(market: MarketSpec | undefined, command: Plac
     // price ≤ maxPrice and quantity ≤ maxQuantity keep this product exact (arithmetic.ts).
     if (isLimit && (price as number) * quantity * market.quotePerTickLot < market.minNotional) return 'NOTIONAL_BELOW_MIN';
     // A stop-market by quantity is valued at its stop price (a market order at the book's best: engine.ts).
-    if (type === 'StopMarket' && (stopPrice as number) * quantity * market.quotePerTickLot < market.minNotional)
+    if (
+      (type === 'StopMarket' || type === 'TakeProfitMarket') &&
+      (stopPrice as number) * quantity * market.quotePerTickLot < market.minNotional
+    )
       return 'NOTIONAL_BELOW_MIN';
   }
 
   if (command.postOnly && (command.orderType !== 'Limit' || command.timeInForce !== 'GTC')) return 'POST_ONLY_NOT_ALLOWED';
   // reduce-only and position side are perpetual fields (a false reduceOnly says nothing)
   if (!perpetual && (command.reduceOnly === true || command.positionSide !== undefined)) return 'NOT_A_PERPETUAL';
+  return undefined;
+}
+
+/**
+ * The TP/SL fields: take-profit types, a working type and close position only on perpetuals
+ * (NOT_A_PERPETUAL); a working type only on a stop or take-profit order; close position only on a
+ * StopMarket or TakeProfitMarket, never with reduce-only (it is reduce-only by nature).
+ */
+function conditionalRule(command: PlaceOrderCommand, perpetual: boolean, isStop: boolean, takeProfit: boolean): RejectReason | undefined {
+  const workingType = command.workingType;
+  const closePosition = command.closePosition;
+  // closePosition false says nothing (as reduceOnly false)
+  if (workingType === undefined && (closePosition === undefined || closePosition === false) && !takeProfit) return undefined;
+  if (!perpetual) return 'NOT_A_PERPETUAL';
+  if (workingType !== undefined && ((workingType !== 'MARK_PRICE' && workingType !== 'LAST_PRICE') || !isStop))
+    return 'INVALID_WORKING_TYPE';
+  if (closePosition === undefined) return undefined;
+  if (typeof closePosition !== 'boolean') return 'INVALID_COMMAND';
+  const type = command.orderType;
+  if (closePosition && ((type !== 'StopMarket' && type !== 'TakeProfitMarket') || command.reduceOnly === true))
+    return 'CLOSE_POSITION_NOT_ALLOWED';
   return undefined;
 }

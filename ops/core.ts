@@ -180,6 +180,12 @@ export async function startCore(config: Config, options: CoreOptions = {}): Prom
   ticker.unref();
 
   metrics.watchQueueDepth(() => sequencer.pending);
+  metrics.watchLiquidations(() => {
+    if (!journaled.ready) return undefined; // opening: the engine is not there yet
+    const engine = journaled.engine;
+    const { book, insurance, adl, adlFills } = engine.liquidation.counts;
+    return { stages: { book, insurance, adl }, adlFills, funds: engine.futures.insuranceFunds };
+  });
 
   const credentials = new CredentialStore(pool, new SecretBox(encryptionKey), (apiKey, userId) =>
     logger.warn(

@@ -146,6 +146,7 @@ describe('fan-out to Redis, Kafka and RabbitMQ', () => {
         WalletChanged: 'none',
         FundingPaid: 'position',
         MarkPrice: 'markprice',
+        Liquidation: 'liquidation',
       }[item.envelope.type];
       expect(key).toBe(`${prefix}.BTC-KRW`);
     }

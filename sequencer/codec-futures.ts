@@ -3,7 +3,7 @@
  * header): their type codes 7–13, canonical shapes, and field-by-field writing and reading through
  * the codec's own writer and reader.
  */
-import type { Command, FuturesCommand, IndexPriceInput, MarginType, PositionSide } from '../engine/types.ts';
+import type { Command, FuturesCommand, IndexPriceInput, MarginType, PositionSide, WorkingType } from '../engine/types.ts';
 import { checkInteger, checkString, enumIndex } from './codec-checks.ts';
 import { InvalidCommandError } from './errors.ts';
 
@@ -210,15 +210,54 @@ export function readFuturesCommand(type: number, timestamp: number, reader: Fiel
   }
 }
 
-/** The PlaceOrder futures byte: bit0 reduceOnly, bits1–2 positionSide (0 absent, 1 + its index). */
-export function futuresByte(reduceOnly: boolean | undefined, positionSide: PositionSide | undefined): number {
-  const sideCode = positionSide === undefined ? 0 : POSITION_SIDES.indexOf(positionSide) + 1;
-  return (reduceOnly === true ? FUTURES_REDUCE_ONLY : 0) | (sideCode << 1);
+/** working type codes of the futures byte (bits 3–4): 0 absent, 1 + the index here */
+const WORKING_TYPES: readonly WorkingType[] = ['LAST_PRICE', 'MARK_PRICE'];
+const FUTURES_CLOSE_POSITION = 1 << 5;
+
+/** The perpetual fields of a PlaceOrder, as the futures byte carries them. */
+export interface FuturesFields {
+  readonly reduceOnly?: boolean | undefined;
+  readonly positionSide?: PositionSide | undefined;
+  readonly workingType?: WorkingType | undefined;
+  readonly closePosition?: boolean | undefined;
 }
 
-/** reduceOnly and positionSide of a PlaceOrder futures byte (PayloadError-worthy bits: undefined). */
-export function readFuturesByte(futures: number): { reduceOnly: boolean; positionSide: PositionSide | undefined } | undefined {
-  if (futures & ~7) return undefined;
-  const sideCode = futures >> 1;
-  return { reduceOnly: (futures & FUTURES_REDUCE_ONLY) !== 0, positionSide: sideCode === 0 ? undefined : POSITION_SIDES[sideCode - 1] };
+/**
+ * The PlaceOrder futures byte: bit0 reduceOnly, bits1–2 positionSide (0 absent, 1 + its index),
+ * bits3–4 workingType (0 absent, 1 LAST_PRICE, 2 MARK_PRICE), bit5 closePosition (issue 19: a byte
+ * written before these bits existed decodes as before).
+ */
+export function futuresByte(fields: FuturesFields): number {
+  const { reduceOnly, positionSide, workingType, closePosition } = fields;
+  const sideCode = positionSide === undefined ? 0 : POSITION_SIDES.indexOf(positionSide) + 1;
+  const workingCode = workingType === undefined ? 0 : WORKING_TYPES.indexOf(workingType) + 1;
+  return (
+    (reduceOnly === true ? FUTURES_REDUCE_ONLY : 0) |
+    (sideCode << 1) |
+    (workingCode << 3) |
+    (closePosition === true ? FUTURES_CLOSE_POSITION : 0)
+  );
+}
+
+/** The fields of a PlaceOrder futures byte (PayloadError-worthy bits: undefined). */
+export function readFuturesByte(futures: number): FuturesFields | undefined {
+  const workingCode = (futures >> 3) & 3;
+  if (futures & ~0x3f || workingCode > WORKING_TYPES.length) return undefined;
+  const sideCode = (futures >> 1) & 3;
+  return {
+    reduceOnly: (futures & FUTURES_REDUCE_ONLY) !== 0,
+    positionSide: sideCode === 0 ? undefined : POSITION_SIDES[sideCode - 1],
+    workingType: workingCode === 0 ? undefined : WORKING_TYPES[workingCode - 1],
+    closePosition: (futures & FUTURES_CLOSE_POSITION) !== 0 ? true : undefined,
+  };
+}
+
+/** Checks the TP/SL fields of a PlaceOrder for the journal (canonical: closePosition false is left out). */
+export function checkConditionalFields(
+  workingType: unknown,
+  closePosition: unknown,
+): { workingType: WorkingType | undefined; closePosition: true | undefined } {
+  if (workingType !== undefined) enumIndex(WORKING_TYPES, workingType as WorkingType, 'workingType');
+  if (closePosition !== undefined && typeof closePosition !== 'boolean') throw new InvalidCommandError('closePosition must be a boolean');
+  return { workingType: workingType as WorkingType | undefined, closePosition: closePosition === true ? true : undefined };
 }

@@ -41,6 +41,20 @@ const futuresCommands: Command[] = [
   { ...perpOrder, reduceOnly: false, positionSide: 'SHORT' },
   { ...perpOrder, reduceOnly: true, positionSide: 'LONG', clientOrderId: 'x' },
   { ...perpOrder, reduceOnly: false, positionSide: 'BOTH' },
+  // TP/SL (issue 19)
+  { ...perpOrder, orderType: 'TakeProfitLimit', stopPrice: 99_000, reduceOnly: false, workingType: 'MARK_PRICE' },
+  { ...perpOrder, orderType: 'StopLimit', stopPrice: 99_000, reduceOnly: true, workingType: 'LAST_PRICE' },
+  {
+    ...perpOrder,
+    orderType: 'TakeProfitMarket',
+    price: undefined,
+    quantity: undefined,
+    stopPrice: 99_000,
+    reduceOnly: false,
+    positionSide: 'LONG',
+    workingType: 'MARK_PRICE',
+    closePosition: true,
+  },
   { type: 'FuturesTransfer', timestamp: T, userId: 1, asset: 'KRW', amount: 1_000_000, direction: 'SpotToFutures' },
   { type: 'FuturesTransfer', timestamp: T, userId: 1, asset: 'KRW', amount: 5, direction: 'FuturesToSpot' },
   { type: 'SetPositionMode', timestamp: T, userId: 1, hedge: true },
@@ -85,6 +99,20 @@ describe('journal codec: futures commands', () => {
     expect(futures[futures.length - 1]).toBe(1); // reduceOnly, no position side
   });
 
+  it('writes the TP/SL fields in bits 3–5 of the futures byte', () => {
+    const close = { ...perpOrder, orderType: 'StopMarket', price: undefined, quantity: undefined, stopPrice: 95_000 } as const;
+    const mark = encode(1, { ...close, workingType: 'MARK_PRICE', closePosition: true });
+    expect(mark[mark.length - 1]).toBe((2 << 3) | (1 << 5)); // MARK_PRICE, close position, not reduce-only
+    const last = encode(1, { ...close, quantity: 5, workingType: 'LAST_PRICE', closePosition: false });
+    expect(last[last.length - 1]).toBe(1 << 3);
+    // closePosition false is left out of the canonical command (it says nothing)
+    expect(decode(last).command).toEqual({ ...close, quantity: 5, workingType: 'LAST_PRICE', reduceOnly: false });
+    // an unknown working type code in a record is damage
+    const damaged = Buffer.from(mark);
+    damaged[damaged.length - 1] = 3 << 3;
+    expect(() => decode(damaged)).toThrow(/futures bits/);
+  });
+
   it('makes reduceOnly explicit when a position side is given', () => {
     const command = canonicalCommand({ ...perpOrder, positionSide: 'LONG' }) as PlaceOrderCommand;
     expect(command.reduceOnly).toBe(false);
@@ -95,6 +123,8 @@ describe('journal codec: futures commands', () => {
     const bad: unknown[] = [
       { ...perpOrder, reduceOnly: 'yes' },
       { ...perpOrder, positionSide: 'UP' },
+      { ...perpOrder, workingType: 'INDEX_PRICE' },
+      { ...perpOrder, closePosition: 'yes' },
       { type: 'FuturesTransfer', timestamp: T, userId: 1, asset: 'KRW', amount: 1.5, direction: 'SpotToFutures' },
       { type: 'FuturesTransfer', timestamp: T, userId: 1, asset: 'KRW', amount: 1, direction: 'Sideways' },
       { type: 'SetPositionMode', timestamp: T, userId: 1, hedge: 1 },

@@ -8,7 +8,10 @@
  *                    [str clientOrderId] [u8 futures]  — flags: bit0 postOnly, bits1–5 presence of the
  *                    optionals in that order, bit6 "futures byte present" (perpetual fields; bit 7
  *                    stays 0): futures bit0 reduceOnly, bits1–2 positionSide (0 absent, 1 BOTH,
- *                    2 LONG, 3 SHORT). A record without bit 6 decodes exactly as before it existed.
+ *                    2 LONG, 3 SHORT), bits3–4 workingType (0 absent, 1 LAST_PRICE, 2 MARK_PRICE),
+ *                    bit5 closePosition (TP/SL, issue 19; orderType 4 TakeProfitLimit, 5
+ *                    TakeProfitMarket). A record without bit 6 decodes exactly as before it existed,
+ *                    and so does a futures byte with bits 3–5 clear.
  *   CancelOrder (2): f64 orderId, f64 userId
  *   AmendOrder (3):  f64 orderId, f64 userId, f64 newQuantity
  *   Deposit (4), Withdraw (5): f64 userId, str asset, f64 amount, u8 flags (bit0: reference present), [str reference]
@@ -31,9 +34,10 @@
  * holds exactly, and DataView reads it in one step — faster to decode than a varint in JS.
  * Changing anything here means a new JOURNAL_FORMAT_VERSION and a decoder for the old one.
  */
-import type { Command, OrderType, PlaceOrderCommand, PositionSide, SelfTradePrevention, Side, TimeInForce } from '../engine/types.ts';
+import type { Command, OrderType, PlaceOrderCommand, SelfTradePrevention, Side, TimeInForce } from '../engine/types.ts';
 import { checkInteger, checkOptionalInteger, checkOptionalString, checkString, enumIndex } from './codec-checks.ts';
 import {
+  checkConditionalFields,
   FUTURES_TYPE_CODE,
   futuresByte,
   POSITION_SIDES,
@@ -43,6 +47,7 @@ import {
   writeFuturesCommand,
   type FieldReader,
   type FieldWriter,
+  type FuturesFields,
 } from './codec-futures.ts';
 import { FRAME_HEADER_BYTES, sealFrame, type RecordFraming } from '../lib/segment-log/record-frame.ts';
 import { InvalidCommandError } from './errors.ts';
@@ -59,7 +64,7 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 
 const TYPE_CODE = { PlaceOrder: 1, CancelOrder: 2, AmendOrder: 3, Deposit: 4, Withdraw: 5, Tick: 6, ...FUTURES_TYPE_CODE } as const;
 const SIDES: readonly Side[] = ['Buy', 'Sell'];
-const ORDER_TYPES: readonly OrderType[] = ['Limit', 'Market', 'StopLimit', 'StopMarket'];
+const ORDER_TYPES: readonly OrderType[] = ['Limit', 'Market', 'StopLimit', 'StopMarket', 'TakeProfitLimit', 'TakeProfitMarket'];
 const TIME_IN_FORCE: readonly TimeInForce[] = ['GTC', 'IOC', 'FOK'];
 const STP: readonly SelfTradePrevention[] = ['ExpireTaker', 'ExpireMaker', 'ExpireBoth'];
 
@@ -97,6 +102,9 @@ export function stampCommand(command: DistributiveOmit<Command, 'timestamp'>, or
       if (command.reduceOnly !== undefined && typeof command.reduceOnly !== 'boolean')
         throw new InvalidCommandError('reduceOnly must be a boolean');
       if (command.positionSide !== undefined) enumIndex(POSITION_SIDES, command.positionSide, 'positionSide');
+      const conditional = checkConditionalFields(command.workingType, command.closePosition);
+      const hasFutures =
+        command.positionSide !== undefined || conditional.workingType !== undefined || conditional.closePosition !== undefined;
       return placeOrder(
         timestamp,
         checkInteger(orderId, 'orderId'),
@@ -112,9 +120,12 @@ export function stampCommand(command: DistributiveOmit<Command, 'timestamp'>, or
         checkOptionalInteger(command.quantity, 'quantity'),
         checkOptionalInteger(command.quoteAmount, 'quoteAmount'),
         checkOptionalString(command.clientOrderId, 'clientOrderId'),
-        // canonical: with any futures field present reduceOnly is explicit (the futures byte always says it)
-        command.reduceOnly ?? (command.positionSide !== undefined ? false : undefined),
-        command.positionSide,
+        {
+          // canonical: with any futures field present reduceOnly is explicit (the futures byte always says it)
+          reduceOnly: command.reduceOnly ?? (hasFutures ? false : undefined),
+          positionSide: command.positionSide,
+          ...conditional,
+        },
       );
     }
     case 'CancelOrder':
@@ -172,8 +183,7 @@ function placeOrder(
   quantity: number | undefined,
   quoteAmount: number | undefined,
   clientOrderId: string | undefined,
-  reduceOnly?: boolean,
-  positionSide?: PositionSide,
+  futures?: FuturesFields,
 ): PlaceOrderCommand {
   const command: { -readonly [K in keyof PlaceOrderCommand]: PlaceOrderCommand[K] } = {
     type: 'PlaceOrder',
@@ -192,8 +202,10 @@ function placeOrder(
   if (quantity !== undefined) command.quantity = quantity;
   if (quoteAmount !== undefined) command.quoteAmount = quoteAmount;
   if (clientOrderId !== undefined) command.clientOrderId = clientOrderId;
-  if (reduceOnly !== undefined) command.reduceOnly = reduceOnly;
-  if (positionSide !== undefined) command.positionSide = positionSide;
+  if (futures?.reduceOnly !== undefined) command.reduceOnly = futures.reduceOnly;
+  if (futures?.positionSide !== undefined) command.positionSide = futures.positionSide;
+  if (futures?.workingType !== undefined) command.workingType = futures.workingType;
+  if (futures?.closePosition !== undefined) command.closePosition = futures.closePosition;
   return command;
 }
 
@@ -292,7 +304,11 @@ export class RecordWriter implements FieldWriter {
         if (command.quantity !== undefined) flags |= FLAG_QUANTITY;
         if (command.quoteAmount !== undefined) flags |= FLAG_QUOTE_AMOUNT;
         if (command.clientOrderId !== undefined) flags |= FLAG_CLIENT_ORDER_ID;
-        const hasFutures = command.reduceOnly !== undefined || command.positionSide !== undefined;
+        const hasFutures =
+          command.reduceOnly !== undefined ||
+          command.positionSide !== undefined ||
+          command.workingType !== undefined ||
+          command.closePosition !== undefined;
         if (hasFutures) flags |= FLAG_FUTURES;
         this.u8(flags);
         if (command.price !== undefined) this.f64(command.price);
@@ -302,7 +318,7 @@ export class RecordWriter implements FieldWriter {
         if (command.clientOrderId !== undefined) this.str(command.clientOrderId);
         if (hasFutures) {
           this.ensure(1);
-          this.u8(futuresByte(command.reduceOnly, command.positionSide));
+          this.u8(futuresByte(command));
         }
         break;
       }
@@ -436,8 +452,7 @@ export function decodePayload(bytes: Uint8Array, view: DataView, start: number, 
         quantity,
         quoteAmount,
         clientOrderId,
-        fields?.reduceOnly,
-        fields?.positionSide,
+        fields,
       );
       break;
     }

@@ -1,6 +1,6 @@
 /**
  * Recovery over a futures stream (issue 18): transfers, leverage, margin types, hedge mode, index
- * prices and perpetual orders (reduce-only and position sides included) go through the journal
+ * prices (with gaps that liquidate, issue 19) and perpetual orders (reduce-only and position sides included) go through the journal
  * codec, and a core restarted midway — from the journal alone or from a snapshot — ends in the
  * same state hash with the same events as one that never stopped.
  */
@@ -52,6 +52,8 @@ function* futuresMix(seed: number): Generator<CommandInput> {
   for (let index = 0; ; index++) {
     if (index % 40 === 0) {
       mid += pick(5) * 100 - 200;
+      // every 400th command a 10 % gap: liquidations (book, insurance, ADL) go through the journal too (issue 19)
+      if (index % 400 === 0 && index > 0) mid = Math.round((mid * (random() < 0.5 ? 0.9 : 1.1)) / 100) * 100;
       yield {
         type: 'SetIndexPrices',
         prices: [
@@ -129,7 +131,7 @@ describe('recovery over a futures stream', () => {
     const total = 6_000;
     const straight = await run(tempDir(), futuresMix(5), total, clock(), 0);
     const kinds = new Set(straight.live.map((event) => event.type));
-    for (const kind of ['Trade', 'PositionChanged', 'WalletChanged', 'OrderRejected']) expect(kinds, kind).toContain(kind);
+    for (const kind of ['Trade', 'PositionChanged', 'WalletChanged', 'OrderRejected', 'Liquidation']) expect(kinds, kind).toContain(kind);
     for (const snapshotEvery of [0, 1_500]) {
       const dataDir = tempDir();
       const now = clock();

@@ -1,5 +1,5 @@
 /**
- * One market's order book: two sides of price levels plus the waiting stop orders.
+ * One market's order book: two sides of price levels plus the waiting stop orders (stop-book.ts).
  *
  * A side keeps its levels in an array sorted so that the BEST level is LAST (bids ascending,
  * asks descending): reading the best price is an index, removing an exhausted best level is a
@@ -10,6 +10,7 @@
 import type { Settlement } from '../settlement.ts';
 import type { MarketSpec } from '../types.ts';
 import type { OrderNode } from './order.ts';
+import { StopBook } from './stop-book.ts';
 import { TickerWindow } from './ticker.ts';
 
 export class PriceLevel {
@@ -120,53 +121,6 @@ export class BookSide {
   }
 }
 
-/**
- * Stop orders waiting for the last trade price. Buy stops fire when last ≥ stop, sell stops when
- * last ≤ stop. Each list is kept in trigger order — the stop nearest the price first, and among
- * equal stop prices the earlier order first — so a price move fires a prefix of the list.
- */
-export class StopBook {
-  readonly buys: OrderNode[] = []; // stopPrice ascending
-  readonly sells: OrderNode[] = []; // stopPrice descending
-
-  add(order: OrderNode): void {
-    const list = order.isBuy ? this.buys : this.sells;
-    const ascending = order.isBuy;
-    let low = 0;
-    let high = list.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      const other = list[middle]!.stopPrice;
-      const after = ascending ? other > order.stopPrice : other < order.stopPrice;
-      if (after) high = middle;
-      else low = middle + 1;
-    }
-    list.splice(low, 0, order);
-  }
-
-  remove(order: OrderNode): void {
-    const list = order.isBuy ? this.buys : this.sells;
-    const index = list.indexOf(order);
-    if (index >= 0) list.splice(index, 1);
-  }
-
-  /** Removes and returns the stops the last trade price fires, in trigger order. */
-  takeTriggered(lastPrice: number): OrderNode[] {
-    let buyCount = 0;
-    while (buyCount < this.buys.length && this.buys[buyCount]!.stopPrice <= lastPrice) buyCount++;
-    let sellCount = 0;
-    while (sellCount < this.sells.length && this.sells[sellCount]!.stopPrice >= lastPrice) sellCount++;
-    if (buyCount === 0 && sellCount === 0) return [];
-    // Only one side can fire on a given price unless stops were placed already through it;
-    // then buys go first, each side in its own trigger order.
-    return [...this.buys.splice(0, buyCount), ...this.sells.splice(0, sellCount)];
-  }
-
-  get size(): number {
-    return this.buys.length + this.sells.length;
-  }
-}
-
 export class Book {
   readonly bids = new BookSide(true);
   readonly asks = new BookSide(false);
@@ -179,6 +133,8 @@ export class Book {
   readonly capsFills: boolean;
   /** 24 h window and Ticker emission state */
   readonly ticker = new TickerWindow();
+  /** ticks of the mark price, 0 when none (spot; set by the engine for perpetual books: stop-book.ts) */
+  markTicks: () => number = () => 0;
 
   constructor(
     readonly market: MarketSpec,

@@ -7,7 +7,7 @@
  */
 import { affordableLots, carryAfter, feeOf } from '../arithmetic.ts';
 import type { CommandEvents } from '../command-events.ts';
-import type { ExpiryReason, FillReport } from '../types.ts';
+import type { ExpiryReason, FillReport, TradeEvent } from '../types.ts';
 import type { Book, PriceLevel } from './book.ts';
 import type { BookDeltas } from './book-deltas.ts';
 import type { OrderLifecycle } from './order-lifecycle.ts';
@@ -239,9 +239,11 @@ export class Matcher {
     const notional = price * lots * market.quotePerTickLot; // ≤ maxNotional, see arithmetic.ts
     // Each order pays what this fill adds to the fee due on its cumulative fill (arithmetic.ts).
     const makerFee = feeOf(notional, market.makerFeePpm, maker.feeCarry);
-    const takerFee = feeOf(notional, market.takerFeePpm, taker.feeCarry);
+    // A liquidation order pays no taker fee (ARCHITECTURE.md "Liquidation"); its maker pays as usual.
+    const liquidation = taker.liquidation;
+    const takerFee = liquidation ? 0 : feeOf(notional, market.takerFeePpm, taker.feeCarry);
     maker.feeCarry = carryAfter(notional, market.makerFeePpm, maker.feeCarry);
-    taker.feeCarry = carryAfter(notional, market.takerFeePpm, taker.feeCarry);
+    if (!liquidation) taker.feeCarry = carryAfter(notional, market.takerFeePpm, taker.feeCarry);
     const timestamp = events.timestamp;
 
     maker.filled += lots;
@@ -266,7 +268,7 @@ export class Matcher {
     // Three seqs: the trade's, the maker's report's, the taker's report's.
     const seq = events.seq + 1;
     events.seq = seq + 2;
-    events.emit({
+    const trade: TradeEvent = {
       type: 'Trade',
       seq,
       timestamp,
@@ -278,31 +280,48 @@ export class Matcher {
       takerSide: taker.side,
       maker: fillReport(maker, true, makerFee, seq + 1),
       taker: (this.lastTakerReport = fillReport(taker, false, takerFee, seq + 2)),
-    });
+    };
+    events.emit(liquidation ? { ...trade, liquidation: true } : trade);
     if (maker.filled === maker.quantity) {
       this.lifecycle.unrest(book, maker);
       this.lifecycle.retire(book, maker);
     }
   }
 
-  /** Fires every stop the last price reaches, then runs them one by one in trigger order. */
-  fireStops(book: Book): void {
-    const events = this.events;
+  /**
+   * Fires every stop the last price reaches, then runs them one by one in trigger order; the fills
+   * they make may fire more, which queue behind. `markFired` — the mark-price orders a mark move
+   * (or a placement) just took off the stop book (stop-book.ts) — are triggered first, in their order.
+   */
+  fireStops(book: Book, markFired: readonly OrderNode[] = []): void {
     const queue: OrderNode[] = [];
+    for (const order of markFired) this.trigger(book, order, queue);
     let next = 0;
     for (;;) {
-      if (book.stops.size > 0) {
-        for (const order of book.stops.takeTriggered(book.lastPrice)) {
-          this.lifecycle.unlist(book, order);
-          order.status = 'Pending';
-          order.updatedAt = events.timestamp;
-          events.emit({ type: 'OrderTriggered', seq: ++events.seq, timestamp: events.timestamp, order: order.view() });
-          queue.push(order);
-        }
+      if (book.stops.size > 0 && book.lastPrice > 0) {
+        for (const order of book.stops.takeTriggered(book.lastPrice)) this.trigger(book, order, queue);
       }
       if (next === queue.length) return;
-      this.execute(book, queue[next++]!);
+      const order = queue[next++]!;
+      // a close-position order takes its leg as it is when it runs (earlier ones may have moved it)
+      if (order.closePosition) {
+        order.quantity = book.settlement.closeLots!(book, order);
+        if (order.quantity === 0) {
+          this.lifecycle.expire(book, order, 'ReduceOnly');
+          continue;
+        }
+      }
+      this.execute(book, order);
     }
+  }
+
+  private trigger(book: Book, order: OrderNode, queue: OrderNode[]): void {
+    const events = this.events;
+    this.lifecycle.unlist(book, order);
+    order.status = 'Pending';
+    order.updatedAt = events.timestamp;
+    events.emit({ type: 'OrderTriggered', seq: ++events.seq, timestamp: events.timestamp, order: order.view() });
+    queue.push(order);
   }
 }
 

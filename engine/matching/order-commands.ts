@@ -95,7 +95,11 @@ export class OrderCommands {
       events.emit({ type: 'OrderAccepted', seq: ++events.seq, timestamp: events.timestamp, order: order.view() });
       this.matcher.execute(book!, order);
     }
-    if (book!.stops.size > 0 && book!.lastPrice > 0) this.matcher.fireStops(book!);
+    // a mark-price order placed already through the mark fires at once, as a last-price one does
+    // through the last price (perp/README decision 52); only this order can, the others would have
+    const markTicks = order.workingType === 'MARK_PRICE' && order.status === 'Untriggered' ? book!.markTicks() : 0;
+    const markFired = markTicks > 0 ? book!.stops.takeMarkTriggered(markTicks) : [];
+    if (markFired.length > 0 || (book!.stops.size > 0 && book!.lastPrice > 0)) this.matcher.fireStops(book!, markFired);
   }
 
   cancelOrder(command: CancelOrderCommand): void {

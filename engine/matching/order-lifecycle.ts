@@ -49,8 +49,12 @@ export class OrderLifecycle {
     order.stp = command.stp;
     order.price = command.price ?? 0;
     order.stopPrice = command.stopPrice ?? 0;
-    order.byQuote = command.quantity === undefined;
-    order.quantity = command.quantity ?? market?.maxQuantity ?? 0;
+    // a close-position order has no quantity of its own until it fires (it is not bought by amount)
+    order.closePosition = command.closePosition === true;
+    order.byQuote = command.quantity === undefined && !order.closePosition;
+    order.quantity = command.quantity ?? (order.closePosition ? 0 : (market?.maxQuantity ?? 0));
+    // a perpetual stop watches the last price unless told otherwise (perp/README decision 50)
+    order.workingType = command.stopPrice !== undefined && market?.type === 'perpetual' ? (command.workingType ?? 'LAST_PRICE') : undefined;
     order.quoteAmount = command.quoteAmount ?? 0;
     order.filled = 0;
     order.filledQuote = 0;
@@ -67,6 +71,7 @@ export class OrderLifecycle {
     order.next = null;
     order.openSlot = -1;
     order.listed = false;
+    order.liquidation = false;
     return order;
   }
 

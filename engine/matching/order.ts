@@ -3,7 +3,7 @@
  * into its owner's open-order list, so cancel, fill and removal are O(1) without allocation.
  * Callers only ever see OrderView copies.
  */
-import type { OrderStatus, OrderType, OrderView, SelfTradePrevention, Side, TimeInForce } from '../types.ts';
+import type { OrderStatus, OrderType, OrderView, SelfTradePrevention, Side, TimeInForce, WorkingType } from '../types.ts';
 import type { PriceLevel } from './book.ts';
 import type { Account } from '../ledger.ts';
 import { rejectReason } from '../reject-codes.ts';
@@ -56,6 +56,15 @@ export class OrderNode {
   /** set for status Expired: 1 + index in EXPIRY_REASONS (recent-orders.ts) */
   expireReason = 0;
   createdAt = 0;
+  /** perpetual stop/take-profit orders: the price the stop watches (stop-book.ts); undefined otherwise */
+  workingType: WorkingType | undefined = undefined;
+  /** a perpetual close-position order: quantity 0 until it fires, then its leg's size */
+  closePosition = false;
+  /**
+   * An engine-placed liquidation order (perpetuals, perp/liquidation.ts): it pays no taker fee and
+   * its trades are public with `liquidation: true`. Always false for orders users place.
+   */
+  liquidation = false;
 
   view(): OrderView {
     return {
@@ -79,6 +88,8 @@ export class OrderNode {
       rejectCode: this.rejectCode > 0 ? this.rejectCode : undefined,
       rejectReason: this.rejectCode > 0 ? rejectReason(this.rejectCode) : undefined,
       expireReason: this.expireReason > 0 ? EXPIRY_REASONS[this.expireReason - 1] : undefined,
+      workingType: this.workingType,
+      closePosition: this.closePosition ? true : undefined,
       createdAt: this.createdAt,
       updatedAt: this.updatedAt,
     };

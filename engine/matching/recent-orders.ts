@@ -9,10 +9,27 @@
  */
 import type { OrderNode } from './order.ts';
 import { rejectReason } from '../reject-codes.ts';
-import type { ExpiryReason, OrderStatus, OrderType, OrderView, SelfTradePrevention, Side, TimeInForce } from '../types.ts';
+import type { ExpiryReason, OrderStatus, OrderType, OrderView, SelfTradePrevention, Side, TimeInForce, WorkingType } from '../types.ts';
 
 export const SIDES: readonly Side[] = ['Buy', 'Sell'];
-export const ORDER_TYPES: readonly OrderType[] = ['Limit', 'Market', 'StopLimit', 'StopMarket'];
+export const ORDER_TYPES: readonly OrderType[] = ['Limit', 'Market', 'StopLimit', 'StopMarket', 'TakeProfitLimit', 'TakeProfitMarket'];
+/** OrderNode.workingType n > 0 is WORKING_TYPES[n − 1]; 0 = none (not a perpetual stop) */
+export const WORKING_TYPES: readonly WorkingType[] = ['LAST_PRICE', 'MARK_PRICE'];
+
+/** The TP/SL bits of an order (snapshot.ts and the packed row): working type code 2 bits, close position 1. */
+export function conditionalBits(order: OrderNode): number {
+  const working = order.workingType === undefined ? 0 : WORKING_TYPES.indexOf(order.workingType) + 1;
+  return working | ((order.closePosition ? 1 : 0) << 2);
+}
+
+/** Sets an order's working type and close position from conditionalBits. */
+export function setConditionalBits(order: OrderNode, bits: number): void {
+  const working = bits & 3;
+  order.workingType = working === 0 ? undefined : WORKING_TYPES[working - 1];
+  order.closePosition = ((bits >> 2) & 1) === 1;
+}
+/** order types as snapshot records number them: the user's six, then the engine's own */
+export const RECORD_ORDER_TYPES: readonly OrderType[] = [...ORDER_TYPES, 'Liquidation'];
 export const TIMES_IN_FORCE: readonly TimeInForce[] = ['GTC', 'IOC', 'FOK'];
 export const STP_MODES: readonly SelfTradePrevention[] = ['ExpireTaker', 'ExpireMaker', 'ExpireBoth'];
 export const STATUSES: readonly OrderStatus[] = ['Pending', 'PartiallyFilled', 'Filled', 'Cancelled', 'Expired', 'Rejected', 'Untriggered'];
@@ -45,11 +62,22 @@ const enum Column {
   Count,
 }
 
-// Enum fields packed into one Int32: side 1 bit, type 2, tif 2, postOnly 1, stp 2, status 3, byQuote 1, expiry reason 3.
+// Enum fields packed into one Int32: side 1 bit, type 2, tif 2, postOnly 1, stp 2, status 3, byQuote 1,
+// expiry reason 3, liquidation 1 at 15 (the engine's own 'Liquidation' order type, type bits 0 then),
+// then (TP/SL, issue 19) the type's third bit at 16 and conditionalBits at 17–19.
+const LIQUIDATION_BIT = 1 << 15;
+const TYPE_HIGH_BIT = 16;
+const CONDITIONAL_SHIFT = 17;
+
 function pack(order: OrderNode): number {
+  const liquidation = order.orderType === 'Liquidation';
+  const type = liquidation ? 0 : ORDER_TYPES.indexOf(order.orderType);
   return (
+    (liquidation ? LIQUIDATION_BIT : 0) |
     (order.isBuy ? 0 : 1) |
-    (ORDER_TYPES.indexOf(order.orderType) << 1) |
+    ((type & 3) << 1) |
+    ((type >> 2) << TYPE_HIGH_BIT) |
+    (conditionalBits(order) << CONDITIONAL_SHIFT) |
     (TIMES_IN_FORCE.indexOf(order.timeInForce) << 3) |
     ((order.postOnly ? 1 : 0) << 5) |
     (STP_MODES.indexOf(order.stp) << 6) |
@@ -146,13 +174,14 @@ export class RecentOrders {
     const quoteAmount = field(Column.QuoteAmount);
     const rejectCode = field(Column.RejectCode);
     const expireReason = (packed >> 12) & 7;
+    const working = (packed >> CONDITIONAL_SHIFT) & 3;
     return {
       orderId: field(Column.OrderId),
       userId: field(Column.UserId),
       clientOrderId: this.clientOrderIds[slot],
       symbol: this.symbols[slot]!,
       side: SIDES[packed & 1]!,
-      orderType: ORDER_TYPES[(packed >> 1) & 3]!,
+      orderType: (packed & LIQUIDATION_BIT) !== 0 ? 'Liquidation' : ORDER_TYPES[unpackType(packed)]!,
       timeInForce: TIMES_IN_FORCE[(packed >> 3) & 3]!,
       postOnly: ((packed >> 5) & 1) === 1,
       price: price > 0 ? price : undefined,
@@ -167,6 +196,8 @@ export class RecentOrders {
       rejectCode: rejectCode > 0 ? rejectCode : undefined,
       rejectReason: rejectCode > 0 ? rejectReason(rejectCode) : undefined,
       expireReason: expireReason > 0 ? EXPIRY_REASONS[expireReason - 1] : undefined,
+      workingType: working > 0 ? WORKING_TYPES[working - 1] : undefined,
+      closePosition: ((packed >> (CONDITIONAL_SHIFT + 2)) & 1) === 1 ? true : undefined,
       createdAt: field(Column.CreatedAt),
       updatedAt: field(Column.UpdatedAt),
     };
@@ -191,7 +222,7 @@ export class RecentOrders {
       this.clientOrderIds[slot] ?? null,
       this.symbols[slot]!,
       packed & 1,
-      (packed >> 1) & 3,
+      (packed & LIQUIDATION_BIT) !== 0 ? RECORD_ORDER_TYPES.indexOf('Liquidation') : unpackType(packed),
       (packed >> 3) & 3,
       (packed >> 5) & 1,
       (packed >> 6) & 3,
@@ -204,10 +235,15 @@ export class RecentOrders {
       field(Column.FilledQuote),
       field(Column.FeesPaid),
       0, // a finished order holds nothing
-      ((packed >> 8) & 7) | (((packed >> 12) & 7) << 3), // status, expiry reason (snapshot.ts)
+      // status, expiry reason, TP/SL bits (snapshot.ts)
+      ((packed >> 8) & 7) | (((packed >> 12) & 7) << 3) | (((packed >> CONDITIONAL_SHIFT) & 7) << 8),
       field(Column.RejectCode),
       field(Column.CreatedAt),
       field(Column.UpdatedAt),
     );
   }
+}
+
+function unpackType(packed: number): number {
+  return ((packed >> 1) & 3) | (((packed >> TYPE_HIGH_BIT) & 1) << 2);
 }

@@ -10,10 +10,7 @@ import { entryPriceTicks } from './position-rules.ts';
 import type { FuturesAccount, PerpPosition } from './futures-state.ts';
 
 export class FuturesEvents {
-  // the touched wallets as three parallel lists, not a record each: a funding settlement touches 100,000
-  private readonly walletAccounts: FuturesAccount[] = [];
-  private readonly walletAssets: string[] = [];
-  private readonly walletReasons: WalletChangeReason[] = [];
+  private readonly wallets: { account: FuturesAccount; asset: string; reason: WalletChangeReason }[] = [];
   private readonly positions: PerpPosition[] = [];
 
   constructor(private readonly events: CommandEvents) {}
@@ -25,12 +22,17 @@ export class FuturesEvents {
 
   /** whether this command touched anything futures (the end-of-command work runs only then) */
   get touched(): boolean {
-    return this.walletAccounts.length > 0 || this.positions.length > 0;
+    return this.wallets.length > 0 || this.positions.length > 0;
   }
 
   /** the positions touched so far in this command, in first-touch order */
   touchedPositions(): readonly PerpPosition[] {
     return this.positions;
+  }
+
+  /** the wallets touched so far in this command, in first-touch order */
+  touchedWallets(): readonly { readonly account: FuturesAccount; readonly asset: string }[] {
+    return this.wallets;
   }
 
   touchWallet(account: FuturesAccount, asset: string, reason: WalletChangeReason): void {
@@ -43,9 +45,7 @@ export class FuturesEvents {
       if (account.walletMarks.get(asset) === epoch) return;
       account.walletMarks.set(asset, epoch);
     }
-    this.walletAccounts.push(account);
-    this.walletAssets.push(asset);
-    this.walletReasons.push(reason);
+    this.wallets.push({ account, asset, reason });
   }
 
   touchPosition(position: PerpPosition): void {
@@ -59,12 +59,7 @@ export class FuturesEvents {
   flush(accountOf: (userId: number) => FuturesAccount): void {
     const events = this.events;
     const timestamp = events.timestamp;
-    const accounts = this.walletAccounts;
-    const assets = this.walletAssets;
-    const reasons = this.walletReasons;
-    for (let at = 0; at < accounts.length; at++) {
-      const account = accounts[at]!;
-      const asset = assets[at]!;
+    for (const { account, asset, reason } of this.wallets) {
       events.emit({
         type: 'WalletChanged',
         seq: ++events.seq,
@@ -72,7 +67,7 @@ export class FuturesEvents {
         userId: account.userId,
         asset,
         walletBalanceKrw: account.wallet(asset),
-        reason: reasons[at]!,
+        reason,
       });
     }
     for (const position of this.positions) {
@@ -93,9 +88,7 @@ export class FuturesEvents {
         leverage: settings.leverage,
       });
     }
-    accounts.length = 0;
-    assets.length = 0;
-    reasons.length = 0;
+    this.wallets.length = 0;
     this.positions.length = 0;
   }
 }

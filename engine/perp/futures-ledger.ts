@@ -20,7 +20,8 @@
  *
  * Reserve price (README "Order reserve"): a limit buy at its price (it never fills higher); a
  * limit sell at max(price, mark) (it may fill higher); a market order at the worse of the mark and
- * the best opposite price when placed; a stop at its price (StopLimit) or max(stop, mark).
+ * the best opposite price when placed; a stop or take-profit at its price (…Limit) or max(stop, mark)
+ * (…Market).
  */
 import type { Account } from '../ledger.ts';
 import type { Book } from '../matching/book.ts';
@@ -72,14 +73,20 @@ export class FuturesLedger implements Settlement {
     const isBuy = command.side === 'Buy';
     // hedge mode: a LONG leg opens by buying and closes by selling, a SHORT leg the other way round
     const closing = leg === 'LONG' ? !isBuy : leg === 'SHORT' ? isBuy : false;
-    const reduceOnly = reduceOnlyFlag === true || closing;
+    // a close-position order (README decision 51) is reduce-only, sized only when it fires: it may
+    // wait with no position, and counts for nothing among the leg's reduce-only orders meanwhile
+    const closePosition = command.closePosition === true;
+    if (closePosition && leg !== 'BOTH' && !closing) return 'CLOSE_POSITION_NOT_ALLOWED';
+    const reduceOnly = reduceOnlyFlag === true || closing || closePosition;
     const quantity = command.quantity!;
     const position = account.leg(market, leg);
     const reducible = reducibleLots(position, isBuy);
     if (reduceOnly) {
       // Σ reduce-only on a leg never exceeds what it can reduce, so a sweep cannot flip it
-      if (reducible === 0) return closing && reduceOnlyFlag !== true ? 'NO_POSITION' : 'REDUCE_ONLY_WOULD_INCREASE';
-      if (quantity + this.pendingReduceOnly(account, market, leg, isBuy) > reducible) return 'REDUCE_ONLY_WOULD_INCREASE';
+      if (closePosition) {
+        // nothing to check before it fires
+      } else if (reducible === 0) return closing && reduceOnlyFlag !== true ? 'NO_POSITION' : 'REDUCE_ONLY_WOULD_INCREASE';
+      else if (quantity + this.pendingReduceOnly(account, market, leg, isBuy) > reducible) return 'REDUCE_ONLY_WOULD_INCREASE';
       const reducing = new PerpOrder(command.orderId, market, leg, true, 0, 0n, isBuy);
       reducing.lotsBound = quantity;
       account.orders.set(command.orderId, reducing);
@@ -360,6 +367,13 @@ export class FuturesLedger implements Settlement {
     this.refreshed.push(order);
   }
 
+  /** A fired close-position order takes everything its leg can reduce from its side (README decision 51). */
+  closeLots(book: Book, order: OrderNode): number {
+    const perpOrder = this.state.account(order.userId).orders.get(order.orderId);
+    if (perpOrder === undefined) return 0;
+    return reducibleLots(this.state.account(order.userId).findPosition(book.market.symbol, perpOrder.leg), order.isBuy);
+  }
+
   nodeOf(order: PerpOrder): OrderNode | null {
     return (order.node ??= this.state.lookupOrder(order.orderId));
   }
@@ -376,12 +390,16 @@ function reservePrice(book: Book, command: PlaceOrderCommand, markTicks: number)
   switch (command.orderType) {
     case 'Limit':
     case 'StopLimit':
+    case 'TakeProfitLimit':
       return isBuy ? command.price! : Math.max(command.price!, markTicks);
     case 'StopMarket':
+    case 'TakeProfitMarket':
       return Math.max(command.stopPrice!, markTicks);
     case 'Market': {
       const best = (isBuy ? book.asks : book.bids).best();
       return Math.max(best?.price ?? 0, markTicks);
     }
+    case 'Liquidation':
+      return markTicks; // never reached: a liquidation order is reduce-only and reserves nothing
   }
 }

@@ -24,6 +24,8 @@ export interface FuturesRecord {
    * (absent in snapshots before it existed: no tick yet)
    */
   funding?: FundingRow[];
+  /** engine-placed (liquidation, ADL) orders so far (absent while 0) */
+  liquidationOrders?: number;
 }
 
 type FundingRow = [string, string, number, number, string | null, [number, number, string, number] | null];
@@ -82,6 +84,7 @@ export function snapshotFutures(state: FuturesState): FuturesRecord {
     .sort((a, b) => byText(a[0], b[0]))
     .map(([asset, balance]): [string, string] => [asset, balance.toString()]);
   const record: FuturesRecord = insurance.length > 0 ? { accounts, orders, marks, insurance } : { accounts, orders, marks };
+  if (state.liquidationOrderCount > 0) record.liquidationOrders = state.liquidationOrderCount;
   const funding = snapshotFunding(state);
   if (funding.length > 0) record.funding = funding;
   return record;
@@ -162,6 +165,7 @@ export function restoreFutures(state: FuturesState, record: FuturesRecord | unde
     state.account(userId as number).orders.set(orderId as number, order);
   }
   restoreFunding(state, record.funding ?? []);
+  state.liquidationOrderCount = record.liquidationOrders ?? 0;
   for (const [asset, balance] of record.insurance ?? []) {
     if (!state.insuranceFunds.has(asset)) throw new Error(`snapshot has an insurance fund for ${asset}, not a settlement asset`);
     state.insuranceFunds.set(asset, BigInt(balance));

@@ -17,6 +17,9 @@ import { PerpOrders } from './perp-orders.ts';
 
 export { PerpOrder } from './perp-orders.ts';
 
+/** Engine-placed order ids start above it: 2^52, far beyond any sequencer seq, still a safe integer. */
+export const LIQUIDATION_ORDER_ID_BASE = 2 ** 52;
+
 /** Leverage of a market the user never set (the contract's default). */
 export const DEFAULT_LEVERAGE = 20;
 
@@ -180,6 +183,11 @@ export class FuturesState {
   readonly funding = new Map<string, MarketFunding>();
   /** the open positions of each market (kept by the engine at the end of each command) */
   readonly openPositions = new OpenPositions();
+  /**
+   * Orders the engine itself places (liquidation and auto-deleveraging, issue 19) so far: their ids
+   * are LIQUIDATION_ORDER_ID_BASE + this count, above any id the sequencer gives (its seqs).
+   */
+  liquidationOrderCount = 0;
 
   constructor(
     perpetualMarkets: readonly PerpMarketSpec[],

@@ -47,7 +47,19 @@ type Op =
       stp: SelfTradePrevention;
     }
   | { kind: 'market'; user: number; side: Side; quantity: number; reduceOnly: boolean; tif: TimeInForce }
-  | { kind: 'stop'; user: number; side: Side; stopStep: number; step?: number; quantity: number; reduceOnly: boolean }
+  | {
+      kind: 'stop';
+      user: number;
+      side: Side;
+      stopStep: number;
+      step?: number;
+      quantity: number;
+      reduceOnly: boolean;
+      /** TP/SL (issue 19): a take-profit type, watching the mark, closing the position (market types) */
+      takeProfit: boolean;
+      mark: boolean;
+      close: boolean;
+    }
   | { kind: 'cancel'; pick: number }
   | { kind: 'amend'; pick: number; reduceBy: number }
   | { kind: 'transfer'; user: number; amount: number; out: boolean }
@@ -93,8 +105,19 @@ const OP: fc.Arbitrary<Op> = fc.oneof(
   {
     weight: 2,
     arbitrary: fc.record(
-      { kind: fc.constant('stop' as const), user, side, stopStep: step, step, quantity, reduceOnly: fc.boolean() },
-      { requiredKeys: ['kind', 'user', 'side', 'stopStep', 'quantity', 'reduceOnly'] },
+      {
+        kind: fc.constant('stop' as const),
+        user,
+        side,
+        stopStep: step,
+        step,
+        quantity,
+        reduceOnly: fc.boolean(),
+        takeProfit: fc.boolean(),
+        mark: fc.boolean(),
+        close: fc.constantFrom(false, false, true),
+      },
+      { requiredKeys: ['kind', 'user', 'side', 'stopStep', 'quantity', 'reduceOnly', 'takeProfit', 'mark', 'close'] },
     ),
   },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat() }) },
@@ -151,7 +174,10 @@ function commandsOf(ops: readonly Op[]): Command[] {
     orderId = commands.length + 1;
     placed.push(orderId);
     // the hedge user names a leg (its reduce-only flag stays: a closing order is reduce-only anyway)
-    const leg = fields.userId === HEDGE_USER ? { positionSide: (fields.quantity as number) % 2 === 0 ? 'LONG' : 'SHORT' } : {};
+    const leg =
+      fields.userId === HEDGE_USER && fields.positionSide === undefined
+        ? { positionSide: (fields.quantity as number) % 2 === 0 ? 'LONG' : 'SHORT' }
+        : {};
     push({ type: 'PlaceOrder', orderId, symbol: PERP, postOnly: false, stp: 'ExpireTaker', ...fields, ...leg });
   };
   for (const op of ops) {
@@ -180,16 +206,23 @@ function commandsOf(ops: readonly Op[]): Command[] {
         });
         break;
       case 'stop': {
-        const type: OrderType = op.step === undefined ? 'StopMarket' : 'StopLimit';
+        const kind = op.takeProfit ? 'TakeProfit' : 'Stop';
+        const type: OrderType = op.step === undefined ? `${kind}Market` : `${kind}Limit`;
+        // a close-position order (market types only) has no quantity and is not flagged reduce-only;
+        // the hedge user's one names the leg its side closes
+        const close = op.close && op.step === undefined;
         order({
           userId: op.user,
           side: op.side,
           orderType: type,
           stopPrice: priceOf(op.stopStep),
           price: op.step === undefined ? undefined : priceOf(op.step),
-          quantity: op.quantity,
+          quantity: close ? undefined : op.quantity,
           timeInForce: op.step === undefined ? 'IOC' : 'GTC',
-          reduceOnly: op.reduceOnly || undefined,
+          reduceOnly: (op.reduceOnly && !close) || undefined,
+          workingType: op.mark ? 'MARK_PRICE' : undefined,
+          closePosition: close || undefined,
+          ...(close && op.user === HEDGE_USER && { positionSide: op.side === 'Sell' ? 'LONG' : 'SHORT' }),
         });
         break;
       }
@@ -256,6 +289,10 @@ interface Coverage {
   cutOrExpired: number;
   hedgeFills: number;
   fokFills: number;
+  /** TP/SL (issue 19): orders a mark move fired, close-position orders fired, take-profits fired */
+  markTriggered: number;
+  closeTriggered: number;
+  takeProfitTriggered: number;
   fundingPayments: number;
   fundingDust: number;
 }
@@ -269,13 +306,15 @@ function runChecked(commands: readonly Command[], coverage: Coverage): EngineEve
   const reduceOnly = new Set<number>();
   const all: EngineEvent[][] = [];
   let transfersNet = 0n;
+  let fundBefore = 0n;
   for (const command of commands) {
     const events = engine.apply(command);
     all.push(events);
     const rejected = events.some((event) => event.type === 'OrderRejected');
     switch (command.type) {
       case 'PlaceOrder':
-        if (command.reduceOnly === true && !rejected) reduceOnly.add(command.orderId);
+        // a close-position order is reduce-only too (README decision 51)
+        if ((command.reduceOnly === true || command.closePosition === true) && !rejected) reduceOnly.add(command.orderId);
         if (command.timeInForce === 'FOK') {
           // all or nothing, the futures fill caps included
           let taken = 0;
@@ -326,11 +365,17 @@ function runChecked(commands: readonly Command[], coverage: Coverage): EngineEve
     for (const event of events) {
       if (event.type === 'OrderExpired' && (event.reason === 'ReduceOnly' || event.reason === 'InsufficientMargin'))
         coverage.cutOrExpired++;
+      if (event.type === 'OrderTriggered') {
+        if (command.type === 'SetIndexPrices') coverage.markTriggered++;
+        if (event.order.closePosition === true) coverage.closeTriggered++;
+        if (event.order.orderType.startsWith('TakeProfit')) coverage.takeProfitTriggered++;
+      }
       if (event.type !== 'Trade' || event.symbol !== PERP) continue;
       coverage.fills++;
+      // a liquidation order pays no taker fee; an ADL fill no fee at all
       for (const [report, feePpm] of [
-        [event.maker, 200n],
-        [event.taker, 500n],
+        [event.maker, event.maker.execType === 'ADL' ? 0n : 200n],
+        [event.taker, event.liquidation === true ? 0n : 500n],
       ] as const) {
         const before = reference.size(report.userId);
         reference.fill({
@@ -353,6 +398,18 @@ function runChecked(commands: readonly Command[], coverage: Coverage): EngineEve
         }
       }
     }
+    // The insurance fund's moves (liquidation surplus, shortfalls, deficits) are the engine's: the
+    // reference takes each user's difference, and they must add up to the fund's change exactly.
+    const fund = engine.futures.insuranceFundKrw('KRW');
+    let moved = 0n;
+    for (const userId of USERS) {
+      const difference = (engine.futures.accounts.get(userId)?.wallet('KRW') ?? 0n) - reference.account(userId).wallet;
+      if (difference === 0n) continue;
+      reference.account(userId).wallet += difference;
+      moved += difference;
+    }
+    same(moved, fundBefore - fund);
+    fundBefore = fund;
     checkInvariants(engine, reference, transfersNet);
   }
   return all;
@@ -432,6 +489,9 @@ describe('futures property test', () => {
       cutOrExpired: 0,
       hedgeFills: 0,
       fokFills: 0,
+      markTriggered: 0,
+      closeTriggered: 0,
+      takeProfitTriggered: 0,
       fundingPayments: 0,
       fundingDust: 0,
     };
@@ -451,6 +511,9 @@ describe('futures property test', () => {
     expect(coverage.cutOrExpired).toBeGreaterThan(1); // 2 with the fixed seed since price ticks joined the stream
     expect(coverage.hedgeFills).toBeGreaterThan(200);
     expect(coverage.fokFills).toBeGreaterThan(200);
+    expect(coverage.markTriggered).toBeGreaterThan(75);
+    expect(coverage.closeTriggered).toBeGreaterThan(30);
+    expect(coverage.takeProfitTriggered).toBeGreaterThan(150);
     expect(coverage.fundingPayments).toBeGreaterThan(200);
     expect(coverage.fundingDust).toBeGreaterThan(20);
   }, 300_000);

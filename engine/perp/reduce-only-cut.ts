@@ -62,7 +62,7 @@ export class ReduceOnlyCut {
     let sellRemaining = 0;
     for (let order = orders.head; order !== null; order = order.nextOnLeg) {
       const node = this.futures.nodeOf(order);
-      if (node === null) continue;
+      if (node === null || node.closePosition) continue; // as below: close-position orders are not cut
       if (node.isBuy) buyRemaining += node.quantity - node.filled;
       else sellRemaining += node.quantity - node.filled;
     }
@@ -70,7 +70,8 @@ export class ReduceOnlyCut {
     const reducing: OrderNode[] = [];
     for (let order = orders.head; order !== null; order = order.nextOnLeg) {
       const node = this.futures.nodeOf(order);
-      if (node !== null) reducing.push(node);
+      // close-position orders are sized when they fire (futures-ledger.ts closeLots): nothing to cut
+      if (node !== null && !node.closePosition) reducing.push(node);
     }
     for (const isBuy of [true, false]) {
       const sideOrders = reducing.filter((node) => node.isBuy === isBuy).sort((a, b) => b.orderId - a.orderId);

@@ -4,11 +4,13 @@
  * index moving with the mid) — beside the spot engine on the same stream shape, in the same process
  * and run, so the ratio holds whatever the machine's speed. Prints ONE JSON line.
  *
- * Target (issue 18): perpetual commands/s ≥ 0.5 × spot commands/s.
+ * Target (issue 18): perpetual commands/s ≥ 0.5 × spot commands/s. Issue 19 (liquidation-bench.ts):
+ * mark_move_ms ≤ 1 with 100,000 open positions, liquidation_shock_ms ≤ 100 for 1,000 liquidations.
  * Passes, each on a fresh engine: warm-up of both; throughput spot, futures, spot, futures (best of
  * two each: a shared 2-core machine moves single passes by tens of percent); latency of the futures
  * stream (hrtime around each command into an HDR histogram, timer cost not subtracted); snapshot and
- * restore of the futures state, checked by state hash.
+ * restore of the futures state, checked by state hash; then, on that engine, a mark move with
+ * 10,000 resting mark-price TP/SL that fires none (mark-stops.ts; issue 19).
  *
  * Price ticks (issue 19, price-tick.bench-part.ts): a tick with BENCH_OPEN_POSITIONS (default 100,000)
  * open positions and nothing to liquidate (target ≤ 1 ms), and a funding settlement over them
@@ -20,6 +22,8 @@
 import { build } from 'hdr-histogram-js';
 import { DEFAULT_ENGINE_CONFIG, Engine, type Command, type EngineConfig, type EngineEvent } from '../../engine/index.ts';
 import { freshEngine, futuresSetUp, generate, PERP_MARKETS } from './engine-stream.ts';
+import { liquidationShockMedianMs, markMoveMs } from './liquidation-bench.ts';
+import { markMoveWithStops } from './mark-stops.ts';
 import { priceTickFigures } from './price-tick.bench-part.ts';
 
 const COMMANDS = Number(process.env.BENCH_COMMANDS ?? 300_000);
@@ -102,8 +106,13 @@ function main(): void {
   const restored = Engine.restore(config, JSON.parse(serialized));
   const restoreMs = Number(process.hrtime.bigint() - restoreStarted) / 1e6;
   if (restored.stateHash() !== engine.stateHash()) throw new Error('restored futures state differs');
+  const stops = markMoveWithStops(engine, futures.at(-1)!.timestamp);
 
   const ticks = priceTickFigures(config, OPEN_POSITIONS, TICKS);
+
+  // issue 19: a mark move over 100,000 open positions with nothing to liquidate; a shock liquidating 1,000
+  const markMove = markMoveMs();
+  const shock = liquidationShockMedianMs();
 
   const spotRate = COMMANDS / Math.min(...spotSeconds);
   const futuresRate = COMMANDS / Math.min(...futuresSeconds);
@@ -123,8 +132,13 @@ function main(): void {
       futures_events_per_command: round(futuresEvents / COMMANDS, 2),
       position_moves: moves.counts,
       orders_refused: moves.rejected,
+      mark_move_ms: round(markMove, 4),
+      mark_move_target_ms: 1,
+      liquidation_shock_ms: round(shock, 1),
+      liquidation_shock_target_ms: 100,
       snapshot_ms: round(snapshotMs, 1),
       restore_ms: round(restoreMs, 1),
+      mark_move_with_stops_ms: { p50: round(stops.p50Ms, 4), p99: round(stops.p99Ms, 4), resting_tpsl: stops.resting },
       tick_ms: { p50: ticks.tick_p50_ms, p99: ticks.tick_p99_ms, ticks: ticks.ticks, open_positions: ticks.open_positions, target: 1 },
       funding_ms: { settlement: ticks.funding_ms, positions: ticks.open_positions, events: ticks.funding_events, target: 200 },
       commands: COMMANDS,

@@ -213,6 +213,10 @@ export class ToyEngine implements MatchingEngine {
   markPrice(): MarkPriceView | undefined {
     return undefined;
   }
+
+  insuranceFund(): bigint | undefined {
+    return undefined;
+  }
 }
 
 export const toyFactory = {

@@ -92,6 +92,9 @@ const WORDS: Readonly<Record<string, string>> = {
   INVALID_MARGIN_TYPE: 'Margin type must be cross or isolated.',
   INVALID_POSITION_SIDE: 'Position side must be both, long or short.',
   INDEX_STALE: 'The index price is stale: only orders that reduce a position are taken now.',
+  INVALID_WORKING_TYPE: 'Working type must be mark price or last price, on a stop or take-profit order only.',
+  CLOSE_POSITION_NOT_ALLOWED:
+    'Close position works on a perpetual stop-market or take-profit-market order without quantity, on the closing side.',
 };
 
 /** Why an order expired (`expire_reason`), in words. */

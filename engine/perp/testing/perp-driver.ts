@@ -16,6 +16,8 @@ export interface PerpOrderOptions {
   stp?: PlaceOrderCommand['stp'];
   reduceOnly?: boolean;
   positionSide?: PositionSide;
+  workingType?: PlaceOrderCommand['workingType'];
+  closePosition?: boolean;
 }
 
 export class PerpDriver extends Driver {
@@ -62,7 +64,7 @@ export class PerpDriver extends Driver {
   }
 
   /** A perpetual order (limit when a price is given, else market IOC); returns its id. */
-  perp(userId: number, side: 'Buy' | 'Sell', quantity: number, price?: number, options: PerpOrderOptions = {}): number {
+  perp(userId: number, side: 'Buy' | 'Sell', quantity: number | undefined, price?: number, options: PerpOrderOptions = {}): number {
     const timestamp = this.stampNext();
     const orderId = this.commandSeq;
     const type = options.type ?? (price === undefined ? 'Market' : 'Limit');
@@ -76,11 +78,13 @@ export class PerpDriver extends Driver {
       price,
       stopPrice: options.stopPrice,
       quantity,
-      timeInForce: options.tif ?? (type === 'Market' || type === 'StopMarket' ? 'IOC' : 'GTC'),
+      timeInForce: options.tif ?? (type === 'Market' || type === 'StopMarket' || type === 'TakeProfitMarket' ? 'IOC' : 'GTC'),
       postOnly: options.postOnly ?? false,
       stp: options.stp ?? 'ExpireTaker',
       reduceOnly: options.reduceOnly,
       positionSide: options.positionSide,
+      ...(options.workingType !== undefined && { workingType: options.workingType }),
+      ...(options.closePosition !== undefined && { closePosition: options.closePosition }),
       timestamp,
     };
     this.apply(command);
