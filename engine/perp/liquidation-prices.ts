@@ -11,8 +11,9 @@
  */
 import { absBig, ceilDiv, floorDiv, ticksToNumber } from './integer-math.ts';
 import { maintenanceMarginForNotionalKrw } from './margin-rules.ts';
-import type { PerpMarketSpec } from './perp-market.ts';
+import { riskTierForNotionalKrw, type PerpMarketSpec } from './perp-market.ts';
 import { type PositionAmounts, unrealizedPnlKrw } from './position-rules.ts';
+import { ceilDivFast, FAST_LIMIT, floorDivFast, isFast } from './safe-integer-math.ts';
 
 function marginBalanceAtKrw(position: PositionAmounts, marginKrw: bigint, ticks: bigint, market: PerpMarketSpec): bigint {
   return marginKrw + BigInt(position.sizeLots) * ticks * BigInt(market.quotePerTickLot) - position.costKrw;
@@ -21,6 +22,55 @@ function marginBalanceAtKrw(position: PositionAmounts, marginKrw: bigint, ticks:
 function liquidatableAt(position: PositionAmounts, marginKrw: bigint, ticks: bigint, market: PerpMarketSpec): boolean {
   const notional = absBig(BigInt(position.sizeLots)) * ticks * BigInt(market.quotePerTickLot);
   return marginBalanceAtKrw(position, marginKrw, ticks, market) <= maintenanceMarginForNotionalKrw(notional, market);
+}
+
+const RATE_ONE_NUMBER = 100_000_000;
+
+/**
+ * liquidatableAt in float64 (safe-integer-math.ts), for the gallops below: exact while the value,
+ * MM's two scaled parts and margin + value stay within ±2^52 (then margin + value − cost is exact too); undefined
+ * beyond, and the BigInt form answers. `marginKrw` and `costKrw` are the BigInt figures as numbers
+ * (the caller checked they are within ±2^52). The end-of-command re-index gallops ~30 ticks per
+ * touched position: this keeps them off BigInt.
+ */
+function liquidatableAtFast(
+  sizeLots: number,
+  costKrw: number,
+  marginKrw: number,
+  ticks: number,
+  market: PerpMarketSpec,
+): boolean | undefined {
+  const value = sizeLots * ticks * market.quotePerTickLot;
+  if (!isFast(value)) return undefined;
+  const notional = value < 0 ? -value : value;
+  const tier = riskTierForNotionalKrw(notional, market);
+  // ceil(notional × MMR / 10^8) with notional = whole × 10^8 + part: whole × MMR + ceil(part × MMR / 10^8),
+  // so that a large notional (a cross short's gallop reaches 10^11 ticks) does not leave the fast path
+  const rate = tier.maintenanceMarginRate1e8;
+  const whole = floorDivFast(notional, RATE_ONE_NUMBER);
+  const wholeScaled = whole * rate;
+  const partScaled = (notional - whole * RATE_ONE_NUMBER) * rate;
+  if (!(isFast(wholeScaled) && isFast(partScaled))) return undefined;
+  const maintenance = Math.max(wholeScaled + ceilDivFast(partScaled, RATE_ONE_NUMBER) - tier.cumKrw, 0);
+  const withValue = marginKrw + value;
+  if (!isFast(withValue)) return undefined;
+  return withValue - costKrw <= maintenance;
+}
+
+/** holds(t) of the gallops: liquidatableAt, through its float64 form when the figures allow it */
+function liquidatableTest(position: PositionAmounts, marginKrw: bigint, market: PerpMarketSpec): (ticks: bigint) => boolean {
+  const cost = position.costKrw;
+  const fast = marginKrw <= FAST_LIMIT && marginKrw >= -FAST_LIMIT && cost <= FAST_LIMIT && cost >= -FAST_LIMIT;
+  const marginNumber = Number(marginKrw);
+  const costNumber = Number(cost);
+  const sizeLots = position.sizeLots;
+  return (ticks: bigint): boolean => {
+    if (fast && ticks <= FAST_LIMIT && ticks >= -FAST_LIMIT) {
+      const answer = liquidatableAtFast(sizeLots, costNumber, marginNumber, Number(ticks), market);
+      if (answer !== undefined) return answer;
+    }
+    return liquidatableAt(position, marginKrw, ticks, market);
+  };
 }
 
 /**
@@ -52,7 +102,7 @@ export function bankruptcyPriceTicks(position: PositionAmounts, marginKrw: bigin
 export function liquidationPriceTicks(position: PositionAmounts, marginKrw: bigint, market: PerpMarketSpec): number | undefined {
   const size = BigInt(position.sizeLots);
   if (size === 0n) return undefined;
-  const holds = (ticks: bigint): boolean => liquidatableAt(position, marginKrw, ticks, market);
+  const holds = liquidatableTest(position, marginKrw, market);
   const guess = BigInt(bankruptcyPriceTicks(position, marginKrw, market) ?? 0);
   if (size > 0n) {
     const last = lastTickWhere(holds, guess);
