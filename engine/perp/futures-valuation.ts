@@ -10,7 +10,7 @@
  */
 import { absBig } from './integer-math.ts';
 import { availableBalanceKrw, crossMarginBalanceKrw, initialMarginKrw, maintenanceMarginForNotionalKrw } from './margin-rules.ts';
-import { unrealizedPnlKrw } from './position-rules.ts';
+import { signedValueKrw, unrealizedPnlKrw } from './position-rules.ts';
 import type { FuturesAccount, MarkState, PerpPosition } from './futures-state.ts';
 
 export interface PositionFigures {
@@ -152,4 +152,31 @@ export function availableBalanceOf(
   }
   const crossBalance = crossMarginBalanceKrw(walletKrw, crossUnrealized, isolatedMargins);
   return availableBalanceKrw(walletKrw, crossBalance, crossInitial, orderReservesKrw(account, asset, excludeOrderId));
+}
+
+/**
+ * accountFigures(…).crossMarginBalanceKrw alone (wallet + Σ cross unrealized PnL − Σ isolated
+ * margins), for the liquidation index's re-index of every touched account: no margins, no record.
+ * A position's value at the mark is the one availableBalanceOf noted when size and mark still match.
+ */
+export function crossMarginBalanceOf(account: FuturesAccount, asset: string, marks: ReadonlyMap<string, MarkState>): bigint {
+  let crossUnrealized = 0n;
+  let isolatedMargins = 0n;
+  const legs = account.legs;
+  for (let at = 0; at < legs.length; at++) {
+    const position = legs[at]!;
+    const market = position.market;
+    if (market.settlementAsset !== asset) continue;
+    if (position.isolatedMarginKrw !== 0n) isolatedMargins += position.isolatedMarginKrw;
+    if (position.sizeLots === 0) continue;
+    if (account.settingsOf(market.symbol).marginType !== 'CROSS') continue;
+    const markTicks = marks.get(market.symbol)?.markTicks;
+    if (markTicks === undefined) continue; // valued at its cost: no PnL
+    const value =
+      position.memoSizeLots === position.sizeLots && position.memoMarkTicks === markTicks
+        ? position.memoValueKrw
+        : signedValueKrw(position.sizeLots, markTicks, market);
+    crossUnrealized += value - position.costKrw;
+  }
+  return crossMarginBalanceKrw(account.wallet(asset), crossUnrealized, isolatedMargins);
 }

@@ -23,7 +23,7 @@
  * restore, not in the snapshot.
  */
 import type { FuturesAccount, FuturesState, PerpPosition } from './futures-state.ts';
-import { accountFigures } from './futures-valuation.ts';
+import { crossMarginBalanceOf } from './futures-valuation.ts';
 import { crossLiquidationPriceTicks, liquidationPriceTicks } from './liquidation-prices.ts';
 
 interface Entry {
@@ -177,7 +177,7 @@ export class LiquidationIndex {
       const position = cross[0]!;
       const mark = state.marks.get(position.market.symbol)!.markTicks;
       if (mark === undefined) return reached;
-      const balance = accountFigures(account, asset, state.marks).crossMarginBalanceKrw;
+      const balance = crossMarginBalanceOf(account, asset, state.marks);
       if (this.add(position, crossLiquidationPriceTicks(position, balance, mark, 0n, position.market))) reached = true;
     } else if (cross.length > 1) {
       const symbols = [...new Set(cross.map((position) => position.market.symbol))];

@@ -30,7 +30,7 @@ import { AutoDeleverage } from './auto-deleverage.ts';
 import type { FuturesEvents } from './futures-events.ts';
 import type { FuturesLedger } from './futures-ledger.ts';
 import { LIQUIDATION_ORDER_ID_BASE, type FuturesAccount, type FuturesState, type PerpPosition } from './futures-state.ts';
-import { accountFigures, positionFigures } from './futures-valuation.ts';
+import { accountFigures, crossMarginBalanceOf, positionFigures } from './futures-valuation.ts';
 import { bankruptcyPriceTicks, crossBankruptcyPriceTicks, crossMarginShareKrw } from './liquidation-prices.ts';
 import { LiquidationIndex } from './liquidation-index.ts';
 import { floorDiv } from './integer-math.ts';
@@ -234,7 +234,7 @@ export class Liquidation {
   private coverDeficit(account: FuturesAccount, asset: string): void {
     if (account.userId === this.state.feeAccountId) return;
     if (this.openPositions(account, asset, 'CROSS').length > 0) return;
-    const balance = accountFigures(account, asset, this.state.marks).crossMarginBalanceKrw;
+    const balance = crossMarginBalanceOf(account, asset, this.state.marks);
     if (balance >= 0n) return;
     const fund = this.state.insuranceFundKrw(asset);
     const paid = -balance < fund ? -balance : fund;
