@@ -160,26 +160,30 @@ export class LiquidationIndex {
       if (market.settlementAsset !== asset) continue;
       isolatedMargins += position.isolatedMarginKrw;
       const index = this.markets.get(market.symbol)!;
-      this.drop(position);
       if (position.sizeLots === 0) {
+        this.drop(position);
         index.open.delete(position);
         continue;
       }
       index.open.add(position);
       if (account.settingsOf(market.symbol).marginType === 'CROSS') {
-        cross.push(position);
+        cross.push(position); // dropped below unless it is the lone one and keeps its price
         continue;
       }
-      if (this.add(position, liquidationPriceTicks(position, position.isolatedMarginKrw, market))) reached = true;
+      if (this.file(position, liquidationPriceTicks(position, position.isolatedMarginKrw, market))) reached = true;
     }
     this.unwatch(account);
     if (cross.length === 1) {
       const position = cross[0]!;
       const mark = state.marks.get(position.market.symbol)!.markTicks;
-      if (mark === undefined) return reached;
+      if (mark === undefined) {
+        this.drop(position);
+        return reached;
+      }
       const balance = crossMarginBalanceOf(account, asset, state.marks);
-      if (this.add(position, crossLiquidationPriceTicks(position, balance, mark, 0n, position.market))) reached = true;
+      if (this.file(position, crossLiquidationPriceTicks(position, balance, mark, 0n, position.market))) reached = true;
     } else if (cross.length > 1) {
+      for (const position of cross) this.drop(position);
       const symbols = [...new Set(cross.map((position) => position.market.symbol))];
       for (const symbol of symbols) this.markets.get(symbol)!.watched.add(account);
       this.watching.set(account, symbols);
@@ -222,6 +226,26 @@ export class LiquidationIndex {
 
   isWatched(account: FuturesAccount): boolean {
     return this.watching.has(account);
+  }
+
+  /**
+   * add, unless the position's live entry already holds that price in the right heap (most re-indexes
+   * after a fill elsewhere in the account): then it stays, without a heap push and a dead entry.
+   * Which entries a mark move pops does not depend on their order in the heap (reachedBy's callers
+   * sort what it returns), so keeping an entry changes nothing but the work.
+   */
+  private file(position: PerpPosition, priceTicks: number | undefined): boolean {
+    const entry = this.entries.get(position);
+    if (entry !== undefined) {
+      const index = this.markets.get(position.market.symbol)!;
+      const long = position.sizeLots > 0;
+      if (priceTicks !== undefined && entry.priceTicks === priceTicks && entry.heap === (long ? index.longs : index.shorts)) {
+        const mark = this.state.marks.get(position.market.symbol)!.markTicks;
+        return mark !== undefined && (long ? mark <= priceTicks : mark >= priceTicks);
+      }
+      this.drop(position);
+    }
+    return this.add(position, priceTicks);
   }
 
   /** files the position at its liquidation price; answers whether the current mark already reaches it */
