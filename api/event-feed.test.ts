@@ -40,4 +40,12 @@ describe('EventFeed', () => {
     expect(feed.recentTrades('BTC-KRW', 10).map((entry) => entry.tradeId)).toEqual([5, 4, 3]);
     expect(feed.recentTrades('ETH-KRW', 10)).toEqual([]);
   });
+
+  it('keeps the liquidation flag of a perpetual trade (GET /v1/trades shows it), and none on others', () => {
+    const feed = new EventFeed({ tradesPerSymbol: 3 });
+    feed.onEvents([trade(1), { ...trade(2), liquidation: true } as EngineEvent]);
+    const [liquidation, plain] = feed.recentTrades('BTC-KRW', 10);
+    expect(liquidation).toMatchObject({ tradeId: 2, liquidation: true });
+    expect(plain).not.toHaveProperty('liquidation');
+  });
 });

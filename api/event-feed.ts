@@ -8,6 +8,8 @@ export interface RecentTrade {
   readonly quoteQuantity: number; // quote minor units
   readonly takerSide: Side;
   readonly timestamp: number;
+  /** a liquidation order's or an ADL fill (perpetuals): GET /v1/trades shows `liquidation: true`, as the Trade envelope does */
+  readonly liquidation?: true;
 }
 
 /**
@@ -135,6 +137,7 @@ export class EventFeed {
           quoteQuantity: event.quoteQuantity,
           takerSide: event.takerSide,
           timestamp: event.timestamp,
+          ...(event.liquidation === true ? { liquidation: true as const } : {}),
         });
         break;
       }

@@ -220,6 +220,7 @@ export function apiComponents(catalogue: ReturnType<typeof errorCatalogue>, symb
                 quote_quantity: decimal,
                 taker_side: { type: 'string' },
                 timestamp: { type: 'integer' },
+                liquidation: { type: 'boolean', description: 'present (true) on a liquidation or auto-deleveraging fill of a perpetual' },
               },
             },
           },

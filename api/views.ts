@@ -100,6 +100,7 @@ export class Views {
       quote_quantity: formatAmount({ code: market.quote, decimals: this.#quoteDecimals(market) }, trade.quoteQuantity),
       taker_side: trade.takerSide,
       timestamp: trade.timestamp,
+      ...(trade.liquidation === true ? { liquidation: true } : {}),
     };
   }
 

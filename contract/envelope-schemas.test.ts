@@ -176,14 +176,21 @@ function engineRun(): Run {
   run.place(1, PERP, 'Buy', { price: 50_000, quantity: 20 });
   run.place(2, PERP, 'Buy', { price: 49_000, quantity: 10 });
   run.place(1, PERP, 'Sell', { price: 49_000, quantity: 10 });
-  // Liquidation: the mark falls to 45,000, past user 1's liquidation price (45,180); no bid, an empty
-  // insurance fund: auto-deleveraged against user 2's short at the bankruptcy price 45,000 (exec_type
-  // ADL, a Trade with liquidation: true, a Liquidation envelope).
-  run.futures({ type: 'SetIndexPrices', prices: [{ symbol: PERP, source: 'oracle-a', price: 45_000 }] });
   run.tick(1_500);
   // Price ticks (MarkPrice), the second at the next 8 h funding time (FundingPaid, rate and amounts signed).
   run.priceTick(1_000);
   run.priceTick(8 * 3_600_000);
+  // Liquidation: two oracles put the mark at 45,000 (median of 45,000, 45,000 and the spot source's
+  // 50,500), past user 1's liquidation price; no bid, an empty insurance fund: auto-deleveraged
+  // against user 2's short at the bankruptcy price (exec_type ADL, a Trade with liquidation: true, a
+  // Liquidation envelope).
+  run.futures({
+    type: 'SetIndexPrices',
+    prices: [
+      { symbol: PERP, source: 'oracle-a', price: 45_000 },
+      { symbol: PERP, source: 'oracle-b', price: 45_000 },
+    ],
+  });
 
   // The mix: limit orders crossing a mid on both markets, market, IOC, FOK and stop orders, cancels,
   // amends and ticks, chosen by the command's index (no randomness needed for coverage).
@@ -338,11 +345,12 @@ describe('envelope schemas against a real engine run', () => {
   });
 
   it('a liquidation makes a Liquidation envelope, a Trade with liquidation: true and ADL execution reports', () => {
-    // user 1's long 0.01 (cost 500,000, isolated margin 50,000): bankruptcy ceil(450,000 / 10 lots) = 45,000 ticks
+    // user 1's long 0.01 (cost 500,000, isolated margin 50,000 − 51 of funding = 49,949): bankruptcy
+    // ceil((500,000 − 49,949) / 10 lots) = ceil(45,005.1) = 45,006 ticks (up for a long, decision 5)
     const liquidation = envelopes.find((envelope) => envelope.type === 'Liquidation');
-    expect(liquidation).toMatchObject({ symbol: PERP, side: 'Sell', price: '45000000', quantity: '0.01', stage: 'adl' });
+    expect(liquidation).toMatchObject({ symbol: PERP, side: 'Sell', price: '45006000', quantity: '0.01', stage: 'adl' });
     const trade = envelopes.find((envelope) => envelope.type === 'Trade' && envelope.liquidation === true);
-    expect(trade).toMatchObject({ symbol: PERP, price: '45000000', quantity: '0.01', taker_side: 'Sell' });
+    expect(trade).toMatchObject({ symbol: PERP, price: '45006000', quantity: '0.01', taker_side: 'Sell' });
     expect(
       executions.filter((envelope) => envelope.execution_report.exec_type === 'ADL').map((envelope) => envelope.execution_report),
     ).toMatchObject([

@@ -48,13 +48,11 @@ describe('funding over HTTP on a real core', () => {
     const before = { long: await wallet(long), short: await wallet(short) };
     expect(before).toEqual({ long: '1999750', short: '1999900' });
 
-    // keep the oracle fresh and wait for a settlement (every 5 s)
-    let index: Record<string, unknown> = await premiumIndex();
+    // wait for a settlement with the positions open (every 5 s): the short's wallet moves. (Waiting for
+    // last_funding_rate alone is not enough: on a slow machine a settlement can pass before the fills.)
     const deadline = Date.now() + 20_000;
-    while (index.last_funding_rate === null && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      index = await premiumIndex();
-    }
+    while ((await wallet(short)) === before.short && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 500));
+    const index = await premiumIndex();
     console.log(`GET /v1/futures/premium-index/${PERP} →`, JSON.stringify(index, null, 2));
     expect(index).toMatchObject({
       symbol: PERP,
