@@ -12,6 +12,7 @@ const ref = (path: string) => ({ $ref: path });
 
 /** The envelope types of the private channel `positions` (ws-server/positions-channel.ts), by type string. */
 const POSITIONS_ENVELOPES = ['PositionChanged', 'WalletChanged', 'FundingPaid'];
+const PERPETUAL_PUBLIC_ENVELOPES = ['MarkPrice', 'Liquidation'];
 const schemaRef = (name: string) => ref(`#/components/schemas/${name}`);
 
 /** An envelope schema as the ws-servers send it: `prev_seq` chains broker routing keys, not a client's stream. */
@@ -86,6 +87,13 @@ export function webSocketPart(envelopeSchemas: Readonly<Record<string, JsonSchem
     WsExecution: withoutPrevSeq(envelopeSchemas.Execution!),
     WsTicker: withoutPrevSeq(envelopeSchemas.Ticker!),
     WsTrade: withoutPrevSeq(envelopeSchemas.Trade!),
+    // perpetuals only: markprice.{SYMBOL} and liquidations.{SYMBOL}, one envelope a frame like Ticker
+    ...Object.fromEntries(
+      PERPETUAL_PUBLIC_ENVELOPES.filter((type) => envelopeSchemas[type]).map((type) => [
+        `Ws${type}`,
+        withoutPrevSeq(envelopeSchemas[type]!),
+      ]),
+    ),
     // channel positions: the user's futures envelopes as the Redis stream carries them (FundingPaid once its schema exists)
     ...Object.fromEntries(
       POSITIONS_ENVELOPES.filter((type) => envelopeSchemas[type]).map((type) => [`Ws${type}`, withoutPrevSeq(envelopeSchemas[type]!)]),
@@ -158,7 +166,7 @@ export function webSocketPart(envelopeSchemas: Readonly<Record<string, JsonSchem
     WsSubscribe: {
       ...fromZod(CLIENT_FRAME_SCHEMAS.subscribe),
       description:
-        'channels: executions and positions (after auth), orderbook.{SYMBOL}, trades.{SYMBOL}, ticker.{SYMBOL}; resume_from_seq: first every execution report (executions) and PositionChanged, WalletChanged, FundingPaid (positions) of yours with a larger seq, then live ones',
+        'channels: executions and positions (after auth), orderbook.{SYMBOL}, trades.{SYMBOL}, ticker.{SYMBOL}, and for a perpetual symbol markprice.{SYMBOL} and liquidations.{SYMBOL}; resume_from_seq: first every execution report (executions) and PositionChanged, WalletChanged, FundingPaid (positions) of yours with a larger seq, then live ones',
     },
     WsUnsubscribe: fromZod(CLIENT_FRAME_SCHEMAS.unsubscribe),
     WsPing: fromZod(CLIENT_FRAME_SCHEMAS.ping),
@@ -184,6 +192,12 @@ export function webSocketPart(envelopeSchemas: Readonly<Record<string, JsonSchem
     WsOrderBookDelta: message('OrderBookDelta', 'Order book delta (orderbook.{SYMBOL})', 'WsOrderBookDelta', [WS_EXAMPLES.OrderBookDelta]),
     WsTrades: message('Trades', 'Trades of a short window (trades.{SYMBOL})', 'WsTrades', [WS_EXAMPLES.Trades]),
     WsTicker: message('Ticker', 'Market summary (ticker.{SYMBOL})', 'WsTicker'),
+    ...(envelopeSchemas.MarkPrice
+      ? { WsMarkPrice: message('MarkPrice', 'Mark and index price at each tick (markprice.{SYMBOL}, perpetuals)', 'WsMarkPrice') }
+      : {}),
+    ...(envelopeSchemas.Liquidation
+      ? { WsLiquidation: message('Liquidation', 'A liquidation step, no user id (liquidations.{SYMBOL}, perpetuals)', 'WsLiquidation') }
+      : {}),
     WsAuthAnswer: message('AuthAnswer', 'auth accepted', 'WsAuthAnswer'),
     WsSubscribed: message('Subscribed', 'subscribe answered', 'WsSubscribed'),
     WsUnsubscribed: message('Unsubscribed', 'unsubscribe answered', 'WsUnsubscribed'),

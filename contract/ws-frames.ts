@@ -12,8 +12,9 @@ export const WS_ERROR_CODES = {
   DUPLICATE_KEY: 'a key appears twice in one JSON object',
   UNKNOWN_OP: 'op is not one of auth, subscribe, unsubscribe, ping',
   BAD_REQUEST: 'a field is missing or has the wrong type',
-  UNKNOWN_CHANNEL: 'channel is not executions, positions, orderbook.{SYMBOL}, trades.{SYMBOL} or ticker.{SYMBOL}',
-  UNKNOWN_SYMBOL: 'no such market',
+  UNKNOWN_CHANNEL:
+    'channel is not executions, positions, orderbook.{SYMBOL}, trades.{SYMBOL}, ticker.{SYMBOL}, markprice.{SYMBOL} or liquidations.{SYMBOL}',
+  UNKNOWN_SYMBOL: 'no such market (markprice and liquidations: no such perpetual market)',
   AUTH_REQUIRED: 'the executions and positions channels need an authenticated connection (op auth first)',
   ALREADY_AUTHENTICATED: 'this connection is authenticated already (with another key)',
   INVALID_API_KEY: 'unknown API key',
@@ -100,21 +101,36 @@ export function parseClientFrame(text: string): ParseResult {
 export type Channel =
   | { readonly kind: 'executions'; readonly name: 'executions' }
   | { readonly kind: 'positions'; readonly name: 'positions' }
-  | { readonly kind: 'orderbook' | 'trades' | 'ticker'; readonly name: string; readonly symbol: string };
+  | { readonly kind: 'orderbook' | 'trades' | 'ticker'; readonly name: string; readonly symbol: string }
+  | { readonly kind: PerpetualChannelKind; readonly name: string; readonly symbol: string };
 
-/** `executions`, `positions`, `orderbook.{SYMBOL}`, `trades.{SYMBOL}`, `ticker.{SYMBOL}` → a channel, or the error to answer. */
-export function parseChannel(name: string, symbols: ReadonlySet<string>): Channel | WsError {
+/** The public channels only a perpetual market has (ARCHITECTURE.md "Perpetual futures → Messages"). */
+export type PerpetualChannelKind = 'markprice' | 'liquidations';
+const PERPETUAL_KINDS: ReadonlySet<string> = new Set<PerpetualChannelKind>(['markprice', 'liquidations']);
+
+/**
+ * `executions`, `positions`, `orderbook.{SYMBOL}`, `trades.{SYMBOL}`, `ticker.{SYMBOL}`,
+ * `markprice.{SYMBOL}`, `liquidations.{SYMBOL}` → a channel, or the error to answer. The last two
+ * take only a symbol of `perpetuals` (a spot market has no mark price and no liquidations).
+ */
+export function parseChannel(name: string, symbols: ReadonlySet<string>, perpetuals: ReadonlySet<string> = new Set()): Channel | WsError {
   if (name === 'executions') return { kind: 'executions', name };
   if (name === 'positions') return { kind: 'positions', name };
   const dot = name.indexOf('.');
   const kind = dot < 0 ? name : name.slice(0, dot);
+  const symbol = name.slice(dot + 1);
+  if (dot >= 0 && PERPETUAL_KINDS.has(kind)) {
+    if (!perpetuals.has(symbol)) {
+      return new WsError('UNKNOWN_SYMBOL', `unknown perpetual symbol ${JSON.stringify(symbol)} in ${JSON.stringify(name)}`);
+    }
+    return { kind: kind as PerpetualChannelKind, name, symbol };
+  }
   if (dot < 0 || (kind !== 'orderbook' && kind !== 'trades' && kind !== 'ticker')) {
     return new WsError(
       'UNKNOWN_CHANNEL',
-      `unknown channel ${JSON.stringify(name)}: executions, positions, orderbook.{SYMBOL}, trades.{SYMBOL} or ticker.{SYMBOL}`,
+      `unknown channel ${JSON.stringify(name)}: executions, positions, orderbook.{SYMBOL}, trades.{SYMBOL}, ticker.{SYMBOL}, markprice.{SYMBOL} or liquidations.{SYMBOL}`,
     );
   }
-  const symbol = name.slice(dot + 1);
   if (!symbols.has(symbol)) return new WsError('UNKNOWN_SYMBOL', `unknown symbol ${JSON.stringify(symbol)} in ${JSON.stringify(name)}`);
   return { kind, name, symbol };
 }

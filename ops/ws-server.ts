@@ -28,7 +28,7 @@ import { WsTransport } from '../ws-server/adapters/ws-transport.ts';
 import { WsAuthenticator } from './ws-auth.ts';
 import { loadConfig, type Config } from './config.ts';
 import { runIfEntry, stopOnSignals } from './process-kit.ts';
-import { tradedMarkets } from '../contract/markets.ts';
+import { perpetualMarkets, tradedMarkets } from '../contract/markets.ts';
 
 export interface RunningWsServer {
   readonly hub: Hub;
@@ -97,6 +97,7 @@ export async function startWsServer(config: Config, options: WsServerOptions = {
   const hub = new Hub({
     // spot and perpetual markets: their books, trades and tickers are public alike
     symbols: tradedMarkets(engineConfig).map((market) => market.symbol),
+    perpetualSymbols: perpetualMarkets(engineConfig).map((market) => market.symbol),
     auth,
     history,
     positionsHistory,

@@ -4,7 +4,8 @@
  * (adapters/ws-transport.ts) hands it frames and peers; the feed (adapters/rabbit-feed.ts) hands it
  * envelopes; ports do the I/O (auth, execution history, REST depth, timers).
  *
- * The channels are served by two parts: public-channels.ts (books, trades, tickers: serialized
+ * The channels are served by two parts: public-channels.ts (books, trades, tickers, mark prices and
+ * liquidations of perpetuals: serialized
  * once, the same Buffer to every subscriber) and execution-channel.ts (execution reports to their
  * owner's sessions only, resume, repairs). Duplicates (a publisher's resend) are dropped here by
  * `seq` per routing key; a hole in a routing key's `prev_seq` chain is repaired: a book is
@@ -33,6 +34,8 @@ import { Session, type ExecutionFrame, type PositionFrame } from './session.ts';
 
 export interface HubOptions {
   readonly symbols: readonly string[];
+  /** the perpetual markets among `symbols`: only they have `markprice.{SYMBOL}` and `liquidations.{SYMBOL}` */
+  readonly perpetualSymbols?: readonly string[];
   readonly auth: Authenticator;
   readonly history: ExecutionHistory;
   /** the `positions` channel's history (the same store with `feed: 'positions'`); without it, its resumes find nothing */
@@ -53,6 +56,7 @@ const realTimers: HubTimers = {
 
 export class Hub {
   readonly symbols: ReadonlySet<string>;
+  readonly perpetualSymbols: ReadonlySet<string>;
   readonly limits: HubLimits;
   readonly stats: HubStats = {
     sessions: 0,
@@ -83,6 +87,7 @@ export class Hub {
     this.#timers = options.timers ?? realTimers;
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.symbols = new Set(options.symbols);
+    this.perpetualSymbols = new Set(options.perpetualSymbols);
     const context: HubContext = {
       limits: this.limits,
       stats: this.stats,
@@ -189,7 +194,7 @@ export class Hub {
   async #subscribe(session: Session, request: SubscribeRequest): Promise<void> {
     const parsed: Channel[] = [];
     for (const name of new Set(request.channels)) {
-      const channel = parseChannel(name, this.symbols);
+      const channel = parseChannel(name, this.symbols, this.perpetualSymbols);
       if (channel instanceof WsError) {
         this.#send(session, errorFrame(channel, request.id));
         return;
@@ -251,7 +256,7 @@ export class Hub {
   #unsubscribeRequest(session: Session, request: UnsubscribeRequest): void {
     const names = [...new Set(request.channels)];
     for (const name of names) {
-      const channel = parseChannel(name, this.symbols);
+      const channel = parseChannel(name, this.symbols, this.perpetualSymbols);
       if (channel instanceof WsError) {
         this.#send(session, errorFrame(channel, request.id));
         return;
@@ -313,6 +318,11 @@ export class Hub {
         return;
       case 'ticker':
         this.#public.onTickers(fresh);
+        return;
+      // as trades and tickers: a hole is counted (chainGaps), not repaired; the next tick brings a fresh mark
+      case 'markprice':
+      case 'liquidation':
+        this.#public.onPerpetualEvents(fresh);
         return;
     }
   }

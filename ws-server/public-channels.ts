@@ -1,5 +1,6 @@
 /**
- * The public channels: `orderbook.{SYMBOL}`, `trades.{SYMBOL}`, `ticker.{SYMBOL}`. Each symbol's
+ * The public channels: `orderbook.{SYMBOL}`, `trades.{SYMBOL}`, `ticker.{SYMBOL}`, and for a
+ * perpetual `markprice.{SYMBOL}` and `liquidations.{SYMBOL}`. Each symbol's
  * book (book-feed.ts) is bootstrapped from the REST depth and kept from the BookDelta envelopes;
  * trades and book changes are merged per short window. Every frame is serialized once and the same
  * Buffer is sent to every subscriber.
@@ -125,6 +126,18 @@ export class PublicChannels {
     for (const envelope of envelopes) {
       if (envelope.type !== 'Ticker') continue;
       this.#broadcast(`ticker.${envelope.symbol}`, Buffer.from(clientJson(envelope)));
+    }
+  }
+
+  /**
+   * `MarkPrice` on `markprice.{SYMBOL}`, `Liquidation` on `liquidations.{SYMBOL}`: each envelope is
+   * its own frame, as a Ticker is (a mark price goes out once per tick; liquidations are rare, and a
+   * client acts on each one at once: nothing is gained by holding them for a window).
+   */
+  onPerpetualEvents(envelopes: readonly Envelope[]): void {
+    for (const envelope of envelopes) {
+      if (envelope.type === 'MarkPrice') this.#broadcast(`markprice.${envelope.symbol}`, Buffer.from(clientJson(envelope)));
+      else if (envelope.type === 'Liquidation') this.#broadcast(`liquidations.${envelope.symbol}`, Buffer.from(clientJson(envelope)));
     }
   }
 

@@ -25,6 +25,7 @@ import { freshEngine, futuresSetUp, generate, PERP_MARKETS } from './engine-stre
 import { liquidationShockMedianMs, markMoveMs } from './liquidation-bench.ts';
 import { markMoveWithStops } from './mark-stops.ts';
 import { priceTickFigures } from './price-tick.bench-part.ts';
+import { replayFigures, type ReplayFigures } from './replay.bench-part.ts';
 
 const COMMANDS = Number(process.env.BENCH_COMMANDS ?? 300_000);
 const SEED = Number(process.env.BENCH_SEED ?? 1);
@@ -72,7 +73,7 @@ function throughput(engine: Engine, commands: readonly Command[]): { seconds: nu
   return { seconds: Number(process.hrtime.bigint() - started) / 1e9, events };
 }
 
-function main(): void {
+function main(replay: ReplayFigures): void {
   const config = DEFAULT_ENGINE_CONFIG;
   const spot = generate(COMMANDS, SEED);
   const futures = generate(COMMANDS, SEED, PERP_MARKETS);
@@ -141,10 +142,11 @@ function main(): void {
       mark_move_with_stops_ms: { p50: round(stops.p50Ms, 4), p99: round(stops.p99Ms, 4), resting_tpsl: stops.resting },
       tick_ms: { p50: ticks.tick_p50_ms, p99: ticks.tick_p99_ms, ticks: ticks.ticks, open_positions: ticks.open_positions, target: 1 },
       funding_ms: { settlement: ticks.funding_ms, positions: ticks.open_positions, events: ticks.funding_events, target: 200 },
+      replay, // issue 19: journal replay with price ticks vs spot (replay.bench-part.ts; BENCH_REPLAY_COMMANDS)
       commands: COMMANDS,
       seed: SEED,
     }),
   );
 }
 
-main();
+main(await replayFigures(DEFAULT_ENGINE_CONFIG, SEED));

@@ -1,6 +1,7 @@
 /**
  * The RabbitMQ adapter of the ws-server (amqplib): its own queue, bound to the topic exchange
- * `market-notifications` for `execution.*`, `orderbook.*`, `trade.*`, `ticker.*`, consumed with
+ * `market-notifications` for `execution.*`, `orderbook.*`, `trade.*`, `ticker.*`, `markprice.*`,
+ * `liquidation.*`, consumed with
  * manual acks and a bounded prefetch.
  *
  * The queue is named per instance, not exclusive, not durable, and expires 60 s after its last
@@ -33,7 +34,7 @@ export interface FeedHandler {
   onDisconnected(error: unknown): void;
 }
 
-export const FEED_BINDINGS = ['execution.*', 'orderbook.*', 'trade.*', 'ticker.*'] as const;
+export const FEED_BINDINGS = ['execution.*', 'orderbook.*', 'trade.*', 'ticker.*', 'markprice.*', 'liquidation.*'] as const;
 
 export class RabbitFeed {
   state: 'connecting' | 'up' | 'down' = 'connecting';
