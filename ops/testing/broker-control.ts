@@ -69,7 +69,9 @@ async function kafkaPid(): Promise<number> {
 
 export async function brokerPid(broker: Broker, config: Config = loadConfig()): Promise<number> {
   if (broker === 'rabbitmq') {
-    const found = await runCommand('sh', ['-c', "pgrep -f 'beam.smp.*rabbit' | head -1"]);
+    // `[.]` so the pattern does not match the `sh -c` running it (pgrep skips itself, not its
+    // parent): once pids wrap (pid_max 32768 here) that shell can have the lower pid and be frozen
+    const found = await runCommand('sh', ['-c', "pgrep -f 'beam[.]smp.*rabbit' | head -1"]);
     const pid = Number(found.output.trim());
     if (!Number.isSafeInteger(pid) || pid <= 0) throw new Error('RabbitMQ beam.smp not found');
     return pid;
