@@ -34,6 +34,7 @@
  * holds exactly, and DataView reads it in one step — faster to decode than a varint in JS.
  * Changing anything here means a new JOURNAL_FORMAT_VERSION and a decoder for the old one.
  */
+import { decodeShortText } from '../lib/short-text.ts';
 import type { Command, OrderType, PlaceOrderCommand, SelfTradePrevention, Side, TimeInForce } from '../engine/types.ts';
 import { checkInteger, checkOptionalInteger, checkOptionalString, checkString, enumIndex } from './codec-checks.ts';
 import {
@@ -381,7 +382,7 @@ function readString(): string {
   const length = inputView.getUint16(cursor, true);
   cursor += 2;
   need(length);
-  const value = decodeString(input, cursor, cursor + length);
+  const value = decodeShortText(input, cursor, cursor + length);
   cursor += length;
   return value;
 }
@@ -489,18 +490,4 @@ export function decodePayload(bytes: Uint8Array, view: DataView, start: number, 
   }
   if (cursor !== end) throw new PayloadError(`${end - cursor} unexpected bytes after the command`);
   return { seq, command };
-}
-
-/** Short ASCII strings (symbols, assets, client ids) are built directly: cheaper than a UTF-8 decoder call. */
-function decodeString(bytes: Uint8Array, start: number, end: number): string {
-  if (end - start <= 24) {
-    let value = '';
-    for (let i = start; i < end; i++) {
-      const byte = bytes[i]!;
-      if (byte >= 0x80) return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('utf8');
-      value += String.fromCharCode(byte);
-    }
-    return value;
-  }
-  return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('utf8');
 }
